@@ -1,0 +1,1 @@
+"""Shared SQLite storage helpers (connection, migrations, time encoding)."""

@@ -1,0 +1,1 @@
+"""Thin wiring: CLI, configuration, the run pipeline and the demo."""

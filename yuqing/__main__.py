@@ -1,0 +1,4 @@
+"""Allow `python -m yuqing`."""
+from yuqing.cli import main
+
+main()

@@ -1,0 +1,83 @@
+"""The ``yuqing`` command line: a thin click group whose commands load lazily.
+
+Each command lives in its own ``yuqing.cmd_*`` module and is imported only
+when it runs, so ``yuqing --help`` stays fast (no aiohttp, jieba or sklearn).
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+# name -> ("module", "attribute", "one-line help shown in `yuqing --help`")
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("yuqing.cmd_desk", "init", "Write a default desk home (desk.toml, sources.toml, database)."),
+    "run": ("yuqing.cmd_desk", "run", "Run the headless daemon: collectors and pipeline."),
+    "sources": ("yuqing.cmd_sources", "sources", "List source health; add, test, enable, disable sources."),
+    "import": ("yuqing.cmd_import", "import_", "Import manual intake records (12345 hotline, 领导信箱) from CSV."),
+    "parse": ("yuqing.cmd_parse", "parse", "Parse a feed file and print what would be stored, as JSON."),
+    "demo": ("yuqing.cmd_demo", "demo", "Run the desk against the bundled offline demo scenario."),
+    "classify": ("yuqing.cmd_classify", "classify", "Classify JSONL items: topic, sentiment, places, units."),
+    "eval": ("yuqing.cmd_classify", "eval_", "Evaluate topic, sentiment or place accuracy on labelled JSONL."),
+    "gazetteer": ("yuqing.cmd_gazetteer", "gazetteer", "Build or inspect the district gazetteer."),
+    "train": ("yuqing.cmd_classify", "train", "Retrain the topic model from seed data and staff corrections."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        spec = COMMANDS.get(name)
+        if spec is None:
+            return None
+        module, attr, _ = spec
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except ModuleNotFoundError as exc:
+            if exc.name == module:
+                return _missing(name)
+            raise
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _missing(name: str) -> click.Command:
+    @click.command(name=name, help=COMMANDS[name][2] + " (not available in this build)")
+    def cmd():
+        raise click.ClickException(f"'{name}' is not available in this build yet")
+
+    return cmd
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--home",
+    envvar="YUQING_HOME",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Desk home folder (default: the platform's data folder; env YUQING_HOME).",
+)
+@click.pass_context
+def cli(ctx: click.Context, home: str | None) -> None:
+    """舆情值班台 Yuqing Desk — public-opinion monitoring and rapid-response desk.
+
+    Quick start: `yuqing demo` runs the desk on a bundled offline scenario.
+    """
+    ctx.obj = {"home": home}
+
+
+def main() -> None:
+    try:
+        cli(prog_name="yuqing")
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
