@@ -1,0 +1,234 @@
+"""The collector: fetch due sources concurrently, parse, store — one feed never waits for another.
+
+A tick asks the database which sources are due (``next_check_at``) and starts a
+task for each one not already in flight; it does not wait for them. Fetches run
+on the event loop (aiohttp); parsing and every SQLite access run in one writer
+thread, so the database sees a single writer and the loop never blocks on it.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Sequence
+
+from monitor import store
+from monitor.exceptions import MonitorError, ParseError, RetrieveError
+from monitor.fetch import Fetcher, FetchPolicy
+from monitor.schedule import next_check_at
+from monitor.types import ParsedItem, SourceSpec
+from storage.db import open_db
+from storage.timeutil import utcnow
+
+log = logging.getLogger("yuqing.collector")
+
+Transform = Callable[[SourceSpec, Sequence[ParsedItem]], Sequence[ParsedItem]]
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    source_id: str
+    status: str  # new | not_modified | unchanged | error
+    new_ids: tuple[int, ...] = ()
+    updated: int = 0
+    duplicates: int = 0
+    parsed: int = 0
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+    elapsed: float = 0.0
+
+
+@dataclass
+class CollectorStats:
+    checks: int = 0
+    errors: int = 0
+    new_items: int = 0
+    outcomes: list[CheckOutcome] = field(default_factory=list)
+
+
+def describe_error(exc: BaseException) -> str:
+    """``Type: message`` on one line, for source health."""
+    msg = " ".join(str(exc).split()) or exc.__class__.__name__
+    return f"{exc.__class__.__name__}: {msg}"
+
+
+class Collector:
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        policy: FetchPolicy | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        transform: Transform | None = None,
+        on_outcome: Callable[[CheckOutcome], None] | None = None,
+        jitter: float = 0.1,
+        keep_outcomes: int = 0,
+    ):
+        self.db_path = Path(db_path)
+        self.policy = policy or FetchPolicy()
+        self.clock = clock
+        self.transform = transform
+        self.on_outcome = on_outcome
+        self.jitter = jitter
+        self.keep_outcomes = keep_outcomes
+        self.stats = CollectorStats()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yuqing-writer")
+        self._db = None
+        self._fetcher: Fetcher | None = None
+        self._inflight: dict[str, asyncio.Task] = {}
+        self._closing = False
+
+    # -- lifecycle -------------------------------------------------------
+    async def start(self) -> "Collector":
+        self._db = await self._in_writer(open_db, self.db_path, [store.migrations])
+        self._fetcher = Fetcher(self.policy)
+        await self._fetcher.__aenter__()
+        return self
+
+    async def close(self) -> None:
+        """Stop: drop fetches in flight, let the write in flight finish, close."""
+        self._closing = True
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._fetcher is not None:
+            await self._fetcher.__aexit__(None, None, None)
+            self._fetcher = None
+        # Waits for the transaction in flight (if any) to commit.
+        await asyncio.get_running_loop().run_in_executor(None, self._writer.shutdown, True)
+        if self._db is not None:
+            self._db.conn.close()
+            self._db = None
+
+    async def __aenter__(self):
+        return await self.start()
+
+    async def __aexit__(self, *exc):
+        await self.close()
+
+    def _in_writer(self, fn, *args, **kwargs):
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(self._writer, lambda: fn(*args, **kwargs))
+
+    # -- scheduling ------------------------------------------------------
+    async def sync_sources(self, specs: Sequence[SourceSpec]) -> None:
+        await self._in_writer(store.sync_sources, self._db, specs, self.clock())
+
+    async def tick(self) -> list[asyncio.Task]:
+        """Start a check for every due source not already in flight; return the new tasks."""
+        if self._closing:
+            return []
+        due = await self._in_writer(store.due_sources, self._db, self.clock(), list(self._inflight))
+        started = []
+        for spec, row in due:
+            if spec.id in self._inflight or self._closing:
+                continue
+            task = asyncio.create_task(self._check_row(spec, row), name=f"check:{spec.id}")
+            self._inflight[spec.id] = task
+            task.add_done_callback(lambda t, sid=spec.id: self._inflight.pop(sid, None))
+            started.append(task)
+        return started
+
+    async def run_once(self) -> list[CheckOutcome]:
+        """Check every due source once and wait for all of them (tests, `sources test`, benchmarks)."""
+        tasks = await self.tick()
+        return list(await asyncio.gather(*tasks)) if tasks else []
+
+    @property
+    def inflight(self) -> int:
+        return len(self._inflight)
+
+    # -- one source ------------------------------------------------------
+    async def check(self, spec: SourceSpec) -> CheckOutcome:
+        row = await self._in_writer(store.source_row, self._db, spec.id)
+        return await self._check_row(spec, row or {})
+
+    async def _check_row(self, spec: SourceSpec, row: dict) -> CheckOutcome:
+        t0 = time.monotonic()
+        streak = int(row.get("error_streak") or 0)
+        try:
+            result = await self._fetcher.fetch(
+                spec.url, etag=row.get("etag"), last_modified=row.get("last_modified")
+            )
+        except asyncio.CancelledError:
+            raise
+        except RetrieveError as exc:
+            return await self._record_error(spec, streak, exc, t0)
+        except Exception as exc:  # a bug in fetching must not stop the desk: record it loudly
+            log.exception("unexpected error fetching %s", spec.id)
+            return await self._record_error(spec, streak, exc, t0)
+        now = self.clock()
+        nxt = next_check_at(now, spec.interval, retry_after=result.retry_after, jitter=self.jitter, seed=spec.id)
+        if result.not_modified:
+            await self._in_writer(store.record_not_modified, self._db, spec.id, now, nxt)
+            return self._done(CheckOutcome(spec.id, "not_modified", elapsed=time.monotonic() - t0))
+        digest = store.body_hash(result.body or b"")
+        if digest == row.get("body_hash"):
+            await self._in_writer(store.record_not_modified, self._db, spec.id, now, nxt)
+            return self._done(CheckOutcome(spec.id, "unchanged", elapsed=time.monotonic() - t0))
+        try:
+            outcome = await self._in_writer(self._parse_and_store, spec, result, now, nxt, digest)
+        except (ParseError, MonitorError) as exc:
+            return await self._record_error(spec, streak, exc, t0)
+        except Exception as exc:
+            log.exception("unexpected error storing %s", spec.id)
+            return await self._record_error(spec, streak, exc, t0)
+        parsed, warnings, stored = outcome
+        for w in warnings[:5]:
+            log.info("source %s: %s", spec.id, w)
+        return self._done(CheckOutcome(
+            spec.id, "new", stored.new_ids, stored.updated, stored.duplicates, parsed, None,
+            tuple(warnings), time.monotonic() - t0,
+        ))
+
+    def _parse_and_store(self, spec: SourceSpec, result, now: datetime, nxt: datetime, digest: str):
+        from monitor.parsing import parse_document
+
+        feed = parse_document(
+            result.body or b"", kind=spec.kind, mapping=spec.mapping, fields=spec.fields or None,
+            url=result.url, content_type=result.content_type, encoding=spec.encoding, fetched_at=now,
+        )
+        items: Sequence[ParsedItem] = feed.items
+        if self.transform is not None:
+            items = self.transform(spec, items)
+        stored = store.store_fetch(
+            self._db, spec, items, now=now, next_check=nxt, etag=result.etag,
+            last_modified=result.last_modified, body_digest=digest,
+        )
+        return len(feed.items), list(feed.warnings), stored
+
+    async def _record_error(self, spec: SourceSpec, streak: int, exc: BaseException, t0: float) -> CheckOutcome:
+        now = self.clock()
+        retry_after = getattr(exc, "retry_after", None)
+        nxt = next_check_at(now, spec.interval, error_streak=streak + 1, retry_after=retry_after,
+                            jitter=self.jitter, seed=spec.id)
+        message = describe_error(exc)
+        log.warning("source %s failed (%d in a row): %s", spec.id, streak + 1, message)
+        await self._in_writer(store.record_error, self._db, spec.id, now, message, nxt)
+        return self._done(CheckOutcome(spec.id, "error", error=message, elapsed=time.monotonic() - t0))
+
+    def _done(self, outcome: CheckOutcome) -> CheckOutcome:
+        self.stats.checks += 1
+        self.stats.new_items += len(outcome.new_ids)
+        if outcome.status == "error":
+            self.stats.errors += 1
+        if self.keep_outcomes:
+            self.stats.outcomes.append(outcome)
+            del self.stats.outcomes[:-self.keep_outcomes]
+        if self.on_outcome is not None:
+            try:
+                self.on_outcome(outcome)
+            except Exception:  # a listener must not break collection
+                log.exception("outcome listener failed")
+        return outcome
+
+    # -- reads for callers ----------------------------------------------
+    async def read(self, fn, *args):
+        """Run ``fn(db, *args)`` in the writer thread (the only thread touching the connection)."""
+        return await self._in_writer(fn, self._db, *args)

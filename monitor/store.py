@@ -1,0 +1,344 @@
+"""The item store and source state: the tables owned by ``monitor``.
+
+Items are stored exactly once per (source, guid) and once per canonical URL.
+A feed's new items, its conditional-GET validators and its schedule are written
+in one transaction, so a crash at any point either keeps the whole fetch or
+none of it: the next fetch then stores the same items again, once.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Sequence
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from monitor.types import ParsedItem, SourceHealth, SourceSpec, StoredItem
+from monitor.urls import canonical_url
+from storage.db import transaction
+from storage.timeutil import from_db, to_db
+
+migrations = Migrations("monitor")
+
+SILENT_FACTOR = 4.0  # silent when no new item for this many times the usual gap
+SILENT_MIN_EVENTS = 3  # ... once the usual gap is known from at least this many arrivals
+
+
+@migrations()
+def m001_sources_and_items(db: sqlite_utils.Database) -> None:
+    db.execute("""
+        CREATE TABLE sources (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            url TEXT NOT NULL,
+            spec TEXT NOT NULL,              -- the SourceSpec as JSON
+            enabled INTEGER NOT NULL DEFAULT 1,
+            interval INTEGER NOT NULL,
+            priority INTEGER NOT NULL,
+            next_check_at TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            body_hash TEXT,
+            last_check_at TEXT,
+            last_success_at TEXT,
+            last_error_at TEXT,
+            last_error TEXT,
+            error_streak INTEGER NOT NULL DEFAULT 0,
+            last_new_item_at TEXT,
+            new_item_events INTEGER NOT NULL DEFAULT 0,
+            avg_gap_seconds REAL,
+            items_total INTEGER NOT NULL DEFAULT 0
+        )""")
+    db.execute("""
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            source_id TEXT NOT NULL,
+            guid TEXT NOT NULL,
+            url TEXT,
+            canonical_url TEXT,
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            author TEXT,
+            published TEXT,
+            fetched_at TEXT NOT NULL,
+            metrics TEXT NOT NULL DEFAULT '{}',
+            content_hash TEXT NOT NULL,
+            UNIQUE (source_id, guid)
+        )""")
+    db.execute("CREATE UNIQUE INDEX items_canonical_url ON items(canonical_url) WHERE canonical_url IS NOT NULL")
+    db.execute("CREATE INDEX items_source_fetched ON items(source_id, fetched_at)")
+    db.execute("CREATE INDEX items_published ON items(published)")
+    db.execute("CREATE INDEX items_content_hash ON items(content_hash)")
+    # Metric history (hot-list rank, heat, repost counts) per sighting of an item.
+    db.execute("""
+        CREATE TABLE item_metrics (
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            at TEXT NOT NULL,
+            metrics TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX item_metrics_item ON item_metrics(item_id, at)")
+
+
+@migrations()
+def m002_item_private(db: sqlite_utils.Database) -> None:
+    # Personal data from manual intake (caller name, phone, address), kept apart from item text.
+    db.execute(
+        "CREATE TABLE item_private (item_id INTEGER PRIMARY KEY REFERENCES items(id),"
+        " name TEXT, phone TEXT, address TEXT)"
+    )
+
+
+def content_hash(title: str, text: str) -> str:
+    return hashlib.sha1(f"{title}\n{text}".encode("utf-8")).hexdigest()
+
+
+def body_hash(body: bytes) -> str:
+    return hashlib.sha1(body).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoreOutcome:
+    new_ids: tuple[int, ...]
+    updated: int  # known items whose metrics changed
+    duplicates: int  # items already stored under another source (same canonical URL or hash)
+
+
+# ---------------------------------------------------------------- sources
+
+def sync_sources(db: sqlite_utils.Database, specs: Sequence[SourceSpec], now: datetime) -> None:
+    """Make the sources table match the configuration; keep each source's state.
+
+    Sources no longer configured are disabled, never deleted: their items stay.
+    """
+    with transaction(db):
+        known = {r[0] for r in db.execute("SELECT id FROM sources")}
+        for spec in specs:
+            spec_json = json.dumps(_spec_dict(spec), ensure_ascii=False, sort_keys=True)
+            if spec.id in known:
+                db.execute(
+                    "UPDATE sources SET name=?, url=?, spec=?, enabled=?, interval=?, priority=? WHERE id=?",
+                    [spec.name, spec.url, spec_json, int(spec.enabled), spec.interval, spec.priority, spec.id],
+                )
+            else:
+                db.execute(
+                    "INSERT INTO sources (id, name, url, spec, enabled, interval, priority, next_check_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [spec.id, spec.name, spec.url, spec_json, int(spec.enabled), spec.interval,
+                     spec.priority, to_db(now)],
+                )
+        configured = [s.id for s in specs]
+        db.execute(
+            f"UPDATE sources SET enabled = 0 WHERE id NOT IN ({','.join('?' * len(configured))})",
+            configured,
+        )
+
+
+def _spec_dict(spec: SourceSpec) -> dict[str, Any]:
+    return {
+        "id": spec.id, "name": spec.name, "url": spec.url, "kind": spec.kind, "mapping": spec.mapping,
+        "fields": dict(spec.fields), "interval": spec.interval, "priority": spec.priority,
+        "encoding": spec.encoding, "enabled": spec.enabled, "own_channel": spec.own_channel,
+        "local": spec.local, "platform": spec.platform,
+    }
+
+
+def spec_from_row(row: dict) -> SourceSpec:
+    d = json.loads(row["spec"])
+    d["enabled"] = bool(row["enabled"])
+    return SourceSpec(**d)
+
+
+def due_sources(db: sqlite_utils.Database, now: datetime, exclude: Iterable[str] = ()) -> list[tuple[SourceSpec, dict]]:
+    """Enabled sources whose next check is due, most urgent first."""
+    rows = db.execute_returning_dicts(
+        "SELECT * FROM sources WHERE enabled = 1 AND (next_check_at IS NULL OR next_check_at <= ?)"
+        " ORDER BY priority, next_check_at",
+        [to_db(now)],
+    )
+    skip = set(exclude)
+    return [(spec_from_row(r), r) for r in rows if r["id"] not in skip]
+
+
+def source_row(db: sqlite_utils.Database, source_id: str) -> dict | None:
+    rows = db.execute_returning_dicts("SELECT * FROM sources WHERE id = ?", [source_id])
+    return rows[0] if rows else None
+
+
+def record_not_modified(db, source_id: str, now: datetime, next_check: datetime) -> None:
+    """A 304 or an unchanged body: a success that moves the schedule."""
+    with transaction(db):
+        db.execute(
+            "UPDATE sources SET last_check_at=?, last_success_at=?, error_streak=0, next_check_at=? WHERE id=?",
+            [to_db(now), to_db(now), to_db(next_check), source_id],
+        )
+
+
+def record_error(db, source_id: str, now: datetime, error: str, next_check: datetime) -> None:
+    with transaction(db):
+        db.execute(
+            "UPDATE sources SET last_check_at=?, last_error_at=?, last_error=?, error_streak=error_streak+1,"
+            " next_check_at=? WHERE id=?",
+            [to_db(now), to_db(now), error[:500], to_db(next_check), source_id],
+        )
+
+
+def store_fetch(
+    db: sqlite_utils.Database,
+    spec: SourceSpec,
+    items: Sequence[ParsedItem],
+    *,
+    now: datetime,
+    next_check: datetime,
+    etag: str | None,
+    last_modified: str | None,
+    body_digest: str | None,
+) -> StoreOutcome:
+    """Store one successful fetch: new items, metric updates, validators and schedule, atomically."""
+    new_ids: list[int] = []
+    updated = duplicates = 0
+    now_s = to_db(now)
+    conn = db.conn
+    with transaction(db):
+        for item in items:
+            metrics_json = json.dumps(dict(item.metrics), ensure_ascii=False, sort_keys=True)
+            row = conn.execute(
+                "SELECT id, metrics FROM items WHERE source_id = ? AND guid = ?", [spec.id, item.guid]
+            ).fetchone()
+            if row is not None:
+                if item.metrics and row[1] != metrics_json:
+                    conn.execute("UPDATE items SET metrics = ? WHERE id = ?", [metrics_json, row[0]])
+                    conn.execute(
+                        "INSERT INTO item_metrics (item_id, at, metrics) VALUES (?, ?, ?)",
+                        [row[0], now_s, metrics_json],
+                    )
+                    updated += 1
+                continue
+            canon = canonical_url(item.link)
+            chash = content_hash(item.title, item.text)
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO items (source_id, guid, url, canonical_url, title, text, author,"
+                " published, fetched_at, metrics, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [spec.id, item.guid, item.link, canon, item.title, item.text, item.author,
+                 to_db(item.published), now_s, metrics_json, chash],
+            )
+            if cur.rowcount == 0:
+                duplicates += 1
+                continue
+            item_id = cur.lastrowid
+            new_ids.append(item_id)
+            if item.metrics:
+                conn.execute(
+                    "INSERT INTO item_metrics (item_id, at, metrics) VALUES (?, ?, ?)",
+                    [item_id, now_s, metrics_json],
+                )
+        _update_source_after_success(conn, spec.id, now, next_check, etag, last_modified, body_digest,
+                                     len(new_ids))
+    return StoreOutcome(tuple(new_ids), updated, duplicates)
+
+
+def _update_source_after_success(conn, source_id, now, next_check, etag, last_modified, body_digest,
+                                 n_new) -> None:
+    row = conn.execute(
+        "SELECT last_new_item_at, new_item_events, avg_gap_seconds FROM sources WHERE id = ?", [source_id]
+    ).fetchone()
+    last_new, events, avg_gap = row if row else (None, 0, None)
+    if n_new:
+        prev = from_db(last_new)
+        if prev is not None:
+            gap = max((now - prev).total_seconds(), 1.0)
+            avg_gap = gap if avg_gap is None else 0.7 * avg_gap + 0.3 * gap
+        last_new = to_db(now)
+        events += 1
+    conn.execute(
+        "UPDATE sources SET last_check_at=?, last_success_at=?, error_streak=0, next_check_at=?, etag=?,"
+        " last_modified=?, body_hash=?, last_new_item_at=?, new_item_events=?, avg_gap_seconds=?,"
+        " items_total=items_total+? WHERE id=?",
+        [to_db(now), to_db(now), to_db(next_check), etag, last_modified, body_digest, last_new, events,
+         avg_gap, n_new, source_id],
+    )
+
+
+def insert_manual_items(db: sqlite_utils.Database, source_id: str, items: Sequence[ParsedItem],
+                        now: datetime) -> StoreOutcome:
+    """Manual intake (hotline CSV, TUI entry): no schedule, same exactly-once rules."""
+    spec = SourceSpec(id=source_id, name=source_id, url="manual:" + source_id, kind="manual",
+                      platform="hotline", interval=MAX_MANUAL_INTERVAL)
+    ensure_manual_source(db, spec, now)
+    return store_fetch(db, spec, items, now=now, next_check=now + timedelta(days=3650), etag=None,
+                       last_modified=None, body_digest=None)
+
+
+MAX_MANUAL_INTERVAL = 7 * 86400
+
+
+def ensure_manual_source(db, spec: SourceSpec, now: datetime) -> None:
+    if source_row(db, spec.id) is None:
+        with transaction(db):
+            db.execute(
+                "INSERT OR IGNORE INTO sources (id, name, url, spec, enabled, interval, priority, next_check_at)"
+                " VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+                [spec.id, spec.name, spec.url, json.dumps(_spec_dict(spec), ensure_ascii=False),
+                 spec.interval, spec.priority, to_db(now + timedelta(days=3650))],
+            )
+
+
+# ---------------------------------------------------------------- reading
+
+def get_items(db: sqlite_utils.Database, ids: Sequence[int]) -> list[StoredItem]:
+    if not ids:
+        return []
+    rows = db.execute_returning_dicts(
+        f"SELECT * FROM items WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id", list(ids)
+    )
+    return [_stored(r) for r in rows]
+
+
+def items_after(db: sqlite_utils.Database, last_id: int, limit: int = 500) -> list[StoredItem]:
+    rows = db.execute_returning_dicts("SELECT * FROM items WHERE id > ? ORDER BY id LIMIT ?", [last_id, limit])
+    return [_stored(r) for r in rows]
+
+
+def _stored(r: dict) -> StoredItem:
+    return StoredItem(
+        id=r["id"], source_id=r["source_id"], guid=r["guid"], url=r["url"], canonical_url=r["canonical_url"],
+        title=r["title"], text=r["text"], author=r["author"], published=from_db(r["published"]),
+        fetched_at=from_db(r["fetched_at"]), metrics=json.loads(r["metrics"] or "{}"),
+        content_hash=r["content_hash"],
+    )
+
+
+def count_items(db: sqlite_utils.Database) -> int:
+    return db.execute("SELECT count(*) FROM items").fetchone()[0]
+
+
+def source_health(db: sqlite_utils.Database, now: datetime) -> list[SourceHealth]:
+    since = to_db(now - timedelta(hours=24))
+    counts = dict(db.execute(
+        "SELECT source_id, count(*) FROM items WHERE fetched_at >= ? GROUP BY source_id", [since]
+    ).fetchall())
+    out = []
+    for r in db.execute_returning_dicts("SELECT * FROM sources ORDER BY priority, id"):
+        last_new = from_db(r["last_new_item_at"])
+        silent = False
+        if r["enabled"] and last_new is not None and r["new_item_events"] >= SILENT_MIN_EVENTS and r["avg_gap_seconds"]:
+            usual = max(r["avg_gap_seconds"], r["interval"])
+            silent = (now - last_new).total_seconds() > SILENT_FACTOR * usual
+        out.append(SourceHealth(
+            source_id=r["id"], name=r["name"], enabled=bool(r["enabled"]),
+            last_success_at=from_db(r["last_success_at"]), last_error_at=from_db(r["last_error_at"]),
+            last_error=r["last_error"], error_streak=r["error_streak"], items_24h=counts.get(r["id"], 0),
+            last_new_item_at=last_new, next_check_at=from_db(r["next_check_at"]), silent=silent,
+        ))
+    return out
+
+
+def set_enabled(db: sqlite_utils.Database, source_id: str, enabled: bool, now: datetime) -> bool:
+    with transaction(db):
+        cur = db.execute(
+            "UPDATE sources SET enabled = ?, next_check_at = ? WHERE id = ?",
+            [int(enabled), to_db(now), source_id],
+        )
+    return cur.rowcount > 0

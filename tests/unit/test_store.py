@@ -1,0 +1,100 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from monitor import store
+from monitor.types import ParsedItem, SourceSpec
+from storage.db import open_db
+
+T0 = datetime(2026, 6, 14, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def db(tmp_path):
+    d = open_db(tmp_path / "desk.sqlite", [store.migrations])
+    yield d
+    d.conn.close()
+
+
+def spec(sid="news", **kw):
+    return SourceSpec(id=sid, name=sid, url=f"http://127.0.0.1/{sid}", **kw)
+
+
+def item(guid, link=None, **kw):
+    return ParsedItem(guid=guid, title=kw.pop("title", f"标题{guid}"), link=link, text=kw.pop("text", "正文"),
+                      published=kw.pop("published", T0), **kw)
+
+
+def store_items(db, s, items, now=T0):
+    return store.store_fetch(db, s, items, now=now, next_check=now + timedelta(minutes=5), etag=None,
+                             last_modified=None, body_digest="x")
+
+
+def test_exactly_once_per_source_guid(db):
+    s = spec()
+    store.sync_sources(db, [s], T0)
+    first = store_items(db, s, [item("a"), item("b")])
+    again = store_items(db, s, [item("a"), item("b"), item("c")])
+    assert len(first.new_ids) == 2
+    assert len(again.new_ids) == 1
+    assert store.count_items(db) == 3
+
+
+def test_exactly_once_per_canonical_url_across_sources(db):
+    a, b = spec("a"), spec("b")
+    store.sync_sources(db, [a, b], T0)
+    store_items(db, a, [item("1", link="https://Example.org/p?id=5&utm_source=x#top")])
+    out = store_items(db, b, [item("zz", link="https://example.org:443/p?id=5")])
+    assert out.new_ids == () and out.duplicates == 1
+    assert store.count_items(db) == 1
+
+
+def test_metrics_update_keeps_history(db):
+    s = spec("hot", platform="hotlist")
+    store.sync_sources(db, [s], T0)
+    store_items(db, s, [item("x", metrics={"rank": 9})])
+    out = store_items(db, s, [item("x", metrics={"rank": 2})], now=T0 + timedelta(minutes=2))
+    assert out.updated == 1 and out.new_ids == ()
+    ranks = [r[0] for r in db.execute("SELECT json_extract(metrics, '$.rank') FROM item_metrics ORDER BY at")]
+    assert ranks == [9, 2]
+
+
+def test_errors_and_health(db):
+    s = spec(interval=60)
+    store.sync_sources(db, [s], T0)
+    store.record_error(db, "news", T0, "FetchTimeout: slow", T0 + timedelta(minutes=2))
+    store.record_error(db, "news", T0, "FetchTimeout: slow", T0 + timedelta(minutes=4))
+    [h] = store.source_health(db, T0)
+    assert h.error_streak == 2 and h.last_error.startswith("FetchTimeout")
+    store_items(db, s, [item("a")])
+    [h] = store.source_health(db, T0)
+    assert h.error_streak == 0 and h.items_24h == 1 and h.last_success_at == T0
+
+
+def test_silent_source_detected(db):
+    s = spec(interval=60)
+    store.sync_sources(db, [s], T0)
+    for n in range(5):  # a new item every 10 minutes
+        store_items(db, s, [item(f"g{n}")], now=T0 + timedelta(minutes=10 * n))
+    last = T0 + timedelta(minutes=40)
+    [h] = store.source_health(db, last + timedelta(minutes=15))
+    assert not h.silent
+    [h] = store.source_health(db, last + timedelta(hours=3))
+    assert h.silent
+
+
+def test_due_sources_by_priority_and_disable(db):
+    a, b = spec("a", priority=5), spec("b", priority=1)
+    store.sync_sources(db, [a, b], T0)
+    assert [s.id for s, _ in store.due_sources(db, T0)] == ["b", "a"]
+    store.sync_sources(db, [b], T0)  # a removed from config: disabled, not deleted
+    assert [s.id for s, _ in store.due_sources(db, T0)] == ["b"]
+    assert store.source_row(db, "a") is not None
+
+
+def test_naive_datetime_refused(db):
+    s = spec()
+    store.sync_sources(db, [s], T0)
+    with pytest.raises(ValueError):
+        store_items(db, s, [item("n", published=datetime(2026, 6, 14, 10, 0))])
+    assert store.count_items(db) == 0  # the whole fetch rolled back

@@ -1,0 +1,26 @@
+"""Helpers shared by the CLI commands: the desk home from the group option, config errors as one line."""
+from __future__ import annotations
+
+import click
+
+from monitor.exceptions import MonitorError
+from yuqing.home import DeskHome, resolve_home
+
+
+def home_from(ctx: click.Context) -> DeskHome:
+    obj = ctx.find_root().obj or {}
+    return resolve_home(obj.get("home"))
+
+
+def load_config_or_exit(ctx: click.Context):
+    from yuqing.config import load_config
+
+    home = home_from(ctx)
+    try:
+        return load_config(home)
+    except MonitorError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def fail(message: str) -> None:
+    raise click.ClickException(message)

@@ -1,0 +1,188 @@
+"""`yuqing sources`: health of every source; add, test, enable, disable."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import click
+
+from monitor.exceptions import MonitorError
+from yuqing.clictx import home_from, load_config_or_exit
+
+
+def _fmt_time(dt, tz) -> str:
+    return dt.astimezone(tz).strftime("%m-%d %H:%M") if dt else "—"
+
+
+@click.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print health as JSON lines.")
+@click.pass_context
+def sources(ctx: click.Context, as_json: bool) -> None:
+    """List every source with its health: last success, last error, error streak,
+    items in the last 24 h and whether it has gone silent.
+
+    Example: yuqing sources
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from monitor import store
+    from storage.db import open_db
+    from storage.timeutil import utcnow
+    from yuqing.pipeline import all_migrations
+
+    cfg = load_config_or_exit(ctx)
+    db = open_db(cfg.home.db_path, all_migrations())
+    store.sync_sources(db, cfg.sources, utcnow())
+    health = store.source_health(db, utcnow())
+    if as_json:
+        for h in health:
+            click.echo(json.dumps({
+                "id": h.source_id, "name": h.name, "enabled": h.enabled,
+                "last_success_at": h.last_success_at.isoformat() if h.last_success_at else None,
+                "last_error_at": h.last_error_at.isoformat() if h.last_error_at else None,
+                "last_error": h.last_error, "error_streak": h.error_streak, "items_24h": h.items_24h,
+                "silent": h.silent,
+            }, ensure_ascii=False))
+        return
+    tz = cfg.timezone
+    click.echo(f"{'来源':<20} {'状态':<6} {'最近成功':<12} {'连续失败':>4} {'24h条数':>7}  最近错误")
+    for h in health:
+        if not h.enabled:
+            state = "停用"
+        elif h.error_streak:
+            state = "故障"
+        elif h.silent:
+            state = "沉默"
+        else:
+            state = "正常"
+        err = (h.last_error or "")[:60]
+        click.echo(f"{h.source_id:<20} {state:<6} {_fmt_time(h.last_success_at, tz):<12} "
+                   f"{h.error_streak:>4} {h.items_24h:>7}  {err}")
+
+
+@sources.command("add")
+@click.argument("source_id")
+@click.option("--url", required=True, help="Feed or page address.")
+@click.option("--name", default=None, help="Display name (default: the id).")
+@click.option("--kind", default="auto", help="auto|rss|atom|jsonfeed|json|html.")
+@click.option("--mapping", default=None, help="JSON preset: weibo|hotlist.")
+@click.option("--interval", default=300, type=int, help="Seconds between checks.")
+@click.option("--priority", default=5, type=int, help="1 (most urgent) .. 9.")
+@click.option("--platform", default="news", help="news|weibo|hotlist|gov|own|hotline|other.")
+@click.option("--encoding", default=None, help="Override the declared charset (e.g. gbk).")
+@click.option("--local", is_flag=True, help="A local source: its items carry district context.")
+@click.option("--own-channel", is_flag=True, help="The district's own release channel.")
+@click.option("--select", "selectors", multiple=True, metavar="FIELD=SELECTOR",
+              help="For html sources: item=..., title=..., link=a@href, published=...")
+@click.pass_context
+def add(ctx, source_id, url, name, kind, mapping, interval, priority, platform, encoding, local, own_channel,
+        selectors) -> None:
+    """Append a source to sources.toml (validated first; comments kept).
+
+    Example: yuqing sources add hz-news --url https://example.org/rss.xml --interval 300
+    """
+    from monitor.sources import parse_source
+    from yuqing.sourcesfile import append_source
+
+    home = home_from(ctx)
+    fields = {}
+    for sel in selectors:
+        if "=" not in sel:
+            raise click.BadParameter(f"'{sel}' is not FIELD=SELECTOR", param_hint="--select")
+        k, v = sel.split("=", 1)
+        fields[k.strip()] = v.strip()
+    table = {"name": name or source_id, "url": url, "kind": kind, "interval": interval, "priority": priority,
+             "platform": platform, "local": local, "own_channel": own_channel}
+    if mapping:
+        table["mapping"] = mapping
+    if encoding:
+        table["encoding"] = encoding
+    if fields:
+        table["fields"] = fields
+    try:
+        spec = parse_source(source_id, table, file="--options")
+        append_source(home.sources_toml, spec)
+    except MonitorError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"added [sources.{source_id}] to {home.sources_toml}")
+
+
+def _set_enabled(ctx, source_id: str, enabled: bool) -> None:
+    from monitor import store
+    from storage.db import open_db
+    from storage.timeutil import utcnow
+    from yuqing.pipeline import all_migrations
+    from yuqing.sourcesfile import set_enabled_in_file
+
+    home = home_from(ctx)
+    try:
+        set_enabled_in_file(home.sources_toml, source_id, enabled)
+    except MonitorError as exc:
+        raise click.ClickException(str(exc)) from None
+    if home.db_path.exists():  # a running daemon picks it up at its next tick
+        db = open_db(home.db_path, all_migrations())
+        store.set_enabled(db, source_id, enabled, utcnow())
+    click.echo(f"{source_id}: {'enabled' if enabled else 'disabled'}")
+
+
+@sources.command("enable")
+@click.argument("source_id")
+@click.pass_context
+def enable(ctx, source_id) -> None:
+    """Enable a source (sources.toml and the running desk).
+
+    Example: yuqing sources enable hz-news
+    """
+    _set_enabled(ctx, source_id, True)
+
+
+@sources.command("disable")
+@click.argument("source_id")
+@click.pass_context
+def disable(ctx, source_id) -> None:
+    """Disable a source; its stored items stay.
+
+    Example: yuqing sources disable hz-news
+    """
+    _set_enabled(ctx, source_id, False)
+
+
+@sources.command("test")
+@click.argument("source_id")
+@click.option("--limit", default=10, type=int, help="Items to show.")
+@click.pass_context
+def test(ctx, source_id, limit) -> None:
+    """Fetch a source once and show what would be stored (stores nothing).
+
+    Example: yuqing sources test hz-news
+    """
+    cfg = load_config_or_exit(ctx)
+    spec = next((s for s in cfg.sources if s.id == source_id), None)
+    if spec is None:
+        raise click.ClickException(f"no source '{source_id}' in {cfg.home.sources_toml}")
+    try:
+        feed, result = asyncio.run(_fetch_and_parse(cfg, spec))
+    except MonitorError as exc:
+        raise click.ClickException(f"{source_id}: {exc.__class__.__name__}: {exc}") from None
+    click.echo(f"{source_id}: HTTP {result.status}, {len(result.body or b'')} bytes, "
+               f"charset {feed.encoding or '?'}, {len(feed.items)} items")
+    for w in feed.warnings:
+        click.echo(f"  warning: {w}")
+    for item in feed.items[:limit]:
+        when = item.published.astimezone(cfg.timezone).strftime("%Y-%m-%d %H:%M") if item.published else "—"
+        click.echo(f"  {when}  {item.title[:60]!s}")
+        if item.link:
+            click.echo(f"      {item.link}")
+
+
+async def _fetch_and_parse(cfg, spec):
+    from monitor.fetch import Fetcher
+    from monitor.parsing import parse_document
+    from storage.timeutil import utcnow
+
+    async with Fetcher(cfg.fetch_policy()) as fetcher:
+        result = await fetcher.fetch(spec.url)
+    feed = parse_document(result.body or b"", kind=spec.kind, mapping=spec.mapping, fields=spec.fields or None,
+                          url=result.url, content_type=result.content_type, encoding=spec.encoding,
+                          fetched_at=utcnow())
+    return feed, result

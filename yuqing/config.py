@@ -1,0 +1,175 @@
+"""Load and validate the desk's configuration: desk.toml and sources.toml.
+
+The desk never starts half-configured: every problem raises ConfigError with
+the file, the key and what is wrong.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from data import DATA_DIR
+from monitor.exceptions import ConfigError
+from monitor.sources import parse_sources
+from monitor.types import SourceSpec
+from yuqing.home import DeskHome
+
+DEFAULT_DESK_TOML = DATA_DIR / "desk.default.toml"
+DEFAULT_SOURCES_TOML = DATA_DIR / "sources.default.toml"
+
+_FETCH_KEYS: dict[str, type | tuple[type, ...]] = {
+    "total_concurrency": int, "per_host_concurrency": int, "per_host_spacing": (int, float),
+    "connect_timeout": (int, float), "read_timeout": (int, float), "total_timeout": (int, float),
+    "max_bytes": int, "max_redirects": int,
+}
+KNOWN_SECTIONS = ("desk", "fetch", "clock", "alerts", "triggers", "pipeline")
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    home: DeskHome
+    district_code: str
+    district_name: str
+    timezone: ZoneInfo
+    fetch: Mapping[str, Any]
+    sections: Mapping[str, Any] = field(default_factory=dict)  # clock, alerts, triggers, pipeline (raw)
+    sources: tuple[SourceSpec, ...] = ()
+
+    def fetch_policy(self):
+        from monitor.fetch import FetchPolicy
+
+        return FetchPolicy(**dict(self.fetch))
+
+
+def read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found (run `yuqing init` to create the desk home)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _check_type(file: str, key: str, value: Any, typ) -> None:
+    if isinstance(value, bool) or not isinstance(value, typ):
+        names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
+        raise ConfigError(f"{file}: {key}: expected {names}, got {type(value).__name__} {value!r}")
+
+
+def parse_desk(doc: Mapping[str, Any], home: DeskHome, *, file: str = "desk.toml") -> DeskConfig:
+    unknown = sorted(set(doc) - set(KNOWN_SECTIONS))
+    if unknown:
+        raise ConfigError(f"{file}: unknown section [{unknown[0]}] (known: {', '.join(KNOWN_SECTIONS)})")
+    desk = doc.get("desk")
+    if not isinstance(desk, Mapping):
+        raise ConfigError(f"{file}: [desk] section is missing")
+    for key in ("district_code", "district_name", "timezone"):
+        if key not in desk:
+            raise ConfigError(f"{file}: [desk].{key} is missing")
+        _check_type(file, f"[desk].{key}", desk[key], str)
+    extra = sorted(set(desk) - {"district_code", "district_name", "timezone"})
+    if extra:
+        raise ConfigError(f"{file}: [desk].{extra[0]}: unknown key")
+    code = desk["district_code"]
+    if not (code.isdigit() and len(code) == 6):
+        raise ConfigError(f"{file}: [desk].district_code: '{code}' is not a 6-digit county code (e.g. 610702)")
+    try:
+        tz = ZoneInfo(desk["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{file}: [desk].timezone: unknown time zone '{desk['timezone']}'") from None
+    fetch = dict(doc.get("fetch", {}))
+    for key, value in fetch.items():
+        if key not in _FETCH_KEYS:
+            raise ConfigError(f"{file}: [fetch].{key}: unknown key (known: {', '.join(_FETCH_KEYS)})")
+        _check_type(file, f"[fetch].{key}", value, _FETCH_KEYS[key])
+        if value <= 0:
+            raise ConfigError(f"{file}: [fetch].{key}: must be positive, got {value}")
+    sections = {k: doc[k] for k in ("clock", "alerts", "triggers", "pipeline") if k in doc}
+    for name, value in sections.items():
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{file}: [{name}] must be a table")
+    _validate_sections(sections, file)
+    return DeskConfig(home, code, desk["district_name"], tz, fetch, sections)
+
+
+def _validate_sections(sections: Mapping[str, Any], file: str) -> None:
+    """Let the owning packages validate their sections, so errors name the key."""
+    if "clock" in sections:
+        try:
+            from responders.policy import parse_policy
+        except ImportError:  # responders not built yet
+            pass
+        else:
+            _wrap(parse_policy, sections["clock"], file, "clock")
+    if "alerts" in sections:
+        try:
+            from responders.alerts.config import parse_alerts_config
+        except ImportError:
+            pass
+        else:
+            _wrap(parse_alerts_config, sections["alerts"], file, "alerts")
+
+
+def _wrap(fn, table, file: str, section: str):
+    try:
+        return fn(table)
+    except ConfigError:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ConfigError(f"{file}: [{section}]: {exc}") from None
+
+
+def load_config(home: DeskHome) -> DeskConfig:
+    """Load desk.toml and sources.toml from the home; raise ConfigError on any problem."""
+    desk_doc = read_toml(home.desk_toml)
+    cfg = parse_desk(desk_doc, home, file=str(home.desk_toml))
+    sources = load_sources(home)
+    return DeskConfig(cfg.home, cfg.district_code, cfg.district_name, cfg.timezone, cfg.fetch,
+                      cfg.sections, tuple(sources))
+
+
+def load_sources(home: DeskHome) -> list[SourceSpec]:
+    if not home.sources_toml.exists():
+        raise ConfigError(f"{home.sources_toml}: file not found (run `yuqing init`)")
+    return parse_sources(read_toml(home.sources_toml), file=str(home.sources_toml))
+
+
+def init_home(home: DeskHome, *, force: bool = False, sources_text: str | None = None) -> list[Path]:
+    """Write default desk.toml and sources.toml (never overwriting unless ``force``)."""
+    home.path.mkdir(parents=True, exist_ok=True)
+    home.log_dir.mkdir(exist_ok=True)
+    written = []
+    defaults = [
+        (home.desk_toml, default_desk_toml()),
+        (home.sources_toml, sources_text if sources_text is not None else DEFAULT_SOURCES_TOML.read_text("utf-8")),
+    ]
+    for path, text in defaults:
+        if path.exists() and not force:
+            continue
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        written.append(path)
+    return written
+
+
+def default_desk_toml() -> str:
+    """The default desk.toml: data/desk.default.toml plus the sections other packages define."""
+    parts = [DEFAULT_DESK_TOML.read_text("utf-8").rstrip() + "\n"]
+    for module, attr in (("responders.policy", "DEFAULT_CLOCK_TOML"),
+                         ("responders.alerts.config", "DEFAULT_ALERTS_TOML"),
+                         ("yuqing.pipeline", "DEFAULT_TRIGGERS_TOML")):
+        try:
+            mod = __import__(module, fromlist=[attr])
+            parts.append(getattr(mod, attr).strip() + "\n")
+        except (ImportError, AttributeError):
+            continue
+    return "\n".join(parts)
