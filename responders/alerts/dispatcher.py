@@ -1,0 +1,392 @@
+"""The AlertDispatcher: route, dedup, hold for quiet hours, rate-limit with folding,
+send, retry with capped backoff, track acknowledgement and escalate.
+
+Time comes only from the injected ``clock`` (aware datetimes), so everything is
+testable at fixed instants; the daemon calls ``await tick()`` every few seconds
+(``next_wakeup()`` says when something is next due). Nothing is dropped: an alert
+that cannot go out now (over the rate limit, quiet hours, digest lane) waits in its
+channel's queue and goes out folded into one message ("另有 N 条").
+
+``on_delivery(alert, channel, ok, error)`` is called for every send attempt and for
+every original alert a message stood for (a folded digest of 5 alerts gives 5
+calls); ``error`` is None on success, else a one-line redacted message that says
+whether a retry follows. It may be a plain function or a coroutine function.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import logging
+from collections import deque
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable
+
+from responders.alerts.channels import Sender, TuiInbox, make_sender
+from responders.alerts.formats import prepare
+from responders.alerts.ratelimit import RateLimiter, fold, priority
+from responders.alerts.redact import redact
+from responders.alerts.rules import Deduper, held_by_quiet, quiet_ends_at, route
+from responders.alerts.types import (
+    Alert, AlertError, AlertsConfig, ChannelConfig, ChannelError, Delivery, severity_rank,
+)
+
+log = logging.getLogger("responders.alerts")
+
+OnDelivery = Callable[[Alert, str, bool, "str | None"], Any]
+_collector: contextvars.ContextVar[list | None] = contextvars.ContextVar("alert_deliveries", default=None)
+#: Tracks (for ack/escalation) are forgotten this long after they are settled.
+TRACK_RETENTION = timedelta(hours=24)
+
+
+@dataclass
+class _Retry:
+    due: datetime
+    message: Alert
+    members: list[Alert]
+    attempt: int  # attempts made so far
+
+
+@dataclass
+class _Channel:
+    cfg: ChannelConfig
+    sender: Sender
+    limiter: RateLimiter
+    queue: list[Alert] = field(default_factory=list)
+    retries: list[_Retry] = field(default_factory=list)
+    digest_due: datetime | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@dataclass
+class _Track:
+    alert: Alert
+    escalates: bool
+    base_at: datetime | None = None  # first send attempt; escalation counts from here
+    tier: int = 0  # escalations done
+    acked_by: str | None = None
+    acked_at: datetime | None = None
+    settled_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """What ``submit`` decided: ``duplicate`` (nothing queued), the channels the
+    alert was routed to, and those skipped as unavailable (with the reason)."""
+
+    alert_id: str
+    duplicate: bool
+    channels: tuple[str, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()
+    deliveries: tuple[Delivery, ...] = ()  # the sends made at once (others follow in tick)
+
+
+class AlertDispatcher:
+    def __init__(self, config: AlertsConfig, *, clock: Callable[[], datetime] | None = None, on_delivery: OnDelivery | None = None,
+                 wall: Callable[[], datetime] | None = None, inbox: TuiInbox | None = None, session: Any = None,
+                 history: int = 1000):
+        """``clock``: the desk's time (injected; default the system clock); ``wall``: real time for signatures
+        (defaults to the system clock); ``inbox``: the console's queue (made if not
+        given); ``session``: an aiohttp ClientSession to reuse (made lazily if not)."""
+        from storage.timeutil import utcnow
+
+        self.config = config
+        self.clock = clock = clock or utcnow
+        self.wall = wall or utcnow
+        self.on_delivery = on_delivery
+        self.inbox = inbox if inbox is not None else TuiInbox()
+        self._session = session
+        self._own_session = session is None
+        self.secrets = config.secrets()
+        self.deduper = Deduper(config.dedup_window)
+        self.deliveries: deque[Delivery] = deque(maxlen=history)
+        self.unavailable: dict[str, str] = {}
+        self._channels: dict[str, _Channel] = {}
+        self._tracks: dict[str, _Track] = {}
+        self._folds: dict[str, tuple[str, ...]] = {}
+        for name, cfg in config.channels.items():
+            sender = make_sender(cfg, clock, session_factory=self._get_session, inbox=self.inbox, wall=self.wall)
+            reason = sender.unavailable()
+            if reason:
+                self.unavailable[name] = reason
+                log.warning("%s", redact(f"告警渠道 {cfg.label} 不可用：{reason}", self.secrets))
+                continue
+            self._channels[name] = _Channel(cfg, sender, RateLimiter(cfg.rate_limits, clock))
+
+    # ------------------------------------------------------------ public API
+
+    async def submit(self, alert: Alert) -> SubmitResult:
+        """Take one alert: dedup by key, route, queue, and send what may go now."""
+        now = self.clock()
+        if not self.config.enabled:
+            return SubmitResult(alert.id, duplicate=False)
+        if not self.deduper.check(alert.key, now):
+            log.info("%s", redact(f"重复告警已合并：{alert.key}", self.secrets))
+            return SubmitResult(alert.id, duplicate=True)
+        names = route(alert, self.config.rules)
+        routed = tuple(n for n in names if n in self._channels)
+        skipped = tuple((n, self.unavailable.get(n, "未定义")) for n in names if n not in self._channels)
+        esc = self.config.escalation
+        escalates = (bool(esc.tiers) and alert.lane in esc.lanes
+                     and severity_rank(alert.severity) >= severity_rank(esc.min_severity))
+        self._tracks[alert.id] = _Track(alert, escalates)
+        if not routed:
+            # nothing to send on now: escalation (if any) still counts from here
+            self._tracks[alert.id].base_at = now
+            if names:
+                log.warning("%s", redact(f"告警 {alert.id} 的渠道均不可用：{', '.join(names)}", self.secrets))
+        for name in routed:
+            self._enqueue(self._channels[name], alert, now)
+        made: list[Delivery] = []
+        token = _collector.set(made)
+        try:
+            await self._pump_all(routed)
+        finally:
+            _collector.reset(token)
+        return SubmitResult(alert.id, duplicate=False, channels=routed, skipped=skipped, deliveries=tuple(made))
+
+    async def tick(self) -> list[Delivery]:
+        """Do what is due: retries, flushes after quiet hours or of digests, queued
+        messages as the rate limit allows, escalations. Returns the deliveries made."""
+        made: list[Delivery] = []
+        token = _collector.set(made)
+        try:
+            now = self.clock()
+            self._escalate(now)
+            await self._pump_all(tuple(self._channels))
+            self._forget(now)
+        finally:
+            _collector.reset(token)
+        return made
+
+    def ack(self, alert_id: str, actor: str) -> bool:
+        """Acknowledge an alert (or every alert of a folded digest id). Stops its
+        escalation. True if newly acknowledged, False if it already was."""
+        ids = self._folds.get(alert_id, (alert_id,))
+        tracks = [self._tracks.get(i) for i in ids]
+        if not any(tracks):
+            raise AlertError(f"告警 {alert_id} 不存在或已过期，无法确认")
+        now = self.clock()
+        changed = False
+        for tr in tracks:
+            if tr is None or tr.acked_by is not None:
+                continue
+            tr.acked_by, tr.acked_at, tr.settled_at = actor, now, now
+            changed = True
+            self._drop_escalations(tr.alert.id)
+        return changed
+
+    def ack_incident(self, incident_id: Any, actor: str) -> list[str]:
+        """Acknowledge every open alert of an incident; the ids acknowledged."""
+        out = []
+        for tr in list(self._tracks.values()):
+            if tr.alert.incident_id == incident_id and tr.acked_by is None:
+                self.ack(tr.alert.id, actor)
+                out.append(tr.alert.id)
+        return out
+
+    def acknowledged(self, alert_id: str) -> tuple[str, datetime] | None:
+        tr = self._tracks.get(alert_id)
+        return (tr.acked_by, tr.acked_at) if tr and tr.acked_by else None
+
+    def unacknowledged(self) -> list[Alert]:
+        return [tr.alert for tr in self._tracks.values() if tr.acked_by is None and tr.escalates]
+
+    def pending(self) -> dict[str, int]:
+        """Alerts waiting per channel (queued or awaiting a retry)."""
+        return {n: len(c.queue) + sum(len(r.members) for r in c.retries) for n, c in self._channels.items()}
+
+    def next_wakeup(self) -> datetime | None:
+        """The earliest instant at which ``tick`` has something to do (None: nothing pending)."""
+        now = self.clock()
+        times: list[datetime] = []
+        quiet = self.config.quiet_hours
+        for ch in self._channels.values():
+            times.extend(r.due for r in ch.retries)
+            ready_at = []
+            for a in ch.queue:
+                t = now
+                if held_by_quiet(quiet, ch.cfg, a, now):
+                    t = quiet_ends_at(quiet, now)
+                if a.lane == "digest" and not a.escalation_tier and ch.digest_due is not None:
+                    t = max(t, ch.digest_due)
+                ready_at.append(t)
+            if ready_at:
+                times.append(max(min(ready_at), ch.limiter.next_free_at()))
+        for tr in self._tracks.values():
+            nxt = self._next_escalation_at(tr)
+            if nxt is not None:
+                times.append(nxt)
+        return min(times) if times else None
+
+    async def aclose(self) -> None:
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.aclose()
+
+    # ------------------------------------------------------------ internals
+
+    def _get_session(self):
+        if self._session is None:
+            import aiohttp
+
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    def _enqueue(self, ch: _Channel, alert: Alert, now: datetime) -> None:
+        ch.queue.append(alert)
+        if alert.lane == "digest" and not alert.escalation_tier and ch.digest_due is None:
+            ch.digest_due = now + self.config.digest_every
+
+    def _ready(self, ch: _Channel, now: datetime) -> list[Alert]:
+        digest_due = ch.digest_due is not None and now >= ch.digest_due
+        out = []
+        for a in ch.queue:
+            if held_by_quiet(self.config.quiet_hours, ch.cfg, a, now):
+                continue
+            if a.lane == "digest" and not a.escalation_tier and not digest_due:
+                continue
+            out.append(a)
+        return out
+
+    async def _pump_all(self, names: Iterable[str]) -> None:
+        names = list(dict.fromkeys(names))
+        if names:
+            await asyncio.gather(*(self._pump(self._channels[n]) for n in names))
+
+    async def _pump(self, ch: _Channel) -> None:
+        async with ch.lock:
+            now = self.clock()
+            for r in sorted(ch.retries, key=lambda r: r.due):
+                if r.due > now or not ch.limiter.try_acquire():
+                    continue
+                ch.retries.remove(r)
+                await self._attempt(ch, r.message, r.members, r.attempt + 1)
+            ready = self._ready(ch, now)
+            if not ready or not ch.limiter.try_acquire():
+                return
+            ready.sort(key=priority)
+            ids = {id(a) for a in ready}
+            ch.queue = [a for a in ch.queue if id(a) not in ids]
+            if not any(a.lane == "digest" and not a.escalation_tier for a in ch.queue):
+                ch.digest_due = None
+            heading = "静默时段告警汇总" if self._held_overnight(ch, ready) else "舆情告警汇总"
+            message = fold(ready, now, heading=heading)
+            if message.folded:
+                self._folds[message.id] = message.folded
+            await self._attempt(ch, message, ready, 1)
+
+    def _held_overnight(self, ch: _Channel, ready: list[Alert]) -> bool:
+        """Whether these alerts waited out quiet hours (for the digest's heading)."""
+        q = self.config.quiet_hours
+        return (q is not None and ch.cfg.honours_quiet_hours
+                and any(held_by_quiet(q, ch.cfg, a, a.created_at) for a in ready))
+
+    async def _attempt(self, ch: _Channel, message: Alert, members: list[Alert], attempt: int) -> None:
+        now = self.clock()
+        for a in members:
+            tr = self._tracks.get(a.id)
+            if tr is not None and tr.base_at is None:
+                tr.base_at = now
+        try:
+            await ch.sender.send(prepare(message, ch.cfg))
+        except ChannelError as exc:
+            err = redact(str(exc), self.secrets)
+            retry = exc.retryable
+        except Exception as exc:  # a sender bug must not stop the desk; it is reported, redacted
+            err = redact(f"{ch.cfg.label}: 内部错误 {type(exc).__name__}: {exc}", self.secrets)
+            retry = False
+            log.error("%s", err)
+        else:
+            await self._record(ch, message, members, True, None, attempt, final=True, now=now)
+            return
+        policy = self.config.retry
+        if retry and attempt < policy.max_attempts:
+            delay = policy.delay(attempt)
+            ch.retries.append(_Retry(now + timedelta(seconds=delay), message, members, attempt))
+            text = f"{err}；第 {attempt}/{policy.max_attempts} 次失败，{delay:g} 秒后重试"
+            log.warning("%s", text)
+            await self._record(ch, message, members, False, text, attempt, final=False, now=now)
+        else:
+            why = "已达最大重试次数" if retry else "不可重试"
+            text = f"{err}；第 {attempt} 次失败，{why}，放弃发送"
+            log.error("%s", text)
+            await self._record(ch, message, members, False, text, attempt, final=True, now=now)
+
+    async def _record(self, ch: _Channel, message: Alert, members: list[Alert], ok: bool, error: str | None,
+                      attempt: int, *, final: bool, now: datetime) -> None:
+        self.deliveries.append(Delivery(alert_id=message.id, channel=ch.cfg.name, ok=ok, at=now, attempt=attempt,
+                                        error=error, final=final, folded=message.folded,
+                                        escalation_tier=message.escalation_tier))
+        made = _collector.get()
+        if made is not None:
+            made.append(self.deliveries[-1])
+        if ok:
+            log.info("%s", redact(f"告警已发送：{ch.cfg.label} {message.id}（{message.count} 条）", self.secrets))
+        if self.on_delivery is None:
+            return
+        for a in members:
+            try:
+                result = self.on_delivery(a, ch.cfg.name, ok, error)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:  # the callback is the lead's; it must not break sending
+                log.error("%s", redact(f"on_delivery 回调出错：{type(exc).__name__}: {exc}", self.secrets))
+
+    # ------------------------------------------------------------ escalation
+
+    def _next_escalation_at(self, tr: _Track) -> datetime | None:
+        tiers = self.config.escalation.tiers
+        if not tr.escalates or tr.acked_by is not None or tr.base_at is None or tr.tier >= len(tiers):
+            return None
+        return tr.base_at + timedelta(minutes=tiers[tr.tier].after_minutes)
+
+    def _escalate(self, now: datetime) -> None:
+        tiers = self.config.escalation.tiers
+        for tr in list(self._tracks.values()):
+            due = self._next_escalation_at(tr)
+            if due is None or now < due:
+                continue
+            tier = tiers[tr.tier]
+            tr.tier += 1
+            tr.base_at = now
+            esc = replace(tr.alert, escalation_tier=tr.tier)
+            log.warning("%s", redact(f"告警 {tr.alert.id} 未确认，升级到第 {tr.tier} 级：{', '.join(tier.channels)}",
+                                     self.secrets))
+            for name in tier.channels:
+                ch = self._channels.get(name)
+                if ch is not None:
+                    self._enqueue(ch, esc, now)
+            if tr.tier >= len(tiers):
+                tr.settled_at = now
+
+    def _drop_escalations(self, alert_id: str) -> None:
+        """An acknowledged alert needs no pending escalation messages (queued or retrying)."""
+        def acked(a: Alert) -> bool:
+            tr = self._tracks.get(a.id)
+            return tr is not None and tr.acked_by is not None
+
+        for ch in self._channels.values():
+            ch.queue = [a for a in ch.queue if not (a.id == alert_id and a.escalation_tier)]
+            ch.retries = [r for r in ch.retries
+                          if not (r.message.escalation_tier and all(acked(a) for a in r.members))]
+
+    def _forget(self, now: datetime) -> None:
+        if len(self._tracks) < 256:
+            return
+        for aid, tr in list(self._tracks.items()):
+            settled = tr.settled_at or (None if tr.escalates else tr.base_at)
+            if settled is not None and now - settled > TRACK_RETENTION:
+                del self._tracks[aid]
+        live = set(self._tracks)
+        for fid, ids in list(self._folds.items()):
+            if not live.intersection(ids):
+                del self._folds[fid]
+

@@ -1,0 +1,239 @@
+"""What the pipeline learned about each item and story, stored for the console and reports.
+
+Tables (migration set "analysis"): ``item_analysis`` (one row per analysed item),
+``stories`` (one row per story, updated as it grows), ``labels`` (staff corrections,
+used by `yuqing train`), ``pipeline_state`` (each stage's watermark over item ids, written
+in the same transaction as the stage's output so a crash never skips or repeats an item).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable, Mapping, Sequence
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from storage.timeutil import from_db, to_db
+
+migrations = Migrations("analysis")
+
+
+@migrations()
+def m001_analysis(db: sqlite_utils.Database) -> None:
+    db.execute("""
+        CREATE TABLE item_analysis (
+            item_id INTEGER PRIMARY KEY,
+            topic TEXT NOT NULL,
+            topic_p REAL NOT NULL,
+            sentiment TEXT NOT NULL,
+            sentiment_score REAL NOT NULL,
+            severity TEXT NOT NULL,
+            severity_reasons TEXT NOT NULL DEFAULT '[]',
+            places TEXT NOT NULL DEFAULT '[]',
+            departments TEXT NOT NULL DEFAULT '[]',
+            units TEXT NOT NULL DEFAULT '[]',
+            schemes TEXT NOT NULL DEFAULT '[]',
+            risk_words TEXT NOT NULL DEFAULT '[]',
+            involves_district INTEGER NOT NULL DEFAULT 0,
+            flagged INTEGER NOT NULL DEFAULT 0,
+            story_id TEXT,
+            duplicate_of INTEGER,
+            hot INTEGER NOT NULL DEFAULT 0,
+            heat REAL NOT NULL DEFAULT 0,
+            analysed_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX item_analysis_flagged ON item_analysis(flagged, item_id)")
+    db.execute("CREATE INDEX item_analysis_story ON item_analysis(story_id)")
+    db.execute("""
+        CREATE TABLE stories (
+            id TEXT PRIMARY KEY,
+            label TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            first_item_id INTEGER,
+            first_source TEXT,
+            first_published TEXT,
+            sources INTEGER NOT NULL DEFAULT 1,
+            hot INTEGER NOT NULL DEFAULT 0,
+            hot_since TEXT,
+            heat REAL NOT NULL DEFAULT 0,
+            peak_heat REAL NOT NULL DEFAULT 0,
+            explanation TEXT NOT NULL DEFAULT '[]',
+            incident_id INTEGER,
+            updated_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX stories_updated ON stories(updated_at)")
+    db.execute("""
+        CREATE TABLE labels (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL,
+            field TEXT NOT NULL CHECK (field IN ('topic', 'sentiment', 'place')),
+            value TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX labels_item ON labels(item_id)")
+    db.execute("CREATE TABLE pipeline_state (stage TEXT PRIMARY KEY, last_item_id INTEGER NOT NULL)")
+
+
+@migrations()
+def m002_search_index(db: sqlite_utils.Database) -> None:
+    # Full-text search over segmented text: tokens joined by spaces, so unicode61 splits
+    # exactly at our word boundaries (Chinese has no spaces of its own). rowid = items.id.
+    db.execute("CREATE VIRTUAL TABLE items_fts USING fts5(title, text, tokenize = 'unicode61')")
+
+
+LABEL_FIELDS = ("topic", "sentiment", "place")
+
+
+def index_for_search(conn, item_id: int, title_tokens: Sequence[str], text_tokens: Sequence[str]) -> None:
+    """Add one item's segmented text to the search index (inside the stage's transaction)."""
+    conn.execute("INSERT OR REPLACE INTO items_fts (rowid, title, text) VALUES (?, ?, ?)",
+                 [item_id, " ".join(title_tokens), " ".join(text_tokens)])
+
+
+def search_items(db: sqlite_utils.Database, query_tokens: Sequence[str], *, limit: int = 100) -> list[dict]:
+    """Items whose segmented text contains every query token (phrase per token), newest first."""
+    terms = [t.replace('"', '""') for t in query_tokens if t.strip()]
+    if not terms:
+        return []
+    match = " AND ".join(f'"{t}"' for t in terms)
+    return db.execute_returning_dicts(
+        "SELECT i.id, i.source_id, i.title, i.text, i.url, i.published, i.fetched_at FROM items_fts f"
+        " JOIN items i ON i.id = f.rowid WHERE items_fts MATCH ? ORDER BY f.rowid DESC LIMIT ?",
+        [match, limit],
+    )
+
+
+@dataclass(frozen=True)
+class ItemAnalysis:
+    item_id: int
+    topic: str
+    topic_p: float
+    sentiment: str
+    sentiment_score: float
+    severity: str
+    severity_reasons: tuple[str, ...]
+    places: tuple[Mapping[str, Any], ...]
+    departments: tuple[str, ...]
+    units: tuple[str, ...]
+    schemes: tuple[Mapping[str, Any], ...]
+    risk_words: tuple[str, ...]
+    involves_district: bool
+    flagged: bool
+    story_id: str | None
+    duplicate_of: int | None
+    hot: bool
+    heat: float
+    analysed_at: datetime
+
+
+def watermark(conn, stage: str) -> int:
+    row = conn.execute("SELECT last_item_id FROM pipeline_state WHERE stage = ?", [stage]).fetchone()
+    return row[0] if row else 0
+
+
+def set_watermark(conn, stage: str, last_item_id: int) -> None:
+    conn.execute(
+        "INSERT INTO pipeline_state (stage, last_item_id) VALUES (?, ?)"
+        " ON CONFLICT(stage) DO UPDATE SET last_item_id = excluded.last_item_id",
+        [stage, last_item_id],
+    )
+
+
+def save_analysis(conn, a: ItemAnalysis) -> None:
+    """Insert or replace one item's analysis (call inside the stage's transaction)."""
+    conn.execute(
+        "INSERT OR REPLACE INTO item_analysis (item_id, topic, topic_p, sentiment, sentiment_score, severity,"
+        " severity_reasons, places, departments, units, schemes, risk_words, involves_district, flagged,"
+        " story_id, duplicate_of, hot, heat, analysed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [a.item_id, a.topic, a.topic_p, a.sentiment, a.sentiment_score, a.severity, _j(a.severity_reasons),
+         _j(a.places), _j(a.departments), _j(a.units), _j(a.schemes), _j(a.risk_words), int(a.involves_district),
+         int(a.flagged), a.story_id, a.duplicate_of, int(a.hot), a.heat, to_db(a.analysed_at)],
+    )
+
+
+def _j(value) -> str:
+    return json.dumps(list(value), ensure_ascii=False)
+
+
+def _row_to_analysis(r: Mapping[str, Any]) -> ItemAnalysis:
+    return ItemAnalysis(
+        item_id=r["item_id"], topic=r["topic"], topic_p=r["topic_p"], sentiment=r["sentiment"],
+        sentiment_score=r["sentiment_score"], severity=r["severity"],
+        severity_reasons=tuple(json.loads(r["severity_reasons"])), places=tuple(json.loads(r["places"])),
+        departments=tuple(json.loads(r["departments"])), units=tuple(json.loads(r["units"])),
+        schemes=tuple(json.loads(r["schemes"])), risk_words=tuple(json.loads(r["risk_words"])),
+        involves_district=bool(r["involves_district"]), flagged=bool(r["flagged"]), story_id=r["story_id"],
+        duplicate_of=r["duplicate_of"], hot=bool(r["hot"]), heat=r["heat"], analysed_at=from_db(r["analysed_at"]),
+    )
+
+
+def get_analysis(db: sqlite_utils.Database, item_ids: Sequence[int]) -> dict[int, ItemAnalysis]:
+    if not item_ids:
+        return {}
+    rows = db.execute_returning_dicts(
+        f"SELECT * FROM item_analysis WHERE item_id IN ({','.join('?' * len(item_ids))})", list(item_ids))
+    return {r["item_id"]: _row_to_analysis(r) for r in rows}
+
+
+def flagged_items(db: sqlite_utils.Database, *, limit: int = 200, before_id: int | None = None) -> list[dict]:
+    """Newest flagged items joined with their text, for the live stream."""
+    sql = ("SELECT i.id, i.source_id, i.title, i.text, i.url, i.published, i.fetched_at, a.* "
+           "FROM item_analysis a JOIN items i ON i.id = a.item_id WHERE a.flagged = 1")
+    args: list[Any] = []
+    if before_id is not None:
+        sql += " AND a.item_id < ?"
+        args.append(before_id)
+    sql += " ORDER BY a.item_id DESC LIMIT ?"
+    args.append(limit)
+    return db.execute_returning_dicts(sql, args)
+
+
+def save_story(conn, story: Mapping[str, Any], now: datetime) -> None:
+    """Upsert a story summary (the keys of the story stage's summary JSON)."""
+    conn.execute(
+        "INSERT INTO stories (id, label, size, first_item_id, first_source, first_published, sources, hot,"
+        " hot_since, heat, peak_heat, explanation, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        " ON CONFLICT(id) DO UPDATE SET label=excluded.label, size=excluded.size,"
+        " first_item_id=excluded.first_item_id, first_source=excluded.first_source,"
+        " first_published=excluded.first_published, sources=excluded.sources, hot=excluded.hot,"
+        " hot_since=excluded.hot_since, heat=excluded.heat, peak_heat=max(stories.peak_heat, excluded.peak_heat),"
+        " explanation=excluded.explanation, updated_at=excluded.updated_at",
+        [story["id"], story.get("label", ""), story.get("size", 1), story.get("first_item_id"),
+         story.get("first_source"), story.get("first_published"), story.get("sources", 1),
+         int(bool(story.get("hot"))), story.get("hot_since"), float(story.get("heat", 0.0)),
+         float(story.get("peak_heat", 0.0)), _j(story.get("explanation", ())), to_db(now)],
+    )
+
+
+def add_label(db: sqlite_utils.Database, item_id: int, field: str, value: str, actor: str, at: datetime) -> int:
+    """Store a staff correction as a training label (a new row each time: history is kept)."""
+    if field not in LABEL_FIELDS:
+        raise ValueError(f"label field must be one of {', '.join(LABEL_FIELDS)}, got {field!r}")
+    if not str(value).strip():
+        raise ValueError("label value is empty")
+    from storage.db import transaction
+
+    with transaction(db) as conn:
+        cur = conn.execute(
+            "INSERT INTO labels (item_id, field, value, actor, created_at) VALUES (?, ?, ?, ?, ?)",
+            [item_id, field, value, actor, to_db(at)],
+        )
+    return cur.lastrowid
+
+
+def labels(db: sqlite_utils.Database, field: str | None = None) -> list[dict]:
+    """The latest label per (item, field): what `yuqing train` learns from."""
+    sql = ("SELECT l.item_id, l.field, l.value, l.actor, l.created_at, i.title, i.text FROM labels l"
+           " JOIN items i ON i.id = l.item_id WHERE l.id IN (SELECT max(id) FROM labels GROUP BY item_id, field)")
+    args: list[Any] = []
+    if field:
+        sql += " AND l.field = ?"
+        args.append(field)
+    return db.execute_returning_dicts(sql + " ORDER BY l.id", args)
+
+
+def iter_json(value: str | None) -> Iterable[Any]:
+    return json.loads(value) if value else []
