@@ -1,0 +1,106 @@
+"""Benchmark: 1,000 feeds on loopback, 60 s interval, collected by `yuqing run`.
+
+Runs the feed server (bench/loopback_feeds.py) and the daemon as separate processes and
+reports for the daemon: time of the first full cycle (every source fetched, parsed, stored),
+items/s into the store during it, CPU share over the following steady-state minutes (mostly
+304s and a few changed feeds), and peak RSS. Goal: a 1,000-source cycle under 25 % of one
+core and under 300 MB.
+
+    python bench/bench_collect.py [-n 1000] [--interval 60] [--steady 120]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK  # utime + stime
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-n", type=int, default=1000)
+    ap.add_argument("--interval", type=int, default=60)
+    ap.add_argument("--steady", type=float, default=120, help="seconds of steady state to measure")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="yuqing-bench-"))
+    home = tmp / "home"
+    home.mkdir()
+    server = subprocess.Popen(
+        [sys.executable, str(HERE / "loopback_feeds.py"), "-n", str(args.n), "--period", "600",
+         "--sources-toml", str(home / "sources.toml"), "--interval", str(args.interval)],
+        stdout=subprocess.PIPE, text=True)
+    base = server.stdout.readline().strip()
+    while not (home / "sources.toml").exists():
+        time.sleep(0.1)
+    (home / "desk.toml").write_text(
+        '[desk]\ndistrict_code = "610702"\ndistrict_name = "汉台区"\ntimezone = "Asia/Shanghai"\n'
+        "[fetch]\nper_host_concurrency = 50\nper_host_spacing = 0.001\ntotal_concurrency = 100\n",
+        encoding="utf-8")
+    t0 = time.monotonic()
+    daemon = subprocess.Popen([sys.executable, "-m", "yuqing", "--home", str(home), "run"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    db = home / "desk.sqlite"
+    try:
+        cycle = None
+        while time.monotonic() - t0 < 600:
+            time.sleep(0.25)
+            if not db.exists():
+                continue
+            try:
+                con = sqlite3.connect(db, timeout=5)
+                checked = con.execute("SELECT count(*) FROM sources WHERE last_check_at IS NOT NULL").fetchone()[0]
+                con.close()
+            except sqlite3.OperationalError:
+                continue
+            if checked >= args.n:
+                cycle = time.monotonic() - t0
+                break
+        con = sqlite3.connect(db)
+        items = con.execute("SELECT count(*) FROM items").fetchone()[0]
+        con.close()
+        cpu_first = cpu_seconds(daemon.pid)
+        print(f"first full cycle: {cycle:.1f} s for {args.n} sources (incl. process start), "
+              f"{items} items stored, {items / cycle:.0f} items/s, CPU {cpu_first:.1f} s")
+        c0, w0 = cpu_seconds(daemon.pid), time.monotonic()
+        time.sleep(args.steady)
+        c1, w1 = cpu_seconds(daemon.pid), time.monotonic()
+        con = sqlite3.connect(db)
+        items2 = con.execute("SELECT count(*) FROM items").fetchone()[0]
+        from datetime import datetime, timedelta, timezone
+        since = (datetime.now(timezone.utc) - timedelta(seconds=args.steady)).isoformat(timespec="microseconds")
+        checks = con.execute("SELECT count(*) FROM sources WHERE last_check_at >= ?", [since]).fetchone()[0]
+        con.close()
+        share = (c1 - c0) / (w1 - w0) * 100
+        print(f"steady state over {w1 - w0:.0f} s at {args.interval} s interval: CPU {share:.1f} % of one core, "
+              f"{items2 - items} new items, peak RSS {peak_rss_mb(daemon.pid):.0f} MB")
+        print(f"sources checked in the last {int(args.steady)} s: {checks}")
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(30)
+        server.terminate()
+        server.wait(10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
