@@ -104,11 +104,11 @@ def _validate_sections(sections: Mapping[str, Any], file: str) -> None:
     """Let the owning packages validate their sections, so errors name the key."""
     if "clock" in sections:
         try:
-            from responders.policy import parse_policy
+            from responders.policy import policy_from_mapping
         except ImportError:  # responders not built yet
             pass
         else:
-            _wrap(parse_policy, sections["clock"], file, "clock")
+            _wrap(policy_from_mapping, sections["clock"], file, "clock")
     if "alerts" in sections:
         try:
             from responders.alerts.config import parse_alerts_config
@@ -123,8 +123,10 @@ def _wrap(fn, table, file: str, section: str):
         return fn(table)
     except ConfigError:
         raise
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ConfigError(f"{file}: [{section}]: {exc}") from None
+    except Exception as exc:  # each package's own validation error, reworded with the file
+        text = str(exc)
+        where = f"{file}: " if text.startswith(f"[{section}]") else f"{file}: [{section}]: "
+        raise ConfigError(where + text) from None
 
 
 def load_config(home: DeskHome) -> DeskConfig:

@@ -1,0 +1,157 @@
+"""`yuqing demo`: the whole desk against the bundled offline scenario.
+
+The scenario's feeds are served on 127.0.0.1 with compressed time; the desk runs on
+the same compressed clock, so two days of a story pass in minutes and every clock,
+warning and release is right in scenario time.
+"""
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import click
+
+DEFAULT_SPEED = 480.0  # 48 scenario hours in 6 real minutes
+
+
+def _demo_home(ctx: click.Context):
+    from yuqing.home import DeskHome
+
+    root = ctx.find_root().obj or {}
+    if root.get("home"):
+        return DeskHome(Path(root["home"]).expanduser().resolve()), False
+    return DeskHome(Path(tempfile.mkdtemp(prefix="yuqing-demo-"))), True
+
+
+def _fast_desk_toml(text: str) -> str:
+    # All demo feeds share one loopback host: no politeness spacing needed.
+    return text.replace("per_host_spacing = 0.5", "per_host_spacing = 0.0")
+
+
+class DemoSession:
+    """Server + desk on one event loop; used by the CLI and by tests."""
+
+    def __init__(self, home, *, speed: float = DEFAULT_SPEED, skip: timedelta = timedelta(0), echo=click.echo):
+        from storage.timeutil import utcnow
+        from yuqing.demo_clock import ScenarioClock
+
+        self.home = home
+        self.speed = speed
+        self.clock = ScenarioClock(utcnow(), speed)
+        self.t0 = self.clock.start - skip
+        self.echo = echo
+        self.server = None
+        self.desk_run = None
+        self.ready = threading.Event()
+
+    async def setup(self):
+        from yuqing.config import default_desk_toml, init_home, load_config
+        from yuqing.demo_server import DemoServer
+
+        self.server = DemoServer(self.clock, t0=self.t0)
+        base = await self.server.start()
+        init_home(self.home, force=True, sources_text=self.server.sources_toml())
+        self.home.desk_toml.write_text(_fast_desk_toml(default_desk_toml()), encoding="utf-8")
+        self.cfg = load_config(self.home)
+        return base
+
+    async def run(self, duration: float | None, *, install_signals: bool = False):
+        from yuqing.pipeline import build_run
+
+        self.loop = asyncio.get_running_loop()
+        base = await self.setup()
+        self.echo(f"演示场景：{base}（时间压缩 {self.speed:g} 倍），值班台目录 {self.home.path}")
+        self.desk_run = build_run(self.cfg, clock=self.clock, tick_seconds=0.2, on_outcome=self._print_outcome,
+                                  echo=self.echo)
+        self.ready.set()
+        try:
+            await self.desk_run.run(duration=duration, install_signals=install_signals)
+        finally:
+            await self.server.stop()
+
+    def stop(self):
+        """Thread-safe: ask the desk to finish its write in flight and stop."""
+        loop = getattr(self, "loop", None)
+        if self.desk_run is not None and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.desk_run.stop)
+
+    def _print_outcome(self, outcome) -> None:
+        if not outcome.new_ids and outcome.status != "error":
+            return
+        when = self.clock().astimezone(self.cfg.timezone).strftime("%m-%d %H:%M")
+        if outcome.status == "error":
+            self.echo(f"[{when}] 来源 {outcome.source_id} 采集失败：{outcome.error}")
+        else:
+            self.echo(f"[{when}] 来源 {outcome.source_id}：新增 {len(outcome.new_ids)} 条")
+
+
+@click.command()
+@click.option("--headless", is_flag=True, help="No console: print what the desk collects and does.")
+@click.option("--for", "duration", type=float, default=None, metavar="SECONDS",
+              help="Stop after this many real seconds (default: the whole scenario when headless).")
+@click.option("--speed", type=float, default=DEFAULT_SPEED, show_default=True,
+              help="Scenario seconds per real second.")
+@click.option("--skip", default="0h", help="Start this far into the scenario, e.g. 8h.")
+@click.pass_context
+def demo(ctx: click.Context, headless: bool, duration: float | None, speed: float, skip: str) -> None:
+    """Run the desk against the bundled offline scenario (no internet needed).
+
+    A fictional two-day story in 铺镇, 汉台区 is served on 127.0.0.1 with compressed time.
+    Without --headless the duty console opens on it.
+    Example: yuqing demo --headless --for 60
+    """
+    from yuqing.demo_scenario import parse_offset
+    from yuqing.logs import setup_logging
+
+    if speed <= 0:
+        raise click.BadParameter("must be positive", param_hint="--speed")
+    try:
+        skip_td = parse_offset(skip)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--skip") from None
+    home, _temporary = _demo_home(ctx)
+    session = DemoSession(home, speed=speed, skip=skip_td)
+    if duration is None and headless:
+        duration = timedelta(hours=48).total_seconds() / speed + 5
+    if headless:
+        setup_logging(home, stderr=False)
+        asyncio.run(session.run(duration, install_signals=True))
+        click.echo(f"演示结束。值班台数据保存在 {home.path}（可用 yuqing --home {home.path} incidents 查看）")
+        return
+    _run_with_console(session, home, duration)
+
+
+def _run_with_console(session: DemoSession, home, duration: float | None) -> None:
+    from yuqing.logs import setup_logging
+
+    setup_logging(home, stderr=False)
+    try:
+        from tui.app import run_console
+    except ImportError:
+        raise click.ClickException("the console is not available in this build; use `yuqing demo --headless`")
+    errors: list[BaseException] = []
+
+    def desk_thread():
+        try:
+            asyncio.run(session.run(duration))
+        except BaseException as exc:  # shown after the console closes
+            errors.append(exc)
+            session.ready.set()
+
+    session.echo = lambda *_a, **_k: None  # the console shows what happens
+    thread = threading.Thread(target=desk_thread, name="yuqing-demo-desk", daemon=True)
+    thread.start()
+    session.ready.wait(30)
+    if errors:
+        raise click.ClickException(f"the demo desk failed to start: {errors[0]}")
+    try:
+        run_console(home.db_path, clock=session.clock)
+    finally:
+        session.stop()
+        thread.join(15)
+    if errors:
+        raise click.ClickException(f"the demo desk stopped with an error: {errors[0]}")
+    click.echo(f"值班台数据保存在 {home.path}")
