@@ -23,8 +23,9 @@ DEFAULT_SOURCES_TOML = DATA_DIR / "sources.default.toml"
 _FETCH_KEYS: dict[str, type | tuple[type, ...]] = {
     "total_concurrency": int, "per_host_concurrency": int, "per_host_spacing": (int, float),
     "connect_timeout": (int, float), "read_timeout": (int, float), "total_timeout": (int, float),
-    "max_bytes": int, "max_redirects": int,
+    "max_bytes": int, "max_redirects": int, "trust_env": bool,
 }
+_FETCH_MAY_BE_ZERO = ("per_host_spacing", "max_redirects")
 KNOWN_SECTIONS = ("desk", "fetch", "clock", "alerts", "triggers", "pipeline")
 
 
@@ -89,8 +90,12 @@ def parse_desk(doc: Mapping[str, Any], home: DeskHome, *, file: str = "desk.toml
     for key, value in fetch.items():
         if key not in _FETCH_KEYS:
             raise ConfigError(f"{file}: [fetch].{key}: unknown key (known: {', '.join(_FETCH_KEYS)})")
+        if key == "trust_env":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{file}: [fetch].trust_env: expected true or false, got {value!r}")
+            continue
         _check_type(file, f"[fetch].{key}", value, _FETCH_KEYS[key])
-        if value <= 0:
+        if value < 0 or (value == 0 and key not in _FETCH_MAY_BE_ZERO):
             raise ConfigError(f"{file}: [fetch].{key}: must be positive, got {value}")
     sections = {k: doc[k] for k in ("clock", "alerts", "triggers", "pipeline") if k in doc}
     for name, value in sections.items():
