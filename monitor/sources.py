@@ -28,7 +28,7 @@ _FIELDS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "local": (bool, False),
     "platform": (str, "news"),
 }
-MIN_INTERVAL = 10
+MIN_INTERVAL = 1
 MAX_INTERVAL = 7 * 86400
 
 

@@ -121,6 +121,20 @@ def _validate_sections(sections: Mapping[str, Any], file: str) -> None:
             pass
         else:
             _wrap(parse_alerts_config, sections["alerts"], file, "alerts")
+    if "triggers" in sections:
+        from yuqing.triggers import parse_triggers
+
+        _wrap(parse_triggers, sections["triggers"], file, "triggers")
+    if "pipeline" in sections:
+        _wrap(_check_pipeline, sections["pipeline"], file, "pipeline")
+
+
+def _check_pipeline(table) -> None:
+    for key, value in table.items():
+        if key != "auto_confirm_releases":
+            raise ValueError(f"[pipeline] {key}: unknown key (known: auto_confirm_releases)")
+        if not isinstance(value, bool):
+            raise ValueError(f"[pipeline] auto_confirm_releases: expected true or false, got {value!r}")
 
 
 def _wrap(fn, table, file: str, section: str):
@@ -173,7 +187,7 @@ def default_desk_toml() -> str:
     parts = [DEFAULT_DESK_TOML.read_text("utf-8").rstrip() + "\n"]
     for module, attr in (("responders.policy", "DEFAULT_CLOCK_TOML"),
                          ("responders.alerts.config", "DEFAULT_ALERTS_TOML"),
-                         ("yuqing.pipeline", "DEFAULT_TRIGGERS_TOML")):
+                         ("yuqing.triggers", "DEFAULT_TRIGGERS_TOML")):
         try:
             mod = __import__(module, fromlist=[attr])
             parts.append(getattr(mod, attr).strip() + "\n")

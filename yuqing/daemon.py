@@ -39,6 +39,9 @@ class DeskRun:
     stages: list[Stage] = field(default_factory=list)
     collector: Collector | None = None
     stop_event: asyncio.Event | None = None
+    before_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    after_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    runner: object | None = None
 
     async def run(self, *, duration: float | None = None, install_signals: bool = False) -> Collector:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -55,17 +58,22 @@ class DeskRun:
         self.collector = collector
         await collector.start()
         scheduler = AsyncIOScheduler(timezone="UTC")
+        started = []
+        hooks_task = None
         try:
             await collector.sync_sources(self.cfg.sources)
             enabled = sum(1 for s in self.cfg.sources if s.enabled)
             log.info("desk running: %d sources (%d enabled), database %s", len(self.cfg.sources), enabled,
                      self.cfg.home.db_path)
-            scheduler.add_job(collector.tick, "interval", seconds=self.tick_seconds, id="collector",
+            scheduler.add_job(self._guard(Stage("collector", collector.tick)), "interval",
+                              seconds=self.tick_seconds, id="collector",
                               max_instances=1, coalesce=True, next_run_time=datetime.now(tz=utcnow().tzinfo))
             for stage in self.stages:
                 scheduler.add_job(self._guard(stage), "interval", seconds=stage.seconds, id=stage.name,
                                   max_instances=1, coalesce=True)
             scheduler.start()
+            # Slow starts (loading models) happen while intake already runs.
+            hooks_task = asyncio.create_task(self._start_hooks(started))
             if duration is None:
                 await self.stop_event.wait()
             else:
@@ -76,13 +84,31 @@ class DeskRun:
         finally:
             if scheduler.running:
                 scheduler.shutdown(wait=False)
+            if hooks_task is not None and not hooks_task.done():
+                hooks_task.cancel()
+                await asyncio.gather(hooks_task, return_exceptions=True)
             await collector.close()
+            if started:
+                for hook in self.after_stop:
+                    try:
+                        await hook()
+                    except Exception:
+                        log.exception("stopping a pipeline part failed")
             if install_signals:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
             log.info("desk stopped: %d checks, %d new items, %d errors", collector.stats.checks,
                      collector.stats.new_items, collector.stats.errors)
         return collector
+
+    async def _start_hooks(self, started: list) -> None:
+        for hook in self.before_start:
+            try:
+                await hook()
+            except Exception:
+                log.exception("starting a pipeline part failed; intake goes on without it")
+                return
+            started.append(hook)
 
     def _on_signal(self, sig) -> None:
         log.info("received %s: finishing the write in flight and stopping", signal.Signals(sig).name)
@@ -97,8 +123,8 @@ class DeskRun:
         async def job():
             try:
                 await stage.fn()
-            except asyncio.CancelledError:
-                raise
+            except asyncio.CancelledError:  # shutting down: the job just ends
+                return
             except Exception:  # a stage failing must not stop intake
                 log.exception("pipeline stage %s failed", stage.name)
         return job

@@ -1,17 +1,146 @@
-"""The `yuqing run` pipeline: which tables exist and which stages run after intake."""
+"""The `yuqing run` pipeline: which tables exist and which stages run after intake.
+
+Intake (the collector) writes items; the pipeline thread reads them by watermark,
+understands them, groups stories, opens incidents, detects releases and keeps the
+clocks; notices become alerts through the dispatcher and lines on the console.
+"""
 from __future__ import annotations
 
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
 from yuqing.config import DeskConfig
-from yuqing.daemon import DeskRun
+from yuqing.daemon import DeskRun, Stage
+from yuqing.triggers import DEFAULT_TRIGGERS_TOML, parse_triggers  # noqa: F401  (default desk.toml section)
+
+log = logging.getLogger("yuqing.pipeline")
 
 
 def all_migrations() -> list:
     """Every package's migration set, in dependency order."""
     from monitor.store import migrations as monitor_migrations
+    from responders.analysis import migrations as analysis_migrations
+    from responders.store import migrations as responders_migrations
 
-    sets = [monitor_migrations]
-    return sets
+    return [monitor_migrations, analysis_migrations, responders_migrations]
 
 
-def build_run(cfg: DeskConfig, **kwargs) -> DeskRun:
-    return DeskRun(cfg, **kwargs)
+class PipelineRunner:
+    """Drives :class:`yuqing.stages.DeskPipeline` from the daemon's event loop."""
+
+    def __init__(self, cfg: DeskConfig, clock, echo: Callable[[str], None] | None = None,
+                 auto_confirm_releases: bool = False):
+        from responders.policy import policy_from_mapping
+
+        self.cfg = cfg
+        self.clock = clock
+        self.echo = echo
+        self.policy = policy_from_mapping(cfg.sections.get("clock"))
+        self.triggers = parse_triggers(cfg.sections.get("triggers"))
+        pipeline_cfg = cfg.sections.get("pipeline", {})
+        self.auto_confirm = bool(pipeline_cfg.get("auto_confirm_releases", auto_confirm_releases))
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yuqing-pipeline")
+        self.pipeline = None
+        self.dispatcher = None
+        self._opened = False
+        self._tasks: set[asyncio.Task] = set()
+
+    async def _run(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+
+    async def start(self) -> None:
+        from yuqing.stages import DeskPipeline
+
+        self.pipeline = DeskPipeline(
+            self.cfg.home.db_path, self.cfg.home.path, clock=self.clock, policy=self.policy,
+            triggers=self.triggers, auto_confirm_releases=self.auto_confirm, migrations=all_migrations())
+        await self._run(self.pipeline.open)
+        self.dispatcher = await self._make_dispatcher()
+        self._opened = True
+
+    async def _make_dispatcher(self):
+        from responders.alerts import AlertDispatcher, parse_alerts_config
+        from responders.alerts.config import DEFAULT_ALERTS_TOML
+        import tomllib
+
+        table = self.cfg.sections.get("alerts")
+        if table is None:
+            table = tomllib.loads(DEFAULT_ALERTS_TOML).get("alerts", {})
+        config = parse_alerts_config(table, require_secrets=False)
+        dispatcher = AlertDispatcher(config, clock=self.clock, on_delivery=self._on_delivery)
+        await dispatcher.__aenter__()
+        return dispatcher
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.dispatcher is not None:
+            await self.dispatcher.aclose()
+        if self.pipeline is not None:
+            await self._run(self.pipeline.close)
+        self._thread.shutdown(wait=True)
+
+    async def understand(self) -> None:
+        if not self._opened:
+            return
+        while True:
+            notices = await self._run(self.pipeline.step)
+            await self._announce(notices)
+            if not notices and not await self._run(self._more_pending):
+                break
+
+    def _more_pending(self) -> bool:
+        from monitor import store as monitor_store
+        from responders.analysis import watermark
+
+        last = watermark(self.pipeline.db.conn, "understand")
+        return bool(monitor_store.items_after(self.pipeline.db, last, 1))
+
+    async def clocks(self) -> None:
+        if not self._opened:
+            return
+        await self._announce(await self._run(self.pipeline.clock_step))
+        await self.dispatcher.tick()
+
+    async def _announce(self, notices) -> None:
+        from responders.alerts import Alert
+
+        for n in notices:
+            stamp = self.clock().astimezone(self.cfg.timezone).strftime("%m-%d %H:%M")
+            log.info("%s: %s", n.title, n.body)
+            if self.echo:
+                self.echo(f"[{stamp}] {n.title}\n          {n.body}")
+            alert = Alert.new(key=n.key or n.title, lane=n.lane, title=n.title, created_at=self.clock(),
+                              body_text=f"{n.title}\n{n.body}", body_markdown=f"### {n.title}\n\n{n.body}",
+                              severity=n.severity, incident_id=n.incident_id, item_ids=n.item_ids,
+                              topics=n.topics, towns=n.towns)
+            task = asyncio.create_task(self.dispatcher.submit(alert))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _on_delivery(self, alert, channel, ok, error) -> None:
+        if alert.incident_id is None or channel == "console":
+            return
+        try:
+            await self._run(self.pipeline.record_delivery, alert.incident_id, channel, ok, error, alert.title)
+        except Exception:
+            log.exception("could not record the delivery of %s", alert.id)
+
+
+def build_run(cfg: DeskConfig, *, echo: Callable[[str], None] | None = None, pipeline: bool = True,
+              **kwargs) -> DeskRun:
+    """The daemon with its pipeline stages; ``pipeline=False`` runs intake only."""
+    run = DeskRun(cfg, **kwargs)
+    if not pipeline:
+        return run
+    runner = PipelineRunner(cfg, run.clock, echo=echo)
+    run.before_start.append(runner.start)
+    run.after_stop.append(runner.stop)
+    run.stages.append(Stage("understand", runner.understand, 0.5))
+    run.stages.append(Stage("clocks", runner.clocks, 1.0))
+    run.runner = runner
+    return run

@@ -53,7 +53,7 @@ def test_bad_toml_names_the_file(tmp_path):
     ({"url": "ftp://x"}, ".url: 'ftp://x' is not an http(s) URL"),
     ({}, ".url: missing"),
     ({"url": "http://x/", "interval": "60"}, ".interval: expected int"),
-    ({"url": "http://x/", "interval": 1}, ".interval: 1 s is outside"),
+    ({"url": "http://x/", "interval": 0}, ".interval: 0 s is outside"),
     ({"url": "http://x/", "kind": "xml"}, ".kind: 'xml' is not one of"),
     ({"url": "http://x/", "mapping": "twitter"}, ".mapping: 'twitter'"),
     ({"url": "http://x/", "kind": "html"}, ".fields.item"),

@@ -1,0 +1,287 @@
+"""The pipeline after intake: understand → stories → incidents → releases → alerts, and the clock.
+
+Everything here runs in one pipeline thread with its own SQLite connection. The
+analysis of a batch, its search index and the stage watermark are written in one
+transaction; incidents are opened (or joined, which is idempotent) *before* that
+commit, so a crash in between repeats a join rather than losing a candidate.
+After a restart the story engine is rebuilt by replaying the stored analysis of the
+window in item order: story ids are derived from item ids, so they come out the same.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+from monitor import store as monitor_store
+from monitor.types import StoredItem
+from responders import analysis
+from responders.types import IncidentCandidate
+from storage.db import open_db, transaction
+from storage.timeutil import from_db, to_db
+from yuqing.triggers import StoryFacts, TriggerConfig, trigger_reason
+
+log = logging.getLogger("yuqing.pipeline")
+
+STAGE = "understand"
+BATCH = 256
+
+
+@dataclass
+class Notice:
+    """Something the pipeline did that people should hear about (alerts, console lines)."""
+
+    kind: str  # incident_opened | release_proposed | clock | release_recorded
+    title: str
+    body: str
+    incident_id: int | None = None
+    severity: str = "一般"
+    lane: str = "digest"  # breaking | digest
+    key: str = ""
+    towns: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    item_ids: tuple[str, ...] = ()
+    url: str | None = None
+
+
+@dataclass
+class PipelineState:
+    facts: dict[str, StoryFacts] = field(default_factory=dict)
+    replayed: bool = False
+
+
+class DeskPipeline:
+    def __init__(self, db_path: Path, home_path: Path | None, *, clock: Callable[[], datetime],
+                 policy=None, triggers: TriggerConfig | None = None, auto_confirm_releases: bool = False,
+                 migrations: list | None = None):
+        self.db_path = db_path
+        self.home_path = home_path
+        self.clock = clock
+        self.triggers = triggers or TriggerConfig()
+        self.auto_confirm_releases = auto_confirm_releases
+        self.state = PipelineState()
+        self._migrations = migrations or []
+        self._policy = policy
+        self.db = None
+        self.classifier = None
+        self.engine = None
+        self.svc = None
+        self.sources: dict[str, dict] = {}
+
+    # -- setup (in the pipeline thread) -----------------------------------
+    def open(self) -> None:
+        from classifiers.stories.engine import StoryEngine
+        from responders.incidents import IncidentService
+        from yuqing.classify_io import load_classifier
+
+        self.db = open_db(self.db_path, self._migrations)
+        self.classifier = load_classifier(self.home_path)
+        self.engine = StoryEngine(window=timedelta(hours=self.triggers.story_window_hours),
+                                  segment=self.classifier.segmenter.cut if self.classifier.segmenter else None)
+        self.svc = IncidentService(self.db, self._policy, clock=self.clock)
+        self._replay()
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.conn.close()
+            self.db = None
+
+    def _load_sources(self) -> None:
+        self.sources = {r["id"]: json.loads(r["spec"]) for r in
+                        self.db.execute_returning_dicts("SELECT id, spec FROM sources")}
+
+    def _replay(self) -> None:
+        """Rebuild stories and their facts from what is stored (after a restart)."""
+        from classifiers.stories.types import StoryItem
+
+        last = analysis.watermark(self.db.conn, STAGE)
+        if not last:
+            return
+        since = to_db(self.clock() - timedelta(hours=self.triggers.story_window_hours))
+        rows = self.db.execute_returning_dicts(
+            "SELECT i.id, i.title, i.text, i.url, i.published, i.fetched_at, i.source_id, i.metrics, a.*"
+            " FROM items i JOIN item_analysis a ON a.item_id = i.id"
+            " WHERE i.id <= ? AND coalesce(i.published, i.fetched_at) >= ? ORDER BY i.id", [last, since])
+        linked = {sid for (sid,) in self.db.execute(
+            "SELECT story_id FROM incident_stories") } if self.db["incident_stories"].exists() else set()
+        for r in rows:
+            published = from_db(r["published"]) or from_db(r["fetched_at"])
+            self.engine.add(StoryItem(str(r["id"]), r["title"], r["text"], published, r["source_id"],
+                                      json.loads(r["metrics"] or "{}"), r["url"]))
+            if r["story_id"]:
+                facts = self.state.facts.setdefault(r["story_id"], StoryFacts())
+                facts.add(_decode(r))
+                facts.hot = facts.hot or bool(r["hot"])
+                facts.candidate_sent = r["story_id"] in linked
+        log.info("pipeline resumed after item %d: %d items of the window replayed", last, len(rows))
+
+    # -- one batch --------------------------------------------------------
+    def step(self) -> list[Notice]:
+        """Process the next batch of stored items; return what people should hear about."""
+        last = analysis.watermark(self.db.conn, STAGE)
+        items = monitor_store.items_after(self.db, last, BATCH)
+        if not items:
+            return []
+        self._load_sources()
+        return self._process(items)
+
+    def _process(self, items: list[StoredItem]) -> list[Notice]:
+        from classifiers.stories.types import StoryItem, content_hash
+
+        now = self.clock()
+        specs = [self.sources.get(it.source_id, {}) for it in items]
+        results = self.classifier.classify_many(
+            [(it.title, it.text, bool(spec.get("local"))) for it, spec in zip(items, specs)])
+        seg = self.classifier.segmenter
+        title_tokens = seg.cut_many([it.title for it in items]) if seg else [[it.title] for it in items]
+        text_tokens = seg.cut_many([it.text for it in items]) if seg else [[it.text] for it in items]
+        story_items = [StoryItem(str(it.id), it.title, it.text, it.published or it.fetched_at, it.source_id,
+                                 dict(it.metrics), it.url) for it in items]
+        assignments = self.engine.add_many(story_items)
+        rows: list[analysis.ItemAnalysis] = []
+        touched: dict[str, list[int]] = {}
+        evidence: dict[str, list[dict]] = {}
+        for it, spec, c, a in zip(items, specs, results, assignments):
+            row = _analysis_row(it.id, c, a, now)
+            rows.append(row)
+            facts = self.state.facts.setdefault(a.story_id, StoryFacts())
+            facts.add(_row_dict(row))
+            facts.hot = facts.hot or a.hot
+            touched.setdefault(a.story_id, []).append(it.id)
+            evidence.setdefault(a.story_id, []).append({
+                "item_id": str(it.id), "title": it.title, "text": it.text[:4000], "url": it.url,
+                "published": (it.published or it.fetched_at).isoformat(), "source": spec.get("name", it.source_id),
+                "rank": (it.metrics or {}).get("rank"), "content_hash": content_hash(it.title, it.text)})
+        notices = self._incidents(touched, evidence, now)
+        notices += self._releases(items, specs)
+        with transaction(self.db) as conn:
+            for it, row, tt, xt in zip(items, rows, title_tokens, text_tokens):
+                analysis.save_analysis(conn, row)
+                analysis.index_for_search(conn, it.id, tt, xt)
+            for sid in touched:
+                analysis.save_story(conn, _story_dict(self.engine.story(sid)), now)
+            analysis.set_watermark(conn, STAGE, items[-1].id)
+        return notices
+
+    def _incidents(self, touched: dict[str, list[int]], evidence: dict[str, list[dict]], now) -> list[Notice]:
+        notices = []
+        for sid, new_ids in touched.items():
+            facts = self.state.facts[sid]
+            reason = trigger_reason(facts, self.triggers)
+            if reason is None:
+                continue
+            story = self.engine.story(sid)
+            if facts.candidate_sent:
+                item_ids = tuple(str(i) for i in new_ids)
+                ev = evidence[sid]
+            else:  # first time: the whole story so far, 首发 included
+                item_ids = tuple(story.item_ids)
+                ev = [e.to_json() | {"source": story.first_source if e.item_id == story.first_id else ""}
+                      for e in story.evidence] or evidence[sid]
+            cand = IncidentCandidate(
+                story_id=sid, title=story.label or evidence[sid][0]["title"], first_published=story.first_published,
+                detected_at=now, places=tuple(facts.places.values()), departments=tuple(facts.departments),
+                responsible_units=tuple(facts.units), topic=facts.topic, severity=facts.severity,
+                severity_reasons=tuple(facts.severity_reasons), item_ids=item_ids, evidence=tuple(ev),
+                trigger=reason)
+            incident, opened = self.svc.open_or_join_result(cand)
+            facts.candidate_sent = True
+            if opened:
+                towns = tuple(p["name"] for p in incident.places if p.get("level") == "town")
+                due = incident.release_due.astimezone(_tz()).strftime("%m-%d %H:%M")
+                notices.append(Notice(
+                    "incident_opened", f"新舆情事件：{incident.title}",
+                    f"{reason}。涉及：{'、'.join(towns) or '本区'}；责任单位：{'、'.join(incident.responsible_units)}；"
+                    f"级别：{incident.severity}；权威信息发布时限：{due}",
+                    incident.id, incident.severity, "breaking", f"incident:{incident.id}:opened", towns,
+                    (incident.topic,), incident.item_ids[:20]))
+        return notices
+
+    def _releases(self, items: list[StoredItem], specs: list[dict]) -> list[Notice]:
+        from responders.release_detect import propose_releases
+        from responders.types import OwnChannelItem
+
+        own = [OwnChannelItem(str(it.id), it.title, it.text, it.url, it.published, it.source_id,
+                              spec.get("platform", "own"), spec.get("name", ""))
+               for it, spec in zip(items, specs) if spec.get("own_channel")]
+        if not own:
+            return []
+        out = []
+        for p in propose_releases(self.svc, own, auto_confirm=self.auto_confirm_releases):
+            verb = "已自动确认" if p.status == "confirmed" else "待确认"
+            out.append(Notice("release_proposed", f"检测到权威发布（{verb}）：事件 #{p.incident_id}",
+                              f"{p.evidence.get('title', '')} {p.evidence.get('why', '')}", p.incident_id,
+                              key=f"proposal:{p.id}"))
+        return out
+
+    # -- the clock ----------------------------------------------------------
+    def clock_step(self) -> list[Notice]:
+        out = []
+        for incident, state, alert in self.svc.fire_clock_alerts():
+            left = state.remaining.total_seconds() / 3600
+            if alert.kind == "warning":
+                title = f"发布时限预警：事件 #{incident.id} 剩余 {alert.hours_left:g} 小时"
+            elif alert.kind == "overdue":
+                title = f"已超时：事件 #{incident.id} 超过权威信息发布时限 {-left:.1f} 小时"
+            else:
+                title = f"后续发布提醒：事件 #{incident.id} 请发布进展或处置结果"
+            late = "（守护进程停机期间错过，补发）" if alert.late else ""
+            out.append(Notice("clock", title + late, incident.title, incident.id, incident.severity,
+                              "breaking" if alert.kind == "overdue" else "digest",
+                              f"clock:{incident.id}:{alert.key}"))
+        return out
+
+    def record_delivery(self, incident_id: int | None, channel: str, ok: bool, error: str | None,
+                        title: str) -> None:
+        if incident_id is None:
+            return
+        kind = "alert_sent" if ok else "alert_failed"
+        payload: dict[str, Any] = {"channel": channel, "title": title}
+        if error:
+            payload["error"] = error
+        self.svc.record_event(incident_id, kind, payload)
+
+
+def _tz():
+    from storage.timeutil import DEFAULT_TZ
+
+    return DEFAULT_TZ
+
+
+def _analysis_row(item_id: int, c, a, now) -> analysis.ItemAnalysis:
+    places = tuple({"code": p.code, "name": p.name, "level": p.level, "in_district": p.in_district,
+                    "reason": p.reason} for p in c.jurisdiction.places)
+    schemes = tuple({"scheme": s.scheme, "words": list(s.words), "alert": s.alert} for s in c.schemes)
+    flagged = c.jurisdiction.involves_district or bool(schemes)
+    return analysis.ItemAnalysis(
+        item_id=item_id, topic=c.topic.label, topic_p=float(c.topic.probability), sentiment=c.sentiment.label,
+        sentiment_score=float(c.sentiment.score), severity=c.severity.level,
+        severity_reasons=tuple(c.severity.reasons), places=places,
+        departments=tuple(d.name for d in c.jurisdiction.departments), units=tuple(c.responsible_units),
+        schemes=schemes, risk_words=tuple(c.risk_words), involves_district=c.jurisdiction.involves_district,
+        flagged=flagged, story_id=a.story_id, duplicate_of=int(a.duplicate_of) if a.duplicate_of else None,
+        hot=a.hot, heat=float(a.heat), analysed_at=now)
+
+
+def _row_dict(row: analysis.ItemAnalysis) -> dict:
+    return {"places": row.places, "departments": row.departments, "units": row.units, "topic": row.topic,
+            "risk_words": row.risk_words, "severity": row.severity, "severity_reasons": row.severity_reasons,
+            "sentiment": row.sentiment, "schemes": row.schemes, "involves_district": row.involves_district}
+
+
+def _decode(r: dict) -> dict:
+    d = dict(r)
+    for key in ("places", "departments", "units", "risk_words", "severity_reasons", "schemes"):
+        d[key] = json.loads(r[key] or "[]")
+    return d
+
+
+def _story_dict(story) -> dict:
+    return {"id": story.id, "label": story.label, "size": story.size,
+            "first_item_id": int(story.first_id) if str(story.first_id).isdigit() else None,
+            "first_source": story.first_source, "first_published": to_db(story.first_published),
+            "sources": len(story.sources), "hot": story.hot, "hot_since": to_db(story.hot_since),
+            "heat": story.heat, "peak_heat": story.peak_heat, "explanation": []}

@@ -1,0 +1,111 @@
+"""When does a story become an incident candidate? Facts per story and the rule, pure.
+
+A story becomes a candidate when it involves the district (its items name the
+district's places or departments) and either (a) its items are negative with risk
+words, (b) it turns hot, or (c) a scheme marked ``alert = true`` fires — each
+switchable in desk.toml ``[triggers]``.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+SEVERITY_ORDER = ("一般", "较大", "重大", "特别重大")
+
+DEFAULT_TRIGGERS_TOML = """\
+[triggers]
+# A story becomes an incident candidate when it involves the district and ...
+negative_with_risk = true   # ... its items are negative and carry risk words (伤亡, 中毒, 维权 ...)
+hot = true                  # ... it turns hot (burst against its own and the stream's baseline)
+alert_schemes = true        # ... a monitoring scheme marked alert = true fires
+story_window_hours = 72     # how long a story stays open to new items
+"""
+
+_KEYS = {"negative_with_risk": bool, "hot": bool, "alert_schemes": bool, "story_window_hours": (int, float)}
+
+
+@dataclass(frozen=True)
+class TriggerConfig:
+    negative_with_risk: bool = True
+    hot: bool = True
+    alert_schemes: bool = True
+    story_window_hours: float = 72.0
+
+
+def parse_triggers(table: Mapping[str, Any] | None) -> TriggerConfig:
+    if not table:
+        return TriggerConfig()
+    for key, value in table.items():
+        if key not in _KEYS:
+            raise ValueError(f"[triggers] {key}: unknown key (known: {', '.join(_KEYS)})")
+        typ = _KEYS[key]
+        if isinstance(value, bool) != (typ is bool) or not isinstance(value, typ):
+            raise ValueError(f"[triggers] {key}: expected {'true/false' if typ is bool else 'a number'}, got {value!r}")
+    cfg = TriggerConfig(**dict(table))
+    if cfg.story_window_hours <= 0:
+        raise ValueError("[triggers] story_window_hours: must be positive")
+    return cfg
+
+
+@dataclass
+class StoryFacts:
+    """What the story's items said, accumulated as they arrive."""
+
+    places: dict[str, dict] = field(default_factory=dict)  # code -> {code, name, level}
+    departments: dict[str, None] = field(default_factory=dict)
+    units: dict[str, None] = field(default_factory=dict)
+    topics: Counter = field(default_factory=Counter)
+    risk_words: dict[str, None] = field(default_factory=dict)
+    severity: str = "一般"
+    severity_reasons: list[str] = field(default_factory=list)
+    negative: int = 0
+    alert_schemes: dict[str, None] = field(default_factory=dict)
+    involves_district: bool = False
+    hot: bool = False
+    candidate_sent: bool = False
+
+    def add(self, analysis: Mapping[str, Any]) -> None:
+        """Fold one item's analysis (the item_analysis row shape, lists already decoded)."""
+        for p in analysis.get("places", ()):
+            if p.get("in_district"):
+                self.places.setdefault(p["code"], {"code": p["code"], "name": p["name"], "level": p["level"]})
+        for d in analysis.get("departments", ()):
+            self.departments.setdefault(d, None)
+        for u in analysis.get("units", ()):
+            self.units.setdefault(u, None)
+        self.topics[analysis.get("topic", "其他")] += 1
+        for w in analysis.get("risk_words", ()):
+            self.risk_words.setdefault(w, None)
+        sev = analysis.get("severity", "一般")
+        if SEVERITY_ORDER.index(sev) > SEVERITY_ORDER.index(self.severity):
+            self.severity = sev
+            self.severity_reasons = list(analysis.get("severity_reasons", ()))
+        if analysis.get("sentiment") == "负面":
+            self.negative += 1
+        for s in analysis.get("schemes", ()):
+            if s.get("alert"):
+                self.alert_schemes.setdefault(s["scheme"], None)
+        if analysis.get("involves_district"):
+            self.involves_district = True
+
+    @property
+    def topic(self) -> str:
+        if not self.topics:
+            return "其他"
+        ranked = [t for t, _ in self.topics.most_common() if t != "其他"]
+        return ranked[0] if ranked else "其他"
+
+
+def trigger_reason(facts: StoryFacts, cfg: TriggerConfig) -> str | None:
+    """Why the story is a candidate, in words; None when it is not."""
+    if not facts.involves_district:
+        return None
+    reasons = []
+    if cfg.negative_with_risk and facts.negative and facts.risk_words:
+        reasons.append(f"涉及本辖区，负面且含风险词（{'、'.join(list(facts.risk_words)[:5])}）")
+    if cfg.hot and facts.hot:
+        reasons.append("涉及本辖区，热度爆发")
+    if cfg.alert_schemes and facts.alert_schemes:
+        reasons.append(f"命中告警方案（{'、'.join(facts.alert_schemes)}）")
+    return "；".join(reasons) or None
