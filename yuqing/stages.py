@@ -182,7 +182,7 @@ class DeskPipeline:
                 ev = [e.to_json() | {"source": story.first_source if e.item_id == story.first_id else ""}
                       for e in story.evidence] or evidence[sid]
             cand = IncidentCandidate(
-                story_id=sid, title=story.label or evidence[sid][0]["title"], first_published=story.first_published,
+                story_id=sid, title=_incident_title(story, ev, evidence[sid]), first_published=story.first_published,
                 detected_at=now, places=tuple(facts.places.values()), departments=tuple(facts.departments),
                 responsible_units=tuple(facts.units), topic=facts.topic, severity=facts.severity,
                 severity_reasons=tuple(facts.severity_reasons), item_ids=item_ids, evidence=tuple(ev),
@@ -242,7 +242,18 @@ class DeskPipeline:
         payload: dict[str, Any] = {"channel": channel, "title": title}
         if error:
             payload["error"] = error
-        self.svc.record_event(incident_id, kind, payload)
+        self.svc.record_event(incident_id, kind, payload, actor="system")
+
+
+def _incident_title(story, ev: list[dict], batch: list[dict]) -> str:
+    """The 首发 item's title (what people recognise), else the first evidence title, else the label."""
+    for e in list(ev) + list(batch):
+        if str(e.get("item_id")) == str(story.first_id) and e.get("title"):
+            return e["title"][:60]
+    for e in list(ev) + list(batch):
+        if e.get("title"):
+            return e["title"][:60]
+    return story.label or "未命名事件"
 
 
 def _tz():

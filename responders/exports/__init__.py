@@ -1,0 +1,67 @@
+"""Exports of one incident (舆情处置报告): md, html, json, csv, docx.
+
+``export_incident(svc, incident_id, fmt, path=None, mask=True) -> bytes``
+builds the report once (secrets scrubbed, personal data masked unless
+``mask=False``), renders it and, when ``path`` is given, writes it atomically.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from responders.exceptions import ExportError
+
+if TYPE_CHECKING:
+    from responders.incidents import IncidentService
+
+FORMATS = ("md", "html", "json", "csv", "docx")
+
+
+def render(report: dict, fmt: str) -> bytes:
+    if fmt == "md":
+        from responders.exports.md import render_markdown
+
+        return render_markdown(report).encode("utf-8")
+    if fmt == "html":
+        from responders.exports.html_export import render_html
+
+        return render_html(report).encode("utf-8")
+    if fmt == "json":
+        from responders.exports.data_export import render_json
+
+        return render_json(report).encode("utf-8")
+    if fmt == "csv":
+        from responders.exports.data_export import render_csv
+
+        return render_csv(report).encode("utf-8")
+    if fmt == "docx":
+        from responders.exports.docx_export import render_docx
+
+        return render_docx(report)
+    raise ExportError(f"unknown export format {fmt!r} (use one of {', '.join(FORMATS)})")
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def export_incident(svc: "IncidentService", incident_id: int, fmt: str, path: str | Path | None = None,
+                    *, mask: bool = True) -> bytes:
+    from responders.exports.model import build_report
+
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r} (use one of {', '.join(FORMATS)})")
+    data = render(build_report(svc, incident_id, mask=mask), fmt)
+    if path is not None:
+        write_atomic(path, data)
+    return data

@@ -1,0 +1,199 @@
+"""The 舆情处置报告 of one incident as plain data, shared by every export format.
+
+:func:`build_report` reads the incident, its timeline, releases and evidence
+and returns a dict whose strings are already scrubbed of secrets and (by
+default) masked of personal data. Times stay aware datetimes (UTC); renderers
+show them in Asia/Shanghai with :func:`fmt_time`.
+"""
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Mapping
+
+from responders.clock import compute_clock
+from responders.masking import clean
+from responders.types import CLOCK_STATUSES, RELEASE_KINDS, TimelineEvent
+from storage.timeutil import DEFAULT_TZ
+
+if TYPE_CHECKING:
+    from responders.incidents import IncidentService
+
+KIND_LABELS = {
+    "detected": "发现", "candidate_joined": "并入报道", "item_linked": "关联条目", "item_unlinked": "移除条目",
+    "clock_set": "时限设定", "graded": "定级", "assigned": "交办", "acknowledged": "确认接报", "note": "备注",
+    "release": "发布", "followup": "跟进", "verification": "核实", "state_changed": "状态变更", "merged": "合并",
+    "merged_into": "并入其他事件", "split": "拆分", "split_from": "拆分产生", "clock_alert": "时限提醒",
+    "release_proposed": "检测到发布", "release_rejected": "驳回发布检测", "alert_sent": "告警已发送",
+    "alert_failed": "告警发送失败", "dismissed": "结案", "archived": "归档",
+}
+CLOCK_REASONS = {
+    "opened": "立案", "regrade": "重新定级", "earlier first publication": "发现更早的首发",
+    "merge: earlier first publication": "合并后首发更早", "split": "拆分",
+}
+ITEM_REASONS = {"detected": "立案", "manual": "手动", "split": "拆分"}
+ALERT_KIND_LABELS = {"warning": "预警", "overdue": "超时", "followup": "跟进提醒"}
+
+
+def fmt_time(dt: datetime | None) -> str:
+    """'2026-06-14 10:00' in Asia/Shanghai ('' for None)."""
+    if dt is None:
+        return ""
+    return dt.astimezone(DEFAULT_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def fmt_iso(value: str | None) -> str:
+    if not value:
+        return ""
+    return fmt_time(datetime.fromisoformat(value))
+
+
+def fmt_duration(td: timedelta | None) -> str:
+    if td is None:
+        return "—"
+    secs = td.total_seconds()
+    sign = "-" if secs < 0 else ""
+    secs = abs(int(secs))
+    h, rem = divmod(secs, 3600)
+    return f"{sign}{h}小时{rem // 60:02d}分"
+
+
+def summarize(ev: TimelineEvent) -> str:
+    """One line of Chinese describing a timeline event."""
+    p: Mapping[str, Any] = ev.payload
+    k = ev.kind
+    if k == "detected":
+        return f"发现：{p.get('title') or ''}（触发：{p.get('trigger') or '—'}）"
+    if k == "clock_set":
+        return f"时限设定：{p.get('tier')} {p.get('hours'):g} 小时，截止 {fmt_iso(p.get('due_at'))}（{CLOCK_REASONS.get(p.get('reason'), p.get('reason', ''))}）"
+    if k == "graded":
+        return f"定级：{p.get('from')} → {p.get('to')}；理由：{'；'.join(p.get('reasons') or []) or '—'}"
+    if k == "assigned":
+        return f"交办：{'、'.join(p.get('units') or [])}"
+    if k == "acknowledged":
+        return "确认接报"
+    if k in ("note", "followup"):
+        return f"{KIND_LABELS[k]}：{p.get('text', '')}"
+    if k == "release":
+        return (f"发布（{RELEASE_KINDS.get(p.get('kind'), p.get('kind'))}）：{p.get('channel')} "
+                f"{fmt_iso(p.get('released_at'))} {p.get('url', '')} {p.get('text', '')}").strip()
+    if k == "verification":
+        return f"核实状态：{p.get('from')} → {p.get('to')} {p.get('note') or ''}".strip()
+    if k == "state_changed":
+        return f"状态：{p.get('from')} → {p.get('to')}" + (f"（{p['reason']}）" if p.get("reason") else "")
+    if k == "dismissed":
+        return f"结案（{p.get('state')}）：{p.get('reason')}"
+    if k in ("item_linked", "item_unlinked"):
+        ids = p.get("item_ids") or []
+        reason = ITEM_REASONS.get(p.get("reason"), p.get("reason"))
+        return f"{KIND_LABELS[k]} {len(ids)} 条：{', '.join(map(str, ids[:10]))}" + (f"（{reason}）" if reason else "")
+    if k == "candidate_joined":
+        return f"并入报道 {p.get('story_id')}：{p.get('reason')}"
+    if k == "merged":
+        return f"合并事件 {', '.join('#' + str(o) for o in p.get('others') or [])}"
+    if k == "merged_into":
+        return f"并入事件 #{p.get('target')}"
+    if k == "split":
+        return f"拆分出事件 #{p.get('new_incident')}（条目 {', '.join(p.get('item_ids') or [])}）"
+    if k == "split_from":
+        return f"由事件 #{p.get('incident')} 拆分产生"
+    if k == "clock_alert":
+        label = ALERT_KIND_LABELS.get(p.get("kind"), p.get("kind"))
+        extra = f"剩余 {p.get('hours_left'):g} 小时" if p.get("kind") == "warning" and p.get("hours_left") is not None else ""
+        return f"时限提醒（{label}）{extra}" + ("（迟发）" if p.get("late") else "")
+    if k == "release_proposed":
+        return f"检测到疑似发布：{p.get('title') or ''} {p.get('url') or ''}（{p.get('why') or ''}）"
+    if k == "release_rejected":
+        return f"驳回发布检测 #{p.get('proposal_id')}：{p.get('reason') or ''}"
+    if k in ("alert_sent", "alert_failed"):
+        detail = p.get("error") or p.get("summary") or p.get("title") or ""
+        return f"{KIND_LABELS[k]}：{p.get('channel') or ''} {detail}".strip()
+    if k == "archived":
+        return "归档"
+    return f"{k}"
+
+
+def spread_series(published: list[datetime]) -> list[tuple[datetime, int]]:
+    """Items per hour (UTC hour buckets), gaps filled with zeros; at most 14 days."""
+    if not published:
+        return []
+    buckets = Counter(p.replace(minute=0, second=0, microsecond=0) for p in published)
+    start, end = min(buckets), max(buckets)
+    if end - start > timedelta(days=14):
+        start = end - timedelta(days=14)
+    out, t = [], start
+    while t <= end:
+        out.append((t, buckets.get(t, 0)))
+        t += timedelta(hours=1)
+    return out
+
+
+def build_report(svc: "IncidentService", incident_id: int, *, mask: bool = True,
+                 now: datetime | None = None) -> dict:
+    now = now or svc.clock()
+    inc = svc.get(incident_id)
+    events = svc.timeline(incident_id)
+    releases = svc.releases(incident_id)
+    evidence = svc.evidence(incident_id)
+    clock = compute_clock(svc.policy, events, now)
+
+    dated = [e for e in evidence if e.published]
+    first = min(dated, key=lambda e: e.published) if dated else None
+    updates = sorted(r.released_at for r in releases)
+    gaps = [(b - a).total_seconds() / 3600 for a, b in zip(updates, updates[1:])]
+    regularity = "—"
+    if gaps:
+        regularity = f"发布 {len(updates)} 次，平均间隔 {statistics.mean(gaps):.1f} 小时，最长 {max(gaps):.1f} 小时"
+    elif updates:
+        regularity = "仅一次发布"
+    start = inc.clock_started_at
+
+    report = {
+        "generated_at": now,
+        "incident": {
+            "id": inc.id, "title": inc.title, "state": inc.state, "severity": inc.severity, "tier": inc.tier,
+            "verification": inc.verification, "topic": inc.topic,
+            "places": [p.get("name") for p in inc.places], "departments": list(inc.departments),
+            "responsible_units": list(inc.responsible_units), "assigned_units": list(inc.assigned_units),
+            "severity_reasons": list(inc.severity_reasons), "trigger": inc.trigger,
+            "first_published": inc.first_published, "detected_at": inc.detected_at,
+            "clock_started_at": inc.clock_started_at, "release_due": inc.release_due,
+            "acknowledged_at": inc.acknowledged_at, "released_at": inc.released_at, "final_at": inc.final_at,
+            "closed_at": inc.closed_at, "dismiss_reason": inc.dismiss_reason, "merged_into": inc.merged_into,
+            "item_count": len(inc.item_ids), "story_ids": list(inc.story_ids),
+        },
+        "clock": {
+            "status": clock.status, "status_label": CLOCK_STATUSES[clock.status], "tier": clock.tier,
+            "hours": clock.hours, "due_at": clock.due_at, "remaining": clock.remaining,
+            "released_on_time": clock.released_on_time,
+        },
+        "detection": {
+            "first_publisher": None if first is None else {
+                "source": first.source or "", "title": first.title, "url": first.url or "",
+                "published": first.published},
+            "detection_lag": inc.detected_at - inc.first_published,
+            "source_count": len({e.source for e in evidence if e.source}),
+            "evidence_count": len(evidence),
+        },
+        "releases": [{
+            "kind": r.kind, "kind_label": r.kind_label, "channel": r.channel, "url": r.url,
+            "released_at": r.released_at, "text": r.text, "actor": r.actor,
+            "detected": r.source_item_id is not None} for r in releases],
+        "timeline": [{
+            "id": e.id, "seq": e.seq, "at": e.at, "kind": e.kind, "kind_label": KIND_LABELS.get(e.kind, e.kind),
+            "actor": e.actor, "summary": summarize(e), "hash": e.hash} for e in events],
+        "timing": {
+            "time_to_acknowledge": (inc.acknowledged_at - start) if inc.acknowledged_at else None,
+            "time_to_first_release": (inc.released_at - start) if inc.released_at else None,
+            "on_time": clock.released_on_time,
+            "update_regularity": regularity,
+            "update_gaps_hours": [round(g, 2) for g in gaps],
+            "time_to_final": (inc.final_at - start) if inc.final_at else None,
+        },
+        "evidence": [{
+            "title": e.title, "text": e.text, "url": e.url or "", "published": e.published, "source": e.source or "",
+            "rank": e.rank} for e in evidence],
+        "spread": spread_series([e.published for e in dated]),
+    }
+    return clean(report, mask=mask)

@@ -1,0 +1,484 @@
+"""The incident service: every action on an incident, each one transaction
+that updates the ``incidents`` row and appends its timeline event(s).
+
+``now`` comes from the injected ``clock`` callable. Timeline payloads:
+detected {story_id, first_published, detected_at, severity, tier, topic, trigger},
+clock_set {started_at, due_at, tier, hours, reason}, graded {from, to, tier, reasons},
+assigned {units}, acknowledged {}, note {text}, release {release_id, kind, channel,
+url, released_at, text}, followup {text}, verification {from, to, note},
+state_changed {from, to, reason}, dismissed {state, reason}, archived {},
+item_linked/item_unlinked {item_ids, reason}, candidate_joined {story_id, reason,
+trigger, item_ids}, merged {others}, merged_into {target}, split {new_incident,
+item_ids}, split_from {incident, item_ids}, clock_alert {key, kind, point, late, ...}.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import sqlite_utils
+
+from responders import timeline
+from responders.candidates import join_reason, validate_candidate
+from responders.clock import compute_clock, deadline
+from responders.exceptions import IllegalTransition, IncidentNotFound, InvalidValue
+from responders.policy import ClockPolicy
+from responders.store import dumps, loads
+from responders.types import (
+    ARCHIVABLE_STATES, CHANNELS, DISMISS_STATES, FLOW_STATES, OPEN_STATES, RELEASE_KINDS, SEVERITIES,
+    VERIFICATIONS, ClockAlert, ClockState, Evidence, Incident, IncidentCandidate, Release, TimelineEvent,
+)
+from storage.db import transaction
+from storage.timeutil import from_db, to_db, utcnow
+
+#: Event kinds other packages may append with :meth:`IncidentService.record_event`.
+EXTERNAL_KINDS = ("alert_sent", "alert_failed", "note")
+#: How far a release time may lie in the future (clock skew between machines).
+FUTURE_TOLERANCE = timedelta(minutes=5)
+_ORDER = {s: i for i, s in enumerate(FLOW_STATES)}
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser() or "staff"
+    except Exception:  # noqa: BLE001 - no user database in some containers
+        return os.environ.get("USER") or "staff"
+
+
+def _union(*seqs: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for seq in seqs:
+        for v in seq:
+            if v and v not in out:
+                out.append(v)
+    return out
+
+
+def _union_places(*seqs: Iterable[Mapping[str, Any]]) -> list[dict]:
+    out: dict[str, dict] = {}
+    for seq in seqs:
+        for p in seq:
+            out.setdefault(p.get("code") or p.get("name"), dict(p))
+    return list(out.values())
+
+
+class IncidentService:
+    def __init__(self, db: sqlite_utils.Database, policy: ClockPolicy | None = None,
+                 clock: Callable[[], datetime] = utcnow, *, join_window_hours: float = 72.0):
+        self.db = db
+        self.policy = policy or ClockPolicy()
+        self.clock = clock
+        self.join_window = timedelta(hours=join_window_hours)
+
+    # ------------------------------------------------------------ reading
+
+    def _row(self, incident_id: int) -> dict:
+        rows = self.db.execute_returning_dicts("SELECT * FROM incidents WHERE id = ?", [int(incident_id)])
+        if not rows:
+            raise IncidentNotFound(incident_id)
+        return rows[0]
+
+    def _build(self, rows: list[dict]) -> list[Incident]:
+        ids = [r["id"] for r in rows]
+        stories: dict[int, list[str]] = {i: [] for i in ids}
+        items: dict[int, list[str]] = {i: [] for i in ids}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for iid, sid in self.db.execute(
+                    f"SELECT incident_id, story_id FROM incident_stories WHERE incident_id IN ({marks})", chunk):
+                stories[iid].append(sid)
+            for iid, item in self.db.execute(
+                    f"SELECT incident_id, item_id FROM incident_items WHERE incident_id IN ({marks})"
+                    " ORDER BY linked_at, item_id", chunk):
+                items[iid].append(item)
+        out = []
+        for r in rows:
+            out.append(Incident(
+                id=r["id"], title=r["title"], state=r["state"], severity=r["severity"], tier=r["tier"],
+                verification=r["verification"], topic=r["topic"],
+                first_published=from_db(r["first_published"]), detected_at=from_db(r["detected_at"]),
+                clock_started_at=from_db(r["clock_started_at"]), release_due=from_db(r["release_due"]),
+                created_at=from_db(r["created_at"]), updated_at=from_db(r["updated_at"]),
+                places=tuple(loads(r["places"], [])), departments=tuple(loads(r["departments"], [])),
+                responsible_units=tuple(loads(r["responsible_units"], [])),
+                assigned_units=tuple(loads(r["assigned_units"], [])),
+                severity_reasons=tuple(loads(r["severity_reasons"], [])), trigger=r["trigger"],
+                story_ids=tuple(stories[r["id"]]), item_ids=tuple(items[r["id"]]),
+                acknowledged_at=from_db(r["acknowledged_at"]), released_at=from_db(r["released_at"]),
+                final_at=from_db(r["final_at"]), closed_at=from_db(r["closed_at"]),
+                dismiss_reason=r["dismiss_reason"], merged_into=r["merged_into"],
+            ))
+        return out
+
+    def get(self, incident_id: int) -> Incident:
+        return self._build([self._row(incident_id)])[0]
+
+    def list(self, *, include_closed: bool = False) -> list[Incident]:
+        """Incidents sorted by release due time (open ones only unless include_closed)."""
+        sql = "SELECT * FROM incidents"
+        params: list[Any] = []
+        if not include_closed:
+            sql += f" WHERE merged_into IS NULL AND state IN ({','.join('?' * len(OPEN_STATES))})"
+            params = list(OPEN_STATES)
+        sql += " ORDER BY release_due, id"
+        return self._build(self.db.execute_returning_dicts(sql, params))
+
+    def timeline(self, incident_id: int) -> list[TimelineEvent]:
+        self._row(incident_id)
+        return timeline.events(self.db, int(incident_id))
+
+    def releases(self, incident_id: int) -> list[Release]:
+        rows = self.db.execute_returning_dicts(
+            "SELECT * FROM releases WHERE incident_id = ? ORDER BY released_at, id", [int(incident_id)])
+        return [Release(r["id"], r["incident_id"], r["kind"], r["channel"], r["url"], from_db(r["released_at"]),
+                        r["text"], from_db(r["recorded_at"]), r["actor"], r["source_item_id"]) for r in rows]
+
+    def evidence(self, incident_id: int) -> list[Evidence]:
+        rows = self.db.execute_returning_dicts(
+            "SELECT * FROM incident_evidence WHERE incident_id = ? ORDER BY published IS NULL, published, id",
+            [int(incident_id)])
+        return [Evidence(r["id"], r["incident_id"], r["item_id"], r["title"], r["text"], r["url"],
+                         from_db(r["published"]), r["source"], r["rank"], r["content_hash"],
+                         from_db(r["added_at"])) for r in rows]
+
+    def clock_state(self, incident_id: int, now: datetime | None = None) -> ClockState:
+        return compute_clock(self.policy, self.timeline(incident_id), now or self.clock())
+
+    # ------------------------------------------------------------ helpers
+
+    def _open_row(self, incident_id: int, action: str) -> dict:
+        row = self._row(incident_id)
+        if row["merged_into"] is not None:
+            raise IllegalTransition(f"事件 #{row['id']} 已并入事件 #{row['merged_into']}，不能{action}")
+        if row["state"] not in OPEN_STATES:
+            raise IllegalTransition(f"事件 #{row['id']} 当前状态为「{row['state']}」，已结束，不能{action}")
+        return row
+
+    def _update(self, conn, incident_id: int, now: datetime, **fields: Any) -> None:
+        fields["updated_at"] = to_db(now)
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        conn.execute(f"UPDATE incidents SET {cols} WHERE id = ?", [*fields.values(), incident_id])
+
+    def _move(self, conn, row: dict, to: str, actor: str, now: datetime, reason: str = "") -> None:
+        if row["state"] == to:
+            return
+        self._update(conn, row["id"], now, state=to)
+        timeline.append(conn, row["id"], "state_changed", actor, now,
+                        {"from": row["state"], "to": to, "reason": reason})
+        row["state"] = to
+
+    def _advance_to(self, conn, row: dict, to: str, actor: str, now: datetime) -> None:
+        """Move forward along the flow only (never back)."""
+        if _ORDER.get(row["state"], 99) < _ORDER[to]:
+            self._move(conn, row, to, actor, now)
+
+    def _set_clock(self, conn, row: dict, actor: str, now: datetime, reason: str, *,
+                   tier: str | None = None, first_published: datetime | None = None) -> None:
+        tier = tier or row["tier"]
+        fp = first_published or from_db(row["first_published"])
+        started, due, hours = deadline(self.policy, tier, fp, from_db(row["detected_at"]))
+        if to_db(due) == row["release_due"] and tier == row["tier"] and to_db(started) == row["clock_started_at"]:
+            return
+        self._update(conn, row["id"], now, tier=tier, clock_started_at=to_db(started), release_due=to_db(due),
+                     first_published=to_db(fp))
+        timeline.append(conn, row["id"], "clock_set", actor, now, {
+            "started_at": to_db(started), "due_at": to_db(due), "tier": tier, "hours": hours, "reason": reason,
+            "previous_due_at": row["release_due"]})
+        row.update(tier=tier, clock_started_at=to_db(started), release_due=to_db(due), first_published=to_db(fp))
+
+    def _add_items(self, conn, iid: int, item_ids: Iterable[int | str], now: datetime) -> list[str]:
+        added = []
+        for item in item_ids:
+            cur = conn.execute("INSERT OR IGNORE INTO incident_items (incident_id, item_id, linked_at) VALUES (?, ?, ?)",
+                               [iid, str(item), to_db(now)])
+            if cur.rowcount:
+                added.append(str(item))
+        return added
+
+    def _add_evidence(self, conn, iid: int, evidence: Iterable[Mapping[str, Any]], now: datetime) -> int:
+        n = 0
+        for e in evidence:
+            h, url = e.get("content_hash"), e.get("url")
+            if h or url:
+                dup = conn.execute(
+                    "SELECT 1 FROM incident_evidence WHERE incident_id = ? AND (content_hash = ? OR url = ?)",
+                    [iid, h, url]).fetchone()
+                if dup:
+                    continue
+            pub = e.get("published")
+            if isinstance(pub, str) and pub:
+                pub = datetime.fromisoformat(pub)
+            rank = e.get("rank")
+            conn.execute(
+                "INSERT INTO incident_evidence (incident_id, item_id, title, text, url, published, source, rank,"
+                " content_hash, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [iid, None if e.get("item_id") is None else str(e["item_id"]), str(e.get("title") or ""),
+                 str(e.get("text") or ""), url, to_db(pub) if isinstance(pub, datetime) else None,
+                 e.get("source"), int(rank) if isinstance(rank, (int, float)) and not isinstance(rank, bool) else None,
+                 h, to_db(now)])
+            n += 1
+        return n
+
+    # ------------------------------------------------------------ candidates
+
+    def open_or_join(self, candidate: IncidentCandidate, actor: str = "system") -> Incident:
+        return self.open_or_join_result(candidate, actor)[0]
+
+    def open_or_join_result(self, c: IncidentCandidate, actor: str = "system") -> tuple[Incident, bool]:
+        """(incident, opened): join the open incident the candidate belongs to, else open one."""
+        from responders.opening import join_candidates, join_incident, open_incident
+
+        validate_candidate(c)
+        now = self.clock()
+        with transaction(self.db) as conn:
+            for inc in join_candidates(self, c):
+                reason = join_reason(c, inc, self.join_window)
+                if reason:
+                    join_incident(self, conn, inc.id, c, reason, actor, now)
+                    break
+            else:
+                return open_incident(self, conn, c, actor, now), True
+        return self.get(inc.id), False
+
+    # ------------------------------------------------------------ items
+
+    def link_items(self, incident_id: int, item_ids: Sequence[int | str], evidence: Iterable[Mapping] = (),
+                   actor: str | None = None) -> list[str]:
+        now, actor = self.clock(), actor or default_actor()
+        with transaction(self.db) as conn:
+            row = self._row(incident_id)
+            added = self._add_items(conn, row["id"], item_ids, now)
+            self._add_evidence(conn, row["id"], evidence, now)
+            if added:
+                self._update(conn, row["id"], now)
+                timeline.append(conn, row["id"], "item_linked", actor, now, {"item_ids": added, "reason": "manual"})
+        return added
+
+    def unlink_items(self, incident_id: int, item_ids: Sequence[int | str], reason: str = "",
+                     actor: str | None = None) -> list[str]:
+        now, actor = self.clock(), actor or default_actor()
+        with transaction(self.db) as conn:
+            row = self._row(incident_id)
+            removed = []
+            for item in item_ids:
+                if conn.execute("DELETE FROM incident_items WHERE incident_id = ? AND item_id = ?",
+                                [row["id"], str(item)]).rowcount:
+                    removed.append(str(item))
+            if removed:
+                self._update(conn, row["id"], now)
+                timeline.append(conn, row["id"], "item_unlinked", actor, now, {"item_ids": removed, "reason": reason})
+        return removed
+
+    # ------------------------------------------------------------ judgement and routing
+
+    def acknowledge(self, incident_id: int, actor: str | None = None) -> Incident:
+        now, actor = self.clock(), actor or default_actor()
+        with transaction(self.db) as conn:
+            row = self._open_row(incident_id, "确认")
+            if not row["acknowledged_at"]:
+                self._update(conn, row["id"], now, acknowledged_at=to_db(now))
+            timeline.append(conn, row["id"], "acknowledged", actor, now, {"first": not row["acknowledged_at"]})
+            self._advance_to(conn, row, "研判", actor, now)
+        return self.get(row["id"])
+
+    def grade(self, incident_id: int, severity: str, reasons: Sequence[str] = (), actor: str | None = None,
+              *, tier: str | None = None) -> Incident:
+        now, actor = self.clock(), actor or default_actor()
+        if severity not in SEVERITIES:
+            raise InvalidValue(f"严重程度必须是 {'/'.join(SEVERITIES)} 之一，收到 {severity!r}")
+        if tier is not None and tier not in self.policy.release_due_hours:
+            raise InvalidValue(f"时限档位 {tier!r} 未在 [clock] release_due_hours 中配置"
+                               f"（已配置：{'、'.join(self.policy.tiers)}）")
+        with transaction(self.db) as conn:
+            row = self._open_row(incident_id, "定级")
+            self._grade(conn, row, severity, list(reasons), actor, now, tier=tier)
+            self._advance_to(conn, row, "研判", actor, now)
+        return self.get(row["id"])
+
+    def _grade(self, conn, row: dict, severity: str, reasons: list[str], actor: str, now: datetime,
+               tier: str | None = None) -> None:
+        tier = tier or severity
+        self._update(conn, row["id"], now, severity=severity, severity_reasons=dumps(reasons))
+        timeline.append(conn, row["id"], "graded", actor, now,
+                        {"from": row["severity"], "to": severity, "tier": tier, "reasons": reasons})
+        row.update(severity=severity)
+        if not row["released_at"]:
+            self._set_clock(conn, row, actor, now, "regrade", tier=tier)
+        elif tier != row["tier"]:
+            self._update(conn, row["id"], now, tier=tier)
+
+    def assign(self, incident_id: int, units: Sequence[str], actor: str | None = None) -> Incident:
+        now, actor = self.clock(), actor or default_actor()
+        units = [u.strip() for u in units if u and u.strip()]
+        if not units:
+            raise InvalidValue("交办至少需要一个责任单位")
+        with transaction(self.db) as conn:
+            row = self._open_row(incident_id, "交办")
+            self._update(conn, row["id"], now, assigned_units=dumps(_union(loads(row["assigned_units"], []), units)),
+                         responsible_units=dumps(_union(loads(row["responsible_units"], []), units)))
+            timeline.append(conn, row["id"], "assigned", actor, now, {"units": units})
+            self._advance_to(conn, row, "交办", actor, now)
+        return self.get(row["id"])
+
+    def note(self, incident_id: int, text: str, actor: str | None = None) -> TimelineEvent:
+        if not text or not text.strip():
+            raise InvalidValue("备注内容不能为空")
+        return self.record_event(incident_id, "note", {"text": text.strip()}, actor)
+
+    def record_event(self, incident_id: int, kind: str, payload: Mapping[str, Any],
+                     actor: str | None = None) -> TimelineEvent:
+        """Append an event from another part of the desk (alert_sent, alert_failed, note)."""
+        if kind not in EXTERNAL_KINDS:
+            raise InvalidValue(f"event kind {kind!r} cannot be recorded directly (allowed: {', '.join(EXTERNAL_KINDS)})")
+        now, actor = self.clock(), actor or default_actor()
+        with transaction(self.db) as conn:
+            row = self._row(incident_id)
+            return timeline.append(conn, row["id"], kind, actor, now, payload)
+
+    def set_verification(self, incident_id: int, status: str, note: str = "", actor: str | None = None) -> Incident:
+        now, actor = self.clock(), actor or default_actor()
+        if status not in VERIFICATIONS:
+            raise InvalidValue(f"核实状态必须是 {'/'.join(VERIFICATIONS)} 之一，收到 {status!r}")
+        with transaction(self.db) as conn:
+            row = self._row(incident_id)
+            self._update(conn, row["id"], now, verification=status)
+            timeline.append(conn, row["id"], "verification", actor, now,
+                            {"from": row["verification"], "to": status, "note": note})
+        return self.get(row["id"])
+
+    # ------------------------------------------------------------ releases
+
+    def record_release(self, incident_id: int, *, channel: str, url: str = "", at: datetime | None = None,
+                       text: str = "", kind: str | None = None, actor: str | None = None,
+                       source_item_id: str | None = None) -> Release:
+        """Record a release; moves the state to 已发布权威信息 / 持续发布 / 处置结果已发布."""
+        now, actor = self.clock(), actor or default_actor()
+        with transaction(self.db) as conn:
+            row = self._open_row(incident_id, "记录发布")
+            kind = self._check_release(row, channel, url, at or now, text, kind, now)
+            rid = self._release_in(conn, row, kind, channel, url, at or now, text, actor, now, source_item_id)
+        return next(r for r in self.releases(row["id"]) if r.id == rid)
+
+    def _check_release(self, row: dict, channel: str, url: str, at: datetime, text: str, kind: str | None,
+                       now: datetime) -> str:
+        """Validate a release against the incident; return the effective kind."""
+        if at.tzinfo is None:
+            raise InvalidValue("发布时间必须带时区")
+        if at > now + FUTURE_TOLERANCE:
+            raise InvalidValue(f"发布时间 {at.isoformat()} 晚于当前时间")
+        if channel not in CHANNELS:
+            raise InvalidValue(f"发布渠道必须是 {'/'.join(CHANNELS)} 之一，收到 {channel!r}")
+        if not (url or "").strip() and not (text or "").strip():
+            raise InvalidValue("发布记录需要链接或内容")
+        if row["state"] == "处置结果已发布":
+            raise IllegalTransition(f"事件 #{row['id']} 已发布处置结果，不能再记录发布")
+        first = row["released_at"] is None
+        kind = kind or ("authoritative" if first else "progress")
+        if kind not in RELEASE_KINDS:
+            raise InvalidValue(f"发布类型必须是 {'/'.join(RELEASE_KINDS)} 之一，收到 {kind!r}")
+        if kind == "authoritative" and not first:
+            raise IllegalTransition(f"事件 #{row['id']} 已有首次权威发布，后续发布请用 progress（动态）或 final（处置结果）")
+        if kind == "progress" and first:
+            raise IllegalTransition(f"事件 #{row['id']} 尚无首次权威发布，请先记录 authoritative（首次权威发布）")
+        return kind
+
+    def _release_in(self, conn, row: dict, kind: str, channel: str, url: str, at: datetime, text: str,
+                    actor: str, now: datetime, source_item_id: str | None = None) -> int:
+        cur = conn.execute(
+            "INSERT INTO releases (incident_id, kind, channel, url, released_at, text, recorded_at, actor,"
+            " source_item_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [row["id"], kind, channel, url or "", to_db(at), text or "", to_db(now), actor, source_item_id])
+        rid = cur.lastrowid
+        fields: dict[str, Any] = {}
+        if row["released_at"] is None:
+            fields["released_at"] = row["released_at"] = to_db(at)
+        if kind == "final":
+            fields["final_at"] = row["final_at"] = to_db(at)
+        self._update(conn, row["id"], now, **fields)
+        timeline.append(conn, row["id"], "release", actor, now, {
+            "release_id": rid, "kind": kind, "channel": channel, "url": url or "", "released_at": to_db(at),
+            "text": text or "", "source_item_id": source_item_id})
+        to = {"authoritative": "已发布权威信息", "progress": "持续发布", "final": "处置结果已发布"}[kind]
+        self._move(conn, row, to, actor, now, reason=RELEASE_KINDS[kind])
+        return rid
+
+    def followup(self, incident_id: int, text: str, actor: str | None = None) -> TimelineEvent:
+        """Record a follow-up on handling progress (restarts the follow-up reminder cadence)."""
+        if not text or not text.strip():
+            raise InvalidValue("跟进内容不能为空")
+        now, actor = self.clock(), actor or default_actor()
+        with transaction(self.db) as conn:
+            row = self._open_row(incident_id, "跟进")
+            self._update(conn, row["id"], now)
+            return timeline.append(conn, row["id"], "followup", actor, now, {"text": text.strip()})
+
+    # ------------------------------------------------------------ closing
+
+    def close(self, incident_id: int, actor: str | None = None) -> Incident:
+        """Archive (归档): only after a final-result release or a dismissal."""
+        now, actor = self.clock(), actor or default_actor()
+        with transaction(self.db) as conn:
+            row = self._row(incident_id)
+            if row["state"] not in ARCHIVABLE_STATES:
+                raise IllegalTransition(
+                    f"事件 #{row['id']} 当前状态为「{row['state']}」：须先发布处置结果"
+                    f"（release --kind final）或以误报/不予处置结案，才能归档")
+            self._move(conn, row, "归档", actor, now)
+            self._update(conn, row["id"], now, closed_at=row["closed_at"] or to_db(now))
+            timeline.append(conn, row["id"], "archived", actor, now, {})
+        return self.get(row["id"])
+
+    def dismiss(self, incident_id: int, reason: str, actor: str | None = None, *, state: str = "不予处置") -> Incident:
+        now, actor = self.clock(), actor or default_actor()
+        if state not in DISMISS_STATES:
+            raise InvalidValue(f"结案状态必须是 {'/'.join(DISMISS_STATES)} 之一，收到 {state!r}")
+        if not reason or not reason.strip():
+            raise InvalidValue(f"标记为「{state}」必须填写理由")
+        with transaction(self.db) as conn:
+            row = self._open_row(incident_id, f"标记为{state}")
+            self._move(conn, row, state, actor, now, reason=reason.strip())
+            self._update(conn, row["id"], now, dismiss_reason=reason.strip(), closed_at=to_db(now))
+            timeline.append(conn, row["id"], "dismissed", actor, now, {"state": state, "reason": reason.strip()})
+        return self.get(row["id"])
+
+    # ------------------------------------------------------------ clock alerts
+
+    def pending_clock_alerts(self, now: datetime | None = None) -> list[tuple[Incident, ClockState, ClockAlert]]:
+        """Every due, unfired clock alert over open incidents (nothing recorded)."""
+        now = now or self.clock()
+        incs = self.list()
+        evs = timeline.events_for(self.db, [i.id for i in incs])
+        out = []
+        for inc in incs:
+            state = compute_clock(self.policy, evs[inc.id], now)
+            out.extend((inc, state, a) for a in state.due_alerts)
+        return out
+
+    def fire_clock_alerts(self, actor: str = "system") -> list[tuple[Incident, ClockState, ClockAlert]]:
+        """Record a clock_alert event for every due alert and return them (for the alert channels).
+
+        Run by the daemon's ticker; after a restart the missed ones come back at once, ``late=True``.
+        """
+        now = self.clock()
+        with transaction(self.db) as conn:  # the write lock first: two tickers cannot fire the same alert
+            due = self.pending_clock_alerts(now)
+            for inc, state, alert in due:
+                timeline.append(conn, inc.id, "clock_alert", actor, now,
+                                {**alert.to_json(), "due_at": to_db(state.due_at), "status": state.status})
+        return due
+
+    # ------------------------------------------------------------ merge and split (responders/merging.py)
+
+    def merge(self, target_id: int, other_ids: Sequence[int], actor: str | None = None) -> Incident:
+        from responders.merging import merge
+
+        return merge(self, target_id, other_ids, actor or default_actor())
+
+    def split(self, incident_id: int, item_ids: Sequence[int | str], title: str | None = None,
+              actor: str | None = None) -> Incident:
+        from responders.merging import split
+
+        return split(self, incident_id, item_ids, title, actor or default_actor())

@@ -1,0 +1,98 @@
+"""Opening incidents from candidates, and joining candidates to open incidents.
+
+A candidate joins an open incident with the same story, a shared item, or the
+same town and topic with a first publication within the join window; joining
+adds its story, items, evidence, places and units, raises the severity if the
+candidate's is higher, and moves the deadline earlier for an earlier first
+publication (while nothing is released yet). Called by
+``IncidentService.open_or_join_result`` inside its transaction.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from responders import timeline
+from responders.clock import deadline
+from responders.incidents import _union, _union_places
+from responders.store import dumps, loads
+from responders.types import OPEN_STATES, SEVERITIES, Incident, IncidentCandidate
+from storage.timeutil import from_db, to_db
+
+if TYPE_CHECKING:
+    from responders.incidents import IncidentService
+
+
+def join_candidates(svc: "IncidentService", c: IncidentCandidate) -> list[Incident]:
+    """Open incidents that might take the candidate: same story, shared items, same topic in the window."""
+    open_sql = f"merged_into IS NULL AND state IN ({','.join('?' * len(OPEN_STATES))})"
+    ids: list[int] = []
+    for (iid,) in svc.db.execute(
+            f"SELECT i.id FROM incident_stories s JOIN incidents i ON i.id = s.incident_id"
+            f" WHERE s.story_id = ? AND {open_sql} ORDER BY i.id", [c.story_id, *OPEN_STATES]):
+        ids.append(iid)
+    items = [str(i) for i in c.item_ids][:500]
+    if items:
+        for (iid,) in svc.db.execute(
+                f"SELECT DISTINCT i.id FROM incident_items x JOIN incidents i ON i.id = x.incident_id"
+                f" WHERE x.item_id IN ({','.join('?' * len(items))}) AND {open_sql} ORDER BY i.id",
+                [*items, *OPEN_STATES]):
+            ids.append(iid)
+    towns = sorted({p["code"] for p in c.places if p.get("level") == "town" and p.get("code")})
+    if towns:
+        for (iid,) in svc.db.execute(
+                f"SELECT id FROM incidents WHERE topic = ? AND first_published BETWEEN ? AND ? AND {open_sql}"
+                " AND EXISTS (SELECT 1 FROM json_each(incidents.places) AS p"
+                f" WHERE json_extract(p.value, '$.level') = 'town'"
+                f" AND json_extract(p.value, '$.code') IN ({','.join('?' * len(towns))}))"
+                " ORDER BY release_due, id",
+                [c.topic, to_db(c.first_published - svc.join_window), to_db(c.first_published + svc.join_window),
+                 *OPEN_STATES, *towns]):
+            ids.append(iid)
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    rows = svc.db.execute_returning_dicts(f"SELECT * FROM incidents WHERE id IN ({','.join('?' * len(ids))})", ids)
+    by_id = {r["id"]: r for r in rows}
+    return svc._build([by_id[i] for i in ids])
+
+def open_incident(svc: "IncidentService", conn, c: IncidentCandidate, actor: str, now: datetime) -> Incident:
+    tier = c.severity
+    started, due, hours = deadline(svc.policy, tier, c.first_published, c.detected_at)
+    cur = conn.execute(
+        "INSERT INTO incidents (title, state, severity, tier, topic, first_published, detected_at,"
+        " clock_started_at, release_due, created_at, updated_at, places, departments, responsible_units,"
+        " severity_reasons, trigger) VALUES (?, '发现', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [c.title, c.severity, tier, c.topic, to_db(c.first_published), to_db(c.detected_at), to_db(started),
+         to_db(due), to_db(now), to_db(now), dumps([dict(p) for p in c.places]), dumps(list(c.departments)),
+         dumps(list(c.responsible_units)), dumps(list(c.severity_reasons)), c.trigger])
+    iid = cur.lastrowid
+    conn.execute("INSERT INTO incident_stories (story_id, incident_id) VALUES (?, ?)", [c.story_id, iid])
+    timeline.append(conn, iid, "detected", actor, now, {
+        "story_id": c.story_id, "title": c.title, "first_published": to_db(c.first_published),
+        "detected_at": to_db(c.detected_at), "severity": c.severity, "tier": tier, "topic": c.topic,
+        "trigger": c.trigger, "severity_reasons": list(c.severity_reasons),
+        "places": [p.get("name") for p in c.places], "departments": list(c.departments)})
+    timeline.append(conn, iid, "clock_set", actor, now, {
+        "started_at": to_db(started), "due_at": to_db(due), "tier": tier, "hours": hours, "reason": "opened"})
+    added = svc._add_items(conn, iid, c.item_ids, now)
+    svc._add_evidence(conn, iid, c.evidence, now)
+    if added:
+        timeline.append(conn, iid, "item_linked", actor, now, {"item_ids": added, "reason": "detected"})
+    return svc._build(svc.db.execute_returning_dicts("SELECT * FROM incidents WHERE id = ?", [iid]))[0]
+
+def join_incident(svc: "IncidentService", conn, iid: int, c: IncidentCandidate, reason: str, actor: str, now: datetime) -> None:
+    row = svc._row(iid)
+    conn.execute("INSERT OR IGNORE INTO incident_stories (story_id, incident_id) VALUES (?, ?)", [c.story_id, iid])
+    added = svc._add_items(conn, iid, c.item_ids, now)
+    svc._add_evidence(conn, iid, c.evidence, now)
+    svc._update(conn, iid, now,
+                 places=dumps(_union_places(loads(row["places"], []), c.places)),
+                 departments=dumps(_union(loads(row["departments"], []), c.departments)),
+                 responsible_units=dumps(_union(loads(row["responsible_units"], []), c.responsible_units)))
+    timeline.append(conn, iid, "candidate_joined", actor, now, {
+        "story_id": c.story_id, "reason": reason, "trigger": c.trigger, "item_ids": added})
+    if SEVERITIES.index(c.severity) > SEVERITIES.index(row["severity"]):
+        svc._grade(conn, row, c.severity, list(c.severity_reasons) or ["新报道研判等级更高"], actor, now)
+    if c.first_published < from_db(row["first_published"]) and not row["released_at"]:
+        svc._set_clock(conn, row, actor, now, "earlier first publication", first_published=c.first_published)

@@ -1,0 +1,260 @@
+"""Daily and weekly reports and the on-time league table (the plan's 五(三) evaluation).
+
+An incident belongs to a period when its clock started in [start, end).
+Merged-away incidents are not counted; dismissed ones (误报/不予处置) are
+counted apart and excluded from the on-time rate. For each responsible unit
+(responsible + assigned units) and each town (places of level "town"):
+
+- 按时发布: first release at or before the due time;
+- 超时发布: first release after the due time;
+- 超时未发布: no release and now is past the due time;
+- 时限内待发布: no release, still within the clock;
+- 按时率 = 按时发布 / (按时发布 + 超时发布 + 超时未发布), "—" when nothing is decided.
+
+Period bounds are local dates (Asia/Shanghai) turned into UTC instants.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from html import escape
+from typing import TYPE_CHECKING, Iterable
+
+from responders.clock import compute_clock
+from responders.exports.model import fmt_duration, fmt_time
+from responders.masking import clean
+from responders import timeline
+from responders.types import DISMISS_STATES, Incident
+from storage.timeutil import DEFAULT_TZ
+
+if TYPE_CHECKING:
+    from responders.incidents import IncidentService
+
+REPORT_KINDS = ("daily", "weekly", "performance")
+REPORT_FORMATS = ("md", "html", "docx", "csv")
+TITLES = {"daily": "舆情日报", "weekly": "舆情周报", "performance": "信息发布时效考核表"}
+
+
+@dataclass
+class LeagueRow:
+    name: str
+    incidents: int = 0
+    on_time: int = 0
+    late: int = 0
+    overdue_open: int = 0
+    pending: int = 0
+    final: int = 0
+    dismissed: int = 0
+    release_hours: list[float] = field(default_factory=list)
+
+    @property
+    def decided(self) -> int:
+        return self.on_time + self.late + self.overdue_open
+
+    @property
+    def rate(self) -> float | None:
+        return self.on_time / self.decided if self.decided else None
+
+    @property
+    def mean_release_hours(self) -> float | None:
+        return round(statistics.mean(self.release_hours), 2) if self.release_hours else None
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "incidents": self.incidents, "on_time": self.on_time, "late": self.late,
+                "overdue_open": self.overdue_open, "pending": self.pending, "final": self.final,
+                "dismissed": self.dismissed,
+                "on_time_rate": None if self.rate is None else round(self.rate, 4),
+                "mean_hours_to_first_release": self.mean_release_hours}
+
+
+def local_day_start(d: date) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=DEFAULT_TZ)
+
+
+def period_for(kind: str, now: datetime, start: date | None = None, end: date | None = None) -> tuple[datetime, datetime]:
+    """[start, end) as aware datetimes. Defaults: today (daily), the last 7 days (weekly), last 30 days."""
+    today = now.astimezone(DEFAULT_TZ).date()
+    if start and end:
+        return local_day_start(start), local_day_start(end + timedelta(days=1))
+    days = {"daily": 1, "weekly": 7}.get(kind, 30)
+    if start:
+        return local_day_start(start), local_day_start(start + timedelta(days=days))
+    last = end or today
+    return local_day_start(last - timedelta(days=days - 1)), local_day_start(last + timedelta(days=1))
+
+
+def _outcome(inc: Incident, now: datetime) -> str:
+    if inc.state in DISMISS_STATES or inc.dismiss_reason:
+        return "dismissed"
+    if inc.released_at is not None:
+        return "on_time" if inc.released_at <= inc.release_due else "late"
+    return "overdue_open" if now > inc.release_due else "pending"
+
+
+def league_table(incidents: Iterable[Incident], now: datetime, by: str = "unit") -> list[LeagueRow]:
+    """Rows per responsible unit (by="unit") or per town (by="town"), best on-time rate first."""
+    rows: dict[str, LeagueRow] = {}
+    for inc in incidents:
+        if inc.merged_into is not None:
+            continue
+        if by == "unit":
+            keys = list(dict.fromkeys((*inc.responsible_units, *inc.assigned_units)))
+        else:
+            keys = list(dict.fromkeys(p["name"] for p in inc.towns))
+        outcome = _outcome(inc, now)
+        for key in keys:
+            row = rows.setdefault(key, LeagueRow(key))
+            row.incidents += 1
+            setattr(row, outcome, getattr(row, outcome) + 1)
+            if inc.final_at is not None:
+                row.final += 1
+            if inc.released_at is not None and outcome != "dismissed":
+                row.release_hours.append((inc.released_at - inc.clock_started_at).total_seconds() / 3600)
+    return sorted(rows.values(), key=lambda r: (-(r.rate if r.rate is not None else -1), -r.incidents, r.name))
+
+
+def build_period_report(svc: "IncidentService", kind: str, start: datetime, end: datetime,
+                        *, mask: bool = True) -> dict:
+    now = svc.clock()
+    all_incs = svc.list(include_closed=True)
+    in_period = [i for i in all_incs if start <= i.clock_started_at < end and i.merged_into is None]
+    open_now = [i for i in all_incs if i.is_open]
+    evs = timeline.events_for(svc.db, [i.id for i in open_now])
+    open_rows = []
+    for inc in open_now:
+        c = compute_clock(svc.policy, evs[inc.id], now)
+        open_rows.append({"id": inc.id, "title": inc.title, "state": inc.state, "severity": inc.severity,
+                          "due": inc.release_due, "status": c.status_label, "remaining": c.remaining,
+                          "units": "、".join(inc.responsible_units)})
+    releases = []
+    for inc in all_incs:
+        for r in svc.releases(inc.id):
+            if start <= r.released_at < end:
+                releases.append({"incident": inc.id, "title": inc.title, "kind": r.kind_label, "channel": r.channel,
+                                 "at": r.released_at, "url": r.url})
+    releases.sort(key=lambda r: r["at"])
+    report = {
+        "kind": kind, "title": TITLES[kind], "start": start, "end": end, "generated_at": now,
+        "incidents": [{
+            "id": i.id, "title": i.title, "state": i.state, "severity": i.severity, "topic": i.topic,
+            "first_published": i.first_published, "due": i.release_due, "released_at": i.released_at,
+            "outcome": {"on_time": "按时", "late": "超时发布", "overdue_open": "超时未发布", "pending": "待发布",
+                        "dismissed": "误报/不予处置"}[_outcome(i, now)],
+            "places": "、".join(p.get("name", "") for p in i.places), "units": "、".join(i.responsible_units),
+        } for i in in_period],
+        "open": open_rows,
+        "releases": releases,
+        "by_unit": [r.to_json() for r in league_table(in_period, now, "unit")],
+        "by_town": [r.to_json() for r in league_table(in_period, now, "town")],
+    }
+    return clean(report, mask=mask)
+
+
+# ------------------------------------------------------------------ rendering
+
+def _pct(v) -> str:
+    return "—" if v is None else f"{v * 100:.0f}%"
+
+
+def _hours(v) -> str:
+    return "—" if v is None else f"{v:.1f}"
+
+
+LEAGUE_HEADER = ["单位/镇办", "事件数", "按时发布", "超时发布", "超时未发布", "时限内待发布", "处置结果已发布",
+                 "误报/不予处置", "按时率", "首次发布平均用时（小时）"]
+
+
+def _league_cells(r: dict) -> list[str]:
+    return [r["name"], str(r["incidents"]), str(r["on_time"]), str(r["late"]), str(r["overdue_open"]),
+            str(r["pending"]), str(r["final"]), str(r["dismissed"]), _pct(r["on_time_rate"]),
+            _hours(r["mean_hours_to_first_release"])]
+
+
+def _sections(rep: dict) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(heading, header, rows) per section, shared by every format."""
+    out = []
+    if rep["kind"] != "performance":
+        out.append((f"本期事件（{len(rep['incidents'])} 起）",
+                    ["编号", "事件", "等级", "状态", "最早发布", "时限", "发布情况", "涉及地点", "责任单位"],
+                    [[str(i["id"]), i["title"], i["severity"], i["state"], fmt_time(i["first_published"]),
+                      fmt_time(i["due"]), i["outcome"], i["places"], i["units"]] for i in rep["incidents"]]))
+        out.append((f"当前在办事件（{len(rep['open'])} 起）",
+                    ["编号", "事件", "等级", "状态", "时限", "计时", "剩余", "责任单位"],
+                    [[str(o["id"]), o["title"], o["severity"], o["state"], fmt_time(o["due"]), o["status"],
+                      fmt_duration(o["remaining"]), o["units"]] for o in rep["open"]]))
+        out.append((f"本期发布（{len(rep['releases'])} 次）", ["事件", "类型", "渠道", "时间", "链接"],
+                    [[f"#{r['incident']} {r['title']}", r["kind"], r["channel"], fmt_time(r["at"]), r["url"]]
+                     for r in rep["releases"]]))
+    if rep["kind"] in ("weekly", "performance"):
+        out.append(("责任单位按时发布排名", LEAGUE_HEADER, [_league_cells(r) for r in rep["by_unit"]]))
+        out.append(("镇办按时发布排名", LEAGUE_HEADER, [_league_cells(r) for r in rep["by_town"]]))
+    return out
+
+
+def _period_line(rep: dict) -> str:
+    end = rep["end"] - timedelta(seconds=1)
+    return (f"统计期间：{rep['start'].astimezone(DEFAULT_TZ):%Y-%m-%d} 至 {end.astimezone(DEFAULT_TZ):%Y-%m-%d}"
+            f"（北京时间）· 生成时间 {fmt_time(rep['generated_at'])}")
+
+
+def render_report(rep: dict, fmt: str) -> bytes:
+    sections = _sections(rep)
+    if fmt == "md":
+        from responders.exports.md import md_escape as e
+
+        lines = [f"# {rep['title']}", "", _period_line(rep), ""]
+        for heading, header, rows in sections:
+            lines += [f"## {heading}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            lines += ["| " + " | ".join(e(c) for c in row) + " |" for row in rows] or ["| " + " | ".join(["—"] * len(header)) + " |"]
+            lines.append("")
+        return "\n".join(lines).encode("utf-8")
+    if fmt == "html":
+        from responders.exports.html_export import CSS
+
+        parts = ['<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">',
+                 f"<title>{escape(rep['title'])}</title><style>{CSS}</style></head><body>",
+                 f"<h1>{escape(rep['title'])}</h1><p class=\"meta\">{escape(_period_line(rep))}</p>"]
+        for heading, header, rows in sections:
+            parts.append(f"<h2>{escape(heading)}</h2><table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")
+            parts += ["<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
+            parts.append("</table>")
+        parts.append("</body></html>")
+        return "\n".join(parts).encode("utf-8")
+    if fmt == "csv":
+        from responders.exports.data_export import _cell
+
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        for heading, header, rows in sections:
+            w.writerow([heading])
+            w.writerow(header)
+            w.writerows([[_cell(c) for c in row] for row in rows])
+            w.writerow([])
+        return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    if fmt == "docx":
+        from docx import Document
+
+        from responders.exports.docx_export import _set_cjk_font, _t
+
+        doc = Document()
+        _set_cjk_font(doc)
+        doc.add_heading(rep["title"], level=0)
+        doc.add_paragraph(_period_line(rep))
+        for heading, header, rows in sections:
+            doc.add_heading(heading, level=1)
+            table = doc.add_table(rows=1, cols=len(header))
+            table.style = "Table Grid"
+            for c, h in zip(table.rows[0].cells, header):
+                c.text = h
+            for row in rows:
+                for c, v in zip(table.add_row().cells, row):
+                    c.text = _t(v)
+        buf = io.BytesIO()
+        doc.save(buf)
+        return buf.getvalue()
+    from responders.exceptions import ExportError
+
+    raise ExportError(f"unknown report format {fmt!r} (use one of {', '.join(REPORT_FORMATS)})")

@@ -1,0 +1,155 @@
+"""Tables owned by ``responders``: incidents, their items, evidence, releases,
+release proposals and the timeline (hash chain). Opened through
+``storage.db.open_db(path, [migrations])``.
+
+The ``incidents`` row is a materialised view of the incident's current state,
+updated in the same transaction as the timeline event that explains the change.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from storage.db import open_db
+
+migrations = Migrations("responders")
+
+
+@migrations()
+def m001_incidents(db: sqlite_utils.Database) -> None:
+    db.execute("""
+        CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            state TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            verification TEXT NOT NULL DEFAULT '待核实',
+            topic TEXT NOT NULL DEFAULT '其他',
+            first_published TEXT NOT NULL,
+            detected_at TEXT NOT NULL,
+            clock_started_at TEXT NOT NULL,
+            release_due TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            places TEXT NOT NULL DEFAULT '[]',
+            departments TEXT NOT NULL DEFAULT '[]',
+            responsible_units TEXT NOT NULL DEFAULT '[]',
+            assigned_units TEXT NOT NULL DEFAULT '[]',
+            severity_reasons TEXT NOT NULL DEFAULT '[]',
+            trigger TEXT NOT NULL DEFAULT '',
+            acknowledged_at TEXT,
+            released_at TEXT,
+            final_at TEXT,
+            closed_at TEXT,
+            dismiss_reason TEXT,
+            merged_into INTEGER REFERENCES incidents(id)
+        )""")
+    db.execute("CREATE INDEX incidents_state ON incidents(state)")
+    db.execute("CREATE INDEX incidents_due ON incidents(release_due)")
+    db.execute("CREATE INDEX incidents_topic ON incidents(topic, first_published)")
+    db.execute("""
+        CREATE TABLE incident_stories (
+            story_id TEXT NOT NULL,
+            incident_id INTEGER NOT NULL REFERENCES incidents(id),
+            PRIMARY KEY (story_id, incident_id)
+        )""")
+    db.execute("""
+        CREATE TABLE incident_items (
+            incident_id INTEGER NOT NULL REFERENCES incidents(id),
+            item_id TEXT NOT NULL,
+            linked_at TEXT NOT NULL,
+            PRIMARY KEY (incident_id, item_id)
+        )""")
+    db.execute("CREATE INDEX incident_items_item ON incident_items(item_id)")
+    db.execute("""
+        CREATE TABLE incident_evidence (
+            id INTEGER PRIMARY KEY,
+            incident_id INTEGER NOT NULL REFERENCES incidents(id),
+            item_id TEXT,
+            title TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL DEFAULT '',
+            url TEXT,
+            published TEXT,
+            source TEXT,
+            rank INTEGER,
+            content_hash TEXT,
+            added_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX incident_evidence_incident ON incident_evidence(incident_id)")
+    db.execute("""
+        CREATE TABLE releases (
+            id INTEGER PRIMARY KEY,
+            incident_id INTEGER NOT NULL REFERENCES incidents(id),
+            kind TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            url TEXT NOT NULL DEFAULT '',
+            released_at TEXT NOT NULL,
+            text TEXT NOT NULL DEFAULT '',
+            recorded_at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            source_item_id TEXT
+        )""")
+    db.execute("CREATE INDEX releases_incident ON releases(incident_id, released_at)")
+    db.execute("""
+        CREATE TABLE release_proposals (
+            id INTEGER PRIMARY KEY,
+            incident_id INTEGER NOT NULL REFERENCES incidents(id),
+            item_id TEXT NOT NULL,
+            score REAL NOT NULL,
+            evidence TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'proposed',
+            created_at TEXT NOT NULL,
+            decided_at TEXT,
+            release_id INTEGER REFERENCES releases(id),
+            UNIQUE (incident_id, item_id)
+        )""")
+    # The timeline: one global hash chain over every incident (ordered by id);
+    # seq numbers events within an incident. Append-only, enforced by triggers.
+    db.execute("""
+        CREATE TABLE timeline_events (
+            id INTEGER PRIMARY KEY,
+            incident_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            at TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            UNIQUE (incident_id, seq)
+        )""")
+    db.execute("CREATE INDEX timeline_kind ON timeline_events(kind, incident_id)")
+    db.execute("""
+        CREATE TABLE timeline_head (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            last_event_id INTEGER NOT NULL,
+            last_hash TEXT NOT NULL,
+            count INTEGER NOT NULL
+        )""")
+    db.execute("""
+        CREATE TRIGGER timeline_no_update BEFORE UPDATE ON timeline_events
+        BEGIN SELECT RAISE(ABORT, 'timeline_events is append-only'); END""")
+    db.execute("""
+        CREATE TRIGGER timeline_no_delete BEFORE DELETE ON timeline_events
+        BEGIN SELECT RAISE(ABORT, 'timeline_events is append-only'); END""")
+
+
+def open_desk(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the desk DB with the responders tables."""
+    return open_db(path, [migrations])
+
+
+def dumps(value: Any) -> str:
+    """Canonical JSON used for stored JSON columns and hashing."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def loads(value: str | None, default: Any = None) -> Any:
+    if value is None or value == "":
+        return default
+    return json.loads(value)

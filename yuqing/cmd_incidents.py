@@ -1,0 +1,419 @@
+"""Headless incident commands: list, show, act on, export and report incidents.
+
+Every command opens ``<home>/desk.sqlite`` (home from ``--home``/YUQING_HOME,
+else the platform data folder) or ``--db PATH``, reads the clock policy from
+``<home>/desk.toml`` ``[clock]`` when present, and records ``--actor`` (default:
+the OS user) on the timeline. Errors print one line, never a traceback.
+Times given on the command line are ISO 8601; without an offset they are read
+as Asia/Shanghai. ``YUQING_NOW`` (ISO 8601) pins the clock for demos and tests.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sqlite3
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from storage.timeutil import DEFAULT_TZ, UTC
+
+
+# ------------------------------------------------------------------ plumbing
+
+def _home(ctx: click.Context) -> Path:
+    home = (ctx.obj or {}).get("home") if ctx.obj else None
+    if home:
+        return Path(home)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("yuqing-desk"))
+
+
+def _now_fn():
+    pinned = os.environ.get("YUQING_NOW")
+    if pinned:
+        fixed = _parse_time(pinned, "YUQING_NOW")
+        return lambda: fixed
+    return lambda: datetime.now(UTC)
+
+
+def _parse_time(value: str, name: str) -> datetime:
+    try:
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.ClickException(f"{name}: not an ISO 8601 time: {value!r} (e.g. 2026-06-14T10:00+08:00)") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=DEFAULT_TZ)
+    return dt.astimezone(UTC)
+
+
+def _parse_date(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.ClickException(f"{name}: not a date: {value!r} (use YYYY-MM-DD)") from None
+
+
+def _policy(home: Path):
+    from responders.policy import ClockPolicy, policy_from_toml_text
+
+    path = home / "desk.toml"
+    if not path.is_file():
+        return ClockPolicy()
+    try:
+        return policy_from_toml_text(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+
+
+def service(ctx: click.Context, db_path: str | None):
+    """The IncidentService for this command's desk DB."""
+    from responders.incidents import IncidentService
+    from responders.store import open_desk
+
+    home = _home(ctx)
+    path = Path(db_path) if db_path else home / "desk.sqlite"
+    return IncidentService(open_desk(path), _policy(home), clock=_now_fn())
+
+
+def desk_command(name: str, **kw):
+    """click.command with --actor and --db, and one-line errors for expected failures."""
+    def deco(fn):
+        @click.command(name=name, **kw)
+        @click.option("--actor", default=None, help="Who acts (default: the OS user).")
+        @click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
+                      help="Desk database file (default: <home>/desk.sqlite).")
+        @click.pass_context
+        @functools.wraps(fn)
+        def wrapper(ctx, *args, actor, db_path, **kwargs):
+            from responders.exceptions import ResponderError
+            from responders.incidents import default_actor
+
+            try:
+                svc = service(ctx, db_path)
+                return fn(svc, actor or default_actor(), *args, **kwargs)
+            except ResponderError as exc:
+                raise click.ClickException(str(exc)) from None
+            except sqlite3.Error as exc:
+                raise click.ClickException(f"database error: {exc}") from None
+        wrapper.__doc__ = fn.__doc__
+        return wrapper
+    return deco
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+def _incident_json(inc, clock=None) -> dict:
+    d = {
+        "id": inc.id, "title": inc.title, "state": inc.state, "severity": inc.severity,
+        "clock_started_at": _iso(inc.clock_started_at), "release_due": _iso(inc.release_due),
+        "released_at": _iso(inc.released_at), "places": [dict(p) for p in inc.places],
+        "responsible_units": list(inc.responsible_units), "items": list(inc.item_ids),
+        "tier": inc.tier, "verification": inc.verification, "topic": inc.topic,
+        "first_published": _iso(inc.first_published), "detected_at": _iso(inc.detected_at),
+        "acknowledged_at": _iso(inc.acknowledged_at), "final_at": _iso(inc.final_at),
+        "closed_at": _iso(inc.closed_at), "assigned_units": list(inc.assigned_units),
+        "merged_into": inc.merged_into,
+    }
+    if clock is not None:
+        d["clock_status"] = clock.status
+        d["remaining_seconds"] = int(clock.remaining.total_seconds())
+    return d
+
+
+def _local(dt: datetime | None) -> str:
+    return dt.astimezone(DEFAULT_TZ).strftime("%Y-%m-%d %H:%M") if dt else "—"
+
+
+def _safe(text: str) -> str:
+    """Feed text shown in a terminal: control characters (escape sequences) made visible."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+
+
+def _id(value: str) -> int:
+    try:
+        return int(str(value).lstrip("#"))
+    except ValueError:
+        raise click.ClickException(f"not an incident id: {value!r}") from None
+
+
+# ------------------------------------------------------------------ reading
+
+@desk_command("incidents")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (ISO 8601 times).")
+@click.option("--all", "show_all", is_flag=True, help="Include archived, dismissed and merged incidents.")
+def incidents(svc, actor, as_json, show_all):
+    """List incidents by time left. Example: yuqing incidents --json"""
+    from responders import timeline
+    from responders.clock import compute_clock, format_remaining
+
+    incs = svc.list(include_closed=show_all)
+    now = svc.clock()
+    evs = timeline.events_for(svc.db, [i.id for i in incs])
+    clocks = {i.id: compute_clock(svc.policy, evs[i.id], now) for i in incs}
+    if as_json:
+        click.echo(json.dumps([_incident_json(i, clocks[i.id]) for i in incs], ensure_ascii=False, indent=2))
+        return
+    if not incs:
+        click.echo("没有在办事件。")
+        return
+    for i in incs:
+        c = clocks[i.id]
+        left = format_remaining(c.remaining) if c.status not in ("released", "closed") else ""
+        click.echo(f"#{i.id:<5} {i.state:<8} {i.severity:<4} {c.status_label:<4} {left:<16} "
+                   f"截止 {_local(i.release_due)}  {_safe(i.title)}")
+
+
+@desk_command("incident")
+@click.argument("incident_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def incident(svc, actor, incident_id, as_json):
+    """Show one incident: clock, releases, timeline. Example: yuqing incident 3"""
+    from responders.clock import format_remaining
+    from responders.exports.model import summarize
+
+    iid = _id(incident_id)
+    inc = svc.get(iid)
+    c = svc.clock_state(iid)
+    events = svc.timeline(iid)
+    if as_json:
+        d = _incident_json(inc, c)
+        d["releases"] = [{"kind": r.kind, "channel": r.channel, "url": r.url, "released_at": _iso(r.released_at),
+                          "text": r.text} for r in svc.releases(iid)]
+        from responders.masking import scrub_secrets
+
+        d["timeline"] = [{"seq": e.seq, "kind": e.kind, "actor": e.actor, "at": _iso(e.at),
+                          "payload": scrub_secrets(dict(e.payload))} for e in events]
+        click.echo(json.dumps(d, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"事件 #{inc.id}  {_safe(inc.title)}")
+    click.echo(f"状态 {inc.state} · 等级 {inc.severity}（档位 {inc.tier}） · 核实 {inc.verification} · 领域 {inc.topic}")
+    click.echo(f"地点 {'、'.join(p.get('name', '') for p in inc.places) or '—'} · 责任单位 "
+               f"{'、'.join(inc.responsible_units) or '—'}")
+    click.echo(f"计时 {c.status_label}：{_local(c.started_at)} 起 {c.hours:g} 小时，截止 {_local(c.due_at)}"
+               + ("" if c.status in ("released", "closed") else f"（{format_remaining(c.remaining)}）"))
+    for r in svc.releases(iid):
+        click.echo(f"发布 {r.kind_label} {r.channel} {_local(r.released_at)} {_safe(r.url)}")
+    click.echo("时间线：")
+    for e in events:
+        click.echo(f"  {e.seq:>3} {_local(e.at)} {e.actor}: {_safe(summarize(e))}")
+
+
+@desk_command("verify")
+def verify(svc, actor):
+    """Check the timeline hash chain; name the first broken event. Example: yuqing verify"""
+    from responders.timeline import verify as verify_chain
+
+    res = verify_chain(svc.db)
+    if res.ok:
+        click.echo(f"时间线校验通过：{res.checked} 条事件")
+        return
+    where = f"事件 {res.first_broken_event_id}" if res.first_broken_event_id else "链尾"
+    click.echo(f"时间线校验失败（{where}）：{res.reason}", err=True)
+    sys.exit(1)
+
+
+# ------------------------------------------------------------------ actions
+
+def _done(inc) -> None:
+    click.echo(f"事件 #{inc.id} 状态：{inc.state}")
+
+
+@desk_command("open-incident")
+@click.argument("candidate_file", type=click.Path(dir_okay=False, allow_dash=True))
+def open_incident(svc, actor, candidate_file):
+    """Open (or join) an incident from a candidate JSON file ('-' = stdin).
+    Example: yuqing open-incident candidate.json"""
+    from responders.candidates import candidate_from_mapping
+
+    try:
+        text = sys.stdin.read() if candidate_file == "-" else Path(candidate_file).read_text(encoding="utf-8")
+        data = json.loads(text)
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {candidate_file}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{candidate_file}: invalid JSON: {exc}") from None
+    inc, opened = svc.open_or_join_result(candidate_from_mapping(data), actor=actor)
+    click.echo(f"{'新建' if opened else '并入'}事件 #{inc.id}：{_safe(inc.title)}")
+
+
+@desk_command("ack")
+@click.argument("incident_id")
+def ack(svc, actor, incident_id):
+    """Acknowledge an incident (发现 -> 研判). Example: yuqing ack 3"""
+    _done(svc.acknowledge(_id(incident_id), actor=actor))
+
+
+@desk_command("grade")
+@click.argument("incident_id")
+@click.argument("level")
+@click.option("--reason", "reasons", multiple=True, help="Why (repeatable).")
+@click.option("--tier", default=None, help="Clock tier from [clock] release_due_hours (default: the level).")
+def grade(svc, actor, incident_id, level, reasons, tier):
+    """Set severity 一般/较大/重大/特别重大; the deadline is recomputed.
+    Example: yuqing grade 3 重大 --reason 涉及人员伤亡"""
+    inc = svc.grade(_id(incident_id), level, list(reasons), actor=actor, tier=tier)
+    click.echo(f"事件 #{inc.id} 等级：{inc.severity}，发布时限 {_local(inc.release_due)}")
+
+
+@desk_command("assign")
+@click.argument("incident_id")
+@click.argument("units", nargs=-1, required=True)
+def assign(svc, actor, incident_id, units):
+    """Assign responsible units (-> 交办). Example: yuqing assign 3 区住建局 铺镇"""
+    _done(svc.assign(_id(incident_id), list(units), actor=actor))
+
+
+@desk_command("release")
+@click.argument("incident_id")
+@click.option("--channel", required=True, help="政府网站/政务微博/政务微信/新闻发布会/媒体采访/其他")
+@click.option("--url", default="", help="Where it was published.")
+@click.option("--at", "at", default=None, help="When (ISO 8601; default now; no offset = Beijing time).")
+@click.option("--text", default="", help="What was published (summary).")
+@click.option("--kind", type=click.Choice(["authoritative", "progress", "final"]), default=None,
+              help="首次权威发布 / 动态 / 处置结果 (default: authoritative first, then progress).")
+def release(svc, actor, incident_id, channel, url, at, text, kind):
+    """Record a release. Example: yuqing release 3 --channel 政府网站 --url https://... --text 情况通报"""
+    rel = svc.record_release(_id(incident_id), channel=channel, url=url, text=text, kind=kind, actor=actor,
+                             at=_parse_time(at, "--at") if at else None)
+    _done(svc.get(rel.incident_id))
+
+
+@desk_command("followup")
+@click.argument("incident_id")
+@click.option("--text", required=True, help="What was followed up.")
+def followup(svc, actor, incident_id, text):
+    """Record a follow-up on handling progress. Example: yuqing followup 3 --text 已督促区住建局"""
+    ev = svc.followup(_id(incident_id), text, actor=actor)
+    click.echo(f"事件 #{ev.incident_id} 已记录跟进（#{ev.seq}）")
+
+
+@desk_command("note")
+@click.argument("incident_id")
+@click.argument("text")
+def note(svc, actor, incident_id, text):
+    """Add a note to the timeline. Example: yuqing note 3 "已电话联系铺镇" """
+    ev = svc.note(_id(incident_id), text, actor=actor)
+    click.echo(f"事件 #{ev.incident_id} 已记录备注（#{ev.seq}）")
+
+
+@desk_command("verify-status")
+@click.argument("incident_id")
+@click.argument("status")
+@click.option("--note", "note_text", default="", help="Why.")
+def verify_status(svc, actor, incident_id, status, note_text):
+    """Set verification: 待核实/已核实/不实信息/反转. Example: yuqing verify-status 3 已核实"""
+    inc = svc.set_verification(_id(incident_id), status, note_text, actor=actor)
+    click.echo(f"事件 #{inc.id} 核实状态：{inc.verification}")
+
+
+@desk_command("merge")
+@click.argument("incident_id")
+@click.argument("others", nargs=-1, required=True)
+def merge(svc, actor, incident_id, others):
+    """Merge other incidents into one. Example: yuqing merge 3 5 7"""
+    inc = svc.merge(_id(incident_id), [_id(o) for o in others], actor=actor)
+    click.echo(f"已合并到事件 #{inc.id}（{len(inc.item_ids)} 条条目）")
+
+
+@desk_command("split")
+@click.argument("incident_id")
+@click.option("--items", "items", required=True, multiple=True, help="Item ids to move (repeatable or comma list).")
+@click.option("--title", default=None, help="Title of the new incident.")
+def split(svc, actor, incident_id, items, title):
+    """Move items to a new incident. Example: yuqing split 3 --items 12,13 --title 另一事件"""
+    ids = [x.strip() for chunk in items for x in chunk.split(",") if x.strip()]
+    inc = svc.split(_id(incident_id), ids, title=title, actor=actor)
+    click.echo(f"拆分出事件 #{inc.id}：{_safe(inc.title)}")
+
+
+@desk_command("close")
+@click.argument("incident_id")
+def close(svc, actor, incident_id):
+    """Archive (归档) after the final-result release or a dismissal. Example: yuqing close 3"""
+    _done(svc.close(_id(incident_id), actor=actor))
+
+
+@desk_command("dismiss")
+@click.argument("incident_id")
+@click.option("--reason", required=True, help="Why (required).")
+@click.option("--as", "state", type=click.Choice(["误报", "不予处置"]), default="不予处置", show_default=True)
+def dismiss(svc, actor, incident_id, reason, state):
+    """Close as 误报 or 不予处置 with a reason. Example: yuqing dismiss 3 --as 误报 --reason 非本区事件"""
+    _done(svc.dismiss(_id(incident_id), reason, actor=actor, state=state))
+
+
+# ------------------------------------------------------------------ release detection
+
+@desk_command("proposals")
+@click.option("--all", "show_all", is_flag=True, help="Include confirmed and rejected ones.")
+def proposals(svc, actor, show_all):
+    """List detected releases awaiting confirmation. Example: yuqing proposals"""
+    from responders.release_detect import list_proposals
+
+    rows = list_proposals(svc, None if show_all else "proposed")
+    if not rows:
+        click.echo("没有待确认的发布检测。")
+    for p in rows:
+        ev = p.evidence
+        click.echo(f"提议 #{p.id} 事件 #{p.incident_id} [{p.status}] 得分 {p.score:.2f} "
+                   f"{_safe(ev.get('item_title') or '')} {_safe(ev.get('item_url') or '')}\n    {_safe(ev.get('why', ''))}")
+
+
+@desk_command("confirm-release")
+@click.argument("proposal_id", type=int)
+@click.option("--kind", type=click.Choice(["authoritative", "progress", "final"]), default=None)
+@click.option("--channel", default=None, help="Override the channel guessed from the source.")
+def confirm_release(svc, actor, proposal_id, kind, channel):
+    """Confirm a detected release with one action. Example: yuqing confirm-release 4"""
+    from responders.release_detect import confirm_proposal
+
+    rel = confirm_proposal(svc, proposal_id, kind=kind, channel=channel, actor=actor)
+    _done(svc.get(rel.incident_id))
+
+
+# ------------------------------------------------------------------ exports and reports
+
+@desk_command("export")
+@click.argument("incident_id")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json", "csv", "docx"]), required=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--no-mask", is_flag=True, help="Do not mask phone and ID numbers (internal use only).")
+def export(svc, actor, incident_id, fmt, output, no_mask):
+    """Export an incident's 舆情处置报告. Example: yuqing export 3 --format docx -o 报告.docx"""
+    from responders.exports import export_incident
+
+    data = export_incident(svc, _id(incident_id), fmt, output, mask=not no_mask)
+    click.echo(f"已导出 {output}（{len(data)} 字节）")
+
+
+@desk_command("report")
+@click.argument("kind", type=click.Choice(["daily", "weekly", "performance"]))
+@click.option("--from", "date_from", default=None, help="First day (YYYY-MM-DD, Beijing time).")
+@click.option("--to", "date_to", default=None, help="Last day, inclusive (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "docx", "csv"]), default="md", show_default=True)
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False), help="File (default: stdout).")
+def report(svc, actor, kind, date_from, date_to, fmt, output):
+    """Daily/weekly report or the on-time league table. Example: yuqing report performance --from 2026-06-01 --to 2026-06-30 --format csv"""
+    from responders.exports import write_atomic
+    from responders.reports import build_period_report, period_for, render_report
+
+    start, end = period_for(kind, svc.clock(), _parse_date(date_from, "--from"), _parse_date(date_to, "--to"))
+    if end <= start:
+        raise click.ClickException("--to must not be before --from")
+    data = render_report(build_period_report(svc, kind, start, end), fmt)
+    if output:
+        write_atomic(output, data)
+        click.echo(f"已生成 {output}")
+    elif fmt == "docx":
+        raise click.ClickException("docx needs -o FILE")
+    else:
+        click.echo(data.decode("utf-8"))
