@@ -214,6 +214,12 @@ def add_label(db: sqlite_utils.Database, item_id: int, field: str, value: str, a
         raise ValueError(f"label field must be one of {', '.join(LABEL_FIELDS)}, got {field!r}")
     if not str(value).strip():
         raise ValueError("label value is empty")
+    from classifiers.types import SENTIMENTS, TOPICS
+
+    if field == "topic" and value not in TOPICS:
+        raise ValueError(f"unknown topic {value!r} (known: {' '.join(TOPICS)})")
+    if field == "sentiment" and value not in SENTIMENTS:
+        raise ValueError(f"unknown sentiment {value!r} (known: {' '.join(SENTIMENTS)})")
     from storage.db import transaction
 
     with transaction(db) as conn:

@@ -34,7 +34,8 @@ def _fast_desk_toml(text: str) -> str:
 class DemoSession:
     """Server + desk on one event loop; used by the CLI and by tests."""
 
-    def __init__(self, home, *, speed: float = DEFAULT_SPEED, skip: timedelta = timedelta(0), echo=click.echo):
+    def __init__(self, home, *, speed: float = DEFAULT_SPEED, skip: timedelta = timedelta(0), echo=click.echo,
+                 auto_confirm_releases: bool = False):
         from storage.timeutil import utcnow
         from yuqing.demo_clock import ScenarioClock
 
@@ -46,6 +47,7 @@ class DemoSession:
         self.server = None
         self.desk_run = None
         self.ready = threading.Event()
+        self.auto_confirm_releases = auto_confirm_releases
 
     async def setup(self):
         from yuqing.config import default_desk_toml, init_home, load_config
@@ -54,7 +56,10 @@ class DemoSession:
         self.server = DemoServer(self.clock, t0=self.t0)
         base = await self.server.start()
         init_home(self.home, force=True, sources_text=self.server.sources_toml())
-        self.home.desk_toml.write_text(_fast_desk_toml(default_desk_toml()), encoding="utf-8")
+        text = _fast_desk_toml(default_desk_toml())
+        if self.auto_confirm_releases:
+            text += "\n[pipeline]\nauto_confirm_releases = true   # the demo confirms detected releases itself\n"
+        self.home.desk_toml.write_text(text, encoding="utf-8")
         self.cfg = load_config(self.home)
         return base
 
@@ -71,6 +76,36 @@ class DemoSession:
             await self.desk_run.run(duration=duration, install_signals=install_signals)
         finally:
             await self.server.stop()
+
+    def summary(self) -> list[str]:
+        """After the run: every incident with its clock in scenario time, and its exports."""
+        from responders.exports import export_incident
+        from responders.incidents import IncidentService
+        from responders.policy import policy_from_mapping
+        from storage.db import open_db
+        from yuqing.pipeline import all_migrations
+
+        db = open_db(self.home.db_path, all_migrations())
+        svc = IncidentService(db, policy_from_mapping(self.cfg.sections.get("clock")), clock=self.clock)
+        lines = []
+        out_dir = self.home.path / "exports"
+        out_dir.mkdir(exist_ok=True)
+        tz = self.cfg.timezone
+        for inc in svc.list(include_closed=True):
+            st = svc.clock_state(inc.id)
+            lines.append(f"事件 #{inc.id}「{inc.title}」 状态 {inc.state} · 等级 {inc.severity} · 计时 {st.status_label}")
+            lines.append(f"    首发 {inc.first_published.astimezone(tz):%m-%d %H:%M} · 发现 "
+                         f"{inc.detected_at.astimezone(tz):%m-%d %H:%M} · 权威发布时限 {st.due_at.astimezone(tz):%m-%d %H:%M}"
+                         + (f" · 已于 {st.released_at.astimezone(tz):%m-%d %H:%M} 发布"
+                            f"（{'按时' if st.released_on_time else '超时'}）" if st.released_at else ""))
+            for fmt in ("md", "html", "json", "csv", "docx"):
+                path = out_dir / f"incident-{inc.id}.{fmt}"
+                export_incident(svc, inc.id, fmt, path)
+            lines.append(f"    报告已导出：{out_dir}/incident-{inc.id}.{{md,html,json,csv,docx}}")
+        if not lines:
+            lines.append("（本次演示期间尚未形成舆情事件；可加长 --for 或提高 --speed）")
+        db.conn.close()
+        return lines
 
     def stop(self):
         """Thread-safe: ask the desk to finish its write in flight and stop."""
@@ -113,12 +148,14 @@ def demo(ctx: click.Context, headless: bool, duration: float | None, speed: floa
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--skip") from None
     home, _temporary = _demo_home(ctx)
-    session = DemoSession(home, speed=speed, skip=skip_td)
+    session = DemoSession(home, speed=speed, skip=skip_td, auto_confirm_releases=headless)
     if duration is None and headless:
         duration = timedelta(hours=48).total_seconds() / speed + 5
     if headless:
         setup_logging(home, stderr=False)
         asyncio.run(session.run(duration, install_signals=True))
+        for line in session.summary():
+            click.echo(line)
         click.echo(f"演示结束。值班台数据保存在 {home.path}（可用 yuqing --home {home.path} incidents 查看）")
         return
     _run_with_console(session, home, duration)

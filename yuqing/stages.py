@@ -22,7 +22,8 @@ from responders import analysis
 from responders.types import IncidentCandidate
 from storage.db import open_db, transaction
 from storage.timeutil import from_db, to_db
-from yuqing.triggers import StoryFacts, TriggerConfig, trigger_reason
+from classifiers.normalize import to_simplified
+from yuqing.triggers import StoryFacts, TriggerConfig, trigger_reason, weak_join_reason
 
 log = logging.getLogger("yuqing.pipeline")
 
@@ -114,6 +115,7 @@ class DeskPipeline:
             if r["story_id"]:
                 facts = self.state.facts.setdefault(r["story_id"], StoryFacts())
                 facts.add(_decode(r))
+                facts.remember(to_simplified(r["title"]), to_simplified(r["text"][:300]), published)
                 facts.hot = facts.hot or bool(r["hot"])
                 facts.candidate_sent = r["story_id"] in linked
         log.info("pipeline resumed after item %d: %d items of the window replayed", last, len(rows))
@@ -149,6 +151,7 @@ class DeskPipeline:
             rows.append(row)
             facts = self.state.facts.setdefault(a.story_id, StoryFacts())
             facts.add(_row_dict(row))
+            facts.remember(to_simplified(it.title), to_simplified(it.text[:300]), it.published or it.fetched_at)
             facts.hot = facts.hot or a.hot
             touched.setdefault(a.story_id, []).append(it.id)
             evidence.setdefault(a.story_id, []).append({
@@ -167,38 +170,73 @@ class DeskPipeline:
         return notices
 
     def _incidents(self, touched: dict[str, list[int]], evidence: dict[str, list[dict]], now) -> list[Notice]:
-        notices = []
+        notices: list[Notice] = []
+        quiet = []
         for sid, new_ids in touched.items():
             facts = self.state.facts[sid]
             reason = trigger_reason(facts, self.triggers)
+            if reason is None and facts.candidate_sent:
+                reason = "已并入事件的报道簇出现新条目"
             if reason is None:
+                quiet.append(sid)
                 continue
-            story = self.engine.story(sid)
-            if facts.candidate_sent:
-                item_ids = tuple(str(i) for i in new_ids)
-                ev = evidence[sid]
-            else:  # first time: the whole story so far, 首发 included
-                item_ids = tuple(story.item_ids)
-                ev = [e.to_json() | {"source": story.first_source if e.item_id == story.first_id else ""}
-                      for e in story.evidence] or evidence[sid]
-            cand = IncidentCandidate(
-                story_id=sid, title=_incident_title(story, ev, evidence[sid]), first_published=story.first_published,
-                detected_at=now, places=tuple(facts.places.values()), departments=tuple(facts.departments),
-                responsible_units=tuple(facts.units), topic=facts.topic, severity=facts.severity,
-                severity_reasons=tuple(facts.severity_reasons), item_ids=item_ids, evidence=tuple(ev),
-                trigger=reason)
-            incident, opened = self.svc.open_or_join_result(cand)
-            facts.candidate_sent = True
-            if opened:
-                towns = tuple(p["name"] for p in incident.places if p.get("level") == "town")
-                due = incident.release_due.astimezone(_tz()).strftime("%m-%d %H:%M")
-                notices.append(Notice(
-                    "incident_opened", f"新舆情事件：{incident.title}",
-                    f"{reason}。涉及：{'、'.join(towns) or '本区'}；责任单位：{'、'.join(incident.responsible_units)}；"
-                    f"级别：{incident.severity}；权威信息发布时限：{due}",
-                    incident.id, incident.severity, "breaking", f"incident:{incident.id}:opened", towns,
-                    (incident.topic,), incident.item_ids[:20]))
+            notices += self._candidate(sid, new_ids, evidence.get(sid, []), reason, now)
+        # Quiet stories (no risk word yet, not hot) join an open incident of the same town when
+        # their content is close; when an incident has just opened, earlier quiet stories are
+        # checked too, so the clock starts from the true first publication.
+        opened = any(n.kind == "incident_opened" for n in notices)
+        live = {st.id: st for st in self.engine.stories()}
+        for sid in [s for s in self.state.facts if s not in live]:
+            del self.state.facts[sid]  # left the window
+        pool = [s for s, f in self.state.facts.items() if not f.candidate_sent] if opened else quiet
+        pool = [s for s in pool if self.state.facts[s].involves_district and s in live]
+        if not pool:
+            return notices
+        from classifiers.normalize import to_simplified_many
+
+        incidents = [(inc, {p["code"] for p in inc.places if p.get("level") == "town"},
+                      to_simplified_many([inc.title] + [e.title for e in self.svc.evidence(inc.id)[:20]]))
+                     for inc in self.svc.list()]
+        for sid in pool:
+            for inc, towns, texts in incidents:
+                why = weak_join_reason(self.state.facts[sid], towns, texts)
+                if why:
+                    self._candidate(sid, touched.get(sid, []), evidence.get(sid, []), why, now,
+                                    topic=inc.topic, all_items=True, story=live[sid])
+                    break
         return notices
+
+    def _candidate(self, sid: str, new_ids: list[int], batch_evidence: list[dict], reason: str, now, *,
+                   topic: str | None = None, all_items: bool = False, story=None) -> list[Notice]:
+        """Hand one story to the incident service (open or join); return the notice of an opening."""
+        facts = self.state.facts[sid]
+        story = story or self.engine.story(sid)
+        if facts.candidate_sent and not all_items:
+            item_ids = tuple(str(i) for i in new_ids)
+            ev = list(batch_evidence)
+        else:  # first time: the whole story so far, 首发 included
+            item_ids = tuple(story.item_ids)
+            ev = [e.to_json() | {"source": story.first_source if e.item_id == story.first_id else ""}
+                  for e in story.evidence] or list(batch_evidence)
+        first_published = min(p for p in (story.first_published, facts.first_published) if p is not None)
+        cand = IncidentCandidate(
+            story_id=sid, title=_incident_title(story, ev, batch_evidence), first_published=first_published,
+            detected_at=now, places=tuple(facts.places.values()), departments=tuple(facts.departments),
+            responsible_units=tuple(facts.units), topic=topic or facts.topic, severity=facts.severity,
+            severity_reasons=tuple(facts.severity_reasons), item_ids=item_ids, evidence=tuple(ev),
+            trigger=reason)
+        incident, opened = self.svc.open_or_join_result(cand)
+        facts.candidate_sent = True
+        if not opened:
+            return []
+        towns = tuple(p["name"] for p in incident.places if p.get("level") == "town")
+        due = incident.release_due.astimezone(_tz()).strftime("%m-%d %H:%M")
+        return [Notice(
+            "incident_opened", f"新舆情事件：{incident.title}",
+            f"{reason}。涉及：{'、'.join(towns) or '本区'}；责任单位：{'、'.join(incident.responsible_units)}；"
+            f"级别：{incident.severity}；权威信息发布时限：{due}",
+            incident.id, incident.severity, "breaking", f"incident:{incident.id}:opened", towns,
+            (incident.topic,), incident.item_ids[:20])]
 
     def _releases(self, items: list[StoredItem], specs: list[dict]) -> list[Notice]:
         from responders.release_detect import propose_releases
@@ -247,12 +285,14 @@ class DeskPipeline:
 
 def _incident_title(story, ev: list[dict], batch: list[dict]) -> str:
     """The 首发 item's title (what people recognise), else the first evidence title, else the label."""
+    from classifiers.normalize import to_simplified
+
     for e in list(ev) + list(batch):
         if str(e.get("item_id")) == str(story.first_id) and e.get("title"):
-            return e["title"][:60]
+            return to_simplified(e["title"])[:60]
     for e in list(ev) + list(batch):
         if e.get("title"):
-            return e["title"][:60]
+            return to_simplified(e["title"])[:60]
     return story.label or "未命名事件"
 
 

@@ -64,6 +64,20 @@ class StoryFacts:
     involves_district: bool = False
     hot: bool = False
     candidate_sent: bool = False
+    texts: list[str] = field(default_factory=list)  # a few titles/texts, for similarity to incidents
+    first_published: object = None  # earliest publication seen (aware datetime)
+
+    MAX_TEXTS = 8
+
+    def remember(self, title: str, text: str, published) -> None:
+        if len(self.texts) < self.MAX_TEXTS:
+            self.texts.append(f"{title} {text[:300]}")
+        if published is not None and (self.first_published is None or published < self.first_published):
+            self.first_published = published
+
+    @property
+    def town_codes(self) -> set[str]:
+        return {code for code, p in self.places.items() if p.get("level") == "town"}
 
     def add(self, analysis: Mapping[str, Any]) -> None:
         """Fold one item's analysis (the item_analysis row shape, lists already decoded)."""
@@ -109,3 +123,34 @@ def trigger_reason(facts: StoryFacts, cfg: TriggerConfig) -> str | None:
     if cfg.alert_schemes and facts.alert_schemes:
         reasons.append(f"命中告警方案（{'、'.join(facts.alert_schemes)}）")
     return "；".join(reasons) or None
+
+
+WEAK_JOIN_SIMILARITY = 0.2
+
+
+def _bigrams(text: str) -> Counter:
+    han = "".join(ch for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return Counter(han[i:i + 2] for i in range(len(han) - 1))
+
+
+def similarity(a_texts, b_texts) -> float:
+    """Cosine of character-bigram counts of two groups of texts (Chinese characters only)."""
+    a, b = _bigrams(" ".join(a_texts)), _bigrams(" ".join(b_texts))
+    if not a or not b:
+        return 0.0
+    dot = sum(v * b[k] for k, v in a.items() if k in b)
+    norm = (sum(v * v for v in a.values()) * sum(v * v for v in b.values())) ** 0.5
+    return dot / norm if norm else 0.0
+
+
+def weak_join_reason(facts: StoryFacts, incident_towns: set[str], incident_texts, *,
+                     threshold: float = WEAK_JOIN_SIMILARITY) -> str | None:
+    """A story too quiet to open an incident may still belong to an open one: same town of the
+    district and similar content (e.g. the first citizen post before any risk word appeared)."""
+    if not facts.involves_district or not (facts.town_codes & incident_towns):
+        return None
+    score = similarity(facts.texts, incident_texts)
+    if score < threshold:
+        return None
+    names = "、".join(p["name"] for c, p in facts.places.items() if c in incident_towns)
+    return f"同一镇办（{names}）且内容相近（相似度 {score:.2f}），并入已有事件"

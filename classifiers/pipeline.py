@@ -1,0 +1,131 @@
+"""The classifier facade: text in, :class:`Classification` out.
+
+``Classifier`` wires the parts built elsewhere in ``classifiers`` (jurisdiction matcher,
+monitoring schemes, topic model, sentiment lexicon, risk lexicon, routing table). A batch
+runs one ``normalize_many``, one ``cut_many`` and one topic prediction; everything else
+is a linear pass per item. Every part is optional so tests and tools can build a
+partial classifier; a missing part yields its neutral result.
+
+Pure: ``yuqing.classify_io.load_classifier`` reads the data files and the model cache.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+from classifiers.routing import RoutingTable
+from classifiers.schemes import SchemeSet
+from classifiers.sentiment import SentimentAnalyzer
+from classifiers.severity import RiskDetector
+from classifiers.topic import TopicModel
+from classifiers.types import Classification, Jurisdiction, SentimentResult, SeverityResult, TopicResult
+
+Item = tuple  # (title, text) or (title, text, local_source)
+
+
+class Classifier:
+    def __init__(self, *, matcher=None, schemes: SchemeSet | None = None, topic_model: TopicModel | None = None,
+                 sentiment: SentimentAnalyzer | None = None, routing: RoutingTable | None = None,
+                 risk: RiskDetector | None = None, segmenter=None, town_names: Mapping[str, str] | None = None):
+        """``town_names`` maps 9-digit town codes to names, so a village's town is co-responsible."""
+        self.matcher = matcher
+        self.schemes = schemes
+        self.topic_model = topic_model
+        self.sentiment = sentiment
+        self.routing = routing
+        self.risk = risk
+        self.town_names = dict(town_names or {})
+        if segmenter is None and topic_model is not None:
+            from classifiers.segment import default_segmenter
+
+            segmenter = default_segmenter()
+        self.segmenter = segmenter
+
+    def classify(self, title: str, text: str = "", *, local_source: bool = False) -> Classification:
+        return self.classify_many([(title, text, local_source)])[0]
+
+    def classify_many(self, items: Sequence[Item]) -> list[Classification]:
+        """Classify a batch of (title, text[, local_source]) in order."""
+        from classifiers.normalize import normalize_many
+
+        if not items:
+            return []
+        titles = [str(it[0] or "") for it in items]
+        bodies = [str(it[1] or "") if len(it) > 1 else "" for it in items]
+        local = [bool(it[2]) if len(it) > 2 else False for it in items]
+        n = len(items)
+        normed = normalize_many(titles + bodies)
+        full: list[str] = []
+        own: list[str] = []
+        for i in range(n):
+            t, b = normed[i], normed[n + i]
+            full.append(_join(t.text, b.text))
+            own.append(_join(t.own, b.own))
+        if self.topic_model is not None:
+            tokens = self.segmenter.cut_many(full)
+            topics = self.topic_model.predict_many(tokens, full)
+        else:
+            topics = [TopicResult("其他", 0.0)] * n
+        out = []
+        for i in range(n):
+            text = full[i]
+            jur = self.matcher.match(text, local_source=local[i]) if self.matcher is not None else Jurisdiction()
+            senti = self.sentiment.analyze(own[i] or text) if self.sentiment is not None else SentimentResult("中性", 0.0)
+            hits = self._scheme_hits(text, jur)
+            if self.risk is not None:
+                risk_words = self.risk.find(text)
+                severity = self.risk.assess(text, risk_words)
+            else:
+                risk_words, severity = (), SeverityResult("一般")
+            units = self.route(topics[i].label, jur)
+            out.append(Classification(topics[i], senti, jur, hits, risk_words, severity, units,
+                                      self.routing.release_owner if self.routing else "区委宣传部"))
+        return out
+
+    def _scheme_hits(self, text: str, jur: Jurisdiction) -> tuple:
+        """Scheme hits; a hit of a "towns" template counts only when the jurisdiction matcher
+        found that town (so 武乡县 in Shanxi does not fire the 武乡镇 scheme)."""
+        if self.schemes is None:
+            return ()
+        hits = self.schemes.match(text)
+        if self.matcher is None:
+            return tuple(hits)
+        towns = None
+        out = []
+        for h in hits:
+            scheme = self.schemes.by_name.get(h.scheme)
+            if scheme is not None and scheme.place:
+                if towns is None:
+                    towns = set(self.towns_of(jur))
+                if scheme.place not in towns:
+                    continue
+            out.append(h)
+        return tuple(out)
+
+    def towns_of(self, jur: Jurisdiction) -> list[str]:
+        """Names of the district's towns / street offices involved (a village brings its town)."""
+        towns: list[str] = []
+        for p in jur.places:
+            if not p.in_district:
+                continue
+            if p.level == "town":
+                towns.append(p.name)
+            elif p.level in ("village", "landmark") and len(p.code) >= 9:
+                name = self.town_names.get(p.code[:9])
+                if name:
+                    towns.append(name)
+        return list(dict.fromkeys(towns))
+
+    def route(self, topic: str, jur: Jurisdiction) -> tuple[str, ...]:
+        if self.routing is None:
+            return ()
+        departments = [d.name for d in jur.departments]
+        return self.routing.route(topic, departments, self.towns_of(jur))
+
+
+def _join(title: str, body: str) -> str:
+    title, body = (title or "").strip(), (body or "").strip()
+    if title and body:
+        if body.startswith(title):
+            return body
+        return f"{title}。{body}" if title[-1] not in "。！？!?；;…" else f"{title}{body}"
+    return title or body

@@ -1,0 +1,91 @@
+"""Responsible units (责任单位) for an item, from the routing matrix of data/routing.toml.
+
+- A topic in the matrix goes to its units; the placeholder 相关镇办 becomes the towns
+  and street offices named in the item, or stays 相关镇办 when none is named.
+- Any other topic goes to the departments named in the item, else the default units
+  (区政府办公室).
+- Departments and towns named in the item are always co-responsible.
+- The release owner (区委宣传部) is always listed last: it owns the authoritative release.
+
+Pure: the matrix arrives as a mapping (``yuqing.classify_io`` reads the TOML).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from classifiers.types import RELEASE_OWNER, TOPICS
+
+
+class RoutingError(ValueError):
+    """The routing table is malformed; the message names the key."""
+
+
+@dataclass(frozen=True)
+class RoutingTable:
+    topics: Mapping[str, tuple[str, ...]]
+    default_units: tuple[str, ...] = ("区政府办公室",)
+    town_placeholder: str = "相关镇办"
+    release_owner: str = RELEASE_OWNER
+    # any surface form of a unit -> one key, so 区卫计局 and 区卫健局 are not listed twice
+    same_unit: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, doc: Mapping[str, Any], *, same_unit: Mapping[str, str] | None = None) -> "RoutingTable":
+        known = {"release_owner", "default_units", "town_placeholder", "topics"}
+        extra = sorted(set(doc) - known)
+        if extra:
+            raise RoutingError(f"routing: unknown key '{extra[0]}' (known: {', '.join(sorted(known))})")
+        topics_doc = doc.get("topics", {})
+        if not isinstance(topics_doc, Mapping):
+            raise RoutingError("routing: [topics] must be a table of topic = [units]")
+        topics: dict[str, tuple[str, ...]] = {}
+        for topic, units in topics_doc.items():
+            if topic not in TOPICS:
+                raise RoutingError(f"routing: [topics].{topic}: unknown topic (known: {' '.join(TOPICS)})")
+            topics[topic] = _units(units, f"[topics].{topic}")
+        owner = doc.get("release_owner", RELEASE_OWNER)
+        placeholder = doc.get("town_placeholder", "相关镇办")
+        for key, value in (("release_owner", owner), ("town_placeholder", placeholder)):
+            if not isinstance(value, str) or not value.strip():
+                raise RoutingError(f"routing: {key}: expected a unit name, got {value!r}")
+        default = _units(doc.get("default_units", ["区政府办公室"]), "default_units")
+        return cls(topics, default, placeholder, owner, dict(same_unit or {}))
+
+    def route(self, topic: str, departments: Iterable[str] = (), towns: Iterable[str] = ()) -> tuple[str, ...]:
+        """Responsible units, most responsible first, the release owner last."""
+        departments = [d for d in departments if d]
+        towns = [t for t in towns if t]
+        out: list[str] = []
+        if topic in self.topics:
+            for unit in self.topics[topic]:
+                if unit == self.town_placeholder:
+                    out.extend(towns or [unit])
+                else:
+                    out.append(unit)
+            out.extend(departments)
+        else:
+            named = [d for d in departments if self._key(d) != self._key(self.release_owner)]
+            out.extend(named or self.default_units)
+        out.extend(towns)
+        out.append(self.release_owner)
+        seen: set[str] = set()
+        result = []
+        for unit in out:
+            key = self._key(unit)
+            if key not in seen:
+                seen.add(key)
+                result.append(unit)
+        # the release owner always comes last, even when named in the item
+        owner_key = self._key(self.release_owner)
+        result = [u for u in result if self._key(u) != owner_key] + [self.release_owner]
+        return tuple(result)
+
+    def _key(self, unit: str) -> str:
+        return self.same_unit.get(unit, unit)
+
+
+def _units(value, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(u, str) and u.strip() for u in value):
+        raise RoutingError(f"routing: {where}: expected a list of unit names, got {value!r}")
+    return tuple(u.strip() for u in value)

@@ -1,0 +1,150 @@
+"""Sentiment 负面 / 中性 / 正面 with a score in [-1, 1], from a lexicon and a few rules.
+
+Rules: a negator (不/没/未 ...) shortly before a sentiment word flips it (weakly for
+negative words: 不难过 is only mildly positive); degree adverbs (很/非常/有点 ...)
+scale it; a question (吗/？/难道) damps positive words; "!" strengthens its clause;
+Weibo bracket emoticons ([泪] [怒] [哈哈] [赞] [心]) count on their own. Clauses are
+split at punctuation, and a negator or degree word acts only inside its clause.
+
+Pure: the word lists arrive as mappings (``yuqing.classify_io`` reads data/lexicons).
+"""
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from classifiers.types import SentimentResult
+
+_EMOTICON = re.compile(r"\[([^\[\]\s]{1,8})\]")
+_CLAUSE_END = "。！？!?；;，,\n…~～、 "
+_BOUNDARY = re.compile("[" + re.escape(_CLAUSE_END) + "]")
+_QUESTION = ("吗", "？", "?", "难道", "凭什么", "怎么回事", "为什么", "为何")
+_WINDOW = 4  # characters between a negator/degree word and its sentiment word
+# courtesy words that do not make a request positive ("……希望尽快解决，谢谢")
+_COURTESY = frozenset({"谢谢", "感谢", "多谢", "谢谢您", "辛苦", "希望", "期盼", "盼望"})
+_REQUEST = ("恳请", "请问", "怎么办", "反映", "投诉", "举报", "求助", "希望有关", "希望相关", "希望政府", "希望领导",
+            "希望能", "领导您好", "尽快解决", "尽快处理")
+THRESHOLD = 0.1
+CUE_SCALE = 1.0  # weights in sentiment_cues.txt: a lone 没 or ？ stays 中性, a personal voice (我, ！) leans
+
+
+@dataclass(frozen=True)
+class SentimentLexicon:
+    positive: Mapping[str, float]
+    negative: Mapping[str, float]  # weights are positive numbers; the sign is implied
+    degree: Mapping[str, float] = field(default_factory=dict)
+    negation: frozenset[str] = frozenset()
+    emoticons: Mapping[str, float] = field(default_factory=dict)  # signed
+    cues: Mapping[str, float] = field(default_factory=dict)  # signed; used only when no word fired
+
+
+class SentimentAnalyzer:
+    """Score texts with a :class:`SentimentLexicon`; one automaton, built once."""
+
+    def __init__(self, lexicon: SentimentLexicon, threshold: float = THRESHOLD):
+        import ahocorasick_rs
+
+        self.lexicon = lexicon
+        self.threshold = threshold
+        kinds: dict[str, tuple[str, float]] = {}
+        for w in lexicon.negation:
+            kinds[w] = ("neg", 0.0)
+        for w, v in lexicon.degree.items():
+            kinds[w] = ("deg", float(v))
+        for w, v in lexicon.negative.items():
+            kinds[w] = ("val", -abs(float(v)))
+        for w, v in lexicon.positive.items():
+            kinds[w] = ("val", abs(float(v)))
+        self._words = list(kinds)
+        self._kinds = [kinds[w] for w in self._words]
+        self._ac = ahocorasick_rs.AhoCorasick(self._words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+
+    def raw(self, text: str) -> tuple[float, list[str]]:
+        """The unbounded total and the words that contributed."""
+        total = 0.0
+        words: list[str] = []
+        emo = self.lexicon.emoticons
+        if "[" in text:
+            for m in _EMOTICON.finditer(text):
+                v = emo.get(m.group(1))
+                if v:
+                    total += v
+                    words.append(m.group(0))
+            text = _EMOTICON.sub("。", text)
+        matches = self._ac.find_matches_as_indexes(text)
+        if not any(self._kinds[m[0]][0] == "val" for m in matches):
+            if not words:  # no emoticon either: weak cues (questions, sighs, ellipses)
+                total += CUE_SCALE * self._cue_total(text)
+            return total, words
+        # clause boundaries: positions of punctuation; a character's clause is the
+        # number of boundaries before it
+        bounds = [m.start() for m in _BOUNDARY.finditer(text)]
+        request = any(r in text for r in _REQUEST)
+        pending_neg = -100
+        pending_deg = (-100, 1.0)
+        neg_clause = deg_clause = -1
+        clause_values: dict[int, float] = {}
+        for idx, start, end in matches:
+            kind, value = self._kinds[idx]
+            clause = bisect_left(bounds, start)
+            if kind == "neg":
+                pending_neg, neg_clause = end, clause
+                continue
+            if kind == "deg":
+                pending_deg, deg_clause = (end, value), clause
+                continue
+            v = value
+            if request and v > 0 and self._words[idx] in _COURTESY:
+                v *= 0.3
+            if deg_clause == clause and start - pending_deg[0] <= _WINDOW:
+                v *= pending_deg[1]
+            if neg_clause == clause and start - pending_neg <= _WINDOW:
+                v = -0.8 * v if v > 0 else -0.4 * v
+                pending_neg = -100
+            clause_values[clause] = clause_values.get(clause, 0.0) + v
+            words.append(self._words[idx])
+        for c, v in clause_values.items():
+            begin = bounds[c - 1] + 1 if c > 0 else 0
+            end = bounds[c] if c < len(bounds) else len(text)
+            seg, end_ch = text[begin:end], (text[end] if end < len(text) else "")
+            if v > 0 and (end_ch in "？?" or any(q in seg for q in _QUESTION)):
+                v *= 0.3
+            elif end_ch in "！!":
+                v *= 1.2
+            total += v
+        return total, words
+
+    def _cue_total(self, text: str) -> float:
+        return sum(v for cue, v in self.lexicon.cues.items() if cue in text)
+
+    def analyze(self, text: str) -> SentimentResult:
+        total, words = self.raw(text or "")
+        score = math.tanh(total / 2.0)
+        if score > self.threshold:
+            label = "正面"
+        elif score < -self.threshold:
+            label = "负面"
+        else:
+            label = "中性"
+        return SentimentResult(label, round(score, 3), tuple(dict.fromkeys(words)))
+
+    def analyze_many(self, texts: Iterable[str]) -> list[SentimentResult]:
+        return [self.analyze(t) for t in texts]
+
+
+def parse_weighted_lines(lines: Iterable[str], default: float = 1.0) -> dict[str, float]:
+    """``word<TAB>weight`` lines (weight optional, ``#`` comments) -> dict."""
+    out: dict[str, float] = {}
+    for line in lines:
+        line = line.split("#", 1)[0].strip() if not line.lstrip().startswith("#") else ""
+        if not line:
+            continue
+        parts = line.split()
+        try:
+            out[parts[0]] = float(parts[1]) if len(parts) > 1 else default
+        except ValueError:
+            raise ValueError(f"bad weight in lexicon line: {line!r}") from None
+    return out

@@ -1,0 +1,393 @@
+"""StoryEngine: near-duplicates, online clustering, first publisher, heat and burst.
+
+One engine per stream. Items go in (roughly in published order, late ones are fine);
+each comes back with its story and the story's state at that moment. Memory is
+bounded by the window: items and stories older than ``window`` (stream time, i.e. the
+latest published time seen) are dropped, and at most ``max_items`` are kept.
+"""
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_right, insort
+from collections import OrderedDict, deque
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterable
+
+from classifiers.normalize import normalize_many
+from classifiers.stories.cluster import Clusterer
+from classifiers.stories.dedupe import NearDuplicateIndex
+from classifiers.stories.heat import HOUR, BurstConfig, BurstResult, StreamBaseline, burst_test, explain, heat_parts
+from classifiers.stories.labels import content_words, label_of, top_keywords
+from classifiers.stories.types import Assignment, EvidenceSnapshot, RankSpan, Story, StoryItem, _rank_of
+
+__all__ = ["StoryEngine"]
+
+_ENGAGEMENT = ("reposts", "comments", "likes")
+_CHAIN_MARK = re.compile(r"//\s*@[^:：\s/]{1,40}\s*[:：]|回复\s*@[^:：\s]{1,40}\s*[:：]|https?://\S+")
+_RANK_GAP = 2 * HOUR  # a hot-list entry unseen this long has left the list
+_MAX_SEGMENT_CHARS = 400  # the opening carries the event; segmentation is the costliest step
+
+
+def _ts(dt: datetime) -> float:
+    return dt.timestamp()
+
+
+def _dt(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, timezone.utc)
+
+
+def _num(v) -> int:
+    try:
+        return max(0, int(float(v)))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _iso_ts(v) -> float | None:
+    if not v:
+        return None
+    try:
+        d = datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=timezone.utc)
+    return d.timestamp()
+
+
+class _Item:
+    __slots__ = ("story", "ts", "words", "dup", "eng", "seq")
+
+    def __init__(self, story, ts, words, dup, eng, seq):
+        self.story, self.ts, self.words, self.dup, self.eng, self.seq = story, ts, words, dup, eng, seq
+
+
+class _StoryState:
+    __slots__ = ("id", "size", "unique", "first", "first_key", "last_ts", "sources", "times", "hours", "eng",
+                 "items", "ranks", "peak_rank", "heat", "peak_heat", "hot", "hot_since", "burst", "evidence")
+
+    def __init__(self, sid: str):
+        self.id = sid
+        self.size = 0
+        self.unique = 0
+        self.first: StoryItem | None = None
+        self.first_key = (math.inf, 0)
+        self.last_ts = -math.inf
+        self.sources: dict[str, None] = {}
+        self.times: list[float] = []  # published times within the last hour or so (sorted)
+        self.hours: dict[int, int] = {}
+        self.eng = [0, 0, 0]
+        self.items: deque[tuple[int, str]] = deque()  # (arrival seq, item id) in the window
+        self.ranks: dict[str, list[list]] = {}  # source -> [[on, off|None, last_seen, peak], ...]
+        self.peak_rank: int | None = None
+        self.heat = 0.0
+        self.peak_heat = 0.0
+        self.hot = False
+        self.hot_since: float | None = None
+        self.burst: BurstResult | None = None
+        self.evidence: tuple[EvidenceSnapshot, ...] = ()
+
+
+class StoryEngine:
+    """Assign items to stories; keep each story's 首发, spread, heat and burst state.
+
+    Parameters: ``window`` of stream time kept; ``max_items`` kept at most;
+    ``burst`` the burst-test settings; ``threshold`` / ``min_shared`` the merge rule
+    of same-event grouping; ``on_evict`` is called with each story's final summary
+    when it leaves the window; ``segment`` cuts text into words (default: the
+    process-wide rjieba segmenter of ``classifiers.segment``).
+    """
+
+    def __init__(self, *, window: timedelta = timedelta(hours=72), max_items: int = 300_000,
+                 burst: BurstConfig | None = None, threshold: float = 0.35, min_shared: int = 2,
+                 on_evict: Callable[[Story], None] | None = None,
+                 segment: Callable[[str], list[str]] | None = None, story_prefix: str = "s-"):
+        self.window = window
+        self._window_s = window.total_seconds()
+        self.max_items = max_items
+        self.cfg = burst or BurstConfig()
+        self.on_evict = on_evict
+        self.story_prefix = story_prefix
+        self._segment = segment
+        self._dedupe = NearDuplicateIndex(max_items=max_items)
+        self._cluster = Clusterer(threshold=threshold, min_shared=min_shared)
+        self._baseline = StreamBaseline(hours=self.cfg.baseline_hours, quantile=self.cfg.floor_quantile,
+                                        min_floor=self.cfg.min_floor)
+        self._items: dict[str, _Item] = {}
+        self._arrivals: deque[tuple[int, str]] = deque()  # (seq, item id) in arrival order
+        self._stories: OrderedDict[str, _StoryState] = OrderedDict()  # least recently active first
+        self._seq = 0
+        self._now = -math.inf
+        self._last_evict = -math.inf
+
+    # ---- public API -------------------------------------------------------
+    @property
+    def now(self) -> datetime | None:
+        """Stream time: the latest published time seen."""
+        return _dt(self._now) if self._now > -math.inf else None
+
+    def add(self, item: StoryItem) -> Assignment:
+        return self.add_many([item])[0]
+
+    def add_many(self, items: Iterable[StoryItem]) -> list[Assignment]:
+        items = list(items)
+        fresh = [it for it in items if it.id not in self._items]
+        texts = [_full_text(it) for it in fresh]
+        norms = dict(zip((it.id for it in fresh), normalize_many(texts))) if fresh else {}
+        keys = dict(zip(norms, self._dedupe.keys((n.own, n.reposts) for n in norms.values())))
+        out = []
+        for it in items:
+            if it.id in self._items:
+                out.append(self._update(it))
+            elif it.id in norms:
+                out.append(self._add_new(it, norms.pop(it.id), keys.pop(it.id)))
+            else:  # the same id twice in one batch
+                out.append(self._update(it))
+        return out
+
+    def story(self, story_id: str) -> Story:
+        st = self._stories.get(story_id)
+        if st is None:
+            raise KeyError(f"no story {story_id!r} in the window")
+        self._evaluate(st)
+        return self._summary(st)
+
+    def stories(self) -> list[Story]:
+        """Every story in the window, hottest first."""
+        out = []
+        for st in self._stories.values():
+            self._evaluate(st)
+            out.append(self._summary(st))
+        out.sort(key=lambda s: (-s.heat, s.id))
+        return out
+
+    def explain_heat(self, story_id: str) -> list[str]:
+        st = self._stories.get(story_id)
+        if st is None:
+            raise KeyError(f"no story {story_id!r} in the window")
+        self._evaluate(st)
+        k = self._last_hour(st)
+        eng = sum(st.eng)
+        parts = heat_parts(size=st.size, last_hour=k, sources=len(st.sources), engagement=eng, peak_rank=st.peak_rank)
+        return explain(parts, size=st.size, last_hour=k, sources=len(st.sources), engagement=eng,
+                       peak_rank=st.peak_rank, burst=st.burst,
+                       hot_since=_dt(st.hot_since).isoformat() if st.hot_since is not None else None)
+
+    def evict(self, now: datetime) -> int:
+        """Drop items and stories older than the window before ``now``; returns items dropped."""
+        return self._evict(_ts(now))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    # ---- adding -----------------------------------------------------------
+    def _add_new(self, it: StoryItem, norm, key) -> Assignment:
+        ts = _ts(it.published)
+        if ts > self._now:
+            self._now = ts
+        self._seq += 1
+        seq = self._seq
+        match = self._dedupe.match(key)
+        sid = None
+        dup = None
+        words: tuple[str, ...] = ()
+        if match is not None:
+            rec = self._items.get(match.item_id)
+            if rec is not None and rec.story in self._stories:
+                sid = rec.story
+                dup = match.root_id
+        if sid is None:
+            words = tuple(content_words(it.words if it.words is not None else self._cut(norm.text)))
+            vec = self._cluster.vector(list(words), norm.hashtags)
+            sid, _, _ = self._cluster.best(vec, ts)
+            if match is not None:
+                dup = match.root_id
+            new = sid is None
+            if new:
+                sid = self.story_prefix + it.id
+                self._stories[sid] = _StoryState(sid)
+            self._cluster.update(sid, vec, ts)
+            self._cluster.terms.add(words)
+        else:
+            new = False
+        self._dedupe.add(it.id, dup or it.id, key, ts, exact_only=match is not None and match.kind == "exact")
+        st = self._stories[sid]
+        self._stories.move_to_end(sid)
+        eng = tuple(_num(it.metrics.get(k)) for k in _ENGAGEMENT) if it.metrics else (0, 0, 0)
+        self._items[it.id] = _Item(sid, ts, words, dup, eng, seq)
+        self._arrivals.append((seq, it.id))
+        st.items.append((seq, it.id))
+        st.size += 1
+        if dup is None:
+            st.unique += 1
+        if (ts, seq) < st.first_key:
+            st.first_key = (ts, seq)
+            st.first = it
+        if ts > st.last_ts:
+            st.last_ts = ts
+        st.sources.setdefault(it.source or "", None)
+        for i in range(3):
+            st.eng[i] += eng[i]
+        insort(st.times, ts)
+        h = int(ts // HOUR)
+        st.hours[h] = n = st.hours.get(h, 0) + 1
+        self._baseline.add(ts, n)
+        self._observe_rank(st, it, ts)
+        self._evaluate(st, trigger=it)
+        a = Assignment(it.id, sid, dup, st.hot, st.heat, new)
+        if seq % 512 == 0 or self._now - self._last_evict > 600 or len(self._items) > self.max_items:
+            self._evict(self._now)
+        return a
+
+    def _update(self, it: StoryItem) -> Assignment:
+        """The same item seen again (a hot list polled again): refresh metrics and rank."""
+        rec = self._items[it.id]
+        st = self._stories.get(rec.story)
+        if st is None:  # pragma: no cover - item records and stories leave together
+            raise KeyError(it.id)
+        eng = tuple(_num(it.metrics.get(k)) for k in _ENGAGEMENT) if it.metrics else rec.eng
+        for i in range(3):
+            st.eng[i] += eng[i] - rec.eng[i]
+        rec.eng = eng
+        self._observe_rank(st, it, max(self._now, _ts(it.published)))
+        self._evaluate(st)
+        return Assignment(it.id, st.id, rec.dup, st.hot, st.heat, False)
+
+    def _cut(self, text: str) -> list[str]:
+        if self._segment is None:
+            from classifiers.segment import default_segmenter
+
+            self._segment = default_segmenter().cut
+        text = _CHAIN_MARK.sub(" ", text).replace("#", " ")
+        return self._segment(text[:_MAX_SEGMENT_CHARS])
+
+    def _observe_rank(self, st: _StoryState, it: StoryItem, seen: float) -> None:
+        rank = _rank_of(it.metrics)
+        if rank is None:
+            return
+        on = _iso_ts(it.metrics.get("on_list_at")) or seen
+        off = _iso_ts(it.metrics.get("off_list_at"))
+        spans = st.ranks.setdefault(it.source or "", [])
+        cur = spans[-1] if spans else None
+        if cur is not None and cur[1] is None and seen - cur[2] > _RANK_GAP:
+            cur[1] = cur[2]  # unseen too long: it had left the list
+        if cur is None or cur[1] is not None:
+            cur = [on, None, seen, rank]
+            spans.append(cur)
+            del spans[:-50]
+        cur[2] = max(cur[2], seen)
+        cur[3] = min(cur[3], rank)
+        if off is not None:
+            cur[1] = off
+        st.peak_rank = rank if st.peak_rank is None else min(st.peak_rank, rank)
+
+    # ---- heat and burst ---------------------------------------------------
+    def _last_hour(self, st: _StoryState) -> int:
+        cut = self._now - HOUR
+        times = st.times
+        if times and times[0] <= cut - HOUR:
+            del times[: bisect_right(times, cut)]
+        return len(times) - bisect_right(times, cut)
+
+    def _evaluate(self, st: _StoryState, trigger: StoryItem | None = None) -> None:
+        now = self._now
+        k = self._last_hour(st)
+        floor = self._baseline.floor(now)
+        own = 0.0
+        before_end = now - HOUR
+        first_ts = st.first_key[0]
+        if before_end - first_ts >= self.cfg.own_history_hours * HOUR:
+            story_before = st.size - k
+            stream_before = self._baseline.count_between(first_ts, before_end)
+            if stream_before > 0:
+                others = self._baseline.count_since(before_end) - k
+                own = story_before / stream_before * max(others, 0)
+        was_hot = st.hot
+        st.burst = burst_test(self.cfg, count=k, floor=floor, own=own, was_hot=was_hot)
+        st.hot = st.burst.hot
+        if st.hot and st.hot_since is None:
+            st.hot_since = now
+            snaps = [EvidenceSnapshot.of(st.first)] if st.first is not None else []
+            if trigger is not None and trigger is not st.first:
+                snaps.append(EvidenceSnapshot.of(trigger))
+            st.evidence = tuple(snaps)
+        parts = heat_parts(size=st.size, last_hour=k, sources=len(st.sources), engagement=sum(st.eng),
+                           peak_rank=st.peak_rank)
+        st.heat = sum(parts.values())
+        if st.heat > st.peak_heat:
+            st.peak_heat = st.heat
+
+    # ---- eviction ---------------------------------------------------------
+    def _evict(self, now: float) -> int:
+        self._last_evict = now
+        cut = now - self._window_s
+        n = 0
+        items, arrivals = self._items, self._arrivals
+        while arrivals:
+            seq, iid = arrivals[0]
+            rec = items.get(iid)
+            if rec is not None and rec.seq == seq and rec.ts >= cut and len(items) <= self.max_items:
+                break
+            arrivals.popleft()
+            if rec is None or rec.seq != seq:
+                continue
+            del items[iid]
+            n += 1
+            if rec.words:
+                self._cluster.terms.remove(rec.words)
+            st = self._stories.get(rec.story)
+            if st is not None:
+                while st.items and st.items[0][0] <= seq:
+                    st.items.popleft()
+                old_h = int(cut // HOUR)
+                for h in [h for h in st.hours if h < old_h]:
+                    del st.hours[h]
+        stories = self._stories
+        while stories:
+            sid, st = next(iter(stories.items()))
+            if st.last_ts >= cut and st.items:
+                break
+            del stories[sid]
+            self._cluster.remove(sid)
+            if self.on_evict is not None:
+                self._evaluate(st)
+                self.on_evict(self._summary(st))
+        self._dedupe.evict(cut)
+        self._baseline.trim(now)
+        return n
+
+    # ---- summaries --------------------------------------------------------
+    def _summary(self, st: _StoryState) -> Story:
+        kw = top_keywords(self._cluster.weights(st.id)) or _fallback_keywords(st.first)
+        first = st.first
+        spans = tuple(
+            RankSpan(src, _dt(s[0]), _dt(s[1]) if s[1] is not None else None, _dt(s[2]), int(s[3]))
+            for src, lst in st.ranks.items() for s in lst
+        )
+        per_hour = float(self._last_hour(st))
+        return Story(
+            id=st.id, label=label_of(kw), keywords=kw, size=st.size, unique_size=st.unique,
+            first_id=first.id, first_source=first.source, first_published=first.published.astimezone(timezone.utc),
+            last_published=_dt(st.last_ts), sources=tuple(st.sources), items_per_hour=per_hour,
+            engagement=dict(zip(_ENGAGEMENT, st.eng)), rank_history=spans, peak_rank=st.peak_rank,
+            heat=st.heat, peak_heat=st.peak_heat, hot=st.hot,
+            hot_since=_dt(st.hot_since) if st.hot_since is not None else None,
+            item_ids=tuple(i for _, i in st.items), evidence=st.evidence,
+        )
+
+
+def _full_text(it: StoryItem) -> str:
+    title, text = (it.title or "").strip(), (it.text or "").strip()
+    if not title or text.startswith(title[: max(8, len(title) // 2)]):
+        return text or title
+    if not text:
+        return title
+    return f"{title}\n{text}"
+
+
+def _fallback_keywords(first: StoryItem | None) -> tuple[str, ...]:
+    if first is None:
+        return ()
+    t = (first.title or first.text or "").strip().replace("\n", " ")
+    return (t[:16],) if t else ()

@@ -1,0 +1,296 @@
+"""Load what the classifiers need: data files, staff labels and the cached topic model.
+
+``classifiers`` does no I/O; this module reads data/ (or the desk home's edited copies:
+<home>/schemes.toml, <home>/routing.toml, <home>/gazetteer/) and keeps the trained topic
+model in <home>/models, keyed by a hash of the seed, the hint words and the staff labels,
+so it retrains when any of them changes.
+
+Staff corrections live in the ``labels`` table (migration set "labels"): the TUI writes a
+row per correction and ``yuqing train`` uses the latest label per item and field.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from data import DATA_DIR
+
+LEXICON_DIR = DATA_DIR / "lexicons"
+SEED_PATH = DATA_DIR / "topics_seed.jsonl"
+MODEL_VERSION = "topic-v6"  # bump when features or the model format change
+LABEL_FIELDS = ("topic", "sentiment", "place")
+
+def __getattr__(name: str):
+    """``migrations``: the set that owns the ``labels`` table (``responders.analysis``), loaded on
+    first use: importing sqlite_utils costs ~0.4 s, which `yuqing classify` does not need."""
+    if name == "migrations":
+        from responders.analysis import migrations as mset
+
+        globals()["migrations"] = mset
+        return mset
+    raise AttributeError(name)
+
+
+class ClassifyDataError(ValueError):
+    """A data file for the classifiers is missing or malformed; the message names it."""
+
+
+# -- labels ------------------------------------------------------------------------
+
+def add_label(db, item_id: int, field: str, value: str, actor: str = "", now=None) -> int:
+    """Store one staff correction; returns the row id (the table lives in responders.analysis)."""
+    from responders.analysis import add_label as _add
+    from storage.timeutil import utcnow
+
+    return _add(db, int(item_id), field, value, actor or "staff", now or utcnow())
+
+
+def labelled_topic_items(db_path: Path) -> list[tuple[str, str, str]]:
+    """(title, text, topic) for every item whose latest topic label is known; [] without a DB."""
+    import sqlite3
+
+    if not Path(db_path).is_file():
+        return []
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=15)
+    except sqlite3.Error:
+        return []
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not {"labels", "items"} <= tables:
+            return []
+        rows = conn.execute("""
+            SELECT i.title, i.text, l.value FROM labels l
+            JOIN items i ON i.id = l.item_id
+            WHERE l.field = 'topic' AND l.id = (
+                SELECT l2.id FROM labels l2 WHERE l2.item_id = l.item_id AND l2.field = 'topic'
+                ORDER BY l2.created_at DESC, l2.id DESC LIMIT 1)
+            ORDER BY l.item_id""").fetchall()
+    except sqlite3.Error:
+        return []
+    finally:
+        conn.close()
+    from classifiers.types import TOPICS
+
+    return [(t or "", x or "", v) for t, x, v in rows if v in TOPICS]
+
+
+# -- data files --------------------------------------------------------------------
+
+def _lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise ClassifyDataError(f"{path}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ClassifyDataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ClassifyDataError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ClassifyDataError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _home_or_default(home: Path | None, name: str) -> Path:
+    if home is not None and (Path(home) / name).is_file():
+        return Path(home) / name
+    return DATA_DIR / name
+
+
+def load_sentiment_lexicon(lexicon_dir: Path = LEXICON_DIR):
+    from classifiers.sentiment import SentimentLexicon, parse_weighted_lines
+
+    def rd(name: str) -> dict[str, float]:
+        path = lexicon_dir / name
+        try:
+            return parse_weighted_lines(_lines(path))
+        except ValueError as exc:
+            raise ClassifyDataError(f"{path}: {exc}") from None
+
+    return SentimentLexicon(rd("sentiment_positive.txt"), rd("sentiment_negative.txt"), rd("sentiment_degree.txt"),
+                            frozenset(rd("sentiment_negation.txt")), rd("emoticons.txt"), rd("sentiment_cues.txt"))
+
+
+def load_risk_lexicon(lexicon_dir: Path = LEXICON_DIR):
+    from classifiers.severity import RiskLexicon, parse_risk_lines
+
+    path = lexicon_dir / "risk_words.txt"
+    try:
+        return RiskLexicon(parse_risk_lines(_lines(path)))
+    except ValueError as exc:
+        raise ClassifyDataError(f"{path}: {exc}") from None
+
+
+def load_keywords(lexicon_dir: Path = LEXICON_DIR):
+    from classifiers.topic import KeywordIndex, parse_keyword_lines
+
+    path = lexicon_dir / "topic_keywords.txt"
+    try:
+        return KeywordIndex(parse_keyword_lines(_lines(path)))
+    except ValueError as exc:
+        raise ClassifyDataError(f"{path}: {exc}") from None
+
+
+def load_seed(path: Path = SEED_PATH) -> list[tuple[str, str, str]]:
+    """(title, text, topic) rows of the labelled seed corpus."""
+    from classifiers.types import TOPICS
+
+    rows = []
+    for n, line in enumerate(_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ClassifyDataError(f"{path}: line {n}: not JSON ({exc.msg})") from None
+        topic = obj.get("topic") if isinstance(obj, dict) else None
+        if topic not in TOPICS:
+            raise ClassifyDataError(f"{path}: line {n}: unknown topic {topic!r}")
+        rows.append((str(obj.get("title") or ""), str(obj.get("text") or ""), topic))
+    return rows
+
+
+def load_schemes(home: Path | None, towns=None, path: Path | None = None):
+    """The SchemeSet of <home>/schemes.toml, else data/schemes.toml."""
+    from classifiers.schemes import SchemeError, SchemeSet
+
+    path = path or _home_or_default(home, "schemes.toml")
+    doc = _toml(path)
+    try:
+        return SchemeSet.from_mapping(doc, towns=towns)
+    except SchemeError as exc:
+        raise ClassifyDataError(f"{path}: {exc}") from None
+
+
+def load_routing(home: Path | None, gazetteer=None, path: Path | None = None):
+    from classifiers.routing import RoutingError, RoutingTable
+
+    path = path or _home_or_default(home, "routing.toml")
+    same: dict[str, str] = {}
+    if gazetteer is not None:
+        for dept in gazetteer.departments:
+            for form in dept.forms():
+                same.setdefault(form, dept.name)
+    try:
+        return RoutingTable.from_mapping(_toml(path), same_unit=same)
+    except RoutingError as exc:
+        raise ClassifyDataError(f"{path}: {exc}") from None
+
+
+# -- topic model -------------------------------------------------------------------
+
+def _fingerprint(seed_path: Path, lexicon_dir: Path, labels: list[tuple[str, str, str]]) -> str:
+    h = hashlib.sha256(MODEL_VERSION.encode())
+    for p in (seed_path, lexicon_dir / "topic_keywords.txt"):
+        h.update(p.read_bytes())
+    h.update(json.dumps(labels, ensure_ascii=False).encode())
+    return h.hexdigest()[:16]
+
+
+def training_samples(segmenter, rows: Iterable[tuple[str, str, str]]):
+    from classifiers.normalize import normalize_many
+    from classifiers.pipeline import _join
+    from classifiers.topic import Sample
+
+    rows = list(rows)
+    normed = normalize_many([r[0] for r in rows] + [r[1] for r in rows])
+    n = len(rows)
+    texts = [_join(normed[i].text, normed[n + i].text) for i in range(n)]
+    tokens = segmenter.cut_many(texts)
+    return [Sample(tuple(t), x, r[2]) for t, x, r in zip(tokens, texts, rows)]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    path: Path | None
+    trained: bool  # trained now (not loaded from the cache)
+    seed_samples: int
+    label_samples: int
+
+
+def load_topic_model(home: Path | None, segmenter, *, seed_path: Path = SEED_PATH,
+                     lexicon_dir: Path = LEXICON_DIR, retrain: bool = False):
+    """The topic model for the seed + stored labels: from <home>/models when cached, else
+    trained now and cached. Returns (TopicModel, ModelInfo)."""
+    import numpy as np
+
+    from classifiers.topic import TopicModel
+
+    keywords = load_keywords(lexicon_dir)
+    labels = labelled_topic_items(Path(home) / "desk.sqlite") if home is not None else []
+    fp = _fingerprint(seed_path, lexicon_dir, labels)
+    path = Path(home) / "models" / f"topic-{fp}.npz" if home is not None else None
+    if path is not None and path.is_file() and not retrain:
+        try:
+            with np.load(path, allow_pickle=False) as arrays:
+                model = TopicModel.from_arrays(dict(arrays), keywords, {"fingerprint": fp})
+            return model, ModelInfo(path, False, 0, len(labels))
+        except (OSError, ValueError, KeyError) as exc:
+            print(f"yuqing: cached topic model {path} is unusable ({exc}); retraining", file=sys.stderr)
+    seed = load_seed(seed_path)
+    samples = training_samples(segmenter, seed + labels)
+    model = TopicModel.train(samples, keywords, info={"fingerprint": fp})
+    if path is not None:
+        _save(path, model)
+    return model, ModelInfo(path, True, len(seed), len(labels))
+
+
+def _save(path: Path, model) -> None:
+    """Write atomically; drop older cached models. A read-only home just skips caching."""
+    import numpy as np
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".topic-", suffix=".npz")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **model.to_arrays())
+        os.replace(tmp, path)
+        for old in path.parent.glob("topic-*.npz"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError as exc:
+        print(f"yuqing: cannot cache the topic model in {path.parent} ({exc.strerror})", file=sys.stderr)
+
+
+# -- the whole classifier ----------------------------------------------------------
+
+def load_classifier(home: Path | None = None, *, with_topic: bool = True):
+    """A :class:`classifiers.pipeline.Classifier` wired from data files and the model cache.
+
+    ``home`` is the desk home folder (None: bundled data only, model not cached).
+    Raises ClassifyDataError (or GazetteerError) naming the bad file.
+    """
+    from classifiers.pipeline import Classifier
+    from classifiers.segment import default_segmenter
+    from classifiers.sentiment import SentimentAnalyzer
+    from classifiers.severity import RiskDetector
+    from yuqing.gazetteer_io import gazetteer_dir, load_gazetteer, load_matcher
+
+    home = Path(home) if home is not None else None
+    gdir = gazetteer_dir(home)
+    gaz = load_gazetteer(gdir)
+    matcher = load_matcher(gdir)
+    segmenter = default_segmenter(gaz.user_words())
+    towns = [(t.name, *t.short_names) for t in gaz.towns]
+    schemes = load_schemes(home, towns)
+    routing = load_routing(home, gaz)
+    sentiment = SentimentAnalyzer(load_sentiment_lexicon())
+    risk = RiskDetector(load_risk_lexicon())
+    model = None
+    if with_topic:
+        model, _info = load_topic_model(home, segmenter)
+    town_names = {t.code: t.name for t in gaz.towns}
+    return Classifier(matcher=matcher, schemes=schemes, topic_model=model, sentiment=sentiment, routing=routing,
+                      risk=risk, segmenter=segmenter, town_names=town_names)
