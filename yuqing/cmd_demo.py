@@ -57,6 +57,8 @@ class DemoSession:
         base = await self.server.start()
         init_home(self.home, force=True, sources_text=self.server.sources_toml())
         text = _fast_desk_toml(default_desk_toml())
+        # One real second of scheduling jitter is `speed` scenario seconds: not "missed while down".
+        text = text.replace("late_grace_seconds = 60", f"late_grace_seconds = {max(60, int(self.speed * 5))}")
         if self.auto_confirm_releases:
             text += "\n[pipeline]\nauto_confirm_releases = true   # the demo confirms detected releases itself\n"
         self.home.desk_toml.write_text(text, encoding="utf-8")

@@ -51,7 +51,7 @@ class Notice:
 @dataclass
 class PipelineState:
     facts: dict[str, StoryFacts] = field(default_factory=dict)
-    replayed: bool = False
+    own_items: set[str] = field(default_factory=set)  # items of own-channel sources: releases, not reports
 
 
 class DeskPipeline:
@@ -108,7 +108,10 @@ class DeskPipeline:
             " WHERE i.id <= ? AND coalesce(i.published, i.fetched_at) >= ? ORDER BY i.id", [last, since])
         linked = {sid for (sid,) in self.db.execute(
             "SELECT story_id FROM incident_stories") } if self.db["incident_stories"].exists() else set()
+        self._load_sources()
         for r in rows:
+            if self.sources.get(r["source_id"], {}).get("own_channel"):
+                self.state.own_items.add(str(r["id"]))
             published = from_db(r["published"]) or from_db(r["fetched_at"])
             self.engine.add(StoryItem(str(r["id"]), r["title"], r["text"], published, r["source_id"],
                                       json.loads(r["metrics"] or "{}"), r["url"]))
@@ -149,6 +152,9 @@ class DeskPipeline:
         for it, spec, c, a in zip(items, specs, results, assignments):
             row = _analysis_row(it.id, c, a, now)
             rows.append(row)
+            if spec.get("own_channel"):  # the district's own releases answer incidents; they are not reports
+                self.state.own_items.add(str(it.id))
+                continue
             facts = self.state.facts.setdefault(a.story_id, StoryFacts())
             facts.add(_row_dict(row))
             facts.remember(to_simplified(it.title), to_simplified(it.text[:300]), it.published or it.fetched_at)
@@ -211,13 +217,16 @@ class DeskPipeline:
         """Hand one story to the incident service (open or join); return the notice of an opening."""
         facts = self.state.facts[sid]
         story = story or self.engine.story(sid)
+        own = self.state.own_items
         if facts.candidate_sent and not all_items:
-            item_ids = tuple(str(i) for i in new_ids)
+            item_ids = tuple(str(i) for i in new_ids if str(i) not in own)
             ev = list(batch_evidence)
         else:  # first time: the whole story so far, 首发 included
-            item_ids = tuple(story.item_ids)
+            item_ids = tuple(i for i in story.item_ids if i not in own)
             ev = [e.to_json() | {"source": story.first_source if e.item_id == story.first_id else ""}
-                  for e in story.evidence] or list(batch_evidence)
+                  for e in story.evidence if e.item_id not in own] or list(batch_evidence)
+        if not item_ids:
+            return []
         first_published = min(p for p in (story.first_published, facts.first_published) if p is not None)
         cand = IncidentCandidate(
             story_id=sid, title=_incident_title(story, ev, batch_evidence), first_published=first_published,
@@ -285,15 +294,27 @@ class DeskPipeline:
 
 def _incident_title(story, ev: list[dict], batch: list[dict]) -> str:
     """The 首发 item's title (what people recognise), else the first evidence title, else the label."""
-    from classifiers.normalize import to_simplified
-
     for e in list(ev) + list(batch):
         if str(e.get("item_id")) == str(story.first_id) and e.get("title"):
-            return to_simplified(e["title"])[:60]
+            return _short_title(e["title"])
     for e in list(ev) + list(batch):
         if e.get("title"):
-            return to_simplified(e["title"])[:60]
+            return _short_title(e["title"])
     return story.label or "未命名事件"
+
+
+def _short_title(title: str, limit: int = 40) -> str:
+    """Simplified, without emoticons like [泪] or #话题# marks, cut at the first sentence end."""
+    import re
+
+    text = re.sub(r"\[[^\[\]]{1,6}\]", "", to_simplified(title)).replace("#", " ").strip()
+    first = ""
+    for sentence in re.split(r"(?<=[。！？!?])", text):
+        first += sentence.strip()
+        if len(first) >= 12:
+            break
+    first = first or text
+    return first if len(first) <= limit else first[:limit - 1] + "…"
 
 
 def _tz():

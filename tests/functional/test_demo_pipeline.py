@@ -1,0 +1,84 @@
+"""The whole desk on the offline scenario: intake → understanding → stories → incident → clock → release.
+
+Runs the real demo server and daemon on loopback with a fast scenario clock, then checks
+the incident against data/demo/expected.toml.
+"""
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from responders.incidents import IncidentService
+from storage.db import open_db
+from yuqing.cmd_demo import DemoSession
+from yuqing.demo_scenario import parse_offset
+from yuqing.demo_server import load_expected
+from yuqing.home import DeskHome
+from yuqing.pipeline import all_migrations
+
+SPEED = 2400.0  # scenario seconds per real second: 12 scenario hours in 18 s
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    home = DeskHome(tmp_path_factory.mktemp("demo") / "home")
+    lines: list[str] = []
+    session = DemoSession(home, speed=SPEED, echo=lines.append, auto_confirm_releases=True)
+    asyncio.run(session.run(18.0))
+    db = open_db(home.db_path, all_migrations())
+    svc = IncidentService(db, clock=session.clock)
+    yield session, svc, lines
+    db.conn.close()
+
+
+def test_incident_opened_for_the_town_with_the_clock_from_the_first_post(demo_run):
+    session, svc, lines = demo_run
+    expected = load_expected()["incident"]
+    incidents = svc.list(include_closed=True)
+    assert len(incidents) == 1, [i.title for i in incidents]
+    inc = incidents[0]
+    assert expected["town_code"] in {p["code"] for p in inc.places}
+    first = session.t0 + parse_offset(expected["earliest_publication"])
+    # The first post is a Weibo post: m.weibo.cn shows "3小时前", so its time is known to the hour.
+    assert abs(inc.first_published - first) <= timedelta(minutes=61)
+    assert inc.clock_started_at == inc.first_published
+    assert inc.release_due - inc.first_published == timedelta(hours=expected["deadline_hours"])
+    assert "区委宣传部" in inc.responsible_units
+    assert any("新舆情事件" in line for line in lines)
+
+
+def test_release_detected_on_the_own_channel_and_on_time(demo_run):
+    session, svc, lines = demo_run
+    expected = load_expected()["incident"]["releases"]["situation"]
+    inc = svc.list(include_closed=True)[0]
+    releases = svc.releases(inc.id)
+    assert releases, "the 情况通报 on the own channel was not detected"
+    at = session.t0 + parse_offset(expected["at"])
+    assert abs(releases[0].released_at - at) <= timedelta(minutes=1)
+    state = svc.clock_state(inc.id)
+    assert state.status == "released" and state.released_on_time
+    assert any("检测到权威发布" in line for line in lines)
+
+
+def test_noise_is_not_flagged(demo_run):
+    session, svc, _ = demo_run
+    db = svc.db
+    flagged_sources = {r[0] for r in db.execute(
+        "SELECT DISTINCT i.source_id FROM items i JOIN item_analysis a ON a.item_id = i.id "
+        "WHERE a.involves_district = 1")}
+    assert "national" not in flagged_sources
+    decoys = db.execute(
+        "SELECT count(*) FROM items i JOIN item_analysis a ON a.item_id = i.id "
+        "WHERE a.involves_district = 1 AND (i.title LIKE '%黑龙江%' OR i.title LIKE '%武汉中考%')").fetchone()[0]
+    assert decoys == 0
+
+
+def test_summary_exports_every_format(demo_run):
+    session, _svc, _ = demo_run
+    lines = session.summary()
+    assert any("报告已导出" in line for line in lines)
+    out = session.home.path / "exports"
+    for fmt in ("md", "html", "json", "csv", "docx"):
+        assert (out / f"incident-1.{fmt}").stat().st_size > 0

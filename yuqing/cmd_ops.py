@@ -1,0 +1,99 @@
+"""`yuqing backup`, `yuqing doctor`, `yuqing retention`: keeping a desk healthy."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from yuqing.clictx import fail, home_from
+
+_MARK = {"ok": "正常", "warn": "注意", "fail": "故障"}
+
+
+@click.command()
+@click.argument("dest", type=click.Path(dir_okay=True, file_okay=True))
+@click.option("--overwrite", is_flag=True, help="Replace DEST if it exists.")
+@click.pass_context
+def backup(ctx: click.Context, dest: str, overwrite: bool) -> None:
+    """Copy the desk database to DEST (a file, or a folder for a dated file).
+
+    Uses SQLite's online backup API: safe and consistent while `yuqing run` is writing.
+    The copy is checked before it is put in place.
+
+    Example: yuqing backup /mnt/usb/desk-backup.sqlite
+    """
+    from storage.timeutil import utcnow
+    from yuqing.ops import OpsError, backup as do_backup
+
+    home = home_from(ctx)
+    try:
+        result = do_backup(home.db_path, dest, now=utcnow(), overwrite=overwrite)
+    except OpsError as exc:
+        fail(str(exc))
+        return
+    click.echo(f"已备份: {result.path} ({result.size} 字节, {result.pages} 页, 校验 {result.check}, "
+               f"{result.seconds:.2f} 秒)")
+
+
+@click.command()
+@click.option("--full", is_flag=True, help="Run PRAGMA integrity_check (slower) instead of quick_check.")
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+@click.pass_context
+def doctor(ctx: click.Context, full: bool, as_json: bool) -> None:
+    """Check the desk: database integrity, schema versions, failing sources,
+    the timeline's hash chain, free disk space and WAL size. Read-only.
+
+    Exit status: 0 when nothing failed, 1 when a check failed.
+
+    Example: yuqing doctor --full
+    """
+    from storage.timeutil import utcnow
+    from yuqing.ops import doctor as run_doctor
+
+    home = home_from(ctx)
+    report = run_doctor(home.path, home.db_path, now=utcnow(), full=full)
+    if as_json:
+        click.echo(json.dumps({"ok": report.ok, "checks": [
+            {"name": c.name, "status": c.status, "detail": c.detail} for c in report.checks]},
+            ensure_ascii=False))
+    else:
+        for c in report.checks:
+            click.echo(f"[{_MARK[c.status]}] {c.name:<10} {c.detail}")
+        click.echo({"ok": "结论: 正常", "warn": "结论: 有需要注意的项", "fail": "结论: 有故障, 请处理"}[report.worst])
+    if not report.ok:
+        ctx.exit(1)
+
+
+@click.command()
+@click.option("--days", type=click.IntRange(min=1), required=True,
+              help="Delete raw items fetched more than this many days ago (incident items and labelled items are kept).")
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+@click.pass_context
+def retention(ctx: click.Context, days: int, dry_run: bool) -> None:
+    """Delete old raw items that no incident, evidence, release proposal or label refers to,
+    with their metrics, analysis and search rows. The timeline is never touched.
+
+    Example: yuqing retention --days 180 --dry-run
+    """
+    from storage.db import connect
+    from storage.timeutil import utcnow
+    from yuqing.logs import setup_logging
+    from yuqing.ops import OpsError, retention as run_retention
+
+    home = home_from(ctx)
+    if not home.db_path.is_file():
+        fail(f"no desk database at {home.db_path} (run `yuqing init` first, or pass the right --home)")
+    if not dry_run:
+        setup_logging(home, stderr=False)
+    db = connect(home.db_path)
+    try:
+        result = run_retention(db, days=days, now=utcnow(), dry_run=dry_run)
+    except OpsError as exc:
+        fail(str(exc))
+        return
+    finally:
+        db.conn.close()
+    verb = "将删除" if result.dry_run else "已删除"
+    click.echo(f"截止 {result.cutoff.isoformat(timespec='seconds')}: 旧条目 {result.old_items} 条, "
+               f"因关联事件保留 {result.kept_linked} 条, 因人工标注保留 {result.kept_labelled} 条")
+    click.echo(f"{verb}: " + ", ".join(f"{t} {n}" for t, n in result.deleted.items()))

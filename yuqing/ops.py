@@ -1,0 +1,335 @@
+"""Operations on a desk's database: backup, doctor (health checks) and retention.
+
+- :func:`backup` copies the database with SQLite's online backup API in one step,
+  i.e. from one read snapshot: consistent even while the daemon writes (WAL readers
+  never block writers). The copy is written to a temporary file, checked with
+  ``PRAGMA quick_check`` and renamed into place, so a failed backup leaves nothing
+  half-written behind.
+- :func:`doctor` runs read-only checks (integrity, schema versions, failing sources,
+  the timeline's hash chain, free disk space, WAL size) and returns a report.
+- :func:`retention` deletes raw items older than N days that nothing refers to
+  (no incident, evidence, release proposal or staff label) together with their
+  metrics, personal data, analysis and search rows. The timeline is never touched.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from storage.timeutil import to_db
+
+log = logging.getLogger("yuqing.ops")
+
+DISK_FREE_WARN = 1024 ** 3  # 1 GiB
+DISK_FREE_FAIL = 100 * 1024 ** 2  # 100 MiB
+WAL_WARN = 256 * 1024 ** 2  # 256 MiB: checkpoints are not keeping up
+
+
+class OpsError(Exception):
+    """An operation could not run; the message says what to fix."""
+
+
+# ---------------------------------------------------------------- backup
+
+@dataclass(frozen=True)
+class BackupResult:
+    path: Path
+    size: int
+    pages: int
+    seconds: float
+    check: str  # result of PRAGMA quick_check on the copy ("ok")
+
+
+def backup_target(dest: str | os.PathLike, now: datetime) -> Path:
+    """A directory gets a timestamped file name inside it; anything else is the file itself."""
+    dest = Path(dest).expanduser()
+    if dest.is_dir():
+        return dest / f"desk-{now.strftime('%Y%m%d-%H%M%S')}.sqlite"
+    return dest
+
+
+def backup(db_path: str | os.PathLike, dest: str | os.PathLike, *, now: datetime,
+           overwrite: bool = False) -> BackupResult:
+    """Copy the database at ``db_path`` to ``dest`` (a file, or a folder for a dated file)."""
+    src_path = Path(db_path)
+    if not src_path.is_file():
+        raise OpsError(f"no desk database at {src_path} (run `yuqing init` first, or pass the right --home)")
+    target = backup_target(dest, now)
+    if not target.parent.is_dir():
+        raise OpsError(f"backup folder {target.parent} does not exist: create it first")
+    if target.exists() and not overwrite:
+        raise OpsError(f"{target} already exists: choose another file or pass --overwrite")
+    if target.resolve() == src_path.resolve():
+        raise OpsError(f"{target} is the desk database itself: choose another file")
+    tmp = target.with_name(f".{target.name}.part-{os.getpid()}")
+    t0 = time.monotonic()
+    src = sqlite3.connect(f"file:{src_path}?mode=ro", uri=True, timeout=15)
+    try:
+        src.execute("PRAGMA busy_timeout = 15000")
+        dst = sqlite3.connect(str(tmp))
+        try:
+            # pages=-1: everything in one step, from one read snapshot (consistent).
+            src.backup(dst, pages=-1)
+            pages = dst.execute("PRAGMA page_count").fetchone()[0]
+            check = dst.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            dst.close()
+    except sqlite3.Error as exc:
+        tmp.unlink(missing_ok=True)
+        raise OpsError(f"backup of {src_path} to {target} failed: {exc}") from None
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OpsError(f"backup to {target} failed: {exc.strerror or exc}") from None
+    finally:
+        src.close()
+    if check != "ok":
+        tmp.unlink(missing_ok=True)
+        raise OpsError(f"the backup copy failed its integrity check ({check}); {target} was not written")
+    os.replace(tmp, target)
+    result = BackupResult(target, target.stat().st_size, pages, time.monotonic() - t0, check)
+    log.info("backup: %s -> %s (%d pages, %d bytes, %.2fs)", src_path, target, pages, result.size,
+             result.seconds)
+    return result
+
+
+# ---------------------------------------------------------------- doctor
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # ok | warn | fail
+    detail: str
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.status != "fail" for c in self.checks)
+
+    @property
+    def worst(self) -> str:
+        statuses = {c.status for c in self.checks}
+        return "fail" if "fail" in statuses else "warn" if "warn" in statuses else "ok"
+
+
+def _open_ro(db_path: Path):
+    import sqlite_utils
+
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=15, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 15000")
+    return sqlite_utils.Database(conn)
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"  # pragma: no cover
+
+
+def doctor(home_path: str | os.PathLike, db_path: str | os.PathLike, *, now: datetime,
+           full: bool = False, migration_sets=None) -> DoctorReport:
+    """Read-only health checks of a desk. ``full`` runs integrity_check instead of quick_check."""
+    home_path, db_path = Path(home_path), Path(db_path)
+    checks: list[Check] = []
+    checks.append(_disk_check(home_path if home_path.exists() else home_path.parent))
+    if not db_path.is_file():
+        checks.append(Check("database", "fail", f"no database at {db_path} (run `yuqing init`)"))
+        return DoctorReport(tuple(checks))
+    checks.append(Check("database", "ok", f"{db_path} ({_human(db_path.stat().st_size)})"))
+    checks.append(_wal_check(db_path))
+    try:
+        db = _open_ro(db_path)
+    except sqlite3.Error as exc:
+        checks.append(Check("integrity", "fail", f"cannot open {db_path}: {exc}"))
+        return DoctorReport(tuple(checks))
+    try:
+        integrity = _integrity_check(db, full)
+        checks.append(integrity)
+        if integrity.status == "ok":  # the other checks read tables: only on a sound file
+            for name, fn in (("schema", lambda: _schema_check(db, migration_sets)),
+                             ("sources", lambda: _sources_check(db, now)),
+                             ("timeline", lambda: _timeline_check(db))):
+                try:
+                    checks.append(fn())
+                except sqlite3.DatabaseError as exc:
+                    checks.append(Check(name, "fail", f"cannot read: {exc}"))
+    finally:
+        db.conn.close()
+    return DoctorReport(tuple(checks))
+
+
+def _disk_check(path: Path) -> Check:
+    try:
+        usage = shutil.disk_usage(path)
+    except OSError as exc:
+        return Check("disk", "fail", f"cannot read free space of {path}: {exc.strerror or exc}")
+    detail = f"{_human(usage.free)} free of {_human(usage.total)} at {path}"
+    if usage.free < DISK_FREE_FAIL:
+        return Check("disk", "fail", detail + " — free space now: the desk cannot store new items")
+    if usage.free < DISK_FREE_WARN:
+        return Check("disk", "warn", detail + " — under 1 GB: free space or run `yuqing retention`")
+    return Check("disk", "ok", detail)
+
+
+def _wal_check(db_path: Path) -> Check:
+    wal = db_path.with_name(db_path.name + "-wal")
+    size = wal.stat().st_size if wal.exists() else 0
+    if size > WAL_WARN:
+        return Check("wal", "warn", f"WAL is {_human(size)}: a long-running reader may block checkpoints")
+    return Check("wal", "ok", f"WAL {_human(size)}")
+
+
+def _integrity_check(db, full: bool) -> Check:
+    pragma = "integrity_check" if full else "quick_check"
+    try:
+        rows = [r[0] for r in db.conn.execute(f"PRAGMA {pragma}(20)").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        return Check("integrity", "fail", f"{pragma} could not run: {exc} — restore the latest backup")
+    if rows == ["ok"]:
+        return Check("integrity", "ok", f"{pragma}: ok")
+    return Check("integrity", "fail", f"{pragma}: " + "; ".join(rows[:5]) + " — restore the latest backup")
+
+
+def _schema_check(db, migration_sets) -> Check:
+    if migration_sets is None:
+        from yuqing.pipeline import all_migrations
+
+        migration_sets = all_migrations()
+    try:
+        parts, pending = [], []
+        for mset in migration_sets:
+            applied = mset.applied(db)
+            parts.append(f"{mset.name} {applied[-1].name if applied else '(none)'}")
+            pending += [f"{mset.name}.{m.name}" for m in mset.pending(db)]
+    except sqlite3.DatabaseError as exc:
+        return Check("schema", "fail", f"cannot read _sqlite_migrations: {exc}")
+    detail = ", ".join(parts)
+    if pending:
+        return Check("schema", "warn", detail + f"; pending: {', '.join(pending)} (applied on the next `yuqing run`)")
+    return Check("schema", "ok", detail)
+
+
+def _sources_check(db, now: datetime) -> Check:
+    from monitor.store import source_health
+
+    if not db["sources"].exists():
+        return Check("sources", "warn", "no sources table yet (the daemon has not run)")
+    health = source_health(db, now)
+    enabled = [h for h in health if h.enabled]
+    failing = [h for h in enabled if h.error_streak]
+    silent = [h for h in enabled if h.silent and not h.error_streak]
+    if not failing and not silent:
+        return Check("sources", "ok", f"{len(enabled)} enabled, none failing")
+    names = [f"{h.source_id} ({h.error_streak}x: {(h.last_error or '')[:80]})" for h in failing[:10]]
+    names += [f"{h.source_id} (silent)" for h in silent[:5]]
+    return Check("sources", "warn", f"{len(failing)} failing, {len(silent)} silent of {len(enabled)}: "
+                 + "; ".join(names))
+
+
+def _timeline_check(db) -> Check:
+    from responders.timeline import verify
+
+    if not db["timeline_events"].exists():
+        return Check("timeline", "ok", "no timeline yet")
+    result = verify(db)
+    if result.ok:
+        return Check("timeline", "ok", f"hash chain verified ({result.checked} events)")
+    return Check("timeline", "fail", f"hash chain broken: {result.reason}")
+
+
+# ---------------------------------------------------------------- retention
+
+@dataclass(frozen=True)
+class RetentionResult:
+    cutoff: datetime
+    dry_run: bool
+    old_items: int  # items fetched before the cutoff
+    kept_linked: int  # ... kept because an incident, its evidence or a release proposal refers to them
+    kept_labelled: int  # ... kept because staff labelled them
+    deleted: dict = field(default_factory=dict)  # table -> rows deleted
+
+    @property
+    def deleted_items(self) -> int:
+        return self.deleted.get("items", 0)
+
+
+# Tables whose rows hang off an item id and go with it (only those that exist are touched).
+_ITEM_CHILDREN = (("item_metrics", "item_id"), ("item_private", "item_id"), ("item_analysis", "item_id"),
+                  ("items_fts", "rowid"))
+
+
+def _tables(conn) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+
+
+def retention(db, *, days: int, now: datetime, dry_run: bool = False, batch: int = 2000) -> RetentionResult:
+    """Delete items fetched more than ``days`` days before ``now`` that nothing refers to.
+
+    Kept: items linked to an incident (``incident_items``), used as evidence
+    (``incident_evidence``), proposed as a release (``release_proposals``) or labelled
+    by staff (``labels``), and always the newest item (ids must never be reused: the
+    pipeline's watermarks count on them). Each batch is one transaction.
+    """
+    from storage.db import transaction
+
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise OpsError(f"retention: days must be a whole number >= 1, got {days!r}")
+    cutoff = now - timedelta(days=days)
+    conn = db.conn
+    tables = _tables(conn)
+    if "items" not in tables:
+        return RetentionResult(cutoff, dry_run, 0, 0, 0, {})
+    cutoff_s = to_db(cutoff)
+    max_id = conn.execute("SELECT max(id) FROM items").fetchone()[0] or 0
+    linked_sql, labelled_sql = [], []
+    if "incident_items" in tables:
+        linked_sql.append("SELECT CAST(item_id AS INTEGER) FROM incident_items")
+    if "incident_evidence" in tables:
+        linked_sql.append("SELECT CAST(item_id AS INTEGER) FROM incident_evidence WHERE item_id IS NOT NULL")
+    if "release_proposals" in tables:
+        linked_sql.append("SELECT CAST(item_id AS INTEGER) FROM release_proposals")
+    if "labels" in tables:
+        labelled_sql.append("SELECT item_id FROM labels")
+    old_where = "fetched_at < ? AND id < ?"
+    params = [cutoff_s, max_id]
+    old_items = conn.execute(f"SELECT count(*) FROM items WHERE {old_where}", params).fetchone()[0]
+    linked_q = " UNION ".join(linked_sql) or "SELECT NULL WHERE 0"
+    labelled_q = " UNION ".join(labelled_sql) or "SELECT NULL WHERE 0"
+    kept_linked = conn.execute(
+        f"SELECT count(*) FROM items WHERE {old_where} AND id IN ({linked_q})", params).fetchone()[0]
+    kept_labelled = conn.execute(
+        f"SELECT count(*) FROM items WHERE {old_where} AND id NOT IN ({linked_q}) AND id IN ({labelled_q})",
+        params).fetchone()[0]
+    select = (f"SELECT id FROM items WHERE {old_where} AND id NOT IN ({linked_q})"
+              f" AND id NOT IN ({labelled_q}) ORDER BY id LIMIT ?")
+    children = [(t, c) for t, c in _ITEM_CHILDREN if t in tables]
+    deleted: dict[str, int] = {"items": 0, **{t: 0 for t, _ in children}}
+    if dry_run:
+        deleted["items"] = old_items - kept_linked - kept_labelled
+        return RetentionResult(cutoff, True, old_items, kept_linked, kept_labelled, deleted)
+    log.info("retention: deleting unreferenced items fetched before %s (%d old, %d kept as incident items,"
+             " %d kept as labelled)", cutoff_s, old_items, kept_linked, kept_labelled)
+    while True:
+        with transaction(db):
+            ids = [r[0] for r in conn.execute(select, params + [batch]).fetchall()]
+            if not ids:
+                break
+            marks = ",".join("?" * len(ids))
+            for table, col in children:
+                cur = conn.execute(f"DELETE FROM {table} WHERE {col} IN ({marks})", ids)
+                deleted[table] += max(cur.rowcount, 0)
+            cur = conn.execute(f"DELETE FROM items WHERE id IN ({marks})", ids)
+            deleted["items"] += cur.rowcount
+    log.info("retention: deleted %s", ", ".join(f"{t} {n}" for t, n in deleted.items()))
+    return RetentionResult(cutoff, False, old_items, kept_linked, kept_labelled, deleted)
