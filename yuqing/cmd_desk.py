@@ -16,7 +16,6 @@ def init(ctx: click.Context, force: bool) -> None:
 
     Example: yuqing --home ./desk init
     """
-    from monitor import store
     from storage.db import open_db
     from yuqing.config import init_home, load_config
     from yuqing.pipeline import all_migrations
@@ -28,8 +27,10 @@ def init(ctx: click.Context, force: bool) -> None:
     cfg = load_config(home)
     db = open_db(home.db_path, all_migrations())
     db.conn.close()
+    from yuqing.classify_io import load_classifier
+
+    load_classifier(home.path)  # trains and caches the topic model now, so the first item is fast
     click.echo(f"desk home ready: {home.path} ({len(cfg.sources)} sources, database {home.db_path.name})")
-    del store
 
 
 @click.command()
