@@ -171,7 +171,9 @@ class DeskPipeline:
                 analysis.save_analysis(conn, row)
                 analysis.index_for_search(conn, it.id, tt, xt)
             for sid in touched:
-                analysis.save_story(conn, _story_dict(self.engine.story(sid)), now)
+                story = self._story(sid)
+                if story is not None:
+                    analysis.save_story(conn, _story_dict(story), now)
             analysis.set_watermark(conn, STAGE, items[-1].id)
         return notices
 
@@ -186,7 +188,8 @@ class DeskPipeline:
             if reason is None:
                 quiet.append(sid)
                 continue
-            notices += self._candidate(sid, new_ids, evidence.get(sid, []), reason, now)
+            if self._story(sid) is not None:
+                notices += self._candidate(sid, new_ids, evidence.get(sid, []), reason, now)
         # Quiet stories (no risk word yet, not hot) join an open incident of the same town when
         # their content is close; when an incident has just opened, earlier quiet stories are
         # checked too, so the clock starts from the true first publication.
@@ -211,6 +214,13 @@ class DeskPipeline:
                                     topic=inc.topic, all_items=True, story=live[sid])
                     break
         return notices
+
+    def _story(self, sid: str):
+        """The story's summary, or None when it already left the window (an old item arriving late)."""
+        try:
+            return self.engine.story(sid)
+        except KeyError:
+            return None
 
     def _candidate(self, sid: str, new_ids: list[int], batch_evidence: list[dict], reason: str, now, *,
                    topic: str | None = None, all_items: bool = False, story=None) -> list[Notice]:
