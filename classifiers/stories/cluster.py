@@ -58,7 +58,7 @@ class _Centroid:
 class Clusterer:
     def __init__(self, *, threshold: float = 0.35, min_shared: int = 2, item_terms: int = 16,
                  centroid_terms: int = 40, posted_terms: int = 12, decay_hours: float = 24.0,
-                 max_posting: int = 300, max_candidates: int = 12, probe_terms: int = 8):
+                 max_posting: int = 300, max_candidates: int = 12, probe_terms: int = 12):
         self.threshold = threshold
         self.min_shared = min_shared
         self.item_terms = item_terms
@@ -102,7 +102,7 @@ class Clusterer:
             p = postings.get(w)
             if p and len(p) <= self.max_posting:
                 counts.update(p)
-        best_id, best_score, best_shared = None, 0.0, ()
+        best_id, best_score = None, 0.0
         need = self.min_shared if len(vec) >= self.min_shared else 1
         # only the stories sharing the most words can reach the threshold: score a few
         for sid, n in counts.most_common(self.max_candidates):

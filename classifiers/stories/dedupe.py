@@ -13,9 +13,10 @@ An item is a near-duplicate of an earlier one when, after normalisation (Traditi
 * ``similar``: the MinHash estimate of the Jaccard similarity of the character
   3-gram sets is high (edited copies).
 
-MinHash is our own numpy code: 3-gram hashes come from code points in one vector
-operation and the permutations are multiply-shift hashes, so a signature costs a few
-microseconds and no per-shingle Python call. The LSH table is two sorted numpy
+MinHash is our own numpy code, one-permutation hashing with densification: the 3-gram
+hashes of a whole batch come from code points in one vector operation and each shingle
+is hashed once (not once per permutation), so a signature costs a few microseconds
+and no per-shingle Python call. A repost is compared by the text it quotes. The LSH table is two sorted numpy
 arrays (merged in batches) plus a small dict for recent items: a Python dict with one
 entry per band and item would cost ~150 bytes an entry, 250 MB at 100,000 items.
 Everything is keyed by an arrival sequence number; items leave in arrival order when
@@ -59,7 +60,7 @@ def clean_for_dedupe(text: str) -> str:
 @dataclass(frozen=True)
 class DedupeKey:
     content: str  # cleaned own words + quoted chain
-    segments: tuple[str, ...]  # the quoted original (deepest part of a repost chain), if any
+    segments: tuple[str, ...]  # further texts looked up exactly and by prefix (none by default)
     size: int  # number of distinct 3-gram shingles
     signature: np.ndarray | None  # MinHash (uint32), None when content is too short
 
@@ -122,7 +123,7 @@ def _signatures(contents: list[str], num_perm: int) -> tuple[np.ndarray, np.ndar
     return sig, sizes
 
 
-def make_keys(own_and_chain: Iterable[tuple[str, Sequence[str]]], *, num_perm: int = 64, seed: int = 7) -> list[DedupeKey]:
+def make_keys(own_and_chain: Iterable[tuple[str, Sequence[str]]], *, num_perm: int = 64) -> list[DedupeKey]:
     """Dedupe keys of many items. Each item is (own words, chain parts) as given by
     ``classifiers.normalize`` (``NormalizedText.own``, ``.reposts``), Simplified.
     ``num_perm`` must be a power of two."""
@@ -201,9 +202,10 @@ class _BandTable:
         out: set[int] = set()
         if self.keys.size:
             lo = np.searchsorted(self.keys, q, "left")
-            hi = np.searchsorted(self.keys, q, "right")
-            for a, b in zip(lo.tolist(), hi.tolist()):
-                if b > a:
+            hit = self.keys[np.minimum(lo, self.keys.size - 1)] == q
+            if hit.any():
+                hi = np.searchsorted(self.keys, q[hit], "right")
+                for a, b in zip(lo[hit].tolist(), hi.tolist()):
                     out.update(self.seqs[a:b].tolist())
         recent = self.recent
         for k in band_keys:
@@ -226,8 +228,8 @@ class NearDuplicateIndex:
 
     def __init__(self, *, num_perm: int = 64, bands: int = 16, jaccard: float = 0.6,
                  containment: float = 0.8, max_items: int = 500_000, seed: int = 7):
-        if num_perm % bands:
-            raise ValueError("num_perm must be a multiple of bands")
+        if num_perm % bands or num_perm & (num_perm - 1):
+            raise ValueError("num_perm must be a power of two and a multiple of bands")
         self.num_perm, self.bands, self.rows = num_perm, bands, num_perm // bands
         self.seed = seed
         self.jaccard, self.containment, self.max_items = jaccard, containment, max_items
@@ -250,7 +252,7 @@ class NearDuplicateIndex:
 
     # ---- keys -------------------------------------------------------------
     def keys(self, own_and_chain: Iterable[tuple[str, Sequence[str]]]) -> list[DedupeKey]:
-        return make_keys(own_and_chain, num_perm=self.num_perm, seed=self.seed)
+        return make_keys(own_and_chain, num_perm=self.num_perm)
 
     def _band_keys(self, sig: np.ndarray) -> np.ndarray:
         m = sig.astype(np.uint64).reshape(self.bands, self.rows) * self._mult
@@ -301,7 +303,7 @@ class NearDuplicateIndex:
         for x in texts:
             if len(x) < PREFIX_CHARS:
                 continue
-            for seq, head, full in reversed(self._prefix.get(x[:PREFIX_CHARS], ())):
+            for seq, head, full in reversed(self._prefix.get(x[:PREFIX_CHARS], ())[-64:]):  # newest 64
                 if seq < lo:
                     continue
                 n = min(len(x), len(head))

@@ -286,9 +286,14 @@ class StoryEngine:
     def _last_hour(self, st: _StoryState) -> int:
         cut = self._now - HOUR
         times = st.times
-        if times and times[0] <= cut - HOUR:
-            del times[: bisect_right(times, cut)]
+        keep = self._now - self.cfg.long_hours * HOUR
+        if times and times[0] <= keep - HOUR:
+            del times[: bisect_right(times, keep)]
         return len(times) - bisect_right(times, cut)
+
+    def _last_long(self, st: _StoryState) -> int:
+        times = st.times
+        return len(times) - bisect_right(times, self._now - self.cfg.long_hours * HOUR)
 
     def _evaluate(self, st: _StoryState, trigger: StoryItem | None = None) -> None:
         now = self._now
@@ -304,7 +309,8 @@ class StoryEngine:
                 others = self._baseline.count_since(before_end) - k
                 own = story_before / stream_before * max(others, 0)
         was_hot = st.hot
-        st.burst = burst_test(self.cfg, count=k, floor=floor, own=own, was_hot=was_hot)
+        st.burst = burst_test(self.cfg, count=k, floor=floor, own=own, was_hot=was_hot,
+                              count_long=self._last_long(st))
         st.hot = st.burst.hot
         if st.hot and st.hot_since is None:
             st.hot_since = now

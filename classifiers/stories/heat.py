@@ -19,7 +19,8 @@ The story turns hot when k >= ``min_count``, k >= ``ratio`` x lambda and the Poi
 tail P(X >= k | lambda) <= ``alpha``. The three conditions keep the background quiet:
 ``alpha`` alone would fire on tiny lambdas (3 items where 0.1 were expected), the ratio
 alone on big streams with noise. It stays hot (hysteresis) while k >= max(min_count/2,
-1.5 x lambda). Kleinberg's automaton would need the whole sequence or a costly state
+1.5 x lambda). The same test runs over the last ``long_hours`` (3 h, expected 3 x lambda,
+at least 1.5 x min_count items) for bursts that build up over an afternoon. Kleinberg's automaton would need the whole sequence or a costly state
 per story; the Poisson test is O(1) per item and explains itself in one sentence.
 
 Heat (0-100) adds five capped parts, each explained in words by :func:`explain`.
@@ -44,6 +45,8 @@ class BurstConfig:
     floor_quantile: float = 0.75
     own_history_hours: float = 3.0
     baseline_hours: int = 72
+    long_hours: int = 3  # a slower burst: the same test over this many hours
+    long_min_factor: float = 1.5  # with at least this many times min_count items
 
 
 def poisson_sf(k: int, lam: float) -> float:
@@ -126,14 +129,23 @@ class BurstResult:
     p_value: float
 
 
-def burst_test(cfg: BurstConfig, *, count: int, floor: float, own: float, was_hot: bool) -> BurstResult:
+def burst_test(cfg: BurstConfig, *, count: int, floor: float, own: float, was_hot: bool,
+               count_long: int | None = None) -> BurstResult:
+    """``count``: items in the last hour; ``count_long``: items in the last
+    ``cfg.long_hours`` (a slower burst: the same test on the longer scale, with
+    ``long_min_factor`` x ``min_count`` as its minimum)."""
     lam = max(floor, own)
     # the tail is only needed where it can decide (it is the costliest part)
-    p = poisson_sf(count, lam) if count >= min(cfg.min_count / 2.0, cfg.min_count) else 1.0
+    p = poisson_sf(count, lam) if count >= cfg.min_count / 2.0 else 1.0
     if was_hot:
         hot = count >= max(cfg.min_count / 2.0, 1.5 * lam)
     else:
         hot = count >= cfg.min_count and count >= cfg.ratio * lam and p <= cfg.alpha
+        if not hot and count_long is not None and count_long >= cfg.long_min_factor * cfg.min_count:
+            lam_long = lam * cfg.long_hours
+            p_long = poisson_sf(count_long, lam_long)
+            if count_long >= cfg.ratio * lam_long and p_long <= cfg.alpha:
+                hot, p = True, p_long
     return BurstResult(hot, count, lam, floor, own, p)
 
 
