@@ -82,3 +82,35 @@ def test_summary_exports_every_format(demo_run):
     out = session.home.path / "exports"
     for fmt in ("md", "html", "json", "csv", "docx"):
         assert (out / f"incident-1.{fmt}").stat().st_size > 0
+
+
+def test_demo_incident_to_archive_from_the_cli(demo_run, tmp_path):
+    """Detection to archive, headless: every export produced and the timeline verifies."""
+    from click.testing import CliRunner
+
+    from yuqing.cli import cli
+
+    session, svc, _ = demo_run
+    inc = svc.list(include_closed=True)[0]
+    later = session.clock() + timedelta(hours=30)
+    env = {"YUQING_HOME": str(session.home.path), "YUQING_NOW": later.isoformat()}
+
+    def run(*args):
+        result = CliRunner().invoke(cli, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("ack", str(inc.id), "--actor", "值班员")
+    run("assign", str(inc.id), "区市场监管局", "--actor", "值班员")
+    run("release", str(inc.id), "--channel", "政府网站", "--url", "http://www.htq.gov.cn/p/2",
+        "--at", (later - timedelta(hours=6)).isoformat(), "--text", "进展通报", "--kind", "progress")
+    run("release", str(inc.id), "--channel", "政务微博", "--url", "http://www.htq.gov.cn/p/3",
+        "--at", (later - timedelta(hours=1)).isoformat(), "--text", "处置结果", "--kind", "final")
+    run("close", str(inc.id), "--actor", "值班员")
+    for fmt in ("md", "html", "json", "csv", "docx"):
+        out = tmp_path / f"report.{fmt}"
+        run("export", str(inc.id), "--format", fmt, "-o", str(out))
+        assert out.stat().st_size > 0
+    assert "校验通过" in run("verify")
+    listed = run("incidents", "--json", "--all")
+    assert "归档" in listed
