@@ -41,6 +41,8 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=1000)
     ap.add_argument("--interval", type=int, default=60)
     ap.add_argument("--steady", type=float, default=120, help="seconds of steady state to measure")
+    ap.add_argument("--pipeline", action="store_true",
+                    help="run the whole pipeline too (default: intake only, `yuqing run --intake-only`)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="yuqing-bench-"))
     home = tmp / "home"
@@ -57,7 +59,8 @@ def main() -> int:
         "[fetch]\nper_host_concurrency = 50\nper_host_spacing = 0.001\ntotal_concurrency = 100\n",
         encoding="utf-8")
     t0 = time.monotonic()
-    daemon = subprocess.Popen([sys.executable, "-m", "yuqing", "--home", str(home), "run"],
+    cmd = [sys.executable, "-m", "yuqing", "--home", str(home), "run"] + ([] if args.pipeline else ["--intake-only"])
+    daemon = subprocess.Popen(cmd,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     db = home / "desk.sqlite"
     try:

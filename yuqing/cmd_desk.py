@@ -37,8 +37,10 @@ def init(ctx: click.Context, force: bool) -> None:
 @click.option("--for", "duration", type=float, default=None, metavar="SECONDS",
               help="Stop after this many seconds (default: until SIGINT/SIGTERM).")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.option("--intake-only", is_flag=True,
+              help="Run the collectors only (no understanding, incidents or alerts), e.g. on a collection box.")
 @click.pass_context
-def run(ctx: click.Context, duration: float | None, verbose: bool) -> None:
+def run(ctx: click.Context, duration: float | None, verbose: bool, intake_only: bool) -> None:
     """Run the headless daemon: collectors and the pipeline, logging to the desk home.
 
     SIGINT/SIGTERM finish the write in flight and exit cleanly.
@@ -49,5 +51,5 @@ def run(ctx: click.Context, duration: float | None, verbose: bool) -> None:
 
     cfg = load_config_or_exit(ctx)
     setup_logging(cfg.home, verbose=verbose)
-    desk_run = build_run(cfg)
+    desk_run = build_run(cfg, pipeline=not intake_only)
     asyncio.run(desk_run.run(duration=duration, install_signals=True))

@@ -1,0 +1,280 @@
+"""The duty console driven by Pilot against real desk files in tmp_path (no mocks)."""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from rich.text import Text
+
+from responders.incidents import IncidentService
+from tests.responders_kit import T0
+from tests.tui_kit import HOSTILE_TITLE, build_desk, open_desk_db
+from tui.app import DeskApp
+from tui.screens.forms import FormScreen
+from tui.screens.incident import IncidentScreen
+
+H = timedelta(hours=1)
+
+
+async def settle(pilot, app, cond=None, timeout: float = 5.0):
+    """Let workers finish and messages land; optionally wait until ``cond()`` holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if cond is None or cond():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        await pilot.pause(0.02)
+
+
+def plain(widget) -> str:
+    content = widget.content
+    return content.plain if isinstance(content, Text) else str(content)
+
+
+def service(path, clock):
+    return IncidentService(open_desk_db(path), clock=clock)
+
+
+@pytest.fixture
+def desk(tmp_path):
+    return build_desk(tmp_path)
+
+
+async def test_dashboard_at_80x24_with_frozen_clock(desk):
+    path, clock = desk
+    app = DeskApp(path, clock=clock, actor="值班员")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        board = app.screen.query_one("#board")
+        # Sorted by time left: #2 (due T0+14h) before #1 (due T0+24h); now = T0+1h.
+        assert [r.id for r in board.rows_data] == [2, 1]
+        assert board.get_row_at(0)[0].plain == " 13:00:00"
+        assert board.get_row_at(1)[0].plain == " 23:00:00"
+        assert board.get_row_at(0)[2].plain == "●发现"  # not yet acknowledged
+        status = plain(app.screen.query_one("#status"))
+        assert "2正常" in status and "今日 4 条" in status and "待确认 2" in status and "06-14 09:00:00" in status
+        assert not app.screen.query_one("#banner").display
+        assert "未结事件 2 起" in plain(app.screen.query_one("#board-title"))
+
+        clock.advance(hours=11)  # #2 has 2 h left: urgent
+        app.screen.tick()
+        cell = board.get_row_at(0)[0]
+        assert cell.plain == "‼02:00:00" and "red" in str(cell.style)
+        clock.advance(hours=2, seconds=5)  # overdue: marker + text, not colour alone
+        app.screen.tick()
+        assert board.get_row_at(0)[0].plain == "✖超时 00:00:05"
+        assert board.get_row_at(1)[0].plain == "!09:59:55"  # 4-12 h: warning
+        assert [t for _, t in app.alert_log] == ["事件 #2 距发布时限不足 4 小时：武乡镇道路积水 出行不便",
+                                                 "事件 #2 已超过发布时限：武乡镇道路积水 出行不便"]
+        app.save_screenshot(path=str(path.parent), filename="dash.svg")  # renders without error
+
+
+async def test_daemon_down_banner(desk):
+    path, clock = desk
+    app = DeskApp(path, clock=clock, poll_seconds=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        assert not app.screen.query_one("#banner").display
+        clock.advance(minutes=16)  # > 3 x 300 s without any source checked
+        await settle(pilot, app, lambda: not app.snapshot.status.daemon_alive)
+        await settle(pilot, app)
+        assert app.screen.query_one("#banner").display
+        assert "采集守护进程未运行" in plain(app.screen.query_one("#banner"))
+
+
+async def test_acknowledge_from_dashboard(desk):
+    path, clock = desk
+    app = DeskApp(path, clock=clock, actor="张三")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        await pilot.press("a")
+        await settle(pilot, app, lambda: app.snapshot.status.alerts_waiting == 1)
+        inc = service(path, clock).get(2)
+        assert inc.acknowledged_at == clock() and inc.state == "研判"
+        assert [e.actor for e in service(path, clock).timeline(2) if e.kind == "acknowledged"] == ["张三"]
+        assert app.screen.query_one("#board").get_row_at(0)[2].plain == "研判"
+
+
+async def test_record_release_via_form_keeps_input_on_error(desk):
+    path, clock = desk
+    app = DeskApp(path, clock=clock, actor="李四")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        await pilot.press("down", "enter")  # incident #1
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen) and app.screen.detail is not None)
+        assert app.screen.incident_id == 1
+        await pilot.press("r")
+        await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
+        # Neither URL nor text: refused, and the form comes back with what was typed.
+        app.screen.query_one("#f3").value = "2026-06-14 08:30"
+        await pilot.press("ctrl+s")
+        await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
+        assert app.screen.query_one("#f3").value == "2026-06-14 08:30"
+        app.screen.query_one("#f2").value = "https://www.hantai.gov.cn/notice/1"
+        app.screen.query_one("#f4").value = "区生态环境分局已到场调查"
+        await pilot.press("ctrl+s")
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen) and app.screen.detail.releases)
+        rel = service(path, clock).releases(1)
+        assert len(rel) == 1 and rel[0].kind == "authoritative" and rel[0].channel == "政府网站"
+        assert rel[0].released_at == T0 + 0.5 * H and rel[0].actor == "李四"
+        assert service(path, clock).get(1).state == "已发布权威信息"
+        assert "已发布" in plain(app.screen.query_one("#clock"))
+
+
+async def test_merge_and_palette(desk):
+    path, clock = desk
+    app = DeskApp(path, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        await pilot.press("down", "o")
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen) and app.screen.detail is not None)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert any("记录发布" in t for t in titles) and any("合并" in t for t in titles)
+        await pilot.press("m")
+        await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press("2", "enter")
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen) and "merged" in
+                     [e.kind for e in app.screen.detail.timeline])
+        assert service(path, clock).get(2).merged_into == 1
+        await settle(pilot, app, lambda: [r.id for r in app.snapshot.board] == [1])
+
+
+async def test_dismiss_then_archive_and_export(desk):
+    path, clock = desk
+    app = DeskApp(path, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        await pilot.press("enter")  # #2
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen) and app.screen.detail is not None)
+        await pilot.press("x")
+        await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
+        app.screen.query_one("#f1").value = "积水已排除，非舆情"
+        await pilot.press("ctrl+s")
+        await settle(pilot, app, lambda: app.screen.detail.incident.state == "不予处置")
+        await pilot.press("c")
+        await settle(pilot, app, lambda: app.screen.detail.incident.state == "归档")
+        await pilot.press("e")
+        await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press("ctrl+s")  # docx
+        await settle(pilot, app, lambda: list((path.parent / "exports").glob("incident-2-*.docx")))
+
+
+async def test_search_and_correction_saved_as_label(desk):
+    path, clock = desk
+    app = DeskApp(path, clock=clock, actor="王五")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await settle(pilot, app, lambda: getattr(app.screen, "rows", None))
+        assert len(app.screen.rows) == 4
+        await pilot.press("slash")
+        await pilot.press(*"化工厂")
+        await pilot.press("enter")
+        await settle(pilot, app, lambda: len(app.screen.rows) == 1)
+        assert app.screen.rows[0].title == "铺镇化工厂夜间排放异味 村民投诉"
+        await pilot.press("t")
+        await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
+        app.screen.query_one("#f0").value = "安全生产"
+        await pilot.press("ctrl+s")
+        await settle(pilot, app, lambda: not isinstance(app.screen, FormScreen)
+                     and app.screen.rows and app.screen.rows[0].labels.get("topic") == "安全生产")
+        rows = open_desk_db(path).execute("SELECT item_id, field, value, actor FROM labels").fetchall()
+        assert rows == [(app.screen.rows[0].id, "topic", "安全生产", "王五")]
+        # Filters in the search box.
+        app.screen.query_one("#search").value = "情感:负面"
+        app.screen.search("情感:负面")
+        await settle(pilot, app, lambda: len(app.screen.rows) == 2)
+
+
+async def test_markup_and_ansi_in_feed_text_shown_literally(desk):
+    path, clock = desk
+    app = DeskApp(path, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        stream = app.screen.query_one("#stream")
+        hostile = next(i for i, it in enumerate(stream.items) if it.title == HOSTILE_TITLE)
+        cell = stream.get_row_at(hostile)[3]
+        assert isinstance(cell, Text)
+        assert cell.plain.startswith("[bold]粗体[/bold] [link=https://evil.ex")  # cut to the column, literally
+        assert "\x1b" not in cell.plain
+        assert not cell.spans  # nothing interpreted as style or link
+        await pilot.press("2")
+        await settle(pilot, app, lambda: getattr(app.screen, "rows", None))
+        table = app.screen.query_one("#results")
+        idx = next(i for i, r in enumerate(app.screen.rows) if r.title == HOSTILE_TITLE)
+        table.move_cursor(row=idx)
+        await settle(pilot, app)
+        detail = plain(app.screen.query_one("#detail"))
+        assert "[bold]粗体[/bold] [link=https://evil.example]点我[/link] ␛[31m红色␛[0m" in detail
+        assert "[red]不是标记[/red]" in detail and "␛]8;;http://x␇链接" in detail and "\x1b" not in detail
+        assert "\x07" not in detail
+        app.save_screenshot(path=str(path.parent), filename="items.svg")
+
+
+async def test_two_consoles_see_each_others_writes(desk):
+    path, clock = desk
+    one = DeskApp(path, clock=clock, actor="甲", poll_seconds=0.1)
+    two = DeskApp(path, clock=clock, actor="乙", poll_seconds=0.1)
+    async with one.run_test(size=(80, 24)) as p1, two.run_test(size=(100, 30)) as p2:
+        await settle(p1, one, lambda: one.snapshot is not None)
+        await settle(p2, two, lambda: two.snapshot is not None)
+        await p1.press("a")  # console one acknowledges #2
+        await settle(p1, one, lambda: one.snapshot.status.alerts_waiting == 1)
+        await settle(p2, two, lambda: two.snapshot.status.alerts_waiting == 1)
+        await settle(p2, two)
+        assert two.screen.query_one("#board").get_row_at(0)[2].plain == "研判"
+        await p2.press("down", "a")  # console two acknowledges #1
+        await settle(p1, one, lambda: one.snapshot.status.alerts_waiting == 0)
+        # A new incident written by "the daemon" reaches both boards (with a notice).
+        from tests.responders_kit import candidate
+
+        service(path, clock).open_or_join(candidate("s9", title="新线索", topic="教育", item_ids=(2,)))
+        await settle(p1, one, lambda: len(one.snapshot.board) == 3)
+        await settle(p2, two, lambda: len(two.snapshot.board) == 3)
+        assert [t for _, t in one.alert_log] == ["新事件 #3（一般）新线索"]
+        assert [t for _, t in two.alert_log] == ["新事件 #3（一般）新线索"]
+
+
+async def test_other_screens_render_at_80x24(desk):
+    path, clock = desk
+    app = DeskApp(path, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        await pilot.press("3")
+        await settle(pilot, app, lambda: getattr(app.screen, "health", None))
+        assert {h.source_id for h in app.screen.health} == {"news", "weibo"}
+        await pilot.press("5")
+        await settle(pilot, app, lambda: "近 24 小时信息量（合计 4" in plain(app.screen.query_one("#per-hour")))
+        assert "按时发布排行" in plain(app.screen.query_one("#league"))
+        await pilot.press("4")
+        await settle(pilot, app, lambda: getattr(app.screen, "schemes", None))
+        assert "pollution" in app.screen.schemes
+        app.screen.query_one("#name").value = "chem"
+        app.screen.query_one("#expr").value = "化工厂 AND (异味 OR 排放)"
+        await pilot.press("ctrl+r")
+        await settle(pilot, app, lambda: "命中 1 条" in plain(app.screen.query_one("#preview-title")))
+        await pilot.press("ctrl+s")
+        await settle(pilot, app, lambda: (path.parent / "schemes.toml").is_file())
+        assert "化工厂 AND (异味 OR 排放)" in (path.parent / "schemes.toml").read_text(encoding="utf-8")
+        app.screen.query_one("#expr").value = "化工厂 AND ("
+        await pilot.press("ctrl+r")
+        await settle(pilot, app, lambda: "表达式有误" in plain(app.screen.query_one("#preview-title")))
+        await pilot.press("1")
+        await settle(pilot, app)
+        assert app.screen.query_one("#board")
+
+
+async def test_unreadable_database_shown_not_crashed(tmp_path):
+    bad = tmp_path / "desk.sqlite"
+    bad.write_bytes(b"not a database at all" * 200)
+    app = DeskApp(bad, poll_seconds=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.poll_error is not None)
+        await settle(pilot, app)
+        assert "无法打开数据库" in plain(app.screen.query_one("#status"))
+        await pilot.press("2")  # other screens still work and say what is wrong
+        await settle(pilot, app)
+        assert app.screen.query_one("#results").row_count == 0

@@ -1,0 +1,399 @@
+"""The one door between the console and the desk: SQLite, IncidentService, analysis queries.
+
+The UI never runs SQL or models itself; Textual workers call these methods (any
+thread) and post the results as messages. One connection per facade, guarded by a
+lock; "database is locked"/"busy" errors are retried with backoff and then raised as
+:class:`DeskBusy` (a one-line message for the status bar, never a traceback).
+Several consoles open several facades on the same file; the daemon writes.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from storage.timeutil import DEFAULT_TZ, from_db, to_db, utcnow
+from tui.types import (
+    BoardRow, DeskStatus, IncidentDetail, ItemFilter, ItemRow, LinkedItem, Report, SchemePreview, Snapshot,
+    StreamItem,
+)
+
+REPO_SCHEMES = Path(__file__).resolve().parents[1] / "data" / "schemes.toml"
+#: No source checked for more than this many intervals -> the daemon is shown as down.
+DAEMON_INTERVALS = 3
+BOARD_LIMIT = 200
+RETRIES = 6
+SILENT_REFRESH_SECONDS = 30
+#: The states shown on the board: open ones and 处置结果已发布 (waiting to be archived).
+BOARD_STATES = ["发现", "研判", "交办", "已发布权威信息", "持续发布", "处置结果已发布"]
+
+
+_ITEM_SQL = ("SELECT i.id, i.source_id, i.title, i.text, i.url, i.published, a.topic, a.sentiment, a.places,"
+             " a.flagged FROM items i LEFT JOIN item_analysis a ON a.item_id = i.id WHERE 1=1")
+
+
+class DeskBusy(Exception):
+    """The database stayed locked or failed; the message is shown to staff."""
+
+
+def _retrying(fn):
+    def wrapper(self, *args, **kwargs):
+        delay = 0.05
+        for attempt in range(RETRIES):
+            try:
+                with self._lock:
+                    return fn(self, *args, **kwargs)
+            except sqlite3.OperationalError as exc:
+                msg = str(exc).lower()
+                if ("locked" in msg or "busy" in msg) and attempt < RETRIES - 1:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 1.0)
+                    continue
+                raise DeskBusy(f"数据库错误：{exc}") from None
+            except sqlite3.DatabaseError as exc:
+                raise DeskBusy(f"数据库错误：{exc}") from None
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+def _names(places) -> tuple[str, ...]:
+    return tuple(p.get("name", "") for p in places if isinstance(p, dict) and p.get("level") == "town")
+
+
+def _alerting(schemes_json: str | None) -> bool:
+    try:
+        return any(isinstance(s, dict) and s.get("alert") for s in json.loads(schemes_json or "[]"))
+    except ValueError:
+        return False
+
+
+class DeskFacade:
+    def __init__(self, db_path: str | Path, *, clock: Callable[[], datetime] | None = None,
+                 actor: str | None = None, policy=None, home: Path | None = None):
+        from monitor.store import migrations as monitor_migrations
+        from responders.analysis import migrations as analysis_migrations
+        from responders.incidents import IncidentService, default_actor
+        from responders.store import migrations as responders_migrations
+        from storage.db import open_db
+
+        self.db_path = Path(db_path)
+        self.home = Path(home) if home else self.db_path.parent
+        self.clock = clock or utcnow
+        self.actor = actor or default_actor()
+        self._lock = threading.RLock()
+        try:
+            self.db = open_db(self.db_path, [monitor_migrations, analysis_migrations, responders_migrations])
+        except sqlite3.DatabaseError as exc:
+            raise DeskBusy(f"无法打开数据库 {self.db_path}：{exc}") from None
+        self.svc = IncidentService(self.db, policy, clock=self.clock)
+        self._today: tuple[str, int, int] | None = None  # (local date, max item id counted, count)
+        self._silent: tuple[datetime, int] | None = None
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()
+
+    # ------------------------------------------------------------ dashboard
+
+    @_retrying
+    def snapshot(self, *, stream_limit: int = 60) -> Snapshot:
+        now = self.clock()
+        open_sql = "merged_into IS NULL AND state IN (%s)" % ",".join("?" * len(BOARD_STATES))
+        total, waiting = self.db.execute(
+            f"SELECT count(*), count(*) - count(acknowledged_at) FROM incidents WHERE {open_sql}",
+            BOARD_STATES).fetchone()
+        rows = self.db.execute_returning_dicts(
+            "SELECT id, title, state, severity, places, responsible_units, assigned_units, release_due,"
+            f" released_at, acknowledged_at FROM incidents WHERE {open_sql}"
+            " ORDER BY released_at IS NOT NULL, release_due, id LIMIT ?", [*BOARD_STATES, BOARD_LIMIT])
+        board = []
+        for r in rows:
+            units = list(dict.fromkeys(json.loads(r["assigned_units"]) or json.loads(r["responsible_units"])))
+            board.append(BoardRow(
+                r["id"], r["title"], r["state"], r["severity"], _names(json.loads(r["places"])), tuple(units),
+                from_db(r["release_due"]), from_db(r["released_at"]), r["acknowledged_at"] is not None))
+        return Snapshot(tuple(board), total, tuple(self._stream(stream_limit)), self._status(now, waiting))
+
+    def _stream(self, limit: int) -> list[StreamItem]:
+        from responders.analysis import flagged_items
+
+        out = []
+        for r in flagged_items(self.db, limit=limit):
+            out.append(StreamItem(
+                r["id"], r["source_id"], r["title"], from_db(r["published"]), from_db(r["fetched_at"]),
+                r["topic"], r["sentiment"], r["severity"], _names(json.loads(r["places"] or "[]")),
+                bool(r["hot"]), _alerting(r["schemes"])))
+        return out
+
+    def _items_today(self, now: datetime) -> int:
+        day = now.astimezone(DEFAULT_TZ).date()
+        start = to_db(datetime.combine(day, datetime.min.time(), tzinfo=DEFAULT_TZ))
+        top = self.db.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]
+        if self._today is None or self._today[0] != day.isoformat() or top < self._today[1]:
+            n = self.db.execute("SELECT count(*) FROM items WHERE fetched_at >= ?", [start]).fetchone()[0]
+        else:  # only the new rows since the last poll
+            n = self._today[2] + self.db.execute(
+                "SELECT count(*) FROM items WHERE id > ? AND fetched_at >= ?", [self._today[1], start]).fetchone()[0]
+        self._today = (day.isoformat(), top, n)
+        return n
+
+    def _silent_count(self, now: datetime) -> int:
+        """Silent sources (no new items for several usual gaps); recomputed at most every 30 s."""
+        from monitor.store import source_health
+
+        if self._silent is None or abs((now - self._silent[0]).total_seconds()) >= SILENT_REFRESH_SECONDS:
+            self._silent = (now, sum(1 for h in source_health(self.db, now) if h.silent))
+        return self._silent[1]
+
+    def _status(self, now: datetime, waiting: int) -> DeskStatus:
+        src = self.db.execute_returning_dicts(
+            "SELECT enabled, interval, last_check_at, error_streak FROM sources")
+        enabled = [s for s in src if s["enabled"]]
+        failing = sum(1 for s in enabled if s["error_streak"])
+        checks = [from_db(s["last_check_at"]) for s in enabled if s["last_check_at"]]
+        last = max(checks) if checks else None
+        alive = True
+        if enabled:
+            interval = min(s["interval"] for s in enabled)
+            alive = last is not None and (now - last) <= timedelta(seconds=DAEMON_INTERVALS * interval)
+        silent = self._silent_count(now) if enabled else 0
+        return DeskStatus(now, len(src), len(enabled) - failing, failing, silent, self._items_today(now),
+                          waiting, alive, last)
+
+    # ------------------------------------------------------------ incidents
+
+    @_retrying
+    def incident(self, incident_id: int) -> IncidentDetail:
+        from responders.release_detect import list_proposals
+
+        inc = self.svc.get(incident_id)
+        clock = self.svc.clock_state(incident_id)
+        ev = self.svc.evidence(incident_id)
+        heat: dict[str, float] = {}
+        ids = [int(e.item_id) for e in ev if e.item_id and str(e.item_id).isdigit()]
+        if ids:
+            for iid, h in self.db.execute(
+                    f"SELECT item_id, heat FROM item_analysis WHERE item_id IN ({','.join('?' * len(ids))})", ids):
+                heat[str(iid)] = h
+        dated = [e for e in ev if e.published is not None]
+        first = min(dated, key=lambda e: e.published).id if dated else (ev[0].id if ev else None)
+        items = tuple(LinkedItem(e.item_id, e.title, e.source or "", e.published, e.url, e.id == first,
+                                 heat.get(str(e.item_id))) for e in ev)
+        return IncidentDetail(inc, clock, items, tuple(self.svc.timeline(incident_id)),
+                              tuple(self.svc.releases(incident_id)),
+                              tuple(list_proposals(self.svc, "proposed", incident_id)))
+
+    @_retrying
+    def acknowledge(self, incident_id: int):
+        return self.svc.acknowledge(incident_id, actor=self.actor)
+
+    @_retrying
+    def grade(self, incident_id: int, severity: str, reason: str = ""):
+        return self.svc.grade(incident_id, severity, [reason] if reason else [], actor=self.actor)
+
+    @_retrying
+    def assign(self, incident_id: int, units: Sequence[str]):
+        return self.svc.assign(incident_id, list(units), actor=self.actor)
+
+    @_retrying
+    def note(self, incident_id: int, text: str):
+        if not text.strip():
+            from responders.exceptions import InvalidValue
+
+            raise InvalidValue("备注内容不能为空")
+        return self.svc.note(incident_id, text.strip(), actor=self.actor)
+
+    @_retrying
+    def followup(self, incident_id: int, text: str):
+        return self.svc.followup(incident_id, text, actor=self.actor)
+
+    @_retrying
+    def set_verification(self, incident_id: int, status: str, note: str = ""):
+        return self.svc.set_verification(incident_id, status, note, actor=self.actor)
+
+    @_retrying
+    def record_release(self, incident_id: int, *, channel: str, url: str, at: datetime, text: str,
+                       kind: str | None):
+        return self.svc.record_release(incident_id, channel=channel, url=url, at=at, text=text, kind=kind or None,
+                                       actor=self.actor)
+
+    @_retrying
+    def confirm_proposal(self, proposal_id: int):
+        from responders.release_detect import confirm_proposal
+
+        return confirm_proposal(self.svc, proposal_id, actor=self.actor)
+
+    @_retrying
+    def merge(self, target_id: int, other_ids: Sequence[int]):
+        return self.svc.merge(target_id, list(other_ids), actor=self.actor)
+
+    @_retrying
+    def close_incident(self, incident_id: int):
+        return self.svc.close(incident_id, actor=self.actor)
+
+    @_retrying
+    def dismiss(self, incident_id: int, reason: str, state: str = "不予处置"):
+        return self.svc.dismiss(incident_id, reason, actor=self.actor, state=state)
+
+    @_retrying
+    def export(self, incident_id: int, fmt: str) -> Path:
+        from responders.exports import export_incident
+
+        stamp = self.clock().astimezone(DEFAULT_TZ).strftime("%Y%m%d-%H%M%S")
+        path = self.home / "exports" / f"incident-{int(incident_id)}-{stamp}.{fmt}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        export_incident(self.svc, incident_id, fmt, path)
+        return path
+
+    # ------------------------------------------------------------ items
+
+    @_retrying
+    def items(self, f: ItemFilter = ItemFilter()) -> list[ItemRow]:
+        sql = _ITEM_SQL
+        args: list[Any] = []
+        if f.query.strip():
+            from classifiers.segment import default_segmenter
+            from responders.analysis import search_items
+
+            tokens = [t for t in default_segmenter().cut(f.query.strip()) if any(c.isalnum() for c in t)]
+            ids = [r["id"] for r in search_items(self.db, tokens, limit=1000)]
+            if not ids:
+                return []
+            sql += f" AND i.id IN ({','.join('?' * len(ids))})"
+            args += ids
+        if f.town:
+            sql += " AND a.places LIKE ?"
+            args.append(f"%{f.town}%")
+        if f.since_hours:
+            sql += " AND i.fetched_at >= ?"
+            args.append(to_db(self.clock() - timedelta(hours=f.since_hours)))
+        for col, val in (("a.topic", f.topic), ("a.sentiment", f.sentiment), ("i.source_id", f.source)):
+            if val:
+                sql += f" AND {col} = ?"
+                args.append(val)
+        sql += " ORDER BY i.id DESC LIMIT ?"
+        args.append(f.limit)
+        return self._item_rows(sql, args)
+
+    @_retrying
+    def item(self, item_id: int) -> ItemRow | None:
+        rows = self._item_rows(_ITEM_SQL + " AND i.id = ?", [int(item_id)])
+        return rows[0] if rows else None
+
+    def _item_rows(self, sql: str, args: list) -> list[ItemRow]:
+        rows = self.db.execute_returning_dicts(sql, args)
+        labels: dict[int, dict[str, str]] = {}
+        ids = [r["id"] for r in rows]
+        if ids:
+            for item_id, field, value in self.db.execute(
+                    f"SELECT item_id, field, value FROM labels WHERE item_id IN ({','.join('?' * len(ids))})"
+                    " ORDER BY id", ids):
+                labels.setdefault(item_id, {})[field] = value
+        return [ItemRow(r["id"], r["source_id"], r["title"], r["text"], r["url"], from_db(r["published"]),
+                        r["topic"] or "", r["sentiment"] or "", _names(json.loads(r["places"] or "[]")),
+                        bool(r["flagged"]), labels.get(r["id"], {})) for r in rows]
+
+    @_retrying
+    def correct(self, item_id: int, field: str, value: str) -> int:
+        """Save a staff correction (topic / sentiment / place) as a training label."""
+        from responders.analysis import add_label
+
+        return add_label(self.db, int(item_id), field, value.strip(), self.actor, self.clock())
+
+    @_retrying
+    def filter_choices(self) -> dict[str, list[str]]:
+        q = lambda sql: [r[0] for r in self.db.execute(sql) if r[0]]  # noqa: E731
+        return {"topic": q("SELECT DISTINCT topic FROM item_analysis ORDER BY topic"),
+                "sentiment": q("SELECT DISTINCT sentiment FROM item_analysis ORDER BY sentiment"),
+                "source": q("SELECT id FROM sources ORDER BY id")}
+
+    # ------------------------------------------------------------ sources, schemes, reports
+
+    @_retrying
+    def sources(self):
+        from monitor.store import source_health
+
+        return source_health(self.db, self.clock())
+
+    def schemes_path(self) -> Path:
+        own = self.home / "schemes.toml"
+        return own if own.is_file() else REPO_SCHEMES
+
+    def schemes(self) -> dict[str, dict]:
+        """name -> {expr, alert, description} from the desk's schemes file."""
+        import tomllib
+
+        path = self.schemes_path()
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise DeskBusy(f"无法读取方案文件 {path}：{exc}") from None
+        return {k: dict(v) for k, v in (doc.get("schemes") or {}).items() if isinstance(v, dict)}
+
+    @_retrying
+    def preview_scheme(self, name: str, expr: str, *, recent: int = 500) -> SchemePreview:
+        from classifiers.schemes import compile_scheme
+
+        try:
+            scheme = compile_scheme(name or "preview", expr)
+        except ValueError as exc:  # SchemeError / SchemeSyntaxError, with the column
+            return SchemePreview(False, str(exc))
+        rows = self.db.execute("SELECT id, title, text FROM items ORDER BY id DESC LIMIT ?", [recent]).fetchall()
+        hits = []
+        for iid, title, text in rows:
+            hit = scheme.match(f"{title}\n{text}")
+            if hit is not None:
+                hits.append((iid, title, hit.explanation))
+        return SchemePreview(True, "", len(rows), tuple(hits))
+
+    def save_scheme(self, name: str, expr: str) -> Path:
+        """Write ``expr`` for scheme ``name`` to <home>/schemes.toml (copying the bundled file first)."""
+        import tomllib
+
+        import tomli_w
+
+        from classifiers.schemes import compile_scheme
+
+        if not name.strip():
+            raise DeskBusy("方案名不能为空")
+        try:
+            compile_scheme(name, expr)
+        except ValueError as exc:
+            raise DeskBusy(f"方案表达式有误：{exc}") from None
+        src = self.schemes_path()
+        doc = tomllib.loads(src.read_text(encoding="utf-8")) if src.is_file() else {}
+        doc.setdefault("schemes", {}).setdefault(name, {})["expr"] = expr
+        dest = self.home / "schemes.toml"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_suffix(".toml.tmp")
+        tmp.write_text("# Edited in the duty console (yuqing tui).\n" + tomli_w.dumps(doc), encoding="utf-8")
+        tmp.replace(dest)
+        return dest
+
+    @_retrying
+    def report(self, *, hours: int = 24, top: int = 8) -> Report:
+        from responders.reports import league_table
+
+        now = self.clock()
+        end = now.astimezone(DEFAULT_TZ).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        start = end - timedelta(hours=hours)
+        counts = {h: 0 for h in range(hours)}
+        for (fetched,) in self.db.execute("SELECT fetched_at FROM items WHERE fetched_at >= ?", [to_db(start)]):
+            k = int((from_db(fetched) - start).total_seconds() // 3600)
+            if 0 <= k < hours:
+                counts[k] += 1
+        per_hour = tuple((start + timedelta(hours=k), counts[k]) for k in range(hours))
+        stories = tuple((r[0], r[1], r[2]) for r in self.db.execute(
+            "SELECT label, heat, size FROM stories ORDER BY heat DESC LIMIT ?", [top]))
+        league = tuple(league_table(self.svc.list(include_closed=True), now))
+        return Report(now, per_hour, stories, league)

@@ -1,0 +1,1 @@
+"""Screens of the duty console, one module (and one .tcss) each."""

@@ -1,0 +1,138 @@
+"""The home screen: the incident board with ticking countdowns, the flagged-item stream, the status line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from tui.widgets.keyhelp import KeyHelp
+from tui.messages import ActionDone
+from tui.text import clean, countdown_status, local_time
+from tui.widgets.board import IncidentBoard
+from tui.widgets.stream import ItemStream
+
+BANNER = "⚠ 采集守护进程未运行：超过 3 个采集周期没有检查任何信源（请运行 yuqing run）"
+
+
+def status_text(status, now) -> Text:
+    t = Text(no_wrap=True, end="")
+    t.append("信源 ")
+    t.append(f"{status.sources_ok}正常", style="green")
+    if status.sources_failing:
+        t.append(f" {status.sources_failing}异常", style="bold red")
+    if status.sources_silent:
+        t.append(f" {status.sources_silent}沉默", style="yellow")
+    t.append(f" │ 今日 {status.items_today} 条 │ ")
+    t.append(f"待确认 {status.alerts_waiting}", style="bold yellow" if status.alerts_waiting else "")
+    t.append(" │ " + local_time(now, "%m-%d %H:%M:%S"))
+    if not status.daemon_alive:
+        t.append(" │ 守护进程离线", style="bold white on red")
+    return t
+
+
+class DashboardScreen(Screen):
+    CSS_PATH = Path(__file__).with_name("dashboard.tcss")
+    BINDINGS = [
+        Binding("a", "ack", "确认接报", id="dashboard.ack"),
+        Binding("o", "open", "打开事件", id="dashboard.open"),
+        Binding("f5", "refresh", "刷新", id="dashboard.refresh"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(BANNER), id="banner")
+        yield Static(Text("未结事件（按剩余时间排序）"), id="board-title", classes="section")
+        yield IncidentBoard(id="board")
+        yield Static(Text("预警信息流"), classes="section")
+        yield ItemStream(id="stream")
+        yield Static(Text("正在读取数据库…"), id="status")
+        yield KeyHelp((("Enter", "打开"), ("a", "确认接报"), ("Tab", "信息流"), ("F5", "刷新")))
+
+    _statuses: dict[int, str] | None = None
+
+    def on_mount(self) -> None:
+        self.app.snapshot_listeners.append(self)
+        self.query_one("#banner").display = False
+        if self.app.snapshot is not None:
+            self.show_snapshot(self.app.snapshot)
+        self.set_interval(1.0, self.tick)
+
+    def on_unmount(self) -> None:
+        if self in self.app.snapshot_listeners:
+            self.app.snapshot_listeners.remove(self)
+
+    def show_snapshot(self, snap) -> None:
+        now = self.app.desk_clock()
+        self.query_one(IncidentBoard).show(snap.board, now)
+        self._clock_alerts(snap.board, now)
+        self.query_one(ItemStream).show(snap.stream)
+        shown = len(snap.board)
+        title = f"未结事件 {snap.open_total} 起（按剩余时间排序）"
+        if shown < snap.open_total:
+            title += f"，显示前 {shown} 起"
+        self.query_one("#board-title", Static).update(Text(title))
+        self.query_one("#banner").display = not snap.status.daemon_alive
+        self.query_one("#status", Static).update(status_text(snap.status, now))
+
+    def show_error(self, text: str) -> None:
+        """The last poll failed: say so on the status line (the board keeps its last data and ticks on)."""
+        self.query_one("#status", Static).update(Text(f"⚠ {text}（自动重试中）", style="bold white on red"))
+
+    def tick(self) -> None:
+        now = self.app.desk_clock()
+        board = self.query_one(IncidentBoard)
+        board.tick(now)
+        self._clock_alerts(board.rows_data, now)
+        if self.app.snapshot is not None and self.app.poll_error is None:
+            self.query_one("#status", Static).update(status_text(self.app.snapshot.status, now))
+
+    def _clock_alerts(self, rows, now) -> None:
+        """A notice and the bell when an incident's countdown turns urgent (< 4 h) or overdue."""
+        statuses = {r.id: countdown_status(r.due_at, now, r.released_at) for r in rows}
+        if self._statuses is not None:
+            texts = []
+            for r in rows:
+                before, after = self._statuses.get(r.id), statuses[r.id]
+                if before is not None and before != after and after in ("urgent", "overdue"):
+                    what = "已超过发布时限" if after == "overdue" else "距发布时限不足 4 小时"
+                    texts.append(f"事件 #{r.id} {what}：{clean(r.title)}")
+            if texts:
+                self.app.alert_log.extend((now, t) for t in texts)
+                for text in texts[:4]:
+                    self.app.notify(text, title="时限提醒", severity="error", markup=False, timeout=20)
+                self.app.bell()
+        self._statuses = statuses
+
+    def _open(self, incident_id: int | None) -> None:
+        if incident_id is None:
+            return
+        from tui.screens.incident import IncidentScreen
+
+        self.app.push_screen(IncidentScreen(incident_id))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "board":
+            self._open(int(event.row_key.value))
+        elif event.data_table.id == "stream":
+            from tui.screens.items import ItemDetailScreen
+
+            self.app.push_screen(ItemDetailScreen(int(event.row_key.value)))
+
+    def action_open(self) -> None:
+        self._open(self.query_one(IncidentBoard).selected_id())
+
+    def action_ack(self) -> None:
+        iid = self.query_one(IncidentBoard).selected_id()
+        if iid is None:
+            self.notify("没有选中的事件", severity="warning")
+            return
+        self.app.run_db(lambda f: f.acknowledge(iid), target=self, done=f"已确认接报：事件 #{iid}", incident_id=iid)
+
+    def action_refresh(self) -> None:
+        self.app.poll()
+
+    def on_action_done(self, message: ActionDone) -> None:
+        pass  # bubbles to the app: notice + poll

@@ -1,0 +1,302 @@
+"""One incident: summary, live clock, linked items, releases, timeline, and every action (keys and palette)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable
+
+from rich.text import Text
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from responders.types import CHANNELS, DISMISS_STATES, RELEASE_KINDS, SEVERITIES, VERIFICATIONS
+from tui.messages import ActionDone, DeskFailed, Loaded
+from tui.screens.forms import Field, FormScreen
+from tui.text import clean, countdown_text, local_time, parse_local, safe
+from tui.widgets.keyhelp import KeyHelp
+from tui.widgets.timeline import timeline_text
+
+KIND_CHOICES = ("自动",) + tuple(RELEASE_KINDS.values())
+_KIND_BY_LABEL = {v: k for k, v in RELEASE_KINDS.items()}
+EXPORT_FORMATS = ("md", "html", "json", "csv", "docx")
+
+#: (key, action, label, help) — the same list drives key bindings and the command palette.
+ACTIONS = (
+    ("a", "ack", "确认接报", "确认已接报此事件"),
+    ("g", "grade", "定级", "调整事件级别（重新计算时限）"),
+    ("u", "assign", "交办", "指定责任单位"),
+    ("r", "release", "记录发布", "记录权威发布/动态/处置结果（渠道、链接、时间、内容）"),
+    ("f", "followup", "跟进", "记录处置进展"),
+    ("n", "note", "备注", "在时间线上添加备注"),
+    ("v", "verify", "核实", "设置核实状态"),
+    ("p", "proposal", "确认检测发布", "确认系统检测到的官方发布"),
+    ("m", "merge", "合并", "把其他事件并入本事件"),
+    ("c", "archive", "归档", "处置结果已发布或已结案后归档"),
+    ("x", "dismiss", "结案", "标记为误报或不予处置（须填理由）"),
+    ("e", "export", "导出", "导出报告（md/html/json/csv/docx）到 exports/"),
+)
+
+
+def _ids(value: str) -> list[int]:
+    parts = [p for p in re.split(r"[\s,，、#]+", value or "") if p]
+    try:
+        return [int(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"事件编号应为数字：{value!r}") from None
+
+
+def _units(value: str) -> list[str]:
+    return [p for p in re.split(r"[\s,，、;；]+", value or "") if p]
+
+
+def summary_text(inc) -> Text:
+    t = Text(end="")
+    t.append(f"#{inc.id} ", style="bold")
+    t.append_text(safe(inc.title, "bold"))
+    t.append(f"\n状态 {inc.state} │ 级别 {inc.severity} │ 核实 {inc.verification} │ 主题 {clean(inc.topic)}")
+    towns = "、".join(clean(p.get("name", "")) for p in inc.towns) or "—"
+    t.append(f"\n镇街 {towns} │ 首发 {local_time(inc.first_published)} │ 发现 {local_time(inc.detected_at)}")
+    units = "、".join(clean(u) for u in (inc.assigned_units or inc.responsible_units)) or "—"
+    t.append(f"\n责任单位 {units}")
+    t.append(f" │ 接报 {local_time(inc.acknowledged_at) if inc.acknowledged_at else '未确认'}")
+    if inc.dismiss_reason:
+        t.append(f"\n结案理由 {clean(inc.dismiss_reason)}")
+    if inc.merged_into:
+        t.append(f"\n已并入事件 #{inc.merged_into}", style="bold yellow")
+    return t
+
+
+class IncidentScreen(Screen):
+    CSS_PATH = Path(__file__).with_name("incident.tcss")
+    BINDINGS = [Binding("escape", "app.pop_screen", "返回", id="incident.back")] + [
+        Binding(key, action, label, id=f"incident.{action}", show=key in "argrfxe") for key, action, label, _ in ACTIONS]
+
+    def __init__(self, incident_id: int) -> None:
+        super().__init__()
+        self.incident_id = int(incident_id)
+        self.detail = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="incident"):
+            yield Static(Text("正在读取…"), id="summary")
+            yield Static(Text(""), id="clock")
+            yield Static(Text("关联信息（★ 首发）"), classes="section")
+            yield DataTable(id="linked", cursor_type="row")
+            yield Static(Text("发布记录"), classes="section")
+            yield Static(Text("—"), id="releases")
+            yield Static(Text("时间线"), classes="section")
+            yield Static(Text(""), id="timeline")
+        yield KeyHelp(tuple((k, label) for k, _, label, _ in ACTIONS) + (("Esc", "返回"),), global_keys=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#linked", DataTable)
+        table.add_column("", key="first", width=2)
+        table.add_column("发布时间", key="at", width=11)
+        table.add_column("来源", key="source", width=12)
+        table.add_column("标题", key="title", width=40)
+        table.add_column("热度", key="heat", width=6)
+        self.load()
+        self.set_interval(1.0, self.tick)
+        self.app.snapshot_listeners.append(self)
+
+    def on_unmount(self) -> None:
+        if self in self.app.snapshot_listeners:
+            self.app.snapshot_listeners.remove(self)
+
+    _loading = False
+
+    def load(self) -> None:
+        iid = self.incident_id
+        self._loading = True
+        self.app.run_db(lambda f: f.incident(iid), target=self, tag="incident")
+
+    def show_snapshot(self, snap) -> None:
+        """Each dashboard poll also re-reads this incident: other consoles and the daemon write too."""
+        if not self._loading:
+            self.load()
+
+    def show_error(self, text: str) -> None:
+        pass  # the app's notice says it
+
+    # ------------------------------------------------------------ rendering
+
+    def on_loaded(self, message: Loaded) -> None:
+        if message.tag != "incident":
+            return
+        message.stop()
+        self._loading = False
+        old, d = self.detail, message.result
+        self.detail = d
+        if old is not None and (old.incident, old.items, old.timeline, old.releases, old.proposals) == (
+                d.incident, d.items, d.timeline, d.releases, d.proposals):
+            return  # only the clock moved: tick() shows it
+        self.query_one("#summary", Static).update(summary_text(d.incident))
+        table = self.query_one("#linked", DataTable)
+        table.clear()
+        for i, it in enumerate(d.items):
+            table.add_row(Text("★", style="bold yellow") if it.first else Text(""), Text(local_time(it.published)),
+                          safe(it.source or "—", width=12), safe(it.title, width=40),
+                          Text("—" if it.heat is None else f"{it.heat:.0f}"), key=f"{i}")
+        rel = Text(end="")
+        for r in d.releases:
+            rel.append(f"{local_time(r.released_at)} {r.kind_label} {r.channel} ", style="green")
+            rel.append_text(safe(r.url or ""))
+            rel.append(" ")
+            rel.append_text(safe(r.text, width=60))
+            rel.append("\n")
+        for p in d.proposals:
+            rel.append(f"待确认发布 #{p.id}（相似度 {p.score:.2f}）：", style="bold yellow")
+            rel.append_text(safe(p.evidence.get("item_title") or p.item_id, width=50))
+            rel.append("  按 p 确认\n")
+        self.query_one("#releases", Static).update(rel if rel.plain else Text("尚无发布记录"))
+        self.query_one("#timeline", Static).update(timeline_text(d.timeline))
+        self.tick()
+
+    def tick(self) -> None:
+        if self.detail is None:
+            return
+        inc, clock = self.detail.incident, self.detail.clock
+        t = Text("发布时限 ", end="")
+        if inc.is_open:
+            t.append_text(countdown_text(clock.due_at, self.app.desk_clock(), inc.released_at))
+        else:
+            t.append(f"已结束（{inc.state}）", style="dim")
+        t.append(f"  截止 {local_time(clock.due_at)}（{clock.tier}，{clock.hours:g} 小时）")
+        if clock.released_at is not None:
+            t.append("  按时发布" if clock.released_on_time else "  超时发布",
+                     style="green" if clock.released_on_time else "bold red")
+        self.query_one("#clock", Static).update(t)
+
+    # ------------------------------------------------------------ forms and actions
+
+    def ask(self, title: str, fields: list[Field], submit: Callable[[dict], tuple], values: dict | None = None) -> None:
+        """Open a form; ``submit(values)`` returns (call(facade), done text). Errors reopen the form."""
+        def after(result: dict | None) -> None:
+            if result is None:
+                return
+            try:
+                call, done = submit(result)
+            except ValueError as exc:
+                self.notify(str(exc), title="输入有误", severity="error", markup=False)
+                self.ask(title, fields, submit, result)
+                return
+            self.app.run_db(call, target=self, done=done, incident_id=self.incident_id,
+                            retry=(title, fields, submit, result))
+
+        self.app.push_screen(FormScreen(title, fields, values), after)
+
+    def act(self, call: Callable, done: str) -> None:
+        self.app.run_db(call, target=self, done=done, incident_id=self.incident_id)
+
+    def on_action_done(self, message: ActionDone) -> None:
+        self.load()  # and let it bubble: the app shows the notice and polls
+
+    def on_desk_failed(self, message: DeskFailed) -> None:
+        if message.tag == "incident":
+            self._loading = False
+        if message.retry:
+            title, fields, submit, values = message.retry
+            self.app.notify(message.text, title="操作未完成", severity="error", markup=False, timeout=8)
+            message.stop()
+            self.ask(title, fields, submit, values)
+
+    def _inc(self):
+        return self.detail.incident if self.detail else None
+
+    def action_ack(self) -> None:
+        iid = self.incident_id
+        self.act(lambda f: f.acknowledge(iid), f"已确认接报：事件 #{iid}")
+
+    def action_grade(self) -> None:
+        iid, inc = self.incident_id, self._inc()
+        self.ask("定级", [Field("severity", "级别", SEVERITIES, inc.severity if inc else "一般"),
+                          Field("reason", "理由", placeholder="例如：涉及人员伤亡")],
+                 lambda v: (lambda f: f.grade(iid, v["severity"], v["reason"].strip()), f"已定级为「{v['severity']}」"))
+
+    def action_assign(self) -> None:
+        iid, inc = self.incident_id, self._inc()
+        current = "、".join(inc.assigned_units or inc.responsible_units) if inc else ""
+
+        def submit(v):
+            units = _units(v["units"])
+            if not units:
+                raise ValueError("请至少填写一个责任单位")
+            return (lambda f: f.assign(iid, units)), f"已交办：{'、'.join(units)}"
+        self.ask("交办责任单位", [Field("units", "责任单位（用顿号或逗号分隔）", value=current)], submit)
+
+    def action_release(self) -> None:
+        iid = self.incident_id
+        now = self.app.desk_clock()
+
+        def submit(v):
+            at = parse_local(v["at"], now=self.app.desk_clock())
+            kind = _KIND_BY_LABEL.get(v["kind"])
+            return ((lambda f: f.record_release(iid, channel=v["channel"], url=v["url"].strip(), at=at,
+                                                text=v["text"].strip(), kind=kind)),
+                    f"已记录发布：{v['channel']}")
+        self.ask("记录发布", [
+            Field("channel", "发布渠道", CHANNELS, CHANNELS[0]),
+            Field("kind", "发布类型", KIND_CHOICES, "自动"),
+            Field("url", "链接", placeholder="https://..."),
+            Field("at", "发布时间（北京时间）", value=local_time(now, "%Y-%m-%d %H:%M")),
+            Field("text", "内容摘要"),
+        ], submit)
+
+    def action_followup(self) -> None:
+        iid = self.incident_id
+        self.ask("记录跟进", [Field("text", "处置进展")],
+                 lambda v: ((lambda f: f.followup(iid, v["text"])), "已记录跟进"))
+
+    def action_note(self) -> None:
+        iid = self.incident_id
+        self.ask("添加备注", [Field("text", "备注")], lambda v: ((lambda f: f.note(iid, v["text"])), "已添加备注"))
+
+    def action_verify(self) -> None:
+        iid, inc = self.incident_id, self._inc()
+        self.ask("核实状态", [Field("status", "核实状态", VERIFICATIONS, inc.verification if inc else VERIFICATIONS[0]),
+                              Field("note", "说明")],
+                 lambda v: ((lambda f: f.set_verification(iid, v["status"], v["note"].strip())),
+                            f"核实状态：{v['status']}"))
+
+    def action_proposal(self) -> None:
+        props = self.detail.proposals if self.detail else ()
+        if not props:
+            self.notify("此事件没有待确认的检测发布", severity="warning")
+            return
+        labels = tuple(f"#{p.id} {clean(p.evidence.get('item_title') or p.item_id)[:30]}" for p in props)
+        by_label = dict(zip(labels, props))
+        self.ask("确认检测到的发布", [Field("proposal", "检测结果", labels, labels[0])],
+                 lambda v: ((lambda f: f.confirm_proposal(by_label[v["proposal"]].id)), "已确认发布"))
+
+    def action_merge(self) -> None:
+        iid = self.incident_id
+
+        def submit(v):
+            others = [i for i in _ids(v["others"]) if i != iid]
+            if not others:
+                raise ValueError("请填写要并入的事件编号")
+            return (lambda f: f.merge(iid, others)), f"已合并事件 {'、'.join('#' + str(o) for o in others)} 到 #{iid}"
+        self.ask(f"合并到事件 #{iid}", [Field("others", "要并入的事件编号（逗号分隔）", placeholder="例如 12, 15")], submit)
+
+    def action_archive(self) -> None:
+        iid = self.incident_id
+        self.act(lambda f: f.close_incident(iid), f"事件 #{iid} 已归档")
+
+    def action_dismiss(self) -> None:
+        iid = self.incident_id
+        self.ask("结案（误报/不予处置）", [Field("state", "结案类型", DISMISS_STATES, DISMISS_STATES[-1]),
+                                         Field("reason", "理由（必填）")],
+                 lambda v: ((lambda f: f.dismiss(iid, v["reason"], v["state"])), f"已标记为「{v['state']}」"))
+
+    def action_export(self) -> None:
+        iid = self.incident_id
+        self.ask("导出报告", [Field("fmt", "格式", EXPORT_FORMATS, "docx")],
+                 lambda v: ((lambda f: f.export(iid, v["fmt"])), lambda path: f"已导出：{path}"))
+
+    def palette_commands(self):
+        for key, action, label, help_text in ACTIONS:
+            yield SystemCommand(f"事件 #{self.incident_id}：{label}（{key}）", help_text,
+                                getattr(self, f"action_{action}"))

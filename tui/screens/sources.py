@@ -1,0 +1,87 @@
+"""Source health: last success, last error, error streak, items in 24 h, silent sources."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from tui.widgets.keyhelp import KeyHelp
+from tui.messages import Loaded
+from tui.text import local_time, safe
+
+
+def health_label(h) -> Text:
+    if not h.enabled:
+        return Text("停用", style="dim")
+    if h.error_streak:
+        return Text(f"✖异常×{h.error_streak}", style="bold red")
+    if h.silent:
+        return Text("!沉默", style="yellow")
+    if h.last_success_at is None:
+        return Text("?未采集", style="yellow")
+    return Text("正常", style="green")
+
+
+class SourcesScreen(Screen):
+    CSS_PATH = Path(__file__).with_name("sources.tcss")
+    BINDINGS = [Binding("f5", "refresh", "刷新", id="sources.refresh")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.health: list = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("信源状态"), id="sources-title", classes="section")
+        yield DataTable(id="sources", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="error-box"):
+            yield Static(Text(""), id="error")
+        yield KeyHelp((("F5", "刷新"),))
+
+    def on_mount(self) -> None:
+        t = self.query_one("#sources", DataTable)
+        for key, label, width in (("status", "状态", 9), ("name", "名称", 16), ("ok", "最近成功", 11),
+                                  ("err", "最近错误", 11), ("n24", "24h", 5), ("id", "ID", 16)):
+            t.add_column(label, key=key, width=width)
+        self.action_refresh()
+        self.set_interval(10, self.action_refresh)
+
+    def action_refresh(self) -> None:
+        self.app.run_db(lambda f: f.sources(), target=self, tag="sources")
+
+    def on_loaded(self, message: Loaded) -> None:
+        if message.tag != "sources":
+            return
+        message.stop()
+        self.health = list(message.result)
+        t = self.query_one("#sources", DataTable)
+        row = t.cursor_row
+        t.clear()
+        for h in self.health:
+            t.add_row(health_label(h), safe(h.name, width=16), Text(local_time(h.last_success_at)),
+                      Text(local_time(h.last_error_at)), Text(str(h.items_24h)), safe(h.source_id, width=16),
+                      key=h.source_id)
+        if self.health:
+            t.move_cursor(row=min(max(row, 0), len(self.health) - 1))
+        bad = sum(1 for h in self.health if h.enabled and (h.error_streak or h.silent))
+        self.query_one("#sources-title", Static).update(Text(f"信源状态：共 {len(self.health)} 个，需关注 {bad} 个"))
+        self.show_error()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_error()
+
+    def show_error(self) -> None:
+        t = self.query_one("#sources", DataTable)
+        if not self.health or not (0 <= t.cursor_row < len(self.health)):
+            return
+        h = self.health[t.cursor_row]
+        text = Text(end="")
+        text.append_text(safe(h.name, "bold"))
+        text.append(f"  下次检查 {local_time(h.next_check_at)}  最近新内容 {local_time(h.last_new_item_at)}\n")
+        text.append("最近错误：")
+        text.append_text(safe(h.last_error or "无", oneline=False))
+        self.query_one("#error", Static).update(text)

@@ -1,0 +1,125 @@
+"""Plain dataclasses the console shows: what the facade returns to the UI.
+
+Every datetime is timezone-aware UTC; the widgets convert to Asia/Shanghai.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One incident on the board; the countdown is computed from ``due_at`` each second."""
+
+    id: int
+    title: str
+    state: str
+    severity: str
+    towns: tuple[str, ...]
+    units: tuple[str, ...]
+    due_at: datetime
+    released_at: datetime | None
+    acknowledged: bool
+
+
+@dataclass(frozen=True)
+class StreamItem:
+    id: int
+    source_id: str
+    title: str
+    published: datetime | None
+    fetched_at: datetime | None
+    topic: str
+    sentiment: str
+    severity: str
+    towns: tuple[str, ...]
+    hot: bool
+    alert: bool  # an alerting scheme matched
+
+
+@dataclass(frozen=True)
+class DeskStatus:
+    now: datetime
+    sources_total: int
+    sources_ok: int
+    sources_failing: int
+    sources_silent: int
+    items_today: int
+    alerts_waiting: int
+    daemon_alive: bool
+    last_check_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the dashboard needs, read in one worker call."""
+
+    board: tuple[BoardRow, ...]
+    open_total: int
+    stream: tuple[StreamItem, ...]
+    status: DeskStatus
+
+
+@dataclass(frozen=True)
+class LinkedItem:
+    item_id: str | None
+    title: str
+    source: str
+    published: datetime | None
+    url: str | None
+    first: bool  # the first publisher of the incident
+    heat: float | None = None
+
+
+@dataclass(frozen=True)
+class IncidentDetail:
+    incident: Any  # responders.types.Incident
+    clock: Any  # responders.types.ClockState
+    items: tuple[LinkedItem, ...]
+    timeline: tuple[Any, ...]  # responders.types.TimelineEvent
+    releases: tuple[Any, ...]  # responders.types.Release
+    proposals: tuple[Any, ...]  # responders.types.ReleaseProposal (status proposed)
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    query: str = ""
+    town: str = ""
+    topic: str = ""
+    sentiment: str = ""
+    source: str = ""
+    since_hours: float | None = None  # only items fetched in the last N hours
+    limit: int = 200
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    id: int
+    source_id: str
+    title: str
+    text: str
+    url: str | None
+    published: datetime | None
+    topic: str = ""
+    sentiment: str = ""
+    towns: tuple[str, ...] = ()
+    flagged: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)  # latest staff correction per field
+
+
+@dataclass(frozen=True)
+class SchemePreview:
+    ok: bool
+    error: str = ""
+    checked: int = 0
+    hits: tuple[tuple[int, str, str], ...] = ()  # (item id, title, explanation)
+
+
+@dataclass(frozen=True)
+class Report:
+    now: datetime
+    per_hour: tuple[tuple[datetime, int], ...]  # local hour start, items fetched
+    top_stories: tuple[tuple[str, float, int], ...]  # label, heat, size
+    league: tuple[Any, ...]  # responders.reports.LeagueRow

@@ -1,0 +1,1 @@
+"""Widgets of the duty console (countdown board, item stream, timeline, text charts)."""

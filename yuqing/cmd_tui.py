@@ -1,0 +1,62 @@
+"""`yuqing tui`: open the duty console (Textual) on the desk home."""
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+
+@click.command(name="tui")
+@click.option("--actor", default=None, help="Who acts on incidents (default: the OS user).")
+@click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
+              help="Desk database file (default: <home>/desk.sqlite).")
+@click.pass_context
+def tui(ctx: click.Context, actor: str | None, db_path: str | None) -> None:
+    """Open the duty console: incident board with live countdowns, item stream and actions.
+
+    Several consoles may run at once against one desk; the daemon (`yuqing run`) collects.
+    Keys: 1 值班台 2 检索 3 信源 4 方案 5 报表, Enter opens an incident, Ctrl+P command palette,
+    Ctrl+Q quit. Example: yuqing --home ~/desk tui
+    """
+    from yuqing.home import resolve_home
+
+    home = resolve_home((ctx.find_root().obj or {}).get("home"))
+    path = Path(db_path) if db_path else home.db_path
+    if not path.exists():
+        raise click.ClickException(f"no desk database at {path}: run `yuqing init` (or `yuqing demo`) first")
+    clock = None
+    pinned = os.environ.get("YUQING_NOW")
+    if pinned:
+        from storage.timeutil import DEFAULT_TZ, UTC
+
+        try:
+            fixed = datetime.fromisoformat(pinned.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise click.ClickException(f"YUQING_NOW: not an ISO 8601 time: {pinned!r}") from None
+        if fixed.tzinfo is None:
+            fixed = fixed.replace(tzinfo=DEFAULT_TZ)
+        fixed = fixed.astimezone(UTC)
+        clock = lambda: fixed  # noqa: E731
+    policy = _policy(home.desk_toml)
+    from tui.app import run_console
+
+    try:
+        run_console(path, clock=clock, actor=actor, policy=policy)
+    except sqlite3.Error as exc:
+        raise click.ClickException(f"database error: {exc}") from None
+
+
+def _policy(desk_toml: Path):
+    from responders.policy import ClockPolicy, policy_from_toml_text
+
+    if not desk_toml.is_file():
+        return ClockPolicy()
+    try:
+        return policy_from_toml_text(desk_toml.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {desk_toml}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise click.ClickException(f"{desk_toml}: {exc}") from None
