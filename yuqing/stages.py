@@ -141,10 +141,16 @@ class DeskPipeline:
         results = self.classifier.classify_many(
             [(it.title, it.text, bool(spec.get("local"))) for it, spec in zip(items, specs)])
         seg = self.classifier.segmenter
-        title_tokens = seg.cut_many([it.title for it in items]) if seg else [[it.title] for it in items]
-        text_tokens = seg.cut_many([it.text for it in items]) if seg else [[it.text] for it in items]
+        # Segment Simplified text: search then finds Traditional items, and stories group them.
+        from classifiers.normalize import to_simplified_many
+
+        simple = to_simplified_many([it.title for it in items] + [it.text for it in items])
+        titles_s, texts_s = simple[:len(items)], simple[len(items):]
+        title_tokens = seg.cut_many(titles_s) if seg else [[t] for t in titles_s]
+        text_tokens = seg.cut_many(texts_s) if seg else [[t] for t in texts_s]
         story_items = [StoryItem(str(it.id), it.title, it.text, it.published or it.fetched_at, it.source_id,
-                                 dict(it.metrics), it.url) for it in items]
+                                 dict(it.metrics), it.url, words=tuple(tt) + tuple(xt))
+                       for it, tt, xt in zip(items, title_tokens, text_tokens)]
         assignments = self.engine.add_many(story_items)
         rows: list[analysis.ItemAnalysis] = []
         touched: dict[str, list[int]] = {}
