@@ -41,6 +41,7 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=1000)
     ap.add_argument("--interval", type=int, default=60)
     ap.add_argument("--steady", type=float, default=120, help="seconds of steady state to measure")
+    ap.add_argument("--warmup", type=float, default=0, help="seconds to wait after the first cycle")
     ap.add_argument("--pipeline", action="store_true",
                     help="run the whole pipeline too (default: intake only, `yuqing run --intake-only`)")
     args = ap.parse_args()
@@ -84,6 +85,7 @@ def main() -> int:
         cpu_first = cpu_seconds(daemon.pid)
         print(f"first full cycle: {cycle:.1f} s for {args.n} sources (incl. process start), "
               f"{items} items stored, {items / cycle:.0f} items/s, CPU {cpu_first:.1f} s")
+        time.sleep(args.warmup)
         c0, w0 = cpu_seconds(daemon.pid), time.monotonic()
         time.sleep(args.steady)
         c1, w1 = cpu_seconds(daemon.pid), time.monotonic()

@@ -29,6 +29,7 @@ log = logging.getLogger("yuqing.pipeline")
 
 STAGE = "understand"
 BATCH = 256
+JOIN_EVIDENCE = 3  # evidence snapshots added per batch when a story joins an incident again
 
 
 @dataclass
@@ -200,11 +201,12 @@ class DeskPipeline:
         # their content is close; when an incident has just opened, earlier quiet stories are
         # checked too, so the clock starts from the true first publication.
         opened = any(n.kind == "incident_opened" for n in notices)
-        live = {st.id: st for st in self.engine.stories()}
-        for sid in [s for s in self.state.facts if s not in live]:
-            del self.state.facts[sid]  # left the window
+        live = self.engine.has_story
+        if len(self.state.facts) > 2 * max(len(self.engine), 1000) or opened:
+            for sid in [s for s in self.state.facts if not live(s)]:
+                del self.state.facts[sid]  # left the window
         pool = [s for s, f in self.state.facts.items() if not f.candidate_sent] if opened else quiet
-        pool = [s for s in pool if self.state.facts[s].involves_district and s in live]
+        pool = [s for s in pool if self.state.facts[s].involves_district and live(s)]
         if not pool:
             return notices
         from classifiers.normalize import to_simplified_many
@@ -217,7 +219,7 @@ class DeskPipeline:
                 why = weak_join_reason(self.state.facts[sid], towns, texts)
                 if why:
                     self._candidate(sid, touched.get(sid, []), evidence.get(sid, []), why, now,
-                                    topic=inc.topic, all_items=True, story=live[sid])
+                                    topic=inc.topic, all_items=True)
                     break
         return notices
 
@@ -236,7 +238,8 @@ class DeskPipeline:
         own = self.state.own_items
         if facts.candidate_sent and not all_items:
             item_ids = tuple(str(i) for i in new_ids if str(i) not in own)
-            ev = list(batch_evidence)
+            # Later items are linked; only a few become frozen evidence (the report's 附件 stays readable).
+            ev = [e for e in batch_evidence if e["item_id"] not in own][:JOIN_EVIDENCE]
         else:  # first time: the whole story so far, 首发 included
             item_ids = tuple(i for i in story.item_ids if i not in own)
             ev = [e.to_json() | {"source": story.first_source if e.item_id == story.first_id else ""}

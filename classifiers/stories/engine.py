@@ -178,6 +178,10 @@ class StoryEngine:
         """Drop items and stories older than the window before ``now``; returns items dropped."""
         return self._evict(_ts(now))
 
+    def has_story(self, story_id: str) -> bool:
+        """Whether the story is still in the window (cheap: no summary is built)."""
+        return story_id in self._stories
+
     def __len__(self) -> int:
         return len(self._items)
 

@@ -55,6 +55,12 @@ def poisson_sf(k: int, lam: float) -> float:
         return 1.0
     if lam <= 0:
         return 0.0
+    try:  # scipy's C implementation (regularised gamma): constant time even for big counts
+        from scipy.special import pdtrc
+    except ImportError:  # pragma: no cover - scipy comes with scikit-learn
+        pass
+    else:
+        return float(min(1.0, max(0.0, pdtrc(k - 1, lam))))
     # sum the tail from k upward in log space; terms shrink fast once i > lam
     log_lam = math.log(lam)
     total = 0.0
