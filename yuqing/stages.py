@@ -195,8 +195,15 @@ class DeskPipeline:
             if reason is None:
                 quiet.append(sid)
                 continue
-            if self._story(sid) is not None:
-                notices += self._candidate(sid, new_ids, evidence.get(sid, []), reason, now)
+            if self._story(sid) is None:
+                continue
+            topic = None
+            if not facts.candidate_sent:  # a new story close to an open incident of the same town joins it
+                match = self._similar_incident(facts)
+                if match is not None:
+                    topic, why = match
+                    reason = f"{reason}；{why}"
+            notices += self._candidate(sid, new_ids, evidence.get(sid, []), reason, now, topic=topic)
         # Quiet stories (no risk word yet, not hot) join an open incident of the same town when
         # their content is close; when an incident has just opened, earlier quiet stories are
         # checked too, so the clock starts from the true first publication.
@@ -222,6 +229,22 @@ class DeskPipeline:
                                     topic=inc.topic, all_items=True)
                     break
         return notices
+
+    def _similar_incident(self, facts: StoryFacts) -> tuple[str, str] | None:
+        """(topic, why) of the open incident this story's content belongs to, if any."""
+        if not facts.town_codes:
+            return None
+        from classifiers.normalize import to_simplified_many
+
+        for inc in self.svc.list():
+            towns = {p["code"] for p in inc.places if p.get("level") == "town"}
+            if not towns & facts.town_codes:
+                continue
+            texts = to_simplified_many([inc.title] + [e.title for e in self.svc.evidence(inc.id)[:20]])
+            why = weak_join_reason(facts, towns, texts)
+            if why:
+                return inc.topic, why
+        return None
 
     def _story(self, sid: str):
         """The story's summary, or None when it already left the window (an old item arriving late)."""
