@@ -165,13 +165,14 @@ class Collector:
             return await self._record_error(spec, streak, exc, t0)
         now = self.clock()
         nxt = next_check_at(now, spec.interval, retry_after=result.retry_after, jitter=self.jitter, seed=spec.id)
-        if result.not_modified:
-            await self._in_writer(store.record_not_modified, self._db, spec.id, now, nxt)
-            return self._done(CheckOutcome(spec.id, "not_modified", elapsed=time.monotonic() - t0))
         digest = store.body_hash(result.body or b"")
-        if digest == row.get("body_hash"):
-            await self._in_writer(store.record_not_modified, self._db, spec.id, now, nxt)
-            return self._done(CheckOutcome(spec.id, "unchanged", elapsed=time.monotonic() - t0))
+        if result.not_modified or digest == row.get("body_hash"):
+            try:
+                await self._in_writer(store.record_not_modified, self._db, spec.id, now, nxt)
+            except MonitorError as exc:  # e.g. store.StoreFull
+                return await self._record_error(spec, streak, exc, t0)
+            status = "not_modified" if result.not_modified else "unchanged"
+            return self._done(CheckOutcome(spec.id, status, elapsed=time.monotonic() - t0))
         try:
             outcome = await self._in_writer(self._parse_and_store, spec, result, now, nxt, digest)
         except (ParseError, MonitorError) as exc:
@@ -210,7 +211,10 @@ class Collector:
                             jitter=self.jitter, seed=spec.id)
         message = describe_error(exc)
         log.warning("source %s failed (%d in a row): %s", spec.id, streak + 1, message)
-        await self._in_writer(store.record_error, self._db, spec.id, now, message, nxt)
+        try:
+            await self._in_writer(store.record_error, self._db, spec.id, now, message, nxt)
+        except Exception:  # e.g. the disk is full: the outcome still reaches the caller
+            log.exception("could not record the error of source %s", spec.id)
         return self._done(CheckOutcome(spec.id, "error", error=message, elapsed=time.monotonic() - t0))
 
     def _done(self, outcome: CheckOutcome) -> CheckOutcome:

@@ -7,8 +7,10 @@ none of it: the next fetch then stores the same items again, once.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Sequence
@@ -16,6 +18,8 @@ from typing import Any, Iterable, Sequence
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from monitor.exceptions import MonitorError
+from monitor.schedule import DEFAULT_MAX_BACKOFF
 from monitor.types import ParsedItem, SourceHealth, SourceSpec, StoredItem
 from monitor.urls import canonical_url
 from storage.db import transaction
@@ -91,6 +95,31 @@ def m002_item_private(db: sqlite_utils.Database) -> None:
     )
 
 
+class StoreFull(MonitorError):
+    """The database or its disk is full: nothing of this write was stored (it is retried)."""
+
+
+def _db_file(conn) -> str:
+    try:
+        return conn.execute("PRAGMA database_list").fetchone()[2] or ":memory:"
+    except sqlite3.Error:  # pragma: no cover
+        return "the desk database"
+
+
+def _full_is_clear(fn):
+    """Turn SQLite's "database or disk is full" into a one-line StoreFull naming the file."""
+    @functools.wraps(fn)
+    def wrapper(db, *args, **kwargs):
+        try:
+            return fn(db, *args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            if "full" not in str(exc):
+                raise
+            raise StoreFull(f"磁盘/数据库已满: {_db_file(db.conn)} ({exc}); free disk space — nothing was lost,"
+                            " the source is fetched again on its next check") from None
+    return wrapper
+
+
 def content_hash(title: str, text: str) -> str:
     return hashlib.sha1(f"{title}\n{text}".encode("utf-8")).hexdigest()
 
@@ -152,14 +181,29 @@ def spec_from_row(row: dict) -> SourceSpec:
 
 
 def due_sources(db: sqlite_utils.Database, now: datetime, exclude: Iterable[str] = ()) -> list[tuple[SourceSpec, dict]]:
-    """Enabled sources whose next check is due, most urgent first."""
+    """Enabled sources whose next check is due, most urgent first.
+
+    A next check further ahead than any schedule can put it (twice the longest wait:
+    backoff cap or interval, with full jitter) means the system clock went back: such a
+    source is due now instead of stalling until the wall clock catches up.
+    """
     rows = db.execute_returning_dicts(
-        "SELECT * FROM sources WHERE enabled = 1 AND (next_check_at IS NULL OR next_check_at <= ?)"
-        " ORDER BY priority, next_check_at",
-        [to_db(now)],
+        "SELECT * FROM sources WHERE enabled = 1 AND (next_check_at IS NULL OR next_check_at <= ?"
+        " OR next_check_at > ?) ORDER BY priority, next_check_at",
+        [to_db(now), to_db(now + timedelta(seconds=2 * DEFAULT_MAX_BACKOFF))],
     )
     skip = set(exclude)
-    return [(spec_from_row(r), r) for r in rows if r["id"] not in skip]
+    out = []
+    for r in rows:
+        if r["id"] in skip:
+            continue
+        nxt = from_db(r["next_check_at"])
+        if nxt is not None and nxt > now:
+            longest = 2 * max(DEFAULT_MAX_BACKOFF, float(r["interval"])) + 60
+            if (nxt - now).total_seconds() <= longest:
+                continue
+        out.append((spec_from_row(r), r))
+    return out
 
 
 def source_row(db: sqlite_utils.Database, source_id: str) -> dict | None:
@@ -167,6 +211,7 @@ def source_row(db: sqlite_utils.Database, source_id: str) -> dict | None:
     return rows[0] if rows else None
 
 
+@_full_is_clear
 def record_not_modified(db, source_id: str, now: datetime, next_check: datetime) -> None:
     """A 304 or an unchanged body: a success that moves the schedule."""
     with transaction(db):
@@ -176,6 +221,7 @@ def record_not_modified(db, source_id: str, now: datetime, next_check: datetime)
         )
 
 
+@_full_is_clear
 def record_error(db, source_id: str, now: datetime, error: str, next_check: datetime) -> None:
     with transaction(db):
         db.execute(
@@ -185,6 +231,7 @@ def record_error(db, source_id: str, now: datetime, error: str, next_check: date
         )
 
 
+@_full_is_clear
 def store_fetch(
     db: sqlite_utils.Database,
     spec: SourceSpec,

@@ -68,7 +68,12 @@ class transaction:
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
-            self.conn.execute("COMMIT")
-        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:  # e.g. disk full at commit: leave no transaction open
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+        elif self.conn.in_transaction:  # SQLITE_FULL and some I/O errors already rolled back
             self.conn.execute("ROLLBACK")
         return False

@@ -43,6 +43,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("yuqing.cmd_incidents", "export", "Export an incident's report: md, html, json, csv, docx."),
     "report": ("yuqing.cmd_incidents", "report", "Daily, weekly and on-time performance reports."),
     "verify": ("yuqing.cmd_incidents", "verify", "Check the timeline's hash chain; name the first broken event."),
+    "backup": ("yuqing.cmd_ops", "backup", "Copy the desk database safely while it runs (SQLite backup API)."),
+    "doctor": ("yuqing.cmd_ops", "doctor", "Check integrity, schema, failing sources, timeline chain, disk and WAL."),
+    "retention": ("yuqing.cmd_ops", "retention", "Delete old raw items no incident, evidence or label refers to."),
+    "bench": ("yuqing.cmd_bench", "bench", "Run the benchmark suite (--quick for a short run)."),
 }
 
 

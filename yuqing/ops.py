@@ -316,8 +316,8 @@ def retention(db, *, days: int, now: datetime, dry_run: bool = False, batch: int
     children = [(t, c) for t, c in _ITEM_CHILDREN if t in tables]
     deleted: dict[str, int] = {"items": 0, **{t: 0 for t, _ in children}}
     if dry_run:
-        deleted["items"] = old_items - kept_linked - kept_labelled
-        return RetentionResult(cutoff, True, old_items, kept_linked, kept_labelled, deleted)
+        return RetentionResult(cutoff, True, old_items, kept_linked, kept_labelled,
+                               {"items": old_items - kept_linked - kept_labelled})
     log.info("retention: deleting unreferenced items fetched before %s (%d old, %d kept as incident items,"
              " %d kept as labelled)", cutoff_s, old_items, kept_linked, kept_labelled)
     while True:

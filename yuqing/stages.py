@@ -72,6 +72,7 @@ class DeskPipeline:
         self.engine = None
         self.svc = None
         self.sources: dict[str, dict] = {}
+        self._index: dict[str, list[tuple]] | None = None
 
     # -- setup (in the pipeline thread) -----------------------------------
     def open(self) -> None:
@@ -186,6 +187,7 @@ class DeskPipeline:
 
     def _incidents(self, touched: dict[str, list[int]], evidence: dict[str, list[dict]], now) -> list[Notice]:
         notices: list[Notice] = []
+        self._index = None
         quiet = []
         for sid, new_ids in touched.items():
             facts = self.state.facts[sid]
@@ -201,9 +203,12 @@ class DeskPipeline:
             if not facts.candidate_sent:  # a new story close to an open incident of the same town joins it
                 match = self._similar_incident(facts)
                 if match is not None:
-                    topic, why = match
+                    topic, why = match[0].topic, match[1]
                     reason = f"{reason}；{why}"
-            notices += self._candidate(sid, new_ids, evidence.get(sid, []), reason, now, topic=topic)
+            opened = self._candidate(sid, new_ids, evidence.get(sid, []), reason, now, topic=topic)
+            if opened:
+                self._index = None  # a new incident: rebuild the index when next needed
+            notices += opened
         # Quiet stories (no risk word yet, not hot) join an open incident of the same town when
         # their content is close; when an incident has just opened, earlier quiet stories are
         # checked too, so the clock starts from the true first publication.
@@ -214,36 +219,44 @@ class DeskPipeline:
                 del self.state.facts[sid]  # left the window
         pool = [s for s, f in self.state.facts.items() if not f.candidate_sent] if opened else quiet
         pool = [s for s in pool if self.state.facts[s].involves_district and live(s)]
-        if not pool:
-            return notices
-        from classifiers.normalize import to_simplified_many
-
-        incidents = [(inc, {p["code"] for p in inc.places if p.get("level") == "town"},
-                      to_simplified_many([inc.title] + [e.title for e in self.svc.evidence(inc.id)[:20]]))
-                     for inc in self.svc.list()]
+        # Quiet stories seen before only need checking against the incidents opened now.
+        fresh = {n.incident_id for n in notices if n.kind == "incident_opened"} if opened else None
         for sid in pool:
-            for inc, towns, texts in incidents:
-                why = weak_join_reason(self.state.facts[sid], towns, texts)
-                if why:
-                    self._candidate(sid, touched.get(sid, []), evidence.get(sid, []), why, now,
-                                    topic=inc.topic, all_items=True)
-                    break
+            match = self._similar_incident(self.state.facts[sid], only=fresh if sid not in touched else None)
+            if match is not None:
+                self._candidate(sid, touched.get(sid, []), evidence.get(sid, []), match[1], now,
+                                topic=match[0].topic, all_items=True)
         return notices
 
-    def _similar_incident(self, facts: StoryFacts) -> tuple[str, str] | None:
-        """(topic, why) of the open incident this story's content belongs to, if any."""
-        if not facts.town_codes:
-            return None
-        from classifiers.normalize import to_simplified_many
+    def _incident_index(self) -> dict[str, list[tuple]]:
+        """Town code -> [(incident, its towns, bigrams of title and evidence, norm)], built once per batch."""
+        if self._index is None:
+            from classifiers.normalize import to_simplified_many
+            from yuqing.triggers import bigrams, norm
 
-        for inc in self.svc.list():
-            towns = {p["code"] for p in inc.places if p.get("level") == "town"}
-            if not towns & facts.town_codes:
-                continue
-            texts = to_simplified_many([inc.title] + [e.title for e in self.svc.evidence(inc.id)[:20]])
-            why = weak_join_reason(facts, towns, texts)
-            if why:
-                return inc.topic, why
+            self._index = {}
+            for inc in self.svc.list():
+                towns = {p["code"] for p in inc.places if p.get("level") == "town"}
+                if not towns:
+                    continue
+                grams = bigrams(to_simplified_many([inc.title] + [e.title for e in self.svc.evidence(inc.id)[:20]]))
+                entry = (inc, towns, grams, norm(grams))
+                for code in towns:
+                    self._index.setdefault(code, []).append(entry)
+        return self._index
+
+    def _similar_incident(self, facts: StoryFacts, only: set[int] | None = None) -> tuple[object, str] | None:
+        """(incident, why) of an open incident of the same town whose content this story shares."""
+        index = self._incident_index()
+        seen: set[int] = set()
+        for code in facts.town_codes:
+            for inc, towns, grams, grams_norm in index.get(code, ()):
+                if inc.id in seen or (only is not None and inc.id not in only):
+                    continue
+                seen.add(inc.id)
+                why = weak_join_reason(facts, towns, grams, incident_norm=grams_norm)
+                if why:
+                    return inc, why
         return None
 
     def _story(self, sid: str):

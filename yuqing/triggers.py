@@ -72,8 +72,19 @@ class StoryFacts:
     def remember(self, title: str, text: str, published) -> None:
         if len(self.texts) < self.MAX_TEXTS:
             self.texts.append(f"{title} {text[:300]}")
+            self._bigrams = None
         if published is not None and (self.first_published is None or published < self.first_published):
             self.first_published = published
+
+    _bigrams: tuple | None = None
+
+    @property
+    def bigrams(self) -> tuple[Counter, float]:
+        """Character bigrams of the remembered texts and their norm (cached until a text is added)."""
+        if self._bigrams is None:
+            grams = bigrams(self.texts)
+            self._bigrams = (grams, norm(grams))
+        return self._bigrams
 
     @property
     def town_codes(self) -> set[str]:
@@ -128,28 +139,41 @@ def trigger_reason(facts: StoryFacts, cfg: TriggerConfig) -> str | None:
 WEAK_JOIN_SIMILARITY = 0.2
 
 
-def _bigrams(text: str) -> Counter:
-    han = "".join(ch for ch in text if "\u4e00" <= ch <= "\u9fff")
+def bigrams(texts) -> Counter:
+    """Character-bigram counts of a group of texts (Chinese characters only)."""
+    han = "".join(ch for ch in " ".join(texts) if "\u4e00" <= ch <= "\u9fff")
     return Counter(han[i:i + 2] for i in range(len(han) - 1))
 
 
 def similarity(a_texts, b_texts) -> float:
     """Cosine of character-bigram counts of two groups of texts (Chinese characters only)."""
-    a, b = _bigrams(" ".join(a_texts)), _bigrams(" ".join(b_texts))
+    return cosine(bigrams(a_texts), bigrams(b_texts))
+
+
+def norm(grams: Counter) -> float:
+    return sum(v * v for v in grams.values()) ** 0.5
+
+
+def cosine(a: Counter, b: Counter, a_norm: float | None = None, b_norm: float | None = None) -> float:
     if not a or not b:
         return 0.0
+    if len(a) > len(b):
+        a, b, a_norm, b_norm = b, a, b_norm, a_norm
     dot = sum(v * b[k] for k, v in a.items() if k in b)
-    norm = (sum(v * v for v in a.values()) * sum(v * v for v in b.values())) ** 0.5
-    return dot / norm if norm else 0.0
+    if not dot:
+        return 0.0
+    denom = (a_norm if a_norm is not None else norm(a)) * (b_norm if b_norm is not None else norm(b))
+    return dot / denom if denom else 0.0
 
 
-def weak_join_reason(facts: StoryFacts, incident_towns: set[str], incident_texts, *,
-                     threshold: float = WEAK_JOIN_SIMILARITY) -> str | None:
+def weak_join_reason(facts: StoryFacts, incident_towns: set[str], incident_bigrams: Counter, *,
+                     incident_norm: float | None = None, threshold: float = WEAK_JOIN_SIMILARITY) -> str | None:
     """A story too quiet to open an incident may still belong to an open one: same town of the
     district and similar content (e.g. the first citizen post before any risk word appeared)."""
     if not facts.involves_district or not (facts.town_codes & incident_towns):
         return None
-    score = similarity(facts.texts, incident_texts)
+    grams, grams_norm = facts.bigrams
+    score = cosine(grams, incident_bigrams, grams_norm, incident_norm)
     if score < threshold:
         return None
     names = "、".join(p["name"] for c, p in facts.places.items() if c in incident_towns)

@@ -1,0 +1,227 @@
+"""Faults: a full database, several processes writing one database under load, and the
+system clock jumping forward and back."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from monitor.collector import Collector
+from monitor.fetch import FetchPolicy
+from monitor.types import SourceSpec
+from responders.clock import compute_clock
+from responders.incidents import IncidentService
+from responders.policy import ClockPolicy
+from responders.timeline import events, verify
+from storage.db import open_db
+from tests.functional.test_kill_daemon import _write_home, feeds  # noqa: F401 - fixture
+from tests.loopback import loopback  # noqa: F401 - fixture
+from tests.responders_kit import Clock, candidate
+from yuqing.pipeline import all_migrations
+
+UTC = timezone.utc
+T0 = datetime(2026, 6, 14, 0, 0, tzinfo=UTC)
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _rss(start: int, n: int, size: int = 3000) -> str:
+    items = "".join(
+        f"<item><guid>g{i}</guid><title>汉台区通知{i}</title><pubDate>Sun, 14 Jun 2026 00:00:00 GMT</pubDate>"
+        f"<description>{'各镇街道做好防汛工作。' * (size // 10)}{i}</description></item>"
+        for i in range(start, start + n))
+    return f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t</title>{items}</channel></rss>"
+
+
+# ---------------------------------------------------------------- disk full
+
+async def test_full_database_is_a_clear_source_error_and_storing_resumes(tmp_path, loopback):
+    clock = Clock(T0)
+    db_path = tmp_path / "desk.sqlite"
+    loopback.route("/a.xml", _rss(0, 5))
+    loopback.route("/b.xml", _rss(1000, 2, size=100))
+    spec_a = SourceSpec(id="a", name="甲", url=loopback.url("/a.xml"), interval=60)
+    spec_b = SourceSpec(id="b", name="乙", url=loopback.url("/b.xml"), interval=60)
+    async with Collector(db_path, clock=clock, jitter=0) as col:
+        await col.sync_sources([spec_a, spec_b])
+        first = {o.source_id: o for o in await col.run_once()}
+        assert len(first["a"].new_ids) == 5 and first["b"].status == "new"
+        pages = await col.read(lambda db: db.execute("PRAGMA page_count").fetchone()[0])
+        await col.read(lambda db: db.execute(f"PRAGMA max_page_count = {pages + 1}").fetchone())
+
+        loopback.route("/a.xml", _rss(100, 60))  # ~180 kB of new text: cannot fit
+        clock.advance(seconds=61)
+        out = {o.source_id: o for o in await col.run_once()}
+        assert out["a"].status == "error"
+        assert "磁盘/数据库已满" in out["a"].error and str(db_path) in out["a"].error
+        assert "\n" not in out["a"].error
+        assert out["b"].status in ("not_modified", "unchanged")  # the other source carries on
+
+        row = await col.read(lambda db: db.execute(
+            "SELECT error_streak, last_error FROM sources WHERE id = 'a'").fetchone())
+        assert row[0] == 1 and "磁盘/数据库已满" in row[1]
+        assert await col.read(lambda db: db.execute("SELECT count(*) FROM items").fetchone()[0]) == 7
+
+        # Space comes back: the same collector stores the whole fetch, once.
+        await col.read(lambda db: db.execute("PRAGMA max_page_count = 1073741823").fetchone())
+        clock.advance(hours=1)
+        again = {o.source_id: o for o in await col.run_once()}
+        assert again["a"].status == "new" and len(again["a"].new_ids) == 60
+        assert await col.read(lambda db: db.execute("SELECT count(*) FROM items").fetchone()[0]) == 67
+        ok = await col.read(lambda db: db.execute("PRAGMA integrity_check").fetchone()[0])
+        assert ok == "ok"
+
+
+# ---------------------------------------------------------------- many processes, one database
+
+WRITER = textwrap.dedent("""
+    import json, sqlite3, sys, time
+    sys.path.insert(0, {repo!r})
+    from responders.exceptions import ResponderError
+    from responders.incidents import IncidentService
+    from responders.policy import ClockPolicy
+    from storage.db import connect
+    db = connect({db!r})
+    svc = IncidentService(db, ClockPolicy())
+    iid, who, until = {iid}, {who!r}, time.monotonic() + {seconds}
+    notes, errors, k = 0, [], 0
+    while time.monotonic() < until:
+        k += 1
+        try:
+            if k % 5 == 0:
+                svc.acknowledge(iid, actor=who)
+            else:
+                svc.note(iid, who + " 第" + str(k) + "条", actor=who)
+                notes += 1
+            svc.list()
+            svc.clock_state(iid)
+        except ResponderError:
+            pass
+        except sqlite3.Error as exc:
+            errors.append(repr(exc))
+    print(json.dumps({{"notes": notes, "actions": k, "errors": errors[:5], "n_errors": len(errors)}}))
+""")
+
+
+@pytest.mark.slow
+def test_daemon_and_three_writers_see_no_locked_database(tmp_path, feeds):  # noqa: F811
+    home = tmp_path / "home"
+    _write_home(home, feeds.base)
+    db_path = home / "desk.sqlite"
+    db = open_db(db_path, all_migrations())
+    iid = IncidentService(db, ClockPolicy(), Clock(T0)).open_or_join(candidate("s1")).id
+    db.conn.close()
+    daemon = subprocess.Popen([sys.executable, "-m", "yuqing", "--home", str(home), "run"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # wait until ingestion is under way
+            try:
+                con = sqlite3.connect(db_path, timeout=5)
+                n = con.execute("SELECT count(*) FROM items").fetchone()[0]
+                con.close()
+                if n > 50:
+                    break
+            except sqlite3.OperationalError:
+                pass
+            time.sleep(0.2)
+        writers = [subprocess.Popen(
+            [sys.executable, "-c", WRITER.format(repo=REPO, db=str(db_path), iid=iid, who=f"值班员{w}", seconds=6)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(3)]
+        results = []
+        for w in writers:
+            out, err = w.communicate(timeout=90)
+            assert w.returncode == 0, err
+            results.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _, daemon_err = daemon.communicate(timeout=60)
+    for r in results:
+        assert r["n_errors"] == 0, r["errors"]
+        assert r["notes"] > 5
+    assert "database is locked" not in daemon_err
+    log = (home / "logs" / "desk.log").read_text(encoding="utf-8")
+    assert "database is locked" not in log
+    db = open_db(db_path)
+    assert verify(db).ok
+    stored_notes = db.execute("SELECT count(*) FROM timeline_events WHERE kind = 'note'").fetchone()[0]
+    assert stored_notes == sum(r["notes"] for r in results)
+    assert db.execute("SELECT count(*) FROM items").fetchone()[0] > 50
+
+
+# ---------------------------------------------------------------- clock jumps
+
+def test_release_clock_warnings_survive_clock_jumps(tmp_path):
+    clock = Clock(T0)
+    policy = ClockPolicy()
+    svc = IncidentService(open_db(tmp_path / "desk.sqlite", all_migrations()), policy, clock)
+    inc = svc.open_or_join(candidate("s1", first_published=T0, detected_at=T0 + timedelta(minutes=30)))
+    due = svc.clock_state(inc.id).due_at
+    fired: list[str] = []
+
+    def at(t: datetime) -> list[str]:
+        clock.set(t)
+        state = svc.clock_state(inc.id)
+        # Pure: the same events and `now` give the same clock, whatever came before.
+        assert state == compute_clock(policy, svc.timeline(inc.id), t)
+        keys = [a.key for _, _, a in svc.fire_clock_alerts()]
+        fired.extend(keys)
+        return keys
+
+    assert at(due - timedelta(hours=13)) == []
+    assert [k.split("@")[0] for k in at(due - timedelta(hours=11))] == ["warning:12h"]
+    assert at(due - timedelta(hours=20)) == []  # back 9 h: nothing refired, nothing lost
+    assert svc.clock_state(inc.id).status == "normal"
+    assert at(due - timedelta(hours=11)) == []
+    assert [k.split("@")[0] for k in at(due - timedelta(hours=3))] == ["warning:4h"]
+    jumped = at(due + timedelta(hours=5))  # forward over the 1 h warning and the deadline
+    assert [k.split("@")[0] for k in jumped] == ["warning:1h", "overdue:2"]
+    assert at(due - timedelta(hours=2)) == []  # back before the deadline
+    assert svc.clock_state(inc.id).status == "urgent"
+    assert at(due + timedelta(hours=5)) == []  # forward again: nothing twice
+    assert len(fired) == len(set(fired))
+    stored = [e.payload["key"] for e in events(svc.db, inc.id, kinds=("clock_alert",))]
+    assert stored == fired  # every fired warning is a timeline event, once
+    assert verify(svc.db).ok
+
+
+async def test_collector_recovers_when_the_clock_goes_back(tmp_path, loopback):
+    loopback.route("/a.xml", _rss(0, 2, size=50))
+    clock = Clock(T0 + timedelta(days=365))  # the clock was a year ahead ...
+    spec = SourceSpec(id="a", name="甲", url=loopback.url("/a.xml"), interval=60)
+    async with Collector(tmp_path / "desk.sqlite", clock=clock, jitter=0.1) as col:
+        await col.sync_sources([spec])
+        assert [o.status for o in await col.run_once()] == ["new"]
+        clock.set(T0)  # ... and is corrected: next_check_at is a year away
+        assert [o.status for o in await col.run_once()] in (["not_modified"], ["unchanged"])
+        # Scheduled from the corrected clock: not due again at once, due after the interval.
+        assert await col.run_once() == []
+        clock.advance(seconds=70)
+        assert len(await col.run_once()) == 1
+        # A forward jump just makes sources due.
+        clock.advance(days=3)
+        assert len(await col.run_once()) == 1
+
+
+async def test_long_intervals_and_backoff_are_not_mistaken_for_a_clock_jump(tmp_path, loopback):  # noqa: F811
+    loopback.route("/daily.xml", _rss(0, 1, size=50))
+    loopback.route("/down.xml", "gone", status=503)
+    clock = Clock(T0)
+    daily = SourceSpec(id="daily", name="日更", url=loopback.url("/daily.xml"), interval=86400)
+    down = SourceSpec(id="down", name="故障", url=loopback.url("/down.xml"), interval=60)
+    policy = FetchPolicy(per_host_spacing=0)
+    async with Collector(tmp_path / "desk.sqlite", clock=clock, jitter=1.0, policy=policy) as col:
+        await col.sync_sources([daily, down])
+        await col.run_once()
+        for _ in range(12):  # the failing source backs off to its cap (6 h, up to 12 h with jitter)
+            clock.advance(hours=12, seconds=1)
+            await col.run_once()
+        clock.advance(seconds=1)
+        assert await col.run_once() == []  # neither is due early
