@@ -223,9 +223,9 @@ class DeskPipeline:
         fresh = {n.incident_id for n in notices if n.kind == "incident_opened"} if opened else None
         for sid in pool:
             match = self._similar_incident(self.state.facts[sid], only=fresh if sid not in touched else None)
-            if match is not None:
-                self._candidate(sid, touched.get(sid, []), evidence.get(sid, []), match[1], now,
-                                topic=match[0].topic, all_items=True)
+            if match is not None:  # normally a join; should it open one after all, it is announced
+                notices += self._candidate(sid, touched.get(sid, []), evidence.get(sid, []), match[1], now,
+                                           topic=match[0].topic, all_items=True)
         return notices
 
     def _incident_index(self) -> dict[str, list[tuple]]:
