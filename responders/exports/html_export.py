@@ -22,8 +22,13 @@ th{background:#f4f4f4}
 """
 
 
+_CONTROLS = {c: chr(0x2400 + c) for c in range(32) if chr(c) not in "\t\n\r"}
+_CONTROLS[0x7F] = "\u2421"
+
+
 def e(text) -> str:
-    return escape("" if text is None else str(text), quote=True)
+    """Escape feed text for HTML; control characters become visible symbols (␛, ␇ ...)."""
+    return escape("" if text is None else str(text).translate(_CONTROLS), quote=True)
 
 
 def link(url: str | None) -> str:

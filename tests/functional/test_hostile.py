@@ -280,8 +280,6 @@ def test_html_export_runs_no_script_in_chromium(tmp_path):
     assert 'href="javascript:' not in lowered
 
 
-@pytest.mark.xfail(strict=True, reason="responders/exports keeps ESC/BEL/BS from titles raw in HTML (invalid "
-                   "HTML characters): strip C0 controls in the exporters, then remove this mark")
 def test_html_export_has_no_control_characters(tmp_path):
     from responders.exports import export_incident
     from tests.responders_kit import candidate, make_service
