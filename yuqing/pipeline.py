@@ -87,18 +87,10 @@ class PipelineRunner:
     async def understand(self) -> None:
         if not self._opened:
             return
-        while True:
-            notices = await self._run(self.pipeline.step)
-            await self._announce(notices)
-            if not notices and not await self._run(self._more_pending):
+        while True:  # drain what intake stored, a batch at a time
+            await self._announce(await self._run(self.pipeline.step))
+            if not self.pipeline.last_batch:
                 break
-
-    def _more_pending(self) -> bool:
-        from monitor import store as monitor_store
-        from responders.analysis import watermark
-
-        last = watermark(self.pipeline.db.conn, "understand")
-        return bool(monitor_store.items_after(self.pipeline.db, last, 1))
 
     async def clocks(self) -> None:
         if not self._opened:

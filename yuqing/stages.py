@@ -73,6 +73,7 @@ class DeskPipeline:
         self.svc = None
         self.sources: dict[str, dict] = {}
         self._index: dict[str, list[tuple]] | None = None
+        self.last_batch = 0  # items the last step processed (0: caught up)
 
     # -- setup (in the pipeline thread) -----------------------------------
     def open(self) -> None:
@@ -130,6 +131,7 @@ class DeskPipeline:
         """Process the next batch of stored items; return what people should hear about."""
         last = analysis.watermark(self.db.conn, STAGE)
         items = monitor_store.items_after(self.db, last, BATCH)
+        self.last_batch = len(items)
         if not items:
             return []
         self._load_sources()
