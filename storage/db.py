@@ -56,17 +56,30 @@ class transaction:
     """``with transaction(db): ...`` — BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error.
 
     IMMEDIATE takes the write lock up front, so two writers queue on the busy
-    timeout instead of failing half-way with SQLITE_BUSY on upgrade.
+    timeout instead of failing half-way with SQLITE_BUSY on upgrade. Inside an open
+    transaction it nests as a SAVEPOINT: the inner block's writes are undone on error
+    and otherwise commit with the outer one (so a caller can make several service
+    calls atomic).
     """
+
+    _depth = 0
 
     def __init__(self, db: sqlite_utils.Database):
         self.conn = db.conn
+        self.savepoint: str | None = None
 
     def __enter__(self):
-        self.conn.execute("BEGIN IMMEDIATE")
+        if self.conn.in_transaction:
+            transaction._depth += 1
+            self.savepoint = f"yuqing_sp{transaction._depth}"
+            self.conn.execute(f"SAVEPOINT {self.savepoint}")
+        else:
+            self.conn.execute("BEGIN IMMEDIATE")
         return self.conn
 
     def __exit__(self, exc_type, exc, tb):
+        if self.savepoint is not None:
+            return self._exit_savepoint(exc_type)
         if exc_type is None:
             try:
                 self.conn.execute("COMMIT")
@@ -76,4 +89,13 @@ class transaction:
                 raise
         elif self.conn.in_transaction:  # SQLITE_FULL and some I/O errors already rolled back
             self.conn.execute("ROLLBACK")
+        return False
+
+    def _exit_savepoint(self, exc_type) -> bool:
+        sp, self.savepoint = self.savepoint, None
+        if not self.conn.in_transaction:  # SQLite rolled the whole transaction back already
+            return False
+        if exc_type is not None:
+            self.conn.execute(f"ROLLBACK TO {sp}")
+        self.conn.execute(f"RELEASE {sp}")
         return False
