@@ -80,7 +80,9 @@ class IncidentService:
             raise IncidentNotFound(incident_id)
         return rows[0]
 
-    def _build(self, rows: list[dict]) -> list[Incident]:
+    def _build(self, rows: list[dict], only_items: Sequence[str] | None = None) -> list[Incident]:
+        """Incidents from their rows; ``only_items`` limits ``item_ids`` to those items (a cheap
+        build for matching a candidate against incidents with many items)."""
         ids = [r["id"] for r in rows]
         stories: dict[int, list[str]] = {i: [] for i in ids}
         items: dict[int, list[str]] = {i: [] for i in ids}
@@ -90,9 +92,18 @@ class IncidentService:
             for iid, sid in self.db.execute(
                     f"SELECT incident_id, story_id FROM incident_stories WHERE incident_id IN ({marks})", chunk):
                 stories[iid].append(sid)
-            for iid, item in self.db.execute(
-                    f"SELECT incident_id, item_id FROM incident_items WHERE incident_id IN ({marks})"
-                    " ORDER BY linked_at, item_id", chunk):
+            if only_items is not None:
+                wanted = list(only_items)[:500]
+                if not wanted:
+                    continue
+                sql = (f"SELECT incident_id, item_id FROM incident_items WHERE incident_id IN ({marks})"
+                       f" AND item_id IN ({','.join('?' * len(wanted))}) ORDER BY linked_at, item_id")
+                params = [*chunk, *wanted]
+            else:
+                sql = (f"SELECT incident_id, item_id FROM incident_items WHERE incident_id IN ({marks})"
+                       " ORDER BY linked_at, item_id")
+                params = chunk
+            for iid, item in self.db.execute(sql, params):
                 items[iid].append(item)
         out = []
         for r in rows:
@@ -229,19 +240,36 @@ class IncidentService:
 
     def open_or_join_result(self, c: IncidentCandidate, actor: str = "system") -> tuple[Incident, bool]:
         """(incident, opened): join the open incident the candidate belongs to, else open one."""
+        iid, opened = self.open_or_join_id(c, actor)
+        return opened or self.get(iid), opened is not None
+
+    def open_or_join_id(self, c: IncidentCandidate, actor: str = "system") -> tuple[int, Incident | None]:
+        """Like :meth:`open_or_join_result`, cheaper for the pipeline: (incident id, the incident
+        when it was opened now, else None). A candidate whose story already belongs to an open
+        incident joins it directly; a repeated join that brings nothing new writes nothing."""
         from responders.opening import join_candidates, join_incident, open_incident
 
         validate_candidate(c)
         now = self.clock()
         with transaction(self.db) as conn:
+            iid = self._open_incident_of_story(c.story_id)
+            if iid is not None:
+                join_incident(self, conn, iid, c, f"同一报道簇 {c.story_id}", actor, now)
+                return iid, None
             for inc in join_candidates(self, c):
                 reason = join_reason(c, inc, self.join_window)
                 if reason:
                     join_incident(self, conn, inc.id, c, reason, actor, now)
-                    break
-            else:
-                return open_incident(self, conn, c, actor, now), True
-        return self.get(inc.id), False
+                    return inc.id, None
+            inc = open_incident(self, conn, c, actor, now)
+            return inc.id, inc
+
+    def _open_incident_of_story(self, story_id: str) -> int | None:
+        row = self.db.execute(
+            "SELECT i.id FROM incident_stories s JOIN incidents i ON i.id = s.incident_id"
+            f" WHERE s.story_id = ? AND i.merged_into IS NULL AND i.state IN ({','.join('?' * len(OPEN_STATES))})"
+            " ORDER BY i.id LIMIT 1", [story_id, *OPEN_STATES]).fetchone()
+        return row[0] if row else None
 
     # ------------------------------------------------------------ items
 

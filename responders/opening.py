@@ -10,7 +10,7 @@ publication (while nothing is released yet). Called by
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from responders import timeline
 from responders.clock import deadline
@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from responders.incidents import IncidentService
 
 
-def join_candidates(svc: "IncidentService", c: IncidentCandidate) -> list[Incident]:
-    """Open incidents that might take the candidate: same story, shared items, same topic in the window."""
+def join_candidates(svc: "IncidentService", c: IncidentCandidate) -> Iterator[Incident]:
+    """Open incidents that might take the candidate: same story, shared items, same topic in the window.
+
+    Their ``item_ids`` hold only the candidate's items they already have (enough for ``join_reason``)."""
     open_sql = f"merged_into IS NULL AND state IN ({','.join('?' * len(OPEN_STATES))})"
     ids: list[int] = []
     for (iid,) in svc.db.execute(
@@ -51,10 +53,14 @@ def join_candidates(svc: "IncidentService", c: IncidentCandidate) -> list[Incide
             ids.append(iid)
     ids = list(dict.fromkeys(ids))
     if not ids:
-        return []
+        return
     rows = svc.db.execute_returning_dicts(f"SELECT * FROM incidents WHERE id IN ({','.join('?' * len(ids))})", ids)
     by_id = {r["id"]: r for r in rows}
-    return svc._build([by_id[i] for i in ids])
+    # Only the candidate's own items matter for matching: do not load every linked item. The
+    # first candidate almost always matches, so build the others only when asked for.
+    yield from svc._build([by_id[ids[0]]], only_items=items)
+    if len(ids) > 1:
+        yield from svc._build([by_id[i] for i in ids[1:]], only_items=items)
 
 def open_incident(svc: "IncidentService", conn, c: IncidentCandidate, actor: str, now: datetime) -> Incident:
     tier = c.severity
@@ -81,18 +87,29 @@ def open_incident(svc: "IncidentService", conn, c: IncidentCandidate, actor: str
         timeline.append(conn, iid, "item_linked", actor, now, {"item_ids": added, "reason": "detected"})
     return svc._build(svc.db.execute_returning_dicts("SELECT * FROM incidents WHERE id = ?", [iid]))[0]
 
-def join_incident(svc: "IncidentService", conn, iid: int, c: IncidentCandidate, reason: str, actor: str, now: datetime) -> None:
+def join_incident(svc: "IncidentService", conn, iid: int, c: IncidentCandidate, reason: str, actor: str, now: datetime) -> bool:
+    """Add the candidate to incident ``iid``; False when it brought nothing new (nothing written,
+    so a batch repeated after a crash leaves no second event)."""
     row = svc._row(iid)
-    conn.execute("INSERT OR IGNORE INTO incident_stories (story_id, incident_id) VALUES (?, ?)", [c.story_id, iid])
+    story_new = conn.execute("INSERT OR IGNORE INTO incident_stories (story_id, incident_id) VALUES (?, ?)",
+                             [c.story_id, iid]).rowcount > 0
     added = svc._add_items(conn, iid, c.item_ids, now)
-    svc._add_evidence(conn, iid, c.evidence, now)
-    svc._update(conn, iid, now,
-                 places=dumps(_union_places(loads(row["places"], []), c.places)),
-                 departments=dumps(_union(loads(row["departments"], []), c.departments)),
-                 responsible_units=dumps(_union(loads(row["responsible_units"], []), c.responsible_units)))
+    evidence = svc._add_evidence(conn, iid, c.evidence, now)
+    changes = {}
+    for col, merged in (("places", _union_places(loads(row["places"], []), c.places)),
+                        ("departments", _union(loads(row["departments"], []), c.departments)),
+                        ("responsible_units", _union(loads(row["responsible_units"], []), c.responsible_units))):
+        if merged != loads(row[col], []):
+            changes[col] = dumps(merged)
+    higher = SEVERITIES.index(c.severity) > SEVERITIES.index(row["severity"])
+    earlier = c.first_published < from_db(row["first_published"]) and not row["released_at"]
+    if not (story_new or added or evidence or changes or higher or earlier):
+        return False
+    svc._update(conn, iid, now, **changes)
     timeline.append(conn, iid, "candidate_joined", actor, now, {
         "story_id": c.story_id, "reason": reason, "trigger": c.trigger, "item_ids": added})
-    if SEVERITIES.index(c.severity) > SEVERITIES.index(row["severity"]):
+    if higher:
         svc._grade(conn, row, c.severity, list(c.severity_reasons) or ["新报道研判等级更高"], actor, now)
-    if c.first_published < from_db(row["first_published"]) and not row["released_at"]:
+    if earlier:
         svc._set_clock(conn, row, actor, now, "earlier first publication", first_published=c.first_published)
+    return True
