@@ -50,6 +50,18 @@ class Notice:
 
 
 @dataclass
+class _Batch:
+    items: list[StoredItem]
+    specs: list[dict]
+    now: datetime
+    title_tokens: list
+    text_tokens: list
+    rows: list = field(default_factory=list)  # analysis.ItemAnalysis per item
+    touched: dict[str, list[int]] = field(default_factory=dict)  # story id -> new item ids
+    evidence: dict[str, list[dict]] = field(default_factory=dict)  # story id -> evidence snapshots
+
+
+@dataclass
 class PipelineState:
     facts: dict[str, StoryFacts] = field(default_factory=dict)
     own_items: set[str] = field(default_factory=set)  # items of own-channel sources: releases, not reports
@@ -74,6 +86,8 @@ class DeskPipeline:
         self.sources: dict[str, dict] = {}
         self._index: dict[str, list[tuple]] | None = None
         self.last_batch = 0  # items the last step processed (0: caught up)
+        self._pending: _Batch | None = None  # understood but not yet written (a failed write is retried)
+        self._sent_now: list[str] = []  # stories handed to the incident service in this write
 
     # -- setup (in the pipeline thread) -----------------------------------
     def open(self) -> None:
@@ -135,33 +149,41 @@ class DeskPipeline:
         if not items:
             return []
         self._load_sources()
-        return self._process(items)
+        batch = self._pending
+        if batch is not None and batch.items[0].id == items[0].id:
+            items = batch.items  # a retry: the story engine has seen these items already
+        else:
+            batch = self._prepare(items)
+        self._pending = batch
+        self._sent_now = []
+        try:
+            notices = self._write(batch)
+        except BaseException:
+            # Nothing of the batch was committed: stories marked as handed over in it are not.
+            for sid in self._sent_now:
+                if sid in self.state.facts:
+                    self.state.facts[sid].candidate_sent = False
+            raise
+        self._pending = None
+        return notices
 
-    def _process(self, items: list[StoredItem]) -> list[Notice]:
+    def _prepare(self, items: list[StoredItem]) -> "_Batch":
+        """Understand a batch and feed it to the story engine (memory only, done once per batch)."""
         from classifiers.stories.types import StoryItem, content_hash
 
         now = self.clock()
         specs = [self.sources.get(it.source_id, {}) for it in items]
         results = self.classifier.classify_many(
             [(it.title, it.text, bool(spec.get("local"))) for it, spec in zip(items, specs)])
-        seg = self.classifier.segmenter
-        # Segment Simplified text: search then finds Traditional items, and stories group them.
-        from classifiers.normalize import to_simplified_many
-
-        simple = to_simplified_many([it.title for it in items] + [it.text for it in items])
-        titles_s, texts_s = simple[:len(items)], simple[len(items):]
-        title_tokens = seg.cut_many(titles_s) if seg else [[t] for t in titles_s]
-        text_tokens = seg.cut_many(texts_s) if seg else [[t] for t in texts_s]
+        title_tokens, text_tokens = self._tokens(items, results)
         story_items = [StoryItem(str(it.id), it.title, it.text, it.published or it.fetched_at, it.source_id,
                                  dict(it.metrics), it.url, words=tuple(tt) + tuple(xt))
                        for it, tt, xt in zip(items, title_tokens, text_tokens)]
         assignments = self.engine.add_many(story_items)
-        rows: list[analysis.ItemAnalysis] = []
-        touched: dict[str, list[int]] = {}
-        evidence: dict[str, list[dict]] = {}
+        batch = _Batch(items, specs, now, title_tokens, text_tokens)
         for it, spec, c, a in zip(items, specs, results, assignments):
             row = _analysis_row(it.id, c, a, now)
-            rows.append(row)
+            batch.rows.append(row)
             if spec.get("own_channel"):  # the district's own releases answer incidents; they are not reports
                 self.state.own_items.add(str(it.id))
                 continue
@@ -169,18 +191,37 @@ class DeskPipeline:
             facts.add(_row_dict(row))
             facts.remember(to_simplified(it.title), to_simplified(it.text[:300]), it.published or it.fetched_at)
             facts.hot = facts.hot or a.hot
-            touched.setdefault(a.story_id, []).append(it.id)
-            evidence.setdefault(a.story_id, []).append({
+            batch.touched.setdefault(a.story_id, []).append(it.id)
+            batch.evidence.setdefault(a.story_id, []).append({
                 "item_id": str(it.id), "title": it.title, "text": it.text[:4000], "url": it.url,
                 "published": (it.published or it.fetched_at).isoformat(), "source": spec.get("name", it.source_id),
                 "rank": (it.metrics or {}).get("rank"), "content_hash": content_hash(it.title, it.text)})
-        notices = self._incidents(touched, evidence, now)
-        notices += self._releases(items, specs)
+        return batch
+
+    def _tokens(self, items: list[StoredItem], results) -> tuple[list, list]:
+        """Segmented Simplified titles and texts (search finds Traditional items, stories group
+        them); taken from the classification when it carries them."""
+        if results and all(getattr(c, "title_tokens", None) or getattr(c, "text_tokens", None) for c in results):
+            return [c.title_tokens for c in results], [c.text_tokens for c in results]
+        from classifiers.normalize import to_simplified_many
+
+        seg = self.classifier.segmenter
+        simple = to_simplified_many([it.title for it in items] + [it.text for it in items])
+        titles_s, texts_s = simple[:len(items)], simple[len(items):]
+        return (seg.cut_many(titles_s) if seg else [[t] for t in titles_s],
+                seg.cut_many(texts_s) if seg else [[t] for t in texts_s])
+
+    def _write(self, batch: "_Batch") -> list[Notice]:
+        # One transaction for the whole batch: incidents, releases, analysis and the watermark
+        # commit together, so a crash repeats the batch with nothing of it written.
+        now, items = batch.now, batch.items
         with transaction(self.db) as conn:
-            for it, row, tt, xt in zip(items, rows, title_tokens, text_tokens):
+            notices = self._incidents(batch.touched, batch.evidence, now)
+            notices += self._releases(items, batch.specs)
+            for it, row, tt, xt in zip(items, batch.rows, batch.title_tokens, batch.text_tokens):
                 analysis.save_analysis(conn, row)
                 analysis.index_for_search(conn, it.id, tt, xt)
-            for sid in touched:
+            for sid in batch.touched:
                 story = self._story(sid)
                 if story is not None:
                     analysis.save_story(conn, _story_dict(story), now)
@@ -207,10 +248,7 @@ class DeskPipeline:
                 if match is not None:
                     topic, why = match[0].topic, match[1]
                     reason = f"{reason}；{why}"
-            opened = self._candidate(sid, new_ids, evidence.get(sid, []), reason, now, topic=topic)
-            if opened:
-                self._index = None  # a new incident: rebuild the index when next needed
-            notices += opened
+            notices += self._candidate(sid, new_ids, evidence.get(sid, []), reason, now, topic=topic)
         # Quiet stories (no risk word yet, not hot) join an open incident of the same town when
         # their content is close; when an incident has just opened, earlier quiet stories are
         # checked too, so the clock starts from the true first publication.
@@ -231,32 +269,48 @@ class DeskPipeline:
         return notices
 
     def _incident_index(self) -> dict[str, list[tuple]]:
-        """Town code -> [(incident, its towns, bigrams of title and evidence, norm)], built once per batch."""
+        """Town code -> [(incident, its towns, bigrams of title and evidence, norm, bigram set)]; built once per
+        batch (staff may have closed or merged incidents), then grown as incidents open."""
         if self._index is None:
-            from classifiers.normalize import to_simplified_many
-            from yuqing.triggers import bigrams, norm
-
             self._index = {}
-            for inc in self.svc.list():
-                towns = {p["code"] for p in inc.places if p.get("level") == "town"}
-                if not towns:
-                    continue
-                grams = bigrams(to_simplified_many([inc.title] + [e.title for e in self.svc.evidence(inc.id)[:20]]))
-                entry = (inc, towns, grams, norm(grams))
-                for code in towns:
-                    self._index.setdefault(code, []).append(entry)
+            incidents = self.svc.list()
+            titles: dict[int, list[str]] = {}
+            ids = [inc.id for inc in incidents]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                for iid, title in self.db.execute(
+                        "SELECT incident_id, title FROM incident_evidence WHERE incident_id IN"
+                        f" ({','.join('?' * len(chunk))}) ORDER BY incident_id, published IS NULL, published, id",
+                        chunk):
+                    got = titles.setdefault(iid, [])
+                    if len(got) < 20:
+                        got.append(title)
+            for inc in incidents:
+                self._index_incident(inc, titles.get(inc.id, []))
         return self._index
+
+    def _index_incident(self, inc, evidence_titles: list[str]) -> None:
+        from classifiers.normalize import to_simplified_many
+        from yuqing.triggers import bigrams, norm
+
+        towns = {p["code"] for p in inc.places if p.get("level") == "town"}
+        if not towns or self._index is None:
+            return
+        grams = bigrams(to_simplified_many([inc.title] + list(evidence_titles)))
+        entry = (inc, towns, grams, norm(grams), frozenset(grams))
+        for code in towns:
+            self._index.setdefault(code, []).append(entry)
 
     def _similar_incident(self, facts: StoryFacts, only: set[int] | None = None) -> tuple[object, str] | None:
         """(incident, why) of an open incident of the same town whose content this story shares."""
         index = self._incident_index()
         seen: set[int] = set()
         for code in facts.town_codes:
-            for inc, towns, grams, grams_norm in index.get(code, ()):
+            for inc, towns, grams, grams_norm, keys in index.get(code, ()):
                 if inc.id in seen or (only is not None and inc.id not in only):
                     continue
                 seen.add(inc.id)
-                why = weak_join_reason(facts, towns, grams, incident_norm=grams_norm)
+                why = weak_join_reason(facts, towns, grams, incident_norm=grams_norm, incident_keys=keys)
                 if why:
                     return inc, why
         return None
@@ -291,10 +345,13 @@ class DeskPipeline:
             responsible_units=tuple(facts.units), topic=topic or facts.topic, severity=facts.severity,
             severity_reasons=tuple(facts.severity_reasons), item_ids=item_ids, evidence=tuple(ev),
             trigger=reason)
-        incident, opened = self.svc.open_or_join_result(cand)
-        facts.candidate_sent = True
-        if not opened:
+        _, incident = self.svc.open_or_join_id(cand)
+        if not facts.candidate_sent:
+            facts.candidate_sent = True
+            self._sent_now.append(sid)
+        if incident is None:  # joined
             return []
+        self._index_incident(incident, [e.get("title", "") for e in ev][:20])
         towns = tuple(p["name"] for p in incident.places if p.get("level") == "town")
         due = incident.release_due.astimezone(_tz()).strftime("%m-%d %H:%M")
         return [Notice(

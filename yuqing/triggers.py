@@ -7,6 +7,8 @@ switchable in desk.toml ``[triggers]``.
 """
 from __future__ import annotations
 
+import operator
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -81,9 +83,16 @@ class StoryFacts:
     @property
     def bigrams(self) -> tuple[Counter, float]:
         """Character bigrams of the remembered texts and their norm (cached until a text is added)."""
+        return self._bigram_parts()[:2]
+
+    @property
+    def bigram_keys(self) -> frozenset:
+        return self._bigram_parts()[2]
+
+    def _bigram_parts(self) -> tuple[Counter, float, frozenset]:
         if self._bigrams is None:
             grams = bigrams(self.texts)
-            self._bigrams = (grams, norm(grams))
+            self._bigrams = (grams, norm(grams), frozenset(grams))
         return self._bigrams
 
     @property
@@ -137,12 +146,13 @@ def trigger_reason(facts: StoryFacts, cfg: TriggerConfig) -> str | None:
 
 
 WEAK_JOIN_SIMILARITY = 0.2
+_HAN = re.compile("[\u4e00-\u9fff]+")
 
 
 def bigrams(texts) -> Counter:
     """Character-bigram counts of a group of texts (Chinese characters only)."""
-    han = "".join(ch for ch in " ".join(texts) if "\u4e00" <= ch <= "\u9fff")
-    return Counter(han[i:i + 2] for i in range(len(han) - 1))
+    han = "".join(_HAN.findall(" ".join(texts)))
+    return Counter(map(operator.add, han, han[1:]))
 
 
 def similarity(a_texts, b_texts) -> float:
@@ -154,12 +164,14 @@ def norm(grams: Counter) -> float:
     return sum(v * v for v in grams.values()) ** 0.5
 
 
-def cosine(a: Counter, b: Counter, a_norm: float | None = None, b_norm: float | None = None) -> float:
+def cosine(a: Counter, b: Counter, a_norm: float | None = None, b_norm: float | None = None, *,
+           a_keys: frozenset | None = None, b_keys: frozenset | None = None) -> float:
+    """Cosine of two bigram counts; given their key sets, the common keys come from a C-level
+    set intersection over the smaller one (the hot path when a story meets many incidents)."""
     if not a or not b:
         return 0.0
-    if len(a) > len(b):
-        a, b, a_norm, b_norm = b, a, b_norm, a_norm
-    dot = sum(v * b[k] for k, v in a.items() if k in b)
+    common = a_keys & b_keys if a_keys is not None and b_keys is not None else a.keys() & b.keys()
+    dot = sum([a[k] * b[k] for k in common])
     if not dot:
         return 0.0
     denom = (a_norm if a_norm is not None else norm(a)) * (b_norm if b_norm is not None else norm(b))
@@ -167,13 +179,14 @@ def cosine(a: Counter, b: Counter, a_norm: float | None = None, b_norm: float | 
 
 
 def weak_join_reason(facts: StoryFacts, incident_towns: set[str], incident_bigrams: Counter, *,
-                     incident_norm: float | None = None, threshold: float = WEAK_JOIN_SIMILARITY) -> str | None:
+                     incident_norm: float | None = None, incident_keys: frozenset | None = None,
+                     threshold: float = WEAK_JOIN_SIMILARITY) -> str | None:
     """A story too quiet to open an incident may still belong to an open one: same town of the
     district and similar content (e.g. the first citizen post before any risk word appeared)."""
     if not facts.involves_district or not (facts.town_codes & incident_towns):
         return None
-    grams, grams_norm = facts.bigrams
-    score = cosine(grams, incident_bigrams, grams_norm, incident_norm)
+    grams, grams_norm, keys = facts._bigram_parts()
+    score = cosine(grams, incident_bigrams, grams_norm, incident_norm, a_keys=keys, b_keys=incident_keys)
     if score < threshold:
         return None
     names = "、".join(p["name"] for c, p in facts.places.items() if c in incident_towns)

@@ -1,0 +1,112 @@
+"""The pipeline writes a batch in one transaction: a write that fails (disk full) leaves
+nothing behind and the retry counts nothing twice."""
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from monitor import store
+from monitor.types import ParsedItem, SourceSpec
+from storage.db import open_db
+from yuqing.config import init_home
+from yuqing.home import DeskHome
+from yuqing.pipeline import all_migrations
+from yuqing.stages import DeskPipeline
+
+NOW = datetime(2026, 6, 14, 4, 0, tzinfo=timezone.utc)
+
+STORIES = [
+    ("汉台区铺镇一化工厂发生爆炸 已致3人受伤", "今天上午，汉台区铺镇一化工厂车间发生爆炸，现场浓烟滚滚，已造成3人受伤送医。"),
+    ("汉台区武乡镇多名学生食物中毒送医", "汉台区武乡镇中心小学多名学生午餐后出现呕吐腹痛，疑似食物中毒，已送医院救治。"),
+    ("汉台区北关街道一居民楼发生火灾 1人死亡", "汉台区北关街道一居民楼今晨发生火灾，造成1人死亡，起火原因正在调查。"),
+]
+
+
+def _items() -> list[ParsedItem]:
+    out = []
+    for k in range(4):  # four reports of each story, from different outlets
+        for s, (title, text) in enumerate(STORIES):
+            out.append(ParsedItem(guid=f"s{s}-{k}", title=f"{title}（{k}）" if k else title,
+                                  link=f"https://news.example/{s}/{k}", text=text + "网友纷纷转发。" * k,
+                                  published=NOW - timedelta(hours=3) + timedelta(minutes=10 * k + s)))
+    return out
+
+
+def _home(tmp_path, name: str) -> DeskHome:
+    home = DeskHome(tmp_path / name)
+    init_home(home, sources_text="")
+    db = open_db(home.db_path, all_migrations())
+    spec = SourceSpec(id="local", name="汉中本地论坛", url="http://127.0.0.1:9/feed", local=True)
+    store.sync_sources(db, [spec], NOW)
+    store.store_fetch(db, spec, _items(), now=NOW, next_check=NOW, etag=None, last_modified=None, body_digest=None)
+    db.conn.close()
+    return home
+
+
+def _drain(pipe: DeskPipeline) -> list:
+    notices = []
+    while True:
+        notices += pipe.step()
+        if not pipe.last_batch:
+            return notices
+
+
+def _outcome(home: DeskHome) -> dict:
+    con = sqlite3.connect(home.db_path)
+    try:
+        return {
+            "analysed": con.execute("SELECT count(*), count(DISTINCT item_id) FROM item_analysis").fetchone(),
+            "indexed": con.execute("SELECT count(*) FROM items_fts").fetchone()[0],
+            "stories": sorted(r[0] for r in con.execute("SELECT story_id FROM item_analysis")),
+            "incidents": con.execute("SELECT count(*) FROM incidents").fetchone()[0],
+            "links": con.execute("SELECT count(*), count(DISTINCT incident_id || '/' || item_id)"
+                                 " FROM incident_items").fetchone(),
+            "events": sorted(r[0] for r in con.execute("SELECT kind FROM timeline_events")),
+        }
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    home = _home(tmp_path_factory.mktemp("clean"), "home")
+    pipe = DeskPipeline(home.db_path, home.path, clock=lambda: NOW, migrations=all_migrations())
+    pipe.open()
+    try:
+        notices = _drain(pipe)
+    finally:
+        pipe.close()
+    return home, notices
+
+
+def test_clean_run_opens_one_incident_per_story(clean):
+    home, notices = clean
+    out = _outcome(home)
+    assert out["analysed"] == (12, 12)
+    assert out["indexed"] == 12
+    assert out["incidents"] == 3
+    assert out["links"][0] == out["links"][1] == 12
+    assert sum(n.kind == "incident_opened" for n in notices) == 3
+
+
+def test_a_full_disk_mid_batch_writes_nothing_and_the_retry_counts_nothing_twice(tmp_path, clean):
+    home = _home(tmp_path, "home")
+    pipe = DeskPipeline(home.db_path, home.path, clock=lambda: NOW, migrations=all_migrations())
+    pipe.open()
+    try:
+        pages = pipe.db.conn.execute("PRAGMA page_count").fetchone()[0]
+        pipe.db.conn.execute(f"PRAGMA max_page_count = {pages}")
+        for _ in range(2):  # fails twice: the batch is understood once and written once
+            with pytest.raises(sqlite3.OperationalError, match="full"):
+                pipe.step()
+        assert _outcome(home)["analysed"] == (0, 0)
+        assert _outcome(home)["incidents"] == 0
+        pipe.db.conn.execute("PRAGMA max_page_count = 1073741823")
+        notices = _drain(pipe)
+    finally:
+        pipe.close()
+    got, want = _outcome(home), _outcome(clean[0])
+    assert got == want
+    assert sum(n.kind == "incident_opened" for n in notices) == 3
