@@ -93,6 +93,12 @@ def index_for_search(conn, item_id: int, title_tokens: Sequence[str], text_token
                  [item_id, " ".join(title_tokens), " ".join(text_tokens)])
 
 
+def index_many(conn, rows: Sequence[tuple[int, Sequence[str], Sequence[str]]]) -> None:
+    """:func:`index_for_search` for a batch of (item id, title tokens, text tokens)."""
+    conn.executemany("INSERT OR REPLACE INTO items_fts (rowid, title, text) VALUES (?, ?, ?)",
+                     [(item_id, " ".join(tt), " ".join(xt)) for item_id, tt, xt in rows])
+
+
 def search_items(db: sqlite_utils.Database, query_tokens: Sequence[str], *, limit: int = 100) -> list[dict]:
     """Items whose segmented text contains every query token (phrase per token), newest first."""
     terms = [t.replace('"', '""') for t in query_tokens if t.strip()]
@@ -142,16 +148,26 @@ def set_watermark(conn, stage: str, last_item_id: int) -> None:
     )
 
 
+_SAVE_SQL = (
+    "INSERT OR REPLACE INTO item_analysis (item_id, topic, topic_p, sentiment, sentiment_score, severity,"
+    " severity_reasons, places, departments, units, schemes, risk_words, involves_district, flagged,"
+    " story_id, duplicate_of, hot, heat, analysed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+
+
+def _analysis_params(a: ItemAnalysis) -> list:
+    return [a.item_id, a.topic, a.topic_p, a.sentiment, a.sentiment_score, a.severity, _j(a.severity_reasons),
+            _j(a.places), _j(a.departments), _j(a.units), _j(a.schemes), _j(a.risk_words), int(a.involves_district),
+            int(a.flagged), a.story_id, a.duplicate_of, int(a.hot), a.heat, to_db(a.analysed_at)]
+
+
 def save_analysis(conn, a: ItemAnalysis) -> None:
     """Insert or replace one item's analysis (call inside the stage's transaction)."""
-    conn.execute(
-        "INSERT OR REPLACE INTO item_analysis (item_id, topic, topic_p, sentiment, sentiment_score, severity,"
-        " severity_reasons, places, departments, units, schemes, risk_words, involves_district, flagged,"
-        " story_id, duplicate_of, hot, heat, analysed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [a.item_id, a.topic, a.topic_p, a.sentiment, a.sentiment_score, a.severity, _j(a.severity_reasons),
-         _j(a.places), _j(a.departments), _j(a.units), _j(a.schemes), _j(a.risk_words), int(a.involves_district),
-         int(a.flagged), a.story_id, a.duplicate_of, int(a.hot), a.heat, to_db(a.analysed_at)],
-    )
+    conn.execute(_SAVE_SQL, _analysis_params(a))
+
+
+def save_analyses(conn, rows: Sequence[ItemAnalysis]) -> None:
+    """:func:`save_analysis` for a batch, in one statement."""
+    conn.executemany(_SAVE_SQL, [_analysis_params(a) for a in rows])
 
 
 def _j(value) -> str:

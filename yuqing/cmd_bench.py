@@ -24,7 +24,7 @@ def load_suite():
 @click.command()
 @click.option("--quick", is_flag=True, help="Smaller runs: 300 loopback sources, 100k items for search (minutes).")
 @click.option("--only", default="", metavar="NAMES",
-              help="Comma-separated subset: help,pipeline,fts,alerts,console,loopback.")
+              help="Comma-separated subset: help,pipeline,pipeline_stress,fts,alerts,console,loopback.")
 def bench(quick: bool, only: str) -> None:
     """Measure the desk on generated items: pipeline items/s next to rjieba-only segmentation,
     FTS search, alert latency, 1,000 loopback sources (CPU, RSS), console open, `--help` cold start.

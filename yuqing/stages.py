@@ -218,9 +218,9 @@ class DeskPipeline:
         with transaction(self.db) as conn:
             notices = self._incidents(batch.touched, batch.evidence, now)
             notices += self._releases(items, batch.specs)
-            for it, row, tt, xt in zip(items, batch.rows, batch.title_tokens, batch.text_tokens):
-                analysis.save_analysis(conn, row)
-                analysis.index_for_search(conn, it.id, tt, xt)
+            analysis.save_analyses(conn, batch.rows)
+            analysis.index_many(conn, [(it.id, tt, xt) for it, tt, xt in
+                                       zip(items, batch.title_tokens, batch.text_tokens)])
             for sid in batch.touched:
                 story = self._story(sid)
                 if story is not None:
