@@ -135,7 +135,10 @@ class DeskPipeline:
             if r["story_id"]:
                 facts = self.state.facts.setdefault(r["story_id"], StoryFacts())
                 facts.add(_decode(r))
-                facts.remember(to_simplified(r["title"]), to_simplified(r["text"][:300]), published)
+                if facts.wants_text:
+                    facts.remember(to_simplified(r["title"]), to_simplified(r["text"][:300]), published)
+                else:
+                    facts.seen(published)
                 facts.hot = facts.hot or bool(r["hot"])
                 facts.candidate_sent = r["story_id"] in linked
         log.info("pipeline resumed after item %d: %d items of the window replayed", last, len(rows))
@@ -189,7 +192,10 @@ class DeskPipeline:
                 continue
             facts = self.state.facts.setdefault(a.story_id, StoryFacts())
             facts.add(_row_dict(row))
-            facts.remember(to_simplified(it.title), to_simplified(it.text[:300]), it.published or it.fetched_at)
+            if facts.wants_text:
+                facts.remember(to_simplified(it.title), to_simplified(it.text[:300]), it.published or it.fetched_at)
+            else:
+                facts.seen(it.published or it.fetched_at)
             facts.hot = facts.hot or a.hot
             batch.touched.setdefault(a.story_id, []).append(it.id)
             batch.evidence.setdefault(a.story_id, []).append({

@@ -11,7 +11,7 @@ import operator
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 SEVERITY_ORDER = ("一般", "较大", "重大", "特别重大")
 
@@ -50,9 +50,11 @@ def parse_triggers(table: Mapping[str, Any] | None) -> TriggerConfig:
     return cfg
 
 
-@dataclass
+@dataclass(slots=True)
 class StoryFacts:
-    """What the story's items said, accumulated as they arrive."""
+    """What the story's items said, accumulated as they arrive. One per story in the window,
+    so it is kept small: texts are remembered only once the story involves the district
+    (only such stories are compared with incidents)."""
 
     places: dict[str, dict] = field(default_factory=dict)  # code -> {code, name, level}
     departments: dict[str, None] = field(default_factory=dict)
@@ -68,17 +70,26 @@ class StoryFacts:
     candidate_sent: bool = False
     texts: list[str] = field(default_factory=list)  # a few titles/texts, for similarity to incidents
     first_published: object = None  # earliest publication seen (aware datetime)
+    _bigrams: tuple | None = field(default=None, repr=False, compare=False)
 
-    MAX_TEXTS = 8
+    MAX_TEXTS: ClassVar[int] = 8
+
+    @property
+    def wants_text(self) -> bool:
+        """Whether :meth:`remember` would keep a text (saves converting texts nobody compares)."""
+        return self.involves_district and len(self.texts) < self.MAX_TEXTS
 
     def remember(self, title: str, text: str, published) -> None:
-        if len(self.texts) < self.MAX_TEXTS:
+        """Note an item's text (call after :meth:`add`) and publication time."""
+        if self.wants_text:
             self.texts.append(f"{title} {text[:300]}")
             self._bigrams = None
+        self.seen(published)
+
+    def seen(self, published) -> None:
+        """Note an item's publication time (the story's first publication is the earliest)."""
         if published is not None and (self.first_published is None or published < self.first_published):
             self.first_published = published
-
-    _bigrams: tuple | None = None
 
     @property
     def bigrams(self) -> tuple[Counter, float]:

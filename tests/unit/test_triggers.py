@@ -1,0 +1,69 @@
+"""Story facts, candidate triggers and the weak join of quiet stories (yuqing/triggers.py)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from yuqing.triggers import (StoryFacts, TriggerConfig, bigrams, cosine, norm, parse_triggers, trigger_reason,
+                             weak_join_reason)
+
+T0 = datetime(2026, 6, 14, 4, 0, tzinfo=timezone.utc)
+PUZHEN = {"code": "610702100", "name": "铺镇", "level": "town", "in_district": True}
+WUXIANG = {"code": "610702101", "name": "武乡镇", "level": "town", "in_district": True}
+
+
+def _facts(place, *, sentiment="负面", risk=("爆炸",), text="铺镇化工厂发生爆炸，多人受伤送医") -> StoryFacts:
+    f = StoryFacts()
+    f.add({"places": [place] if place else [], "topic": "安全生产", "sentiment": sentiment, "risk_words": risk,
+           "severity": "较大", "severity_reasons": ["有人受伤"], "involves_district": bool(place)})
+    f.remember(text[:12], text, T0)
+    return f
+
+
+def test_negative_district_story_with_risk_words_is_a_candidate():
+    assert "风险词（爆炸）" in trigger_reason(_facts(PUZHEN), TriggerConfig())
+    assert trigger_reason(_facts(PUZHEN), TriggerConfig(negative_with_risk=False)) is None
+    assert trigger_reason(_facts(PUZHEN, sentiment="中性"), TriggerConfig()) is None
+    assert trigger_reason(_facts(None), TriggerConfig()) is None  # not the district's
+
+
+def test_texts_are_kept_only_for_district_stories_and_first_publication_is_the_earliest():
+    elsewhere = _facts(None)
+    assert elsewhere.texts == [] and elsewhere.first_published == T0
+    local = _facts(PUZHEN)
+    assert len(local.texts) == 1
+    for k in range(20):
+        local.remember("标题", f"正文{k}", T0 - timedelta(minutes=k))
+    assert len(local.texts) == StoryFacts.MAX_TEXTS
+    assert local.first_published == T0 - timedelta(minutes=19)
+
+
+def test_weak_join_needs_the_same_town_and_similar_content():
+    quiet = _facts(PUZHEN, sentiment="中性", risk=(), text="铺镇化工厂附近冒出浓烟，网友拍下视频")
+    incident = bigrams(["铺镇化工厂发生爆炸 多人受伤", "铺镇一化工厂冒出浓烟 现场视频"])
+    why = weak_join_reason(quiet, {"610702100"}, incident, incident_norm=norm(incident),
+                           incident_keys=frozenset(incident))
+    assert why and "铺镇" in why
+    assert weak_join_reason(quiet, {"610702101"}, incident) is None  # another town
+    unrelated = bigrams(["铺镇中学举行运动会 学生表演精彩节目"])
+    assert weak_join_reason(quiet, {"610702100"}, unrelated) is None
+
+
+@pytest.mark.parametrize("a,b", [("化工厂发生爆炸", "化工厂爆炸"), ("今天天气很好", "化工厂爆炸"), ("", "爆炸")])
+def test_cosine_with_key_sets_equals_plain_cosine(a, b):
+    x, y = bigrams([a]), bigrams([b])
+    plain = cosine(x, y)
+    assert cosine(x, y, norm(x), norm(y), a_keys=frozenset(x), b_keys=frozenset(y)) == pytest.approx(plain)
+    assert 0.0 <= plain <= 1.0
+
+
+def test_bigrams_ignore_non_chinese_characters():
+    assert bigrams(["铺镇 abc 爆炸"]) == bigrams(["铺镇爆炸"])
+
+
+def test_trigger_config_errors_name_the_key():
+    with pytest.raises(ValueError, match="story_window_hours"):
+        parse_triggers({"story_window_hours": 0})
+    with pytest.raises(ValueError, match="unknown key"):
+        parse_triggers({"hott": True})
