@@ -1,34 +1,143 @@
 """Mask personal data and scrub secrets before text leaves the desk.
 
-``mask_personal(text)`` masks mainland mobile numbers (138****5678), landlines
-(0916-****567), 18-digit resident ID numbers (610702********123X) and e-mail
-local parts (z***@example.com). ``scrub_secrets(obj)`` replaces values whose
-key looks secret (token, secret, password, key, sign, webhook ...) by "***"
-and removes ``access_token=``/``key=``/``sign=`` query values from URLs in text.
-Both are pure and used by exports and alerts.
+``mask_personal(text)`` is the desk's one personal-data masker (exports, reports,
+alerts and screens all call it, so a number looks the same everywhere). Outside
+URLs (links keep working) it masks:
+
+- mainland mobile numbers, with or without +86/0086 and separators:
+  ``13812345678`` -> ``138****5678``, ``138-1234-5678`` -> ``138-****-5678``;
+- 18-character resident ID numbers: ``61070219900101123X`` -> ``6107**********123X``;
+- landlines (area code and last four digits kept): ``0916-2345678`` ->
+  ``0916-***5678``, ``（0916）23456789`` -> ``（0916）****6789``;
+- e-mail local parts: ``zhang.san@example.com`` -> ``z***@example.com``;
+- the door part of a private address, kept up to the road, community or village:
+  ``XX路12号3单元402室`` -> ``XX路**号*单元***室``, ``XX小区3-2-301`` -> ``XX小区*-*-***``,
+  ``XX村3组15号`` -> ``XX村3组**号``. Only dwelling-level addresses (a unit or room
+  after a house/building number) are masked, so public places named in news
+  (``天汉大道568号``, ``住院部3号楼``, ``区政府302室``) stay as written; a residential
+  unit named in a news report (``XX小区3号楼2单元``) is masked like a hotline record.
+
+Numbers glued to Latin letters or other digits are left alone, so hashes, hex ids
+and tokens in exports never change (``Tel13812345678`` is still masked). Full-width
+digits are masked like ASCII ones. The result is stable: masking twice changes nothing.
+
+``scrub_secrets(obj)`` replaces values whose key looks secret (token, secret,
+password, key, sign, webhook ...) by "***" and removes ``access_token=``/``key=``/
+``sign=`` query values from URLs in text. ``clean(obj)`` does both on a JSON-like
+value. All are pure.
 """
 from __future__ import annotations
 
 import re
 from typing import Any
 
-_ID = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{5})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(\+?86[- ]?)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})([- ])(\d{3,4})(\d{3,4})(?!\d)")
-_EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])([A-Za-z0-9._%+-]*)(@[A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
-_SECRET_QS = re.compile(r"(?i)([?&](?:access_token|token|key|secret|sign|signature|password|pwd)=)[^&#\s\"'<>]+")
-_SECRET_KEYS = re.compile(
-    r"(?i)(secret|token|password|passwd|(api|access|app|secret)[_-]?key|^sign$|signature|webhook|credential)")
+# ---------------------------------------------------------------- personal data
+
+#: A URL: ASCII only, so Chinese text right after a link is still masked.
+_URL = re.compile(r"(?i)(?<![A-Za-z])(?:https?|ftp)://[A-Za-z0-9\-._~:/?#@!$&*+,;=%]+")
+#: Quick reject: text with no digit and no '@' has nothing to mask.
+_MAYBE = re.compile(r"[\d@]")
+
+# Numbers glued to Latin letters or digits are not masked (hashes, hex ids and
+# tokens in exports stay intact), except after a phone label such as "Tel".
+_ALNUM = "0-9A-Za-z０-９Ａ-Ｚａ-ｚ"
+_ID = re.compile(rf"(?<![{_ALNUM}])([1-9１-９]\d{{3}})(\d{{10}})(\d{{3}}[\dXxＸｘ])(?![{_ALNUM}])")
+_MOBILE = re.compile(
+    rf"(?=[+＋0０1１])(?:(?<![{_ALNUM}+＋])|(?<=[Tt]el)|(?<=TEL)|(?<=[Pp]hone)|(?<=PHONE)|(?<=[Mm]obile))"
+    rf"((?:(?:[+＋]|00|００)(?:86|８６)[- －]?)?[1１][3-9３-９]\d)([- －]?)(\d{{4}})([- －]?)(\d{{4}})(?![{_ALNUM}])")
+_LANDLINE = re.compile(
+    rf"(?=[(（0０])(?<![{_ALNUM}])(\([0０]\d{{2,3}}\)\s?|（[0０]\d{{2,3}}）\s?|[0０]\d{{2,3}}[- －])(\d{{3,4}})([-－]?)(\d{{4}})"
+    rf"(?![{_ALNUM}])|(?<![{_ALNUM}])([0０]\d{{2,3}})(\d{{3,4}})(\d{{4}})(?![{_ALNUM}])")
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9])[A-Za-z0-9._%+-]*(@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
+
+# Addresses. A "part" is a number (Arabic, full-width or Chinese, maybe with a
+# letter) followed by a door word; a chain of parts is private when it reaches a
+# unit or room, or is a bare room number after a unit/building/floor.
+_NUM = r"(?:[A-Za-z]?[\d一二三四五六七八九十百零〇两]{1,5}[A-Za-z]?|[A-Za-z])"
+_DOOR = r"(?:号院|号楼|号房|号|栋|幢|座|单元|层|楼|室|户)"
+_ADDR = re.compile(rf"(?=[\dA-Za-z一二三四五六七八九十百零〇两])(?<![\dA-Za-z])((?:{_NUM}{_DOOR})+)({_NUM}(?![\dA-Za-z]))?")
+_PART = re.compile(f"{_NUM}{_DOOR}")
+_DOOR_CHAR = re.compile(r"[号栋幢座元层楼室户]")
+_PRIVATE_PART = re.compile(r"单元|室|户")
+_ROOM_AFTER = re.compile(r"(?:单元|层|楼|栋|幢|座)$")
+_PLACE_END = "路街巷道村区园苑城府寓厦场庄院坊湾居里弄"
+#: 3-2-301 right after a place name (not a date: the first part has at most 3 digits).
+_DASH_ADDR = re.compile(rf"(?<=[{_PLACE_END}])(\d{{1,3}}-\d{{1,3}}-\d{{1,4}})(室|号)?(?![\d-])")
+#: A village group's house number: 3组15号 -> 3组**号.
+_VILLAGE_HOUSE = re.compile(r"(?<=[\d一二三四五六七八九十]组)(\d{1,4})(号)(?![院楼房\d])")
+_MASKABLE = re.compile(r"[\dA-Za-z一二三四五六七八九十百零〇两]")
+
+
+def _stars(s: str) -> str:
+    return _MASKABLE.sub("*", s)
+
+
+def _mask_id(m: re.Match) -> str:
+    return m.group(1) + "*" * 10 + m.group(3)[-4:]
+
+
+def _mask_mobile(m: re.Match) -> str:
+    return f"{m.group(1)}{m.group(2)}****{m.group(4)}{m.group(5)}"
+
+
+def _mask_landline(m: re.Match) -> str:
+    if m.group(1) is not None:
+        return f"{m.group(1)}{'*' * len(m.group(2))}{m.group(3)}{m.group(4)}"
+    area, mid, tail = m.group(5), m.group(6), m.group(7)
+    if len(area) + len(mid) + len(tail) not in (11, 12):
+        return m.group(0)
+    return f"{area}{'*' * len(mid)}{tail}"
+
+
+def _mask_address(m: re.Match) -> str:
+    chain, bare = m.group(1), m.group(2)
+    parts = _PART.findall(chain)
+    private = (len(parts) >= 2 and _PRIVATE_PART.search(chain) is not None) or \
+              (bare is not None and _ROOM_AFTER.search(chain) is not None)
+    if not private:
+        return m.group(0)
+    return _stars(chain) + (_stars(bare) if bare else "")
+
+
+def _mask_plain(s: str) -> str:
+    if "@" in s:
+        s = _EMAIL.sub(lambda m: m.group(1) + "***" + m.group(2), s)
+    s = _ID.sub(_mask_id, s)
+    s = _MOBILE.sub(_mask_mobile, s)
+    s = _LANDLINE.sub(_mask_landline, s)
+    if _DOOR_CHAR.search(s):
+        s = _ADDR.sub(_mask_address, s)
+        if "组" in s:
+            s = _VILLAGE_HOUSE.sub(lambda m: _stars(m.group(1)) + m.group(2), s)
+    if "-" in s:
+        s = _DASH_ADDR.sub(lambda m: _stars(m.group(1)) + (m.group(2) or ""), s)
+    return s
 
 
 def mask_personal(text: str | None) -> str:
+    """``text`` with phone, ID and landline numbers, e-mail local parts and private
+    door numbers masked (URLs left intact). ``None`` gives ``""``."""
     if not text:
         return text or ""
-    text = _ID.sub(lambda m: m.group(1) + "*" * 8 + m.group(3), text)
-    text = _MOBILE.sub(lambda m: (m.group(1) or "") + m.group(2) + "****" + m.group(4), text)
-    text = _LANDLINE.sub(lambda m: m.group(1) + m.group(2) + "*" * len(m.group(3)) + m.group(4), text)
-    text = _EMAIL.sub(lambda m: m.group(1) + "***" + m.group(3), text)
-    return text
+    if not _MAYBE.search(text):
+        return text
+    if "://" not in text:
+        return _mask_plain(text)
+    out: list[str] = []
+    pos = 0
+    for m in _URL.finditer(text):
+        out.append(_mask_plain(text[pos:m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(_mask_plain(text[pos:]))
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- secrets
+
+_SECRET_QS = re.compile(r"(?i)([?&](?:access_token|token|key|secret|sign|signature|password|pwd)=)[^&#\s\"'<>]+")
+_SECRET_KEYS = re.compile(
+    r"(?i)(secret|token|password|passwd|(api|access|app|secret)[_-]?key|^sign$|signature|webhook|credential)")
 
 
 def scrub_url_secrets(text: str | None) -> str:
@@ -52,12 +161,14 @@ def scrub_secrets(obj: Any) -> Any:
 def clean(obj: Any, *, mask: bool = True) -> Any:
     """Scrub secrets and (by default) mask personal data in every string of a JSON-like value."""
     obj = scrub_secrets(obj)
-    if not mask:
-        return obj
+    return _mask_tree(obj) if mask else obj
+
+
+def _mask_tree(obj: Any) -> Any:
     if isinstance(obj, dict):
-        return {k: clean(v, mask=True) for k, v in obj.items()}
+        return {k: _mask_tree(v) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [clean(v, mask=True) for v in obj]
+        return [_mask_tree(v) for v in obj]
     if isinstance(obj, str):
         return mask_personal(obj)
     return obj

@@ -11,6 +11,14 @@ channel's queue and goes out folded into one message ("另有 N 条").
 every original alert a message stood for (a folded digest of 5 alerts gives 5
 calls); ``error`` is None on success, else a one-line redacted message that says
 whether a retry follows. It may be a plain function or a coroutine function.
+
+Given ``db`` (the desk's SQLite file: a path, or a sqlite-utils Database used on
+this thread only), the state that matters survives a restart: dedup keys, queued
+and retrying alerts, each channel's recent sends (rate-limit windows), digest ids,
+acknowledgements and escalation timers (see :mod:`responders.alerts.store`). A new
+dispatcher on the same file carries on where the last one stopped: an escalation
+that fell due while the desk was down fires on the first ``tick``. If the file
+cannot be written (disk full) the dispatcher logs it and keeps working in memory.
 """
 from __future__ import annotations
 
@@ -18,6 +26,8 @@ import asyncio
 import contextvars
 import inspect
 import logging
+import sqlite3
+import time
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -28,6 +38,7 @@ from responders.alerts.formats import prepare
 from responders.alerts.ratelimit import RateLimiter, fold, priority
 from responders.alerts.redact import redact
 from responders.alerts.rules import Deduper, held_by_quiet, quiet_ends_at, route
+from responders.alerts.store import AlertStore, TrackRow
 from responders.alerts.types import (
     Alert, AlertError, AlertsConfig, ChannelConfig, ChannelError, Delivery, severity_rank,
 )
@@ -38,6 +49,10 @@ OnDelivery = Callable[[Alert, str, bool, "str | None"], Any]
 _collector: contextvars.ContextVar[list | None] = contextvars.ContextVar("alert_deliveries", default=None)
 #: Tracks (for ack/escalation) are forgotten this long after they are settled.
 TRACK_RETENTION = timedelta(hours=24)
+#: How often the stored state is pruned (expired keys, old sends, settled tracks).
+PRUNE_EVERY = timedelta(minutes=10)
+#: Seconds between two log lines about the store failing (a full disk fails every write).
+STORE_LOG_EVERY = 600.0
 
 
 @dataclass
@@ -59,15 +74,9 @@ class _Channel:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
-@dataclass
-class _Track:
-    alert: Alert
-    escalates: bool
-    base_at: datetime | None = None  # first send attempt; escalation counts from here
-    tier: int = 0  # escalations done
-    acked_by: str | None = None
-    acked_at: datetime | None = None
-    settled_at: datetime | None = None
+#: An alert's acknowledgement and escalation state: ``base_at`` is the first send
+#: attempt (escalation counts from here), ``tier`` the escalations done.
+_Track = TrackRow
 
 
 @dataclass(frozen=True)
@@ -85,10 +94,12 @@ class SubmitResult:
 class AlertDispatcher:
     def __init__(self, config: AlertsConfig, *, clock: Callable[[], datetime] | None = None, on_delivery: OnDelivery | None = None,
                  wall: Callable[[], datetime] | None = None, inbox: TuiInbox | None = None, session: Any = None,
-                 history: int = 1000):
+                 history: int = 1000, db: Any = None):
         """``clock``: the desk's time (injected; default the system clock); ``wall``: real time for signatures
         (defaults to the system clock); ``inbox``: the console's queue (made if not
-        given); ``session``: an aiohttp ClientSession to reuse (made lazily if not)."""
+        given); ``session``: an aiohttp ClientSession to reuse (made lazily if not);
+        ``db``: where the state persists (a path: the dispatcher opens and closes its
+        own connection; or a sqlite-utils Database); None keeps it in memory only."""
         from storage.timeutil import utcnow
 
         self.config = config
@@ -113,6 +124,14 @@ class AlertDispatcher:
                 log.warning("%s", redact(f"告警渠道 {cfg.label} 不可用：{reason}", self.secrets))
                 continue
             self._channels[name] = _Channel(cfg, sender, RateLimiter(cfg.rate_limits, clock))
+        self._store: AlertStore | None = None
+        self._store_error: str | None = None
+        self._store_logged_at: float | None = None
+        self._ack_seq = 0
+        self._next_prune: datetime | None = None
+        if db is not None:
+            self._store = AlertStore(db)
+            self._restore()
 
     # ------------------------------------------------------------ public API
 
@@ -130,14 +149,16 @@ class AlertDispatcher:
         esc = self.config.escalation
         escalates = (bool(esc.tiers) and alert.lane in esc.lanes
                      and severity_rank(alert.severity) >= severity_rank(esc.min_severity))
-        self._tracks[alert.id] = _Track(alert, escalates)
+        track = self._tracks[alert.id] = _Track(alert, escalates)
         if not routed:
             # nothing to send on now: escalation (if any) still counts from here
-            self._tracks[alert.id].base_at = now
+            track.base_at = now
             if names:
                 log.warning("%s", redact(f"告警 {alert.id} 的渠道均不可用：{', '.join(names)}", self.secrets))
         for name in routed:
             self._enqueue(self._channels[name], alert, now)
+        if self._store is not None:
+            self._save(self._store.submitted, alert.key, now, track, [(n, alert) for n in routed])
         made: list[Delivery] = []
         token = _collector.set(made)
         try:
@@ -153,6 +174,7 @@ class AlertDispatcher:
         token = _collector.set(made)
         try:
             now = self.clock()
+            self._sync_acks()
             self._escalate(now)
             await self._pump_all(tuple(self._channels))
             self._forget(now)
@@ -168,14 +190,13 @@ class AlertDispatcher:
         if not any(tracks):
             raise AlertError(f"告警 {alert_id} 不存在或已过期，无法确认")
         now = self.clock()
-        changed = False
-        for tr in tracks:
-            if tr is None or tr.acked_by is not None:
-                continue
+        fresh = [tr for tr in tracks if tr is not None and tr.acked_by is None]
+        for tr in fresh:
             tr.acked_by, tr.acked_at, tr.settled_at = actor, now, now
-            changed = True
-            self._drop_escalations(tr.alert.id)
-        return changed
+        dropped = self._drop_escalations({tr.alert.id for tr in fresh})
+        if fresh and self._store is not None:
+            self._save(self._store.acked, fresh, *dropped)
+        return bool(fresh)
 
     def ack_incident(self, incident_id: Any, actor: str) -> list[str]:
         """Acknowledge every open alert of an incident; the ids acknowledged."""
@@ -224,6 +245,9 @@ class AlertDispatcher:
         if self._own_session and self._session is not None:
             await self._session.close()
             self._session = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     async def __aenter__(self):
         return self
@@ -268,7 +292,7 @@ class AlertDispatcher:
                 if r.due > now or not ch.limiter.try_acquire():
                     continue
                 ch.retries.remove(r)
-                await self._attempt(ch, r.message, r.members, r.attempt + 1)
+                await self._attempt(ch, r.message, r.members, r.attempt + 1, from_retry=True)
             ready = self._ready(ch, now)
             if not ready or not ch.limiter.try_acquire():
                 return
@@ -281,7 +305,7 @@ class AlertDispatcher:
             message = fold(ready, now, heading=heading)
             if message.folded:
                 self._folds[message.id] = message.folded
-            await self._attempt(ch, message, ready, 1)
+            await self._attempt(ch, message, ready, 1, from_retry=False)
 
     def _held_overnight(self, ch: _Channel, ready: list[Alert]) -> bool:
         """Whether these alerts waited out quiet hours (for the digest's heading)."""
@@ -289,11 +313,12 @@ class AlertDispatcher:
         return (q is not None and ch.cfg.honours_quiet_hours
                 and any(held_by_quiet(q, ch.cfg, a, a.created_at) for a in ready))
 
-    async def _attempt(self, ch: _Channel, message: Alert, members: list[Alert], attempt: int) -> None:
+    async def _attempt(self, ch: _Channel, message: Alert, members: list[Alert], attempt: int, *,
+                       from_retry: bool = False) -> None:
         now = self.clock()
-        for a in members:
-            tr = self._tracks.get(a.id)
-            if tr is not None and tr.base_at is None:
+        tracks = [tr for tr in (self._tracks.get(a.id) for a in members) if tr is not None]
+        for tr in tracks:
+            if tr.base_at is None:
                 tr.base_at = now
         try:
             await ch.sender.send(prepare(message, ch.cfg))
@@ -305,16 +330,19 @@ class AlertDispatcher:
             retry = False
             log.error("%s", err)
         else:
+            self._save_attempt(ch, message, members, from_retry, None, tracks, now)
             await self._record(ch, message, members, True, None, attempt, final=True, now=now)
             return
         policy = self.config.retry
         if retry and attempt < policy.max_attempts:
             delay = policy.delay(attempt)
             ch.retries.append(_Retry(now + timedelta(seconds=delay), message, members, attempt))
+            self._save_attempt(ch, message, members, from_retry, ch.retries[-1], tracks, now)
             text = f"{err}；第 {attempt}/{policy.max_attempts} 次失败，{delay:g} 秒后重试"
             log.warning("%s", text)
             await self._record(ch, message, members, False, text, attempt, final=False, now=now)
         else:
+            self._save_attempt(ch, message, members, from_retry, None, tracks, now)
             why = "已达最大重试次数" if retry else "不可重试"
             text = f"{err}；第 {attempt} 次失败，{why}，放弃发送"
             log.error("%s", text)
@@ -360,25 +388,51 @@ class AlertDispatcher:
             esc = replace(tr.alert, escalation_tier=tr.tier)
             log.warning("%s", redact(f"告警 {tr.alert.id} 未确认，升级到第 {tr.tier} 级：{', '.join(tier.channels)}",
                                      self.secrets))
+            queued = []
             for name in tier.channels:
                 ch = self._channels.get(name)
                 if ch is not None:
                     self._enqueue(ch, esc, now)
+                    queued.append((name, esc))
             if tr.tier >= len(tiers):
                 tr.settled_at = now
+            if self._store is not None:
+                self._save(self._store.escalated, tr, queued, now)
 
-    def _drop_escalations(self, alert_id: str) -> None:
-        """An acknowledged alert needs no pending escalation messages (queued or retrying)."""
+    def _drop_escalations(self, alert_ids: set[str]) -> tuple[list, list]:
+        """Acknowledged alerts need no pending escalation messages (queued or retrying).
+        Returns the (channel, id, tier) of the queued and the retrying messages dropped."""
         def acked(a: Alert) -> bool:
             tr = self._tracks.get(a.id)
             return tr is not None and tr.acked_by is not None
 
-        for ch in self._channels.values():
-            ch.queue = [a for a in ch.queue if not (a.id == alert_id and a.escalation_tier)]
-            ch.retries = [r for r in ch.retries
-                          if not (r.message.escalation_tier and all(acked(a) for a in r.members))]
+        dropped_queue: list[tuple[str, str, int]] = []
+        dropped_retries: list[tuple[str, str, int]] = []
+        if not alert_ids:
+            return dropped_queue, dropped_retries
+        for name, ch in self._channels.items():
+            keep = []
+            for a in ch.queue:
+                if a.id in alert_ids and a.escalation_tier:
+                    dropped_queue.append((name, a.id, a.escalation_tier))
+                else:
+                    keep.append(a)
+            ch.queue = keep
+            keep_r = []
+            for r in ch.retries:
+                if r.message.escalation_tier and all(acked(a) for a in r.members):
+                    dropped_retries.append((name, r.message.id, r.message.escalation_tier))
+                else:
+                    keep_r.append(r)
+            ch.retries = keep_r
+        return dropped_queue, dropped_retries
 
     def _forget(self, now: datetime) -> None:
+        if self._store is not None and (self._next_prune is None or now >= self._next_prune):
+            self._next_prune = now + PRUNE_EVERY
+            periods = [p for ch in self._channels.values() for _, p in ch.cfg.rate_limits]
+            self._save(self._store.forget, now, track_retention=TRACK_RETENTION,
+                       dedup_window=self.config.dedup_window, send_window=timedelta(seconds=max(periods, default=60)))
         if len(self._tracks) < 256:
             return
         for aid, tr in list(self._tracks.items()):
@@ -390,3 +444,91 @@ class AlertDispatcher:
             if not live.intersection(ids):
                 del self._folds[fid]
 
+
+    # ------------------------------------------------------------ persistence
+
+    def _save(self, fn: Callable, *args: Any, **kw: Any) -> None:
+        """Write through to the store; a failure (disk full, a locked file past the
+        busy timeout) is logged once per streak and the dispatcher goes on in memory."""
+        try:
+            fn(*args, **kw)
+        except (sqlite3.Error, OSError) as exc:
+            self._store_error = f"{type(exc).__name__}: {exc}"
+            if self._may_log_store():
+                log.error("告警状态无法写入数据库（继续在内存中运行，重启后可能重复或遗漏）：%s", self._store_error)
+        else:
+            if self._store_error is not None and self._may_log_store():
+                log.warning("告警状态已恢复写入数据库")
+            self._store_error = None
+
+    def _may_log_store(self) -> bool:
+        """At most one store-problem log line per ``STORE_LOG_EVERY`` seconds (monotonic)."""
+        t = time.monotonic()
+        if self._store_logged_at is not None and t - self._store_logged_at < STORE_LOG_EVERY:
+            return False
+        self._store_logged_at = t
+        return True
+
+    def _save_attempt(self, ch: _Channel, message: Alert, members: list[Alert], from_retry: bool,
+                      retry: _Retry | None, tracks: list[_Track], now: datetime) -> None:
+        if self._store is not None:
+            self._save(self._store.attempted, ch.cfg.name, message, members, from_retry=from_retry, retry=retry,
+                       tracks=tracks, token_at=now)
+
+    def _restore(self) -> None:
+        """Read back what the last dispatcher on this file left."""
+        now = self.clock()
+        try:
+            snap = self._store.load(now, self.config.dedup_window)
+        except sqlite3.Error as exc:
+            log.error("告警状态无法读取，从空状态开始：%s: %s", type(exc).__name__, exc)
+            return
+        if snap.unreadable:
+            log.error("告警状态中有 %d 行无法解析，已跳过（保留在数据库中）", snap.unreadable)
+        for key, at in snap.dedup.items():
+            self.deduper.remember(key, at)
+        for tr in snap.tracks:
+            self._tracks[tr.alert.id] = tr
+        self._folds.update(snap.folds)
+        self._ack_seq = snap.ack_seq
+        for name, entries in snap.queues.items():
+            ch = self._channels.get(name)
+            if ch is None:
+                log.warning("%s", redact(f"告警渠道 {name} 不可用，其 {len(entries)} 条待发告警保留在数据库中", self.secrets))
+                continue
+            for alert, at in entries:
+                ch.queue.append(alert)
+                if alert.lane == "digest" and not alert.escalation_tier:
+                    due = at + self.config.digest_every
+                    ch.digest_due = due if ch.digest_due is None else min(ch.digest_due, due)
+        for r in snap.retries:
+            ch = self._channels.get(r.channel)
+            if ch is not None:
+                ch.retries.append(_Retry(r.due, r.message, r.members, r.attempt))
+        for name, times in snap.sends.items():
+            ch = self._channels.get(name)
+            if ch is not None:
+                ch.limiter.restore(times)
+        waiting = sum(len(c.queue) + len(c.retries) for c in self._channels.values())
+        if snap.tracks or waiting:
+            log.info("告警状态已恢复：%d 条跟踪，%d 条待发", len(snap.tracks), waiting)
+
+    def _sync_acks(self) -> None:
+        """Take acknowledgements other processes (consoles) wrote since the last look."""
+        if self._store is None:
+            return
+        try:
+            rows = self._store.acks_since(self._ack_seq)
+        except sqlite3.Error as exc:
+            log.warning("读取告警确认失败：%s", exc)
+            return
+        fresh = []
+        for aid, actor, at, seq in rows:
+            self._ack_seq = max(self._ack_seq, seq)
+            tr = self._tracks.get(aid)
+            if tr is not None and tr.acked_by is None:
+                tr.acked_by, tr.acked_at, tr.settled_at = actor, at, at
+                fresh.append(tr)
+        dropped = self._drop_escalations({tr.alert.id for tr in fresh})
+        if dropped[0] or dropped[1]:
+            self._save(self._store.acked, [], *dropped)

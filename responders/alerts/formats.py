@@ -22,8 +22,8 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
-from responders.alerts.redact import mask_personal
 from responders.alerts.types import Alert, ChannelConfig
+from responders.masking import mask_personal
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 TRUNCATION_MARKER = "\n…（内容过长，已截断，详见值班台）"

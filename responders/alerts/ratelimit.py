@@ -62,6 +62,14 @@ class TokenBucket:
         self._spent.append(now)
         return True
 
+    def restore(self, spent: Iterable[datetime]) -> None:
+        """Seed the window with earlier sends (e.g. read back after a restart):
+        those still inside ``period`` count, at most ``capacity`` of them."""
+        now = self.clock()
+        recent = sorted(t for t in spent if t + self.period > now and t <= now)
+        merged = sorted(list(self._spent) + recent[-self.capacity:])
+        self._spent = deque(merged[-self.capacity:])
+
 
 class RateLimiter:
     """All of several buckets at once (e.g. 5/s and 100/min). No limits: always free."""
@@ -84,6 +92,12 @@ class RateLimiter:
     def next_free_at(self) -> datetime:
         now = self.clock()
         return max([now] + [b.next_free_at() for b in self.buckets])
+
+    def restore(self, spent: Iterable[datetime]) -> None:
+        """Seed every bucket with earlier send times (see :meth:`TokenBucket.restore`)."""
+        spent = list(spent)
+        for b in self.buckets:
+            b.restore(spent)
 
 
 # ---------------------------------------------------------------- folding

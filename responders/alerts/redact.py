@@ -1,9 +1,9 @@
-"""Keep secrets out of logs, errors and exports; mask personal data in alert text.
+"""Keep secrets out of logs, errors and exports.
 
 ``redact(text, secrets)`` removes webhook keys, access tokens, signatures and any
-known secret value from a string. ``mask_personal(text)`` masks mobile numbers,
-18-digit resident ID numbers and landlines (URLs are left intact so links still
-work). ``RedactingFilter`` applies ``redact`` to every record of a logger.
+known secret value from a string. ``RedactingFilter`` applies ``redact`` to every
+record of a logger. ``mask_personal`` is the desk's one personal-data masker,
+re-exported from :mod:`responders.masking` (alerts and exports mask alike).
 """
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ import re
 from typing import Iterable
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
+from responders.masking import mask_personal
+
 MASK = "***"
+
+__all__ = ["MASK", "RedactingFilter", "mask_personal", "redact"]
 
 _QUERY_SECRET = re.compile(
     r"(?i)(?<![A-Za-z0-9_])(access_token|accesstoken|token|key|sign|signature|secret|password|passwd|pwd|"
@@ -60,61 +64,6 @@ def redact(text: object, secrets: Iterable[str] = ()) -> str:
     s = _AUTH_HEADER.sub(lambda m: m.group(1) + (m.group(2) + " " if m.group(2) else "") + MASK, s)
     s = _URL_USERINFO.sub(lambda m: m.group(1) + MASK + "@", s)
     return s
-
-
-# ---------------------------------------------------------------- personal data
-
-_URL = re.compile(r"https?://[^\s<>\"'）)\]】]+")
-_ID_NUMBER = re.compile(
-    r"(?<![0-9A-Za-z])([1-9]\d{5})((?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(\d{3}[0-9Xx])"
-    r"(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<![0-9A-Za-z])((?:\+?86[- ]?)?1[3-9]\d)([- ]?)(\d{4})([- ]?)(\d{4})(?![0-9A-Za-z])")
-_LANDLINE = re.compile(
-    r"(?<![0-9A-Za-z])(\(0\d{2,3}\)\s?|（0\d{2,3}）|0\d{2,3}[- ])(\d{3,4})(-?)(\d{4})(?!\d)"
-    r"|(?<![0-9A-Za-z])(0\d{2,3})(\d{3,4})(\d{4})(?![0-9A-Za-z])")
-
-
-def _mask_id(m: re.Match) -> str:
-    region, birth, tail = m.group(1), m.group(2), m.group(3)
-    return region[:4] + "*" * (len(region) - 4 + len(birth) + len(tail) - 4) + tail[-4:]
-
-
-def _mask_mobile(m: re.Match) -> str:
-    return f"{m.group(1)}{m.group(2)}****{m.group(4)}{m.group(5)}"
-
-
-def _mask_landline(m: re.Match) -> str:
-    if m.group(1) is not None:
-        return f"{m.group(1)}{'*' * len(m.group(2))}{m.group(3)}{m.group(4)}"
-    area, mid, tail = m.group(5), m.group(6), m.group(7)
-    if len(area) + len(mid) + len(tail) not in (11, 12):
-        return m.group(0)
-    return f"{area}{'*' * len(mid)}{tail}"
-
-
-def _mask_plain(s: str) -> str:
-    s = _ID_NUMBER.sub(_mask_id, s)
-    s = _MOBILE.sub(_mask_mobile, s)
-    s = _LANDLINE.sub(_mask_landline, s)
-    return s
-
-
-def mask_personal(text: str) -> str:
-    """Mask phone numbers, ID numbers and landlines outside URLs.
-
-    ``13812345678`` -> ``138****5678``; ``610702199001011234`` -> ``6107**********1234``;
-    ``0916-2345678`` -> ``0916-***5678``.
-    """
-    if not text:
-        return text
-    out: list[str] = []
-    pos = 0
-    for m in _URL.finditer(text):
-        out.append(_mask_plain(text[pos:m.start()]))
-        out.append(m.group(0))
-        pos = m.end()
-    out.append(_mask_plain(text[pos:]))
-    return "".join(out)
 
 
 # ---------------------------------------------------------------- logging

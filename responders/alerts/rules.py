@@ -99,8 +99,8 @@ def held_by_quiet(quiet: QuietHours | None, channel: ChannelConfig, alert: Alert
 
 class Deduper:
     """Remembers alert keys for ``window``; the first alert with a key passes, the
-    rest inside the window are duplicates. State is in memory: the lead may seed
-    it after a restart with ``remember(key, at)`` from the timeline."""
+    rest inside the window are duplicates. State is in memory; a dispatcher given
+    a database seeds it at start with ``remember(key, at)`` from its stored keys."""
 
     def __init__(self, window: timedelta):
         self.window = window

@@ -146,13 +146,9 @@ def test_bad_format_and_unwritable_path(incident, tmp_path):
 
 
 def test_masking_helpers():
-    assert mask_personal("电话13812345678") == "电话138****5678"
-    assert mask_personal("+86 13812345678") == "+86 138****5678"
-    assert mask_personal("号610702199001011234X") == "号610702199001011234X"  # 19 chars: not an ID
-    assert mask_personal("号61070219900101123X") == "号610702********123X"
-    assert mask_personal("座机 0916-2345678") == "座机 0916-****678"
-    assert mask_personal("邮箱 zhang.san@example.com") == "邮箱 z***@example.com"
-    assert mask_personal("2026-06-14T00:00:00+00:00 第1234567号") == "2026-06-14T00:00:00+00:00 第1234567号"
+    # the one masker (shapes pinned in test_masking.py); exports use it through clean()
+    assert mask_personal("号61070219900101123X") == "号6107**********123X"
+    assert mask_personal("座机 0916-2345678") == "座机 0916-***5678"
     assert scrub_secrets({"webhook_url": "https://x", "nested": [{"app_secret": "s", "key": "warning:12h"}],
                           "text": "see https://h/send?access_token=abc&x=1"}) == {
         "webhook_url": "***", "nested": [{"app_secret": "***", "key": "warning:12h"}],

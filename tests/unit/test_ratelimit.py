@@ -65,6 +65,18 @@ def test_limiter_applies_all_limits_feishu():
     assert lim.try_acquire()
 
 
+def test_restored_sends_count_in_the_window():
+    clock = Clock()
+    lim = RateLimiter([(5, 1), (100, 60)], clock)
+    earlier = [T0 - timedelta(seconds=s) for s in (120, 59.5, 30, 0.5, 0.4, 0.3, 0.2, 0.1)]
+    lim.restore(earlier)  # 120 s ago is outside both windows; 5 sent in the last second
+    assert not lim.available()
+    assert lim.next_free_at() == T0 + timedelta(seconds=0.5)
+    clock.advance(0.5)
+    assert lim.try_acquire()
+    assert lim.buckets[1].tokens() == 100 - 7  # 59.5 s ago has left the minute by now
+
+
 def test_no_limits_is_always_free():
     lim = RateLimiter([], Clock())
     assert all(lim.try_acquire() for _ in range(1000))

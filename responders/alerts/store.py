@@ -1,0 +1,351 @@
+"""The alert dispatcher's state in the desk's SQLite file (migration set "alerts").
+
+What a restart must not lose: the dedup keys (a breaking alert is not sent twice),
+the alerts waiting in each channel's queue or for a retry (nothing is dropped), the
+recent sends of each channel (rate-limit windows), folded digest ids, and each
+alert's acknowledgement and escalation timer. ``AlertDispatcher(config, db=...)``
+writes through this store as it goes and reads it back when it starts.
+
+Delivery is at-least-once: an alert leaves its queue row only once its send has an
+outcome, so a crash in the middle of a send sends it again after the restart.
+
+Consoles in other processes acknowledge through :func:`ack_alert` on their own
+connection; the dispatcher picks acknowledgements up on its next ``tick``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from responders.alerts.types import Alert, AlertError
+from storage.db import open_db, transaction
+from storage.timeutil import from_db, to_db
+
+migrations = Migrations("alerts")
+
+
+@migrations()
+def m001_alert_state(db: sqlite_utils.Database) -> None:
+    db.execute("""
+        CREATE TABLE alert_dedup (
+            key TEXT PRIMARY KEY,
+            seen_at TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE alert_tracks (
+            id TEXT PRIMARY KEY,
+            alert TEXT NOT NULL,
+            incident_id TEXT,
+            escalates INTEGER NOT NULL DEFAULT 0,
+            base_at TEXT,
+            tier INTEGER NOT NULL DEFAULT 0,
+            acked_by TEXT,
+            acked_at TEXT,
+            ack_seq INTEGER,
+            settled_at TEXT,
+            created_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX alert_tracks_ack_seq ON alert_tracks(ack_seq)")
+    db.execute("CREATE INDEX alert_tracks_incident ON alert_tracks(incident_id)")
+    db.execute("""
+        CREATE TABLE alert_queue (
+            channel TEXT NOT NULL,
+            alert_id TEXT NOT NULL,
+            tier INTEGER NOT NULL,
+            alert TEXT NOT NULL,
+            enqueued_at TEXT NOT NULL,
+            PRIMARY KEY (channel, alert_id, tier)
+        )""")
+    db.execute("""
+        CREATE TABLE alert_retries (
+            channel TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            tier INTEGER NOT NULL,
+            message TEXT NOT NULL,
+            members TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            due TEXT NOT NULL,
+            PRIMARY KEY (channel, message_id, tier)
+        )""")
+    db.execute("""
+        CREATE TABLE alert_folds (
+            id TEXT PRIMARY KEY,
+            members TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE alert_sends (
+            channel TEXT NOT NULL,
+            at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX alert_sends_channel_at ON alert_sends(channel, at)")
+
+
+# ---------------------------------------------------------------- alert codec
+
+def alert_to_json(a: Alert) -> str:
+    return json.dumps({
+        "id": a.id, "key": a.key, "lane": a.lane, "title": a.title, "body_markdown": a.body_markdown,
+        "body_text": a.body_text, "created_at": to_db(a.created_at), "severity": a.severity,
+        "incident_id": a.incident_id, "item_ids": list(a.item_ids), "topics": list(a.topics),
+        "towns": list(a.towns), "url": a.url, "folded": list(a.folded), "escalation_tier": a.escalation_tier,
+    }, ensure_ascii=False, separators=(",", ":"))
+
+
+def alert_from_json(text: str) -> Alert:
+    d = json.loads(text)
+    d["created_at"] = from_db(d["created_at"])
+    for name in ("item_ids", "topics", "towns", "folded"):
+        d[name] = tuple(d.get(name) or ())
+    return Alert(**d)
+
+
+# ---------------------------------------------------------------- rows
+
+@dataclass
+class TrackRow:
+    alert: Alert
+    escalates: bool
+    base_at: datetime | None = None
+    tier: int = 0
+    acked_by: str | None = None
+    acked_at: datetime | None = None
+    settled_at: datetime | None = None
+
+
+@dataclass
+class RetryRow:
+    channel: str
+    due: datetime
+    message: Alert
+    members: list[Alert]
+    attempt: int
+
+
+@dataclass
+class Snapshot:
+    """Everything the dispatcher reads back when it starts."""
+
+    dedup: dict[str, datetime] = field(default_factory=dict)
+    tracks: list[TrackRow] = field(default_factory=list)
+    queues: dict[str, list[tuple[Alert, datetime]]] = field(default_factory=dict)
+    retries: list[RetryRow] = field(default_factory=list)
+    folds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    sends: dict[str, list[datetime]] = field(default_factory=dict)
+    ack_seq: int = 0
+    unreadable: int = 0  # rows that could not be decoded (skipped, left in place)
+
+
+def _decode(snap: Snapshot, make):
+    """One stored row decoded, or None (counted) when it is unreadable."""
+    try:
+        return make()
+    except (ValueError, TypeError, KeyError, AlertError):
+        snap.unreadable += 1
+        return None
+
+
+def _incident_text(incident_id: Any) -> str | None:
+    return None if incident_id is None else str(incident_id)
+
+
+class AlertStore:
+    """Thin, synchronous writes of the dispatcher's state; one transaction per call
+    (calls nest as savepoints inside :meth:`batch`)."""
+
+    def __init__(self, target: "sqlite_utils.Database | str | os.PathLike[str]"):
+        try:
+            if isinstance(target, sqlite_utils.Database):
+                self.db = target
+                self._own = False
+                migrations.apply(self.db)
+            elif isinstance(target, (str, os.PathLike)):
+                self.db = open_db(target, [migrations])
+                self._own = True
+            else:
+                raise AlertError("the alert store needs a sqlite-utils Database or a file path, "
+                                 f"got {type(target).__name__}")
+        except (sqlite3.Error, OSError) as exc:
+            raise AlertError(f"告警状态数据库无法打开（{target}）：{type(exc).__name__}: {exc}") from None
+
+    def close(self) -> None:
+        if self._own:
+            self.db.conn.close()
+
+    def batch(self) -> transaction:
+        return transaction(self.db)
+
+    # ------------------------------------------------------------ reading back
+
+    def load(self, now: datetime, dedup_window: timedelta) -> Snapshot:
+        snap = Snapshot()
+        ex = self.db.execute
+        cutoff = to_db(now - dedup_window)
+        snap.dedup = {k: from_db(at) for k, at in ex("SELECT key, seen_at FROM alert_dedup WHERE seen_at > ?",
+                                                      [cutoff]).fetchall()}
+        for row in ex("SELECT alert, escalates, base_at, tier, acked_by, acked_at, settled_at FROM alert_tracks "
+                      "ORDER BY created_at, rowid").fetchall():
+            tr = _decode(snap, lambda: TrackRow(alert_from_json(row[0]), bool(row[1]), from_db(row[2]), row[3],
+                                                row[4], from_db(row[5]), from_db(row[6])))
+            if tr is not None:
+                snap.tracks.append(tr)
+        for channel, alert, at in ex("SELECT channel, alert, enqueued_at FROM alert_queue "
+                                     "ORDER BY enqueued_at, rowid").fetchall():
+            entry = _decode(snap, lambda: (alert_from_json(alert), from_db(at)))
+            if entry is not None:
+                snap.queues.setdefault(channel, []).append(entry)
+        for channel, message, members, attempt, due in ex(
+                "SELECT channel, message, members, attempt, due FROM alert_retries ORDER BY due, rowid").fetchall():
+            r = _decode(snap, lambda: RetryRow(channel, from_db(due), alert_from_json(message),
+                                               [alert_from_json(m) for m in json.loads(members)], attempt))
+            if r is not None:
+                snap.retries.append(r)
+        snap.folds = {fid: tuple(json.loads(m)) for fid, m in ex("SELECT id, members FROM alert_folds").fetchall()}
+        for channel, at in ex("SELECT channel, at FROM alert_sends ORDER BY at").fetchall():
+            snap.sends.setdefault(channel, []).append(from_db(at))
+        snap.ack_seq = ex("SELECT coalesce(max(ack_seq), 0) FROM alert_tracks").fetchone()[0]
+        return snap
+
+    def acks_since(self, seq: int) -> list[tuple[str, str, datetime, int]]:
+        """Acknowledgements recorded after ``seq`` (by any process): (id, actor, at, seq)."""
+        rows = self.db.execute("SELECT id, acked_by, acked_at, ack_seq FROM alert_tracks WHERE ack_seq > ? "
+                               "ORDER BY ack_seq", [seq]).fetchall()
+        return [(r[0], r[1], from_db(r[2]), r[3]) for r in rows]
+
+    # ------------------------------------------------------------ writes
+
+    def submitted(self, key: str, now: datetime, track: TrackRow, queued: Iterable[tuple[str, Alert]]) -> None:
+        """A new alert: its dedup key, its track and its queue rows, at once."""
+        with transaction(self.db) as conn:
+            conn.execute("INSERT OR REPLACE INTO alert_dedup (key, seen_at) VALUES (?, ?)", [key, to_db(now)])
+            self._put_track(conn, track, now)
+            for channel, alert in queued:
+                self._put_queue(conn, channel, alert, now)
+
+    def escalated(self, track: TrackRow, queued: Iterable[tuple[str, Alert]], now: datetime) -> None:
+        with transaction(self.db) as conn:
+            self._update_track(conn, track)
+            for channel, alert in queued:
+                self._put_queue(conn, channel, alert, now)
+
+    def attempted(self, channel: str, message: Alert, members: list[Alert], *, from_retry: bool,
+                  retry: RetryRow | None, tracks: Iterable[TrackRow], token_at: datetime) -> None:
+        """One send attempt's outcome: its members leave the queue (or the old retry
+        row goes), a new retry row if one is scheduled, the tracks' timers, the
+        digest id, and the rate-limit token spent."""
+        with transaction(self.db) as conn:
+            if from_retry:
+                conn.execute("DELETE FROM alert_retries WHERE channel = ? AND message_id = ? AND tier = ?",
+                             [channel, message.id, message.escalation_tier])
+            else:
+                conn.executemany("DELETE FROM alert_queue WHERE channel = ? AND alert_id = ? AND tier = ?",
+                                 [(channel, a.id, a.escalation_tier) for a in members])
+            if retry is not None:
+                conn.execute(
+                    "INSERT OR REPLACE INTO alert_retries (channel, message_id, tier, message, members, attempt, due) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [channel, message.id, message.escalation_tier, alert_to_json(message),
+                     json.dumps([alert_to_json(a) for a in members], ensure_ascii=False), retry.attempt,
+                     to_db(retry.due)])
+            if message.folded:
+                conn.execute("INSERT OR IGNORE INTO alert_folds (id, members, created_at) VALUES (?, ?, ?)",
+                             [message.id, json.dumps(list(message.folded)), to_db(token_at)])
+            for tr in tracks:
+                self._update_track(conn, tr)
+            conn.execute("INSERT INTO alert_sends (channel, at) VALUES (?, ?)", [channel, to_db(token_at)])
+
+    def acked(self, tracks: Iterable[TrackRow], dropped_queue: Iterable[tuple[str, str, int]],
+              dropped_retries: Iterable[tuple[str, str, int]]) -> None:
+        """Acknowledged tracks, and the escalation messages that no longer need sending."""
+        with transaction(self.db) as conn:
+            for tr in tracks:
+                conn.execute(
+                    "UPDATE alert_tracks SET acked_by = ?, acked_at = ?, settled_at = ?, "
+                    "ack_seq = (SELECT coalesce(max(ack_seq), 0) + 1 FROM alert_tracks) "
+                    "WHERE id = ? AND acked_by IS NULL",
+                    [tr.acked_by, to_db(tr.acked_at), to_db(tr.settled_at), tr.alert.id])
+            conn.executemany("DELETE FROM alert_queue WHERE channel = ? AND alert_id = ? AND tier = ?",
+                             list(dropped_queue))
+            conn.executemany("DELETE FROM alert_retries WHERE channel = ? AND message_id = ? AND tier = ?",
+                             list(dropped_retries))
+
+    def forget(self, now: datetime, *, track_retention: timedelta, dedup_window: timedelta,
+               send_window: timedelta) -> None:
+        """Drop settled tracks older than the retention, expired dedup keys, old sends
+        and digest ids none of whose alerts is still tracked."""
+        with transaction(self.db) as conn:
+            conn.execute("DELETE FROM alert_tracks WHERE coalesce(settled_at, CASE WHEN escalates = 0 THEN base_at END)"
+                         " < ?", [to_db(now - track_retention)])
+            conn.execute("DELETE FROM alert_dedup WHERE seen_at <= ?", [to_db(now - dedup_window)])
+            conn.execute("DELETE FROM alert_sends WHERE at <= ?", [to_db(now - send_window)])
+            rows = conn.execute("SELECT id, members FROM alert_folds").fetchall()
+            live = {r[0] for r in conn.execute("SELECT id FROM alert_tracks").fetchall()}
+            dead = [(fid,) for fid, members in rows if not live.intersection(json.loads(members))]
+            conn.executemany("DELETE FROM alert_folds WHERE id = ?", dead)
+
+    # ------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _put_track(conn, tr: TrackRow, now: datetime) -> None:
+        conn.execute(
+            "INSERT OR REPLACE INTO alert_tracks (id, alert, incident_id, escalates, base_at, tier, acked_by, "
+            "acked_at, settled_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [tr.alert.id, alert_to_json(tr.alert), _incident_text(tr.alert.incident_id), int(tr.escalates),
+             to_db(tr.base_at), tr.tier, tr.acked_by, to_db(tr.acked_at), to_db(tr.settled_at), to_db(now)])
+
+    @staticmethod
+    def _update_track(conn, tr: TrackRow) -> None:
+        conn.execute("UPDATE alert_tracks SET base_at = ?, tier = ?, settled_at = coalesce(settled_at, ?) WHERE id = ?",
+                     [to_db(tr.base_at), tr.tier, to_db(tr.settled_at), tr.alert.id])
+
+    @staticmethod
+    def _put_queue(conn, channel: str, alert: Alert, now: datetime) -> None:
+        conn.execute("INSERT OR REPLACE INTO alert_queue (channel, alert_id, tier, alert, enqueued_at) "
+                     "VALUES (?, ?, ?, ?, ?)", [channel, alert.id, alert.escalation_tier, alert_to_json(alert),
+                                                to_db(now)])
+
+
+# ---------------------------------------------------------------- other processes
+
+def _has_tables(db: sqlite_utils.Database) -> bool:
+    """Whether a dispatcher has created its tables in this file (consoles never create them)."""
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alert_tracks'").fetchone() is not None
+
+
+def ack_alert(db: sqlite_utils.Database, alert_id: str, actor: str, now: datetime) -> list[str]:
+    """Acknowledge an alert (or every alert of a folded digest id) from any process,
+    e.g. a console. The running dispatcher stops its escalation on its next tick.
+    Returns the ids newly acknowledged; raises AlertError when the id is unknown."""
+    if now.tzinfo is None:
+        raise AlertError(f"acknowledgement time must be timezone-aware, got {now!r}")
+    if not _has_tables(db):
+        raise AlertError(f"告警 {alert_id} 不存在或已过期，无法确认")
+    row = db.execute("SELECT members FROM alert_folds WHERE id = ?", [alert_id]).fetchone()
+    ids = json.loads(row[0]) if row else [alert_id]
+    marks = ",".join("?" * len(ids))
+    with transaction(db) as conn:
+        found = conn.execute(f"SELECT id, acked_by FROM alert_tracks WHERE id IN ({marks})", ids).fetchall()
+        if not found:
+            raise AlertError(f"告警 {alert_id} 不存在或已过期，无法确认")
+        fresh = [r[0] for r in found if r[1] is None]
+        for aid in fresh:
+            conn.execute("UPDATE alert_tracks SET acked_by = ?, acked_at = ?, settled_at = ?, "
+                         "ack_seq = (SELECT coalesce(max(ack_seq), 0) + 1 FROM alert_tracks) WHERE id = ?",
+                         [actor, to_db(now), to_db(now), aid])
+    return fresh
+
+
+def unacknowledged_alerts(db: sqlite_utils.Database) -> list[tuple[Alert, int]]:
+    """Alerts that escalate and are not acknowledged yet, with the tier reached, oldest first."""
+    if not _has_tables(db):
+        return []
+    rows = db.execute("SELECT alert, tier FROM alert_tracks WHERE escalates = 1 AND acked_by IS NULL "
+                      "ORDER BY created_at, rowid").fetchall()
+    return [(alert_from_json(a), tier) for a, tier in rows]
