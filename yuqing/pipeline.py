@@ -22,9 +22,11 @@ def all_migrations() -> list:
     """Every package's migration set, in dependency order."""
     from monitor.store import migrations as monitor_migrations
     from responders.analysis import migrations as analysis_migrations
+    from responders.alerts.store import migrations as alerts_migrations
     from responders.store import migrations as responders_migrations
+    from yuqing.outbox import migrations as outbox_migrations
 
-    return [monitor_migrations, analysis_migrations, responders_migrations]
+    return [monitor_migrations, analysis_migrations, responders_migrations, alerts_migrations, outbox_migrations]
 
 
 class PipelineRunner:
@@ -59,6 +61,10 @@ class PipelineRunner:
         await self._run(self.pipeline.open)
         self.dispatcher = await self._make_dispatcher()
         self._opened = True
+        pending = await self._run(self.pipeline.pending_notices)
+        if pending:
+            log.info("%d notice(s) decided before the last stop were never handed over: sending now", len(pending))
+            await self._announce(pending)
 
     async def _make_dispatcher(self):
         from responders.alerts import AlertDispatcher, parse_alerts_config
@@ -69,7 +75,8 @@ class PipelineRunner:
         if table is None:
             table = tomllib.loads(DEFAULT_ALERTS_TOML).get("alerts", {})
         config = parse_alerts_config(table, require_secrets=False)
-        dispatcher = AlertDispatcher(config, clock=self.clock, on_delivery=self._on_delivery)
+        dispatcher = AlertDispatcher(config, clock=self.clock, on_delivery=self._on_delivery,
+                                     db=self.cfg.home.db_path)
         await dispatcher.__aenter__()
         return dispatcher
 
@@ -110,9 +117,16 @@ class PipelineRunner:
                               body_text=f"{n.title}\n{n.body}", body_markdown=f"### {n.title}\n\n{n.body}",
                               severity=n.severity, incident_id=n.incident_id, item_ids=n.item_ids,
                               topics=n.topics, towns=n.towns)
-            task = asyncio.create_task(self.dispatcher.submit(alert))
+            task = asyncio.create_task(self._hand_over(n, alert))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    async def _hand_over(self, notice, alert) -> None:
+        await self.dispatcher.submit(alert)  # stored by the dispatcher before it sends
+        try:
+            await self._run(self.pipeline.notice_sent, notice)
+        except Exception:  # noqa: BLE001 - the notice is repeated at the next start; dedup drops it
+            log.exception("could not clear notice %s from the outbox", notice.outbox_id)
 
     async def _on_delivery(self, alert, channel, ok, error) -> None:
         if alert.incident_id is None or channel == "console":

@@ -23,6 +23,7 @@ from responders.types import IncidentCandidate
 from storage.db import open_db, transaction
 from storage.timeutil import from_db, to_db
 from classifiers.normalize import to_simplified
+from yuqing import outbox
 from yuqing.triggers import StoryFacts, TriggerConfig, trigger_reason, weak_join_reason
 
 log = logging.getLogger("yuqing.pipeline")
@@ -47,6 +48,7 @@ class Notice:
     topics: tuple[str, ...] = ()
     item_ids: tuple[str, ...] = ()
     url: str | None = None
+    outbox_id: int | None = None  # its row in the notice outbox until the dispatcher has it
 
 
 @dataclass
@@ -232,6 +234,7 @@ class DeskPipeline:
                 if story is not None:
                     analysis.save_story(conn, _story_dict(story), now)
             analysis.set_watermark(conn, STAGE, items[-1].id)
+            outbox.put(conn, notices, now)
         return notices
 
     def _incidents(self, touched: dict[str, list[int]], evidence: dict[str, list[dict]], now) -> list[Notice]:
@@ -386,6 +389,19 @@ class DeskPipeline:
 
     # -- the clock ----------------------------------------------------------
     def clock_step(self) -> list[Notice]:
+        with transaction(self.db) as conn:  # the alerts' timeline events and their notices commit together
+            out = self._clock_notices()
+            outbox.put(conn, out, self.clock())
+        return out
+
+    def pending_notices(self) -> list[Notice]:
+        """Notices committed but never handed to the dispatcher (the desk stopped in between)."""
+        return outbox.pending(self.db.conn, Notice)
+
+    def notice_sent(self, notice: Notice) -> None:
+        outbox.done(self.db.conn, notice.outbox_id)
+
+    def _clock_notices(self) -> list[Notice]:
         out = []
         for incident, state, alert in self.svc.fire_clock_alerts():
             left = state.remaining.total_seconds() / 3600

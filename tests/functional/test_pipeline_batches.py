@@ -2,6 +2,7 @@
 nothing behind and the retry counts nothing twice."""
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import datetime, timedelta, timezone
 
@@ -110,3 +111,52 @@ def test_a_full_disk_mid_batch_writes_nothing_and_the_retry_counts_nothing_twice
     got, want = _outcome(home), _outcome(clean[0])
     assert got == want
     assert sum(n.kind == "incident_opened" for n in notices) == 3
+
+
+def test_notices_wait_in_the_outbox_until_handed_over(tmp_path):
+    home = _home(tmp_path, "home")
+    pipe = DeskPipeline(home.db_path, home.path, clock=lambda: NOW, migrations=all_migrations())
+    pipe.open()
+    try:
+        notices = _drain(pipe)
+        opened = [n for n in notices if n.kind == "incident_opened"]
+        assert len(opened) == 3 and all(n.outbox_id for n in opened)
+        assert {n.key for n in pipe.pending_notices()} == {n.key for n in notices}
+        pipe.notice_sent(opened[0])
+    finally:
+        pipe.close()
+    again = DeskPipeline(home.db_path, home.path, clock=lambda: NOW, migrations=all_migrations())
+    again.open()  # a restart: what was never handed over is still there, nothing else
+    try:
+        left = again.pending_notices()
+        assert {n.key for n in left} == {n.key for n in notices} - {opened[0].key}
+        assert left[0].towns and left[0].title.startswith("新舆情事件")
+    finally:
+        again.close()
+
+
+async def test_the_runner_hands_over_what_a_stopped_desk_left_in_the_outbox(tmp_path):
+    from yuqing.config import load_config
+    from yuqing.pipeline import PipelineRunner
+
+    home = _home(tmp_path, "home")
+    pipe = DeskPipeline(home.db_path, home.path, clock=lambda: NOW, migrations=all_migrations())
+    pipe.open()
+    try:
+        keys = {n.key for n in _drain(pipe)}  # decided, committed, then the desk "died"
+    finally:
+        pipe.close()
+    lines: list[str] = []
+    runner = PipelineRunner(load_config(home), lambda: NOW, echo=lines.append)
+    await runner.start()
+    try:
+        for _ in range(100):
+            if not runner._tasks:
+                break
+            await asyncio.sleep(0.05)
+        left = await runner._run(runner.pipeline.pending_notices)
+    finally:
+        await runner.stop()
+    assert left == []
+    assert sum("新舆情事件" in line for line in lines) == 3
+    assert keys
