@@ -175,10 +175,14 @@ def incidents(svc, actor, as_json, show_all):
 @desk_command("incident")
 @click.argument("incident_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def incident(svc, actor, incident_id, as_json):
+@click.option("--no-mask", is_flag=True, help="Do not mask phone/ID numbers and home addresses (internal use only).")
+def incident(svc, actor, incident_id, as_json, no_mask):
     """Show one incident: clock, releases, timeline. Example: yuqing incident 3"""
     from responders.clock import format_remaining
     from responders.exports.model import summarize
+    from responders.masking import clean, mask_personal
+
+    show = _safe if no_mask else (lambda text: mask_personal(_safe(text)))
 
     iid = _id(incident_id)
     inc = svc.get(iid)
@@ -188,13 +192,11 @@ def incident(svc, actor, incident_id, as_json):
         d = _incident_json(inc, c)
         d["releases"] = [{"kind": r.kind, "channel": r.channel, "url": r.url, "released_at": _iso(r.released_at),
                           "text": r.text} for r in svc.releases(iid)]
-        from responders.masking import scrub_secrets
-
         d["timeline"] = [{"seq": e.seq, "kind": e.kind, "actor": e.actor, "at": _iso(e.at),
-                          "payload": scrub_secrets(dict(e.payload))} for e in events]
-        click.echo(json.dumps(d, ensure_ascii=False, indent=2))
+                          "payload": dict(e.payload)} for e in events]
+        click.echo(json.dumps(clean(d, mask=not no_mask), ensure_ascii=False, indent=2))
         return
-    click.echo(f"事件 #{inc.id}  {_safe(inc.title)}")
+    click.echo(f"事件 #{inc.id}  {show(inc.title)}")
     click.echo(f"状态 {inc.state} · 等级 {inc.severity}（档位 {inc.tier}） · 核实 {inc.verification} · 领域 {inc.topic}")
     click.echo(f"地点 {'、'.join(p.get('name', '') for p in inc.places) or '—'} · 责任单位 "
                f"{'、'.join(inc.responsible_units) or '—'}")
@@ -204,7 +206,7 @@ def incident(svc, actor, incident_id, as_json):
         click.echo(f"发布 {r.kind_label} {r.channel} {_local(r.released_at)} {_safe(r.url)}")
     click.echo("时间线：")
     for e in events:
-        click.echo(f"  {e.seq:>3} {_local(e.at)} {e.actor}: {_safe(summarize(e))}")
+        click.echo(f"  {e.seq:>3} {_local(e.at)} {e.actor}: {show(summarize(e))}")
 
 
 @desk_command("verify")

@@ -157,3 +157,16 @@ def test_clock_policy_comes_from_desk_toml(run, tmp_path):
     (run.home / "desk.toml").write_text('[clock]\nstart = "whenever"\n', encoding="utf-8")
     res = run("incidents", ok=False)
     assert res.exit_code == 1 and "[clock] start" in res.output and "Traceback" not in res.output
+
+
+def test_incident_view_masks_personal_data_unless_asked_not_to(run, tmp_path):
+    cand = tmp_path / "cand.json"
+    cand.write_text(json.dumps(CANDIDATE, ensure_ascii=False), encoding="utf-8")
+    run("open-incident", str(cand))
+    run("note", "1", "来电人 13812345678，住汉台区天汉大道88号3单元402室")
+    shown = run("incident", "1").output
+    assert "13812345678" not in shown and "138****5678" in shown
+    assert "402室" not in shown
+    as_json = run("incident", "1", "--json").output
+    assert "13812345678" not in as_json and json.loads(as_json)["id"] == 1
+    assert "13812345678" in run("incident", "1", "--no-mask").output
