@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -18,7 +19,7 @@ from textual.message_pump import MessagePump
 from textual.screen import Screen
 
 from storage.timeutil import utcnow
-from tui.messages import ActionDone, DeskFailed, SnapshotReady
+from tui.messages import ActionDone, DeskFailed, Loaded, SnapshotReady
 
 log = logging.getLogger(__name__)
 
@@ -41,31 +42,51 @@ def describe_error(exc: BaseException) -> str:
     return f"内部错误：{type(exc).__name__}: {exc}"
 
 
-def _mode(name: str):
-    def make() -> Screen:
-        import importlib
+#: page name -> (module, Screen class); each page screen is made once, installed, and switched to.
+PAGES = {
+    "dashboard": ("tui.screens.dashboard", "DashboardScreen"),
+    "items": ("tui.screens.items", "ItemsScreen"),
+    "sources": ("tui.screens.sources", "SourcesScreen"),
+    "schemes": ("tui.screens.schemes", "SchemesScreen"),
+    "reports": ("tui.screens.reports", "ReportsScreen"),
+}
 
-        module, cls = {
-            "dashboard": ("tui.screens.dashboard", "DashboardScreen"),
-            "items": ("tui.screens.items", "ItemsScreen"),
-            "sources": ("tui.screens.sources", "SourcesScreen"),
-            "schemes": ("tui.screens.schemes", "SchemesScreen"),
-            "reports": ("tui.screens.reports", "ReportsScreen"),
-        }[name]
-        return getattr(importlib.import_module(module), cls)()
-    return make
+
+#: Every screen's stylesheet, read once at start: showing a screen the first time then needs no CSS reparse
+#: (screen selectors are scoped, e.g. ``IncidentScreen .section``).
+SCREEN_CSS = [Path(__file__).with_name("screens") / f"{name}.tcss"
+              for name in ("dashboard", "incident", "forms", "items", "sources", "schemes", "reports")]
+
+
+def warm_imports() -> None:
+    """Import every screen and the form widgets (~0.1–0.2 s) in a worker thread once the board is shown,
+    so the first visit of a page, an incident or a form does not pay for it on the UI thread."""
+    import importlib
+
+    try:
+        import textual.widgets as widgets
+
+        for name in ("Input", "Select", "Button", "Label"):  # textual.widgets imports these lazily
+            getattr(widgets, name)
+        for module in ("tui.screens.incident", "tui.screens.forms", *(m for m, _ in PAGES.values())):
+            importlib.import_module(module)
+    except Exception:  # noqa: BLE001 - the import is retried, and reported, where the screen is used
+        log.debug("warm imports failed", exc_info=True)
 
 
 class DeskApp(App):
+    """Pages are installed screens, not Textual MODES: ``switch_mode`` holds every frame back 50 ms
+    (``delay_update``), while switching an installed screen shows the page in the next frame.
+    The dashboard is always at the bottom of the stack; another page or an incident sits on top of it."""
+
     TITLE = "舆情值班台"
-    MODES = {name: _mode(name) for name in MODE_LABELS}
-    DEFAULT_MODE = "dashboard"
+    CSS_PATH = SCREEN_CSS
     BINDINGS = [
-        Binding("1", "switch_mode('dashboard')", "值班台", id="mode.dashboard"),
-        Binding("2", "switch_mode('items')", "检索", id="mode.items"),
-        Binding("3", "switch_mode('sources')", "信源", id="mode.sources"),
-        Binding("4", "switch_mode('schemes')", "方案", id="mode.schemes"),
-        Binding("5", "switch_mode('reports')", "报表", id="mode.reports"),
+        Binding("1", "page('dashboard')", "值班台", id="mode.dashboard"),
+        Binding("2", "page('items')", "检索", id="mode.items"),
+        Binding("3", "page('sources')", "信源", id="mode.sources"),
+        Binding("4", "page('schemes')", "方案", id="mode.schemes"),
+        Binding("5", "page('reports')", "报表", id="mode.reports"),
         Binding("ctrl+q", "quit", "退出", id="quit", priority=True),
     ]
     POLL_SECONDS = 1.5
@@ -88,6 +109,54 @@ class DeskApp(App):
         self._seen_items: set[int] | None = None
         #: Alert notices shown this session (newest last): (desk time, text).
         self.alert_log: list[tuple[datetime, str]] = []
+        #: Recently read incident details (id -> IncidentDetail), painted at once when an incident opens.
+        self._details: OrderedDict[int, Any] = OrderedDict()
+        self._incident_screen = None
+        self._pages: dict[str, Screen] = {}
+        self._forms: OrderedDict[tuple, Screen] = OrderedDict()
+
+    # ------------------------------------------------------------ pages
+
+    def page_screen(self, name: str) -> Screen:
+        """The one screen of page ``name`` (made and installed on first use)."""
+        screen = self._pages.get(name)
+        if screen is None:
+            import importlib
+
+            module, cls = PAGES[name]
+            screen = self._pages[name] = getattr(importlib.import_module(module), cls)()
+            self.install_screen(screen, f"page.{name}")
+        return screen
+
+    def get_default_screen(self) -> Screen:
+        return self.page_screen("dashboard")
+
+    @property
+    def current_page(self) -> str | None:
+        """The page shown (None when an incident, item or form is on top)."""
+        return next((name for name, screen in self._pages.items() if screen is self.screen), None)
+
+    def action_page(self, name: str) -> None:
+        """Show page ``name``; an open form must be saved or cancelled first."""
+        from textual.screen import ModalScreen
+
+        if name not in PAGES:
+            return
+        if isinstance(self.screen, ModalScreen):
+            self.notify("请先保存（Ctrl+S）或取消（Esc）当前表单", severity="warning")
+            return
+        target = self.page_screen(name)
+        if self.screen is target:
+            return
+        dashboard = self.page_screen("dashboard")
+        while len(self.screen_stack) > 2:  # e.g. an item opened from the stream of an incident
+            self.pop_screen()
+        if target is dashboard:
+            self.pop_screen()
+        elif len(self.screen_stack) == 1:
+            self.push_screen(target)
+        else:
+            self.switch_screen(target)
 
     # ------------------------------------------------------------ the facade, off the UI thread
 
@@ -121,6 +190,81 @@ class DeskApp(App):
 
         self.run_worker(job, thread=True, group=group, exit_on_error=False)
 
+    # ------------------------------------------------------------ the incident screen, installed once
+
+    DETAILS_KEPT = 32
+
+    def open_incident(self, incident_id: int, row=None) -> None:
+        """Show incident ``incident_id`` on the one installed IncidentScreen (no compose/mount per open).
+
+        The first frame shows the last known detail (or the board ``row``'s facts); a fresh read follows.
+        """
+        from tui.screens.incident import IncidentScreen
+
+        screen = self._incident_screen
+        if screen is None:
+            screen = self._incident_screen = IncidentScreen()
+            self.install_screen(screen, "incident")
+        if screen is self.screen:
+            screen.show_incident(int(incident_id), row=row, detail=self._details.get(int(incident_id)))
+            return
+        if screen in self.screen_stack:
+            return  # under a form: that form belongs to the incident shown
+        screen.show_incident(int(incident_id), row=row, detail=self._details.get(int(incident_id)))
+        self.push_screen(screen)
+
+    FORMS_KEPT = 12
+
+    def show_form(self, title: str, fields: list, values: dict | None, callback: Callable[[dict | None], None]) -> None:
+        """Show a FormScreen; forms are installed and reused by (title, fields), so a repeat costs no compose."""
+        from tui.screens.forms import FormScreen
+
+        key = (title, tuple(fields))
+        screen = self._forms.pop(key, None)
+        if screen is None:
+            screen = FormScreen(title, list(fields), values)
+            self.install_screen(screen, f"form.{id(screen)}")
+        else:
+            screen.reset(values)
+        self._forms[key] = screen  # newest last
+        while len(self._forms) > self.FORMS_KEPT:
+            old_key = next(iter(self._forms))
+            old = self._forms[old_key]
+            if old in self.screen_stack:
+                break
+            del self._forms[old_key]
+            self.uninstall_screen(old)
+            old.remove()
+        self.push_screen(screen, callback)
+
+    def remember_incident(self, detail) -> None:
+        iid = detail.incident.id
+        self._details[iid] = detail
+        self._details.move_to_end(iid)
+        while len(self._details) > self.DETAILS_KEPT:
+            self._details.popitem(last=False)
+
+    def prefetch_incident(self, incident_id: int) -> None:
+        """Read an incident's detail in a worker (the board's cursor is on it), for an instant open.
+
+        A newer read-ahead cancels an older one that has not started yet (holding the arrow key)."""
+        def job() -> None:
+            try:
+                detail = self.facade().incident(incident_id)
+            except Exception:  # noqa: BLE001 - a prefetch failing only means a slower open
+                return
+            self.post_message(Loaded("prefetch", detail))
+
+        self.run_worker(job, thread=True, group="prefetch", exclusive=True, exit_on_error=False)
+
+    def on_loaded(self, message) -> None:
+        if message.tag == "prefetch":
+            detail = message.result
+            self.remember_incident(detail)
+            screen = self._incident_screen
+            if screen is not None and screen.detail is None and screen.incident_id == detail.incident.id:
+                screen.post_message(Loaded("incident", detail))  # opened while this read was under way
+
     # ------------------------------------------------------------ polling
 
     def on_mount(self) -> None:
@@ -146,6 +290,8 @@ class DeskApp(App):
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         snap = message.snapshot
+        if self.snapshot is None:  # the board is about to show: import the other screens meanwhile
+            self.run_worker(warm_imports, thread=True, group="warm", exit_on_error=False)
         self.poll_error = None
         self.snapshot = snap
         self._alert_on_new(snap)
@@ -197,7 +343,7 @@ class DeskApp(App):
         yield from super().get_system_commands(screen)
         for mode, label in MODE_LABELS.items():
             yield SystemCommand(f"切换到{label}", f"打开「{label}」页面",
-                                lambda mode=mode: self.switch_mode(mode))
+                                lambda mode=mode: self.action_page(mode))
         extra = getattr(screen, "palette_commands", None)
         if extra is not None:
             yield from extra()

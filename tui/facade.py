@@ -232,8 +232,25 @@ class DeskFacade:
         return confirm_proposal(self.svc, proposal_id, actor=self.actor)
 
     @_retrying
+    def reject_proposal(self, proposal_id: int, reason: str):
+        """Reject a detected release (it was not the district's answer); the reason goes on the timeline."""
+        from responders.exceptions import InvalidValue
+        from responders.release_detect import get_proposal, reject_proposal
+
+        if not (reason or "").strip():
+            raise InvalidValue("驳回理由不能为空")
+        reject_proposal(self.svc, proposal_id, reason.strip(), actor=self.actor)
+        return get_proposal(self.svc, proposal_id)
+
+    @_retrying
     def merge(self, target_id: int, other_ids: Sequence[int]):
         return self.svc.merge(target_id, list(other_ids), actor=self.actor)
+
+    @_retrying
+    def split(self, incident_id: int, item_ids: Sequence[int | str], title: str | None = None):
+        """Move linked items (and their evidence) out into a new incident; returns the new Incident."""
+        return self.svc.split(incident_id, [str(i) for i in item_ids], title=(title or "").strip() or None,
+                              actor=self.actor)
 
     @_retrying
     def close_incident(self, incident_id: int):

@@ -278,3 +278,211 @@ async def test_unreadable_database_shown_not_crashed(tmp_path):
         await pilot.press("2")  # other screens still work and say what is wrong
         await settle(pilot, app)
         assert app.screen.query_one("#results").row_count == 0
+
+
+def _link_second_item(path, clock) -> None:
+    """Incident #1 gets a second linked item (#2, the 美食节 report) with its evidence."""
+    service(path, clock).link_items(1, [2], evidence=[{
+        "item_id": 2, "title": "汉台区举办美食节", "text": "美食节", "url": "https://news.example/2",
+        "published": (T0 + 0.2 * H).isoformat(), "source": "汉中新闻网", "rank": None, "content_hash": "x2"}])
+
+
+async def test_split_from_the_incident_screen(desk):
+    path, clock = desk
+    _link_second_item(path, clock)
+    app = DeskApp(path, clock=clock, actor="赵六")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        await pilot.press("down", "enter")  # incident #1
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen) and app.screen.detail is not None
+                     and len(app.screen.detail.items) == 2)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert any("拆分" in t for t in titles)
+        await pilot.press("s")
+        await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
+        assert app.screen.query_one("#f0").value == "1"  # the highlighted linked item is proposed
+        # Moving every item is refused and the form comes back with what was typed.
+        app.screen.query_one("#f0").value = "1, 2"
+        await pilot.press("ctrl+s")
+        await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
+        assert app.screen.query_one("#f0").value == "1, 2"
+        app.screen.query_one("#f0").value = "9"  # not linked to this incident
+        await pilot.press("ctrl+s")
+        await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
+        app.screen.query_one("#f0").value = "2"
+        app.screen.query_one("#f1").value = "汉台区美食节"
+        await pilot.press("ctrl+s")
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen)
+                     and "split" in [e.kind for e in app.screen.detail.timeline])
+        assert [it.item_id for it in app.screen.detail.items] == ["1"]
+        assert "拆分出事件 #3" in plain(app.screen.query_one("#timeline"))
+        new = service(path, clock).get(3)
+        assert new.title == "汉台区美食节" and list(new.item_ids) == ["2"]
+        assert [e.actor for e in service(path, clock).timeline(1) if e.kind == "split"] == ["赵六"]
+        await settle(pilot, app, lambda: 3 in [r.id for r in app.snapshot.board])
+
+
+async def test_split_needs_two_items(desk):
+    path, clock = desk
+    app = DeskApp(path, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        await pilot.press("enter")  # #2 has one item
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen) and app.screen.detail is not None)
+        await pilot.press("s")
+        await settle(pilot, app)
+        assert isinstance(app.screen, IncidentScreen)  # a notice, no form
+        assert service(path, clock).list() and len(service(path, clock).list()) == 2
+
+
+async def test_reject_a_detected_release(desk):
+    from responders.release_detect import list_proposals, propose_releases
+    from responders.types import OwnChannelItem
+
+    path, clock = desk
+    svc = service(path, clock)
+    [prop] = propose_releases(svc, [OwnChannelItem(
+        "501", "关于铺镇化工厂异味问题的情况通报", "区生态环境分局已对铺镇化工厂排放开展调查。", "https://gov.example/501",
+        T0 + 0.5 * H, "hantai-gov", "gov", "汉台区政府网")])
+    assert prop.incident_id == 1
+    app = DeskApp(path, clock=clock, actor="钱七")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        await pilot.press("down", "enter")
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen) and app.screen.detail is not None
+                     and app.screen.detail.proposals)
+        assert "按 p 确认，j 驳回" in plain(app.screen.query_one("#releases"))
+        assert any("驳回检测发布" in c.title for c in app.get_system_commands(app.screen))
+        await pilot.press("j")
+        await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press("ctrl+s")  # no reason: refused, the form stays
+        await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
+        app.screen.query_one("#f1").value = "只是转载 [b]不是标记[/b]"
+        await pilot.press("ctrl+s")
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen) and not app.screen.detail.proposals)
+        assert "驳回发布检测 #1：只是转载 [b]不是标记[/b]" in plain(app.screen.query_one("#timeline"))
+        assert "尚无发布记录" in plain(app.screen.query_one("#releases"))
+        assert list_proposals(svc, "rejected")[0].id == prop.id
+        assert svc.get(1).released_at is None
+        ev = [e for e in svc.timeline(1) if e.kind == "release_rejected"]
+        assert ev[0].actor == "钱七" and ev[0].payload["reason"] == "只是转载 [b]不是标记[/b]"
+        await pilot.press("j")  # nothing left to reject: a notice, no form
+        await settle(pilot, app)
+        assert isinstance(app.screen, IncidentScreen)
+
+
+async def test_reopening_incidents_reuses_one_screen(desk):
+    path, clock = desk
+    app = DeskApp(path, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        await pilot.press("enter")
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen) and app.screen.detail is not None)
+        first = app.screen
+        assert app.screen.detail.incident.id == 2 and "#2" in plain(app.screen.query_one("#summary"))
+        await pilot.press("escape")
+        await settle(pilot, app)
+        row = app.screen.query_one("#board").rows_data[1]
+        app.open_incident(1, row)  # the very first frame already names #1, never the incident shown before
+        summary = plain(first.query_one("#summary"))
+        assert summary.startswith("#1 铺镇化工厂") and "武乡镇" not in summary
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen) and app.screen.detail is not None
+                     and app.screen.detail.incident.id == 1)
+        assert app.screen is first and app.screen.incident_id == 1
+        summary = plain(app.screen.query_one("#summary"))
+        assert "#1 铺镇化工厂" in summary and "武乡镇" not in summary
+        assert [it.item_id for it in app.screen.detail.items] == ["1"]
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert app.screen.query_one("#board")
+
+
+async def test_pages_from_an_incident_and_forms_reused(desk):
+    from tui.screens.items import ItemsScreen
+
+    path, clock = desk
+    app = DeskApp(path, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        dashboard = app.screen
+        assert app.current_page == "dashboard"
+        await pilot.press("enter")
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen) and app.screen.detail is not None)
+        await pilot.press("n")
+        await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
+        form = app.screen
+        app.screen.query_one("#f0").value = "草稿"
+        await pilot.press("tab", "2")  # focus on the button: the page key must not drop the form
+        await settle(pilot, app)
+        assert app.screen is form and app.screen.query_one("#f0").value == "草稿"
+        await pilot.press("escape")
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen))
+        await pilot.press("n")  # the same form again: reused, empty, first field focused
+        await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
+        assert app.screen is form and app.screen.query_one("#f0").value == ""
+        assert app.screen.focused is app.screen.query_one("#f0")
+        app.screen.query_one("#f0").value = "第二次"
+        await pilot.press("ctrl+s")
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen)
+                     and "note" in [e.kind for e in app.screen.detail.timeline])
+        assert [e.payload.get("text") for e in service(path, clock).timeline(2) if e.kind == "note"] == ["第二次"]
+        await pilot.press("2")  # the items page replaces the incident; 1 returns to the board
+        await settle(pilot, app, lambda: isinstance(app.screen, ItemsScreen) and app.screen.rows)
+        assert app.current_page == "items" and app.screen_stack == [dashboard, app.screen]
+        await pilot.press("1")
+        await settle(pilot, app)
+        assert app.screen is dashboard and app.screen_stack == [dashboard]
+        await pilot.press("3", "5", "1")
+        await settle(pilot, app)
+        assert app.screen is dashboard and len(app.screen_stack) == 1
+
+
+async def test_board_click_moves_then_opens(desk):
+    path, clock = desk
+    app = DeskApp(path, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        board = app.screen.query_one("#board")
+        await pilot.click("#board", offset=(20, 2))  # header at y=0, rows from y=1
+        await settle(pilot, app)
+        assert board.cursor_row == 1 and board.selected_id() == 1
+        await pilot.click("#board", offset=(20, 2))
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen) and app.screen.detail is not None)
+        assert app.screen.incident_id == 1
+
+
+async def test_stream_item_opens_full_text(desk):
+    from tui.screens.items import ItemDetailScreen
+
+    path, clock = desk
+    app = DeskApp(path, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        stream = app.screen.query_one("#stream")
+        await pilot.press("tab")
+        assert app.screen.focused is stream
+        hostile = next(i for i, it in enumerate(stream.items) if it.title == HOSTILE_TITLE)
+        stream.move_cursor(row=hostile)
+        await pilot.press("enter")
+        await settle(pilot, app, lambda: isinstance(app.screen, ItemDetailScreen)
+                     and "不是标记" in plain(app.screen.query_one("#detail")))
+        assert "[red]不是标记[/red]" in plain(app.screen.query_one("#detail"))
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert app.screen.query_one("#stream") is stream
+
+
+async def test_palette_switches_pages(desk):
+    from tui.screens.items import ItemsScreen
+
+    path, clock = desk
+    app = DeskApp(path, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"信息检索")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot, app, lambda: isinstance(app.screen, ItemsScreen))
+        assert app.current_page == "items"

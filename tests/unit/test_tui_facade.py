@@ -59,6 +59,33 @@ def test_actions_go_through_the_service(facade):
     assert path.parent.name == "exports" and path.read_text(encoding="utf-8")
 
 
+def test_split_and_reject_proposal(facade):
+    from responders.release_detect import list_proposals, propose_releases
+    from responders.types import OwnChannelItem
+
+    facade.svc.link_items(1, [2], evidence=[{"item_id": 2, "title": "汉台区举办美食节", "url": "https://n.example/2",
+                                             "published": (T0 + H).isoformat(), "source": "汉中新闻网"}])
+    with pytest.raises(InvalidValue, match="不属于"):
+        facade.split(1, [9])
+    new = facade.split(1, [2], "  ")  # a blank title falls back to the original's
+    assert new.title.endswith("（拆分）") and list(new.item_ids) == ["2"]
+    assert [it.item_id for it in facade.incident(1).items] == ["1"]
+    assert [e.actor for e in facade.incident(1).timeline if e.kind == "split"] == ["值班员"]
+    [prop] = propose_releases(facade.svc, [OwnChannelItem(
+        "501", "关于铺镇化工厂异味问题的情况通报", "区生态环境分局已对铺镇化工厂排放开展调查。", "https://gov.example/501",
+        T0 + H, "hantai-gov", "gov", "汉台区政府网")])
+    assert facade.incident(prop.incident_id).proposals
+    with pytest.raises(InvalidValue, match="理由"):
+        facade.reject_proposal(prop.id, "  ")
+    assert facade.reject_proposal(prop.id, "只是转载").status == "rejected"
+    d = facade.incident(prop.incident_id)
+    assert not d.proposals and not d.releases
+    assert [e.payload["reason"] for e in d.timeline if e.kind == "release_rejected"] == ["只是转载"]
+    with pytest.raises(InvalidValue):
+        facade.reject_proposal(prop.id, "again")
+    assert list_proposals(facade.svc, "rejected")[0].id == prop.id
+
+
 def test_items_filters_search_and_labels(facade):
     assert len(facade.items()) == 4
     assert [r.title for r in facade.items(ItemFilter(query="化工厂"))] == ["铺镇化工厂夜间排放异味 村民投诉"]

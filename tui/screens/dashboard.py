@@ -7,13 +7,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tui.widgets.keyhelp import KeyHelp
 from tui.messages import ActionDone
 from tui.text import clean, countdown_status, local_time
 from tui.widgets.board import IncidentBoard
 from tui.widgets.stream import ItemStream
+from tui.widgets.table import LightTable
 
 BANNER = "⚠ 采集守护进程未运行：超过 3 个采集周期没有检查任何信源（请运行 yuqing run）"
 
@@ -66,7 +67,11 @@ class DashboardScreen(Screen):
 
     def show_snapshot(self, snap) -> None:
         now = self.app.desk_clock()
-        self.query_one(IncidentBoard).show(snap.board, now)
+        board = self.query_one(IncidentBoard)
+        first = not board.rows_data
+        board.show(snap.board, now)
+        if first and board.selected_id() is not None:
+            self.app.prefetch_incident(board.selected_id())
         self._clock_alerts(snap.board, now)
         self.query_one(ItemStream).show(snap.stream)
         shown = len(snap.board)
@@ -109,17 +114,22 @@ class DashboardScreen(Screen):
     def _open(self, incident_id: int | None) -> None:
         if incident_id is None:
             return
-        from tui.screens.incident import IncidentScreen
+        board = self.query_one(IncidentBoard)
+        row = next((r for r in board.rows_data if r.id == incident_id), None)
+        self.app.open_incident(incident_id, row)
 
-        self.app.push_screen(IncidentScreen(incident_id))
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.data_table.id == "board":
-            self._open(int(event.row_key.value))
-        elif event.data_table.id == "stream":
+    def on_light_table_selected(self, event: LightTable.Selected) -> None:
+        if event.table.id == "board":
+            self._open(int(event.key))
+        elif event.table.id == "stream":
             from tui.screens.items import ItemDetailScreen
 
-            self.app.push_screen(ItemDetailScreen(int(event.row_key.value)))
+            self.app.push_screen(ItemDetailScreen(int(event.key)))
+
+    def on_light_table_highlighted(self, event: LightTable.Highlighted) -> None:
+        """The board's cursor moved: read that incident's detail ahead in a worker, so Enter shows it at once."""
+        if event.table.id == "board":
+            self.app.prefetch_incident(int(event.key))
 
     def action_open(self) -> None:
         self._open(self.query_one(IncidentBoard).selected_id())

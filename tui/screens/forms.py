@@ -48,6 +48,22 @@ class FormScreen(ModalScreen[dict | None]):
                 yield Button("保存 Ctrl+S", id="ok", variant="primary", compact=True)
                 yield Button("取消 Esc", id="cancel", compact=True)
 
+    def reset(self, values: dict | None) -> None:
+        """Show the form again (it is installed and reused): initial or given values, focus on the first field."""
+        self.values = values or {}
+        if not self.is_mounted:
+            return
+        for i, f in enumerate(self.fields):
+            w = self.query_one(f"#f{i}")
+            value = str(self.values.get(f.key, f.value) or "")
+            if isinstance(w, Input):
+                w.value = value
+                w.cursor_position = len(value)
+            else:
+                w.value = value if value in f.options else f.options[0]
+        self.set_focus(self.query_one("#f0"))
+        self.query_one("#form", VerticalScroll).scroll_home(animate=False)
+
     def collect(self) -> dict:
         out = {}
         for i, f in enumerate(self.fields):

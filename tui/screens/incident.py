@@ -10,18 +10,21 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from responders.types import CHANNELS, DISMISS_STATES, RELEASE_KINDS, SEVERITIES, VERIFICATIONS
 from tui.messages import ActionDone, DeskFailed, Loaded
-from tui.screens.forms import Field, FormScreen
+from tui.screens.forms import Field
 from tui.text import clean, countdown_text, local_time, parse_local, safe
 from tui.widgets.keyhelp import KeyHelp
+from tui.widgets.table import LightTable
 from tui.widgets.timeline import timeline_text
 
 KIND_CHOICES = ("自动",) + tuple(RELEASE_KINDS.values())
 _KIND_BY_LABEL = {v: k for k, v in RELEASE_KINDS.items()}
 EXPORT_FORMATS = ("md", "html", "json", "csv", "docx")
+LINKED_COLUMNS = (("first", "", 2), ("id", "编号", 7), ("at", "发布时间", 11), ("source", "来源", 12),
+                  ("title", "标题", 28), ("heat", "热度", 6))
 
 #: (key, action, label, help) — the same list drives key bindings and the command palette.
 ACTIONS = (
@@ -33,7 +36,9 @@ ACTIONS = (
     ("n", "note", "备注", "在时间线上添加备注"),
     ("v", "verify", "核实", "设置核实状态"),
     ("p", "proposal", "确认检测发布", "确认系统检测到的官方发布"),
+    ("j", "reject", "驳回检测发布", "驳回系统检测到的发布（不是本事件的权威发布，须填理由）"),
     ("m", "merge", "合并", "把其他事件并入本事件"),
+    ("s", "split", "拆分", "把部分关联信息移出，另立新事件"),
     ("c", "archive", "归档", "处置结果已发布或已结案后归档"),
     ("x", "dismiss", "结案", "标记为误报或不予处置（须填理由）"),
     ("e", "export", "导出", "导出报告（md/html/json/csv/docx）到 exports/"),
@@ -70,21 +75,26 @@ def summary_text(inc) -> Text:
 
 
 class IncidentScreen(Screen):
+    """One screen instance serves every incident: the app installs it once and calls :meth:`show_incident`
+    before showing it, so opening an incident costs no compose/mount (see ``DeskApp.open_incident``)."""
+
     CSS_PATH = Path(__file__).with_name("incident.tcss")
     BINDINGS = [Binding("escape", "app.pop_screen", "返回", id="incident.back")] + [
         Binding(key, action, label, id=f"incident.{action}", show=key in "argrfxe") for key, action, label, _ in ACTIONS]
 
-    def __init__(self, incident_id: int) -> None:
+    def __init__(self, incident_id: int | None = None) -> None:
         super().__init__()
-        self.incident_id = int(incident_id)
+        self.incident_id = int(incident_id or 0)
         self.detail = None
+        self._row = None  # the board row the incident was opened from (painted before the detail arrives)
+        self._loading: int | None = None  # the incident id being read, if any
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="incident"):
             yield Static(Text("正在读取…"), id="summary")
             yield Static(Text(""), id="clock")
             yield Static(Text("关联信息（★ 首发）"), classes="section")
-            yield DataTable(id="linked", cursor_type="row")
+            yield LightTable(LINKED_COLUMNS, id="linked")
             yield Static(Text("发布记录"), classes="section")
             yield Static(Text("—"), id="releases")
             yield Static(Text("时间线"), classes="section")
@@ -92,30 +102,39 @@ class IncidentScreen(Screen):
         yield KeyHelp(tuple((k, label) for k, _, label, _ in ACTIONS) + (("Esc", "返回"),), global_keys=False)
 
     def on_mount(self) -> None:
-        table = self.query_one("#linked", DataTable)
-        table.add_column("", key="first", width=2)
-        table.add_column("发布时间", key="at", width=11)
-        table.add_column("来源", key="source", width=12)
-        table.add_column("标题", key="title", width=40)
-        table.add_column("热度", key="heat", width=6)
-        self.load()
         self.set_interval(1.0, self.tick)
-        self.app.snapshot_listeners.append(self)
+        self._paint(self.detail)
+        if self.incident_id and self.detail is None and self._loading is None:
+            self.load()  # pushed directly as IncidentScreen(id), not through DeskApp.open_incident
 
-    def on_unmount(self) -> None:
+    def show_incident(self, incident_id: int, *, row=None, detail=None) -> None:
+        """Switch to ``incident_id``: paint what is known now (a cached detail, else the board row), then read it."""
+        self.incident_id = int(incident_id)
+        self._row = row
+        self.detail = detail if detail is not None and detail.incident.id == self.incident_id else None
+        if self.is_mounted:
+            self._paint(self.detail)
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        if self not in self.app.snapshot_listeners:
+            self.app.snapshot_listeners.append(self)
+
+    def on_screen_suspend(self) -> None:
         if self in self.app.snapshot_listeners:
             self.app.snapshot_listeners.remove(self)
 
-    _loading = False
+    def on_unmount(self) -> None:
+        self.on_screen_suspend()
 
     def load(self) -> None:
         iid = self.incident_id
-        self._loading = True
+        self._loading = iid
         self.app.run_db(lambda f: f.incident(iid), target=self, tag="incident")
 
     def show_snapshot(self, snap) -> None:
         """Each dashboard poll also re-reads this incident: other consoles and the daemon write too."""
-        if not self._loading:
+        if self._loading is None and self.is_current:
             self.load()
 
     def show_error(self, text: str) -> None:
@@ -127,19 +146,37 @@ class IncidentScreen(Screen):
         if message.tag != "incident":
             return
         message.stop()
-        self._loading = False
-        old, d = self.detail, message.result
+        d = message.result
+        if self._loading == d.incident.id:
+            self._loading = None
+        remember = getattr(self.app, "remember_incident", None)
+        if remember is not None:
+            remember(d)
+        if d.incident.id != self.incident_id:
+            return  # a late answer for the incident shown before
+        old = self.detail
         self.detail = d
         if old is not None and (old.incident, old.items, old.timeline, old.releases, old.proposals) == (
                 d.incident, d.items, d.timeline, d.releases, d.proposals):
             return  # only the clock moved: tick() shows it
+        self._paint(d)
+
+    def _paint(self, d) -> None:
+        """Show ``d`` (an IncidentDetail), or the placeholder frame (board row facts) while it is read."""
+        table = self.query_one("#linked", LightTable)
+        if d is None:
+            table.clear()
+            self.query_one("#summary", Static).update(self._placeholder())
+            self.query_one("#releases", Static).update(Text("—"))
+            self.query_one("#timeline", Static).update(Text("正在读取…", style="dim"))
+            self.tick()
+            return
         self.query_one("#summary", Static).update(summary_text(d.incident))
-        table = self.query_one("#linked", DataTable)
-        table.clear()
-        for i, it in enumerate(d.items):
-            table.add_row(Text("★", style="bold yellow") if it.first else Text(""), Text(local_time(it.published)),
-                          safe(it.source or "—", width=12), safe(it.title, width=40),
-                          Text("—" if it.heat is None else f"{it.heat:.0f}"), key=f"{i}")
+        table.set_rows([(f"{i}", [Text("★", style="bold yellow") if it.first else Text(""),
+                                  safe(it.item_id or "—", width=7), Text(local_time(it.published)),
+                                  safe(it.source or "—", width=12), safe(it.title, width=28),
+                                  Text("—" if it.heat is None else f"{it.heat:.0f}")])
+                        for i, it in enumerate(d.items)])
         rel = Text(end="")
         for r in d.releases:
             rel.append(f"{local_time(r.released_at)} {r.kind_label} {r.channel} ", style="green")
@@ -150,13 +187,39 @@ class IncidentScreen(Screen):
         for p in d.proposals:
             rel.append(f"待确认发布 #{p.id}（相似度 {p.score:.2f}）：", style="bold yellow")
             rel.append_text(safe(p.evidence.get("item_title") or p.item_id, width=50))
-            rel.append("  按 p 确认\n")
+            rel.append("  按 p 确认，j 驳回\n")
         self.query_one("#releases", Static).update(rel if rel.plain else Text("尚无发布记录"))
         self.query_one("#timeline", Static).update(timeline_text(d.timeline))
         self.tick()
 
+    def _placeholder(self) -> Text:
+        r = self._row
+        t = Text(end="")
+        t.append(f"#{self.incident_id} ", style="bold")
+        if r is None or r.id != self.incident_id:
+            t.append("正在读取…", style="dim")
+            return t
+        t.append_text(safe(r.title, "bold"))
+        t.append(f"\n状态 {r.state} │ 级别 {r.severity}")
+        t.append("\n镇街 ")
+        t.append_text(safe("、".join(r.towns) or "—"))
+        t.append("\n责任单位 ")
+        t.append_text(safe("、".join(r.units) or "—"))
+        t.append("  正在读取详情…", style="dim")
+        return t
+
     def tick(self) -> None:
+        if self.detail is not None and self not in self.app.screen_stack:
+            return  # installed but not shown: nothing to count down
         if self.detail is None:
+            r = self._row
+            if r is not None and r.id == self.incident_id:
+                t = Text("发布时限 ", end="")
+                t.append_text(countdown_text(r.due_at, self.app.desk_clock(), r.released_at))
+                t.append(f"  截止 {local_time(r.due_at)}")
+                self.query_one("#clock", Static).update(t)
+            else:
+                self.query_one("#clock", Static).update(Text(""))
             return
         inc, clock = self.detail.incident, self.detail.clock
         t = Text("发布时限 ", end="")
@@ -186,7 +249,7 @@ class IncidentScreen(Screen):
             self.app.run_db(call, target=self, done=done, incident_id=self.incident_id,
                             retry=(title, fields, submit, result))
 
-        self.app.push_screen(FormScreen(title, fields, values), after)
+        self.app.show_form(title, fields, values, after)
 
     def act(self, call: Callable, done: str) -> None:
         self.app.run_db(call, target=self, done=done, incident_id=self.incident_id)
@@ -196,7 +259,7 @@ class IncidentScreen(Screen):
 
     def on_desk_failed(self, message: DeskFailed) -> None:
         if message.tag == "incident":
-            self._loading = False
+            self._loading = None
         if message.retry:
             title, fields, submit, values = message.retry
             self.app.notify(message.text, title="操作未完成", severity="error", markup=False, timeout=8)
@@ -270,6 +333,52 @@ class IncidentScreen(Screen):
         by_label = dict(zip(labels, props))
         self.ask("确认检测到的发布", [Field("proposal", "检测结果", labels, labels[0])],
                  lambda v: ((lambda f: f.confirm_proposal(by_label[v["proposal"]].id)), "已确认发布"))
+
+    def action_reject(self) -> None:
+        props = self.detail.proposals if self.detail else ()
+        if not props:
+            self.notify("此事件没有待确认的检测发布", severity="warning")
+            return
+        labels = tuple(f"#{p.id} {clean(p.evidence.get('item_title') or p.item_id)[:30]}" for p in props)
+        by_label = dict(zip(labels, props))
+
+        def submit(v):
+            reason = v["reason"].strip()
+            if not reason:
+                raise ValueError("请填写驳回理由")
+            pid = by_label[v["proposal"]].id
+            return (lambda f: f.reject_proposal(pid, reason)), f"已驳回检测发布 #{pid}"
+        self.ask("驳回检测到的发布", [Field("proposal", "检测结果", labels, labels[0]),
+                                    Field("reason", "驳回理由（必填）", placeholder="例如：只是转载，不是本区的权威发布")],
+                 submit)
+
+    def action_split(self) -> None:
+        iid, d = self.incident_id, self.detail
+        linked = [it.item_id for it in (d.items if d else ()) if it.item_id]
+        if len(linked) < 2:
+            self.notify("此事件的关联信息少于 2 条，无法拆分", severity="warning")
+            return
+        table = self.query_one("#linked", LightTable)
+        row = table.cursor_row
+        picked = linked[row] if 0 <= row < len(linked) else ""
+        shown = "、".join(clean(i) for i in linked[:12]) + ("…" if len(linked) > 12 else "")
+
+        def submit(v):
+            ids = [p for p in re.split(r"[\s,，、#]+", v["items"] or "") if p]
+            if not ids:
+                raise ValueError("请填写要移出的信息编号")
+            unknown = [i for i in ids if i not in linked]
+            if unknown:
+                raise ValueError(f"信息 {'、'.join(unknown)} 不属于事件 #{iid}")
+            if len(set(ids)) >= len(set(linked)):
+                raise ValueError("不能移出全部关联信息（整个事件不属实请用 x 结案）")
+            title = v["title"].strip()
+            return ((lambda f: f.split(iid, ids, title or None)),
+                    lambda new: f"已拆分：信息 {'、'.join(ids)} 移入新事件 #{new.id}")
+        self.ask(f"拆分事件 #{iid}", [
+            Field("items", f"要移出的信息编号（逗号分隔；本事件：{shown}）", value=picked),
+            Field("title", "新事件标题（留空则沿用原标题加「拆分」）"),
+        ], submit)
 
     def action_merge(self) -> None:
         iid = self.incident_id

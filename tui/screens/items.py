@@ -12,17 +12,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from tui.widgets.keyhelp import KeyHelp
 from tui.messages import ActionDone, Loaded
-from tui.screens.forms import Field, FormScreen
+from tui.screens.forms import Field
 from tui.text import local_time, safe
 from tui.types import ItemFilter
+from tui.widgets.table import LightTable
 
 _KEYS = {"镇": "town", "镇街": "town", "town": "town", "主题": "topic", "topic": "topic", "情感": "sentiment",
          "sentiment": "sentiment", "来源": "source", "source": "source", "近": "since", "since": "since"}
 SENTIMENTS = ("负面", "中性", "正面")
+RESULT_COLUMNS = (("at", "时间", 11), ("source", "来源", 10), ("topic", "主题", 8), ("sentiment", "情感", 4),
+                  ("title", "标题", 40))
 
 
 def parse_filter(text: str, limit: int = 200) -> ItemFilter:
@@ -86,18 +89,12 @@ class ItemsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="搜索：关键词 镇:铺镇 主题:生态环境 情感:负面 来源:ID 近:6h（回车）", id="search")
         yield Static(Text(""), id="count", classes="section")
-        yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield LightTable(RESULT_COLUMNS, id="results", zebra_stripes=True)
         with VerticalScroll(id="detail-box"):
             yield Static(Text("选中一条信息查看全文；t/y/l 更正主题/情感/地点"), id="detail")
         yield KeyHelp((("/", "搜索"), ("Esc", "列表"), ("t", "改主题"), ("y", "改情感"), ("l", "改地点")))
 
     def on_mount(self) -> None:
-        table = self.query_one("#results", DataTable)
-        table.add_column("时间", key="at", width=11)
-        table.add_column("来源", key="source", width=10)
-        table.add_column("主题", key="topic", width=8)
-        table.add_column("情感", key="sentiment", width=4)
-        table.add_column("标题", key="title", width=40)
         self.search("")
 
     def search(self, text: str) -> None:
@@ -113,10 +110,10 @@ class ItemsScreen(Screen):
         if event.input.id == "search":
             event.stop()
             self.search(event.value)
-            self.query_one("#results", DataTable).focus()
+            self.query_one("#results", LightTable).focus()
 
     def action_focus_results(self) -> None:
-        self.query_one("#results", DataTable).focus()
+        self.query_one("#results", LightTable).focus()
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
@@ -126,23 +123,16 @@ class ItemsScreen(Screen):
             return
         message.stop()
         self.rows = list(message.result)
-        table = self.query_one("#results", DataTable)
-        keep = self.selected()
-        table.clear()
-        for r in self.rows:
-            table.add_row(Text(local_time(r.published)), safe(r.source_id, width=10),
-                          safe(r.labels.get("topic") or r.topic or "—", width=8),
-                          safe(r.labels.get("sentiment") or r.sentiment or "—", width=4),
-                          safe(r.title, width=40), key=str(r.id))
+        table = self.query_one("#results", LightTable)
+        table.set_rows([(str(r.id), [Text(local_time(r.published)), safe(r.source_id, width=10),
+                                     safe(r.labels.get("topic") or r.topic or "—", width=8),
+                                     safe(r.labels.get("sentiment") or r.sentiment or "—", width=4),
+                                     safe(r.title, width=40)]) for r in self.rows])  # the cursor keeps its item
         self.query_one("#count", Static).update(Text(f"共 {len(self.rows)} 条"))
-        if keep is not None:
-            for i, r in enumerate(self.rows):
-                if r.id == keep.id:
-                    table.move_cursor(row=i)
         self.show_detail()
 
     def selected(self):
-        table = self.query_one("#results", DataTable)
+        table = self.query_one("#results", LightTable)
         if not self.rows or not (0 <= table.cursor_row < len(self.rows)):
             return None
         return self.rows[table.cursor_row]
@@ -152,7 +142,7 @@ class ItemsScreen(Screen):
         if row is not None:
             self.query_one("#detail", Static).update(item_text(row))
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_light_table_highlighted(self, event: LightTable.Highlighted) -> None:
         self.show_detail()
 
     def action_correct(self, field: str) -> None:
@@ -174,7 +164,7 @@ class ItemsScreen(Screen):
             self.app.run_db(lambda f: f.correct(item_id, field, value), target=self,
                             done=f"已保存更正（训练标注）：#{item_id} {label} → {value}")
 
-        self.app.push_screen(FormScreen(f"更正信息 #{item_id} 的{label}", [spec]), after)
+        self.app.show_form(f"更正信息 #{item_id} 的{label}", [spec], None, after)
 
     def on_action_done(self, message: ActionDone) -> None:
         self.search(self.query_one("#search", Input).value)

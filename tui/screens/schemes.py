@@ -7,11 +7,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from tui.widgets.keyhelp import KeyHelp
 from tui.messages import ActionDone, Loaded
 from tui.text import safe
+from tui.widgets.table import LightTable
+
+SCHEME_COLUMNS = (("name", "名称", 24), ("alert", "告警", 4), ("desc", "说明", 44))
+HIT_COLUMNS = (("id", "#", 7), ("title", "标题", 36), ("why", "命中说明", 30))
 
 
 class SchemesScreen(Screen):
@@ -30,23 +34,15 @@ class SchemesScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("监测方案"), id="schemes-title", classes="section")
-        yield DataTable(id="schemes", cursor_type="row")
+        yield LightTable(SCHEME_COLUMNS, id="schemes")
         yield Input(placeholder="方案名", id="name")
         yield Input(placeholder="表达式，例如 (汉台 OR 汉中) AND (污染 OR 排污) NOT 演练", id="expr")
         yield Static(Text("回车选中方案；Ctrl+R 预览最近 500 条信息中的命中；Ctrl+S 保存到 schemes.toml"),
                      id="preview-title", classes="section")
-        yield DataTable(id="hits", cursor_type="row")
+        yield LightTable(HIT_COLUMNS, id="hits")
         yield KeyHelp((("Enter", "编辑"), ("^R", "预览"), ("^S", "保存"), ("Esc", "列表")))
 
     def on_mount(self) -> None:
-        t = self.query_one("#schemes", DataTable)
-        t.add_column("名称", key="name", width=24)
-        t.add_column("告警", key="alert", width=4)
-        t.add_column("说明", key="desc", width=44)
-        h = self.query_one("#hits", DataTable)
-        h.add_column("#", key="id", width=7)
-        h.add_column("标题", key="title", width=36)
-        h.add_column("命中说明", key="why", width=30)
         self.load()
 
     def load(self) -> None:
@@ -56,34 +52,32 @@ class SchemesScreen(Screen):
         if message.tag == "schemes":
             message.stop()
             self.schemes, path = message.result
-            t = self.query_one("#schemes", DataTable)
-            t.clear()
-            for name, spec in self.schemes.items():
-                t.add_row(safe(name, width=24), Text("是" if spec.get("alert") else ""),
-                          safe(spec.get("description", ""), width=44), key=name)
+            self.query_one("#schemes", LightTable).set_rows([
+                (name, [safe(name, width=24), Text("是" if spec.get("alert") else ""),
+                        safe(spec.get("description", ""), width=44)]) for name, spec in self.schemes.items()])
             self.query_one("#schemes-title", Static).update(Text(f"监测方案（{path}）"))
         elif message.tag == "preview":
             message.stop()
             p = message.result
-            h = self.query_one("#hits", DataTable)
-            h.clear()
+            h = self.query_one("#hits", LightTable)
             title = self.query_one("#preview-title", Static)
             if not p.ok:
+                h.clear()
                 title.update(safe(f"表达式有误：{p.error}", "bold red"))
                 return
-            for iid, t, why in p.hits[:300]:
-                h.add_row(Text(str(iid)), safe(t, width=36), safe(why, width=30))
+            h.set_rows([(str(i), [Text(str(iid)), safe(t, width=36), safe(why, width=30)])
+                        for i, (iid, t, why) in enumerate(p.hits[:300])])
             title.update(Text(f"预览：最近 {p.checked} 条中命中 {len(p.hits)} 条（Ctrl+S 保存）"))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.data_table.id == "schemes":
-            name = event.row_key.value
+    def on_light_table_selected(self, event: LightTable.Selected) -> None:
+        if event.table.id == "schemes":
+            name = event.key
             self.query_one("#name", Input).value = name
             self.query_one("#expr", Input).value = self.schemes.get(name, {}).get("expr", "")
             self.query_one("#expr", Input).focus()
 
     def action_focus_list(self) -> None:
-        self.query_one("#schemes", DataTable).focus()
+        self.query_one("#schemes", LightTable).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

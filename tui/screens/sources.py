@@ -8,11 +8,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tui.widgets.keyhelp import KeyHelp
 from tui.messages import Loaded
 from tui.text import local_time, safe
+from tui.widgets.table import LightTable
+
+COLUMNS = (("status", "状态", 9), ("name", "名称", 16), ("ok", "最近成功", 11), ("err", "最近错误", 11),
+           ("n24", "24h", 5), ("id", "ID", 16))
 
 
 def health_label(h) -> Text:
@@ -37,16 +41,12 @@ class SourcesScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("信源状态"), id="sources-title", classes="section")
-        yield DataTable(id="sources", cursor_type="row", zebra_stripes=True)
+        yield LightTable(COLUMNS, id="sources", zebra_stripes=True)
         with VerticalScroll(id="error-box"):
             yield Static(Text(""), id="error")
         yield KeyHelp((("F5", "刷新"),))
 
     def on_mount(self) -> None:
-        t = self.query_one("#sources", DataTable)
-        for key, label, width in (("status", "状态", 9), ("name", "名称", 16), ("ok", "最近成功", 11),
-                                  ("err", "最近错误", 11), ("n24", "24h", 5), ("id", "ID", 16)):
-            t.add_column(label, key=key, width=width)
         self.action_refresh()
         self.set_interval(10, self.action_refresh)
 
@@ -58,24 +58,19 @@ class SourcesScreen(Screen):
             return
         message.stop()
         self.health = list(message.result)
-        t = self.query_one("#sources", DataTable)
-        row = t.cursor_row
-        t.clear()
-        for h in self.health:
-            t.add_row(health_label(h), safe(h.name, width=16), Text(local_time(h.last_success_at)),
-                      Text(local_time(h.last_error_at)), Text(str(h.items_24h)), safe(h.source_id, width=16),
-                      key=h.source_id)
-        if self.health:
-            t.move_cursor(row=min(max(row, 0), len(self.health) - 1))
+        t = self.query_one("#sources", LightTable)
+        t.set_rows([(h.source_id, [health_label(h), safe(h.name, width=16), Text(local_time(h.last_success_at)),
+                                   Text(local_time(h.last_error_at)), Text(str(h.items_24h)),
+                                   safe(h.source_id, width=16)]) for h in self.health])  # the cursor keeps its source
         bad = sum(1 for h in self.health if h.enabled and (h.error_streak or h.silent))
         self.query_one("#sources-title", Static).update(Text(f"信源状态：共 {len(self.health)} 个，需关注 {bad} 个"))
         self.show_error()
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_light_table_highlighted(self, event: LightTable.Highlighted) -> None:
         self.show_error()
 
     def show_error(self) -> None:
-        t = self.query_one("#sources", DataTable)
+        t = self.query_one("#sources", LightTable)
         if not self.health or not (0 <= t.cursor_row < len(self.health)):
             return
         h = self.health[t.cursor_row]
