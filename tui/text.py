@@ -25,18 +25,29 @@ def _picture(m: re.Match) -> str:
     return f"<U+{c:04X}>"
 
 
-def clean(value: object, *, oneline: bool = True) -> str:
-    """``value`` as a string with every control character made visible."""
+# Personal data (phone/ID numbers, e-mail, home addresses) always has 3+ digits or an "@".
+_MAYBE_PERSONAL = re.compile(r"[0-9\uff10-\uff19]{3}|@|＠")
+
+
+def clean(value: object, *, oneline: bool = True, mask: bool = True) -> str:
+    """``value`` as a string with every control character made visible and, unless
+    ``mask=False``, personal data masked (DESIGN: masked on screens by default)."""
     s = "" if value is None else str(value)
+    if mask and _MAYBE_PERSONAL.search(s):
+        from responders.masking import mask_personal
+
+        s = mask_personal(s)
     if not oneline:
         s = s.replace("\r\n", "\n")
         return "\n".join(_CONTROL.sub(_picture, line) for line in s.split("\n"))
     return _CONTROL.sub(_picture, s)
 
 
-def safe(value: object, style: str = "", *, width: int | None = None, oneline: bool = True) -> Text:
-    """Untrusted text as a Rich ``Text`` (markup never interpreted), optionally cut to ``width`` cells."""
-    t = Text(clean(value, oneline=oneline), style=style, no_wrap=oneline, end="")
+def safe(value: object, style: str = "", *, width: int | None = None, oneline: bool = True,
+         mask: bool = True) -> Text:
+    """Untrusted text as a Rich ``Text`` (markup never interpreted, personal data masked),
+    optionally cut to ``width`` cells."""
+    t = Text(clean(value, oneline=oneline, mask=mask), style=style, no_wrap=oneline, end="")
     if width is not None and t.cell_len > width:
         t.truncate(max(1, width - 1))
         t.append("…")

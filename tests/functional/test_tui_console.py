@@ -486,3 +486,28 @@ async def test_palette_switches_pages(desk):
         await pilot.press("enter")
         await settle(pilot, app, lambda: isinstance(app.screen, ItemsScreen))
         assert app.current_page == "items"
+
+
+async def test_personal_data_is_masked_on_screen(tmp_path):
+    from tests.tui_kit import add_items
+
+    path, clock = build_desk(tmp_path)
+    db = open_desk_db(path)
+    add_items(db, [("news", "市民来电反映 电话13812345678", "住汉台区天汉大道88号3单元402室，身份证610702199001011234",
+                    "其他", "负面", True)], clock(), start=10)
+    db.conn.close()
+    app = DeskApp(path, clock=clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        stream = app.screen.query_one("#stream")
+        row = next(i for i, it in enumerate(stream.items) if "来电" in it.title)
+        title = stream.get_row_at(row)[3].plain
+        assert "13812345678" not in title and "138****5678" in title
+        await pilot.press("2")
+        await settle(pilot, app, lambda: getattr(app.screen, "rows", None))
+        idx = next(i for i, r in enumerate(app.screen.rows) if "来电" in r.title)
+        app.screen.query_one("#results").move_cursor(row=idx)
+        await settle(pilot, app)
+        detail = plain(app.screen.query_one("#detail"))
+        assert "13812345678" not in detail and "610702199001011234" not in detail and "402室" not in detail
+        assert "天汉大道" in detail
