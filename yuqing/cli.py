@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "dismiss": ("yuqing.cmd_incidents", "dismiss", "Dismiss an incident (误报/不予处置) with a reason."),
     "proposals": ("yuqing.cmd_incidents", "proposals", "List detected releases waiting for confirmation."),
     "confirm-release": ("yuqing.cmd_incidents", "confirm_release", "Confirm a detected release with one action."),
+    "reject-release": ("yuqing.cmd_incidents", "reject_release", "Reject a detected release, with a reason."),
     "export": ("yuqing.cmd_incidents", "export", "Export an incident's report: md, html, json, csv, docx."),
     "report": ("yuqing.cmd_incidents", "report", "Daily, weekly and on-time performance reports."),
     "verify": ("yuqing.cmd_incidents", "verify", "Check the timeline's hash chain; name the first broken event."),

@@ -382,6 +382,20 @@ def confirm_release(svc, actor, proposal_id, kind, channel):
     _done(svc.get(rel.incident_id))
 
 
+@desk_command("reject-release")
+@click.argument("proposal_id", type=int)
+@click.argument("reason")
+def reject_release(svc, actor, proposal_id, reason):
+    """Reject a detected release (not about this incident). Example: yuqing reject-release 4 与本事件无关"""
+    from responders.release_detect import get_proposal, reject_proposal
+
+    if not reason.strip():
+        raise click.UsageError("请写明驳回理由（REASON 不能为空）")
+    reject_proposal(svc, proposal_id, reason.strip(), actor=actor)
+    p = get_proposal(svc, proposal_id)
+    click.echo(f"已驳回发布检测提议 #{p.id}（事件 #{p.incident_id}）：{_safe(reason.strip())}")
+
+
 # ------------------------------------------------------------------ exports and reports
 
 @desk_command("export")

@@ -170,3 +170,29 @@ def test_incident_view_masks_personal_data_unless_asked_not_to(run, tmp_path):
     as_json = run("incident", "1", "--json").output
     assert "13812345678" not in as_json and json.loads(as_json)["id"] == 1
     assert "13812345678" in run("incident", "1", "--no-mask").output
+
+
+def test_reject_a_detected_release_from_the_cli(run, tmp_path):
+    from datetime import datetime
+
+    from responders.incidents import IncidentService
+    from responders.release_detect import propose_releases
+    from responders.types import OwnChannelItem
+    from storage.db import open_db
+    from yuqing.pipeline import all_migrations
+
+    cand = tmp_path / "cand.json"
+    cand.write_text(json.dumps(CANDIDATE, ensure_ascii=False), encoding="utf-8")
+    run("open-incident", str(cand))
+    db = open_db(run.home / "desk.sqlite", all_migrations())
+    svc = IncidentService(db, clock=lambda: datetime.fromisoformat(NOW))
+    [prop] = propose_releases(svc, [OwnChannelItem(
+        "501", "关于铺镇化工厂夜间异味问题的情况通报", "区生态环境分局已对铺镇化工厂异味开展调查。",
+        "https://gov.example/501", datetime.fromisoformat(NOW), "gov", "gov", "汉台区政府网")])
+    db.conn.close()
+    assert run("reject-release", str(prop.id), " ", ok=False).exit_code == 2  # a reason is required
+    out = run("reject-release", str(prop.id), "只是转载").output
+    assert f"已驳回发布检测提议 #{prop.id}" in out
+    again = run("reject-release", str(prop.id), "再次", ok=False)
+    assert again.exit_code != 0 and "不能再驳回" in again.output
+    assert "release_rejected" in run("incident", "1", "--json").output
