@@ -82,36 +82,44 @@ async def test_full_database_is_a_clear_source_error_and_storing_resumes(tmp_pat
 # ---------------------------------------------------------------- many processes, one database
 
 WRITER = textwrap.dedent("""
-    import json, sqlite3, sys, time
+    # One duty console's data layer (tui.facade.DeskFacade, the only SQL the console runs),
+    # driven like a busy duty officer: poll the board, open the incident, write notes and
+    # acknowledgements, search items and save corrections.
+    import json, sys, time
     sys.path.insert(0, {repo!r})
     from responders.exceptions import ResponderError
-    from responders.incidents import IncidentService
-    from responders.policy import ClockPolicy
-    from storage.db import connect
-    db = connect({db!r})
-    svc = IncidentService(db, ClockPolicy())
-    iid, who, until = {iid}, {who!r}, time.monotonic() + {seconds}
-    notes, errors, k = 0, [], 0
+    from tui.facade import DeskBusy, DeskFacade
+    from tui.types import ItemFilter
+    who, until = {who!r}, time.monotonic() + {seconds}
+    desk = DeskFacade({db!r}, actor=who)
+    iid = {iid}
+    notes, labels, errors, k = 0, 0, [], 0
     while time.monotonic() < until:
         k += 1
         try:
+            desk.snapshot()
             if k % 5 == 0:
-                svc.acknowledge(iid, actor=who)
+                desk.acknowledge(iid)
             else:
-                svc.note(iid, who + " 第" + str(k) + "条", actor=who)
+                desk.note(iid, who + " 第" + str(k) + "条")
                 notes += 1
-            svc.list()
-            svc.clock_state(iid)
+            desk.incident(iid)
+            rows = desk.items(ItemFilter(limit=20))
+            if rows and k % 3 == 0:
+                desk.correct(rows[k % len(rows)].id, "topic", "安全生产")
+                labels += 1
         except ResponderError:
             pass
-        except sqlite3.Error as exc:
-            errors.append(repr(exc))
-    print(json.dumps({{"notes": notes, "actions": k, "errors": errors[:5], "n_errors": len(errors)}}))
+        except DeskBusy as exc:  # what staff would see
+            errors.append(str(exc))
+    desk.close()
+    print(json.dumps({{"notes": notes, "labels": labels, "actions": k, "errors": errors[:5],
+                      "n_errors": len(errors)}}))
 """)
 
 
 @pytest.mark.slow
-def test_daemon_and_three_writers_see_no_locked_database(tmp_path, feeds):  # noqa: F811
+def test_daemon_and_three_consoles_see_no_locked_database(tmp_path, feeds):  # noqa: F811
     home = tmp_path / "home"
     _write_home(home, feeds.base)
     db_path = home / "desk.sqlite"
@@ -153,6 +161,8 @@ def test_daemon_and_three_writers_see_no_locked_database(tmp_path, feeds):  # no
     assert verify(db).ok
     stored_notes = db.execute("SELECT count(*) FROM timeline_events WHERE kind = 'note'").fetchone()[0]
     assert stored_notes == sum(r["notes"] for r in results)
+    stored_labels = db.execute("SELECT count(*) FROM labels").fetchone()[0]
+    assert stored_labels == sum(r["labels"] for r in results) > 0
     assert db.execute("SELECT count(*) FROM items").fetchone()[0] > 50
 
 
