@@ -30,6 +30,7 @@ log = logging.getLogger("yuqing.pipeline")
 
 STAGE = "understand"
 BATCH = 256
+REPLAY_CHUNK = 1024  # items fed to the story engine at a time when rebuilding after a restart
 JOIN_EVIDENCE = 3  # evidence snapshots added per batch when a story joins an incident again
 
 
@@ -128,19 +129,27 @@ class DeskPipeline:
         linked = {sid for (sid,) in self.db.execute(
             "SELECT story_id FROM incident_stories") } if self.db["incident_stories"].exists() else set()
         self._load_sources()
-        for r in rows:
-            if self.sources.get(r["source_id"], {}).get("own_channel"):
-                self.state.own_items.add(str(r["id"]))
-            published = from_db(r["published"]) or from_db(r["fetched_at"])
-            self.engine.add(StoryItem(str(r["id"]), r["title"], r["text"], published, r["source_id"],
-                                      json.loads(r["metrics"] or "{}"), r["url"]))
-            if r["story_id"]:
+        for start in range(0, len(rows), REPLAY_CHUNK):
+            chunk = rows[start:start + REPLAY_CHUNK]
+            # The same words the live pipeline gave the engine, so the stories come out the same.
+            title_tokens, text_tokens = self._segment([r["title"] for r in chunk], [r["text"] for r in chunk])
+            published = [from_db(r["published"]) or from_db(r["fetched_at"]) for r in chunk]
+            self.engine.add_many([
+                StoryItem(str(r["id"]), r["title"], r["text"], pub, r["source_id"], json.loads(r["metrics"] or "{}"),
+                          r["url"], words=tuple(tt) + tuple(xt))
+                for r, pub, tt, xt in zip(chunk, published, title_tokens, text_tokens)])
+            for r, pub in zip(chunk, published):
+                if self.sources.get(r["source_id"], {}).get("own_channel"):
+                    self.state.own_items.add(str(r["id"]))
+                    continue
+                if not r["story_id"]:
+                    continue
                 facts = self.state.facts.setdefault(r["story_id"], StoryFacts())
                 facts.add(_decode(r))
                 if facts.wants_text:
-                    facts.remember(to_simplified(r["title"]), to_simplified(r["text"][:300]), published)
+                    facts.remember(to_simplified(r["title"]), to_simplified(r["text"][:300]), pub)
                 else:
-                    facts.seen(published)
+                    facts.seen(pub)
                 facts.hot = facts.hot or bool(r["hot"])
                 facts.candidate_sent = r["story_id"] in linked
         log.info("pipeline resumed after item %d: %d items of the window replayed", last, len(rows))
@@ -180,7 +189,7 @@ class DeskPipeline:
         specs = [self.sources.get(it.source_id, {}) for it in items]
         results = self.classifier.classify_many(
             [(it.title, it.text, bool(spec.get("local"))) for it, spec in zip(items, specs)])
-        title_tokens, text_tokens = self._tokens(items, results)
+        title_tokens, text_tokens = self._segment([it.title for it in items], [it.text for it in items])
         story_items = [StoryItem(str(it.id), it.title, it.text, it.published or it.fetched_at, it.source_id,
                                  dict(it.metrics), it.url, words=tuple(tt) + tuple(xt))
                        for it, tt, xt in zip(items, title_tokens, text_tokens)]
@@ -206,16 +215,15 @@ class DeskPipeline:
                 "rank": (it.metrics or {}).get("rank"), "content_hash": content_hash(it.title, it.text)})
         return batch
 
-    def _tokens(self, items: list[StoredItem], results) -> tuple[list, list]:
-        """Segmented Simplified titles and texts (search finds Traditional items, stories group
-        them); taken from the classification when it carries them."""
-        if results and all(getattr(c, "title_tokens", None) or getattr(c, "text_tokens", None) for c in results):
-            return [c.title_tokens for c in results], [c.text_tokens for c in results]
+    def _segment(self, titles: list[str], texts: list[str]) -> tuple[list, list]:
+        """Segmented Simplified titles and texts: search finds Traditional items and stories group
+        them. Used live and in the replay after a restart alike, so both feed the story engine
+        the same words."""
         from classifiers.normalize import to_simplified_many
 
         seg = self.classifier.segmenter
-        simple = to_simplified_many([it.title for it in items] + [it.text for it in items])
-        titles_s, texts_s = simple[:len(items)], simple[len(items):]
+        simple = to_simplified_many(list(titles) + list(texts))
+        titles_s, texts_s = simple[:len(titles)], simple[len(titles):]
         return (seg.cut_many(titles_s) if seg else [[t] for t in titles_s],
                 seg.cut_many(texts_s) if seg else [[t] for t in texts_s])
 
