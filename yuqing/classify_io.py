@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -260,6 +261,13 @@ def _save(path: Path, model) -> None:
         for old in path.parent.glob("topic-*.npz"):
             if old != path:
                 old.unlink(missing_ok=True)
+        stale = time.time() - 3600  # temp files of saves killed half-way (not one being written now)
+        for left in path.parent.glob(".topic-*.npz"):
+            try:
+                if left.stat().st_mtime < stale:
+                    left.unlink(missing_ok=True)
+            except OSError:
+                pass
     except OSError as exc:
         print(f"yuqing: cannot cache the topic model in {path.parent} ({exc.strerror})", file=sys.stderr)
 

@@ -159,3 +159,20 @@ def test_town_template_needs_the_town_in_the_district(home):
     rows = [json.loads(line) for line in run(home, "classify", input=jsonl(items)).stdout.splitlines()]
     assert not any(s.startswith("town_emergency:") for s in rows[0]["schemes"])
     assert "town_emergency:武乡镇" in rows[1]["schemes"]
+
+
+def test_model_cache_drops_temp_files_left_by_a_killed_save(tmp_path):
+    import os
+    import time
+
+    from yuqing.classify_io import load_classifier
+
+    models = tmp_path / "home" / "models"
+    models.mkdir(parents=True)
+    stale, fresh = models / ".topic-killed.npz", models / ".topic-writing.npz"
+    stale.write_bytes(b"half a model")
+    fresh.write_bytes(b"being written by another process")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    load_classifier(tmp_path / "home")  # trains and saves the model
+    assert not stale.exists() and fresh.exists()
+    assert len(list(models.glob("topic-*.npz"))) == 1
