@@ -182,10 +182,19 @@ class Gazetteer:
         return sorted((d for d in self.divisions.values() if d.level == "village"), key=lambda d: d.code)
 
     def division(self, code) -> Division | None:
+        if type(code) is str:
+            hit = self.divisions.get(code)
+            if hit is not None:
+                return hit
         code = str(code).strip()
         hit = self.divisions.get(code)
         if hit is None:  # an MCA code may differ from the NBS code
-            hit = next((d for d in self.divisions.values() if d.mca2025_code == code), None)
+            mca = self.__dict__.get("_mca")
+            if mca is None or mca[0] != len(self.divisions):
+                mca = (len(self.divisions), {d.mca2025_code: d for d in reversed(list(self.divisions.values()))
+                                             if d.mca2025_code})
+                self.__dict__["_mca"] = mca
+            hit = mca[1].get(code)
         return hit
 
     def children(self, code: str) -> list[Division]:

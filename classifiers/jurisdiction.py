@@ -24,6 +24,7 @@ How it decides (every rule has a test in tests/unit/test_jurisdiction.py):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Iterable
 
 from classifiers.gazetteer import Department, Division, Gazetteer
@@ -43,6 +44,7 @@ BLOCKERS = (
 _FOREIGN_PREFIX = set("省市县州国镇乡")
 _WINDOW = 16  # characters of context either side when checking word boundaries
 _STREET_SUFFIX = ("办事处", "办")
+_first = itemgetter(0)
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class _Entry:
     homonyms: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class _Cand:
     entry: _Entry
     surface: str
@@ -172,10 +174,8 @@ class JurisdictionMatcher:
             return Jurisdiction()
         if not local_source and all(i in self._inert for i, _, _ in found):
             return Jurisdiction()  # only foreign names / blockers: nothing of ours or the city
-        cands: list[_Cand] = []
-        for idx, start, end in found:
-            for entry in self._entries[idx]:
-                cands.append(_Cand(entry, self._patterns[idx], start, end))
+        entries, patterns = self._entries, self._patterns
+        cands = [_Cand(entry, patterns[idx], start, end) for idx, start, end in found for entry in entries[idx]]
         return _Decision(self, text, cands, local_source).run()
 
 
@@ -353,7 +353,11 @@ class _Decision:
                     self._imply_town(c, places, put)
 
         # 5. departments
-        any_local = any(h.in_district for _, h in places.values())
+        any_local = False
+        for _, h in places.values():
+            if h.in_district:
+                any_local = True
+                break
         for c in cands:
             e = c.entry
             if e.kind != "dept" or e.dept.name in depts:
@@ -373,8 +377,8 @@ class _Decision:
             else:
                 self.notes.append(f"'{c.surface}'可指任何区县的部门，文中无本区语境，未计入")
 
-        place_hits = tuple(h for _, h in sorted(places.values(), key=lambda p: p[0]))
-        dept_hits = tuple(h for _, h in sorted(depts.values(), key=lambda p: p[0]))
+        place_hits = tuple([h for _, h in sorted(places.values(), key=_first)])
+        dept_hits = tuple([h for _, h in sorted(depts.values(), key=_first)]) if depts else ()
         involves = any(h.in_district for h in place_hits) or bool(dept_hits)
         reasons = [f"{h.name}（{h.code}）：{h.reason}" for h in place_hits]
         reasons += [f"{h.name}：{h.reason}" for h in dept_hits]

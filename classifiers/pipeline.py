@@ -2,9 +2,10 @@
 
 ``Classifier`` wires the parts built elsewhere in ``classifiers`` (jurisdiction matcher,
 monitoring schemes, topic model, sentiment lexicon, risk lexicon, routing table). A batch
-runs one ``normalize_many``, one ``cut_many`` and one topic prediction; everything else
-is a linear pass per item. Every part is optional so tests and tools can build a
-partial classifier; a missing part yields its neutral result.
+runs one ``normalize_many``, one ``cut_many`` (titles and bodies apart, so each result can
+carry its words for the search index and the story engine) and one topic prediction;
+everything else is a linear pass per item. Every part is optional so tests and tools can
+build a partial classifier; a missing part yields its neutral result.
 
 Pure: ``yuqing.classify_io.load_classifier`` reads the data files and the model cache.
 """
@@ -44,7 +45,11 @@ class Classifier:
         return self.classify_many([(title, text, local_source)])[0]
 
     def classify_many(self, items: Sequence[Item]) -> list[Classification]:
-        """Classify a batch of (title, text[, local_source]) in order."""
+        """Classify a batch of (title, text[, local_source]) in order.
+
+        With a segmenter, each result carries ``title_tokens`` and ``text_tokens``: the
+        normalised Simplified title and body, segmented (the topic model reads the same words).
+        """
         from classifiers.normalize import normalize_many
 
         if not items:
@@ -54,49 +59,79 @@ class Classifier:
         local = [bool(it[2]) if len(it) > 2 else False for it in items]
         n = len(items)
         normed = normalize_many(titles + bodies)
-        full: list[str] = []
-        own: list[str] = []
-        for i in range(n):
-            t, b = normed[i], normed[n + i]
-            full.append(_join(t.text, b.text))
-            own.append(_join(t.own, b.own))
+        title_texts = [x.text for x in normed[:n]]
+        body_texts = [x.text for x in normed[n:]]
+        full = list(map(_join, title_texts, body_texts))
+        own = list(map(_join, [x.own for x in normed[:n]], [x.own for x in normed[n:]]))
+        seg = self.segmenter
+        if seg is not None:
+            cut = seg.cut_many(title_texts + body_texts)
+            title_tokens, body_tokens = cut[:n], cut[n:]
+        else:
+            title_tokens = body_tokens = [[]] * n
         if self.topic_model is not None:
-            tokens = self.segmenter.cut_many(full)
+            tokens = list(map(_join_tokens, title_texts, body_texts, title_tokens, body_tokens))
             topics = self.topic_model.predict_many(tokens, full)
         else:
             topics = [TopicResult("其他", 0.0)] * n
+        matcher, sentiment, risk, routing = self.matcher, self.sentiment, self.risk, self.routing
+        owner = routing.release_owner if routing else "区委宣传部"
         out = []
         for i in range(n):
             text = full[i]
-            jur = self.matcher.match(text, local_source=local[i]) if self.matcher is not None else Jurisdiction()
-            senti = self.sentiment.analyze(own[i] or text) if self.sentiment is not None else SentimentResult("中性", 0.0)
-            hits = self._scheme_hits(text, jur)
-            if self.risk is not None:
-                risk_words = self.risk.find(text)
-                severity = self.risk.assess(text, risk_words)
+            if matcher is not None:
+                jur = matcher.match(text, local_source=local[i])
+                towns = self.towns_of(jur) if jur.places else []
+            else:
+                jur, towns = Jurisdiction(), []
+            senti = sentiment.analyze(own[i] or text) if sentiment is not None else SentimentResult("中性", 0.0)
+            hits = self._scheme_hits(text, jur, towns)
+            if risk is not None:
+                risk_words = risk.find(text)
+                severity = risk.assess(text, risk_words)
             else:
                 risk_words, severity = (), SeverityResult("一般")
-            units = self.route(topics[i].label, jur)
-            out.append(Classification(topics[i], senti, jur, hits, risk_words, severity, units,
-                                      self.routing.release_owner if self.routing else "区委宣传部"))
+            if routing is not None:
+                units = routing.route(topics[i].label, [d.name for d in jur.departments], towns)
+            else:
+                units = ()
+            out.append(Classification(topics[i], senti, jur, hits, risk_words, severity, units, owner,
+                                      tuple(title_tokens[i]), tuple(body_tokens[i])))
         return out
 
-    def _scheme_hits(self, text: str, jur: Jurisdiction) -> tuple:
+    def segment_many(self, titles: Sequence[str], texts: Sequence[str]) -> tuple[list[tuple[str, ...]],
+                                                                              list[tuple[str, ...]]]:
+        """The words :meth:`classify_many` puts in ``title_tokens`` / ``text_tokens``, without
+        classifying: (title words per item, body words per item). For rebuilding what was
+        built from classifications (the story engine after a restart) with the same words."""
+        from classifiers.normalize import normalize_many
+
+        n = len(titles)
+        if n != len(texts):
+            raise ValueError(f"segment_many: {n} titles but {len(texts)} texts")
+        if self.segmenter is None:
+            return [()] * n, [()] * n
+        normed = normalize_many([str(t or "") for t in titles] + [str(x or "") for x in texts])
+        cut = self.segmenter.cut_many([x.text for x in normed])
+        return [tuple(t) for t in cut[:n]], [tuple(t) for t in cut[n:]]
+
+    def _scheme_hits(self, text: str, jur: Jurisdiction, towns: Sequence[str] | None = None) -> tuple:
         """Scheme hits; a hit of a "towns" template counts only when the jurisdiction matcher
-        found that town (so 武乡县 in Shanxi does not fire the 武乡镇 scheme)."""
+        found that town (so 武乡县 in Shanxi does not fire the 武乡镇 scheme). ``towns``:
+        :meth:`towns_of` ``jur`` when already known."""
         if self.schemes is None:
             return ()
         hits = self.schemes.match(text)
-        if self.matcher is None:
+        if self.matcher is None or not hits:
             return tuple(hits)
-        towns = None
+        found = None
         out = []
         for h in hits:
             scheme = self.schemes.by_name.get(h.scheme)
             if scheme is not None and scheme.place:
-                if towns is None:
-                    towns = set(self.towns_of(jur))
-                if scheme.place not in towns:
+                if found is None:
+                    found = set(towns if towns is not None else self.towns_of(jur))
+                if scheme.place not in found:
                     continue
             out.append(h)
         return tuple(out)
@@ -120,6 +155,17 @@ class Classifier:
             return ()
         departments = [d.name for d in jur.departments]
         return self.routing.route(topic, departments, self.towns_of(jur))
+
+
+def _join_tokens(title: str, body: str, title_tokens: list[str], body_tokens: list[str]) -> list[str]:
+    """The words of ``_join(title, body)`` from the words of each part: the segmenter never
+    joins words across the punctuation mark put between them, so this equals cutting the
+    joined text."""
+    if title and body:
+        if body.startswith(title):
+            return body_tokens
+        return title_tokens + ["。"] + body_tokens if title[-1] not in "。！？!?；;…" else title_tokens + body_tokens
+    return title_tokens or body_tokens
 
 
 def _join(title: str, body: str) -> str:

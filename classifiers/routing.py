@@ -56,29 +56,31 @@ class RoutingTable:
         """Responsible units, most responsible first, the release owner last."""
         departments = [d for d in departments if d]
         towns = [t for t in towns if t]
+        key = self.same_unit.get
+        owner = self.release_owner
+        owner_key = key(owner, owner)
         out: list[str] = []
-        if topic in self.topics:
-            for unit in self.topics[topic]:
+        units = self.topics.get(topic)
+        if units is not None:
+            for unit in units:
                 if unit == self.town_placeholder:
                     out.extend(towns or [unit])
                 else:
                     out.append(unit)
             out.extend(departments)
         else:
-            named = [d for d in departments if self._key(d) != self._key(self.release_owner)]
+            named = [d for d in departments if key(d, d) != owner_key]
             out.extend(named or self.default_units)
         out.extend(towns)
-        out.append(self.release_owner)
-        seen: set[str] = set()
+        # each unit once (by its key); the release owner always last, even when named in the item
+        seen = {owner_key}
         result = []
         for unit in out:
-            key = self._key(unit)
-            if key not in seen:
-                seen.add(key)
+            k = key(unit, unit)
+            if k not in seen:
+                seen.add(k)
                 result.append(unit)
-        # the release owner always comes last, even when named in the item
-        owner_key = self._key(self.release_owner)
-        result = [u for u in result if self._key(u) != owner_key] + [self.release_owner]
+        result.append(owner)
         return tuple(result)
 
     def _key(self, unit: str) -> str:

@@ -41,14 +41,23 @@ def _evaluate(node, occ: Occurrences, fired: list[str], notes: list[str]) -> boo
     if isinstance(node, And):
         mark_f, mark_n = len(fired), len(notes)
         for child in node.children:
-            if not _evaluate(child, occ, fired, notes):
-                del fired[mark_f:], notes[mark_n:]
-                return False
+            if type(child) is Word:  # inlined: most children are plain words
+                if child.text in occ:
+                    fired.append(child.text)
+                    continue
+            elif _evaluate(child, occ, fired, notes):
+                continue
+            del fired[mark_f:], notes[mark_n:]
+            return False
         return True
     if isinstance(node, Or):
         hit = False
         for child in node.children:
-            if _evaluate(child, occ, fired, notes):
+            if type(child) is Word:
+                if child.text in occ:
+                    fired.append(child.text)
+                    hit = True
+            elif _evaluate(child, occ, fired, notes):
                 hit = True
         return hit
     if isinstance(node, Not):
@@ -94,13 +103,21 @@ def _dedupe(words: Iterable[str]) -> tuple[str, ...]:
 def _automaton(words: Sequence[str]):
     import ahocorasick_rs
 
-    return ahocorasick_rs.AhoCorasick(list(words), matchkind=ahocorasick_rs.MatchKind.Standard)
+    return ahocorasick_rs.AhoCorasick(list(words), matchkind=ahocorasick_rs.MatchKind.Standard,
+                                      implementation=ahocorasick_rs.Implementation.DFA)
 
 
 def _find(ac, words: Sequence[str], text: str) -> dict[str, list[tuple[int, int]]]:
     occ: dict[str, list[tuple[int, int]]] = {}
+    if not text:
+        return occ
     for idx, start, end in ac.find_matches_as_indexes(text, overlapping=True):
-        occ.setdefault(words[idx], []).append((start, end))
+        word = words[idx]
+        spans = occ.get(word)
+        if spans is None:
+            occ[word] = [(start, end)]
+        else:
+            spans.append((start, end))
     return occ
 
 
@@ -234,9 +251,13 @@ class SchemeSet:
         if dupes:
             raise SchemeError(f"scheme '{dupes[0]}' is defined twice")
         self.words: tuple[str, ...] = _dedupe(w for s in self.schemes for w in s.words)
+        # A scheme is looked at only when a word of its smallest required group occurred (a
+        # town template is not woken by its event words alone); one without required
+        # groups, by any of its words.
         self._by_word: dict[str, list[int]] = {}
         for i, s in enumerate(self.schemes):
-            for w in s.words:
+            trigger = min(s.required, key=len) if s.required else s.words
+            for w in trigger:
                 self._by_word.setdefault(w, []).append(i)
         self._always = [i for i, s in enumerate(self.schemes) if s.empty_value]
         self.by_name = {s.name: s for s in self.schemes}
@@ -255,12 +276,25 @@ class SchemeSet:
         """Every scheme that holds on ``text``, in definition order."""
         occ = _find(self._ac, self.words, text or "") if self._ac is not None else {}
         candidates = set(self._always)
+        by_word = self._by_word
         for w in occ:
-            candidates.update(self._by_word[w])
+            ids = by_word.get(w)
+            if ids:
+                candidates.update(ids)
+        if not candidates:
+            return []
         hits = []
+        schemes = self.schemes
         for i in sorted(candidates):
-            scheme = self.schemes[i]
-            if scheme.required and not all(not g.isdisjoint(occ) for g in scheme.required):
+            scheme = schemes[i]
+            if scheme.required:
+                for g in scheme.required:
+                    if g.isdisjoint(occ):
+                        break
+                else:
+                    hit = scheme.evaluate(occ)
+                    if hit is not None:
+                        hits.append(hit)
                 continue
             hit = scheme.evaluate(occ)
             if hit is not None:

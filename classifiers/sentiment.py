@@ -60,65 +60,89 @@ class SentimentAnalyzer:
             kinds[w] = ("val", abs(float(v)))
         self._words = list(kinds)
         self._kinds = [kinds[w] for w in self._words]
-        self._ac = ahocorasick_rs.AhoCorasick(self._words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+        self._val = frozenset(i for i, (kind, _v) in enumerate(self._kinds) if kind == "val")
+        # positive courtesy words, damped inside a request
+        self._courtesy = frozenset(i for i, w in enumerate(self._words) if w in _COURTESY)
+        self._ac = ahocorasick_rs.AhoCorasick(self._words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
+                                              implementation=ahocorasick_rs.Implementation.DFA) \
+            if self._words else None
+        self._cues = tuple(self.lexicon.cues.items())
 
     def raw(self, text: str) -> tuple[float, list[str]]:
         """The unbounded total and the words that contributed."""
         total = 0.0
         words: list[str] = []
-        emo = self.lexicon.emoticons
         if "[" in text:
+            emo = self.lexicon.emoticons
             for m in _EMOTICON.finditer(text):
                 v = emo.get(m.group(1))
                 if v:
                     total += v
                     words.append(m.group(0))
             text = _EMOTICON.sub("。", text)
-        matches = self._ac.find_matches_as_indexes(text)
-        if not any(self._kinds[m[0]][0] == "val" for m in matches):
+        matches = self._ac.find_matches_as_indexes(text) if self._ac is not None and text else ()
+        val = self._val
+        for m in matches:
+            if m[0] in val:
+                break
+        else:
             if not words:  # no emoticon either: weak cues (questions, sighs, ellipses)
                 total += CUE_SCALE * self._cue_total(text)
             return total, words
         # clause boundaries: positions of punctuation; a character's clause is the
         # number of boundaries before it
         bounds = [m.start() for m in _BOUNDARY.finditer(text)]
-        request = any(r in text for r in _REQUEST)
+        request = None  # is the text a request? Looked up at the first courtesy word
+        kinds, all_words, courtesy = self._kinds, self._words, self._courtesy
         pending_neg = -100
-        pending_deg = (-100, 1.0)
+        deg_end, deg_value = -100, 1.0
         neg_clause = deg_clause = -1
         clause_values: dict[int, float] = {}
         for idx, start, end in matches:
-            kind, value = self._kinds[idx]
+            kind, value = kinds[idx]
             clause = bisect_left(bounds, start)
             if kind == "neg":
                 pending_neg, neg_clause = end, clause
                 continue
             if kind == "deg":
-                pending_deg, deg_clause = (end, value), clause
+                deg_end, deg_value, deg_clause = end, value, clause
                 continue
             v = value
-            if request and v > 0 and self._words[idx] in _COURTESY:
-                v *= 0.3
-            if deg_clause == clause and start - pending_deg[0] <= _WINDOW:
-                v *= pending_deg[1]
+            if v > 0 and idx in courtesy:
+                if request is None:
+                    request = any(r in text for r in _REQUEST)
+                if request:
+                    v *= 0.3
+            if deg_clause == clause and start - deg_end <= _WINDOW:
+                v *= deg_value
             if neg_clause == clause and start - pending_neg <= _WINDOW:
                 v = -0.8 * v if v > 0 else -0.4 * v
                 pending_neg = -100
             clause_values[clause] = clause_values.get(clause, 0.0) + v
-            words.append(self._words[idx])
+            words.append(all_words[idx])
+        n_bounds, n_text = len(bounds), len(text)
         for c, v in clause_values.items():
-            begin = bounds[c - 1] + 1 if c > 0 else 0
-            end = bounds[c] if c < len(bounds) else len(text)
-            seg, end_ch = text[begin:end], (text[end] if end < len(text) else "")
-            if v > 0 and (end_ch in "？?" or any(q in seg for q in _QUESTION)):
-                v *= 0.3
+            end = bounds[c] if c < n_bounds else n_text
+            end_ch = text[end] if end < n_text else ""
+            if v > 0:
+                if end_ch in "？?":
+                    v *= 0.3
+                else:
+                    seg = text[bounds[c - 1] + 1 if c > 0 else 0:end]
+                    for q in _QUESTION:
+                        if q in seg:
+                            v *= 0.3
+                            break
+                    else:
+                        if end_ch in "！!":
+                            v *= 1.2
             elif end_ch in "！!":
                 v *= 1.2
             total += v
         return total, words
 
     def _cue_total(self, text: str) -> float:
-        return sum(v for cue, v in self.lexicon.cues.items() if cue in text)
+        return sum([v for cue, v in self._cues if cue in text])
 
     def analyze(self, text: str) -> SentimentResult:
         total, words = self.raw(text or "")

@@ -76,16 +76,40 @@ class Counts:
     gathering: int = 0
 
 
+_NUM_START = re.compile(r"[\d零〇一二两三四五六七八九十百千万数几上近多]")  # where a _NUM can begin
+
+
+def _finditer_num(rx: re.Pattern, text: str):
+    """``rx.finditer(text)`` for a pattern that begins with ``_NUM``: the same matches, found
+    faster by trying ``rx`` only where a number can begin (``re`` cannot skip ahead itself
+    when a pattern begins with an alternation of classes)."""
+    pos = 0
+    search, match = _NUM_START.search, rx.match
+    while True:
+        c = search(text, pos)
+        if c is None:
+            return
+        start = c.start()
+        m = match(text, start)
+        if m is None:
+            pos = start + 1
+        else:
+            yield m
+            pos = m.end()
+
+
 _HARM_GATE = re.compile(r"死|伤|亡|失联|失踪|被困|中毒|送医|住院|遇难|罹难|丧生")
 _GATHER_GATE = re.compile(r"聚集|围堵|堵路|堵门|上访|讨薪|维权|静坐|横幅|打砸|冲突")
 
 
-def extract_counts(text: str) -> Counts:
+def extract_counts(text: str, *, _harm: bool | None = None, _gather: bool | None = None) -> Counts:
     """Largest casualty and crowd numbers stated in the text."""
     deaths = injured = poisoned = gathering = 0
-    harm = _HARM_GATE.search(text) is not None  # cheap gates: most items mention neither
+    # cheap gates (most items mention neither); the caller may have looked already
+    harm = _HARM_GATE.search(text) is not None if _harm is None else _harm
+    gather = _GATHER_GATE.search(text) is not None if _gather is None else _gather
     for rx in (_CASUALTY_A, _CASUALTY_B) if harm else ():
-        for m in rx.finditer(text):
+        for m in _finditer_num(rx, text) if rx is _CASUALTY_A else rx.finditer(text):
             if rx is _CASUALTY_A:
                 num, harm = m.group(1), m.group(2)
             else:
@@ -101,16 +125,25 @@ def extract_counts(text: str) -> Counts:
                 injured = max(injured, n)
             elif harm == "中毒":
                 poisoned = max(poisoned, n)
-    for m in _GATHER.finditer(text) if _GATHER_GATE.search(text) else ():
+    for m in _finditer_num(_GATHER, text) if gather else ():
         n = parse_cn_number(m.group(1))
         if n and n < 1000000:
             gathering = max(gathering, n)
     return Counts(deaths, injured, poisoned, gathering)
 
 
+_NEGATOR_CHARS = frozenset("".join(_NEGATORS))
+
+
 def _negated(text: str, start: int) -> bool:
     window = text[max(0, start - 5):start]
-    return any(window.endswith(neg) or neg in window[-3:] for neg in _NEGATORS)
+    if _NEGATOR_CHARS.isdisjoint(window):  # the common case: no negator character nearby
+        return False
+    tail = window[-3:]
+    for neg in _NEGATORS:
+        if neg in tail or window.endswith(neg):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -126,7 +159,8 @@ class RiskDetector:
 
         self.lexicon = lexicon
         self._words = list(lexicon.words)
-        self._ac = ahocorasick_rs.AhoCorasick(self._words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest) \
+        self._ac = ahocorasick_rs.AhoCorasick(self._words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
+                                              implementation=ahocorasick_rs.Implementation.DFA) \
             if self._words else None
 
     def find(self, text: str) -> tuple[str, ...]:
@@ -155,10 +189,12 @@ class RiskDetector:
         return estimate_severity(text, self.categories(risk_words), reposts=reposts, sources=sources)
 
 
+_NEGATED_PHRASE = re.compile(r"(未造成|没有造成|未发生|无|暂无|未有)(人员|人身)?$")
+
+
 def _negated_phrase(text: str, start: int) -> bool:
     # "未造成人员伤亡", "无人员伤亡": a negator then 人员 before the word
-    window = text[max(0, start - 7):start]
-    return bool(re.search(r"(未造成|没有造成|未发生|无|暂无|未有)(人员|人身)?$", window))
+    return _NEGATED_PHRASE.search(text[max(0, start - 7):start]) is not None
 
 
 _NOTHING = SeverityResult("一般", ())
@@ -168,9 +204,13 @@ def estimate_severity(text: str, categories: Mapping[str, int] | None = None, *,
                       reposts: int | None = None, sources: int | None = None) -> SeverityResult:
     """Severity tier and the reasons, in words."""
     categories = categories or {}
-    if (not categories and not reposts and not sources and "重大" not in text and "较大" not in text
-            and _HARM_GATE.search(text) is None and _GATHER_GATE.search(text) is None):
+    harm = _HARM_GATE.search(text) is not None
+    gather = not harm and _GATHER_GATE.search(text) is not None
+    if (not categories and not reposts and not sources and not harm and not gather and "重大" not in text
+            and "较大" not in text):
         return _NOTHING  # the common case: no risk word, no casualty or crowd wording
+    if harm:
+        gather = _GATHER_GATE.search(text) is not None
     level = 0
     reasons: list[str] = []
 
@@ -183,7 +223,7 @@ def estimate_severity(text: str, categories: Mapping[str, int] | None = None, *,
         if rx.search(text):
             raise_to(SEVERITIES.index(tier), reason)
             break
-    c = extract_counts(text)
+    c = extract_counts(text, _harm=harm, _gather=gather)
     if c.deaths:
         lv = 3 if c.deaths >= 30 else 2 if c.deaths >= 10 else 1 if c.deaths >= 3 else 0
         raise_to(lv, f"死亡（含失联、被困）{c.deaths}人（{_rule('deaths', lv)}）")

@@ -19,7 +19,7 @@ import operator
 import re
 from collections import Counter
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Iterable, Mapping, Sequence
 
 from classifiers.types import TOPICS, TopicResult
@@ -55,7 +55,8 @@ class KeywordIndex:
                 owners.setdefault(w, []).append(topic)
         self._words = list(owners)
         self._owners = [tuple(owners[w]) for w in self._words]
-        self._ac = ahocorasick_rs.AhoCorasick(self._words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest) \
+        self._ac = ahocorasick_rs.AhoCorasick(self._words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
+                                              implementation=ahocorasick_rs.Implementation.DFA) \
             if self._words else None
 
     def __getstate__(self):
@@ -64,6 +65,21 @@ class KeywordIndex:
     def __setstate__(self, state):
         self.keywords = state["keywords"]
         self._build()
+
+    def word_ids(self, text: str) -> list[int]:
+        """Index (into ``words`` / ``owners``) of every hint word occurrence, in order."""
+        if self._ac is None or not text:
+            return []
+        return [m[0] for m in self._ac.find_matches_as_indexes(text)]
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(self._words)
+
+    @property
+    def owners(self) -> tuple[tuple[str, ...], ...]:
+        """The topics of each word of ``words``."""
+        return tuple(self._owners)
 
     def hits(self, text: str) -> list[tuple[str, str]]:
         """(topic, word) for every hint word occurrence."""
@@ -124,6 +140,9 @@ class TopicModel:
         self.keywords = keywords
         self.info = dict(info or {})
         self._kw_ids = {t: self.vocabulary.get("kw:" + t, 0) for t in TOPICS}
+        # hint word index -> the vocabulary ids of its topics' features
+        self._kw_word_ids = [[self._kw_ids[t] for t in owners] for owners in keywords.owners] \
+            if keywords is not None else []
 
     # -- persistence -----------------------------------------------------------------
     def to_arrays(self) -> dict:
@@ -159,8 +178,9 @@ class TopicModel:
         if self.bigrams and len(tokens) > 1:
             ids.extend(map(get, map(_pair, tokens, tokens[1:]), repeat(0, len(tokens) - 1)))
         if self.keywords is not None:
-            kw = self._kw_ids
-            ids.extend([kw[t] for t, _w in self.keywords.hits(text)])
+            found = self.keywords.word_ids(text)
+            if found:
+                ids.extend(chain.from_iterable(map(self._kw_word_ids.__getitem__, found)))
         return ids
 
     def _batch(self, tokens_list, texts):
@@ -170,18 +190,19 @@ class TopicModel:
         import numpy as np
 
         idx_all: list[int] = []
-        n = len(tokens_list)
-        lengths = np.zeros(n, dtype=np.intp)
-        scales = np.zeros(n, dtype=np.float32)
-        for i, (tokens, text) in enumerate(zip(tokens_list, texts)):
+        lengths: list[int] = []
+        for tokens, text in zip(tokens_list, texts):
             ids = self._ids(tokens, text) or [0]
-            known = len(ids) - ids.count(0)
             idx_all.extend(ids)
-            lengths[i] = len(ids)
-            scales[i] = known ** -0.5 if known else 0.0
+            lengths.append(len(ids))
+        n = len(lengths)
+        idx = np.fromiter(idx_all, dtype=np.intp, count=len(idx_all))
+        counts = np.array(lengths, dtype=np.intp)
         starts = np.zeros(n, dtype=np.intp)
-        np.cumsum(lengths[:-1], out=starts[1:])
-        return np.array(idx_all, dtype=np.intp), np.repeat(scales, lengths), starts
+        np.cumsum(counts[:-1], out=starts[1:])
+        known = np.add.reduceat(idx != 0, starts, dtype=np.intp).tolist() if n else []
+        scales = np.array([k ** -0.5 if k else 0.0 for k in known], dtype=np.float32)
+        return idx, np.repeat(scales, counts), starts
 
     # -- training -------------------------------------------------------------------
     @classmethod

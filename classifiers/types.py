@@ -78,3 +78,8 @@ class Classification:
     severity: SeverityResult = field(default_factory=lambda: SeverityResult("一般"))
     responsible_units: tuple[str, ...] = ()
     release_owner: str = RELEASE_OWNER
+    # The normalised Simplified title and body, segmented (empty when the classifier has no
+    # segmenter): the pipeline reuses them for the search index and the story engine.
+    # Not part of any output; left out of comparisons.
+    title_tokens: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    text_tokens: tuple[str, ...] = field(default=(), compare=False, repr=False)
