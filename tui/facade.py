@@ -277,10 +277,13 @@ class DeskFacade:
         sql = _ITEM_SQL
         args: list[Any] = []
         if f.query.strip():
+            from classifiers.normalize import normalize
             from classifiers.segment import default_segmenter
             from responders.analysis import search_items
 
-            tokens = [t for t in default_segmenter().cut(f.query.strip()) if any(c.isalnum() for c in t)]
+            # Cut like the index was cut: normalised Simplified text (Traditional queries work too).
+            query = normalize(f.query.strip()).text
+            tokens = [t for t in default_segmenter().cut(query) if any(c.isalnum() for c in t)]
             ids = [r["id"] for r in search_items(self.db, tokens, limit=1000)]
             if not ids:
                 return []

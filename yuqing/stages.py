@@ -189,7 +189,11 @@ class DeskPipeline:
         specs = [self.sources.get(it.source_id, {}) for it in items]
         results = self.classifier.classify_many(
             [(it.title, it.text, bool(spec.get("local"))) for it, spec in zip(items, specs)])
-        title_tokens, text_tokens = self._segment([it.title for it in items], [it.text for it in items])
+        if self.classifier.segmenter is not None:  # the words classification already cut
+            title_tokens = [c.title_tokens for c in results]
+            text_tokens = [c.text_tokens for c in results]
+        else:
+            title_tokens, text_tokens = self._segment([it.title for it in items], [it.text for it in items])
         story_items = [StoryItem(str(it.id), it.title, it.text, it.published or it.fetched_at, it.source_id,
                                  dict(it.metrics), it.url, words=tuple(tt) + tuple(xt))
                        for it, tt, xt in zip(items, title_tokens, text_tokens)]
@@ -216,16 +220,15 @@ class DeskPipeline:
         return batch
 
     def _segment(self, titles: list[str], texts: list[str]) -> tuple[list, list]:
-        """Segmented Simplified titles and texts: search finds Traditional items and stories group
-        them. Used live and in the replay after a restart alike, so both feed the story engine
-        the same words."""
+        """Segmented normalised Simplified titles and texts (search finds Traditional items and
+        stories group them): the same words classification gives the live pipeline, so the
+        replay after a restart feeds the story engine what it saw live."""
+        if self.classifier.segmenter is not None:
+            return self.classifier.segment_many(titles, texts)
         from classifiers.normalize import to_simplified_many
 
-        seg = self.classifier.segmenter
         simple = to_simplified_many(list(titles) + list(texts))
-        titles_s, texts_s = simple[:len(titles)], simple[len(titles):]
-        return (seg.cut_many(titles_s) if seg else [[t] for t in titles_s],
-                seg.cut_many(texts_s) if seg else [[t] for t in texts_s])
+        return [[t] for t in simple[:len(titles)]], [[t] for t in simple[len(titles):]]
 
     def _write(self, batch: "_Batch") -> list[Notice]:
         # One transaction for the whole batch: incidents, releases, analysis and the watermark
