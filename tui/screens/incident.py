@@ -324,23 +324,27 @@ class IncidentScreen(Screen):
                  lambda v: ((lambda f: f.set_verification(iid, v["status"], v["note"].strip())),
                             f"核实状态：{v['status']}"))
 
-    def action_proposal(self) -> None:
+    def _proposal_choices(self) -> dict | None:
+        """Label -> pending proposal of this incident; None (and a notice) when there is none."""
         props = self.detail.proposals if self.detail else ()
         if not props:
             self.notify("此事件没有待确认的检测发布", severity="warning")
+            return None
+        return {f"#{p.id} {clean(p.evidence.get('item_title') or p.item_id)[:30]}": p for p in props}
+
+    def action_proposal(self) -> None:
+        by_label = self._proposal_choices()
+        if by_label is None:
             return
-        labels = tuple(f"#{p.id} {clean(p.evidence.get('item_title') or p.item_id)[:30]}" for p in props)
-        by_label = dict(zip(labels, props))
+        labels = tuple(by_label)
         self.ask("确认检测到的发布", [Field("proposal", "检测结果", labels, labels[0])],
                  lambda v: ((lambda f: f.confirm_proposal(by_label[v["proposal"]].id)), "已确认发布"))
 
     def action_reject(self) -> None:
-        props = self.detail.proposals if self.detail else ()
-        if not props:
-            self.notify("此事件没有待确认的检测发布", severity="warning")
+        by_label = self._proposal_choices()
+        if by_label is None:
             return
-        labels = tuple(f"#{p.id} {clean(p.evidence.get('item_title') or p.item_id)[:30]}" for p in props)
-        by_label = dict(zip(labels, props))
+        labels = tuple(by_label)
 
         def submit(v):
             reason = v["reason"].strip()
