@@ -4,20 +4,28 @@ One engine per stream. Items go in (roughly in published order, late ones are fi
 each comes back with its story and the story's state at that moment. Memory is
 bounded by the window: items and stories older than ``window`` (stream time, i.e. the
 latest published time seen) are dropped, and at most ``max_items`` are kept.
+
+Per item the engine keeps a small record (story, time, arrival number, engagement and
+its content words packed 4 bytes a word for the document frequencies); the texts are
+not kept. Summaries are cached per story until the story changes or its last-hour
+count moves, so asking for the same story again within a batch costs a dict look-up.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
+from array import array
 from bisect import bisect_right, insort
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
 from classifiers.normalize import normalize_many
 from classifiers.stories.cluster import Clusterer
 from classifiers.stories.dedupe import NearDuplicateIndex
-from classifiers.stories.heat import HOUR, BurstConfig, BurstResult, StreamBaseline, burst_test, explain, heat_parts
+from classifiers.stories.heat import (HOUR, BurstConfig, BurstResult, StreamBaseline, burst_values, explain,
+                                      heat_parts, heat_total)
 from classifiers.stories.labels import content_words, label_of, top_keywords
 from classifiers.stories.types import Assignment, EvidenceSnapshot, RankSpan, Story, StoryItem, _rank_of
 
@@ -27,6 +35,8 @@ _ENGAGEMENT = ("reposts", "comments", "likes")
 _CHAIN_MARK = re.compile(r"//\s*@[^:：\s/]{1,40}\s*[:：]|回复\s*@[^:：\s]{1,40}\s*[:：]|https?://\S+")
 _RANK_GAP = 2 * HOUR  # a hot-list entry unseen this long has left the list
 _MAX_SEGMENT_CHARS = 400  # the opening carries the event; segmentation is the costliest step
+_NO_ENGAGEMENT = (0, 0, 0)
+_SUMMARY_CACHE = 1024  # summaries kept (the stories touched by the last batches)
 
 
 def _ts(dt: datetime) -> float:
@@ -38,6 +48,10 @@ def _dt(ts: float) -> datetime:
 
 
 def _num(v) -> int:
+    if v is None:
+        return 0
+    if v.__class__ is int:
+        return v if v > 0 else 0
     try:
         return max(0, int(float(v)))
     except (TypeError, ValueError):
@@ -60,12 +74,14 @@ class _Item:
     __slots__ = ("story", "ts", "words", "dup", "eng", "seq")
 
     def __init__(self, story, ts, words, dup, eng, seq):
+        # words: the content words packed by TermStats.add_packed (None for duplicates)
         self.story, self.ts, self.words, self.dup, self.eng, self.seq = story, ts, words, dup, eng, seq
 
 
 class _StoryState:
     __slots__ = ("id", "size", "unique", "first", "first_key", "last_ts", "sources", "times", "hours", "eng",
-                 "items", "ranks", "peak_rank", "heat", "peak_heat", "hot", "hot_since", "burst", "evidence")
+                 "ids", "seqs", "off", "ranks", "peak_rank", "heat", "peak_heat", "hot", "hot_since", "burst",
+                 "evidence", "k", "version")
 
     def __init__(self, sid: str):
         self.id = sid
@@ -78,15 +94,20 @@ class _StoryState:
         self.times: list[float] = []  # published times within the last hour or so (sorted)
         self.hours: dict[int, int] = {}
         self.eng = [0, 0, 0]
-        self.items: deque[tuple[int, str]] = deque()  # (arrival seq, item id) in the window
-        self.ranks: dict[str, list[list]] = {}  # source -> [[on, off|None, last_seen, peak], ...]
+        # the items in the window: ids[off:] with their arrival numbers seqs[off:], oldest first
+        self.ids: list[str] = []
+        self.seqs = array("q")
+        self.off = 0
+        self.ranks: dict[str, list[list]] | None = None  # source -> [[on, off|None, last_seen, peak], ...]
         self.peak_rank: int | None = None
         self.heat = 0.0
         self.peak_heat = 0.0
         self.hot = False
         self.hot_since: float | None = None
-        self.burst: BurstResult | None = None
+        self.burst: tuple | None = None  # the values of a BurstResult (built when explained)
         self.evidence: tuple[EvidenceSnapshot, ...] = ()
+        self.k = 0  # items in the last hour at the last evaluation
+        self.version = 0  # bumped by every change but the clock's
 
 
 class StoryEngine:
@@ -115,8 +136,10 @@ class StoryEngine:
         self._baseline = StreamBaseline(hours=self.cfg.baseline_hours, quantile=self.cfg.floor_quantile,
                                         min_floor=self.cfg.min_floor)
         self._items: dict[str, _Item] = {}
-        self._arrivals: deque[tuple[int, str]] = deque()  # (seq, item id) in arrival order
+        self._arrivals: deque[str] = deque()  # item ids in arrival order; the first has seq _arrival0
+        self._arrival0 = 1
         self._stories: OrderedDict[str, _StoryState] = OrderedDict()  # least recently active first
+        self._summaries: OrderedDict[str, tuple[tuple, Story]] = OrderedDict()
         self._seq = 0
         self._now = -math.inf
         self._last_evict = -math.inf
@@ -151,14 +174,14 @@ class StoryEngine:
         if st is None:
             raise KeyError(f"no story {story_id!r} in the window")
         self._evaluate(st)
-        return self._summary(st)
+        return self._cached_summary(st)
 
     def stories(self) -> list[Story]:
         """Every story in the window, hottest first."""
         out = []
         for st in self._stories.values():
             self._evaluate(st)
-            out.append(self._summary(st))
+            out.append(self._cached_summary(st))
         out.sort(key=lambda s: (-s.heat, s.id))
         return out
 
@@ -171,7 +194,7 @@ class StoryEngine:
         eng = sum(st.eng)
         parts = heat_parts(size=st.size, last_hour=k, sources=len(st.sources), engagement=eng, peak_rank=st.peak_rank)
         return explain(parts, size=st.size, last_hour=k, sources=len(st.sources), engagement=eng,
-                       peak_rank=st.peak_rank, burst=st.burst,
+                       peak_rank=st.peak_rank, burst=BurstResult(*st.burst) if st.burst else None,
                        hot_since=_dt(st.hot_since).isoformat() if st.hot_since is not None else None)
 
     def evict(self, now: datetime) -> int:
@@ -201,9 +224,14 @@ class StoryEngine:
             if rec is not None and rec.story in self._stories:
                 sid = rec.story
                 dup = match.root_id
+        packed = None
         if sid is None:
-            words = tuple(content_words(it.words if it.words is not None else self._cut(norm.text)))
-            vec = self._cluster.vector(list(words), norm.hashtags)
+            if it.words is not None:
+                words = content_words(it.words, max_chars=_MAX_SEGMENT_CHARS)
+            else:
+                words = content_words(self._cut(norm.text))
+            tf = Counter(words)
+            vec = self._cluster.vector_tf(tf, norm.hashtags)
             sid, _, _ = self._cluster.best(vec, ts)
             if match is not None:
                 dup = match.root_id
@@ -212,32 +240,38 @@ class StoryEngine:
                 sid = self.story_prefix + it.id
                 self._stories[sid] = _StoryState(sid)
             self._cluster.update(sid, vec, ts)
-            self._cluster.terms.add(words)
+            if tf:
+                packed = self._cluster.terms.add_counts(tf)
         else:
             new = False
         self._dedupe.add(it.id, dup or it.id, key, ts, exact_only=match is not None and match.kind == "exact")
         st = self._stories[sid]
         self._stories.move_to_end(sid)
-        eng = tuple(_num(it.metrics.get(k)) for k in _ENGAGEMENT) if it.metrics else (0, 0, 0)
-        self._items[it.id] = _Item(sid, ts, words, dup, eng, seq)
-        self._arrivals.append((seq, it.id))
-        st.items.append((seq, it.id))
+        eng = _engagement(it.metrics) if it.metrics else _NO_ENGAGEMENT
+        self._items[it.id] = _Item(sid, ts, packed, dup, eng, seq)
+        self._arrivals.append(it.id)
+        st.ids.append(it.id)
+        st.seqs.append(seq)
+        st.version += 1
         st.size += 1
         if dup is None:
             st.unique += 1
         if (ts, seq) < st.first_key:
             st.first_key = (ts, seq)
-            st.first = it
+            # the 首发 is kept for the summary and evidence; not its words (the pipeline's tokens)
+            st.first = it if it.words is None else dataclasses.replace(it, words=None)
         if ts > st.last_ts:
             st.last_ts = ts
         st.sources.setdefault(it.source or "", None)
-        for i in range(3):
-            st.eng[i] += eng[i]
+        if eng is not _NO_ENGAGEMENT:
+            for i in range(3):
+                st.eng[i] += eng[i]
         insort(st.times, ts)
         h = int(ts // HOUR)
         st.hours[h] = n = st.hours.get(h, 0) + 1
         self._baseline.add(ts, n)
-        self._observe_rank(st, it, ts)
+        if it.metrics:
+            self._observe_rank(st, it, ts)
         self._evaluate(st, trigger=it)
         a = Assignment(it.id, sid, dup, st.hot, st.heat, new)
         if seq % 512 == 0 or self._now - self._last_evict > 600 or len(self._items) > self.max_items:
@@ -250,10 +284,11 @@ class StoryEngine:
         st = self._stories.get(rec.story)
         if st is None:  # pragma: no cover - item records and stories leave together
             raise KeyError(it.id)
-        eng = tuple(_num(it.metrics.get(k)) for k in _ENGAGEMENT) if it.metrics else rec.eng
+        eng = _engagement(it.metrics) if it.metrics else rec.eng
         for i in range(3):
             st.eng[i] += eng[i] - rec.eng[i]
         rec.eng = eng
+        st.version += 1
         self._observe_rank(st, it, max(self._now, _ts(it.published)))
         self._evaluate(st)
         return Assignment(it.id, st.id, rec.dup, st.hot, st.heat, False)
@@ -272,6 +307,8 @@ class StoryEngine:
             return
         on = _iso_ts(it.metrics.get("on_list_at")) or seen
         off = _iso_ts(it.metrics.get("off_list_at"))
+        if st.ranks is None:
+            st.ranks = {}
         spans = st.ranks.setdefault(it.source or "", [])
         cur = spans[-1] if spans else None
         if cur is not None and cur[1] is None and seen - cur[2] > _RANK_GAP:
@@ -313,18 +350,16 @@ class StoryEngine:
                 others = self._baseline.count_since(before_end) - k
                 own = story_before / stream_before * max(others, 0)
         was_hot = st.hot
-        st.burst = burst_test(self.cfg, count=k, floor=floor, own=own, was_hot=was_hot,
-                              count_long=self._last_long(st))
-        st.hot = st.burst.hot
+        st.burst = burst_values(self.cfg, k, floor, own, was_hot, self._last_long(st))
+        st.hot = st.burst[0]
         if st.hot and st.hot_since is None:
             st.hot_since = now
             snaps = [EvidenceSnapshot.of(st.first)] if st.first is not None else []
             if trigger is not None and trigger is not st.first:
                 snaps.append(EvidenceSnapshot.of(trigger))
             st.evidence = tuple(snaps)
-        parts = heat_parts(size=st.size, last_hour=k, sources=len(st.sources), engagement=sum(st.eng),
-                           peak_rank=st.peak_rank)
-        st.heat = sum(parts.values())
+        st.k = k
+        st.heat = heat_total(st.size, k, len(st.sources), sum(st.eng), st.peak_rank)
         if st.heat > st.peak_heat:
             st.peak_heat = st.heat
 
@@ -334,31 +369,42 @@ class StoryEngine:
         cut = now - self._window_s
         n = 0
         items, arrivals = self._items, self._arrivals
+        old_h = int(cut // HOUR)
         while arrivals:
-            seq, iid = arrivals[0]
+            iid = arrivals[0]
+            seq = self._arrival0
             rec = items.get(iid)
             if rec is not None and rec.seq == seq and rec.ts >= cut and len(items) <= self.max_items:
                 break
             arrivals.popleft()
+            self._arrival0 += 1
             if rec is None or rec.seq != seq:
                 continue
             del items[iid]
             n += 1
             if rec.words:
-                self._cluster.terms.remove(rec.words)
+                self._cluster.terms.remove_packed(rec.words)
             st = self._stories.get(rec.story)
             if st is not None:
-                while st.items and st.items[0][0] <= seq:
-                    st.items.popleft()
-                old_h = int(cut // HOUR)
-                for h in [h for h in st.hours if h < old_h]:
-                    del st.hours[h]
+                seqs, off = st.seqs, st.off
+                while off < len(seqs) and seqs[off] <= seq:
+                    off += 1
+                if off >= 32 and off * 2 >= len(seqs):
+                    del st.ids[:off]
+                    del seqs[:off]
+                    off = 0
+                st.off = off
+                st.version += 1
+                if st.hours and min(st.hours) < old_h:
+                    for h in [h for h in st.hours if h < old_h]:
+                        del st.hours[h]
         stories = self._stories
         while stories:
             sid, st = next(iter(stories.items()))
-            if st.last_ts >= cut and st.items:
+            if st.last_ts >= cut and st.off < len(st.ids):
                 break
             del stories[sid]
+            self._summaries.pop(sid, None)
             self._cluster.remove(sid)
             if self.on_evict is not None:
                 self._evaluate(st)
@@ -368,14 +414,29 @@ class StoryEngine:
         return n
 
     # ---- summaries --------------------------------------------------------
+    def _cached_summary(self, st: _StoryState) -> Story:
+        """The summary of an evaluated story, rebuilt only when the story changed."""
+        key = (st.version, st.k, st.heat, st.peak_heat, st.hot, st.hot_since)
+        cache = self._summaries
+        hit = cache.get(st.id)
+        if hit is not None and hit[0] == key:
+            cache.move_to_end(st.id)
+            return hit[1]
+        story = self._summary(st)
+        cache[st.id] = (key, story)
+        cache.move_to_end(st.id)
+        if len(cache) > _SUMMARY_CACHE:
+            cache.popitem(last=False)
+        return story
+
     def _summary(self, st: _StoryState) -> Story:
         kw = top_keywords(self._cluster.weights(st.id)) or _fallback_keywords(st.first)
         first = st.first
         spans = tuple(
             RankSpan(src, _dt(s[0]), _dt(s[1]) if s[1] is not None else None, _dt(s[2]), int(s[3]))
             for src, lst in st.ranks.items() for s in lst
-        )
-        per_hour = float(self._last_hour(st))
+        ) if st.ranks else ()
+        per_hour = float(st.k)  # evaluated just before
         return Story(
             id=st.id, label=label_of(kw), keywords=kw, size=st.size, unique_size=st.unique,
             first_id=first.id, first_source=first.source, first_published=first.published.astimezone(timezone.utc),
@@ -383,8 +444,13 @@ class StoryEngine:
             engagement=dict(zip(_ENGAGEMENT, st.eng)), rank_history=spans, peak_rank=st.peak_rank,
             heat=st.heat, peak_heat=st.peak_heat, hot=st.hot,
             hot_since=_dt(st.hot_since) if st.hot_since is not None else None,
-            item_ids=tuple(i for _, i in st.items), evidence=st.evidence,
+            item_ids=tuple(st.ids[st.off:]) if st.off else tuple(st.ids), evidence=st.evidence,
         )
+
+
+def _engagement(metrics) -> tuple[int, int, int]:
+    eng = (_num(metrics.get("reposts")), _num(metrics.get("comments")), _num(metrics.get("likes")))
+    return _NO_ENGAGEMENT if eng == _NO_ENGAGEMENT else eng
 
 
 def _full_text(it: StoryItem) -> str:

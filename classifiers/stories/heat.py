@@ -28,12 +28,15 @@ Heat (0-100) adds five capped parts, each explained in words by :func:`explain`.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
 
-__all__ = ["BurstConfig", "StreamBaseline", "poisson_sf", "BurstResult", "burst_test", "heat_parts", "explain"]
+__all__ = ["BurstConfig", "StreamBaseline", "poisson_sf", "BurstResult", "burst_test", "burst_values", "heat_parts",
+           "heat_total",
+           "explain"]
 
 HOUR = 3600.0
+_pdtrc = None  # scipy.special.pdtrc once loaded (False: scipy is missing)
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,14 @@ def poisson_sf(k: int, lam: float) -> float:
         return 1.0
     if lam <= 0:
         return 0.0
-    try:  # scipy's C implementation (regularised gamma): constant time even for big counts
-        from scipy.special import pdtrc
-    except ImportError:  # pragma: no cover - scipy comes with scikit-learn
-        pass
-    else:
-        return float(min(1.0, max(0.0, pdtrc(k - 1, lam))))
+    global _pdtrc
+    if _pdtrc is None:
+        try:  # scipy's C implementation (regularised gamma): constant time even for big counts
+            from scipy.special import pdtrc as _pdtrc
+        except ImportError:  # pragma: no cover - scipy comes with scikit-learn
+            _pdtrc = False
+    if _pdtrc:
+        return float(min(1.0, max(0.0, _pdtrc(k - 1, lam))))
     # sum the tail from k upward in log space; terms shrink fast once i > lam
     log_lam = math.log(lam)
     total = 0.0
@@ -87,10 +92,18 @@ class StreamBaseline:
         self.times: list[float] = []  # published times of the last hour and more (sorted)
         self._floor_hour = None
         self._floor = min_floor
+        # prefix sums of ``totals`` over whole hours below ``_cum_bound`` (None: to rebuild)
+        self._cum_hours: list[int] = []
+        self._cum: list[int] = [0]
+        self._cum_bound: int | None = None
+        self._stale = 0  # queries answered without the prefix sums since they were last valid
 
     def add(self, ts: float, story_hour_count: int) -> None:
         h = int(ts // HOUR)
         self.totals[h] = self.totals.get(h, 0) + 1
+        if self._cum_bound is not None and h < self._cum_bound:
+            self._cum_bound = None  # a late item changed a counted hour
+            self._stale = 0
         if story_hour_count > self.top.get(h, 0):
             self.top[h] = story_hour_count
         insort(self.times, ts)
@@ -101,7 +114,21 @@ class StreamBaseline:
     def count_between(self, start: float, end: float) -> int:
         """Items published in (start, end], from the hourly totals (whole hours)."""
         h0, h1 = int(start // HOUR), int(end // HOUR)
-        return sum(n for h, n in self.totals.items() if h0 <= h < h1)
+        if h1 <= h0:
+            return 0
+        if self._cum_bound is None or h1 > self._cum_bound:
+            if self._stale < 16:  # late items keep changing old hours: sum them directly
+                self._stale += 1
+                return sum(filter(None, map(self.totals.get, range(h0, h1))))
+            # rebuilt about once an hour of stream time: hours below h1 are complete
+            self._stale = 0
+            hours = sorted(h for h in self.totals if h < h1)
+            cum = [0]
+            for h in hours:
+                cum.append(cum[-1] + self.totals[h])
+            self._cum_hours, self._cum, self._cum_bound = hours, cum, h1
+        hours = self._cum_hours
+        return self._cum[bisect_left(hours, h1)] - self._cum[bisect_left(hours, h0)]
 
     def floor(self, now: float) -> float:
         h = int(now // HOUR)
@@ -121,8 +148,11 @@ class StreamBaseline:
             del self.times[: bisect_right(self.times, cut)]
         oldest = int(now // HOUR) - self.hours - 1
         for d in (self.totals, self.top):
-            for k in [k for k in d if k < oldest]:
+            old = [k for k in d if k < oldest]
+            for k in old:
                 del d[k]
+            if old and d is self.totals:
+                self._cum_bound = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +170,13 @@ def burst_test(cfg: BurstConfig, *, count: int, floor: float, own: float, was_ho
     """``count``: items in the last hour; ``count_long``: items in the last
     ``cfg.long_hours`` (a slower burst: the same test on the longer scale, with
     ``long_min_factor`` x ``min_count`` as its minimum)."""
+    return BurstResult(*burst_values(cfg, count, floor, own, was_hot, count_long))
+
+
+def burst_values(cfg: BurstConfig, count: int, floor: float, own: float, was_hot: bool,
+                 count_long: int | None = None) -> tuple[bool, int, float, float, float, float]:
+    """:func:`burst_test` as a plain tuple (hot, count, expected, floor, own, p_value):
+    the engine runs it for every item and builds the explanation only when asked."""
     lam = max(floor, own)
     # the tail is only needed where it can decide (it is the costliest part)
     p = poisson_sf(count, lam) if count >= cfg.min_count / 2.0 else 1.0
@@ -152,7 +189,7 @@ def burst_test(cfg: BurstConfig, *, count: int, floor: float, own: float, was_ho
             p_long = poisson_sf(count_long, lam_long)
             if count_long >= cfg.ratio * lam_long and p_long <= cfg.alpha:
                 hot, p = True, p_long
-    return BurstResult(hot, count, lam, floor, own, p)
+    return hot, count, lam, floor, own, p
 
 
 def heat_parts(*, size: int, last_hour: int, sources: int, engagement: int, peak_rank: int | None) -> dict[str, float]:
@@ -164,6 +201,20 @@ def heat_parts(*, size: int, last_hour: int, sources: int, engagement: int, peak
         "engagement": 15.0 * min(1.0, math.log10(1 + max(0, engagement)) / 5.0),  # 100,000 = full
         "rank": 15.0 * max(0.0, (51 - peak_rank) / 50.0) if peak_rank else 0.0,  # No. 1 = full
     }
+
+
+def heat_total(size: int, last_hour: int, sources: int, engagement: int, peak_rank: int | None) -> float:
+    """``sum(heat_parts(...).values())`` without the dict (the same float, summed in the same order)."""
+    total = 0
+    total += 25.0 * min(1.0, math.log10(1 + size) / 3.0)
+    total += 30.0 * min(1.0, math.log2(1 + last_hour) / _LOG2_61)
+    total += 15.0 * min(1.0, max(0, sources - 1) / 9.0)
+    total += 15.0 * min(1.0, math.log10(1 + max(0, engagement)) / 5.0)
+    total += 15.0 * max(0.0, (51 - peak_rank) / 50.0) if peak_rank else 0.0
+    return total
+
+
+_LOG2_61 = math.log2(61)
 
 
 def explain(parts: dict[str, float], *, size: int, last_hour: int, sources: int, engagement: int,

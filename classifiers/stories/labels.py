@@ -23,8 +23,8 @@ _KEEP = re.compile(r"[\u3400-\u9fffA-Za-z]")
 _DIGITS = re.compile(r"^[0-9.%:：\-年月日号点时分]+$")
 
 
-_CACHE: dict[str, str | None] = {}
-_CACHE_MAX = 200_000
+_CACHE: dict[str, str] = {}  # word -> its judged form, "" when it carries no meaning
+_CACHE_MAX = 50_000  # ~5 MB; cleared when full (judging a word again is cheap)
 
 
 def _judge(w: str) -> str | None:
@@ -40,23 +40,36 @@ def _judge(w: str) -> str | None:
     return w
 
 
-def content_words(words: Iterable[str]) -> list[str]:
+def content_words(words: Iterable[str], max_chars: int | None = None) -> list[str]:
     """Words that can carry meaning: two characters or more, not a stopword, not a
-    number or date, not punctuation. ASCII words are lower-cased."""
+    number or date, not punctuation. ASCII words are lower-cased. With ``max_chars``,
+    only the words within the first ``max_chars`` characters of the text are read."""
+    words = _opening(words, max_chars) if max_chars is not None else words
+    if not isinstance(words, (list, tuple)):
+        words = list(words)
     cache = _CACHE
+    vals = list(map(cache.get, words))  # the judged form, "" when rejected, None when new
+    if None in vals:
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        for i, v in enumerate(vals):
+            if v is None:
+                w = words[i]
+                v = cache[w] = (_judge(w) or "") if len(w) >= 2 else ""
+                vals[i] = v
+    return list(filter(None, vals))
+
+
+def _opening(words: Iterable[str], max_chars: int) -> Iterable[str]:
+    if isinstance(words, (list, tuple)) and sum(map(len, words)) <= max_chars:  # short: all of it
+        return words
     out = []
+    n = 0
     for w in words:
-        if len(w) < 2:
-            continue
-        try:
-            v = cache[w]
-        except KeyError:
-            v = _judge(w)
-            if len(cache) >= _CACHE_MAX:
-                cache.clear()
-            cache[w] = v
-        if v is not None:
-            out.append(v)
+        n += len(w)
+        if n > max_chars:
+            break
+        out.append(w)
     return out
 
 

@@ -158,6 +158,8 @@ def content_hash(title: str, text: str) -> str:
 
 def _rank_of(metrics: Mapping[str, Any]) -> int | None:
     rank = metrics.get("rank") if metrics else None
+    if rank is None:
+        return None
     try:
         rank = int(rank)
     except (TypeError, ValueError):
