@@ -91,6 +91,7 @@ class DeskPipeline:
         self.last_batch = 0  # items the last step processed (0: caught up)
         self._pending: _Batch | None = None  # understood but not yet written (a failed write is retried)
         self._sent_now: list[str] = []  # stories handed to the incident service in this write
+        self._compared: set[str] = set()  # stories whose bigrams were computed in the last batch
 
     # -- setup (in the pipeline thread) -----------------------------------
     def open(self) -> None:
@@ -251,6 +252,12 @@ class DeskPipeline:
     def _incidents(self, touched: dict[str, list[int]], evidence: dict[str, list[dict]], now) -> list[Notice]:
         notices: list[Notice] = []
         self._index = None
+        # Bigram counts are kept only while a story is active: tens of KB each, they would
+        # otherwise pile up over every district story of the window.
+        for sid in self._compared - touched.keys():
+            if sid in self.state.facts:
+                self.state.facts[sid].forget_bigrams()
+        self._compared = set()
         quiet = []
         for sid, new_ids in touched.items():
             facts = self.state.facts[sid]
@@ -264,7 +271,7 @@ class DeskPipeline:
                 continue
             topic = None
             if not facts.candidate_sent:  # a new story close to an open incident of the same town joins it
-                match = self._similar_incident(facts)
+                match = self._similar_incident(sid)
                 if match is not None:
                     topic, why = match[0].topic, match[1]
                     reason = f"{reason}；{why}"
@@ -282,7 +289,7 @@ class DeskPipeline:
         # Quiet stories seen before only need checking against the incidents opened now.
         fresh = {n.incident_id for n in notices if n.kind == "incident_opened"} if opened else None
         for sid in pool:
-            match = self._similar_incident(self.state.facts[sid], only=fresh if sid not in touched else None)
+            match = self._similar_incident(sid, only=fresh if sid not in touched else None)
             if match is not None:  # normally a join; should it open one after all, it is announced
                 notices += self._candidate(sid, touched.get(sid, []), evidence.get(sid, []), match[1], now,
                                            topic=match[0].topic, all_items=True)
@@ -321,10 +328,12 @@ class DeskPipeline:
         for code in towns:
             self._index.setdefault(code, []).append(entry)
 
-    def _similar_incident(self, facts: StoryFacts, only: set[int] | None = None) -> tuple[object, str] | None:
+    def _similar_incident(self, sid: str, only: set[int] | None = None) -> tuple[object, str] | None:
         """(incident, why) of an open incident of the same town whose content this story shares."""
+        facts = self.state.facts[sid]
         index = self._incident_index()
         seen: set[int] = set()
+        self._compared.add(sid)
         for code in facts.town_codes:
             for inc, towns, grams, grams_norm, keys in index.get(code, ()):
                 if inc.id in seen or (only is not None and inc.id not in only):

@@ -100,6 +100,10 @@ class StoryFacts:
     def bigram_keys(self) -> frozenset:
         return self._bigram_parts()[2]
 
+    def forget_bigrams(self) -> None:
+        """Drop the cached bigram counts (recomputed from the texts when next needed)."""
+        self._bigrams = None
+
     def _bigram_parts(self) -> tuple[Counter, float, frozenset]:
         if self._bigrams is None:
             grams = bigrams(self.texts)
