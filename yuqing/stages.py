@@ -38,7 +38,7 @@ JOIN_EVIDENCE = 3  # evidence snapshots added per batch when a story joins an in
 class Notice:
     """Something the pipeline did that people should hear about (alerts, console lines)."""
 
-    kind: str  # incident_opened | release_proposed | clock | release_recorded
+    kind: str  # incident_opened | incident_joined | release_proposed | clock | release_recorded
     title: str
     body: str
     incident_id: int | None = None
@@ -374,12 +374,13 @@ class DeskPipeline:
             responsible_units=tuple(facts.units), topic=topic or facts.topic, severity=facts.severity,
             severity_reasons=tuple(facts.severity_reasons), item_ids=item_ids, evidence=tuple(ev),
             trigger=reason)
-        _, incident = self.svc.open_or_join_id(cand)
-        if not facts.candidate_sent:
+        iid, incident = self.svc.open_or_join_id(cand)
+        first_time = not facts.candidate_sent
+        if first_time:
             facts.candidate_sent = True
             self._sent_now.append(sid)
         if incident is None:  # joined
-            return []
+            return self._joined_notice(iid, sid, cand, facts) if first_time else []
         self._index_incident(incident, [e.get("title", "") for e in ev][:20])
         towns = tuple(p["name"] for p in incident.places if p.get("level") == "town")
         due = incident.release_due.astimezone(_tz()).strftime("%m-%d %H:%M")
@@ -389,6 +390,21 @@ class DeskPipeline:
             f"级别：{incident.severity}；权威信息发布时限：{due}",
             incident.id, incident.severity, "breaking", f"incident:{incident.id}:opened", towns,
             (incident.topic,), incident.item_ids[:20])]
+
+    def _joined_notice(self, iid: int, sid: str, cand: IncidentCandidate, facts: StoryFacts) -> list[Notice]:
+        """A new story joining an open incident is breaking news of its own when it hits an alert
+        scheme or is graded 较大 or above (e.g. an explosion reported while a complaint about the
+        same plant is open): people hear about it, they do not find it in the timeline later."""
+        from yuqing.triggers import SEVERITY_ORDER
+
+        if not facts.alert_schemes and SEVERITY_ORDER.index(facts.severity) < SEVERITY_ORDER.index("较大"):
+            return []
+        towns = tuple(p["name"] for p in facts.places.values() if p.get("level") == "town")
+        return [Notice(
+            "incident_joined", f"事件 #{iid} 新增重要报道：{cand.title}",
+            f"{cand.trigger}。已并入事件 #{iid}；涉及：{'、'.join(towns) or '本区'}；研判级别：{facts.severity}",
+            iid, facts.severity, "breaking", f"incident:{iid}:story:{sid}", towns, (cand.topic,),
+            cand.item_ids[:20])]
 
     def _releases(self, items: list[StoredItem], specs: list[dict]) -> list[Notice]:
         from responders.release_detect import propose_releases

@@ -177,3 +177,33 @@ def test_a_restart_rebuilds_the_same_stories(clean):
     finally:
         pipe.close()
     assert rebuilt == stored
+
+
+def test_a_grave_story_joining_an_open_incident_is_announced(tmp_path):
+    home = DeskHome(tmp_path / "home")
+    init_home(home, sources_text="")
+    db = open_db(home.db_path, all_migrations())
+    spec = SourceSpec(id="local", name="汉中本地论坛", url="http://127.0.0.1:9/feed", local=True)
+    store.sync_sources(db, [spec], NOW)
+
+    def publish(guid, title, text, minutes_ago):
+        store.store_fetch(db, spec, [ParsedItem(guid=guid, title=title, link=f"https://news.example/{guid}", text=text,
+                                                published=NOW - timedelta(minutes=minutes_ago))],
+                          now=NOW, next_check=NOW, etag=None, last_modified=None, body_digest=None)
+
+    publish("a", "汉台区铺镇化工厂排放刺鼻异味 村民投诉污染", "铺镇化工厂夜间排放刺鼻气体，村民投诉污染严重，多次反映无人处理。", 120)
+    pipe = DeskPipeline(home.db_path, home.path, clock=lambda: NOW, migrations=all_migrations())
+    pipe.open()
+    try:
+        assert [n.kind for n in _drain(pipe)] == ["incident_opened"]
+        publish("b", "汉台区铺镇化工厂突发爆炸 有毒气体泄漏污染 已致2人死亡",
+                "今天上午铺镇化工厂发生爆炸，有毒气体泄漏造成污染，已致2人死亡，周边村民紧急疏散。", 10)
+        publish("c", "铺镇化工厂附近道路今日正常通行", "铺镇化工厂附近道路今日正常通行，交通有序。", 5)
+        notices = _drain(pipe)
+    finally:
+        pipe.close()
+        db.conn.close()
+    joined = [n for n in notices if n.kind == "incident_joined"]
+    assert len(joined) == 1 and joined[0].lane == "breaking" and joined[0].incident_id == 1
+    assert "爆炸" in joined[0].title and joined[0].key.startswith("incident:1:story:")
+    assert not [n for n in notices if n.kind == "incident_opened"]
