@@ -24,3 +24,17 @@ def load_config_or_exit(ctx: click.Context):
 
 def fail(message: str) -> None:
     raise click.ClickException(message)
+
+
+def std_stream(name: str, *, encoding: str = "utf-8", errors: str = "strict"):
+    """``sys.stdin`` / ``sys.stdout`` set to ``encoding`` (JSONL is UTF-8 whatever the locale
+    says). Replaces click's get_text_stream, deprecated in Click 8.5."""
+    import io
+    import sys
+
+    stream = getattr(sys, name)
+    try:
+        stream.reconfigure(encoding=encoding, errors=errors)
+    except (AttributeError, ValueError, io.UnsupportedOperation):  # not a TextIOWrapper, or already read
+        pass
+    return stream

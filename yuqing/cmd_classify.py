@@ -10,7 +10,7 @@ from collections import Counter
 
 import click
 
-from yuqing.clictx import home_from
+from yuqing.clictx import home_from, std_stream
 
 BATCH = 256
 FIRST_BATCH = 8  # a small first batch: the first result comes out fast
@@ -108,7 +108,7 @@ def classification_json(item_id, c) -> dict:
 
 def _open_input(file: str):
     if file == "-":  # JSONL is UTF-8 whatever the locale says
-        return click.get_text_stream("stdin", encoding="utf-8", errors="replace")
+        return std_stream("stdin", errors="replace")
     try:
         return open(file, encoding="utf-8", errors="replace")
     except OSError as exc:
@@ -129,7 +129,7 @@ def classify(ctx, file) -> None:
     """
     fh = _open_input(file)
     clf = _load(ctx)
-    out = click.get_text_stream("stdout", encoding="utf-8")
+    out = std_stream("stdout")
     errors = 0
     try:
         for batch in _batches(fh):

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import click
 
+from yuqing.clictx import std_stream
+
 _TZ = None
 BATCH = 256
 
@@ -118,7 +120,7 @@ def stories(file, summary: bool, window_hours: float, explain: bool) -> None:
 
     engine = StoryEngine(window=timedelta(hours=window_hours), on_evict=on_evict)
     engine_ref["engine"] = engine
-    out = click.get_text_stream("stdout")
+    out = std_stream("stdout")
     name = getattr(file, "name", "-")
     name = "<stdin>" if name in ("-", "<stdin>") else name
     good = bad = 0
