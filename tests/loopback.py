@@ -22,6 +22,7 @@ import gzip as _gzip
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterator, Mapping
 
@@ -282,3 +283,34 @@ def loopback() -> Iterator[LoopbackServer]:
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def serve_app(app: web.Application) -> Iterator[str]:
+    """Serve an aiohttp app on 127.0.0.1:<free port> from a background thread; yields its base URL."""
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(app)
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    port = site._server.sockets[0].getsockname()[1]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.run_until_complete(runner.cleanup())
+        loop.close()
+
+
+async def send_rss(request: web.Request, entries: list[str]) -> web.StreamResponse:
+    """Answer with an RSS 2.0 document of ``entries`` (<item> strings); returns once fully sent,
+    so a caller can count what it served only after the client had all of it."""
+    body = ("<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>f</title>"
+            + "".join(entries) + "</channel></rss>")
+    resp = web.Response(body=body.encode("utf-8"), content_type="application/rss+xml")
+    await resp.prepare(request)
+    await resp.write_eof()
+    return resp

@@ -2,7 +2,6 @@
 server served is stored exactly once."""
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import signal
@@ -16,6 +15,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from aiohttp import web
+
+from tests.loopback import send_rss, serve_app
 
 N_FEEDS = 12
 ITEMS_PER_SECOND = 8  # per feed
@@ -47,11 +48,7 @@ class GrowingFeeds:
             entries.append(
                 f"<item><title>第{k}号源 第{i}条</title><link>http://127.0.0.1/f{k}/{i}</link>"
                 f"<guid isPermaLink='false'>{guid}</guid><pubDate>{pub}</pubDate><description>正文{i}</description></item>")
-        body = ("<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>f</title>"
-                + "".join(entries) + "</channel></rss>")
-        resp = web.Response(body=body.encode("utf-8"), content_type="application/rss+xml")
-        await resp.prepare(request)
-        await resp.write_eof()
+        resp = await send_rss(request, entries)
         with self.lock:  # only count as served once fully sent
             self.served[k].update(guids)
         return resp
@@ -62,18 +59,9 @@ def feeds():
     state = GrowingFeeds()
     app = web.Application()
     app.router.add_get("/f/{k}", state.handle)
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    port = site._server.sockets[0].getsockname()[1]
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    state.base = f"http://127.0.0.1:{port}"
-    yield state
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    with serve_app(app) as base:
+        state.base = base
+        yield state
 
 
 def _write_home(home, base):

@@ -16,7 +16,6 @@ checked. Progress lines are printed (`pytest -s` shows them).
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import random
@@ -34,6 +33,8 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+
+from tests.loopback import send_rss, serve_app
 
 SEED = 20261127
 T0 = time.monotonic()  # reset by the test, for the progress lines it prints
@@ -151,11 +152,7 @@ class GrowingFeeds:
                 f"<item><title>{title}</title><link>http://127.0.0.1/{feed}/{i}</link>"
                 f"<guid isPermaLink='false'>{guid}</guid><pubDate>{pub}</pubDate>"
                 f"<description>{text}</description></item>")
-        body = ("<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>f</title>"
-                + "".join(entries) + "</channel></rss>")
-        resp = web.Response(body=body.encode("utf-8"), content_type="application/rss+xml")
-        await resp.prepare(request)
-        await resp.write_eof()
+        resp = await send_rss(request, entries)
         with self.lock:  # only count as served once fully sent
             self.served[feed].update(guids)
         return resp
@@ -167,20 +164,9 @@ def feeds():
     app = web.Application()
     app.router.add_get("/f/{feed}", state.handle)
     app.router.add_post("/hook", state.hook)
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    port = site._server.sockets[0].getsockname()[1]
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    state.base = f"http://127.0.0.1:{port}"
-    yield state
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-    loop.run_until_complete(runner.cleanup())
-    loop.close()
+    with serve_app(app) as base:
+        state.base = base
+        yield state
 
 
 # A compressed clock: stories were first published ~21 min before the test starts and are due
