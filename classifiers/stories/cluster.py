@@ -48,13 +48,7 @@ class TermStats:
             n = df.get(w)
             if n is None:
                 df[w] = 1
-                if self._free:
-                    i = self._free.pop()
-                    self._words[i] = w
-                else:
-                    i = len(self._words)
-                    self._words.append(w)
-                ids[w] = i
+                i = self._new_id(w)
             else:
                 df[w] = n + 1
                 i = ids[w]
@@ -70,13 +64,7 @@ class TermStats:
             n = df.get(w)
             if n is None:
                 df[w] = c
-                if self._free:
-                    i = self._free.pop()
-                    self._words[i] = w
-                else:
-                    i = len(self._words)
-                    self._words.append(w)
-                ids[w] = i
+                i = self._new_id(w)
             else:
                 df[w] = n + c
                 i = ids[w]
@@ -86,6 +74,17 @@ class TermStats:
                 out.extend([i] * c)
         self.docs += 1
         return _pack(out)
+
+    def _new_id(self, w: str) -> int:
+        """An id for a word not yet counted (a freed one when there is one)."""
+        if self._free:
+            i = self._free.pop()
+            self._words[i] = w
+        else:
+            i = len(self._words)
+            self._words.append(w)
+        self._ids[w] = i
+        return i
 
     def remove_packed(self, packed: bytes) -> None:
         ids = array(chr(packed[0]))
