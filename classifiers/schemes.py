@@ -104,7 +104,7 @@ def _automaton(words: Sequence[str]):
     import ahocorasick_rs
 
     return ahocorasick_rs.AhoCorasick(list(words), matchkind=ahocorasick_rs.MatchKind.Standard,
-                                      implementation=ahocorasick_rs.Implementation.DFA)
+                                      implementation=ahocorasick_rs.Implementation.ContiguousNFA)
 
 
 def _find(ac, words: Sequence[str], text: str) -> dict[str, list[tuple[int, int]]]:

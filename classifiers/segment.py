@@ -19,9 +19,11 @@ class Segmenter:
 
     ``user_words`` are added like ``jieba.add_word(word)`` (frequency suggested by
     the engine), so multi-character names such as 联丰村 or 区住建局 stay whole.
+    ``shared``: use rjieba's module-level dictionary (its ``rjieba.cut`` then sees the
+    user words too); only the process-wide :func:`default_segmenter` does.
     """
 
-    def __init__(self, user_words: Iterable[str] = (), engine: str = "rjieba"):
+    def __init__(self, user_words: Iterable[str] = (), engine: str = "rjieba", *, shared: bool = False):
         if engine not in ENGINES:
             raise ValueError(f"unknown segmentation engine {engine!r}; choose one of {', '.join(ENGINES)}")
         self.engine = engine
@@ -30,7 +32,9 @@ class Segmenter:
         if engine == "rjieba":
             import rjieba
 
-            self._impl = rjieba.Jieba()
+            # ``import rjieba`` already builds a dictionary (~30 MB) for its module-level
+            # functions; the process-wide segmenter (``shared``) uses that one instead of a second.
+            self._impl = rjieba._DEFAULT_JIEBA if shared and hasattr(rjieba, "_DEFAULT_JIEBA") else rjieba.Jieba()
             self._cut = self._impl.cut
             self._cut_nohmm = lambda text: self._impl.cut(text, False)
         else:
@@ -86,6 +90,6 @@ def default_segmenter(user_words: Iterable[str] = ()) -> Segmenter:
     global _default
     with _default_lock:
         if _default is None:
-            _default = Segmenter()
+            _default = Segmenter(shared=True)
     _default.add_words(user_words)
     return _default

@@ -64,7 +64,7 @@ class SentimentAnalyzer:
         # positive courtesy words, damped inside a request
         self._courtesy = frozenset(i for i, w in enumerate(self._words) if w in _COURTESY)
         self._ac = ahocorasick_rs.AhoCorasick(self._words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
-                                              implementation=ahocorasick_rs.Implementation.DFA) \
+                                              implementation=ahocorasick_rs.Implementation.ContiguousNFA) \
             if self._words else None
         self._cues = tuple(self.lexicon.cues.items())
 

@@ -160,7 +160,7 @@ class RiskDetector:
         self.lexicon = lexicon
         self._words = list(lexicon.words)
         self._ac = ahocorasick_rs.AhoCorasick(self._words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
-                                              implementation=ahocorasick_rs.Implementation.DFA) \
+                                              implementation=ahocorasick_rs.Implementation.ContiguousNFA) \
             if self._words else None
 
     def find(self, text: str) -> tuple[str, ...]:

@@ -222,9 +222,14 @@ class ModelInfo:
 
 
 def load_topic_model(home: Path | None, segmenter, *, seed_path: Path = SEED_PATH,
-                     lexicon_dir: Path = LEXICON_DIR, retrain: bool = False):
+                     lexicon_dir: Path = LEXICON_DIR, retrain: bool = False, train_in_child: bool = False):
     """The topic model for the seed + stored labels: from <home>/models when cached, else
-    trained now and cached. Returns (TopicModel, ModelInfo)."""
+    trained now and cached. Returns (TopicModel, ModelInfo).
+
+    ``train_in_child``: when the model must be trained, train and cache it in a child
+    process and load the cache. Training imports scikit-learn and SciPy, about 100 MB of
+    resident memory a long-running desk would otherwise keep until it exits. If the child
+    fails (or the home cannot cache), the model is trained here after all."""
     import numpy as np
 
     from classifiers.topic import TopicModel
@@ -233,10 +238,16 @@ def load_topic_model(home: Path | None, segmenter, *, seed_path: Path = SEED_PAT
     labels = labelled_topic_items(Path(home) / "desk.sqlite") if home is not None else []
     fp = _fingerprint(seed_path, lexicon_dir, labels)
     path = Path(home) / "models" / f"topic-{fp}.npz" if home is not None else None
+    trained_in_child = False
+    if path is not None and train_in_child and not retrain and not path.is_file() \
+            and seed_path == SEED_PATH and lexicon_dir == LEXICON_DIR:
+        trained_in_child = _train_in_child(Path(home)) and path.is_file()
     if path is not None and path.is_file() and not retrain:
         try:
             with np.load(path, allow_pickle=False) as arrays:
                 model = TopicModel.from_arrays(dict(arrays), keywords, {"fingerprint": fp})
+            if trained_in_child:
+                return model, ModelInfo(path, True, len(load_seed(seed_path)), len(labels))
             return model, ModelInfo(path, False, 0, len(labels))
         except (OSError, ValueError, KeyError) as exc:
             print(f"yuqing: cached topic model {path} is unusable ({exc}); retraining", file=sys.stderr)
@@ -246,6 +257,28 @@ def load_topic_model(home: Path | None, segmenter, *, seed_path: Path = SEED_PAT
     if path is not None:
         _save(path, model)
     return model, ModelInfo(path, True, len(seed), len(labels))
+
+
+def _train_in_child(home: Path) -> bool:
+    """Run ``python -m yuqing.train_child HOME``; True when it exited cleanly."""
+    import subprocess
+
+    root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    try:
+        done = subprocess.run([sys.executable, "-m", "yuqing.train_child", str(home)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600)
+    except (OSError, subprocess.SubprocessError) as exc:
+        print(f"yuqing: could not train the topic model in a child process ({exc}); training here",
+              file=sys.stderr)
+        return False
+    if done.returncode != 0:
+        err = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        print(f"yuqing: training the topic model in a child process failed ({err[-1] if err else done.returncode});"
+              " training here", file=sys.stderr)
+        return False
+    return True
 
 
 def _save(path: Path, model) -> None:
@@ -274,10 +307,11 @@ def _save(path: Path, model) -> None:
 
 # -- the whole classifier ----------------------------------------------------------
 
-def load_classifier(home: Path | None = None, *, with_topic: bool = True):
+def load_classifier(home: Path | None = None, *, with_topic: bool = True, train_in_child: bool = False):
     """A :class:`classifiers.pipeline.Classifier` wired from data files and the model cache.
 
     ``home`` is the desk home folder (None: bundled data only, model not cached).
+    ``train_in_child``: see :func:`load_topic_model` (for the long-running desk).
     Raises ClassifyDataError (or GazetteerError) naming the bad file.
     """
     from classifiers.pipeline import Classifier
@@ -298,7 +332,7 @@ def load_classifier(home: Path | None = None, *, with_topic: bool = True):
     risk = RiskDetector(load_risk_lexicon())
     model = None
     if with_topic:
-        model, _info = load_topic_model(home, segmenter)
+        model, _info = load_topic_model(home, segmenter, train_in_child=train_in_child)
     town_names = {t.code: t.name for t in gaz.towns}
     return Classifier(matcher=matcher, schemes=schemes, topic_model=model, sentiment=sentiment, routing=routing,
                       risk=risk, segmenter=segmenter, town_names=town_names)
