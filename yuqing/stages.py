@@ -100,7 +100,7 @@ class DeskPipeline:
         from yuqing.classify_io import load_classifier
 
         self.db = open_db(self.db_path, self._migrations)
-        self.classifier = load_classifier(self.home_path)
+        self.classifier = load_classifier(self.home_path, train_in_child=True)
         self.engine = StoryEngine(window=timedelta(hours=self.triggers.story_window_hours),
                                   segment=self.classifier.segmenter.cut if self.classifier.segmenter else None)
         self.svc = IncidentService(self.db, self._policy, clock=self.clock)
@@ -123,15 +123,21 @@ class DeskPipeline:
         if not last:
             return
         since = to_db(self.clock() - timedelta(hours=self.triggers.story_window_hours))
-        rows = self.db.execute_returning_dicts(
-            "SELECT i.id, i.title, i.text, i.url, i.published, i.fetched_at, i.source_id, i.metrics, a.*"
-            " FROM items i JOIN item_analysis a ON a.item_id = i.id"
-            " WHERE i.id <= ? AND coalesce(i.published, i.fetched_at) >= ? ORDER BY i.id", [last, since])
         linked = {sid for (sid,) in self.db.execute(
             "SELECT story_id FROM incident_stories") } if self.db["incident_stories"].exists() else set()
         self._load_sources()
-        for start in range(0, len(rows), REPLAY_CHUNK):
-            chunk = rows[start:start + REPLAY_CHUNK]
+        # Read in chunks: a full window can be 300,000 items, far too many to hold at once.
+        cur = self.db.conn.execute(
+            "SELECT i.id, i.title, i.text, i.url, i.published, i.fetched_at, i.source_id, i.metrics, a.*"
+            " FROM items i JOIN item_analysis a ON a.item_id = i.id"
+            " WHERE i.id <= ? AND coalesce(i.published, i.fetched_at) >= ? ORDER BY i.id", [last, since])
+        names = [d[0] for d in cur.description]
+        replayed = 0
+        while True:
+            chunk = [dict(zip(names, r)) for r in cur.fetchmany(REPLAY_CHUNK)]
+            if not chunk:
+                break
+            replayed += len(chunk)
             # The same words the live pipeline gave the engine, so the stories come out the same.
             title_tokens, text_tokens = self._segment([r["title"] for r in chunk], [r["text"] for r in chunk])
             published = [from_db(r["published"]) or from_db(r["fetched_at"]) for r in chunk]
