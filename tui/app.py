@@ -114,6 +114,7 @@ class DeskApp(App):
         self._incident_screen = None
         self._pages: dict[str, Screen] = {}
         self._forms: OrderedDict[tuple, Screen] = OrderedDict()
+        self._items_ahead: tuple[float, list] | None = None  # (monotonic time, rows) for the items page
 
     # ------------------------------------------------------------ pages
 
@@ -257,6 +258,31 @@ class DeskApp(App):
 
         self.run_worker(job, thread=True, group="prefetch", exclusive=True, exit_on_error=False)
 
+    def _read_items_ahead(self) -> None:
+        """Read the items page's first result (the newest items) while the board is shown,
+        so that the first visit of the page paints it at once instead of waiting for it."""
+        import time
+
+        from tui.types import ItemFilter
+
+        def job() -> None:
+            try:
+                rows = self.facade().items(ItemFilter())
+            except Exception:  # noqa: BLE001 - the page reads them itself when shown
+                return
+            self._items_ahead = (time.monotonic(), rows)
+
+        self.run_worker(job, thread=True, group="items-ahead", exit_on_error=False)
+
+    def take_items_ahead(self):
+        """The newest items read ahead (once; None when missing or older than a minute)."""
+        import time
+
+        ahead, self._items_ahead = self._items_ahead, None
+        if ahead is None or time.monotonic() - ahead[0] > 60:
+            return None
+        return ahead[1]
+
     def on_loaded(self, message) -> None:
         if message.tag == "prefetch":
             detail = message.result
@@ -292,6 +318,7 @@ class DeskApp(App):
         snap = message.snapshot
         if self.snapshot is None:  # the board is about to show: import the other screens meanwhile
             self.run_worker(warm_imports, thread=True, group="warm", exit_on_error=False)
+            self._read_items_ahead()
         self.poll_error = None
         self.snapshot = snap
         self._alert_on_new(snap)

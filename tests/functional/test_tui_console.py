@@ -511,3 +511,23 @@ async def test_personal_data_is_masked_on_screen(tmp_path):
         detail = plain(app.screen.query_one("#detail"))
         assert "13812345678" not in detail and "610702199001011234" not in detail and "402室" not in detail
         assert "天汉大道" in detail
+
+
+async def test_items_page_first_visit_paints_the_newest_items_read_ahead(desk):
+    """The newest items are read while the board is shown; the first visit of the items page
+    shows them in the frame that mounts it, without waiting for its own search."""
+    from tui.screens.items import ItemsScreen
+
+    path, clock = desk
+    app = DeskApp(path, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None and app._items_ahead is not None)
+        ahead = app._items_ahead[1]
+        assert [r.id for r in ahead] == sorted((r.id for r in ahead), reverse=True) and len(ahead) == 4
+        app.action_page("items")
+        await pilot.pause()  # the screen mounted; its own search may still be running
+        assert isinstance(app.screen, ItemsScreen)
+        assert [r.id for r in app.screen.rows] == [r.id for r in ahead]
+        assert app.take_items_ahead() is None  # used once
+        await settle(pilot, app)
+        assert [r.id for r in app.screen.rows] == [r.id for r in ahead]  # the page's own search agrees

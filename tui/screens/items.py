@@ -95,6 +95,9 @@ class ItemsScreen(Screen):
         yield KeyHelp((("/", "搜索"), ("Esc", "列表"), ("t", "改主题"), ("y", "改情感"), ("l", "改地点")))
 
     def on_mount(self) -> None:
+        ahead = self.app.take_items_ahead() if hasattr(self.app, "take_items_ahead") else None
+        if ahead is not None:  # read while the board was shown: paint it now, refresh below
+            self.show_rows(ahead)
         self.search("")
 
     def search(self, text: str) -> None:
@@ -122,7 +125,10 @@ class ItemsScreen(Screen):
         if message.tag != "items":
             return
         message.stop()
-        self.rows = list(message.result)
+        self.show_rows(message.result)
+
+    def show_rows(self, rows) -> None:
+        self.rows = list(rows)
         table = self.query_one("#results", LightTable)
         table.set_rows([(str(r.id), [Text(local_time(r.published)), safe(r.source_id, width=10),
                                      safe(r.labels.get("topic") or r.topic or "—", width=8),
