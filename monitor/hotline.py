@@ -98,7 +98,9 @@ def parse_intake_csv(data: bytes, *, kind: str = "hotline") -> ImportResult:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    # strict: a quote that is never closed is an error on its row, not the rest of the file
+    # silently swallowed into one field
+    reader = csv.reader(io.StringIO(text), dialect, strict=True)
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
@@ -110,13 +112,17 @@ def parse_intake_csv(data: bytes, *, kind: str = "hotline") -> ImportResult:
     rows, errors = [], []
     rownum = 1
     while True:
+        first_line = reader.line_num + 1  # a row may span lines (a quoted field with line breaks)
         try:
             record = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
             rownum += 1
-            errors.append(ImportRowError(rownum, f"unreadable CSV: {exc}"))
+            why = str(exc)
+            if "end of data" in why:
+                why += " (a quote opened in this row is never closed)"
+            errors.append(_row_error(rownum, first_line, f"unreadable CSV: {why}"))
             continue
         rownum += 1
         if not any(cell.strip() for cell in record):
@@ -124,8 +130,13 @@ def parse_intake_csv(data: bytes, *, kind: str = "hotline") -> ImportResult:
         try:
             rows.append(_row(rownum, record, columns, kind))
         except ImportRowError as exc:
-            errors.append(exc)
+            errors.append(exc if first_line == rownum else _row_error(rownum, first_line, str(exc).split(": ", 1)[1]))
     return ImportResult(tuple(rows), tuple(errors))
+
+
+def _row_error(rownum: int, line: int, message: str) -> ImportRowError:
+    """The row as a spreadsheet numbers it, and the file's line when they differ."""
+    return ImportRowError(rownum, message if line == rownum else f"(line {line}) {message}")
 
 
 def _map_header(header: list[str]) -> dict[str, int]:

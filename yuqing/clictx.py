@@ -1,5 +1,9 @@
-"""Helpers shared by the CLI commands: the desk home from the group option, config errors as one line."""
+"""Helpers shared by the CLI commands: the desk home, the clock, and config and database problems as
+one line naming the file and what to do."""
 from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
@@ -9,7 +13,10 @@ from yuqing.home import DeskHome, resolve_home
 
 def home_from(ctx: click.Context) -> DeskHome:
     obj = ctx.find_root().obj or {}
-    return resolve_home(obj.get("home"))
+    home = obj.get("home")
+    if home is not None and not str(home).strip():  # e.g. --home "$DESK" with DESK unset
+        fail("--home: empty folder name (pass the desk home folder, or leave --home out for the default)")
+    return resolve_home(home)
 
 
 def load_config_or_exit(ctx: click.Context):
@@ -38,3 +45,197 @@ def std_stream(name: str, *, encoding: str = "utf-8", errors: str = "strict"):
     except (AttributeError, ValueError, io.UnsupportedOperation):  # not a TextIOWrapper, or already read
         pass
     return stream
+
+
+# ------------------------------------------------------------------ the desk database and desk.toml
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def db_error_message(path, exc: BaseException) -> str:
+    """One line for an sqlite3 error on the desk database: the file and what to do about it."""
+    text = str(exc)
+    low = text.lower()
+    if "readonly" in low or "read-only" in low:
+        return (f"{path}: cannot write the desk database ({text}): give this user write access to the file "
+                f"and its folder {Path(path).parent}")
+    if "unable to open" in low:
+        return (f"{path}: cannot open the desk database ({text}): check that the folder exists and this user "
+                "may read and write it")
+    if "not a database" in low or "malformed" in low:
+        return (f"{path}: not a usable SQLite database ({text}): restore your latest `yuqing backup`, "
+                "or move the file away and run `yuqing init`")
+    if "locked" in low or "busy" in low:
+        return f"{path}: the desk database is busy ({text}): another yuqing is writing; try again in a moment"
+    if "full" in low:
+        return f"{path}: the disk is full ({text}): free space (or run `yuqing retention`) and try again"
+    return f"{path}: database error: {text}"
+
+
+def check_desk_db(path, *, must_exist: bool = True, migration_sets=None) -> None:
+    """Refuse a desk database this yuqing cannot use, with one line naming the file and what to do:
+    a folder, missing (when ``must_exist``), not an SQLite file, or written by a newer yuqing
+    (a schema step this version does not know). Reads only; raises click.ClickException.
+
+    ``migration_sets``: the sets the command uses, checked step by step (other sets in the file
+    are left alone: importing every package costs a light command ~0.3 s); default: the whole
+    desk, where a set this version does not know at all is also newer."""
+    path = Path(path)
+    if path.is_dir():
+        fail(f"{path}: is a folder, not a desk database file (pass the database file, or the right --home)")
+    if not path.exists():
+        if must_exist:
+            fail(f"no desk database at {path}: run `yuqing init` first, or pass the right --home/--db")
+        return
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        fail(f"{path}: cannot read the desk database: {exc.strerror}")
+    if head and head != SQLITE_MAGIC:
+        fail(f"{path}: not an SQLite database (it starts with {head[:8]!r}): restore your latest "
+             "`yuqing backup`, or move the file away and run `yuqing init`")
+    if not head:
+        return  # an empty file: SQLite makes it a new database
+    unknown = newer_schema_steps(path, migration_sets)
+    if unknown:
+        more = f" and {len(unknown) - 1} more" if len(unknown) > 1 else ""
+        fail(f"{path}: written by a newer yuqing (schema step {unknown[0]}{more} unknown to this version): "
+             "upgrade yuqing, or use a backup made by this version")
+
+
+def newer_schema_steps(path, migration_sets=None) -> list[str]:
+    """'set.step' names recorded in the database's _sqlite_migrations that this code does not have:
+    steps of the given sets (default: every set of the desk, and then unknown sets too)."""
+    import sqlite3
+
+    import sqlite_utils
+
+    whole_desk = migration_sets is None
+    if whole_desk:
+        from yuqing.pipeline import all_migrations
+
+        migration_sets = all_migrations()
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=15)
+    except sqlite3.Error as exc:
+        fail(db_error_message(path, exc))
+    try:
+        rows = conn.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return []
+        fail(db_error_message(path, exc))
+    except sqlite3.Error as exc:
+        fail(db_error_message(path, exc))
+    finally:
+        conn.close()
+    empty = sqlite_utils.Database(memory=True)
+    known = {(m.name, step.name) for m in migration_sets for step in m.pending(empty)}
+    names = {m.name for m in migration_sets}
+    return [f"{s}.{n}" for s, n in rows if (s, n) not in known and (whole_desk or s in names)]
+
+
+def open_desk_db(path, migration_sets=None, *, must_exist: bool = True):
+    """The desk database at ``path`` with ``migration_sets`` (default: the whole desk's) applied,
+    after :func:`check_desk_db`; sqlite errors become one line naming the file."""
+    import sqlite3
+
+    from storage.db import open_db
+
+    check_desk_db(path, must_exist=must_exist, migration_sets=migration_sets)
+    if migration_sets is None:
+        from yuqing.pipeline import all_migrations
+
+        migration_sets = all_migrations()
+    try:
+        return open_db(path, migration_sets)
+    except sqlite3.Error as exc:
+        fail(db_error_message(path, exc))
+
+
+def clock_policy(desk_toml):
+    """The [clock] policy of desk.toml (defaults when the file is absent); errors name the file."""
+    from monitor.exceptions import ConfigError
+    from responders.exceptions import ResponderError
+    from responders.policy import ClockPolicy, policy_from_mapping
+    from yuqing.config import read_toml
+
+    desk_toml = Path(desk_toml)
+    if not desk_toml.exists():
+        return ClockPolicy()
+    try:
+        doc = read_toml(desk_toml)
+    except ConfigError as exc:
+        fail(str(exc))
+    try:
+        return policy_from_mapping(doc.get("clock"))
+    except (ResponderError, ValueError, TypeError) as exc:
+        fail(f"{desk_toml}: {exc}")
+
+
+@contextmanager
+def db_errors(path):
+    """``with db_errors(path): ...``: an sqlite3 error inside becomes one line naming the file."""
+    import sqlite3
+
+    try:
+        yield
+    except sqlite3.Error as exc:
+        fail(db_error_message(path, exc))
+
+
+def setup_logging_or_exit(home, **kw) -> None:
+    """:func:`yuqing.logs.setup_logging`; a log folder that cannot be written is one line."""
+    from yuqing.logs import setup_logging
+
+    try:
+        setup_logging(home, **kw)
+    except OSError as exc:
+        fail(f"{exc.filename or home.log_path}: cannot write the desk log ({exc.strerror}): "
+             f"check that {home.log_dir} is a folder this user may write")
+
+
+def now_fn():
+    """The clock of a command: ``YUQING_NOW`` (ISO 8601; no offset = Asia/Shanghai) pins it for
+    demos and tests, else the wall clock in UTC."""
+    import os
+    from datetime import datetime
+
+    from storage.timeutil import DEFAULT_TZ, UTC
+
+    pinned = os.environ.get("YUQING_NOW")
+    if not pinned:
+        return lambda: datetime.now(UTC)
+    try:
+        fixed = datetime.fromisoformat(pinned.strip().replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"YUQING_NOW: not an ISO 8601 time: {pinned!r} (e.g. 2026-06-14T10:00+08:00)")
+    if fixed.tzinfo is None:
+        fixed = fixed.replace(tzinfo=DEFAULT_TZ)
+    if not 1970 <= fixed.year <= 2999:
+        fail(f"YUQING_NOW: {pinned!r} is out of range (use a time between 1970 and 2999)")
+    fixed = fixed.astimezone(UTC)
+    return lambda: fixed
+
+
+HOME_DATA_FILES = ("schemes.toml", "routing.toml")
+
+
+def check_home_data_files(home_path) -> None:
+    """The desk home's edited copies of the classifier data (schemes.toml, routing.toml) must be
+    UTF-8 files: a folder in their place would silently mean the bundled defaults."""
+    if home_path is None:
+        return
+    for name in HOME_DATA_FILES:
+        path = Path(home_path) / name
+        if path.is_dir():
+            fail(f"{path}: is a folder, not a file (move it away to use the bundled {name})")
+        if not path.exists():
+            continue
+        try:
+            path.read_bytes().decode("utf-8")
+        except OSError as exc:
+            fail(f"{path}: cannot read: {exc.strerror}")
+        except UnicodeDecodeError as exc:
+            fail(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}): save it as UTF-8")

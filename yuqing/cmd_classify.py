@@ -10,7 +10,7 @@ from collections import Counter
 
 import click
 
-from yuqing.clictx import home_from, std_stream
+from yuqing.clictx import check_desk_db, check_home_data_files, home_from, std_stream
 
 BATCH = 256
 FIRST_BATCH = 8  # a small first batch: the first result comes out fast
@@ -24,6 +24,7 @@ def _load(ctx, *, with_topic: bool = True):
     from classifiers.gazetteer import GazetteerError
     from yuqing.classify_io import ClassifyDataError, load_classifier
 
+    check_home_data_files(_home(ctx))
     try:
         return load_classifier(_home(ctx), with_topic=with_topic)
     except (ClassifyDataError, GazetteerError) as exc:
@@ -131,10 +132,15 @@ def classify(ctx, file) -> None:
     clf = _load(ctx)
     out = std_stream("stdout")
     errors = 0
+    warned = False
     try:
         for batch in _batches(fh):
             parsed = []
             for n, line in batch:
+                if not warned and "\ufffd" in line:
+                    warned = True
+                    click.echo(f"{file}: line {n}: not UTF-8 text (undecodable bytes became \ufffd): "
+                               "save the file as UTF-8", err=True)
                 try:
                     parsed.append((n, *_parse_line(n, line)))
                 except ValueError as exc:
@@ -361,6 +367,7 @@ def train(ctx, folds) -> None:
     from yuqing.gazetteer_io import gazetteer_dir, load_gazetteer
 
     home = _home(ctx)
+    check_desk_db(home / "desk.sqlite", must_exist=False)  # the staff labels must be readable
     try:
         gaz = load_gazetteer(gazetteer_dir(home))
         seg = default_segmenter(gaz.user_words())

@@ -17,13 +17,37 @@ import click
 DEFAULT_SPEED = 480.0  # 48 scenario hours in 6 real minutes
 
 
+DEMO_MARK = ".yuqing-demo"  # in a home the demo made: running the demo there again is fine
+
+
 def _demo_home(ctx: click.Context):
+    from yuqing.clictx import home_from
     from yuqing.home import DeskHome
 
     root = ctx.find_root().obj or {}
-    if root.get("home"):
-        return DeskHome(Path(root["home"]).expanduser().resolve()), False
+    if root.get("home") is not None:
+        home = home_from(ctx)
+        _refuse_real_desk(home.path)
+        try:
+            home.path.mkdir(parents=True, exist_ok=True)
+            (home.path / DEMO_MARK).write_text("made by `yuqing demo`\n", encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"{home.path}: cannot write the demo home ({exc.strerror})") from None
+        return home, False
     return DeskHome(Path(tempfile.mkdtemp(prefix="yuqing-demo-"))), True
+
+
+def _refuse_real_desk(path: Path) -> None:
+    """The demo rewrites desk.toml and sources.toml and adds a fictional story: never in a real desk
+    (YUQING_HOME set for duty work reaches the demo as --home too)."""
+    if path.exists() and not path.is_dir():
+        raise click.ClickException(f"--home {path}: is a file, not a folder")
+    if not path.is_dir() or (path / DEMO_MARK).exists() or not any(path.iterdir()):
+        return
+    raise click.ClickException(
+        f"--home {path}: holds files and is not a demo home; the demo would overwrite its desk.toml and "
+        "sources.toml and add a fictional story: pass a new folder, or leave --home/YUQING_HOME out "
+        "(a temporary folder)")
 
 
 def _fast_desk_toml(text: str) -> str:
@@ -145,6 +169,8 @@ def demo(ctx: click.Context, headless: bool, duration: float | None, speed: floa
 
     if speed <= 0:
         raise click.BadParameter("must be positive", param_hint="--speed")
+    if duration is not None and duration <= 0:
+        raise click.BadParameter(f"must be more than 0 seconds, got {duration:g}", param_hint="--for")
     try:
         skip_td = parse_offset(skip)
     except ValueError as exc:

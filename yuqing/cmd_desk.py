@@ -5,7 +5,9 @@ import asyncio
 
 import click
 
-from yuqing.clictx import home_from, load_config_or_exit
+from monitor.exceptions import MonitorError
+from yuqing.clictx import (check_desk_db, check_home_data_files, db_errors, fail, home_from, load_config_or_exit,
+                           open_desk_db, setup_logging_or_exit)
 
 
 @click.command()
@@ -16,20 +18,32 @@ def init(ctx: click.Context, force: bool) -> None:
 
     Example: yuqing --home ./desk init
     """
-    from storage.db import open_db
     from yuqing.config import init_home, load_config
-    from yuqing.pipeline import all_migrations
 
     home = home_from(ctx)
-    written = init_home(home, force=force)
+    if home.path.exists() and not home.path.is_dir():
+        fail(f"{home.path}: is a file, not a folder (pass a folder to --home)")
+    check_desk_db(home.db_path, must_exist=False)  # never write config next to a database we cannot use
+    try:
+        written = init_home(home, force=force)
+    except OSError as exc:
+        fail(f"{exc.filename or home.path}: cannot write the desk home ({exc.strerror}): "
+             "choose a folder this user may write (--home or YUQING_HOME)")
     for path in written:
         click.echo(f"wrote {path}")
-    cfg = load_config(home)
-    db = open_db(home.db_path, all_migrations())
+    try:
+        cfg = load_config(home)
+    except MonitorError as exc:
+        fail(f"{exc} (fix it, or move that file away and run `yuqing init` again for a default one)")
+    db = open_desk_db(home.db_path, must_exist=False)
     db.conn.close()
-    from yuqing.classify_io import load_classifier
+    from classifiers.gazetteer import GazetteerError
+    from yuqing.classify_io import ClassifyDataError, load_classifier
 
-    load_classifier(home.path)  # trains and caches the topic model now, so the first item is fast
+    try:
+        load_classifier(home.path)  # trains and caches the topic model now, so the first item is fast
+    except (ClassifyDataError, GazetteerError) as exc:
+        fail(f"{exc} (the desk home is written; fix that file before `yuqing run`)")
     click.echo(f"desk home ready: {home.path} ({len(cfg.sources)} sources, database {home.db_path.name})")
 
 
@@ -46,10 +60,29 @@ def run(ctx: click.Context, duration: float | None, verbose: bool, intake_only: 
     SIGINT/SIGTERM finish the write in flight and exit cleanly.
     Example: yuqing --home ./desk run
     """
-    from yuqing.logs import setup_logging
     from yuqing.pipeline import build_run
 
+    if duration is not None and duration <= 0:
+        raise click.BadParameter(f"must be more than 0 seconds, got {duration:g}", param_hint="--for")
     cfg = load_config_or_exit(ctx)
-    setup_logging(cfg.home, verbose=verbose)
-    desk_run = build_run(cfg, pipeline=not intake_only)
-    asyncio.run(desk_run.run(duration=duration, install_signals=True))
+    check_desk_db(cfg.home.db_path, must_exist=False)
+    if not intake_only:  # the pipeline needs the classifier's data files: name a broken one now
+        _check_classifier_files(cfg.home.path)
+    setup_logging_or_exit(cfg.home, verbose=verbose)
+    with db_errors(cfg.home.db_path):
+        desk_run = build_run(cfg, pipeline=not intake_only)
+        asyncio.run(desk_run.run(duration=duration, install_signals=True))
+
+
+def _check_classifier_files(home_path) -> None:
+    from classifiers.gazetteer import GazetteerError
+    from yuqing.classify_io import ClassifyDataError, load_routing, load_schemes
+    from yuqing.gazetteer_io import gazetteer_dir, load_gazetteer
+
+    check_home_data_files(home_path)
+    try:
+        gaz = load_gazetteer(gazetteer_dir(home_path))
+        load_schemes(home_path, [(t.name, *t.short_names) for t in gaz.towns])
+        load_routing(home_path, gaz)
+    except (ClassifyDataError, GazetteerError) as exc:
+        fail(str(exc))

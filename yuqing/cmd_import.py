@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from monitor.exceptions import MonitorError
-from yuqing.clictx import load_config_or_exit
+from yuqing.clictx import check_desk_db, db_errors, load_config_or_exit, open_desk_db
 
 
 @click.group("import")
@@ -28,11 +28,10 @@ def hotline(ctx, file, kind, source_id) -> None:
     Example: yuqing import hotline 12345-2026-06-14.csv
     """
     from monitor.hotline import import_rows, parse_intake_csv
-    from storage.db import open_db
     from storage.timeutil import utcnow
-    from yuqing.pipeline import all_migrations
 
     cfg = load_config_or_exit(ctx)
+    check_desk_db(cfg.home.db_path, must_exist=False)  # before reading: refuse a bad database first
     try:
         with open(file, "rb") as fh:
             result = parse_intake_csv(fh.read(), kind=kind)
@@ -42,8 +41,9 @@ def hotline(ctx, file, kind, source_id) -> None:
         raise click.ClickException(f"{file}: cannot read: {exc.strerror}") from None
     for err in result.errors:
         click.echo(f"{file}: {err}", err=True)
-    db = open_db(cfg.home.db_path, all_migrations())
-    outcome = import_rows(db, source_id or kind, result.rows, utcnow())
+    db = open_desk_db(cfg.home.db_path, must_exist=False)
+    with db_errors(cfg.home.db_path):
+        outcome = import_rows(db, source_id or kind, result.rows, utcnow())
     click.echo(f"{file}: {len(result.rows)} rows read, {len(outcome.new_ids)} new items stored, "
                f"{len(result.rows) - len(outcome.new_ids)} already known, {len(result.errors)} rows with errors")
     if result.errors and not result.rows:

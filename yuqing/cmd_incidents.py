@@ -25,12 +25,9 @@ from storage.timeutil import DEFAULT_TZ, UTC
 # ------------------------------------------------------------------ plumbing
 
 def _home(ctx: click.Context) -> Path:
-    home = (ctx.obj or {}).get("home") if ctx.obj else None
-    if home:
-        return Path(home)
-    import platformdirs
+    from yuqing.clictx import home_from
 
-    return Path(platformdirs.user_data_dir("yuqing-desk"))
+    return home_from(ctx).path
 
 
 def _now_fn():
@@ -48,6 +45,8 @@ def _parse_time(value: str, name: str) -> datetime:
         raise click.ClickException(f"{name}: not an ISO 8601 time: {value!r} (e.g. 2026-06-14T10:00+08:00)") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=DEFAULT_TZ)
+    if not 1970 <= dt.year <= 2999:
+        raise click.ClickException(f"{name}: {value!r} is out of range (use a time between 1970 and 2999)")
     return dt.astimezone(UTC)
 
 
@@ -55,34 +54,37 @@ def _parse_date(value: str | None, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise click.ClickException(f"{name}: not a date: {value!r} (use YYYY-MM-DD)") from None
+    if not 1970 <= day.year <= 2999:
+        raise click.ClickException(f"{name}: {value!r} is out of range (use a date between 1970 and 2999)")
+    return day
 
 
 def _policy(home: Path):
-    from responders.policy import ClockPolicy, policy_from_toml_text
+    from yuqing.clictx import clock_policy
 
-    path = home / "desk.toml"
-    if not path.is_file():
-        return ClockPolicy()
-    try:
-        return policy_from_toml_text(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+    return clock_policy(home / "desk.toml")
 
 
-def service(ctx: click.Context, db_path: str | None):
-    """The IncidentService for this command's desk DB."""
+def service(ctx: click.Context, db_path: str | None, *, creates: bool = False):
+    """The IncidentService for this command's desk DB. Only a command that ``creates`` (opening
+    an incident) may start a new database; the others refuse a missing one, so a mistyped
+    --home/--db is an error, not an empty desk."""
     from responders.incidents import IncidentService
-    from responders.store import open_desk
+    from responders.store import migrations, open_desk
+    from yuqing.clictx import check_desk_db
 
     home = _home(ctx)
     path = Path(db_path) if db_path else home / "desk.sqlite"
-    return IncidentService(open_desk(path), _policy(home), clock=_now_fn())
+    policy = _policy(home)
+    clock = _now_fn()
+    check_desk_db(path, must_exist=not creates, migration_sets=[migrations])
+    return IncidentService(open_desk(path), policy, clock=clock)
 
 
-def desk_command(name: str, **kw):
+def desk_command(name: str, *, creates: bool = False, **kw):
     """click.command with --actor and --db, and one-line errors for expected failures."""
     def deco(fn):
         @click.command(name=name, **kw)
@@ -94,14 +96,16 @@ def desk_command(name: str, **kw):
         def wrapper(ctx, *args, actor, db_path, **kwargs):
             from responders.exceptions import ResponderError
             from responders.incidents import default_actor
+            from yuqing.clictx import db_error_message
 
+            path = db_path or _home(ctx) / "desk.sqlite"
             try:
-                svc = service(ctx, db_path)
+                svc = service(ctx, db_path, creates=creates)
                 return fn(svc, actor or default_actor(), *args, **kwargs)
             except ResponderError as exc:
                 raise click.ClickException(str(exc)) from None
             except sqlite3.Error as exc:
-                raise click.ClickException(f"database error: {exc}") from None
+                raise click.ClickException(db_error_message(path, exc)) from None
         wrapper.__doc__ = fn.__doc__
         return wrapper
     return deco
@@ -138,11 +142,18 @@ def _safe(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
 
 
+MAX_ID = 2**63 - 1  # SQLite's INTEGER
+
+
 def _id(value: str) -> int:
+    text = str(value).strip().lstrip("#")
     try:
-        return int(str(value).lstrip("#"))
+        n = int(text)
     except ValueError:
-        raise click.ClickException(f"not an incident id: {value!r}") from None
+        n = None
+    if n is None or not 0 < n <= MAX_ID or len(text) > 19:
+        raise click.ClickException(f"not an incident id: {value!r} (a whole number such as 3; see `yuqing incidents`)")
+    return n
 
 
 # ------------------------------------------------------------------ reading
@@ -229,7 +240,7 @@ def _done(inc) -> None:
     click.echo(f"事件 #{inc.id} 状态：{inc.state}")
 
 
-@desk_command("open-incident")
+@desk_command("open-incident", creates=True)
 @click.argument("candidate_file", type=click.Path(dir_okay=False, allow_dash=True))
 def open_incident(svc, actor, candidate_file):
     """Open (or join) an incident from a candidate JSON file ('-' = stdin).

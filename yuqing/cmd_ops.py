@@ -5,7 +5,7 @@ import json
 
 import click
 
-from yuqing.clictx import fail, home_from
+from yuqing.clictx import check_desk_db, db_errors, fail, home_from, setup_logging_or_exit
 
 _MARK = {"ok": "正常", "warn": "注意", "fail": "故障"}
 
@@ -51,7 +51,7 @@ def doctor(ctx: click.Context, full: bool, as_json: bool) -> None:
     from yuqing.ops import doctor as run_doctor
 
     home = home_from(ctx)
-    report = run_doctor(home.path, home.db_path, now=utcnow(), full=full)
+    report = _with_newer_schema(run_doctor(home.path, home.db_path, now=utcnow(), full=full), home.db_path)
     if as_json:
         click.echo(json.dumps({"ok": report.ok, "checks": [
             {"name": c.name, "status": c.status, "detail": c.detail} for c in report.checks]},
@@ -62,6 +62,25 @@ def doctor(ctx: click.Context, full: bool, as_json: bool) -> None:
         click.echo({"ok": "结论: 正常", "warn": "结论: 有需要注意的项", "fail": "结论: 有故障, 请处理"}[report.worst])
     if not report.ok:
         ctx.exit(1)
+
+
+def _with_newer_schema(report, db_path):
+    """The schema check fails on a database written by a newer yuqing (steps this version lacks)."""
+    from yuqing.clictx import newer_schema_steps
+    from yuqing.ops import Check, DoctorReport
+
+    schema = next((c for c in report.checks if c.name == "schema"), None)
+    if schema is None:
+        return report
+    try:
+        unknown = newer_schema_steps(db_path)
+    except click.ClickException:
+        return report
+    if not unknown:
+        return report
+    failed = Check("schema", "fail", f"written by a newer yuqing: {', '.join(unknown[:3])} unknown to this "
+                                     "version — upgrade yuqing, or restore a backup made by this version")
+    return DoctorReport(tuple(failed if c is schema else c for c in report.checks))
 
 
 @click.command()
@@ -77,22 +96,23 @@ def retention(ctx: click.Context, days: int, dry_run: bool) -> None:
     """
     from storage.db import connect
     from storage.timeutil import utcnow
-    from yuqing.logs import setup_logging
     from yuqing.ops import OpsError, retention as run_retention
 
     home = home_from(ctx)
     if not home.db_path.is_file():
         fail(f"no desk database at {home.db_path} (run `yuqing init` first, or pass the right --home)")
+    check_desk_db(home.db_path)
     if not dry_run:
-        setup_logging(home, stderr=False)
-    db = connect(home.db_path)
-    try:
-        result = run_retention(db, days=days, now=utcnow(), dry_run=dry_run)
-    except OpsError as exc:
-        fail(str(exc))
-        return
-    finally:
-        db.conn.close()
+        setup_logging_or_exit(home, stderr=False)
+    with db_errors(home.db_path):
+        db = connect(home.db_path)
+        try:
+            result = run_retention(db, days=days, now=utcnow(), dry_run=dry_run)
+        except OpsError as exc:
+            fail(str(exc))
+            return
+        finally:
+            db.conn.close()
     verb = "将删除" if result.dry_run else "已删除"
     click.echo(f"截止 {result.cutoff.isoformat(timespec='seconds')}: 旧条目 {result.old_items} 条, "
                f"因关联事件保留 {result.kept_linked} 条, 因人工标注保留 {result.kept_labelled} 条")

@@ -27,8 +27,13 @@ def _load_fields(spec: str | None, name: str):
         return None
     text = spec
     if spec.startswith("@"):
-        with open(spec[1:], "r", encoding="utf-8") as fh:
-            text = fh.read()
+        try:
+            with open(spec[1:], "rb") as fh:
+                text = fh.read().decode("utf-8")
+        except OSError as exc:
+            raise ValueError(f"--fields {spec}: cannot read: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"--fields {spec}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
         fields = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -36,6 +41,16 @@ def _load_fields(spec: str | None, name: str):
     if not isinstance(fields, dict):
         raise ValueError("--fields must be a JSON object")
     return fields
+
+
+def _absolute_http(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 @click.command()
@@ -62,6 +77,9 @@ def parse(file: str, kind: str, mapping: str | None, fields_spec: str | None, ur
     Example: yuqing parse feed.xml --url https://www.hantai.gov.cn/rss.xml
     """
     name = "<stdin>" if file == "-" else file
+    if url is not None and not _absolute_http(url):
+        _fail(name, f"--url {url!r} is not an absolute http(s) URL (e.g. https://www.hantai.gov.cn/rss.xml)")
+        return
     try:
         body = _read(file)
         fields = _load_fields(fields_spec, name)

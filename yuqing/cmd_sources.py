@@ -7,7 +7,8 @@ import json
 import click
 
 from monitor.exceptions import MonitorError
-from yuqing.clictx import home_from, load_config_or_exit
+from yuqing.clictx import db_error_message, db_errors, home_from, load_config_or_exit, open_desk_db
+from yuqing.config import load_sources
 
 
 def _fmt_time(dt, tz) -> str:
@@ -26,14 +27,13 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from monitor import store
-    from storage.db import open_db
     from storage.timeutil import utcnow
-    from yuqing.pipeline import all_migrations
 
     cfg = load_config_or_exit(ctx)
-    db = open_db(cfg.home.db_path, all_migrations())
-    store.sync_sources(db, cfg.sources, utcnow())
-    health = store.source_health(db, utcnow())
+    db = open_desk_db(cfg.home.db_path, must_exist=False)
+    with db_errors(cfg.home.db_path):
+        store.sync_sources(db, cfg.sources, utcnow())
+        health = store.source_health(db, utcnow())
     if as_json:
         for h in health:
             click.echo(json.dumps({
@@ -101,27 +101,44 @@ def add(ctx, source_id, url, name, kind, mapping, interval, priority, platform, 
         table["fields"] = fields
     try:
         spec = parse_source(source_id, table, file="--options")
+        load_sources(home)  # the file as it is must be valid before we append to it
         append_source(home.sources_toml, spec)
     except MonitorError as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(_write_error(home, exc)) from None
     click.echo(f"added [sources.{source_id}] to {home.sources_toml}")
+
+
+def _write_error(home, exc: OSError) -> str:
+    return (f"{home.sources_toml}: cannot write ({exc.strerror}); it is unchanged: check that this user "
+            f"may write {home.path}")
 
 
 def _set_enabled(ctx, source_id: str, enabled: bool) -> None:
     from monitor import store
-    from storage.db import open_db
     from storage.timeutil import utcnow
-    from yuqing.pipeline import all_migrations
     from yuqing.sourcesfile import set_enabled_in_file
 
+    import sqlite3
+
     home = home_from(ctx)
+    # the database first: a file we cannot use is refused before sources.toml changes
+    db = open_desk_db(home.db_path) if home.db_path.exists() else None
     try:
+        load_sources(home)  # a broken file is named as broken, not as "no such source"
         set_enabled_in_file(home.sources_toml, source_id, enabled)
     except MonitorError as exc:
         raise click.ClickException(str(exc)) from None
-    if home.db_path.exists():  # a running daemon picks it up at its next tick
-        db = open_db(home.db_path, all_migrations())
-        store.set_enabled(db, source_id, enabled, utcnow())
+    except OSError as exc:
+        raise click.ClickException(_write_error(home, exc)) from None
+    if db is not None:  # a running daemon picks it up at its next tick
+        try:
+            store.set_enabled(db, source_id, enabled, utcnow())
+        except sqlite3.Error as exc:
+            raise click.ClickException(
+                f"{home.sources_toml} is updated, but the running desk was not told: "
+                f"{db_error_message(home.db_path, exc)} (a restarted desk reads the file)") from None
     click.echo(f"{source_id}: {'enabled' if enabled else 'disabled'}")
 
 

@@ -21,12 +21,18 @@ def tui(ctx: click.Context, actor: str | None, db_path: str | None) -> None:
     Keys: 1 值班台 2 检索 3 信源 4 方案 5 报表, Enter opens an incident, Ctrl+P command palette,
     Ctrl+Q quit. Example: yuqing --home ~/desk tui
     """
-    from yuqing.home import resolve_home
+    from yuqing.clictx import check_desk_db, clock_policy, db_error_message, home_from
 
-    home = resolve_home((ctx.find_root().obj or {}).get("home"))
+    home = home_from(ctx)
     path = Path(db_path) if db_path else home.db_path
     if not path.exists():
         raise click.ClickException(f"no desk database at {path}: run `yuqing init` (or `yuqing demo`) first")
+    from monitor.store import migrations as monitor_migrations
+    from responders.analysis import migrations as analysis_migrations
+    from responders.store import migrations as responders_migrations
+
+    # the sets the console opens (tui.facade); importing every package would slow its start
+    check_desk_db(path, migration_sets=[monitor_migrations, analysis_migrations, responders_migrations])
     clock = None
     pinned = os.environ.get("YUQING_NOW")
     if pinned:
@@ -40,23 +46,10 @@ def tui(ctx: click.Context, actor: str | None, db_path: str | None) -> None:
             fixed = fixed.replace(tzinfo=DEFAULT_TZ)
         fixed = fixed.astimezone(UTC)
         clock = lambda: fixed  # noqa: E731
-    policy = _policy(home.desk_toml)
+    policy = clock_policy(home.desk_toml)
     from tui.app import run_console
 
     try:
         run_console(path, clock=clock, actor=actor, policy=policy)
     except sqlite3.Error as exc:
-        raise click.ClickException(f"database error: {exc}") from None
-
-
-def _policy(desk_toml: Path):
-    from responders.policy import ClockPolicy, policy_from_toml_text
-
-    if not desk_toml.is_file():
-        return ClockPolicy()
-    try:
-        return policy_from_toml_text(desk_toml.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise click.ClickException(f"cannot read {desk_toml}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise click.ClickException(f"{desk_toml}: {exc}") from None
+        raise click.ClickException(db_error_message(path, exc)) from None

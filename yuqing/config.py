@@ -52,9 +52,11 @@ def read_toml(path: Path) -> dict:
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found (run `yuqing init` to create the desk home)") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        hint = " (each [table] and key may appear only once: rename or remove the second one)" \
+            if "twice" in str(exc) or "overwrite" in str(exc) else ""
+        raise ConfigError(f"{path}: not valid TOML: {exc}{hint}") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}): save it as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 

@@ -1,0 +1,117 @@
+"""`yuqing label` and `yuqing labels`: staff corrections (training labels) from the command line.
+
+The console's 检索 screen saves the same corrections (topic / sentiment / place of an item)
+through :func:`responders.analysis.add_label`, which holds the validation both use; `yuqing
+train` learns from the latest topic label per item.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from yuqing.clictx import db_errors, fail, home_from, now_fn, open_desk_db
+
+FIELD_NAMES = {"topic": "主题", "sentiment": "情感", "place": "地点"}
+MAX_ID = 2**63 - 1  # SQLite's INTEGER
+
+
+def _db_path(ctx: click.Context, db_path: str | None) -> Path:
+    return Path(db_path) if db_path else home_from(ctx).db_path
+
+
+def _open(path: Path):
+    """The desk database with the two sets labels need: items (monitor) and labels (analysis)."""
+    from monitor.store import migrations as monitor_migrations
+    from responders.analysis import migrations as analysis_migrations
+
+    return open_desk_db(path, [monitor_migrations, analysis_migrations])
+
+
+def _item_id(value: str) -> int:
+    text = str(value).strip().lstrip("#")
+    try:
+        n = int(text)
+    except ValueError:
+        n = None
+    if n is None or not 0 < n <= MAX_ID or len(text) > 19:
+        fail(f"not an item id: {value!r} (a whole number such as 12, as the console's 检索 screen shows it)")
+    return n
+
+
+def _safe(text: str) -> str:
+    """Feed text shown in a terminal: control characters (escape sequences) made visible."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+
+
+@click.command("label")
+@click.argument("item_id")
+@click.argument("field")
+@click.argument("value")
+@click.option("--actor", default=None, help="Who corrects (default: the OS user).")
+@click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
+              help="Desk database file (default: <home>/desk.sqlite).")
+@click.pass_context
+def label(ctx: click.Context, item_id: str, field: str, value: str, actor: str | None,
+          db_path: str | None) -> None:
+    """Correct an item's topic, sentiment or place (a training label, as in the console).
+
+    FIELD is topic (one of the 19 topics, e.g. 城市管理), sentiment (负面/中性/正面) or
+    place (a town, e.g. 铺镇). History is kept: the latest label per item and field counts,
+    and `yuqing train` learns from the topic labels.
+
+    Example: yuqing label 12 topic 城市管理
+    """
+    from responders.analysis import add_label
+    from responders.incidents import default_actor
+
+    iid = _item_id(item_id)
+    path = _db_path(ctx, db_path)
+    value = value.strip()
+    db = _open(path)
+    with db_errors(path):
+        if db.execute("SELECT 1 FROM items WHERE id = ?", [iid]).fetchone() is None:
+            fail(f"no item #{iid} in {path} (see the console's 检索 screen, or `yuqing labels` for labelled items)")
+        try:
+            add_label(db, iid, field, value, (actor or "").strip() or default_actor(), now_fn()())
+        except ValueError as exc:
+            fail(str(exc))
+    click.echo(f"已保存更正（训练标注）：#{iid} {FIELD_NAMES.get(field, field)} → {value}")
+
+
+@click.command("labels")
+@click.option("--field", default=None, help="Only this field: topic, sentiment or place.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (ISO 8601 times).")
+@click.option("--no-mask", is_flag=True, help="Do not mask phone/ID numbers in titles (internal use only).")
+@click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
+              help="Desk database file (default: <home>/desk.sqlite).")
+@click.pass_context
+def labels(ctx: click.Context, field: str | None, as_json: bool, no_mask: bool, db_path: str | None) -> None:
+    """List the latest staff label per item and field (what `yuqing train` learns from).
+
+    Example: yuqing labels --field topic --json
+    """
+    from responders.analysis import LABEL_FIELDS, labels as latest_labels
+    from responders.masking import mask_personal
+    from storage.timeutil import DEFAULT_TZ, from_db
+
+    if field is not None and field not in LABEL_FIELDS:
+        fail(f"--field: unknown field {field!r} (use one of {', '.join(LABEL_FIELDS)})")
+    path = _db_path(ctx, db_path)
+    db = _open(path)
+    with db_errors(path):
+        rows = latest_labels(db, field)
+    show = (lambda t: _safe(t or "")) if no_mask else (lambda t: mask_personal(_safe(t or "")))
+    if as_json:
+        out = [{"item_id": r["item_id"], "field": r["field"], "value": r["value"], "actor": r["actor"],
+                "created_at": from_db(r["created_at"]).isoformat(), "title": show(r["title"])} for r in rows]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("没有人工标注。")
+        return
+    for r in rows:
+        at = from_db(r["created_at"]).astimezone(DEFAULT_TZ).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"#{r['item_id']:<6} {FIELD_NAMES.get(r['field'], r['field'])} {_safe(r['value']):<8} "
+                   f"{_safe(r['actor'])} {at}  {show(r['title'])[:60]}")
