@@ -102,6 +102,10 @@ def _toml(path: Path) -> dict:
         raise ClassifyDataError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ClassifyDataError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ClassifyDataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
+    except IsADirectoryError:
+        raise ClassifyDataError(f"{path}: is a folder, not a TOML file") from None
 
 
 def _home_or_default(home: Path | None, name: str) -> Path:
