@@ -44,9 +44,46 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Databas
     return sqlite_utils.Database(conn)
 
 
+class NewerSchemaError(sqlite3.DatabaseError):
+    """The database holds schema steps this code does not know: a newer version wrote it.
+    Nothing is written to it (an older version must not guess at a newer schema)."""
+
+    def __init__(self, path, steps: list[str]):
+        self.path, self.steps = path, steps
+        more = f" and {len(steps) - 1} more" if len(steps) > 1 else ""
+        super().__init__(f"{path}: written by a newer yuqing (schema step {steps[0]}{more} unknown to this "
+                         "version): upgrade yuqing, or use a backup made by this version")
+
+
+def unknown_steps(conn: sqlite3.Connection, migrations: Iterable[Migrations], *, any_set: bool = False) -> list[str]:
+    """'set.step' names recorded in the file's ``_sqlite_migrations`` that ``migrations`` lack: steps of
+    those sets, or with ``any_set`` of every set (a set this code does not know at all is newer too)."""
+    try:
+        rows = conn.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return []
+        raise
+    migrations = list(migrations)
+    empty = sqlite_utils.Database(memory=True)
+    known = {(m.name, step.name) for m in migrations for step in m.pending(empty)}
+    names = {m.name for m in migrations}
+    return [f"{s}.{n}" for s, n in rows if (s, n) not in known and (any_set or s in names)]
+
+
 def open_db(path: str | Path, migrations: Iterable[Migrations] = ()) -> sqlite_utils.Database:
-    """Connect and bring every given migration set up to date."""
+    """Connect and bring every given migration set up to date. Raises NewerSchemaError (and
+    writes nothing) when the file has steps of these sets that this code does not know."""
+    migrations = list(migrations)
     db = connect(path)
+    try:
+        newer = unknown_steps(db.conn, migrations) if migrations else []
+    except sqlite3.Error:
+        db.conn.close()
+        raise
+    if newer:
+        db.conn.close()
+        raise NewerSchemaError(path, newer)
     for mset in migrations:
         mset.apply(db)
     return db

@@ -30,9 +30,10 @@ MODE_LABELS = {"dashboard": "值班台", "items": "信息检索", "sources": "�
 def describe_error(exc: BaseException) -> str:
     """A one-line Chinese message for staff (never a traceback)."""
     from responders.exceptions import ResponderError
+    from storage.db import NewerSchemaError
     from tui.facade import DeskBusy
 
-    if isinstance(exc, (DeskBusy, ResponderError)):
+    if isinstance(exc, (DeskBusy, ResponderError, NewerSchemaError)):
         return str(exc)
     if isinstance(exc, ValueError):
         return f"输入有误：{exc}"

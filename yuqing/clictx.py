@@ -109,7 +109,7 @@ def newer_schema_steps(path, migration_sets=None) -> list[str]:
     steps of the given sets (default: every set of the desk, and then unknown sets too)."""
     import sqlite3
 
-    import sqlite_utils
+    from storage.db import unknown_steps
 
     whole_desk = migration_sets is None
     if whole_desk:
@@ -121,19 +121,11 @@ def newer_schema_steps(path, migration_sets=None) -> list[str]:
     except sqlite3.Error as exc:
         fail(db_error_message(path, exc))
     try:
-        rows = conn.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            return []
-        fail(db_error_message(path, exc))
+        return unknown_steps(conn, migration_sets, any_set=whole_desk)
     except sqlite3.Error as exc:
         fail(db_error_message(path, exc))
     finally:
         conn.close()
-    empty = sqlite_utils.Database(memory=True)
-    known = {(m.name, step.name) for m in migration_sets for step in m.pending(empty)}
-    names = {m.name for m in migration_sets}
-    return [f"{s}.{n}" for s, n in rows if (s, n) not in known and (whole_desk or s in names)]
 
 
 def open_desk_db(path, migration_sets=None, *, must_exist: bool = True):

@@ -98,3 +98,29 @@ def test_naive_datetime_refused(db):
     with pytest.raises(ValueError):
         store_items(db, s, [item("n", published=datetime(2026, 6, 14, 10, 0))])
     assert store.count_items(db) == 0  # the whole fetch rolled back
+
+
+def test_open_db_refuses_a_database_from_a_newer_version(tmp_path):
+    import hashlib
+    import sqlite3
+
+    from storage.db import NewerSchemaError
+
+    path = tmp_path / "desk.sqlite"
+    open_db(path, [store.migrations]).conn.close()
+    con = sqlite3.connect(path)
+    con.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES (?, ?, '2030-01-01')",
+                [store.migrations.name, "m999_from_the_future"])
+    con.commit()
+    con.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(NewerSchemaError, match=f"{store.migrations.name}.m999_from_the_future unknown to this"):
+        open_db(path, [store.migrations])
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    # a set of another package is none of this caller's business
+    con = sqlite3.connect(path)
+    con.execute("DELETE FROM _sqlite_migrations WHERE name = 'm999_from_the_future'")
+    con.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('hologram', 'm001', 'x')")
+    con.commit()
+    con.close()
+    open_db(path, [store.migrations]).conn.close()
