@@ -8,6 +8,7 @@ in the same transaction as the stage's output so a crash never skips or repeats 
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
@@ -154,10 +155,11 @@ _SAVE_SQL = (
     " story_id, duplicate_of, hot, heat, analysed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 
 
-def _analysis_params(a: ItemAnalysis) -> list:
-    return [a.item_id, a.topic, a.topic_p, a.sentiment, a.sentiment_score, a.severity, _j(a.severity_reasons),
+def _analysis_params(a: ItemAnalysis, analysed_at: str | None = None) -> tuple:
+    return (a.item_id, a.topic, a.topic_p, a.sentiment, a.sentiment_score, a.severity, _j(a.severity_reasons),
             _j(a.places), _j(a.departments), _j(a.units), _j(a.schemes), _j(a.risk_words), int(a.involves_district),
-            int(a.flagged), a.story_id, a.duplicate_of, int(a.hot), a.heat, to_db(a.analysed_at)]
+            int(a.flagged), a.story_id, a.duplicate_of, int(a.hot), a.heat,
+            analysed_at if analysed_at is not None else to_db(a.analysed_at))
 
 
 def save_analysis(conn, a: ItemAnalysis) -> None:
@@ -167,11 +169,31 @@ def save_analysis(conn, a: ItemAnalysis) -> None:
 
 def save_analyses(conn, rows: Sequence[ItemAnalysis]) -> None:
     """:func:`save_analysis` for a batch, in one statement."""
-    conn.executemany(_SAVE_SQL, [_analysis_params(a) for a in rows])
+    stamps: dict[datetime, str] = {}  # a batch shares one analysis time: encode it once
+    params = []
+    for a in rows:
+        at = stamps.get(a.analysed_at)
+        if at is None:
+            at = stamps[a.analysed_at] = to_db(a.analysed_at)
+        params.append(_analysis_params(a, at))
+    conn.executemany(_SAVE_SQL, params)
+
+
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # what json.dumps(v, ensure_ascii=False) does, built once
+_quote = encode_basestring  # a JSON string literal, non-ASCII kept (ensure_ascii=False)
 
 
 def _j(value) -> str:
-    return json.dumps(list(value), ensure_ascii=False)
+    """``json.dumps(list(value), ensure_ascii=False)``, byte for byte, without building an encoder per
+    call: most columns hold no or a few plain strings (the pipeline writes ~7 per item)."""
+    if not isinstance(value, (tuple, list)):
+        value = list(value)
+    if not value:
+        return "[]"
+    for v in value:
+        if type(v) is not str:
+            return _encode(list(value))
+    return "[" + ", ".join(map(_quote, value)) + "]"
 
 
 def _row_to_analysis(r: Mapping[str, Any]) -> ItemAnalysis:
@@ -207,21 +229,33 @@ def flagged_items(db: sqlite_utils.Database, *, limit: int = 200, before_id: int
     return db.execute_returning_dicts(sql, args)
 
 
+_STORY_SQL = (
+    "INSERT INTO stories (id, label, size, first_item_id, first_source, first_published, sources, hot,"
+    " hot_since, heat, peak_heat, explanation, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " ON CONFLICT(id) DO UPDATE SET label=excluded.label, size=excluded.size,"
+    " first_item_id=excluded.first_item_id, first_source=excluded.first_source,"
+    " first_published=excluded.first_published, sources=excluded.sources, hot=excluded.hot,"
+    " hot_since=excluded.hot_since, heat=excluded.heat, peak_heat=max(stories.peak_heat, excluded.peak_heat),"
+    " explanation=excluded.explanation, updated_at=excluded.updated_at")
+
+
+def _story_params(story: Mapping[str, Any], updated_at: str) -> tuple:
+    return (story["id"], story.get("label", ""), story.get("size", 1), story.get("first_item_id"),
+            story.get("first_source"), story.get("first_published"), story.get("sources", 1),
+            int(bool(story.get("hot"))), story.get("hot_since"), float(story.get("heat", 0.0)),
+            float(story.get("peak_heat", 0.0)), _j(story.get("explanation", ())), updated_at)
+
+
 def save_story(conn, story: Mapping[str, Any], now: datetime) -> None:
     """Upsert a story summary (the keys of the story stage's summary JSON)."""
-    conn.execute(
-        "INSERT INTO stories (id, label, size, first_item_id, first_source, first_published, sources, hot,"
-        " hot_since, heat, peak_heat, explanation, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
-        " ON CONFLICT(id) DO UPDATE SET label=excluded.label, size=excluded.size,"
-        " first_item_id=excluded.first_item_id, first_source=excluded.first_source,"
-        " first_published=excluded.first_published, sources=excluded.sources, hot=excluded.hot,"
-        " hot_since=excluded.hot_since, heat=excluded.heat, peak_heat=max(stories.peak_heat, excluded.peak_heat),"
-        " explanation=excluded.explanation, updated_at=excluded.updated_at",
-        [story["id"], story.get("label", ""), story.get("size", 1), story.get("first_item_id"),
-         story.get("first_source"), story.get("first_published"), story.get("sources", 1),
-         int(bool(story.get("hot"))), story.get("hot_since"), float(story.get("heat", 0.0)),
-         float(story.get("peak_heat", 0.0)), _j(story.get("explanation", ())), to_db(now)],
-    )
+    conn.execute(_STORY_SQL, _story_params(story, to_db(now)))
+
+
+def save_stories(conn, stories: Iterable[Mapping[str, Any]], now: datetime) -> None:
+    """:func:`save_story` for a batch, in one statement (a story given twice: the last one wins,
+    as with separate calls)."""
+    at = to_db(now)
+    conn.executemany(_STORY_SQL, [_story_params(s, at) for s in stories])
 
 
 def add_label(db: sqlite_utils.Database, item_id: int, field: str, value: str, actor: str, at: datetime) -> int:

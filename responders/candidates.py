@@ -41,12 +41,17 @@ def _strs(value: Any, name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _place(p: Any, i: int) -> dict:
+def _check_place(p: Any, i: int) -> None:
     if not isinstance(p, Mapping):
         raise CandidateError(f"candidate places[{i}]: expected {{code, name, level}}, got {p!r}")
     for key in ("code", "name"):
-        if not isinstance(p.get(key), str) or not p.get(key):
+        v = p.get(key)
+        if not isinstance(v, str) or not v:
             raise CandidateError(f"candidate places[{i}].{key}: missing or not text")
+
+
+def _place(p: Any, i: int) -> dict:
+    _check_place(p, i)
     return {"code": p["code"], "name": p["name"], "level": str(p.get("level") or "")}
 
 
@@ -106,7 +111,7 @@ def validate_candidate(c: IncidentCandidate) -> None:
     if c.severity not in SEVERITIES:
         raise CandidateError(f"candidate severity: must be one of {'/'.join(SEVERITIES)}, got {c.severity!r}")
     for i, p in enumerate(c.places):
-        _place(p, i)
+        _check_place(p, i)
     for i, e in enumerate(c.evidence):
         pub = e.get("published")
         if isinstance(pub, str) and pub:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -64,6 +65,13 @@ def _union_places(*seqs: Iterable[Mapping[str, Any]]) -> list[dict]:
     return list(out.values())
 
 
+def _key(value: Any) -> str:
+    """A hash or URL as the TEXT column holds it (SQLite compares it so)."""
+    if isinstance(value, str):
+        return value
+    return str(int(value)) if isinstance(value, bool) else str(value)
+
+
 class IncidentService:
     def __init__(self, db: sqlite_utils.Database, policy: ClockPolicy | None = None,
                  clock: Callable[[], datetime] = utcnow, *, join_window_hours: float = 72.0):
@@ -80,18 +88,28 @@ class IncidentService:
             raise IncidentNotFound(incident_id)
         return rows[0]
 
-    def _build(self, rows: list[dict], only_items: Sequence[str] | None = None) -> list[Incident]:
-        """Incidents from their rows; ``only_items`` limits ``item_ids`` to those items (a cheap
-        build for matching a candidate against incidents with many items)."""
+    def _build(self, rows: list[dict], only_items: Sequence[str] | None = None,
+               only_stories: Sequence[str] | None = None) -> list[Incident]:
+        """Incidents from their rows; ``only_items`` / ``only_stories`` limit ``item_ids`` /
+        ``story_ids`` to those items / stories (a cheap build for matching a candidate against
+        incidents with many items and stories)."""
         ids = [r["id"] for r in rows]
         stories: dict[int, list[str]] = {i: [] for i in ids}
         items: dict[int, list[str]] = {i: [] for i in ids}
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            for iid, sid in self.db.execute(
-                    f"SELECT incident_id, story_id FROM incident_stories WHERE incident_id IN ({marks})", chunk):
-                stories[iid].append(sid)
+            if only_stories is None:
+                sql, params = (f"SELECT incident_id, story_id FROM incident_stories WHERE incident_id IN ({marks})",
+                               chunk)
+            else:
+                wanted = list(only_stories)[:500]
+                sql = (f"SELECT incident_id, story_id FROM incident_stories WHERE incident_id IN ({marks})"
+                       f" AND story_id IN ({','.join('?' * len(wanted))})")
+                params = [*chunk, *wanted]
+            if only_stories is None or wanted:
+                for iid, sid in self.db.execute(sql, params):
+                    stories[iid].append(sid)
             if only_items is not None:
                 wanted = list(only_items)[:500]
                 if not wanted:
@@ -127,15 +145,17 @@ class IncidentService:
     def get(self, incident_id: int) -> Incident:
         return self._build([self._row(incident_id)])[0]
 
-    def list(self, *, include_closed: bool = False) -> list[Incident]:
-        """Incidents sorted by release due time (open ones only unless include_closed)."""
+    def list(self, *, include_closed: bool = False, links: bool = True) -> list[Incident]:
+        """Incidents sorted by release due time (open ones only unless include_closed); with
+        ``links=False`` their ``item_ids`` and ``story_ids`` are left empty (cheaper)."""
         sql = "SELECT * FROM incidents"
         params: list[Any] = []
         if not include_closed:
             sql += f" WHERE merged_into IS NULL AND state IN ({','.join('?' * len(OPEN_STATES))})"
             params = list(OPEN_STATES)
         sql += " ORDER BY release_due, id"
-        return self._build(self.db.execute_returning_dicts(sql, params))
+        rows = self.db.execute_returning_dicts(sql, params)
+        return self._build(rows) if links else self._build(rows, only_items=(), only_stories=())
 
     def timeline(self, incident_id: int) -> list[TimelineEvent]:
         self._row(incident_id)
@@ -210,28 +230,81 @@ class IncidentService:
         return added
 
     def _add_evidence(self, conn, iid: int, evidence: Iterable[Mapping[str, Any]], now: datetime) -> int:
-        n = 0
+        """Add evidence snapshots, skipping those whose content hash or URL the incident already
+        has (or an earlier one of the same call brought); returns how many were added."""
+        evidence = list(evidence)
+        if not evidence:
+            return 0
+        cache = self._evidence_seen
+        if cache is None:
+            hashes: set = set()  # this call's own (the table is asked per snapshot)
+            urls: set = set()
+        else:
+            if iid not in cache:
+                cache[iid] = self._evidence_keys(conn, iid)
+            hashes, urls = cache[iid]
+        at = to_db(now)
+        rows = []
         for e in evidence:
             h, url = e.get("content_hash"), e.get("url")
             if h or url:
-                dup = conn.execute(
-                    "SELECT 1 FROM incident_evidence WHERE incident_id = ? AND (content_hash = ? OR url = ?)",
-                    [iid, h, url]).fetchone()
-                if dup:
+                if (h is not None and _key(h) in hashes) or (url is not None and _key(url) in urls):
+                    continue
+                if cache is None and conn.execute(
+                        "SELECT 1 FROM incident_evidence WHERE incident_id = ? AND (content_hash = ? OR url = ?)",
+                        [iid, h, url]).fetchone():
                     continue
             pub = e.get("published")
             if isinstance(pub, str) and pub:
                 pub = datetime.fromisoformat(pub)
             rank = e.get("rank")
-            conn.execute(
-                "INSERT INTO incident_evidence (incident_id, item_id, title, text, url, published, source, rank,"
-                " content_hash, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows.append(
                 [iid, None if e.get("item_id") is None else str(e["item_id"]), str(e.get("title") or ""),
                  str(e.get("text") or ""), url, to_db(pub) if isinstance(pub, datetime) else None,
                  e.get("source"), int(rank) if isinstance(rank, (int, float)) and not isinstance(rank, bool) else None,
-                 h, to_db(now)])
-            n += 1
-        return n
+                 h, at])
+            if h is not None:
+                hashes.add(_key(h))
+            if url is not None:
+                urls.add(_key(url))
+        if rows:
+            try:
+                conn.executemany(
+                    "INSERT INTO incident_evidence (incident_id, item_id, title, text, url, published, source,"
+                    " rank, content_hash, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            except BaseException:
+                if cache is not None:
+                    cache.pop(iid, None)  # its sets hold keys that were not written
+                raise
+        return len(rows)
+
+    #: incident id -> (content hashes, URLs) of its evidence, kept between calls only inside
+    #: :meth:`batch_cache` (one outer transaction: nobody else can add evidence meanwhile).
+    _evidence_seen: dict[int, tuple[set, set]] | None = None
+
+    @contextmanager
+    def batch_cache(self):
+        """``with svc.batch_cache(): ...`` inside the caller's open transaction (the pipeline's
+        batch of candidates): each incident's evidence keys are read once, not per candidate.
+        Only evidence added through this service may be written meanwhile; a candidate that
+        fails (its savepoint rolled back) drops what was remembered."""
+        if not self.db.conn.in_transaction:
+            raise RuntimeError("batch_cache() needs an open transaction (storage.db.transaction)")
+        self._evidence_seen = {}
+        try:
+            yield self
+        finally:
+            self._evidence_seen = None
+
+    @staticmethod
+    def _evidence_keys(conn, iid: int) -> tuple[set, set]:
+        """The content hashes and URLs of incident ``iid``'s evidence."""
+        hashes: set = set()
+        urls: set = set()
+        for h, url in conn.execute("SELECT content_hash, url FROM incident_evidence WHERE incident_id = ?", [iid]):
+            hashes.add(h)
+            urls.add(url)
+        return hashes, urls
 
     # ------------------------------------------------------------ candidates
 
@@ -251,25 +324,36 @@ class IncidentService:
 
         validate_candidate(c)
         now = self.clock()
-        with transaction(self.db) as conn:
-            iid = self._open_incident_of_story(c.story_id)
-            if iid is not None:
-                join_incident(self, conn, iid, c, f"同一报道簇 {c.story_id}", actor, now)
-                return iid, None
-            for inc in join_candidates(self, c):
+        with transaction(self.db) as conn, self._forget_on_error():
+            row = self._open_incident_row_of_story(c.story_id)
+            if row is not None:
+                join_incident(self, conn, row["id"], c, f"同一报道簇 {c.story_id}", actor, now, row=row)
+                return row["id"], None
+            rows: dict[int, dict] = {}
+            for inc in join_candidates(self, c, rows):
                 reason = join_reason(c, inc, self.join_window)
                 if reason:
-                    join_incident(self, conn, inc.id, c, reason, actor, now)
+                    join_incident(self, conn, inc.id, c, reason, actor, now, row=rows[inc.id])
                     return inc.id, None
             inc = open_incident(self, conn, c, actor, now)
             return inc.id, inc
 
-    def _open_incident_of_story(self, story_id: str) -> int | None:
-        row = self.db.execute(
-            "SELECT i.id FROM incident_stories s JOIN incidents i ON i.id = s.incident_id"
+    @contextmanager
+    def _forget_on_error(self):
+        try:
+            yield
+        except BaseException:
+            if self._evidence_seen is not None:  # the savepoint rolls the call's evidence back
+                self._evidence_seen.clear()
+            raise
+
+    def _open_incident_row_of_story(self, story_id: str) -> dict | None:
+        """The row of the open incident (lowest id) that already holds the story, or None."""
+        rows = self.db.execute_returning_dicts(
+            "SELECT i.* FROM incident_stories s JOIN incidents i ON i.id = s.incident_id"
             f" WHERE s.story_id = ? AND i.merged_into IS NULL AND i.state IN ({','.join('?' * len(OPEN_STATES))})"
-            " ORDER BY i.id LIMIT 1", [story_id, *OPEN_STATES]).fetchone()
-        return row[0] if row else None
+            " ORDER BY i.id LIMIT 1", [story_id, *OPEN_STATES])
+        return rows[0] if rows else None
 
     # ------------------------------------------------------------ items
 
@@ -503,10 +587,18 @@ class IncidentService:
     def merge(self, target_id: int, other_ids: Sequence[int], actor: str | None = None) -> Incident:
         from responders.merging import merge
 
-        return merge(self, target_id, other_ids, actor or default_actor())
+        try:
+            return merge(self, target_id, other_ids, actor or default_actor())
+        finally:
+            if self._evidence_seen is not None:  # evidence moved between incidents
+                self._evidence_seen.clear()
 
     def split(self, incident_id: int, item_ids: Sequence[int | str], title: str | None = None,
               actor: str | None = None) -> Incident:
         from responders.merging import split
 
-        return split(self, incident_id, item_ids, title, actor or default_actor())
+        try:
+            return split(self, incident_id, item_ids, title, actor or default_actor())
+        finally:
+            if self._evidence_seen is not None:  # evidence moved between incidents
+                self._evidence_seen.clear()

@@ -23,10 +23,11 @@ if TYPE_CHECKING:
     from responders.incidents import IncidentService
 
 
-def join_candidates(svc: "IncidentService", c: IncidentCandidate) -> Iterator[Incident]:
+def join_candidates(svc: "IncidentService", c: IncidentCandidate, rows: dict | None = None) -> Iterator[Incident]:
     """Open incidents that might take the candidate: same story, shared items, same topic in the window.
 
-    Their ``item_ids`` hold only the candidate's items they already have (enough for ``join_reason``)."""
+    Their ``item_ids`` and ``story_ids`` hold only the candidate's items and story they already have
+    (enough for ``join_reason``). ``rows``, when given, receives their rows by id."""
     open_sql = f"merged_into IS NULL AND state IN ({','.join('?' * len(OPEN_STATES))})"
     ids: list[int] = []
     for (iid,) in svc.db.execute(
@@ -54,13 +55,15 @@ def join_candidates(svc: "IncidentService", c: IncidentCandidate) -> Iterator[In
     ids = list(dict.fromkeys(ids))
     if not ids:
         return
-    rows = svc.db.execute_returning_dicts(f"SELECT * FROM incidents WHERE id IN ({','.join('?' * len(ids))})", ids)
-    by_id = {r["id"]: r for r in rows}
+    found = svc.db.execute_returning_dicts(f"SELECT * FROM incidents WHERE id IN ({','.join('?' * len(ids))})", ids)
+    by_id = {r["id"]: r for r in found}
+    if rows is not None:
+        rows.update(by_id)
     # Only the candidate's own items matter for matching: do not load every linked item. The
     # first candidate almost always matches, so build the others only when asked for.
-    yield from svc._build([by_id[ids[0]]], only_items=items)
+    yield from svc._build([by_id[ids[0]]], only_items=items, only_stories=[c.story_id])
     if len(ids) > 1:
-        yield from svc._build([by_id[i] for i in ids[1:]], only_items=items)
+        yield from svc._build([by_id[i] for i in ids[1:]], only_items=items, only_stories=[c.story_id])
 
 def open_incident(svc: "IncidentService", conn, c: IncidentCandidate, actor: str, now: datetime) -> Incident:
     tier = c.severity
@@ -87,19 +90,22 @@ def open_incident(svc: "IncidentService", conn, c: IncidentCandidate, actor: str
         timeline.append(conn, iid, "item_linked", actor, now, {"item_ids": added, "reason": "detected"})
     return svc._build(svc.db.execute_returning_dicts("SELECT * FROM incidents WHERE id = ?", [iid]))[0]
 
-def join_incident(svc: "IncidentService", conn, iid: int, c: IncidentCandidate, reason: str, actor: str, now: datetime) -> bool:
+def join_incident(svc: "IncidentService", conn, iid: int, c: IncidentCandidate, reason: str, actor: str, now: datetime,
+                  *, row: dict | None = None) -> bool:
     """Add the candidate to incident ``iid``; False when it brought nothing new (nothing written,
-    so a batch repeated after a crash leaves no second event)."""
-    row = svc._row(iid)
+    so a batch repeated after a crash leaves no second event). ``row``: the incident's row, when
+    the caller has just read it in the same transaction."""
+    row = row if row is not None else svc._row(iid)
     story_new = conn.execute("INSERT OR IGNORE INTO incident_stories (story_id, incident_id) VALUES (?, ?)",
                              [c.story_id, iid]).rowcount > 0
     added = svc._add_items(conn, iid, c.item_ids, now)
     evidence = svc._add_evidence(conn, iid, c.evidence, now)
     changes = {}
-    for col, merged in (("places", _union_places(loads(row["places"], []), c.places)),
-                        ("departments", _union(loads(row["departments"], []), c.departments)),
-                        ("responsible_units", _union(loads(row["responsible_units"], []), c.responsible_units))):
-        if merged != loads(row[col], []):
+    for col, new in (("places", c.places), ("departments", c.departments),
+                     ("responsible_units", c.responsible_units)):
+        old = loads(row[col], [])
+        merged = _union_places(old, new) if col == "places" else _union(old, new)
+        if merged != old:
             changes[col] = dumps(merged)
     higher = SEVERITIES.index(c.severity) > SEVERITIES.index(row["severity"])
     earlier = c.first_published < from_db(row["first_published"]) and not row["released_at"]

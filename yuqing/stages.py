@@ -92,6 +92,7 @@ class DeskPipeline:
         self._pending: _Batch | None = None  # understood but not yet written (a failed write is retried)
         self._sent_now: list[str] = []  # stories handed to the incident service in this write
         self._compared: set[str] = set()  # stories whose bigrams were computed in the last batch
+        self._grams_kept: dict[int, tuple] = {}  # incident id -> (title key, bigrams, norm, set) of the last index
 
     # -- setup (in the pipeline thread) -----------------------------------
     def open(self) -> None:
@@ -159,7 +160,7 @@ class DeskPipeline:
                     facts.seen(pub)
                 facts.hot = facts.hot or bool(r["hot"])
                 facts.candidate_sent = r["story_id"] in linked
-        log.info("pipeline resumed after item %d: %d items of the window replayed", last, len(rows))
+        log.info("pipeline resumed after item %d: %d items of the window replayed", last, replayed)
 
     # -- one batch --------------------------------------------------------
     def step(self) -> list[Notice]:
@@ -241,16 +242,14 @@ class DeskPipeline:
         # One transaction for the whole batch: incidents, releases, analysis and the watermark
         # commit together, so a crash repeats the batch with nothing of it written.
         now, items = batch.now, batch.items
-        with transaction(self.db) as conn:
+        with transaction(self.db) as conn, self.svc.batch_cache():  # we hold the write lock: cache per batch
             notices = self._incidents(batch.touched, batch.evidence, now)
             notices += self._releases(items, batch.specs)
             analysis.save_analyses(conn, batch.rows)
             analysis.index_many(conn, [(it.id, tt, xt) for it, tt, xt in
                                        zip(items, batch.title_tokens, batch.text_tokens)])
-            for sid in batch.touched:
-                story = self._story(sid)
-                if story is not None:
-                    analysis.save_story(conn, _story_dict(story), now)
+            analysis.save_stories(conn, [_story_dict(story) for story in map(self._story, batch.touched)
+                                         if story is not None], now)
             analysis.set_watermark(conn, STAGE, items[-1].id)
             outbox.put(conn, notices, now)
         return notices
@@ -303,10 +302,11 @@ class DeskPipeline:
 
     def _incident_index(self) -> dict[str, list[tuple]]:
         """Town code -> [(incident, its towns, bigrams of title and evidence, norm, bigram set)]; built once per
-        batch (staff may have closed or merged incidents), then grown as incidents open."""
+        batch (staff may have closed or merged incidents), then grown as incidents open. The bigrams of an
+        incident whose title and evidence titles are unchanged are kept from the last batch."""
         if self._index is None:
             self._index = {}
-            incidents = self.svc.list()
+            incidents = self.svc.list(links=False)  # the index needs no item or story ids
             titles: dict[int, list[str]] = {}
             ids = [inc.id for inc in incidents]
             for start in range(0, len(ids), 500):
@@ -318,19 +318,26 @@ class DeskPipeline:
                     got = titles.setdefault(iid, [])
                     if len(got) < 20:
                         got.append(title)
+            kept, self._grams_kept = self._grams_kept, {}
             for inc in incidents:
-                self._index_incident(inc, titles.get(inc.id, []))
+                self._index_incident(inc, titles.get(inc.id, []), kept)
         return self._index
 
-    def _index_incident(self, inc, evidence_titles: list[str]) -> None:
+    def _index_incident(self, inc, evidence_titles: list[str], kept: dict | None = None) -> None:
         from classifiers.normalize import to_simplified_many
         from yuqing.triggers import bigrams, norm
 
         towns = {p["code"] for p in inc.places if p.get("level") == "town"}
         if not towns or self._index is None:
             return
-        grams = bigrams(to_simplified_many([inc.title] + list(evidence_titles)))
-        entry = (inc, towns, grams, norm(grams), frozenset(grams))
+        key = (inc.title, tuple(evidence_titles))
+        parts = (kept or {}).get(inc.id)
+        if parts is None or parts[0] != key:
+            grams = bigrams(to_simplified_many([inc.title] + list(evidence_titles)))
+            parts = (key, grams, norm(grams), frozenset(grams))
+        if kept is not None:  # (rebuilding the index) keep them for the next batch
+            self._grams_kept[inc.id] = parts
+        entry = (inc, towns, *parts[1:])
         for code in towns:
             self._index.setdefault(code, []).append(entry)
 
@@ -481,8 +488,20 @@ def _incident_title(story, ev: list[dict], batch: list[dict]) -> str:
     return story.label or "未命名事件"
 
 
+_SHORT_TITLES: dict[tuple[str, int], str] = {}  # a story joining batch after batch has the same 首发 title
+
+
 def _short_title(title: str, limit: int = 40) -> str:
     """Simplified, without emoticons like [泪] or #话题# marks, cut at the first sentence end."""
+    got = _SHORT_TITLES.get((title, limit))
+    if got is None:
+        if len(_SHORT_TITLES) >= 4096:
+            _SHORT_TITLES.clear()
+        got = _SHORT_TITLES[(title, limit)] = _shorten_title(title, limit)
+    return got
+
+
+def _shorten_title(title: str, limit: int) -> str:
     import re
 
     text = re.sub(r"\[[^\[\]]{1,6}\]", "", to_simplified(title)).replace("#", " ").strip()
