@@ -316,7 +316,8 @@ class _Decision:
             put(c, e.div, why, True, e.county_code)
             counted_towns.add(e.div.code)
         if counted_towns and not strong:
-            strong.append(next(places[t][1].matched for t in counted_towns))
+            # the first counted town in the order places were found (a set's order changes with the hash seed)
+            strong.append(next(h.matched for code, (_, h) in places.items() if code in counted_towns))
 
         # 4. villages and communities: own town or district context
         town_cands = {c.entry.div.code: c for c in towns

@@ -236,7 +236,7 @@ class TopicModel:
         X.sum_duplicates()
         X.eliminate_zeros()
         y = np.array([s.label for s in samples])
-        svc = LinearSVC(C=c, dual=True, max_iter=5000).fit(X, y)
+        svc = LinearSVC(C=c, dual=True, max_iter=5000, random_state=0).fit(X, y)
         classes = [str(k) for k in svc.classes_]
         # Platt scaling on out-of-fold decision values
         k = max(2, min(folds, min(counts.values())))
@@ -245,7 +245,7 @@ class TopicModel:
             if len(set(y[tr])) < len(classes):
                 dec[te] = svc.decision_function(X[te])
                 continue
-            fold = LinearSVC(C=c, dual=True, max_iter=5000).fit(X[tr], y[tr])
+            fold = LinearSVC(C=c, dual=True, max_iter=5000, random_state=0).fit(X[tr], y[tr])
             dec[te] = fold.decision_function(X[te])
         a = np.zeros(len(classes))
         b = np.zeros(len(classes))

@@ -292,3 +292,25 @@ def test_load_matcher_is_cached():
 ])
 def test_segmenter_rejects_names_inside_words(m, text):
     assert not m.match(text).involves_district
+
+
+def test_reasons_do_not_depend_on_the_string_hash_seed():
+    """The context a village is counted by is the first town found, not a set's first element
+    (which changes with PYTHONHASHSEED from one desk process to the next)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from classifiers.jurisdiction import JurisdictionMatcher\n"
+            "from yuqing.gazetteer_io import load_matcher\n"
+            "m = load_matcher(None)\n"
+            "r = m.match('七里街道这边有工地拖欠工资。北关街道这边燃气具质量存在安全隐患。莲湖社区居民反映村务不公开。')\n"
+            "print([(p.name, p.reason) for p in r.places])\n")
+    outs = set()
+    for seed in ("1", "2", "3", "4", "5", "6"):
+        done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], text=True,
+                              capture_output=True, env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}, timeout=120)
+        assert done.returncode == 0, done.stderr
+        outs.add(done.stdout)
+    assert len(outs) == 1
+    assert "村/社区名命中，且文中有本区语境'七里街道'" in outs.pop()
