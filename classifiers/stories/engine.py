@@ -12,17 +12,16 @@ count moves, so asking for the same story again within a batch costs a dict look
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from array import array
 from bisect import bisect_right, insort
-from collections import Counter, OrderedDict, deque
+from collections import OrderedDict, deque
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
 from classifiers.normalize import normalize_many
-from classifiers.stories.cluster import Clusterer
+from classifiers.stories.cluster import Clusterer, _count_elements
 from classifiers.stories.dedupe import NearDuplicateIndex
 from classifiers.stories.heat import (HOUR, BurstConfig, BurstResult, StreamBaseline, burst_values, explain,
                                       heat_parts, heat_total)
@@ -37,6 +36,7 @@ _RANK_GAP = 2 * HOUR  # a hot-list entry unseen this long has left the list
 _MAX_SEGMENT_CHARS = 400  # the opening carries the event; segmentation is the costliest step
 _NO_ENGAGEMENT = (0, 0, 0)
 _SUMMARY_CACHE = 1024  # summaries kept (the stories touched by the last batches)
+_HEAT: dict[tuple, float] = {}  # (size, last hour, sources, engagement, peak rank) -> heat_total(...)
 
 
 def _ts(dt: datetime) -> float:
@@ -128,6 +128,7 @@ class StoryEngine:
         self._window_s = window.total_seconds()
         self.max_items = max_items
         self.cfg = burst or BurstConfig()
+        self._long_min = self.cfg.long_min_factor * self.cfg.min_count
         self.on_evict = on_evict
         self.story_prefix = story_prefix
         self._segment = segment
@@ -230,7 +231,8 @@ class StoryEngine:
                 words = content_words(it.words, max_chars=_MAX_SEGMENT_CHARS)
             else:
                 words = content_words(self._cut(norm.text))
-            tf = Counter(words)
+            tf: dict[str, int] = {}
+            _count_elements(tf, words)  # Counter(words) without its Python-level wrapper
             vec = self._cluster.vector_tf(tf, norm.hashtags)
             sid, _, _ = self._cluster.best(vec, ts)
             if match is not None:
@@ -241,7 +243,7 @@ class StoryEngine:
                 self._stories[sid] = _StoryState(sid)
             self._cluster.update(sid, vec, ts)
             if tf:
-                packed = self._cluster.terms.add_counts(tf)
+                packed = self._cluster.terms.add_words(words)
         else:
             new = False
         self._dedupe.add(it.id, dup or it.id, key, ts, exact_only=match is not None and match.kind == "exact")
@@ -259,7 +261,7 @@ class StoryEngine:
         if (ts, seq) < st.first_key:
             st.first_key = (ts, seq)
             # the 首发 is kept for the summary and evidence; not its words (the pipeline's tokens)
-            st.first = it if it.words is None else dataclasses.replace(it, words=None)
+            st.first = it if it.words is None else _without_words(it)
         if ts > st.last_ts:
             st.last_ts = ts
         st.sources.setdefault(it.source or "", None)
@@ -350,7 +352,9 @@ class StoryEngine:
                 others = self._baseline.count_since(before_end) - k
                 own = story_before / stream_before * max(others, 0)
         was_hot = st.hot
-        st.burst = burst_values(self.cfg, k, floor, own, was_hot, self._last_long(st))
+        # the longer count decides only from long_min_factor x min_count items on: fewer are kept, skip it
+        count_long = self._last_long(st) if len(st.times) >= self._long_min else None
+        st.burst = burst_values(self.cfg, k, floor, own, was_hot, count_long)
         st.hot = st.burst[0]
         if st.hot and st.hot_since is None:
             st.hot_since = now
@@ -359,7 +363,13 @@ class StoryEngine:
                 snaps.append(EvidenceSnapshot.of(trigger))
             st.evidence = tuple(snaps)
         st.k = k
-        st.heat = heat_total(st.size, k, len(st.sources), sum(st.eng), st.peak_rank)
+        hk = (st.size, k, len(st.sources), sum(st.eng), st.peak_rank)
+        heat = _HEAT.get(hk)
+        if heat is None:  # most stories are small: their heat is one of a few values
+            if len(_HEAT) >= 65_536:
+                _HEAT.clear()
+            heat = _HEAT[hk] = heat_total(*hk)
+        st.heat = heat
         if st.heat > st.peak_heat:
             st.peak_heat = st.heat
 
@@ -430,7 +440,7 @@ class StoryEngine:
         return story
 
     def _summary(self, st: _StoryState) -> Story:
-        kw = top_keywords(self._cluster.weights(st.id)) or _fallback_keywords(st.first)
+        kw = top_keywords(self._cluster.weights_view(st.id)) or _fallback_keywords(st.first)
         first = st.first
         spans = tuple(
             RankSpan(src, _dt(s[0]), _dt(s[1]) if s[1] is not None else None, _dt(s[2]), int(s[3]))
@@ -460,6 +470,11 @@ def _full_text(it: StoryItem) -> str:
     if not text:
         return title
     return f"{title}\n{text}"
+
+
+def _without_words(it: StoryItem) -> StoryItem:
+    """The item without its words (``dataclasses.replace`` costs ten times more)."""
+    return StoryItem(it.id, it.title, it.text, it.published, it.source, it.metrics, it.url)
 
 
 def _fallback_keywords(first: StoryItem | None) -> tuple[str, ...]:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+from itertools import groupby
+from operator import itemgetter
 from typing import Iterable, Mapping
 
 __all__ = ["STOPWORDS", "content_words", "top_keywords", "label_of"]
@@ -19,6 +21,7 @@ STOPWORDS = frozenset("""
 http https www com cn html the and for you
 """.split())
 
+_WEIGHT = itemgetter(1)
 _KEEP = re.compile(r"[\u3400-\u9fffA-Za-z]")
 _DIGITS = re.compile(r"^[0-9.%:：\-年月日号点时分]+$")
 
@@ -76,12 +79,18 @@ def _opening(words: Iterable[str], max_chars: int) -> Iterable[str]:
 def top_keywords(weights: Mapping[str, float], k: int = 4) -> tuple[str, ...]:
     """The ``k`` heaviest words; a word contained in a heavier chosen one is skipped."""
     chosen: list[str] = []
-    for w, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0])):
-        if any(w in c or c in w for c in chosen):
-            continue
-        chosen.append(w)
-        if len(chosen) >= k:
-            break
+    # heaviest first, equal weights in word order (== key (-weight, word)); the words of a run of
+    # equal weights are sorted only when the run is reached
+    for _, run in groupby(sorted(weights.items(), key=_WEIGHT, reverse=True), key=_WEIGHT):
+        run = list(run)
+        if len(run) > 1:
+            run.sort()
+        for w, _ in run:
+            if any(w in c or c in w for c in chosen):
+                continue
+            chosen.append(w)
+            if len(chosen) >= k:
+                return tuple(chosen)
     return tuple(chosen)
 
 
