@@ -84,3 +84,21 @@ def test_slower_burst_over_three_hours():
     # 8 an hour for 3 hours: below min_count each hour, a burst over 3 h
     assert burst_test(cfg, count=8, floor=1.0, own=0, was_hot=False, count_long=24).hot
     assert not burst_test(cfg, count=8, floor=4.0, own=0, was_hot=False, count_long=24).hot
+
+
+def test_poisson_sf_matches_the_exact_tail_over_small_and_big_counts():
+    """Against the tail summed exactly in rational arithmetic (no SciPy in the desk)."""
+    from fractions import Fraction
+    import math
+
+    def exact(k: int, lam: int) -> float:  # 1 - sum_{i<k} e^-lam lam^i / i!
+        term, head = Fraction(1), Fraction(0)
+        for i in range(k):
+            head += term
+            term = term * lam / (i + 1)
+        return float(1 - head * Fraction(math.exp(-lam)))
+
+    for k, lam in [(1, 1), (3, 2), (10, 3), (12, 10), (25, 5), (40, 30), (60, 100), (130, 100)]:
+        want = exact(k, lam)
+        assert poisson_sf(k, float(lam)) == pytest.approx(want, rel=1e-7, abs=1e-15), (k, lam)
+    assert poisson_sf(101_500, 99_000.0) < 1e-10 < 0.01 < poisson_sf(99_500, 99_000.0) < 0.1  # 7.9 and 1.6 sd
