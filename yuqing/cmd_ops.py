@@ -51,7 +51,7 @@ def doctor(ctx: click.Context, full: bool, as_json: bool) -> None:
     from yuqing.ops import doctor as run_doctor
 
     home = home_from(ctx)
-    report = _with_newer_schema(run_doctor(home.path, home.db_path, now=utcnow(), full=full), home.db_path)
+    report = run_doctor(home.path, home.db_path, now=utcnow(), full=full)
     if as_json:
         click.echo(json.dumps({"ok": report.ok, "checks": [
             {"name": c.name, "status": c.status, "detail": c.detail} for c in report.checks]},
@@ -62,25 +62,6 @@ def doctor(ctx: click.Context, full: bool, as_json: bool) -> None:
         click.echo({"ok": "结论: 正常", "warn": "结论: 有需要注意的项", "fail": "结论: 有故障, 请处理"}[report.worst])
     if not report.ok:
         ctx.exit(1)
-
-
-def _with_newer_schema(report, db_path):
-    """The schema check fails on a database written by a newer yuqing (steps this version lacks)."""
-    from yuqing.clictx import newer_schema_steps
-    from yuqing.ops import Check, DoctorReport
-
-    schema = next((c for c in report.checks if c.name == "schema"), None)
-    if schema is None:
-        return report
-    try:
-        unknown = newer_schema_steps(db_path)
-    except click.ClickException:
-        return report
-    if not unknown:
-        return report
-    failed = Check("schema", "fail", f"written by a newer yuqing: {', '.join(unknown[:3])} unknown to this "
-                                     "version — upgrade yuqing, or restore a backup made by this version")
-    return DoctorReport(tuple(failed if c is schema else c for c in report.checks))
 
 
 @click.command()

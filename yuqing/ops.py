@@ -206,7 +206,10 @@ def _schema_check(db, migration_sets) -> Check:
         from yuqing.pipeline import all_migrations
 
         migration_sets = all_migrations()
+    from storage.db import unknown_steps
+
     try:
+        newer = unknown_steps(db.conn, migration_sets, any_set=True)
         parts, pending = [], []
         for mset in migration_sets:
             applied = mset.applied(db)
@@ -214,6 +217,9 @@ def _schema_check(db, migration_sets) -> Check:
             pending += [f"{mset.name}.{m.name}" for m in mset.pending(db)]
     except sqlite3.DatabaseError as exc:
         return Check("schema", "fail", f"cannot read _sqlite_migrations: {exc}")
+    if newer:
+        return Check("schema", "fail", f"written by a newer yuqing: {', '.join(newer[:3])} unknown to this "
+                                       "version — upgrade yuqing, or restore a backup made by this version")
     detail = ", ".join(parts)
     if pending:
         return Check("schema", "warn", detail + f"; pending: {', '.join(pending)} (applied on the next `yuqing run`)")
