@@ -33,6 +33,27 @@ def fail(message: str) -> None:
     raise click.ClickException(message)
 
 
+MAX_ID = 2**63 - 1  # SQLite's INTEGER
+
+
+def parse_id(value: str, what: str, hint: str) -> int:
+    """A row id typed by staff ("12" or "#12"); otherwise a one-line error, e.g. "not an item id: ..."
+    for ``what`` = "an item"."""
+    text = str(value).strip().lstrip("#")
+    try:
+        n = int(text)
+    except ValueError:
+        n = None
+    if n is None or not 0 < n <= MAX_ID or len(text) > 19:
+        fail(f"not {what} id: {value!r} ({hint})")
+    return n
+
+
+def terminal_safe(text: str) -> str:
+    """Feed text shown in a terminal: control characters (escape sequences) made visible."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+
+
 def std_stream(name: str, *, encoding: str = "utf-8", errors: str = "strict"):
     """``sys.stdin`` / ``sys.stdout`` set to ``encoding`` (JSONL is UTF-8 whatever the locale
     says). Replaces click's get_text_stream, deprecated in Click 8.5."""

@@ -138,22 +138,15 @@ def _local(dt: datetime | None) -> str:
 
 
 def _safe(text: str) -> str:
-    """Feed text shown in a terminal: control characters (escape sequences) made visible."""
-    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+    from yuqing.clictx import terminal_safe
 
-
-MAX_ID = 2**63 - 1  # SQLite's INTEGER
+    return terminal_safe(text)
 
 
 def _id(value: str) -> int:
-    text = str(value).strip().lstrip("#")
-    try:
-        n = int(text)
-    except ValueError:
-        n = None
-    if n is None or not 0 < n <= MAX_ID or len(text) > 19:
-        raise click.ClickException(f"not an incident id: {value!r} (a whole number such as 3; see `yuqing incidents`)")
-    return n
+    from yuqing.clictx import parse_id
+
+    return parse_id(value, "an incident", "a whole number such as 3; see `yuqing incidents`")
 
 
 # ------------------------------------------------------------------ reading

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import click
 
-from yuqing.clictx import db_errors, fail, home_from, now_fn, open_desk_db
+from yuqing.clictx import db_errors, fail, home_from, now_fn, open_desk_db, parse_id, terminal_safe
 
 FIELD_NAMES = {"topic": "主题", "sentiment": "情感", "place": "地点"}
-MAX_ID = 2**63 - 1  # SQLite's INTEGER
 
 
 def _db_path(ctx: click.Context, db_path: str | None) -> Path:
@@ -30,19 +29,10 @@ def _open(path: Path):
 
 
 def _item_id(value: str) -> int:
-    text = str(value).strip().lstrip("#")
-    try:
-        n = int(text)
-    except ValueError:
-        n = None
-    if n is None or not 0 < n <= MAX_ID or len(text) > 19:
-        fail(f"not an item id: {value!r} (a whole number such as 12, as the console's 检索 screen shows it)")
-    return n
+    return parse_id(value, "an item", "a whole number such as 12, as the console's 检索 screen shows it")
 
 
-def _safe(text: str) -> str:
-    """Feed text shown in a terminal: control characters (escape sequences) made visible."""
-    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+_safe = terminal_safe
 
 
 @click.command("label")

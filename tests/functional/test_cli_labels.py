@@ -7,24 +7,12 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
+from tests.cli_kit import settle_db
 from yuqing.cli import cli
 
 CSV = ("编号,标题,内容,来电时间\n"
        "A1,铺镇停水 来电13812345678,铺镇某小区停水三天无人管,2026-11-27 08:00\n"
        "A2,夜间施工噪音,夜间施工噪音扰民,2026-11-27 09:00\n")
-
-
-
-def _settle(db_path) -> None:
-    """Close what the in-process commands left open and fold the WAL into the file, so the
-    seeded home copies as one consistent file."""
-    import gc
-    import sqlite3
-
-    gc.collect()
-    con = sqlite3.connect(db_path)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +25,7 @@ def seeded(tmp_path_factory):
     csv.write_text(CSV, encoding="utf-8")
     res = runner.invoke(cli, ["--home", str(home), "import", "hotline", str(csv)])
     assert res.exit_code == 0, res.output
-    _settle(home / "desk.sqlite")
+    settle_db(home / "desk.sqlite")
     return home
 
 

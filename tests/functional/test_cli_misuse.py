@@ -11,25 +11,13 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
+from tests.cli_kit import settle_db
 from yuqing.cli import cli
 
 NOW = "2026-11-27T10:00+08:00"
 CANDIDATE = {"story_id": "s1", "title": "铺镇某小区停水三天", "first_published": "2026-11-27T08:00+08:00",
              "detected_at": "2026-11-27T08:30+08:00", "severity": "一般"}
 CSV = "编号,标题,内容,来电时间\nA1,停水,铺镇某小区停水三天无人管,2026-11-27 08:00\nA2,噪音,夜间施工噪音扰民,2026-11-27 09:00\n"
-
-
-
-def _settle(db_path) -> None:
-    """Close what the in-process commands left open and fold the WAL into the file, so the
-    seeded home copies as one consistent file."""
-    import gc
-    import sqlite3
-
-    gc.collect()
-    con = sqlite3.connect(db_path)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +31,7 @@ def seeded(tmp_path_factory):
     (root / "in.csv").write_text(CSV, encoding="utf-8")
     assert runner.invoke(cli, ["--home", str(home), "open-incident", str(root / "c.json")]).exit_code == 0
     assert runner.invoke(cli, ["--home", str(home), "import", "hotline", str(root / "in.csv")]).exit_code == 0
-    _settle(home / "desk.sqlite")
+    settle_db(home / "desk.sqlite")
     return home
 
 
