@@ -70,9 +70,8 @@ def labelled_topic_items(db_path: Path) -> list[tuple[str, str, str]]:
         rows = conn.execute("""
             SELECT i.title, i.text, l.value FROM labels l
             JOIN items i ON i.id = l.item_id
-            WHERE l.field = 'topic' AND l.id = (
-                SELECT l2.id FROM labels l2 WHERE l2.item_id = l.item_id AND l2.field = 'topic'
-                ORDER BY l2.created_at DESC, l2.id DESC LIMIT 1)
+            WHERE l.field = 'topic' AND l.id = (  -- the last correction written, as everywhere else
+                SELECT max(l2.id) FROM labels l2 WHERE l2.item_id = l.item_id AND l2.field = 'topic')
             ORDER BY l.item_id""").fetchall()
     except sqlite3.Error:
         return []
