@@ -2,7 +2,7 @@
 
 Training the topic model needs scikit-learn and SciPy (~100 MB resident once imported,
 never given back). The pipeline of `yuqing run` trains a missing model in a child
-process and predicts with numpy alone.
+process and predicts (and tests bursts) with numpy and plain Python alone.
 """
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ pipe.open()
 res = pipe.classifier.classify_many([("汉台区铺镇一化工厂发生爆炸", "据网友爆料，汉台区铺镇一化工厂今天下午发生爆炸，现场浓烟滚滚。")])
 pipe.step()
 pipe.close()
-print(json.dumps({"loaded": sorted(m for m in ("sklearn", "scipy.sparse") if m in sys.modules),
+import gc
+print(json.dumps({"loaded": sorted(m for m in ("sklearn", "scipy", "scipy.sparse") if m in sys.modules),
+                  "gc_threshold0": gc.get_threshold()[0],
                   "topic": res[0].topic.label if res[0].topic else None,
                   "models": sorted(p.name for p in (home.path / "models").glob("topic-*.npz"))}))
 """
@@ -45,7 +47,8 @@ def _run(home: Path) -> dict:
 
 def test_pipeline_trains_in_a_child_and_predicts_without_sklearn(tmp_path):
     first = _run(tmp_path / "home")
-    assert first["loaded"] == []  # neither scikit-learn nor scipy.sparse in the desk's process
+    assert first["loaded"] == []  # neither scikit-learn nor SciPy in the desk's process
+    assert first["gc_threshold0"] >= 20_000  # the window's many long-lived objects: fewer collections
     assert len(first["models"]) == 1  # the child trained and cached the model
     assert first["topic"]  # and the desk classifies with it
     again = _run(tmp_path / "home")  # the cached model is used as it is
