@@ -68,27 +68,22 @@ class LightTable(ScrollView, can_focus=True):
         Binding("end", "cursor_end", "末行", show=False),
     ]
 
-    class Highlighted(Message):
+    class RowMessage(Message):
+        """Something happened on row ``index`` (key ``key``) of ``table``."""
+
+        def __init__(self, table: "LightTable", index: int, key: str) -> None:
+            super().__init__()
+            self.table, self.index, self.key = table, index, key
+
+        @property
+        def control(self) -> "LightTable":
+            return self.table
+
+    class Highlighted(RowMessage):
         """The cursor moved to row ``index`` (key ``key``)."""
 
-        def __init__(self, table: "LightTable", index: int, key: str) -> None:
-            super().__init__()
-            self.table, self.index, self.key = table, index, key
-
-        @property
-        def control(self) -> "LightTable":
-            return self.table
-
-    class Selected(Message):
+    class Selected(RowMessage):
         """Enter (or a click on the cursor row) on row ``index`` (key ``key``)."""
-
-        def __init__(self, table: "LightTable", index: int, key: str) -> None:
-            super().__init__()
-            self.table, self.index, self.key = table, index, key
-
-        @property
-        def control(self) -> "LightTable":
-            return self.table
 
     def __init__(self, columns: Sequence[Column], *, zebra_stripes: bool = False, **kw) -> None:
         super().__init__(**kw)
