@@ -50,9 +50,14 @@ class NewerSchemaError(sqlite3.DatabaseError):
 
     def __init__(self, path, steps: list[str]):
         self.path, self.steps = path, steps
+        super().__init__(f"{path}: {self.describe(steps)}")
+
+    @staticmethod
+    def describe(steps: list[str]) -> str:
+        """What is wrong and what to do, without the file name."""
         more = f" and {len(steps) - 1} more" if len(steps) > 1 else ""
-        super().__init__(f"{path}: written by a newer yuqing (schema step {steps[0]}{more} unknown to this "
-                         "version): upgrade yuqing, or use a backup made by this version")
+        return (f"written by a newer yuqing (schema step {steps[0]}{more} unknown to this version): "
+                "upgrade yuqing, or use a backup made by this version")
 
 
 def unknown_steps(conn: sqlite3.Connection, migrations: Iterable[Migrations], *, any_set: bool = False) -> list[str]:

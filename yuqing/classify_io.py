@@ -108,8 +108,14 @@ def _toml(path: Path) -> dict:
 
 
 def _home_or_default(home: Path | None, name: str) -> Path:
-    if home is not None and (Path(home) / name).is_file():
-        return Path(home) / name
+    """The home's edited copy of a data file, else the bundled one. A folder in its place is an
+    error: it would silently mean the bundled defaults."""
+    if home is not None:
+        path = Path(home) / name
+        if path.is_dir():
+            raise ClassifyDataError(f"{path}: is a folder, not a file (move it away to use the bundled {name})")
+        if path.is_file():
+            return path
     return DATA_DIR / name
 
 

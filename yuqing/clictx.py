@@ -120,9 +120,9 @@ def check_desk_db(path, *, must_exist: bool = True, migration_sets=None) -> None
         return  # an empty file: SQLite makes it a new database
     unknown = newer_schema_steps(path, migration_sets)
     if unknown:
-        more = f" and {len(unknown) - 1} more" if len(unknown) > 1 else ""
-        fail(f"{path}: written by a newer yuqing (schema step {unknown[0]}{more} unknown to this version): "
-             "upgrade yuqing, or use a backup made by this version")
+        from storage.db import NewerSchemaError
+
+        fail(str(NewerSchemaError(path, unknown)))
 
 
 def newer_schema_steps(path, migration_sets=None) -> list[str]:
@@ -230,25 +230,3 @@ def now_fn():
         fail(f"YUQING_NOW: {pinned!r} is out of range (use a time between 1970 and 2999)")
     fixed = fixed.astimezone(UTC)
     return lambda: fixed
-
-
-HOME_DATA_FILES = ("schemes.toml", "routing.toml")
-
-
-def check_home_data_files(home_path) -> None:
-    """The desk home's edited copies of the classifier data (schemes.toml, routing.toml) must be
-    UTF-8 files: a folder in their place would silently mean the bundled defaults."""
-    if home_path is None:
-        return
-    for name in HOME_DATA_FILES:
-        path = Path(home_path) / name
-        if path.is_dir():
-            fail(f"{path}: is a folder, not a file (move it away to use the bundled {name})")
-        if not path.exists():
-            continue
-        try:
-            path.read_bytes().decode("utf-8")
-        except OSError as exc:
-            fail(f"{path}: cannot read: {exc.strerror}")
-        except UnicodeDecodeError as exc:
-            fail(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}): save it as UTF-8")

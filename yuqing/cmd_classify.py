@@ -10,7 +10,7 @@ from collections import Counter
 
 import click
 
-from yuqing.clictx import check_desk_db, check_home_data_files, home_from, std_stream
+from yuqing.clictx import check_desk_db, home_from, std_stream
 
 BATCH = 256
 FIRST_BATCH = 8  # a small first batch: the first result comes out fast
@@ -24,7 +24,6 @@ def _load(ctx, *, with_topic: bool = True):
     from classifiers.gazetteer import GazetteerError
     from yuqing.classify_io import ClassifyDataError, load_classifier
 
-    check_home_data_files(_home(ctx))
     try:
         return load_classifier(_home(ctx), with_topic=with_topic)
     except (ClassifyDataError, GazetteerError) as exc:

@@ -6,7 +6,7 @@ import asyncio
 import click
 
 from monitor.exceptions import MonitorError
-from yuqing.clictx import (check_desk_db, check_home_data_files, db_errors, fail, home_from, load_config_or_exit,
+from yuqing.clictx import (check_desk_db, db_errors, fail, home_from, load_config_or_exit,
                            open_desk_db, setup_logging_or_exit)
 
 
@@ -79,7 +79,6 @@ def _check_classifier_files(home_path) -> None:
     from yuqing.classify_io import ClassifyDataError, load_routing, load_schemes
     from yuqing.gazetteer_io import gazetteer_dir, load_gazetteer
 
-    check_home_data_files(home_path)
     try:
         gaz = load_gazetteer(gazetteer_dir(home_path))
         load_schemes(home_path, [(t.name, *t.short_names) for t in gaz.towns])

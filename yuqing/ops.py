@@ -206,7 +206,7 @@ def _schema_check(db, migration_sets) -> Check:
         from yuqing.pipeline import all_migrations
 
         migration_sets = all_migrations()
-    from storage.db import unknown_steps
+    from storage.db import NewerSchemaError, unknown_steps
 
     try:
         newer = unknown_steps(db.conn, migration_sets, any_set=True)
@@ -218,8 +218,7 @@ def _schema_check(db, migration_sets) -> Check:
     except sqlite3.DatabaseError as exc:
         return Check("schema", "fail", f"cannot read _sqlite_migrations: {exc}")
     if newer:
-        return Check("schema", "fail", f"written by a newer yuqing: {', '.join(newer[:3])} unknown to this "
-                                       "version — upgrade yuqing, or restore a backup made by this version")
+        return Check("schema", "fail", NewerSchemaError.describe(newer))
     detail = ", ".join(parts)
     if pending:
         return Check("schema", "warn", detail + f"; pending: {', '.join(pending)} (applied on the next `yuqing run`)")
