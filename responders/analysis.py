@@ -8,9 +8,9 @@ in the same transaction as the stage's output so a crash never skips or repeats 
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring
 from dataclasses import dataclass
 from datetime import datetime
+from json.encoder import encode_basestring
 from typing import Any, Iterable, Mapping, Sequence
 
 import sqlite_utils

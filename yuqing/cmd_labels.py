@@ -32,9 +32,6 @@ def _item_id(value: str) -> int:
     return parse_id(value, "an item", "a whole number such as 12, as the console's 检索 screen shows it")
 
 
-_safe = terminal_safe
-
-
 @click.command("label")
 @click.argument("item_id")
 @click.argument("field")
@@ -92,7 +89,7 @@ def labels(ctx: click.Context, field: str | None, as_json: bool, no_mask: bool, 
     db = _open(path)
     with db_errors(path):
         rows = latest_labels(db, field)
-    show = (lambda t: _safe(t or "")) if no_mask else (lambda t: mask_personal(_safe(t or "")))
+    show = (lambda t: terminal_safe(t or "")) if no_mask else (lambda t: mask_personal(terminal_safe(t or "")))
     if as_json:
         out = [{"item_id": r["item_id"], "field": r["field"], "value": r["value"], "actor": r["actor"],
                 "created_at": from_db(r["created_at"]).isoformat(), "title": show(r["title"])} for r in rows]
@@ -103,5 +100,5 @@ def labels(ctx: click.Context, field: str | None, as_json: bool, no_mask: bool, 
         return
     for r in rows:
         at = from_db(r["created_at"]).astimezone(DEFAULT_TZ).strftime("%Y-%m-%d %H:%M")
-        click.echo(f"#{r['item_id']:<6} {FIELD_NAMES.get(r['field'], r['field'])} {_safe(r['value']):<8} "
-                   f"{_safe(r['actor'])} {at}  {show(r['title'])[:60]}")
+        click.echo(f"#{r['item_id']:<6} {FIELD_NAMES.get(r['field'], r['field'])} {terminal_safe(r['value']):<8} "
+                   f"{terminal_safe(r['actor'])} {at}  {show(r['title'])[:60]}")
