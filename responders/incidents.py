@@ -33,7 +33,7 @@ from responders.types import (
     VERIFICATIONS, ClockAlert, ClockState, Evidence, Incident, IncidentCandidate, Release, TimelineEvent,
 )
 from storage.db import transaction
-from storage.timeutil import from_db, to_db, utcnow
+from storage.timeutil import desk_text, from_db, to_db, utcnow
 
 #: Event kinds other packages may append with :meth:`IncidentService.record_event`.
 EXTERNAL_KINDS = ("alert_sent", "alert_failed", "note")
@@ -419,7 +419,8 @@ class IncidentService:
         if at.tzinfo is None:
             raise InvalidValue("发布时间必须带时区")
         if at > now + FUTURE_TOLERANCE:
-            raise InvalidValue(f"发布时间 {at.isoformat()} 晚于当前时间")
+            raise InvalidValue(f"发布时间 {desk_text(at)} 晚于当前时间 {desk_text(now)}"
+                               "（未带时区的时间按北京时间理解）")
         if channel not in CHANNELS:
             raise InvalidValue(f"发布渠道必须是 {'/'.join(CHANNELS)} 之一，收到 {channel!r}")
         if not (url or "").strip() and not (text or "").strip():

@@ -116,20 +116,20 @@ def parse_local(value: str, now: datetime) -> datetime:
 
     Raises ValueError with a Chinese message.
     """
-    from storage.timeutil import UTC
+    from storage.timeutil import UTC, TimeInputError, parse_desk_time
 
     s = (value or "").strip()
     if not s:
         return now
-    try:
-        if re.fullmatch(r"\d{1,2}:\d{2}", s):
-            h, m = map(int, s.split(":"))
-            day = now.astimezone(DEFAULT_TZ)
-            dt = day.replace(hour=h, minute=m, second=0, microsecond=0)
-        else:
-            dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
-            if dt.tzinfo is None:
-                dt = dt.replace(tzinfo=DEFAULT_TZ)
-    except ValueError:
-        raise ValueError(f"时间格式不对：{s!r}（例如 2026-06-14 10:30 或 10:30）") from None
-    return dt.astimezone(UTC)
+    if re.fullmatch(r"\d{1,2}:\d{2}", s):
+        h, m = map(int, s.split(":"))
+        try:
+            return now.astimezone(DEFAULT_TZ).replace(hour=h, minute=m, second=0, microsecond=0).astimezone(UTC)
+        except ValueError:
+            pass
+    else:
+        try:
+            return parse_desk_time(s, tz=DEFAULT_TZ)
+        except TimeInputError:
+            pass
+    raise ValueError(f"时间格式不对：{s!r}（例如 2026-06-14 10:30 或 10:30，北京时间）")

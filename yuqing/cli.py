@@ -53,7 +53,39 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+GLOBAL_OPTIONS = ("--home",)  # options of the group that staff may also type after the command
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``yuqing init --home X`` as ``yuqing --home X init``: a global option typed after the command
+    name (in any subcommand, ``--home X`` or ``--home=X``) moves in front of it. Everything after a
+    ``--`` stays where it is (it is an argument, not an option)."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            if "=" in arg:
+                front.append(arg)
+                i += 1
+                continue
+            front.extend(args[i:i + 2])  # a missing value is reported by click as usual
+            i += 2
+            continue
+        rest.append(arg)
+        i += 1
+    return front + rest
+
+
 class LazyGroup(click.Group):
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, hoist_global_options(list(args)))
+
     def list_commands(self, ctx):
         return sorted(COMMANDS)
 
@@ -89,7 +121,8 @@ def _missing(name: str) -> click.Command:
     envvar="YUQING_HOME",
     type=click.Path(file_okay=False),
     default=None,
-    help="Desk home folder (default: the platform's data folder; env YUQING_HOME).",
+    help="Desk home folder (default: the platform's data folder; env YUQING_HOME). "
+         "May also follow the command name.",
 )
 @click.pass_context
 def cli(ctx: click.Context, home: str | None) -> None:

@@ -49,9 +49,51 @@ def parse_id(value: str, what: str, hint: str) -> int:
     return n
 
 
+def output_file(path: str, *, force: bool = False, mkdir: bool = False, option: str = "-o") -> Path:
+    """Check a file a command is about to write: an existing file is kept unless ``force``; a missing
+    folder is refused unless ``mkdir`` (then created). Returns the path; problems are one line."""
+    out = Path(path).expanduser()
+    if out.is_dir() or str(path).endswith(("/", "\\")):
+        fail(f"{option} {path}: is a folder: give a file name, e.g. {Path(path) / 'report.md'}")
+    folder = out.parent
+    if not folder.is_dir():
+        if folder.exists():
+            fail(f"{option} {path}: {folder} is a file, not a folder")
+        if not mkdir:
+            fail(f"{option} {path}: folder {folder} does not exist (create it first, or pass --mkdir)")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"{option} {path}: cannot create folder {folder}: {exc.strerror or exc}")
+    if out.exists() and not force:
+        fail(f"{option} {path}: file already exists (pass --force to replace it, or choose another name)")
+    return out
+
+
 def terminal_safe(text: str) -> str:
     """Feed text shown in a terminal: control characters (escape sequences) made visible."""
     return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+
+
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes: CJK characters count two (wcwidth)."""
+    from wcwidth import wcswidth
+
+    n = wcswidth(text)
+    return n if n >= 0 else sum(max(0, _wcw(ch)) for ch in text)  # control characters count 0
+
+
+def _wcw(ch: str) -> int:
+    from wcwidth import wcwidth
+
+    return wcwidth(ch)
+
+
+def pad(text: str, width: int, align: str = "<") -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (``<`` left, ``>`` right): an
+    f-string's ``:<8`` counts characters, so Chinese columns would not line up."""
+    gap = " " * max(0, width - display_width(text))
+    return gap + text if align == ">" else text + gap
 
 
 def std_stream(name: str, *, encoding: str = "utf-8", errors: str = "strict"):
@@ -210,23 +252,38 @@ def setup_logging_or_exit(home, **kw) -> None:
 
 
 def now_fn():
-    """The clock of a command: ``YUQING_NOW`` (ISO 8601; no offset = Asia/Shanghai) pins it for
+    """The clock of a command: ``YUQING_NOW`` (ISO 8601; no offset = desk time) pins it for
     demos and tests, else the wall clock in UTC."""
     import os
     from datetime import datetime
 
-    from storage.timeutil import DEFAULT_TZ, UTC
+    from storage.timeutil import UTC
 
     pinned = os.environ.get("YUQING_NOW")
     if not pinned:
         return lambda: datetime.now(UTC)
-    try:
-        fixed = datetime.fromisoformat(pinned.strip().replace("Z", "+00:00"))
-    except ValueError:
-        fail(f"YUQING_NOW: not an ISO 8601 time: {pinned!r} (e.g. 2026-06-14T10:00+08:00)")
-    if fixed.tzinfo is None:
-        fixed = fixed.replace(tzinfo=DEFAULT_TZ)
-    if not 1970 <= fixed.year <= 2999:
-        fail(f"YUQING_NOW: {pinned!r} is out of range (use a time between 1970 and 2999)")
-    fixed = fixed.astimezone(UTC)
+    fixed = parse_user_time(pinned, "YUQING_NOW")
     return lambda: fixed
+
+
+def parse_user_time(value: str, name: str):
+    """A time typed on the command line (option ``name``) as aware UTC: no offset = desk time;
+    a bad one is one line with an example (:func:`storage.timeutil.parse_desk_time`)."""
+    from storage.timeutil import TimeInputError, parse_desk_time
+
+    try:
+        return parse_desk_time(value, name=name)
+    except TimeInputError as exc:
+        fail(str(exc))
+
+
+def parse_user_date(value: str | None, name: str):
+    """A desk-local day typed on the command line (None when not given)."""
+    from storage.timeutil import TimeInputError, parse_desk_date
+
+    if not value:
+        return None
+    try:
+        return parse_desk_date(value, name=name)
+    except TimeInputError as exc:
+        fail(str(exc))

@@ -107,15 +107,25 @@ def show(ctx: click.Context, directory: str | None, villages: bool, departments:
         return
     click.echo(f"{gaz.district_name}（{gaz.district_code}）  {len(gaz.towns)} 个镇办，{len(gaz.villages)} 个村/社区"
                f"  [{path}]")
-    click.echo(f"{'代码':<10} {'名称':<8} {'简称':<8} {'村/社区':>6}  民政部代码")
-    for town in gaz.towns:
-        kids = gaz.children(town.code)
-        short = "、".join(town.short_names) or "—"
-        mca = town.mca2025_code if town.mca2025_code and town.mca2025_code != town.code else ""
-        click.echo(f"{town.code:<10} {town.name:<8} {short:<8} {len(kids):>6}  {mca}")
+    from yuqing.clictx import display_width, pad
+
+    rows = [(town.code, town.name, "、".join(town.short_names) or "—", str(len(gaz.children(town.code))),
+             town.mca2025_code if town.mca2025_code and town.mca2025_code != town.code else "")
+            for town in gaz.towns]
+    head = ("代码", "名称", "简称", "村/社区", "民政部代码")
+    w = [max(display_width(r[i]) for r in (head, *rows)) for i in range(4)]
+
+    def line(r):
+        return f"{pad(r[0], w[0])} {pad(r[1], w[1])} {pad(r[2], w[2])} {pad(r[3], w[3], '>')}  {r[4]}".rstrip()
+
+    click.echo(line(head))
+    for town, row in zip(gaz.towns, rows):
+        click.echo(line(row))
         if villages:
+            kids = gaz.children(town.code)
+            vw = max((display_width(v.name) for v in kids), default=0)
             for v in kids:
-                click.echo(f"    {v.code}  {v.name}  {'、'.join(v.short_names)}")
+                click.echo(f"    {v.code}  {pad(v.name, vw)}  {'、'.join(v.short_names)}".rstrip())
     if departments:
         click.echo(f"\n部门（{len(gaz.departments)}）：")
         for d in gaz.departments:

@@ -4,14 +4,14 @@ Every command opens ``<home>/desk.sqlite`` (home from ``--home``/YUQING_HOME,
 else the platform data folder) or ``--db PATH``, reads the clock policy from
 ``<home>/desk.toml`` ``[clock]`` when present, and records ``--actor`` (default:
 the OS user) on the timeline. Errors print one line, never a traceback.
-Times given on the command line are ISO 8601; without an offset they are read
-as Asia/Shanghai. ``YUQING_NOW`` (ISO 8601) pins the clock for demos and tests.
+Times typed on the command line are desk time (Beijing time) unless they carry an
+offset; times printed are desk time with their offset, in JSON ISO 8601 with +08:00.
+``YUQING_NOW`` (ISO 8601) pins the clock for demos and tests.
 """
 from __future__ import annotations
 
 import functools
 import json
-import os
 import sqlite3
 import sys
 from datetime import date, datetime
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from storage.timeutil import DEFAULT_TZ, UTC
+from storage.timeutil import desk_iso, desk_text
 
 
 # ------------------------------------------------------------------ plumbing
@@ -31,35 +31,21 @@ def _home(ctx: click.Context) -> Path:
 
 
 def _now_fn():
-    pinned = os.environ.get("YUQING_NOW")
-    if pinned:
-        fixed = _parse_time(pinned, "YUQING_NOW")
-        return lambda: fixed
-    return lambda: datetime.now(UTC)
+    from yuqing.clictx import now_fn
+
+    return now_fn()
 
 
 def _parse_time(value: str, name: str) -> datetime:
-    try:
-        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise click.ClickException(f"{name}: not an ISO 8601 time: {value!r} (e.g. 2026-06-14T10:00+08:00)") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=DEFAULT_TZ)
-    if not 1970 <= dt.year <= 2999:
-        raise click.ClickException(f"{name}: {value!r} is out of range (use a time between 1970 and 2999)")
-    return dt.astimezone(UTC)
+    from yuqing.clictx import parse_user_time
+
+    return parse_user_time(value, name)
 
 
 def _parse_date(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value.strip())
-    except ValueError:
-        raise click.ClickException(f"{name}: not a date: {value!r} (use YYYY-MM-DD)") from None
-    if not 1970 <= day.year <= 2999:
-        raise click.ClickException(f"{name}: {value!r} is out of range (use a date between 1970 and 2999)")
-    return day
+    from yuqing.clictx import parse_user_date
+
+    return parse_user_date(value, name)
 
 
 def _policy(home: Path):
@@ -112,7 +98,7 @@ def desk_command(name: str, *, creates: bool = False, **kw):
 
 
 def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt else None
+    return desk_iso(dt)
 
 
 def _incident_json(inc, clock=None) -> dict:
@@ -134,7 +120,7 @@ def _incident_json(inc, clock=None) -> dict:
 
 
 def _local(dt: datetime | None) -> str:
-    return dt.astimezone(DEFAULT_TZ).strftime("%Y-%m-%d %H:%M") if dt else "—"
+    return desk_text(dt)
 
 
 def _safe(text: str) -> str:
@@ -282,7 +268,7 @@ def assign(svc, actor, incident_id, units):
 @click.argument("incident_id")
 @click.option("--channel", required=True, help="政府网站/政务微博/政务微信/新闻发布会/媒体采访/其他")
 @click.option("--url", default="", help="Where it was published.")
-@click.option("--at", "at", default=None, help="When (ISO 8601; default now; no offset = Beijing time).")
+@click.option("--at", "at", default=None, help="When, in Beijing time unless an offset is given (e.g. \"2026-12-06 05:40\"; default now).")
 @click.option("--text", default="", help="What was published (summary).")
 @click.option("--kind", type=click.Choice(["authoritative", "progress", "final"]), default=None,
               help="首次权威发布 / 动态 / 处置结果 (default: authoritative first, then progress).")
@@ -299,7 +285,7 @@ def release(svc, actor, incident_id, channel, url, at, text, kind):
 def followup(svc, actor, incident_id, text):
     """Record a follow-up on handling progress. Example: yuqing followup 3 --text 已督促区住建局"""
     ev = svc.followup(_id(incident_id), text, actor=actor)
-    click.echo(f"事件 #{ev.incident_id} 已记录跟进（#{ev.seq}）")
+    click.echo(f"事件 #{ev.incident_id} 已记录跟进（#{ev.seq}，{_local(ev.at)}）")
 
 
 @desk_command("note")
@@ -308,7 +294,7 @@ def followup(svc, actor, incident_id, text):
 def note(svc, actor, incident_id, text):
     """Add a note to the timeline. Example: yuqing note 3 "已电话联系铺镇" """
     ev = svc.note(_id(incident_id), text, actor=actor)
-    click.echo(f"事件 #{ev.incident_id} 已记录备注（#{ev.seq}）")
+    click.echo(f"事件 #{ev.incident_id} 已记录备注（#{ev.seq}，{_local(ev.at)}）")
 
 
 @desk_command("verify-status")
@@ -407,21 +393,29 @@ def reject_release(svc, actor, proposal_id, reason):
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "json", "csv", "docx"]), required=True)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write.")
 @click.option("--no-mask", is_flag=True, help="Do not mask phone and ID numbers (internal use only).")
-def export(svc, actor, incident_id, fmt, output, no_mask):
-    """Export an incident's 舆情处置报告. Example: yuqing export 3 --format docx -o 报告.docx"""
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+@click.option("--mkdir", is_flag=True, help="Create the file's folder if it does not exist.")
+def export(svc, actor, incident_id, fmt, output, no_mask, force, mkdir):
+    """Export an incident's 舆情处置报告 (times in Beijing time). An existing file is kept unless
+    --force; a missing folder is refused unless --mkdir. Example: yuqing export 3 --format docx -o 报告.docx"""
     from responders.exports import export_incident
+    from yuqing.clictx import output_file
 
-    data = export_incident(svc, _id(incident_id), fmt, output, mask=not no_mask)
+    iid = _id(incident_id)
+    output_file(output, force=force, mkdir=mkdir)
+    data = export_incident(svc, iid, fmt, output, mask=not no_mask)
     click.echo(f"已导出 {output}（{len(data)} 字节）")
 
 
 @desk_command("report")
 @click.argument("kind", type=click.Choice(["daily", "weekly", "performance"]))
-@click.option("--from", "date_from", default=None, help="First day (YYYY-MM-DD, Beijing time).")
-@click.option("--to", "date_to", default=None, help="Last day, inclusive (YYYY-MM-DD).")
+@click.option("--from", "date_from", default=None, help="First day, a Beijing-time day (YYYY-MM-DD).")
+@click.option("--to", "date_to", default=None, help="Last day, inclusive, a Beijing-time day (YYYY-MM-DD).")
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "docx", "csv"]), default="md", show_default=True)
 @click.option("-o", "--output", default=None, type=click.Path(dir_okay=False), help="File (default: stdout).")
-def report(svc, actor, kind, date_from, date_to, fmt, output):
+@click.option("--force", is_flag=True, help="Replace the -o file if it exists.")
+@click.option("--mkdir", is_flag=True, help="Create the -o file's folder if it does not exist.")
+def report(svc, actor, kind, date_from, date_to, fmt, output, force, mkdir):
     """Daily/weekly report or the on-time league table. Example: yuqing report performance --from 2026-06-01 --to 2026-06-30 --format csv"""
     from responders.exports import write_atomic
     from responders.reports import build_period_report, period_for, render_report
@@ -429,6 +423,10 @@ def report(svc, actor, kind, date_from, date_to, fmt, output):
     start, end = period_for(kind, svc.clock(), _parse_date(date_from, "--from"), _parse_date(date_to, "--to"))
     if end <= start:
         raise click.ClickException("--to must not be before --from")
+    if output:
+        from yuqing.clictx import output_file
+
+        output_file(output, force=force, mkdir=mkdir)
     data = render_report(build_period_report(svc, kind, start, end), fmt)
     if output:
         write_atomic(output, data)

@@ -81,7 +81,7 @@ def labels(ctx: click.Context, field: str | None, as_json: bool, no_mask: bool, 
     """
     from responders.analysis import LABEL_FIELDS, labels as latest_labels
     from responders.masking import mask_personal
-    from storage.timeutil import DEFAULT_TZ, from_db
+    from storage.timeutil import desk_iso, desk_text, from_db
 
     if field is not None and field not in LABEL_FIELDS:
         fail(f"--field: unknown field {field!r} (use one of {', '.join(LABEL_FIELDS)})")
@@ -92,13 +92,13 @@ def labels(ctx: click.Context, field: str | None, as_json: bool, no_mask: bool, 
     show = (lambda t: terminal_safe(t or "")) if no_mask else (lambda t: mask_personal(terminal_safe(t or "")))
     if as_json:
         out = [{"item_id": r["item_id"], "field": r["field"], "value": r["value"], "actor": r["actor"],
-                "created_at": from_db(r["created_at"]).isoformat(), "title": show(r["title"])} for r in rows]
+                "created_at": desk_iso(from_db(r["created_at"])), "title": show(r["title"])} for r in rows]
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     if not rows:
         click.echo("没有人工标注。")
         return
     for r in rows:
-        at = from_db(r["created_at"]).astimezone(DEFAULT_TZ).strftime("%Y-%m-%d %H:%M")
+        at = desk_text(from_db(r["created_at"]))
         click.echo(f"#{r['item_id']:<6} {FIELD_NAMES.get(r['field'], r['field'])} {terminal_safe(r['value']):<8} "
                    f"{terminal_safe(r['actor'])} {at}  {show(r['title'])[:60]}")

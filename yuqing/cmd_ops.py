@@ -12,22 +12,25 @@ _MARK = {"ok": "正常", "warn": "注意", "fail": "故障"}
 
 @click.command()
 @click.argument("dest", type=click.Path(dir_okay=True, file_okay=True))
-@click.option("--overwrite", is_flag=True, help="Replace DEST if it exists.")
+@click.option("--force", "--overwrite", "overwrite", is_flag=True, help="Replace DEST if it exists.")
+@click.option("--mkdir", is_flag=True, help="Create DEST's folder if it does not exist.")
 @click.pass_context
-def backup(ctx: click.Context, dest: str, overwrite: bool) -> None:
-    """Copy the desk database to DEST (a file, or a folder for a dated file).
+def backup(ctx: click.Context, dest: str, overwrite: bool, mkdir: bool) -> None:
+    """Copy the desk database to DEST: a file, or a folder (existing, or ending in /) for a file
+    named by Beijing time, desk-YYYYMMDD-HHMMSS.sqlite (-2, -3, ... if taken). An existing file is
+    never replaced without --force; a missing folder is refused unless --mkdir.
 
     Uses SQLite's online backup API: safe and consistent while `yuqing run` is writing.
     The copy is checked before it is put in place.
 
     Example: yuqing backup /mnt/usb/desk-backup.sqlite
     """
-    from storage.timeutil import utcnow
+    from yuqing.clictx import now_fn
     from yuqing.ops import OpsError, backup as do_backup
 
     home = home_from(ctx)
     try:
-        result = do_backup(home.db_path, dest, now=utcnow(), overwrite=overwrite)
+        result = do_backup(home.db_path, dest, now=now_fn()(), overwrite=overwrite, mkdir=mkdir)
     except OpsError as exc:
         fail(str(exc))
         return
@@ -76,7 +79,8 @@ def retention(ctx: click.Context, days: int, dry_run: bool) -> None:
     Example: yuqing retention --days 180 --dry-run
     """
     from storage.db import connect
-    from storage.timeutil import utcnow
+    from storage.timeutil import desk_text
+    from yuqing.clictx import now_fn
     from yuqing.ops import OpsError, retention as run_retention
 
     home = home_from(ctx)
@@ -88,13 +92,13 @@ def retention(ctx: click.Context, days: int, dry_run: bool) -> None:
     with db_errors(home.db_path):
         db = connect(home.db_path)
         try:
-            result = run_retention(db, days=days, now=utcnow(), dry_run=dry_run)
+            result = run_retention(db, days=days, now=now_fn()(), dry_run=dry_run)
         except OpsError as exc:
             fail(str(exc))
             return
         finally:
             db.conn.close()
     verb = "将删除" if result.dry_run else "已删除"
-    click.echo(f"截止 {result.cutoff.isoformat(timespec='seconds')}: 旧条目 {result.old_items} 条, "
+    click.echo(f"截止 {desk_text(result.cutoff, seconds=True)}: 旧条目 {result.old_items} 条, "
                f"因关联事件保留 {result.kept_linked} 条, 因人工标注保留 {result.kept_labelled} 条")
     click.echo(f"{verb}: " + ", ".join(f"{t} {n}" for t, n in result.deleted.items()))

@@ -27,7 +27,8 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from monitor import store
-    from storage.timeutil import utcnow
+    from storage.timeutil import desk_iso, utcnow, zone_label
+    from yuqing.clictx import pad
 
     cfg = load_config_or_exit(ctx)
     db = open_desk_db(cfg.home.db_path, must_exist=False)
@@ -38,14 +39,14 @@ def sources(ctx: click.Context, as_json: bool) -> None:
         for h in health:
             click.echo(json.dumps({
                 "id": h.source_id, "name": h.name, "enabled": h.enabled,
-                "last_success_at": h.last_success_at.isoformat() if h.last_success_at else None,
-                "last_error_at": h.last_error_at.isoformat() if h.last_error_at else None,
+                "last_success_at": desk_iso(h.last_success_at, cfg.timezone),
+                "last_error_at": desk_iso(h.last_error_at, cfg.timezone),
                 "last_error": h.last_error, "error_streak": h.error_streak, "items_24h": h.items_24h,
                 "silent": h.silent,
             }, ensure_ascii=False))
         return
     tz = cfg.timezone
-    click.echo(f"{'来源':<20} {'状态':<6} {'最近成功':<12} {'连续失败':>4} {'24h条数':>7}  最近错误")
+    rows = [("来源", "状态", f"最近成功（{zone_label(tz)}）", "连续失败", "24h条数", "最近错误")]
     for h in health:
         if not h.enabled:
             state = "停用"
@@ -55,9 +56,14 @@ def sources(ctx: click.Context, as_json: bool) -> None:
             state = "沉默"
         else:
             state = "正常"
-        err = (h.last_error or "")[:60]
-        click.echo(f"{h.source_id:<20} {state:<6} {_fmt_time(h.last_success_at, tz):<12} "
-                   f"{h.error_streak:>4} {h.items_24h:>7}  {err}")
+        rows.append((h.source_id, state, _fmt_time(h.last_success_at, tz), str(h.error_streak), str(h.items_24h),
+                     (h.last_error or "")[:60]))
+    from yuqing.clictx import display_width
+
+    widths = [max(display_width(r[i]) for r in rows) for i in range(5)]
+    for r in rows:
+        click.echo(" ".join((pad(r[0], widths[0]), pad(r[1], widths[1]), pad(r[2], widths[2]),
+                             pad(r[3], widths[3], ">"), pad(r[4], widths[4], ">"))) + ("  " + r[5]).rstrip())
 
 
 @sources.command("add")
@@ -117,7 +123,8 @@ def _write_error(home, exc: OSError) -> str:
 
 def _set_enabled(ctx, source_id: str, enabled: bool) -> None:
     from monitor import store
-    from storage.timeutil import utcnow
+    from storage.timeutil import desk_iso, utcnow, zone_label
+    from yuqing.clictx import pad
     from yuqing.sourcesfile import set_enabled_in_file
 
     import sqlite3

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from datetime import datetime
 from pathlib import Path
 
 import click
@@ -21,7 +20,7 @@ def tui(ctx: click.Context, actor: str | None, db_path: str | None) -> None:
     Keys: 1 值班台 2 检索 3 信源 4 方案 5 报表, Enter opens an incident, Ctrl+P command palette,
     Ctrl+Q quit. Example: yuqing --home ~/desk tui
     """
-    from yuqing.clictx import check_desk_db, clock_policy, db_error_message, home_from
+    from yuqing.clictx import check_desk_db, clock_policy, db_error_message, home_from, now_fn
 
     home = home_from(ctx)
     path = Path(db_path) if db_path else home.db_path
@@ -33,19 +32,7 @@ def tui(ctx: click.Context, actor: str | None, db_path: str | None) -> None:
 
     # the sets the console opens (tui.facade); importing every package would slow its start
     check_desk_db(path, migration_sets=[monitor_migrations, analysis_migrations, responders_migrations])
-    clock = None
-    pinned = os.environ.get("YUQING_NOW")
-    if pinned:
-        from storage.timeutil import DEFAULT_TZ, UTC
-
-        try:
-            fixed = datetime.fromisoformat(pinned.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise click.ClickException(f"YUQING_NOW: not an ISO 8601 time: {pinned!r}") from None
-        if fixed.tzinfo is None:
-            fixed = fixed.replace(tzinfo=DEFAULT_TZ)
-        fixed = fixed.astimezone(UTC)
-        clock = lambda: fixed  # noqa: E731
+    clock = now_fn() if os.environ.get("YUQING_NOW") else None
     policy = clock_policy(home.desk_toml)
     from tui.app import run_console
 

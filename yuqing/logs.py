@@ -1,4 +1,5 @@
-"""Logging for the daemon: a rotating file in the desk home and stderr."""
+"""Logging for the daemon: a rotating file in the desk home and stderr. Each line starts with
+desk time and its offset (``2026-12-06T05:40:00.123+08:00``), whatever the host's zone."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +11,22 @@ from yuqing.home import DeskHome
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def setup_logging(home: DeskHome | None, *, verbose: bool = False, stderr: bool = True) -> None:
+class DeskTimeFormatter(logging.Formatter):
+    """Log times in the desk's zone with the offset (not the host's local time)."""
+
+    def __init__(self, fmt: str = FORMAT, tz=None):
+        super().__init__(fmt)
+        from storage.timeutil import DEFAULT_TZ
+
+        self.tz = tz or DEFAULT_TZ
+
+    def formatTime(self, record, datefmt=None):  # noqa: N802 (logging's name)
+        from datetime import datetime
+
+        return datetime.fromtimestamp(record.created, self.tz).isoformat(timespec="milliseconds")
+
+
+def setup_logging(home: DeskHome | None, *, verbose: bool = False, stderr: bool = True, tz=None) -> None:
     root = logging.getLogger()
     for h in list(root.handlers):
         if getattr(h, "_yuqing", False):
@@ -24,7 +40,7 @@ def setup_logging(home: DeskHome | None, *, verbose: bool = False, stderr: bool 
     if stderr:
         handlers.append(logging.StreamHandler(sys.stderr))
     for h in handlers:
-        h.setFormatter(logging.Formatter(FORMAT))
+        h.setFormatter(DeskTimeFormatter(FORMAT, tz))
         h._yuqing = True  # type: ignore[attr-defined]
         root.addHandler(h)
     for noisy in ("apscheduler", "aiohttp.access", "jieba"):

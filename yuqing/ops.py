@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from storage.timeutil import to_db
+from storage.timeutil import desk_stamp, desk_text, to_db
 
 log = logging.getLogger("yuqing.ops")
 
@@ -46,26 +46,72 @@ class BackupResult:
     check: str  # result of PRAGMA quick_check on the copy ("ok")
 
 
-def backup_target(dest: str | os.PathLike, now: datetime) -> Path:
-    """A directory gets a timestamped file name inside it; anything else is the file itself."""
-    dest = Path(dest).expanduser()
-    if dest.is_dir():
-        return dest / f"desk-{now.strftime('%Y%m%d-%H%M%S')}.sqlite"
-    return dest
+def backup_target(dest: str | os.PathLike, now: datetime, *, mkdir: bool = False) -> tuple[Path, bool]:
+    """(file to write, whether its name was made here). A folder (existing, or written with a
+    trailing slash) gets ``desk-YYYYMMDD-HHMMSS.sqlite`` in desk time inside it; anything else is
+    the file itself. A missing folder is refused unless ``mkdir``."""
+    raw = os.fspath(dest)
+    path = Path(raw).expanduser()
+    as_folder = raw.endswith(("/", os.sep)) or path.is_dir()
+    folder = path if as_folder else path.parent
+    if not folder.is_dir():
+        if folder.exists():
+            raise OpsError(f"{folder} is a file, not a folder: choose another backup place")
+        if not mkdir:
+            raise OpsError(f"backup folder {folder} does not exist: create it first (mkdir -p {folder}) "
+                           "or pass --mkdir")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OpsError(f"cannot create backup folder {folder}: {exc.strerror or exc}") from None
+    if as_folder:
+        return path / f"desk-{desk_stamp(now)}.sqlite", True
+    return path, False
+
+
+def _put_in_place(tmp: Path, target: Path, *, named: bool, overwrite: bool) -> Path:
+    """Move the checked copy to ``target`` without replacing another file (unless ``overwrite``):
+    a name made here gets -2, -3, ... when taken, so two backups within one second both stay."""
+    if overwrite and not named:
+        os.replace(tmp, target)
+        return target
+    stem, n = target.stem, 1
+    while True:
+        try:
+            os.link(tmp, target)  # fails if target exists: no race with another backup
+        except FileExistsError:
+            if not named:
+                tmp.unlink(missing_ok=True)
+                raise OpsError(f"{target} already exists: choose another file or pass --force") from None
+            n += 1
+            target = target.with_name(f"{stem}-{n}{target.suffix}")
+            continue
+        except OSError:  # no hard links here (e.g. a FAT USB stick): check, then rename
+            if target.exists():
+                if not named:
+                    tmp.unlink(missing_ok=True)
+                    raise OpsError(f"{target} already exists: choose another file or pass --force") from None
+                n += 1
+                target = target.with_name(f"{stem}-{n}{target.suffix}")
+                continue
+            os.replace(tmp, target)
+            return target
+        tmp.unlink(missing_ok=True)
+        return target
 
 
 def backup(db_path: str | os.PathLike, dest: str | os.PathLike, *, now: datetime,
-           overwrite: bool = False) -> BackupResult:
-    """Copy the database at ``db_path`` to ``dest`` (a file, or a folder for a dated file)."""
+           overwrite: bool = False, mkdir: bool = False) -> BackupResult:
+    """Copy the database at ``dest`` (a file, or a folder for a file named by desk time)."""
     src_path = Path(db_path)
     if not src_path.is_file():
         raise OpsError(f"no desk database at {src_path} (run `yuqing init` first, or pass the right --home)")
-    target = backup_target(dest, now)
-    if not target.parent.is_dir():
-        raise OpsError(f"backup folder {target.parent} does not exist: create it first")
-    if target.exists() and not overwrite:
-        raise OpsError(f"{target} already exists: choose another file or pass --overwrite")
-    if target.resolve() == src_path.resolve():
+    target, named = backup_target(dest, now, mkdir=mkdir)
+    if target.is_dir():
+        raise OpsError(f"{target} is a folder: pass a file name or the folder with a trailing /")
+    if target.exists() and not overwrite and not named:
+        raise OpsError(f"{target} already exists: choose another file or pass --force")
+    if target.exists() and target.resolve() == src_path.resolve():
         raise OpsError(f"{target} is the desk database itself: choose another file")
     tmp = target.with_name(f".{target.name}.part-{os.getpid()}")
     t0 = time.monotonic()
@@ -91,7 +137,7 @@ def backup(db_path: str | os.PathLike, dest: str | os.PathLike, *, now: datetime
     if check != "ok":
         tmp.unlink(missing_ok=True)
         raise OpsError(f"the backup copy failed its integrity check ({check}); {target} was not written")
-    os.replace(tmp, target)
+    target = _put_in_place(tmp, target, named=named, overwrite=overwrite)
     result = BackupResult(target, target.stat().st_size, pages, time.monotonic() - t0, check)
     log.info("backup: %s -> %s (%d pages, %d bytes, %.2fs)", src_path, target, pages, result.size,
              result.seconds)
@@ -324,7 +370,7 @@ def retention(db, *, days: int, now: datetime, dry_run: bool = False, batch: int
         return RetentionResult(cutoff, True, old_items, kept_linked, kept_labelled,
                                {"items": old_items - kept_linked - kept_labelled})
     log.info("retention: deleting unreferenced items fetched before %s (%d old, %d kept as incident items,"
-             " %d kept as labelled)", cutoff_s, old_items, kept_linked, kept_labelled)
+             " %d kept as labelled)", desk_text(cutoff), old_items, kept_linked, kept_labelled)
     while True:
         with transaction(db):
             ids = [r[0] for r in conn.execute(select, params + [batch]).fetchall()]

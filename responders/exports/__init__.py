@@ -44,9 +44,12 @@ def render(report: dict, fmt: str) -> bytes:
 
 
 def write_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all. The folder must exist: a mistyped folder is
+    an error, not a new folder."""
     path = Path(path)
+    if not path.parent.is_dir():
+        raise ExportError(f"cannot write {path}: folder {path.parent} does not exist")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

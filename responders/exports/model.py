@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from responders.clock import compute_clock
 from responders.masking import clean
 from responders.types import CLOCK_STATUSES, RELEASE_KINDS, TimelineEvent
-from storage.timeutil import DEFAULT_TZ
+from storage.timeutil import desk_text
 
 if TYPE_CHECKING:
     from responders.incidents import IncidentService
@@ -38,9 +38,7 @@ ALERT_KIND_LABELS = {"warning": "预警", "overdue": "超时", "followup": "跟�
 
 def fmt_time(dt: datetime | None) -> str:
     """'2026-06-14 10:00' in Asia/Shanghai ('' for None)."""
-    if dt is None:
-        return ""
-    return dt.astimezone(DEFAULT_TZ).strftime("%Y-%m-%d %H:%M")
+    return desk_text(dt, offset=False, none="")
 
 
 def fmt_iso(value: str | None) -> str:
