@@ -65,8 +65,8 @@ def parse_desk_time(text: str, *, tz: ZoneInfo = DEFAULT_TZ, name: str = "时间
     except ValueError:
         raise TimeInputError(
             f"{name}: 无法识别的时间 {raw!r}（例如 2026-12-06 05:40，按{zone_label(tz)}；"
-            f"或带时区 2026-12-06T05:40+08:00） / not a time: {raw!r} (e.g. 2026-12-06 05:40, desk time "
-            f"{tz.key}, or with an offset: 2026-12-06T05:40+08:00)") from None
+            f"或带时区 2026-12-06T05:40+08:00） / not an ISO 8601 time: {raw!r} (e.g. 2026-12-06 05:40 in desk "
+            f"time {tz.key}, or with an offset: 2026-12-06T05:40+08:00)") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
     if not 1970 <= dt.year <= 2999:

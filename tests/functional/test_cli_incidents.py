@@ -60,8 +60,8 @@ def test_detection_to_archive_with_every_export(run, tmp_path):
     inc = listed[0]
     assert {"id", "title", "state", "severity", "clock_started_at", "release_due", "released_at", "places",
             "responsible_units", "items"} <= set(inc)
-    assert inc["clock_started_at"] == "2026-06-14T00:00:00+00:00"
-    assert inc["release_due"] == "2026-06-15T00:00:00+00:00" and inc["released_at"] is None
+    assert inc["clock_started_at"] == "2026-06-14T08:00:00+08:00"  # desk time, ISO 8601 with the offset
+    assert inc["release_due"] == "2026-06-15T08:00:00+08:00" and inc["released_at"] is None
     assert inc["items"] == ["11", "12"] and inc["places"][0]["name"] == "铺镇"
 
     run("ack", "1")
@@ -81,9 +81,10 @@ def test_detection_to_archive_with_every_export(run, tmp_path):
     shown = run("incident", "1").output
     assert "处置结果已发布" in shown and "首次权威发布 政府网站 2026-06-14 11:00" in shown
     detail = json.loads(run("incident", "1", "--json").output)
-    assert detail["released_at"] == "2026-06-14T03:00:00+00:00" and len(detail["releases"]) == 3
+    assert detail["released_at"] == "2026-06-14T11:00:00+08:00" and len(detail["releases"]) == 3
 
     out = tmp_path / "out"
+    out.mkdir()
     for fmt in ("md", "html", "json", "csv", "docx"):
         run("export", "1", "--format", fmt, "-o", str(out / f"r.{fmt}"))
         assert (out / f"r.{fmt}").stat().st_size > 500
@@ -153,7 +154,7 @@ def test_clock_policy_comes_from_desk_toml(run, tmp_path):
     cand = tmp_path / "c.json"
     cand.write_text(json.dumps(dict(CANDIDATE, severity="一般"), ensure_ascii=False), encoding="utf-8")
     run("open-incident", str(cand))
-    assert json.loads(run("incidents", "--json").output)[0]["release_due"] == "2026-06-14T12:00:00+00:00"
+    assert json.loads(run("incidents", "--json").output)[0]["release_due"] == "2026-06-14T20:00:00+08:00"
     (run.home / "desk.toml").write_text('[clock]\nstart = "whenever"\n', encoding="utf-8")
     res = run("incidents", ok=False)
     assert res.exit_code == 1 and "[clock] start" in res.output and "Traceback" not in res.output

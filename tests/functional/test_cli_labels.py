@@ -54,7 +54,7 @@ def test_label_then_labels_lists_the_latest_per_item_and_field(desk):
     assert got[(1, "topic")] == ("城市管理", "李四")
     assert got[(1, "sentiment")][0] == "负面" and got[(2, "place")][0] == "铺镇"
     assert len(rows) == 3
-    assert rows[0]["created_at"] == "2026-11-27T02:00:00+00:00"
+    assert rows[0]["created_at"] == "2026-11-27T10:00:00+08:00"
     topic_only = json.loads(desk("labels", "--field", "topic", "--json").output)
     assert [(r["item_id"], r["value"]) for r in topic_only] == [(1, "城市管理")]
     text = desk("labels").output

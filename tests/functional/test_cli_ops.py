@@ -63,7 +63,7 @@ def test_backup_doctor_retention_end_to_end(yq, tmp_path):
     out = yq("backup", tmp_path / "copy.sqlite").output
     assert "已备份" in out and "校验 ok" in out
     assert sqlite3.connect(tmp_path / "copy.sqlite").execute("SELECT count(*) FROM items").fetchone()[0] == 7
-    assert "--overwrite" in yq("backup", tmp_path / "copy.sqlite", code=1).output
+    assert "--force" in yq("backup", tmp_path / "copy.sqlite", code=1).output
 
     res = yq("doctor", "--json")
     report = json.loads(res.output)

@@ -139,14 +139,14 @@ def test_backup_errors_name_what_to_fix(tmp_path):
     with pytest.raises(OpsError, match="does not exist"):
         backup(src, tmp_path / "no" / "dir" / "x.sqlite", now=NOW)
     backup(src, tmp_path / "x.sqlite", now=NOW)
-    with pytest.raises(OpsError, match="--overwrite"):
+    with pytest.raises(OpsError, match="--force"):
         backup(src, tmp_path / "x.sqlite", now=NOW)
     assert backup(src, tmp_path / "x.sqlite", now=NOW, overwrite=True).check == "ok"
     with pytest.raises(OpsError, match="database itself"):
         backup(src, src, now=NOW, overwrite=True)
     folder = tmp_path / "backups"
     folder.mkdir()
-    assert backup(src, folder, now=NOW).path.name == "desk-20260614-040000.sqlite"
+    assert backup(src, folder, now=NOW).path.name == "desk-20260614-120000.sqlite"  # Beijing time
     assert not [p for p in tmp_path.rglob("*.part-*")]
 
 
