@@ -264,7 +264,9 @@ class DeskFacade:
     def export(self, incident_id: int, fmt: str) -> Path:
         from responders.exports import export_incident
 
-        stamp = self.clock().astimezone(DEFAULT_TZ).strftime("%Y%m%d-%H%M%S")
+        from storage.timeutil import desk_stamp
+
+        stamp = desk_stamp(self.clock())
         path = self.home / "exports" / f"incident-{int(incident_id)}-{stamp}.{fmt}"
         path.parent.mkdir(parents=True, exist_ok=True)
         export_incident(self.svc, incident_id, fmt, path)
