@@ -19,7 +19,7 @@ import sqlite_utils
 
 from monitor.exceptions import ImportRowError, MonitorError
 from monitor.types import ParsedItem
-from storage.timeutil import DEFAULT_TZ
+from storage.timeutil import desk_tz
 
 # header aliases -> our field
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -66,7 +66,7 @@ def decode_csv(data: bytes) -> str:
         return data.decode("gb18030", errors="replace")
 
 
-def parse_time(value: str, tz=DEFAULT_TZ) -> datetime:
+def parse_time(value: str, tz=None) -> datetime:
     value = value.strip()
     if re.fullmatch(r"\d{10}(\.\d+)?", value):
         return datetime.fromtimestamp(float(value), timezone.utc)
@@ -83,7 +83,7 @@ def parse_time(value: str, tz=DEFAULT_TZ) -> datetime:
         if dt is None:
             raise ValueError(f"unrecognised time '{value}' (use e.g. 2026-06-14 10:02)")
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=tz)
+        dt = dt.replace(tzinfo=tz or desk_tz())
     return dt.astimezone(timezone.utc)
 
 

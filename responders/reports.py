@@ -28,7 +28,7 @@ from responders.exports.model import fmt_duration, fmt_time
 from responders.masking import clean
 from responders import timeline
 from responders.types import DISMISS_STATES, Incident
-from storage.timeutil import DEFAULT_TZ
+from storage.timeutil import desk_tz, zone_label
 
 if TYPE_CHECKING:
     from responders.incidents import IncidentService
@@ -71,12 +71,12 @@ class LeagueRow:
 
 
 def local_day_start(d: date) -> datetime:
-    return datetime.combine(d, time(0), tzinfo=DEFAULT_TZ)
+    return datetime.combine(d, time(0), tzinfo=desk_tz())
 
 
 def period_for(kind: str, now: datetime, start: date | None = None, end: date | None = None) -> tuple[datetime, datetime]:
     """[start, end) as aware datetimes. Defaults: today (daily), the last 7 days (weekly), last 30 days."""
-    today = now.astimezone(DEFAULT_TZ).date()
+    today = now.astimezone(desk_tz()).date()
     if start and end:
         return local_day_start(start), local_day_start(end + timedelta(days=1))
     days = {"daily": 1, "weekly": 7}.get(kind, 30)
@@ -196,8 +196,8 @@ def _sections(rep: dict) -> list[tuple[str, list[str], list[list[str]]]]:
 
 def _period_line(rep: dict) -> str:
     end = rep["end"] - timedelta(seconds=1)
-    return (f"统计期间：{rep['start'].astimezone(DEFAULT_TZ):%Y-%m-%d} 至 {end.astimezone(DEFAULT_TZ):%Y-%m-%d}"
-            f"（北京时间）· 生成时间 {fmt_time(rep['generated_at'])}")
+    return (f"统计期间：{rep['start'].astimezone(desk_tz()):%Y-%m-%d} 至 {end.astimezone(desk_tz()):%Y-%m-%d}"
+            f"（{zone_label()}）· 生成时间 {fmt_time(rep['generated_at'])}")
 
 
 def render_report(rep: dict, fmt: str) -> bytes:

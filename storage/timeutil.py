@@ -31,13 +31,30 @@ def from_db(value: str | None) -> datetime | None:
     return dt.astimezone(UTC)
 
 
-def local(dt: datetime, tz: ZoneInfo = DEFAULT_TZ) -> datetime:
-    return dt.astimezone(tz)
+def local(dt: datetime, tz: ZoneInfo | None = None) -> datetime:
+    """``dt`` in desk time (or ``tz``)."""
+    return dt.astimezone(tz or desk_tz())
 
 
 # ---------------------------------------------------------------- desk time for people
 # Staff read and type desk time (the desk's [desk] timezone, Asia/Shanghai by default); storage
 # stays UTC. These are the one parser and the formatters for times a person types or reads.
+# The zone is one fact per process: the CLI and the daemon set it from desk.toml (set_desk_tz)
+# before anything is parsed or shown; everything else reads desk_tz().
+
+_desk_tz: ZoneInfo = DEFAULT_TZ
+
+
+def desk_tz() -> ZoneInfo:
+    """The desk's time zone ([desk] timezone of desk.toml; Asia/Shanghai until set)."""
+    return _desk_tz
+
+
+def set_desk_tz(tz: ZoneInfo | None) -> None:
+    """Use ``tz`` (None: Asia/Shanghai) for every time people type or read in this process."""
+    global _desk_tz
+    _desk_tz = tz or DEFAULT_TZ
+
 
 class TimeInputError(ValueError):
     """A time typed by a person that cannot be read; the message says how to write it."""
@@ -46,16 +63,18 @@ class TimeInputError(ValueError):
 _SPACED_OFFSET = re.compile(r"\s+(?=(?:[+-]\d{2}:?\d{2}|Z)$)")
 
 
-def zone_label(tz: ZoneInfo = DEFAULT_TZ) -> str:
+def zone_label(tz: ZoneInfo | None = None) -> str:
     """The desk zone's name for staff: 北京时间 for Asia/Shanghai, else the zone's key."""
+    tz = tz or desk_tz()
     return "北京时间" if getattr(tz, "key", "") == "Asia/Shanghai" else f"{getattr(tz, 'key', tz)} 时间"
 
 
-def parse_desk_time(text: str, *, tz: ZoneInfo = DEFAULT_TZ, name: str = "时间") -> datetime:
+def parse_desk_time(text: str, *, tz: ZoneInfo | None = None, name: str = "时间") -> datetime:
     """A time typed by a person as aware UTC. ISO 8601 forms (``2026-12-06 05:40``,
     ``2026-12-06T05:40:00``, ``2026/12/06 05:40``, a bare date = its midnight); without an offset it
     is desk time (``tz``); with one (``+08:00``, ``Z``, or our own output ``2026-12-06 05:40 +08:00``)
     it is taken as given. Raises :class:`TimeInputError` naming ``name`` with an example."""
+    tz = tz or desk_tz()
     raw = "" if text is None else str(text)
     s = _SPACED_OFFSET.sub("", raw.strip()).replace("/", "-")
     if s.endswith(("Z", "z")):
@@ -89,12 +108,12 @@ def parse_desk_date(text: str, *, name: str = "日期") -> date:
     return day
 
 
-def desk_text(dt: datetime | None, tz: ZoneInfo = DEFAULT_TZ, *, seconds: bool = False,
+def desk_text(dt: datetime | None, tz: ZoneInfo | None = None, *, seconds: bool = False,
               offset: bool = True, none: str = "—") -> str:
     """A time as a person reads it: ``2026-12-06 05:40 +08:00`` in desk time (``none`` for None)."""
     if dt is None:
         return none
-    d = dt.astimezone(tz)
+    d = dt.astimezone(tz or desk_tz())
     text = d.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
     if offset:
         off = d.strftime("%z")  # +0800
@@ -102,11 +121,11 @@ def desk_text(dt: datetime | None, tz: ZoneInfo = DEFAULT_TZ, *, seconds: bool =
     return text
 
 
-def desk_iso(dt: datetime | None, tz: ZoneInfo = DEFAULT_TZ, *, timespec: str = "seconds") -> str | None:
+def desk_iso(dt: datetime | None, tz: ZoneInfo | None = None, *, timespec: str = "seconds") -> str | None:
     """ISO 8601 with the desk's offset (``2026-12-06T05:40:00+08:00``) for JSON people may read."""
-    return None if dt is None else dt.astimezone(tz).isoformat(timespec=timespec)
+    return None if dt is None else dt.astimezone(tz or desk_tz()).isoformat(timespec=timespec)
 
 
-def desk_stamp(dt: datetime, tz: ZoneInfo = DEFAULT_TZ) -> str:
+def desk_stamp(dt: datetime, tz: ZoneInfo | None = None) -> str:
     """Desk time for a file name: ``20261206-054000``."""
-    return dt.astimezone(tz).strftime("%Y%m%d-%H%M%S")
+    return dt.astimezone(tz or desk_tz()).strftime("%Y%m%d-%H%M%S")

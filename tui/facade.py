@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from storage.timeutil import DEFAULT_TZ, from_db, to_db, utcnow
+from storage.timeutil import desk_tz, from_db, to_db, utcnow
 from tui.types import (
     BoardRow, DeskStatus, IncidentDetail, ItemFilter, ItemRow, LinkedItem, Report, SchemePreview, Snapshot,
     StreamItem,
@@ -134,8 +134,8 @@ class DeskFacade:
         return out
 
     def _items_today(self, now: datetime) -> int:
-        day = now.astimezone(DEFAULT_TZ).date()
-        start = to_db(datetime.combine(day, datetime.min.time(), tzinfo=DEFAULT_TZ))
+        day = now.astimezone(desk_tz()).date()
+        start = to_db(datetime.combine(day, datetime.min.time(), tzinfo=desk_tz()))
         top = self.db.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]
         if self._today is None or self._today[0] != day.isoformat() or top < self._today[1]:
             n = self.db.execute("SELECT count(*) FROM items WHERE fetched_at >= ?", [start]).fetchone()[0]
@@ -407,7 +407,7 @@ class DeskFacade:
         from responders.reports import league_table
 
         now = self.clock()
-        end = now.astimezone(DEFAULT_TZ).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        end = now.astimezone(desk_tz()).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         start = end - timedelta(hours=hours)
         counts = {h: 0 for h in range(hours)}
         for (fetched,) in self.db.execute("SELECT fetched_at FROM items WHERE fetched_at >= ?", [to_db(start)]):

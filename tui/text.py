@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from rich.text import Text
 
-from storage.timeutil import DEFAULT_TZ
+from storage.timeutil import local
 
 # C0 controls -> the Unicode "control pictures" block (ESC -> ␛); DEL and C1 -> ␡ / ¿-like marker.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -108,7 +108,7 @@ def sort_key(due: datetime, released_at: datetime | None) -> tuple:
 def local_time(dt: datetime | None, fmt: str = "%m-%d %H:%M") -> str:
     if dt is None:
         return "—"
-    return dt.astimezone(DEFAULT_TZ).strftime(fmt)
+    return local(dt).strftime(fmt)
 
 
 def parse_local(value: str, now: datetime) -> datetime:
@@ -124,12 +124,12 @@ def parse_local(value: str, now: datetime) -> datetime:
     if re.fullmatch(r"\d{1,2}:\d{2}", s):
         h, m = map(int, s.split(":"))
         try:
-            return now.astimezone(DEFAULT_TZ).replace(hour=h, minute=m, second=0, microsecond=0).astimezone(UTC)
+            return local(now).replace(hour=h, minute=m, second=0, microsecond=0).astimezone(UTC)
         except ValueError:
             pass
     else:
         try:
-            return parse_desk_time(s, tz=DEFAULT_TZ)
+            return parse_desk_time(s)
         except TimeInputError:
             pass
     raise ValueError(f"时间格式不对：{s!r}（例如 2026-06-14 10:30 或 10:30，北京时间）")

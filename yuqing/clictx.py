@@ -16,7 +16,28 @@ def home_from(ctx: click.Context) -> DeskHome:
     home = obj.get("home")
     if home is not None and not str(home).strip():  # e.g. --home "$DESK" with DESK unset
         fail("--home: empty folder name (pass the desk home folder, or leave --home out for the default)")
-    return resolve_home(home)
+    desk_home = resolve_home(home)
+    use_desk_zone(desk_home)
+    return desk_home
+
+
+def use_desk_zone(home: DeskHome) -> None:
+    """Read [desk] timezone from the home's desk.toml and make it this process's desk time zone
+    (Asia/Shanghai when there is no usable desk.toml: loading the configuration reports that)."""
+    import tomllib
+    from zoneinfo import ZoneInfo
+
+    from storage.timeutil import set_desk_tz
+
+    tz = None
+    try:
+        with open(home.desk_toml, "rb") as fh:
+            name = tomllib.load(fh).get("desk", {}).get("timezone")
+        if isinstance(name, str):
+            tz = ZoneInfo(name)
+    except (OSError, ValueError, KeyError, AttributeError):  # unreadable file, bad TOML, unknown zone
+        tz = None
+    set_desk_tz(tz)
 
 
 def load_config_or_exit(ctx: click.Context):

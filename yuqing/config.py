@@ -155,6 +155,9 @@ def load_config(home: DeskHome) -> DeskConfig:
     desk_doc = read_toml(home.desk_toml)
     cfg = parse_desk(desk_doc, home, file=str(home.desk_toml))
     sources = load_sources(home)
+    from storage.timeutil import set_desk_tz
+
+    set_desk_tz(cfg.timezone)  # the zone staff type and read in, for this whole process
     return DeskConfig(cfg.home, cfg.district_code, cfg.district_name, cfg.timezone, cfg.fetch,
                       cfg.sections, tuple(sources))
 

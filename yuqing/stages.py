@@ -530,9 +530,9 @@ def _shorten_title(title: str, limit: int) -> str:
 
 
 def _tz():
-    from storage.timeutil import DEFAULT_TZ
+    from storage.timeutil import desk_tz
 
-    return DEFAULT_TZ
+    return desk_tz()
 
 
 def _analysis_row(item_id: int, c, a, now) -> analysis.ItemAnalysis:

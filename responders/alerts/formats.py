@@ -20,12 +20,11 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from urllib.parse import quote_plus
-from zoneinfo import ZoneInfo
 
 from responders.alerts.types import Alert, ChannelConfig
 from responders.masking import mask_personal
+from storage.timeutil import local
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 TRUNCATION_MARKER = "\n…（内容过长，已截断，详见值班台）"
 BRAND = "舆情值班台"
 
@@ -60,7 +59,7 @@ def prepare(alert: Alert, channel: ChannelConfig | None = None, *, mask: bool | 
 
 
 def local_stamp(dt: datetime) -> str:
-    return dt.astimezone(LOCAL_TZ).strftime("%m月%d日 %H:%M")
+    return local(dt).strftime("%m月%d日 %H:%M")
 
 
 def headline(alert: Alert) -> str:

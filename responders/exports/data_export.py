@@ -7,12 +7,12 @@ import json
 from datetime import datetime, timedelta
 
 from responders.exports.model import fmt_time
-from storage.timeutil import DEFAULT_TZ
+from storage.timeutil import desk_iso, zone_label
 
 
 def _jsonable(obj):
     if isinstance(obj, datetime):
-        return obj.astimezone(DEFAULT_TZ).isoformat()
+        return desk_iso(obj, timespec="auto")
     if isinstance(obj, timedelta):
         return obj.total_seconds()
     if isinstance(obj, dict):
@@ -40,7 +40,7 @@ def render_csv(r: dict) -> str:
     """The timeline, one row per event (UTF-8 with BOM so Excel reads Chinese)."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["事件编号", "序号", "时间（北京时间）", "时间（UTC）", "类型", "操作人", "内容", "哈希"])
+    w.writerow(["事件编号", "序号", f"时间（{zone_label()}）", "时间（UTC）", "类型", "操作人", "内容", "哈希"])
     for ev in r["timeline"]:
         w.writerow([r["incident"]["id"], ev["seq"], fmt_time(ev["at"]), ev["at"].isoformat(), ev["kind_label"],
                     _cell(ev["actor"]), _cell(ev["summary"]), ev["hash"]])

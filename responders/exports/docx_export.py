@@ -5,6 +5,7 @@ import io
 import re
 
 from responders.exports.model import fmt_duration, fmt_time
+from storage.timeutil import zone_label
 
 # XML 1.0 forbids most control characters; feed text may carry them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -53,7 +54,7 @@ def render_docx(r: dict) -> bytes:
     doc = Document()
     _set_cjk_font(doc)
     doc.add_heading(_t(f"舆情处置报告：{inc['title']}"), level=0)
-    doc.add_paragraph(f"事件编号 #{inc['id']} · 生成时间 {fmt_time(r['generated_at'])}（北京时间）")
+    doc.add_paragraph(f"事件编号 #{inc['id']} · 生成时间 {fmt_time(r['generated_at'])}（{zone_label()}）")
 
     doc.add_heading("一、基本情况", level=1)
     basic = [

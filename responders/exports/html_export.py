@@ -7,7 +7,7 @@ from datetime import datetime
 from html import escape
 
 from responders.exports.model import fmt_duration, fmt_time
-from storage.timeutil import DEFAULT_TZ
+from storage.timeutil import local, zone_label
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;max-width:960px;margin:2em auto;color:#222;line-height:1.5}
@@ -75,9 +75,9 @@ def spread_svg(series: list, releases: list[dict], due: datetime | None, width: 
         xd = x(due)
         parts.append(f'<line x1="{xd:.1f}" y1="{pad_t}" x2="{xd:.1f}" y2="{pad_t + h}" stroke="#c22" '
                      f'stroke-dasharray="4 3" stroke-width="2"><title>发布时限 {e(fmt_time(due))}</title></line>')
-    parts.append(f'<text x="{pad_l}" y="{height - 8}" font-size="11">{e(lo.astimezone(DEFAULT_TZ).strftime("%m-%d %H:%M"))}</text>')
+    parts.append(f'<text x="{pad_l}" y="{height - 8}" font-size="11">{e(local(lo).strftime("%m-%d %H:%M"))}</text>')
     parts.append(f'<text x="{pad_l + w}" y="{height - 8}" font-size="11" text-anchor="end">'
-                 f'{e(hi.astimezone(DEFAULT_TZ).strftime("%m-%d %H:%M"))}</text>')
+                 f'{e(local(hi).strftime("%m-%d %H:%M"))}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -99,7 +99,7 @@ def render_html(r: dict) -> str:
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; img-src data:">',
         f"<title>舆情处置报告：{e(inc['title'])}</title><style>{CSS}</style></head><body>",
         f"<h1>舆情处置报告：{e(inc['title'])}</h1>",
-        f'<p class="meta">事件编号 #{inc["id"]} · 生成时间 {e(fmt_time(r["generated_at"]))}（北京时间）</p>',
+        f'<p class="meta">事件编号 #{inc["id"]} · 生成时间 {e(fmt_time(r["generated_at"]))}（{e(zone_label())}）</p>',
         "<h2>一、基本情况</h2><table>",
         _rows([
             ("状态", e(inc["state"])), ("等级", f"{e(inc['severity'])}（时限档位 {e(inc['tier'])}）"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from responders.exports.model import fmt_duration, fmt_time
+from storage.timeutil import zone_label
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>~])")
 
@@ -24,7 +25,7 @@ def render_markdown(r: dict) -> str:
     lines = [
         f"# 舆情处置报告：{e(inc['title'])}",
         "",
-        f"事件编号 #{inc['id']} · 生成时间 {fmt_time(r['generated_at'])}（北京时间）",
+        f"事件编号 #{inc['id']} · 生成时间 {fmt_time(r['generated_at'])}（{zone_label()}）",
         "",
         "## 一、基本情况",
         "",

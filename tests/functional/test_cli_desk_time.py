@@ -180,3 +180,24 @@ def test_bad_typed_time_names_the_option_in_both_languages():
     text = str(err.value)
     assert text.startswith("--at:") and "无法识别" in text and "not an ISO 8601 time" in text
     assert "2026-12-06 05:40" in text and "北京时间" in text
+
+
+@pytest.fixture
+def tokyo_desk(yq, monkeypatch):
+    """The same desk with [desk] timezone = Asia/Tokyo (+09:00); the zone is reset afterwards."""
+    from storage.timeutil import set_desk_tz
+
+    toml = yq.home / "desk.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('"Asia/Shanghai"', '"Asia/Tokyo"'), encoding="utf-8")
+    yield yq
+    set_desk_tz(None)
+
+
+def test_the_desk_zone_comes_from_desk_toml(tokyo_desk):
+    yq = tokyo_desk
+    # 06:40 Tokyo = 05:40 Beijing = 21:40Z; the pinned clock is 07:00 Tokyo
+    yq("release", "1", "--channel", "政府网站", "--text", "情况通报", "--at", "2026-12-06 06:40")
+    assert _stored(yq.home, "SELECT released_at FROM releases").startswith("2026-12-05T21:40:00")
+    assert "首次权威发布 政府网站 2026-12-06 06:40 +09:00" in yq("incident", "1").output
+    assert json.loads(yq("incident", "1", "--json").output)["released_at"] == "2026-12-06T06:40:00+09:00"
+    assert "Asia/Tokyo" in yq("report", "daily").output
