@@ -68,7 +68,7 @@ def run(ctx: click.Context, duration: float | None, verbose: bool, intake_only: 
     check_desk_db(cfg.home.db_path, must_exist=False)
     if not intake_only:  # the pipeline needs the classifier's data files: name a broken one now
         _check_classifier_files(cfg.home.path)
-    setup_logging_or_exit(cfg.home, verbose=verbose, tz=cfg.timezone)
+    setup_logging_or_exit(cfg.home, verbose=verbose)
     with db_errors(cfg.home.db_path):
         desk_run = build_run(cfg, pipeline=not intake_only)
         asyncio.run(desk_run.run(duration=duration, install_signals=True))

@@ -16,17 +16,17 @@ class DeskTimeFormatter(logging.Formatter):
 
     def __init__(self, fmt: str = FORMAT, tz=None):
         super().__init__(fmt)
-        from storage.timeutil import DEFAULT_TZ
-
-        self.tz = tz or DEFAULT_TZ
+        self.tz = tz  # None: the desk's zone (storage.timeutil.desk_tz)
 
     def formatTime(self, record, datefmt=None):  # noqa: N802 (logging's name)
         from datetime import datetime
 
-        return datetime.fromtimestamp(record.created, self.tz).isoformat(timespec="milliseconds")
+        from storage.timeutil import desk_tz
+
+        return datetime.fromtimestamp(record.created, self.tz or desk_tz()).isoformat(timespec="milliseconds")
 
 
-def setup_logging(home: DeskHome | None, *, verbose: bool = False, stderr: bool = True, tz=None) -> None:
+def setup_logging(home: DeskHome | None, *, verbose: bool = False, stderr: bool = True) -> None:
     root = logging.getLogger()
     for h in list(root.handlers):
         if getattr(h, "_yuqing", False):
@@ -40,7 +40,7 @@ def setup_logging(home: DeskHome | None, *, verbose: bool = False, stderr: bool 
     if stderr:
         handlers.append(logging.StreamHandler(sys.stderr))
     for h in handlers:
-        h.setFormatter(DeskTimeFormatter(FORMAT, tz))
+        h.setFormatter(DeskTimeFormatter(FORMAT))
         h._yuqing = True  # type: ignore[attr-defined]
         root.addHandler(h)
     for noisy in ("apscheduler", "aiohttp.access", "jieba"):
