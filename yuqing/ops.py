@@ -76,33 +76,35 @@ def _put_in_place(tmp: Path, target: Path, *, named: bool, overwrite: bool) -> P
         os.replace(tmp, target)
         return target
     stem, n = target.stem, 1
-    while True:
-        try:
-            os.link(tmp, target)  # fails if target exists: no race with another backup
-        except FileExistsError:
+    try:
+        while not _place_new(tmp, target):
             if not named:
-                tmp.unlink(missing_ok=True)
-                raise OpsError(f"{target} already exists: choose another file or pass --force") from None
+                raise OpsError(f"{target} already exists: choose another file or pass --force")
             n += 1
             target = target.with_name(f"{stem}-{n}{target.suffix}")
-            continue
-        except OSError:  # no hard links here (e.g. a FAT USB stick): check, then rename
-            if target.exists():
-                if not named:
-                    tmp.unlink(missing_ok=True)
-                    raise OpsError(f"{target} already exists: choose another file or pass --force") from None
-                n += 1
-                target = target.with_name(f"{stem}-{n}{target.suffix}")
-                continue
-            os.replace(tmp, target)
-            return target
-        tmp.unlink(missing_ok=True)
         return target
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _place_new(tmp: Path, target: Path) -> bool:
+    """Put ``tmp`` at ``target`` unless ``target`` exists (then False). A hard link makes the check
+    and the move one step, so two backups racing for a name cannot replace each other."""
+    try:
+        os.link(tmp, target)
+        return True
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links here (e.g. a FAT USB stick): check, then rename
+        if target.exists():
+            return False
+        os.replace(tmp, target)
+        return True
 
 
 def backup(db_path: str | os.PathLike, dest: str | os.PathLike, *, now: datetime,
            overwrite: bool = False, mkdir: bool = False) -> BackupResult:
-    """Copy the database at ``dest`` (a file, or a folder for a file named by desk time)."""
+    """Copy the database at ``db_path`` to ``dest`` (a file, or a folder for a file named by desk time)."""
     src_path = Path(db_path)
     if not src_path.is_file():
         raise OpsError(f"no desk database at {src_path} (run `yuqing init` first, or pass the right --home)")
