@@ -268,7 +268,8 @@ def assign(svc, actor, incident_id, units):
 @click.argument("incident_id")
 @click.option("--channel", required=True, help="政府网站/政务微博/政务微信/新闻发布会/媒体采访/其他")
 @click.option("--url", default="", help="Where it was published.")
-@click.option("--at", "at", default=None, help="When, in Beijing time unless an offset is given (e.g. \"2026-12-06 05:40\"; default now).")
+@click.option("--at", "at", default=None,
+              help="When: desk (Beijing) time unless an offset is given, e.g. \"2026-12-06 05:40\" (default now).")
 @click.option("--text", default="", help="What was published (summary).")
 @click.option("--kind", type=click.Choice(["authoritative", "progress", "final"]), default=None,
               help="首次权威发布 / 动态 / 处置结果 (default: authoritative first, then progress).")
