@@ -180,6 +180,8 @@ def test(ctx, source_id, limit) -> None:
 
     Example: yuqing sources test hz-news
     """
+    from storage.timeutil import desk_text
+
     cfg = load_config_or_exit(ctx)
     spec = next((s for s in cfg.sources if s.id == source_id), None)
     if spec is None:
@@ -193,7 +195,7 @@ def test(ctx, source_id, limit) -> None:
     for w in feed.warnings:
         click.echo(f"  warning: {w}")
     for item in feed.items[:limit]:
-        when = item.published.astimezone(cfg.timezone).strftime("%Y-%m-%d %H:%M") if item.published else "—"
+        when = desk_text(item.published, cfg.timezone)
         click.echo(f"  {when}  {item.title[:60]!s}")
         if item.link:
             click.echo(f"      {item.link}")
