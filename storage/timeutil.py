@@ -1,4 +1,5 @@
-"""Time encoding shared by every package: aware datetimes, stored as UTC ISO 8601."""
+"""Time shared by every package: aware datetimes, stored as UTC ISO 8601; and desk time, the one
+parser and the formatters for times staff type and read (the desk's zone, Beijing time by default)."""
 from __future__ import annotations
 
 import re
