@@ -119,8 +119,9 @@ def _home_or_default(home: Path | None, name: str) -> Path:
     return DATA_DIR / name
 
 
-def load_sentiment_lexicon(lexicon_dir: Path = LEXICON_DIR):
-    from classifiers.sentiment import SentimentLexicon, parse_weighted_lines
+def load_sentiment_lexicon(lexicon_dir: Path = LEXICON_DIR, names: Iterable[str] = ()):
+    """The bundled sentiment lexicon; ``names`` (the gazetteer's words) carry no sentiment."""
+    from classifiers.sentiment import SentimentLexicon, parse_sections, parse_weighted_lines
 
     def rd(name: str) -> dict[str, float]:
         path = lexicon_dir / name
@@ -129,8 +130,17 @@ def load_sentiment_lexicon(lexicon_dir: Path = LEXICON_DIR):
         except ValueError as exc:
             raise ClassifyDataError(f"{path}: {exc}") from None
 
+    gov_path = lexicon_dir / "sentiment_gov.txt"
+    try:
+        gov = parse_sections(_lines(gov_path))
+    except ValueError as exc:
+        raise ClassifyDataError(f"{gov_path}: {exc}") from None
     return SentimentLexicon(rd("sentiment_positive.txt"), rd("sentiment_negative.txt"), rd("sentiment_degree.txt"),
-                            frozenset(rd("sentiment_negation.txt")), rd("emoticons.txt"), rd("sentiment_cues.txt"))
+                            frozenset(rd("sentiment_negation.txt")), rd("emoticons.txt"), rd("sentiment_cues.txt"),
+                            events=gov.get("event", {}), praise=gov.get("praise", {}),
+                            boilerplate=frozenset(gov.get("boilerplate", ())),
+                            prevention=frozenset(gov.get("prevention", ())),
+                            names=frozenset(names) | frozenset(gov.get("neutral", ())))
 
 
 def load_risk_lexicon(lexicon_dir: Path = LEXICON_DIR):
@@ -337,7 +347,7 @@ def load_classifier(home: Path | None = None, *, with_topic: bool = True, train_
     towns = [(t.name, *t.short_names) for t in gaz.towns]
     schemes = load_schemes(home, towns)
     routing = load_routing(home, gaz)
-    sentiment = SentimentAnalyzer(load_sentiment_lexicon())
+    sentiment = SentimentAnalyzer(load_sentiment_lexicon(names=gaz.user_words()))
     risk = RiskDetector(load_risk_lexicon())
     model = None
     if with_topic:
