@@ -60,7 +60,7 @@ class SentimentLexicon:
     praise: Mapping[str, float] = field(default_factory=dict)  # 表彰, 荣获 ...: keep weight in boilerplate
     boilerplate: frozenset[str] = frozenset()  # meeting/notice markers
     prevention: frozenset[str] = frozenset()  # 防范, 遏制 ...: the event after them did not happen
-    names: frozenset[str] = frozenset()  # place and department names: no sentiment inside them
+    names: frozenset[str] = frozenset()  # place/department names and neutral words: no sentiment inside them
 
 
 class SentimentAnalyzer:
