@@ -143,6 +143,27 @@ def load_sentiment_lexicon(lexicon_dir: Path = LEXICON_DIR, names: Iterable[str]
                             names=frozenset(names) | frozenset(gov.get("neutral", ())))
 
 
+TAXONOMY_MAP = DATA_DIR / "topic_taxonomy_map.csv"
+
+
+def load_topic_taxonomy_map(path: Path = TAXONOMY_MAP) -> dict[tuple[str, str, str], str]:
+    """The reviewed table: (一级, 二级, 三级) of the government message taxonomy -> our topic."""
+    import csv
+
+    from classifiers.types import TOPICS
+
+    out: dict[tuple[str, str, str], str] = {}
+    for n, row in enumerate(csv.DictReader(_lines(path)), start=2):
+        key = (row.get("一级分类") or "", row.get("二级分类") or "", row.get("三级分类") or "")
+        topic = (row.get("topic") or "").strip()
+        if not all(key) or topic not in TOPICS:
+            raise ClassifyDataError(f"{path}: line {n}: needs 一级/二级/三级分类 and one of the topics, got {row}")
+        if key in out:
+            raise ClassifyDataError(f"{path}: line {n}: {'/'.join(key)} is mapped twice")
+        out[key] = topic
+    return out
+
+
 def load_risk_lexicon(lexicon_dir: Path = LEXICON_DIR):
     from classifiers.severity import RiskLexicon, parse_risk_lines
 
