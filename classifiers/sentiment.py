@@ -35,7 +35,8 @@ _WINDOW = 4  # characters between a negator/degree word and its sentiment word
 # courtesy words that do not make a request positive ("……希望尽快解决，谢谢")
 _COURTESY = frozenset({"谢谢", "感谢", "多谢", "谢谢您", "辛苦", "希望", "期盼", "盼望"})
 _REQUEST = ("恳请", "请问", "怎么办", "反映", "投诉", "举报", "求助", "希望有关", "希望相关", "希望政府", "希望领导",
-            "希望能", "领导您好", "尽快解决", "尽快处理")
+            "希望能", "希望尽快", "希望开通", "希望落实", "希望加强", "请有关部门", "请相关部门", "领导您好",
+            "尽快解决", "尽快处理")
 # suffixes that make the word before them part of a place name, unless the next character
 # shows an ordinary word (村民, 路段, 乡亲)
 _PLACE_SUFFIX = (("社区", ""), ("街道", ""), ("小区", ""), ("居委会", ""), ("村委会", ""), ("镇", "长政府上里区"),
