@@ -42,6 +42,7 @@ _REQUEST = ("恳请", "请问", "怎么办", "反映", "投诉", "举报", "求�
 _PLACE_SUFFIX = (("社区", ""), ("街道", ""), ("小区", ""), ("居委会", ""), ("村委会", ""), ("镇", "长政府上里区"),
                  ("村", "民里庄干镇"), ("乡", "亲村下镇"), ("县", "城委政长"), ("路", "段面口上边况线灯况人"),
                  ("街", "头上边坊"))
+_SUFFIX_HEADS = frozenset(suffix[0] for suffix, _ in _PLACE_SUFFIX)
 _PREVENT_WINDOW = 8  # a prevention verb acts on an event this many characters on, in its clause
 EVENT_DAMP = 0.3  # positive words once an event word has fired
 BOILER_DAMP = 0.3  # generic words in meeting/notice boilerplate
@@ -96,7 +97,7 @@ class SentimentAnalyzer:
         self._event = frozenset(index[w] for w in lexicon.events if self._kinds[index[w]][0] == "val")
         # words that keep their weight in boilerplate
         self._strong = self._event | frozenset(index[w] for w in lexicon.praise)
-        self._boilerplate = tuple(lexicon.boilerplate)
+        self._boiler_ac = ahocorasick_rs.AhoCorasick(list(lexicon.boilerplate)) if lexicon.boilerplate else None
         # positive courtesy words, damped inside a request
         self._courtesy = frozenset(i for i, w in enumerate(self._words) if w in _COURTESY)
         self._ac = ahocorasick_rs.AhoCorasick(self._words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
@@ -118,7 +119,7 @@ class SentimentAnalyzer:
             text = _EMOTICON.sub("。", text)
         matches = self._ac.find_matches_as_indexes(text) if self._ac is not None and text else ()
         val = self._val
-        boiler = any(b in text for b in self._boilerplate)
+        boiler = self._boiler_ac is not None and bool(self._boiler_ac.find_matches_as_indexes(text))
         for m in matches:
             if m[0] in val:
                 break
@@ -218,6 +219,8 @@ class SentimentAnalyzer:
 
 def _in_place_name(text: str, end: int) -> bool:
     """Is the word ending at ``end`` the head of a place name (新铺镇, 幸福路)?"""
+    if end >= len(text) or text[end] not in _SUFFIX_HEADS:
+        return False
     for suffix, ordinary_next in _PLACE_SUFFIX:
         if text.startswith(suffix, end):
             nxt = text[end + len(suffix):end + len(suffix) + 1]
