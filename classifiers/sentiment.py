@@ -40,7 +40,7 @@ _REQUEST = ("恳请", "请问", "怎么办", "反映", "投诉", "举报", "求�
 # suffixes that make the word before them part of a place name, unless the next character
 # shows an ordinary word (村民, 路段, 乡亲)
 _PLACE_SUFFIX = (("社区", ""), ("街道", ""), ("小区", ""), ("居委会", ""), ("村委会", ""), ("镇", "长政府上里区"),
-                 ("村", "民里庄干镇"), ("乡", "亲村下镇"), ("县", "城委政长"), ("路", "段面口上边况线灯况人"),
+                 ("村", "民里庄干镇"), ("乡", "亲村下镇"), ("县", "城委政长"), ("路", "段面口上边况线灯人"),
                  ("街", "头上边坊"))
 _SUFFIX_HEADS = frozenset(suffix[0] for suffix, _ in _PLACE_SUFFIX)
 _PREVENT_WINDOW = 8  # a prevention verb acts on an event this many characters on, in its clause

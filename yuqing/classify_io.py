@@ -135,6 +135,10 @@ def load_sentiment_lexicon(lexicon_dir: Path = LEXICON_DIR, names: Iterable[str]
         gov = parse_sections(_lines(gov_path))
     except ValueError as exc:
         raise ClassifyDataError(f"{gov_path}: {exc}") from None
+    unknown = sorted(set(gov) - {"event", "praise", "boilerplate", "prevention", "neutral"})
+    if unknown:
+        raise ClassifyDataError(f"{gov_path}: unknown section [{unknown[0]}] (known: event, praise, boilerplate, "
+                                "prevention, neutral)")
     return SentimentLexicon(rd("sentiment_positive.txt"), rd("sentiment_negative.txt"), rd("sentiment_degree.txt"),
                             frozenset(rd("sentiment_negation.txt")), rd("emoticons.txt"), rd("sentiment_cues.txt"),
                             events=gov.get("event", {}), praise=gov.get("praise", {}),

@@ -87,6 +87,18 @@ def test_place_and_department_names_carry_no_sentiment(small):
     assert small.analyze("幸福村民").label == "正面"
 
 
+def test_misspelt_section_is_named(tmp_path):
+    import shutil
+
+    from yuqing.classify_io import LEXICON_DIR, ClassifyDataError, load_sentiment_lexicon
+
+    lex = tmp_path / "lexicons"
+    shutil.copytree(LEXICON_DIR, lex)
+    (lex / "sentiment_gov.txt").write_text("[events]\n山火\t2\n", encoding="utf-8")
+    with pytest.raises(ClassifyDataError, match=r"unknown section \[events\]"):
+        load_sentiment_lexicon(lex)
+
+
 def test_parse_sections():
     assert parse_sections(["# c", "[event]", "山火\t2", "[boilerplate]", "召开"]) == {
         "event": {"山火": 2.0}, "boilerplate": {"召开": 1.0}}
