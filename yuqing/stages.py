@@ -421,6 +421,7 @@ class DeskPipeline:
             cand.item_ids[:20])]
 
     def _releases(self, items: list[StoredItem], specs: list[dict]) -> list[Notice]:
+        from classifiers.release_kind import KIND_LABELS
         from responders.release_detect import propose_releases
         from responders.types import OwnChannelItem
 
@@ -432,7 +433,8 @@ class DeskPipeline:
         out = []
         for p in propose_releases(self.svc, own, auto_confirm=self.auto_confirm_releases):
             verb = "已自动确认" if p.status == "confirmed" else "待确认"
-            out.append(Notice("release_proposed", f"检测到权威发布（{verb}）：事件 #{p.incident_id}",
+            kind = KIND_LABELS.get(p.evidence.get("doc_kind") or "", "发布")
+            out.append(Notice("release_proposed", f"检测到权威发布（{kind}，{verb}）：事件 #{p.incident_id}",
                               f"{p.evidence.get('title', '')} {p.evidence.get('why', '')}", p.incident_id,
                               key=f"proposal:{p.id}"))
         return out
