@@ -136,10 +136,12 @@ def score_item(item: OwnChannelItem, incident: Incident, evidence_titles: Sequen
     else:
         parts.append(("title", 0.0, "标题非发布体例"))
     score = max(0.0, min(1.0, sum(w for _, w, _ in parts)))
-    after = item.published is None or item.published >= incident.first_published
     why = "；".join(f"{text}（{w:+.2f}）" if w else text for _, w, text in parts)
     if item.published is not None:
-        why += "；发布于事件首发之后" if after else "；发布时间早于事件首发"
+        if item.published < incident.first_published - EARLIEST_BEFORE_FIRST_PUBLISHED:
+            score, why = 0.0, why + "；发布时间早于事件首发，不能是对本事件的发布"
+        else:
+            why += "；发布于事件首发之后"
     evidence = {
         "places": places, "departments": units, "terms": terms,
         "weights": {name: w for name, w, _ in parts},
