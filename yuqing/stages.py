@@ -276,15 +276,16 @@ class DeskPipeline:
             if self._story(sid) is None:
                 continue
             topic = None
-            if not facts.candidate_sent:  # a new story close to an open incident of the same town joins it
+            if not facts.candidate_sent:  # a new story telling the same event as an open incident of its town joins it
                 match = self._similar_incident(sid)
                 if match is not None:
                     topic, why = match[0].topic, match[1]
                     reason = f"{reason}；{why}"
             notices += self._candidate(sid, new_ids, evidence.get(sid, []), reason, now, topic=topic)
         # Quiet stories (no risk word yet, not hot) join an open incident of the same town when
-        # their content is close; when an incident has just opened, earlier quiet stories are
-        # checked too, so the clock starts from the true first publication.
+        # they tell the same event (content close once place names are set aside); when an
+        # incident has just opened, earlier quiet stories are checked too, so the clock starts
+        # from the true first publication.
         opened = any(n.kind == "incident_opened" for n in notices)
         live = self.engine.has_story
         if len(self.state.facts) > 2 * max(len(self.engine), 1000) or opened:
@@ -343,7 +344,7 @@ class DeskPipeline:
             self._index.setdefault(code, []).append(entry)
 
     def _similar_incident(self, sid: str, only: set[int] | None = None) -> tuple[object, str] | None:
-        """(incident, why) of an open incident of the same town whose content this story shares."""
+        """(incident, why) of an open incident of the same town telling the same event as this story."""
         facts = self.state.facts[sid]
         index = self._incident_index()
         seen: set[int] = set()
