@@ -84,6 +84,7 @@ class DeskPipeline:
         self._policy = policy
         self.db = None
         self.classifier = None
+        self._regions: tuple[str, ...] | None = None
         self.engine = None
         self.svc = None
         self.sources: dict[str, dict] = {}
@@ -354,10 +355,25 @@ class DeskPipeline:
                 if inc.id in seen or (only is not None and inc.id not in only):
                     continue
                 seen.add(inc.id)
-                why = weak_join_reason(facts, towns, grams, incident_norm=grams_norm, incident_keys=keys)
+                why = weak_join_reason(facts, towns, grams, incident_norm=grams_norm, incident_keys=keys,
+                                       region_names=self._region_names())
                 if why:
                     return inc, why
         return None
+
+    def _region_names(self) -> tuple[str, ...]:
+        """The district's and its city's names: every district report carries them, so they
+        say nothing about which event a story tells."""
+        if self._regions is None:
+            g = getattr(getattr(self.classifier, "matcher", None), "gazetteer", None)
+            names: list[str] = []
+            if g is not None:
+                names = [g.district.name, *g.district.short_names]
+                for div in g.divisions.values():
+                    if div.level in ("city", "province"):
+                        names += [div.name, *div.short_names]
+            self._regions = tuple(dict.fromkeys(n for n in names if n))
+        return self._regions
 
     def _story(self, sid: str):
         """The story's summary, or None when it already left the window (an old item arriving late)."""

@@ -1,13 +1,16 @@
 """A new story joins an open incident only when it is the same event, not merely the same town.
 
 Reports are stored as a monitored source would store them and the real pipeline reads them:
-a chemical-plant explosion and, hours later, a school-canteen food poisoning in the same town
-(铺镇) are two incidents; a later report of the explosion in other words joins the first.
+a chemical-plant explosion and, hours later, a school-canteen food poisoning (another topic) or
+a crane collapse on a building site (the same topic, 安全生产) in the same town (铺镇) are two
+incidents; a later report of the explosion in other words joins the first.
 """
 from __future__ import annotations
 
 import sqlite3
 from datetime import datetime, timedelta, timezone
+
+import pytest
 
 from monitor import store
 from monitor.types import ParsedItem, SourceSpec
@@ -30,6 +33,10 @@ POISONING = [
     ("汉台区铺镇一小学学生集体呕吐腹痛 家长担忧",
      "汉台区铺镇中心小学多名学生中午在学校食堂吃饭后呕吐腹痛，疑似食物中毒，家长焦急赶到医院。"),
 ]
+CRANE = [
+    ("汉台区铺镇一建筑工地塔吊倒塌 2名工人受伤", "今天下午，汉台区铺镇一在建楼盘工地塔吊突然倒塌，砸中工棚，2名工人受伤被送往医院。"),
+    ("汉台区铺镇工地塔吊倒塌 现场一片狼藉", "网友发布视频：汉台区铺镇一建筑工地塔吊倒塌，2名工人受伤，事故原因正在调查。"),
+]
 EXPLOSION_LATER = [
     ("铺镇化工厂爆炸受伤工人情况稳定", "汉台区铺镇化工厂车间爆炸中受伤的3名工人已脱离危险，爆炸原因正在调查。"),
 ]
@@ -50,7 +57,8 @@ def _drain(pipe: DeskPipeline) -> list:
             return notices
 
 
-def test_distinct_events_in_one_town_are_separate_incidents(tmp_path):
+@pytest.mark.parametrize("other", [POISONING, CRANE], ids=["food-poisoning", "crane-collapse"])
+def test_distinct_events_in_one_town_are_separate_incidents(tmp_path, other):
     home = DeskHome(tmp_path / "home")
     init_home(home, sources_text="")
     db = open_db(home.db_path, all_migrations())
@@ -62,7 +70,7 @@ def test_distinct_events_in_one_town_are_separate_incidents(tmp_path):
         _store(db, EXPLOSION, NOW - timedelta(hours=2), "boom")
         _drain(pipe)
         clock["now"] = NOW + timedelta(hours=3)
-        _store(db, POISONING, NOW + timedelta(hours=2), "food")
+        _store(db, other, NOW + timedelta(hours=2), "other")
         _drain(pipe)
         clock["now"] = NOW + timedelta(hours=6)
         _store(db, EXPLOSION_LATER, NOW + timedelta(hours=5), "later")
@@ -80,4 +88,4 @@ def test_distinct_events_in_one_town_are_separate_incidents(tmp_path):
     finally:
         con.close()
     assert len(incidents) == 2, incidents
-    assert sorted(linked.values(), key=sorted) == [{"boom", "later"}, {"food"}], linked
+    assert sorted(linked.values(), key=sorted) == [{"boom", "later"}, {"other"}], linked

@@ -80,3 +80,15 @@ def test_trigger_config_errors_name_the_key():
         parse_triggers({"story_window_hours": 0})
     with pytest.raises(ValueError, match="unknown key"):
         parse_triggers({"hott": True})
+
+
+def test_place_names_and_the_district_before_a_town_are_not_event_words():
+    from classifiers.same_event import event_bigrams, place_bigram_test, regions_before
+
+    texts = ["汉台区铺镇一化工厂发生爆炸 已致3人受伤", "陕西汉中市汉台区铺镇工地塔吊倒塌 现场2人受伤"]
+    assert "汉台区" in regions_before(texts, ["铺镇"]) and regions_before(["铺镇中心小学"], ["铺镇"]) == set()
+    is_place = place_bigram_test(["铺镇"], ["汉台区"])
+    assert all(is_place(k) for k in ("铺镇", "区铺", "镇一", "汉台", "台区")) and not is_place("化工")
+    common = sorted(bigrams([texts[0]]).keys() & bigrams([texts[1]]).keys())
+    assert event_bigrams(common, is_place) is None  # 受伤 and the place are all they share
+    assert event_bigrams(["化工", "工厂", "爆炸", "受伤"], is_place) == ["化工", "工厂", "爆炸", "受伤"]
