@@ -6,8 +6,9 @@ it validates every field and names the bad one in a :class:`CandidateError`.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from classifiers.same_event import bigram_keys, event_bigrams, place_bigram_test, regions_before
 from responders.exceptions import CandidateError
 from responders.types import SEVERITIES, Incident, IncidentCandidate
 
@@ -138,11 +139,14 @@ def town_codes(places: Iterable[Mapping[str, Any]]) -> set[str]:
     return {p["code"] for p in places if p.get("level") == "town" and p.get("code")}
 
 
-def join_reason(c: IncidentCandidate, inc: Incident, window: timedelta) -> str | None:
+def join_reason(c: IncidentCandidate, inc: Incident, window: timedelta,
+                incident_texts: Callable[[], Sequence[str]] | None = None) -> str | None:
     """Why the candidate belongs to this open incident, or None.
 
-    Same story; shared items; or same town and same topic with the candidate
-    first published within ``window`` of the incident's story.
+    Same story; shared items; or the same event in the same town: same town, same topic,
+    first published within ``window`` of the incident's story, and the candidate's reports
+    share the incident's event words once place names are set aside (``incident_texts`` gives
+    the incident's title and evidence titles; two events in one town are two incidents).
     """
     if c.story_id in inc.story_ids:
         return f"同一报道簇 {c.story_id}"
@@ -151,6 +155,21 @@ def join_reason(c: IncidentCandidate, inc: Incident, window: timedelta) -> str |
         return f"共享条目 {', '.join(sorted(shared)[:5])}"
     towns = town_codes(c.places) & town_codes(inc.places)
     if towns and c.topic == inc.topic and abs(c.first_published - inc.first_published) <= window:
+        words = _same_event(c, inc, incident_texts() if incident_texts else [inc.title])
+        if words is None:
+            return None
         names = sorted(p["name"] for p in c.places if p.get("code") in towns)
-        return f"同一镇办（{'、'.join(names)}）同一领域（{c.topic}）"
+        return f"同一镇办（{'、'.join(names)}）同一领域（{c.topic}）且为同一事件（共有 {'、'.join(words[:6])}）"
     return None
+
+
+def _same_event(c: IncidentCandidate, inc: Incident, incident_texts: Sequence[str]) -> list[str] | None:
+    """The event bigrams the candidate's reports share with the incident's texts, or None."""
+    mine = [c.title, *(f"{e.get('title') or ''} {str(e.get('text') or '')[:300]}" for e in c.evidence)]
+    theirs = [inc.title, *incident_texts]
+    places = [*c.places, *inc.places]
+    towns = [p["name"] for p in places if p.get("level") in ("town", "village")]
+    regions = {p["name"] for p in places if p.get("level") not in ("town", "village")}
+    regions |= regions_before([*mine, *theirs], towns)
+    common = sorted(bigram_keys(mine) & bigram_keys(theirs))
+    return event_bigrams(common, place_bigram_test(towns, regions))

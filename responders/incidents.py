@@ -270,7 +270,8 @@ class IncidentService:
                 return row["id"], None
             rows: dict[int, dict] = {}
             for inc in join_candidates(self, c, rows):
-                reason = join_reason(c, inc, self.join_window)
+                reason = join_reason(c, inc, self.join_window,
+                                     lambda: [e.title for e in self.evidence(inc.id)][:50])  # noqa: B023
                 if reason:
                     join_incident(self, conn, inc.id, c, reason, actor, now, row=rows[inc.id])
                     return inc.id, None

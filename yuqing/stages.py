@@ -84,6 +84,7 @@ class DeskPipeline:
         self._policy = policy
         self.db = None
         self.classifier = None
+        self._regions: tuple[str, ...] | None = None
         self.engine = None
         self.svc = None
         self.sources: dict[str, dict] = {}
@@ -276,15 +277,16 @@ class DeskPipeline:
             if self._story(sid) is None:
                 continue
             topic = None
-            if not facts.candidate_sent:  # a new story close to an open incident of the same town joins it
+            if not facts.candidate_sent:  # a new story telling the same event as an open incident of its town joins it
                 match = self._similar_incident(sid)
                 if match is not None:
                     topic, why = match[0].topic, match[1]
                     reason = f"{reason}；{why}"
             notices += self._candidate(sid, new_ids, evidence.get(sid, []), reason, now, topic=topic)
         # Quiet stories (no risk word yet, not hot) join an open incident of the same town when
-        # their content is close; when an incident has just opened, earlier quiet stories are
-        # checked too, so the clock starts from the true first publication.
+        # they tell the same event (content close once place names are set aside); when an
+        # incident has just opened, earlier quiet stories are checked too, so the clock starts
+        # from the true first publication.
         opened = any(n.kind == "incident_opened" for n in notices)
         live = self.engine.has_story
         if len(self.state.facts) > 2 * max(len(self.engine), 1000) or opened:
@@ -343,7 +345,7 @@ class DeskPipeline:
             self._index.setdefault(code, []).append(entry)
 
     def _similar_incident(self, sid: str, only: set[int] | None = None) -> tuple[object, str] | None:
-        """(incident, why) of an open incident of the same town whose content this story shares."""
+        """(incident, why) of an open incident of the same town telling the same event as this story."""
         facts = self.state.facts[sid]
         index = self._incident_index()
         seen: set[int] = set()
@@ -353,10 +355,25 @@ class DeskPipeline:
                 if inc.id in seen or (only is not None and inc.id not in only):
                     continue
                 seen.add(inc.id)
-                why = weak_join_reason(facts, towns, grams, incident_norm=grams_norm, incident_keys=keys)
+                why = weak_join_reason(facts, towns, grams, incident_norm=grams_norm, incident_keys=keys,
+                                       region_names=self._region_names())
                 if why:
                     return inc, why
         return None
+
+    def _region_names(self) -> tuple[str, ...]:
+        """The district's and its city's names: every district report carries them, so they
+        say nothing about which event a story tells."""
+        if self._regions is None:
+            g = getattr(getattr(self.classifier, "matcher", None), "gazetteer", None)
+            names: list[str] = []
+            if g is not None:
+                names = [g.district.name, *g.district.short_names]
+                for div in g.divisions.values():
+                    if div.level in ("city", "province"):
+                        names += [div.name, *div.short_names]
+            self._regions = tuple(dict.fromkeys(n for n in names if n))
+        return self._regions
 
     def _story(self, sid: str):
         """The story's summary, or None when it already left the window (an old item arriving late)."""
@@ -421,6 +438,7 @@ class DeskPipeline:
             cand.item_ids[:20])]
 
     def _releases(self, items: list[StoredItem], specs: list[dict]) -> list[Notice]:
+        from classifiers.release_kind import KIND_LABELS
         from responders.release_detect import propose_releases
         from responders.types import OwnChannelItem
 
@@ -432,7 +450,8 @@ class DeskPipeline:
         out = []
         for p in propose_releases(self.svc, own, auto_confirm=self.auto_confirm_releases):
             verb = "已自动确认" if p.status == "confirmed" else "待确认"
-            out.append(Notice("release_proposed", f"检测到权威发布（{verb}）：事件 #{p.incident_id}",
+            kind = KIND_LABELS.get(p.evidence.get("doc_kind") or "", "发布")
+            out.append(Notice("release_proposed", f"检测到权威发布（{kind}，{verb}）：事件 #{p.incident_id}",
                               f"{p.evidence.get('title', '')} {p.evidence.get('why', '')}", p.incident_id,
                               key=f"proposal:{p.id}"))
         return out

@@ -7,11 +7,11 @@ switchable in desk.toml ``[triggers]``.
 """
 from __future__ import annotations
 
-import operator
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
+
+from classifiers.same_event import bigrams, event_bigrams, place_bigram_test
 
 SEVERITY_ORDER = ("一般", "较大", "重大", "特别重大")
 
@@ -161,13 +161,6 @@ def trigger_reason(facts: StoryFacts, cfg: TriggerConfig) -> str | None:
 
 
 WEAK_JOIN_SIMILARITY = 0.2
-_HAN = re.compile("[\u4e00-\u9fff]+")
-
-
-def bigrams(texts) -> Counter:
-    """Character-bigram counts of a group of texts (Chinese characters only)."""
-    han = "".join(_HAN.findall(" ".join(texts)))
-    return Counter(map(operator.add, han, han[1:]))
 
 
 def similarity(a_texts, b_texts) -> float:
@@ -195,14 +188,33 @@ def cosine(a: Counter, b: Counter, a_norm: float | None = None, b_norm: float | 
 
 def weak_join_reason(facts: StoryFacts, incident_towns: set[str], incident_bigrams: Counter, *,
                      incident_norm: float | None = None, incident_keys: frozenset | None = None,
-                     threshold: float = WEAK_JOIN_SIMILARITY) -> str | None:
-    """A story too quiet to open an incident may still belong to an open one: same town of the
-    district and similar content (e.g. the first citizen post before any risk word appeared)."""
+                     threshold: float = WEAK_JOIN_SIMILARITY, region_names: tuple[str, ...] = ()) -> str | None:
+    """A story may belong to an open incident of the same town when it tells the same event:
+    similar content once place names are set aside (two events in one town share the town's
+    name and nothing else), and shared event words (e.g. the first citizen post before any risk
+    word appeared). ``region_names`` (the district's and city's names) are set aside too."""
     if not facts.involves_district or not (facts.town_codes & incident_towns):
         return None
     grams, grams_norm, keys = facts._bigram_parts()
-    score = cosine(grams, incident_bigrams, grams_norm, incident_norm, a_keys=keys, b_keys=incident_keys)
+    if incident_keys is None:
+        incident_keys = frozenset(incident_bigrams)
+    is_place = place_bigram_test([p["name"] for p in facts.places.values()], region_names)
+    common = keys & incident_keys
+    score = _cosine_without(grams, incident_bigrams, is_place, grams_norm, incident_norm, common)
     if score < threshold:
         return None
+    if event_bigrams(common, is_place) is None:
+        return None
     names = "、".join(p["name"] for c, p in facts.places.items() if c in incident_towns)
-    return f"同一镇办（{names}）且内容相近（相似度 {score:.2f}），并入已有事件"
+    return f"同一镇办（{names}）且为同一事件（去除地名后内容相似度 {score:.2f}），并入已有事件"
+
+
+def _cosine_without(a: Counter, b: Counter, drop, a_norm: float | None, b_norm: float | None,
+                    common: frozenset) -> float:
+    """Cosine of two bigram counts leaving out the bigrams ``drop`` accepts (norms adjusted)."""
+    dot = sum([a[k] * b[k] for k in common if not drop(k)])
+    if not dot:
+        return 0.0
+    a2 = (a_norm if a_norm is not None else norm(a)) ** 2 - sum(v * v for k, v in a.items() if drop(k))
+    b2 = (b_norm if b_norm is not None else norm(b)) ** 2 - sum(v * v for k, v in b.items() if drop(k))
+    return dot / (a2 * b2) ** 0.5 if a2 > 0 and b2 > 0 else 0.0

@@ -43,6 +43,17 @@ def test_open_from_candidate(svc):
     assert len(svc.evidence(inc.id)) == 2
 
 
+def test_same_town_and_topic_but_another_event_opens_its_own(svc):
+    """Same town, same topic, a few hours apart: still two events (the join needs the event)."""
+    a = svc.open_or_join(candidate("s1"))
+    b = svc.open_or_join(candidate("s2", title="铺镇养殖场污水直排河道 村民投诉", item_ids=(5,),
+                                   first_published=T0 + 3 * H))
+    assert b.id != a.id
+    c = svc.open_or_join(candidate("s3", title="铺镇化工厂夜间异味又来了 刺鼻难闻", item_ids=(6,),
+                                   first_published=T0 + 4 * H))
+    assert c.id == a.id and "同一事件" in [e for e in svc.timeline(a.id) if e.kind == "candidate_joined"][0].payload["reason"]
+
+
 def test_same_story_joins(svc):
     a = svc.open_or_join(candidate("s1"))
     b, opened = svc.open_or_join_result(candidate("s1", item_ids=(3,)))

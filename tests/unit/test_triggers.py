@@ -50,6 +50,19 @@ def test_weak_join_needs_the_same_town_and_similar_content():
     assert weak_join_reason(quiet, {"610702100"}, unrelated) is None
 
 
+def test_weak_join_needs_the_same_event_not_only_the_town_name():
+    """Two events in one town share the town's name (and 汉台区铺镇 across it): that is not enough."""
+    place = {**PUZHEN, "level": "town"}
+    county = {"code": "610702", "name": "汉台区", "level": "county", "in_district": True}
+    food = _facts(place, risk=("食物中毒",), text="汉台区铺镇中心小学多名学生在食堂就餐后呕吐，疑似食物中毒")
+    food.add({"places": [county], "topic": "食品药品", "involves_district": True})
+    incident = bigrams(["汉台区铺镇一化工厂发生爆炸 已致3人受伤", "汉台区铺镇化工厂爆炸 现场浓烟滚滚"])
+    assert cosine(food.bigrams[0], incident) > 0.2  # what joined them before: the place name
+    assert weak_join_reason(food, {"610702100"}, incident) is None
+    same = _facts(place, text="汉台区铺镇化工厂爆炸受伤工人情况稳定，爆炸原因正在调查")
+    assert "同一事件" in weak_join_reason(same, {"610702100"}, incident)
+
+
 @pytest.mark.parametrize("a,b", [("化工厂发生爆炸", "化工厂爆炸"), ("今天天气很好", "化工厂爆炸"), ("", "爆炸")])
 def test_cosine_with_key_sets_equals_plain_cosine(a, b):
     x, y = bigrams([a]), bigrams([b])
@@ -67,3 +80,15 @@ def test_trigger_config_errors_name_the_key():
         parse_triggers({"story_window_hours": 0})
     with pytest.raises(ValueError, match="unknown key"):
         parse_triggers({"hott": True})
+
+
+def test_place_names_and_the_district_before_a_town_are_not_event_words():
+    from classifiers.same_event import event_bigrams, place_bigram_test, regions_before
+
+    texts = ["汉台区铺镇一化工厂发生爆炸 已致3人受伤", "陕西汉中市汉台区铺镇工地塔吊倒塌 现场2人受伤"]
+    assert "汉台区" in regions_before(texts, ["铺镇"]) and regions_before(["铺镇中心小学"], ["铺镇"]) == set()
+    is_place = place_bigram_test(["铺镇"], ["汉台区"])
+    assert all(is_place(k) for k in ("铺镇", "区铺", "镇一", "汉台", "台区")) and not is_place("化工")
+    common = sorted(bigrams([texts[0]]).keys() & bigrams([texts[1]]).keys())
+    assert event_bigrams(common, is_place) is None  # 受伤 and the place are all they share
+    assert event_bigrams(["化工", "工厂", "爆炸", "受伤"], is_place) == ["化工", "工厂", "爆炸", "受伤"]

@@ -1,0 +1,96 @@
+"""The whole scenario through the public CLI: `yuqing demo --headless`, then `yuqing incidents --json`.
+
+data/demo/expected.toml is the oracle: every release of the incident is detected on the own
+channel with its kind, no related item (the 专项整治 notice) is taken as a release or even
+proposed, and the incident ends in 处置结果已发布.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from yuqing.demo_server import load_expected
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEED = 4800.0  # scenario seconds per real second: the 48 h scenario in 36 s
+LIMIT = 300.0  # real seconds: a generous upper bound for a busy machine; the run stops once the story ends
+
+
+def _yuqing(home: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "yuqing", "--home", str(home), *args], cwd=ROOT, env=_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _env() -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("YUQING_HOME", None)
+    return env
+
+
+def _ended(home: Path, state: str) -> bool:
+    run = _yuqing(home, "incidents", "--json", "--all")
+    return run.returncode == 0 and any(i["state"] == state for i in json.loads(run.stdout or "[]"))
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory):
+    """`yuqing demo --headless` until the incident reaches its final state (or the limit), then SIGINT."""
+    home = tmp_path_factory.mktemp("demo-releases") / "home"
+    final = load_expected()["incident"]["final_state"]
+    proc = subprocess.Popen([sys.executable, "-m", "yuqing", "--home", str(home), "demo", "--headless", "--speed",
+                             str(SPEED), "--for", str(LIMIT)], cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + LIMIT + 30
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(3)
+            if (home / "desk.sqlite").exists() and _ended(home, final):
+                time.sleep(2)  # the batch's notices reach stdout
+                proc.send_signal(signal.SIGINT)  # finishes the write in flight and prints the summary
+                break
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "演示结束" in stdout, stdout[-2000:] + stderr[-2000:]
+    return home, stdout
+
+
+def _key(url: str) -> str:
+    """own:<key> of a demo item link (/own/a/<key>.html)."""
+    source, _, name = url.rsplit("/", 3)[-3:]
+    return f"{source}:{name.removesuffix('.html')}"
+
+
+def test_every_release_detected_with_its_kind(demo_home):
+    home, stdout = demo_home
+    expected = load_expected()["incident"]
+    listed = json.loads(_yuqing(home, "incidents", "--json", "--all").stdout)
+    assert len(listed) == 1, [i["title"] for i in listed]
+    inc = listed[0]
+    assert inc["state"] == expected["final_state"] and inc["final_at"] and inc["released_at"]
+    detail = json.loads(_yuqing(home, "incident", str(inc["id"]), "--json").stdout)
+    got = {_key(r["url"]): r["kind"] for r in detail["releases"]}
+    want = {rel["item"]: rel["record"] for rel in expected["releases"].values()}
+    assert got == want
+    assert "处置结果已发布" in stdout and "检测到权威发布（处置结果" in stdout
+
+
+def test_no_related_item_is_taken_as_a_release(demo_home):
+    home, _ = demo_home
+    related = set(load_expected()["related"]["items"])
+    detail = json.loads(_yuqing(home, "incident", "1", "--json").stdout)
+    proposed = {_key(e["payload"]["url"]) for e in detail["timeline"] if e["kind"] == "release_proposed"}
+    released = {_key(r["url"]) for r in detail["releases"]}
+    assert not (proposed | released) & related
+    assert released == proposed  # every proposal was good enough to confirm by itself
+    # Each proposal explains itself: the evidence in words with weights, and the threshold.
+    why = [e["payload"]["why"] for e in detail["timeline"] if e["kind"] == "release_proposed"]
+    assert all("提及地点 铺镇（+0.30）" in w and "自动确认阈值" in w for w in why), why
