@@ -6,6 +6,8 @@
   (区政府办公室).
 - Departments and towns named in the item are always co-responsible.
 - The release owner (区委宣传部) is always listed last: it owns the authoritative release.
+- Units come out under their canonical gazetteer names (``same_unit``, from
+  :class:`classifiers.units.UnitNames`): a matrix row naming 区卫计局 routes to 区卫健局.
 
 Pure: the matrix arrives as a mapping (``yuqing.classify_io`` reads the TOML).
 """
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from classifiers.types import RELEASE_OWNER, TOPICS
+from classifiers.units import normalize_unit
 
 
 class RoutingError(ValueError):
@@ -27,7 +30,8 @@ class RoutingTable:
     default_units: tuple[str, ...] = ("区政府办公室",)
     town_placeholder: str = "相关镇办"
     release_owner: str = RELEASE_OWNER
-    # any surface form of a unit -> one key, so 区卫计局 and 区卫健局 are not listed twice
+    # any surface form of a unit -> its canonical name (UnitNames.forms), so 区卫计局 and
+    # 区卫健局 are one unit, listed as 区卫健局
     same_unit: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -56,9 +60,9 @@ class RoutingTable:
         """Responsible units, most responsible first, the release owner last."""
         departments = [d for d in departments if d]
         towns = [t for t in towns if t]
-        key = self.same_unit.get
-        owner = self.release_owner
-        owner_key = key(owner, owner)
+        key = self._key
+        owner = key(self.release_owner)
+        owner_key = owner
         out: list[str] = []
         units = self.topics.get(topic)
         if units is not None:
@@ -69,22 +73,22 @@ class RoutingTable:
                     out.append(unit)
             out.extend(departments)
         else:
-            named = [d for d in departments if key(d, d) != owner_key]
+            named = [d for d in departments if key(d) != owner_key]
             out.extend(named or self.default_units)
         out.extend(towns)
         # each unit once (by its key); the release owner always last, even when named in the item
         seen = {owner_key}
         result = []
         for unit in out:
-            k = key(unit, unit)
+            k = key(unit) if unit != self.town_placeholder else unit
             if k not in seen:
                 seen.add(k)
-                result.append(unit)
+                result.append(k)
         result.append(owner)
         return tuple(result)
 
     def _key(self, unit: str) -> str:
-        return self.same_unit.get(unit, unit)
+        return self.same_unit.get(normalize_unit(unit), unit)
 
 
 def _units(value, where: str) -> tuple[str, ...]:

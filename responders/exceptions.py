@@ -24,6 +24,16 @@ class InvalidValue(ResponderError):
     """A value is not one of the allowed ones (severity, channel, state, time ...)."""
 
 
+class UnknownUnit(InvalidValue):
+    """A unit name the gazetteer does not know; the message names the nearest known ones."""
+
+    def __init__(self, name: str, nearest: list[str]):
+        hint = f"，最接近的：{'、'.join(nearest)}" if nearest else "，请用地名录中的部门或镇办名称"
+        super().__init__(f"未知单位「{name}」{hint}（未作任何更改）")
+        self.name = name
+        self.nearest = nearest
+
+
 class CandidateError(ResponderError):
     """An incident candidate is malformed; the message names the field."""
 

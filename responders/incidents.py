@@ -1,10 +1,12 @@
 """The incident service: every action on an incident, each one transaction
 that updates the ``incidents`` row and appends its timeline event(s).
 
-``now`` comes from the injected ``clock`` callable. Timeline payloads:
+``now`` comes from the injected ``clock`` callable; unit names are checked against and
+canonicalised by the injected ``units`` (:class:`classifiers.units.UnitNames`), also on read,
+so a unit stored under a former name or alias reads as its canonical name. Timeline payloads:
 detected {story_id, first_published, detected_at, severity, tier, topic, trigger},
 clock_set {started_at, due_at, tier, hours, reason}, graded {from, to, tier, reasons},
-assigned {units}, acknowledged {}, note {text}, release {release_id, kind, channel,
+assigned {units} (units added), unassigned {units} (units removed), acknowledged {}, note {text}, release {release_id, kind, channel,
 url, released_at, text}, followup {text}, verification {from, to, note},
 state_changed {from, to, reason}, dismissed {state, reason}, archived {},
 item_linked/item_unlinked {item_ids, reason}, candidate_joined {story_id, reason,
@@ -21,10 +23,11 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import sqlite_utils
 
+from classifiers.units import UnitNames
 from responders import timeline
 from responders.candidates import join_reason, validate_candidate
 from responders.clock import compute_clock, deadline
-from responders.exceptions import IllegalTransition, IncidentNotFound, InvalidValue
+from responders.exceptions import IllegalTransition, IncidentNotFound, InvalidValue, UnknownUnit
 from responders.evidence import add_evidence
 from responders.policy import ClockPolicy
 from responders.store import dumps, loads
@@ -68,10 +71,12 @@ def _union_places(*seqs: Iterable[Mapping[str, Any]]) -> list[dict]:
 
 class IncidentService:
     def __init__(self, db: sqlite_utils.Database, policy: ClockPolicy | None = None,
-                 clock: Callable[[], datetime] = utcnow, *, join_window_hours: float = 72.0):
+                 clock: Callable[[], datetime] = utcnow, *, join_window_hours: float = 72.0,
+                 units: UnitNames | None = None):
         self.db = db
         self.policy = policy or ClockPolicy()
         self.clock = clock
+        self.units = units  # None: names are taken as written (no gazetteer)
         self.join_window = timedelta(hours=join_window_hours)
 
     # ------------------------------------------------------------ reading
@@ -126,8 +131,8 @@ class IncidentService:
                 clock_started_at=from_db(r["clock_started_at"]), release_due=from_db(r["release_due"]),
                 created_at=from_db(r["created_at"]), updated_at=from_db(r["updated_at"]),
                 places=tuple(loads(r["places"], [])), departments=tuple(loads(r["departments"], [])),
-                responsible_units=tuple(loads(r["responsible_units"], [])),
-                assigned_units=tuple(loads(r["assigned_units"], [])),
+                responsible_units=self.canonical_units(loads(r["responsible_units"], [])),
+                assigned_units=self.canonical_units(loads(r["assigned_units"], [])),
                 severity_reasons=tuple(loads(r["severity_reasons"], [])), trigger=r["trigger"],
                 story_ids=tuple(stories[r["id"]]), item_ids=tuple(items[r["id"]]),
                 acknowledged_at=from_db(r["acknowledged_at"]), released_at=from_db(r["released_at"]),
@@ -138,6 +143,31 @@ class IncidentService:
 
     def get(self, incident_id: int) -> Incident:
         return self._build([self._row(incident_id)])[0]
+
+    def canonical_units(self, names: Iterable[str]) -> tuple[str, ...]:
+        """Stored unit names as shown and counted: canonical, each unit once."""
+        if self.units is None:
+            return tuple(dict.fromkeys(n for n in names if n))
+        return self.units.canonicalize_all(names)
+
+    def check_units(self, names: Iterable[str]) -> list[str]:
+        """Canonical names of the units given, each once; UnknownUnit (with the nearest known
+        names) for the first one the gazetteer does not know."""
+        out: list[str] = []
+        for name in names:
+            name = (name or "").strip()
+            if not name:
+                continue
+            canon = name if self.units is None else self.units.canonical(name)
+            if canon is None:
+                raise UnknownUnit(name, self.units.nearest(name))
+            if canon not in out:
+                out.append(canon)
+        return out
+
+    def acknowledged_by(self, incident_id: int) -> TimelineEvent | None:
+        """The event of the first acknowledgement, or None."""
+        return next((e for e in self.timeline(incident_id) if e.kind == "acknowledged"), None)
 
     def list(self, *, include_closed: bool = False, links: bool = True) -> list[Incident]:
         """Incidents sorted by release due time (open ones only unless include_closed); with
@@ -327,12 +357,14 @@ class IncidentService:
     # ------------------------------------------------------------ judgement and routing
 
     def acknowledge(self, incident_id: int, actor: str | None = None) -> Incident:
+        """Acknowledge (确认接报) once; acknowledging again changes and records nothing."""
         now, actor = self.clock(), actor or default_actor()
         with transaction(self.db) as conn:
             row = self._open_row(incident_id, "确认")
-            if not row["acknowledged_at"]:
-                self._update(conn, row["id"], now, acknowledged_at=to_db(now))
-            timeline.append(conn, row["id"], "acknowledged", actor, now, {"first": not row["acknowledged_at"]})
+            if row["acknowledged_at"]:  # already acknowledged: nothing to record
+                return self.get(row["id"])
+            self._update(conn, row["id"], now, acknowledged_at=to_db(now))
+            timeline.append(conn, row["id"], "acknowledged", actor, now, {"first": True})
             self._advance_to(conn, row, "研判", actor, now)
         return self.get(row["id"])
 
@@ -362,17 +394,45 @@ class IncidentService:
         elif tier != row["tier"]:
             self._update(conn, row["id"], now, tier=tier)
 
-    def assign(self, incident_id: int, units: Sequence[str], actor: str | None = None) -> Incident:
+    def assign(self, incident_id: int, units: Sequence[str] = (), actor: str | None = None, *,
+               replace: bool = False, remove: Sequence[str] = ()) -> Incident:
+        """Assign (交办) units: add ``units``, or with ``replace`` make them the whole list;
+        ``remove`` takes units off. Names are canonicalised; an unknown name is refused
+        (UnknownUnit, with the nearest known ones) and nothing is written. Each change is on
+        the timeline (assigned / unassigned); no change records nothing."""
         now, actor = self.clock(), actor or default_actor()
-        units = [u.strip() for u in units if u and u.strip()]
-        if not units:
-            raise InvalidValue("交办至少需要一个责任单位")
+        wanted = self.check_units(units)
+        remove = [r.strip() for r in remove if r and r.strip()]
+        if not wanted and not remove:
+            raise InvalidValue("交办至少需要一个责任单位" if not replace else
+                               "替换交办单位至少需要一个责任单位（撤销请用 --remove）")
         with transaction(self.db) as conn:
             row = self._open_row(incident_id, "交办")
-            self._update(conn, row["id"], now, assigned_units=dumps(_union(loads(row["assigned_units"], []), units)),
-                         responsible_units=dumps(_union(loads(row["responsible_units"], []), units)))
-            timeline.append(conn, row["id"], "assigned", actor, now, {"units": units})
-            self._advance_to(conn, row, "交办", actor, now)
+            stored = [u for u in loads(row["assigned_units"], []) if u]
+            canon = {u: self.canonical_units([u])[0] for u in stored}
+            current = list(dict.fromkeys(canon.values()))
+            dropped: list[str] = []
+            for name in remove:
+                key = name if self.units is None else (self.units.canonical(name) or name)
+                hit = [canon[u] for u in stored if u == name or canon[u] == key]
+                if not hit:
+                    raise InvalidValue(f"「{name}」不是事件 #{row['id']} 的交办单位"
+                                       f"（当前：{'、'.join(current) or '无'}；未作任何更改）")
+                dropped += [h for h in hit if h not in dropped]
+            if replace:
+                dropped += [u for u in current if u not in wanted and u not in dropped]
+            kept = [u for u in current if u not in dropped]
+            added = [u for u in wanted if u not in kept]
+            new = kept + added
+            if new == current:  # nothing changes (a stored alias reads as canonical already)
+                return self.get(row["id"])
+            self._update(conn, row["id"], now, assigned_units=dumps(new))
+            gone = [u for u in dropped if u not in new]
+            if gone:
+                timeline.append(conn, row["id"], "unassigned", actor, now, {"units": gone})
+            if added:
+                timeline.append(conn, row["id"], "assigned", actor, now, {"units": added})
+                self._advance_to(conn, row, "交办", actor, now)
         return self.get(row["id"])
 
     def note(self, incident_id: int, text: str, actor: str | None = None) -> TimelineEvent:

@@ -2,8 +2,11 @@
 
 An incident belongs to a period when its clock started in [start, end).
 Merged-away incidents are not counted; dismissed ones (误报/不予处置) are
-counted apart and excluded from the on-time rate. For each responsible unit
-(responsible + assigned units) and each town (places of level "town"):
+counted apart and excluded from the on-time rate. The unit table charges the
+release owner (区委宣传部) for the release clock of every incident and each unit
+assigned (交办) to an incident for that incident; units the routing matrix only
+suggested are never ranked. The town table ranks the towns (places of level
+"town") the incidents happened in. Per row:
 
 - 按时发布: first release at or before the due time;
 - 超时发布: first release after the due time;
@@ -23,6 +26,7 @@ from datetime import date, datetime, time, timedelta
 from html import escape
 from typing import TYPE_CHECKING, Iterable
 
+from classifiers.types import RELEASE_OWNER
 from responders.clock import compute_clock
 from responders.exports.model import fmt_duration, fmt_time
 from responders.masking import clean
@@ -36,11 +40,14 @@ if TYPE_CHECKING:
 REPORT_KINDS = ("daily", "weekly", "performance")
 REPORT_FORMATS = ("md", "html", "docx", "csv")
 TITLES = {"daily": "舆情日报", "weekly": "舆情周报", "performance": "信息发布时效考核表"}
+#: what a league-table row is charged for
+ROLE_RELEASE, ROLE_ASSIGNED, ROLE_TOWN = "发布时限（发布责任单位）", "交办事件", "属地事件"
 
 
 @dataclass
 class LeagueRow:
     name: str
+    role: str = ROLE_ASSIGNED
     incidents: int = 0
     on_time: int = 0
     late: int = 0
@@ -63,7 +70,7 @@ class LeagueRow:
         return round(statistics.mean(self.release_hours), 2) if self.release_hours else None
 
     def to_json(self) -> dict:
-        return {"name": self.name, "incidents": self.incidents, "on_time": self.on_time, "late": self.late,
+        return {"name": self.name, "role": self.role, "incidents": self.incidents, "on_time": self.on_time, "late": self.late,
                 "overdue_open": self.overdue_open, "pending": self.pending, "final": self.final,
                 "dismissed": self.dismissed,
                 "on_time_rate": None if self.rate is None else round(self.rate, 4),
@@ -94,19 +101,22 @@ def _outcome(inc: Incident, now: datetime) -> str:
     return "overdue_open" if now > inc.release_due else "pending"
 
 
-def league_table(incidents: Iterable[Incident], now: datetime, by: str = "unit") -> list[LeagueRow]:
-    """Rows per responsible unit (by="unit") or per town (by="town"), best on-time rate first."""
+def league_table(incidents: Iterable[Incident], now: datetime, by: str = "unit",
+                 release_owner: str = RELEASE_OWNER) -> list[LeagueRow]:
+    """Rows per charged unit (by="unit": the release owner and the assigned units) or per town
+    (by="town"), best on-time rate first."""
     rows: dict[str, LeagueRow] = {}
     for inc in incidents:
         if inc.merged_into is not None:
             continue
         if by == "unit":
-            keys = list(dict.fromkeys((*inc.responsible_units, *inc.assigned_units)))
+            keys = [(release_owner, ROLE_RELEASE)]
+            keys += [(u, ROLE_ASSIGNED) for u in inc.assigned_units if u != release_owner]
         else:
-            keys = list(dict.fromkeys(p["name"] for p in inc.towns))
+            keys = [(name, ROLE_TOWN) for name in dict.fromkeys(p["name"] for p in inc.towns)]
         outcome = _outcome(inc, now)
-        for key in keys:
-            row = rows.setdefault(key, LeagueRow(key))
+        for key, role in keys:
+            row = rows.setdefault(key, LeagueRow(key, role))
             row.incidents += 1
             setattr(row, outcome, getattr(row, outcome) + 1)
             if inc.final_at is not None:
@@ -116,8 +126,15 @@ def league_table(incidents: Iterable[Incident], now: datetime, by: str = "unit")
     return sorted(rows.values(), key=lambda r: (-(r.rate if r.rate is not None else -1), -r.incidents, r.name))
 
 
+def units_label(inc: Incident) -> str:
+    """The units of an incident for a report: the assigned ones, else the routing's suggestion."""
+    if inc.assigned_units:
+        return "、".join(inc.assigned_units)
+    return f"（建议）{'、'.join(inc.suggested_units)}" if inc.suggested_units else "—"
+
+
 def build_period_report(svc: "IncidentService", kind: str, start: datetime, end: datetime,
-                        *, mask: bool = True) -> dict:
+                        *, mask: bool = True, release_owner: str = RELEASE_OWNER) -> dict:
     now = svc.clock()
     all_incs = svc.list(include_closed=True)
     in_period = [i for i in all_incs if start <= i.clock_started_at < end and i.merged_into is None]
@@ -128,7 +145,7 @@ def build_period_report(svc: "IncidentService", kind: str, start: datetime, end:
         c = compute_clock(svc.policy, evs[inc.id], now)
         open_rows.append({"id": inc.id, "title": inc.title, "state": inc.state, "severity": inc.severity,
                           "due": inc.release_due, "status": c.status_label, "remaining": c.remaining,
-                          "units": "、".join(inc.responsible_units)})
+                          "units": units_label(inc)})
     releases = []
     for inc in all_incs:
         for r in svc.releases(inc.id):
@@ -143,11 +160,11 @@ def build_period_report(svc: "IncidentService", kind: str, start: datetime, end:
             "first_published": i.first_published, "due": i.release_due, "released_at": i.released_at,
             "outcome": {"on_time": "按时", "late": "超时发布", "overdue_open": "超时未发布", "pending": "待发布",
                         "dismissed": "误报/不予处置"}[_outcome(i, now)],
-            "places": "、".join(p.get("name", "") for p in i.places), "units": "、".join(i.responsible_units),
+            "places": "、".join(p.get("name", "") for p in i.places), "units": units_label(i),
         } for i in in_period],
         "open": open_rows,
         "releases": releases,
-        "by_unit": [r.to_json() for r in league_table(in_period, now, "unit")],
+        "by_unit": [r.to_json() for r in league_table(in_period, now, "unit", release_owner)],
         "by_town": [r.to_json() for r in league_table(in_period, now, "town")],
     }
     return clean(report, mask=mask)
@@ -164,13 +181,13 @@ def _hours(v) -> str:
 
 
 LEAGUE_HEADER = ["单位/镇办", "事件数", "按时发布", "超时发布", "超时未发布", "时限内待发布", "处置结果已发布",
-                 "误报/不予处置", "按时率", "首次发布平均用时（小时）"]
+                 "误报/不予处置", "按时率", "首次发布平均用时（小时）", "考核口径"]
 
 
 def _league_cells(r: dict) -> list[str]:
     return [r["name"], str(r["incidents"]), str(r["on_time"]), str(r["late"]), str(r["overdue_open"]),
             str(r["pending"]), str(r["final"]), str(r["dismissed"]), _pct(r["on_time_rate"]),
-            _hours(r["mean_hours_to_first_release"])]
+            _hours(r["mean_hours_to_first_release"]), r.get("role", "")]
 
 
 def _sections(rep: dict) -> list[tuple[str, list[str], list[list[str]]]]:
@@ -178,11 +195,11 @@ def _sections(rep: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     out = []
     if rep["kind"] != "performance":
         out.append((f"本期事件（{len(rep['incidents'])} 起）",
-                    ["编号", "事件", "等级", "状态", "最早发布", "时限", "发布情况", "涉及地点", "责任单位"],
+                    ["编号", "事件", "等级", "状态", "最早发布", "时限", "发布情况", "涉及地点", "交办单位"],
                     [[str(i["id"]), i["title"], i["severity"], i["state"], fmt_time(i["first_published"]),
                       fmt_time(i["due"]), i["outcome"], i["places"], i["units"]] for i in rep["incidents"]]))
         out.append((f"当前在办事件（{len(rep['open'])} 起）",
-                    ["编号", "事件", "等级", "状态", "时限", "计时", "剩余", "责任单位"],
+                    ["编号", "事件", "等级", "状态", "时限", "计时", "剩余", "交办单位"],
                     [[str(o["id"]), o["title"], o["severity"], o["state"], fmt_time(o["due"]), o["status"],
                       fmt_duration(o["remaining"]), o["units"]] for o in rep["open"]]))
         out.append((f"本期发布（{len(rep['releases'])} 次）", ["事件", "类型", "渠道", "时间", "链接"],

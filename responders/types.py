@@ -41,7 +41,7 @@ CLOCK_STATUSES = {
 #: Timeline event kinds (payload keys documented in responders/incidents.py).
 EVENT_KINDS = (
     "detected", "candidate_joined", "item_linked", "item_unlinked", "clock_set", "graded", "assigned",
-    "acknowledged", "note", "release", "followup", "verification", "state_changed", "merged",
+    "unassigned", "acknowledged", "note", "release", "followup", "verification", "state_changed", "merged",
     "merged_into", "split", "split_from", "clock_alert", "release_proposed", "release_rejected",
     "alert_sent", "alert_failed", "dismissed", "archived",
 )
@@ -120,8 +120,8 @@ class Incident:
     updated_at: datetime
     places: tuple[Mapping[str, Any], ...] = ()
     departments: tuple[str, ...] = ()
-    responsible_units: tuple[str, ...] = ()
-    assigned_units: tuple[str, ...] = ()
+    responsible_units: tuple[str, ...] = ()  # suggested by the routing matrix (never charged)
+    assigned_units: tuple[str, ...] = ()  # assigned (交办) by staff: charged in the league table
     severity_reasons: tuple[str, ...] = ()
     trigger: str = ""
     story_ids: tuple[str, ...] = ()
@@ -136,6 +136,11 @@ class Incident:
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES and self.merged_into is None
+
+    @property
+    def suggested_units(self) -> tuple[str, ...]:
+        """Units the routing matrix suggested that nobody has assigned (yet)."""
+        return tuple(u for u in self.responsible_units if u not in self.assigned_units)
 
     @property
     def towns(self) -> tuple[Mapping[str, Any], ...]:

@@ -223,11 +223,9 @@ def load_routing(home: Path | None, gazetteer=None, path: Path | None = None):
     from classifiers.routing import RoutingError, RoutingTable
 
     path = path or _home_or_default(home, "routing.toml")
-    same: dict[str, str] = {}
-    if gazetteer is not None:
-        for dept in gazetteer.departments:
-            for form in dept.forms():
-                same.setdefault(form, dept.name)
+    from classifiers.units import UnitNames
+
+    same = dict(UnitNames.from_gazetteer(gazetteer).forms) if gazetteer is not None else {}
     try:
         return RoutingTable.from_mapping(_toml(path), same_unit=same)
     except RoutingError as exc:

@@ -67,7 +67,17 @@ def service(ctx: click.Context, db_path: str | None, *, creates: bool = False):
     policy = _policy(home)
     clock = _now_fn()
     check_desk_db(path, must_exist=not creates, migration_sets=[migrations])
-    return IncidentService(open_desk(path), policy, clock=clock)
+    return IncidentService(open_desk(path), policy, clock=clock, units=_unit_names(home))
+
+
+def _unit_names(home: Path):
+    """The desk's canonical unit names (its gazetteer's departments and towns)."""
+    from yuqing.gazetteer_io import GazetteerError, gazetteer_dir, load_unit_names
+
+    try:
+        return load_unit_names(gazetteer_dir(home))
+    except GazetteerError as exc:
+        raise click.ClickException(f"gazetteer: {exc}") from None
 
 
 def desk_command(name: str, *, creates: bool = False, **kw):
@@ -112,6 +122,9 @@ def _incident_json(inc, clock=None) -> dict:
         "acknowledged_at": _iso(inc.acknowledged_at), "final_at": _iso(inc.final_at),
         "closed_at": _iso(inc.closed_at), "assigned_units": list(inc.assigned_units),
         "merged_into": inc.merged_into,
+        # units: assigned (交办), charged in the league table; suggested_units: the routing
+        # matrix's suggestion nobody has assigned, never charged
+        "units": list(inc.assigned_units), "suggested_units": list(inc.suggested_units),
     }
     if clock is not None:
         d["clock_status"] = clock.status
@@ -188,8 +201,8 @@ def incident(svc, actor, incident_id, as_json, no_mask):
         return
     click.echo(f"事件 #{inc.id}  {show(inc.title)}")
     click.echo(f"状态 {inc.state} · 等级 {inc.severity}（档位 {inc.tier}） · 核实 {inc.verification} · 领域 {inc.topic}")
-    click.echo(f"地点 {'、'.join(p.get('name', '') for p in inc.places) or '—'} · 责任单位 "
-               f"{'、'.join(inc.responsible_units) or '—'}")
+    click.echo(f"地点 {'、'.join(p.get('name', '') for p in inc.places) or '—'} · 交办单位 "
+               f"{'、'.join(inc.assigned_units) or '—'} · 建议单位 {'、'.join(inc.suggested_units) or '—'}")
     click.echo(f"计时 {c.status_label}：{_local(c.started_at)} 起 {c.hours:g} 小时，截止 {_local(c.due_at)}"
                + ("" if c.status in ("released", "closed") else f"（{format_remaining(c.remaining)}）"))
     for r in svc.releases(iid):
@@ -240,8 +253,14 @@ def open_incident(svc, actor, candidate_file):
 @desk_command("ack")
 @click.argument("incident_id")
 def ack(svc, actor, incident_id):
-    """Acknowledge an incident (发现 -> 研判). Example: yuqing ack 3"""
-    _done(svc.acknowledge(_id(incident_id), actor=actor))
+    """Acknowledge an incident (发现 -> 研判); again is a no-op. Example: yuqing ack 3"""
+    iid = _id(incident_id)
+    if svc.get(iid).acknowledged_at is None:
+        _done(svc.acknowledge(iid, actor=actor))
+        return
+    inc, first = svc.get(iid), svc.acknowledged_by(iid)
+    who = f"由 {first.actor} " if first is not None else ""
+    click.echo(f"事件 #{inc.id} 已于 {_local(inc.acknowledged_at)} {who}确认接报，无需重复确认（状态：{inc.state}）")
 
 
 @desk_command("grade")
@@ -258,10 +277,21 @@ def grade(svc, actor, incident_id, level, reasons, tier):
 
 @desk_command("assign")
 @click.argument("incident_id")
-@click.argument("units", nargs=-1, required=True)
-def assign(svc, actor, incident_id, units):
-    """Assign responsible units (-> 交办). Example: yuqing assign 3 区住建局 铺镇"""
-    _done(svc.assign(_id(incident_id), list(units), actor=actor))
+@click.argument("units", nargs=-1)
+@click.option("--replace", is_flag=True, help="The units given become the whole list (others are taken off).")
+@click.option("--remove", "remove", multiple=True, metavar="UNIT", help="Take a unit off (repeatable).")
+def assign(svc, actor, incident_id, units, replace, remove):
+    """Assign units (交办) by their gazetteer names; aliases and former names are accepted.
+    Example: yuqing assign 3 区住建局 铺镇; yuqing assign 3 --remove 铺镇"""
+    if not units and not remove:
+        raise click.UsageError("name at least one UNIT to assign, or --remove UNIT")
+    iid = _id(incident_id)
+    before = svc.get(iid).assigned_units
+    inc = svc.assign(iid, list(units), actor=actor, replace=replace, remove=list(remove))
+    added = [u for u in inc.assigned_units if u not in before]
+    gone = [u for u in before if u not in inc.assigned_units]
+    change = "；".join([*(["新增 " + "、".join(added)] if added else []), *(["撤销 " + "、".join(gone)] if gone else [])])
+    click.echo(f"事件 #{inc.id} 交办单位：{'、'.join(inc.assigned_units) or '—'}（{change or '无变化'}） 状态：{inc.state}")
 
 
 @desk_command("release")
@@ -389,6 +419,18 @@ def reject_release(svc, actor, proposal_id, reason):
 
 # ------------------------------------------------------------------ exports and reports
 
+def _release_owner() -> str:
+    """The routing matrix's release owner (区委宣传部 unless the desk's routing.toml says otherwise)."""
+    from yuqing.classify_io import ClassifyDataError, load_routing
+    from yuqing.gazetteer_io import gazetteer_dir, load_gazetteer
+
+    home = _home(click.get_current_context())
+    try:
+        return load_routing(home, load_gazetteer(gazetteer_dir(home))).release_owner
+    except ClassifyDataError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @desk_command("export")
 @click.argument("incident_id")
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "json", "csv", "docx"]), required=True)
@@ -428,7 +470,7 @@ def report(svc, actor, kind, date_from, date_to, fmt, output, force, mkdir):
         from yuqing.clictx import output_file
 
         output_file(output, force=force, mkdir=mkdir)
-    data = render_report(build_period_report(svc, kind, start, end), fmt)
+    data = render_report(build_period_report(svc, kind, start, end, release_owner=_release_owner()), fmt)
     if output:
         write_atomic(output, data)
         click.echo(f"已生成 {output}")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from classifiers.gazetteer import LEVELS, Gazetteer, GazetteerError, derive_short_names
 
-__all__ = ["DEFAULT_DIR", "gazetteer_dir", "load_gazetteer", "load_matcher", "load_context_gazetteer", "import_county_csv", "GazetteerError",
+__all__ = ["DEFAULT_DIR", "gazetteer_dir", "load_gazetteer", "load_unit_names", "load_matcher", "load_context_gazetteer", "import_county_csv", "GazetteerError",
            "DIVISION_FIELDS"]
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "data" / "gazetteer"
@@ -98,6 +98,21 @@ def load_gazetteer(directory: Path | None = None) -> Gazetteer:
         raise GazetteerError(f"{directory}: {exc}") from None
     _cache[key] = gaz
     return gaz
+
+
+def load_unit_names(directory: Path | None = None):
+    """The canonical unit names (classifiers.units.UnitNames) of the gazetteer in ``directory``
+    (default: bundled). Cached per folder."""
+    from classifiers.units import UnitNames
+
+    directory = Path(directory) if directory else DEFAULT_DIR
+    key = (str(directory.resolve()), "units")
+    if key not in _units:
+        _units[key] = UnitNames.from_gazetteer(load_gazetteer(directory))
+    return _units[key]
+
+
+_units: dict = {}
 
 
 def load_context_gazetteer(directory: Path | None = None) -> Gazetteer | None:

@@ -60,7 +60,7 @@ def render_docx(r: dict) -> bytes:
     basic = [
         ["事件", inc["title"]], ["状态", inc["state"]], ["等级", f"{inc['severity']}（时限档位 {inc['tier']}）"],
         ["核实", inc["verification"]], ["领域", inc["topic"]], ["涉及地点", "、".join(inc["places"]) or "—"],
-        ["涉及部门", "、".join(inc["departments"]) or "—"], ["责任单位", "、".join(inc["responsible_units"]) or "—"],
+        ["涉及部门", "、".join(inc["departments"]) or "—"], ["路由建议单位", "、".join(inc["responsible_units"]) or "—"],
         ["时限", f"{fmt_time(inc['clock_started_at'])} 起 {clock['hours']:g} 小时，截止 {fmt_time(inc['release_due'])}"
                f"（{clock['status_label']}）"],
     ]

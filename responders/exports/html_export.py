@@ -105,7 +105,7 @@ def render_html(r: dict) -> str:
             ("状态", e(inc["state"])), ("等级", f"{e(inc['severity'])}（时限档位 {e(inc['tier'])}）"),
             ("核实", e(inc["verification"])), ("领域", e(inc["topic"])),
             ("涉及地点", e("、".join(inc["places"])) or "—"), ("涉及部门", e("、".join(inc["departments"])) or "—"),
-            ("责任单位", e("、".join(inc["responsible_units"])) or "—"),
+            ("路由建议单位", e("、".join(inc["responsible_units"])) or "—"),
             ("时限", f"{e(fmt_time(inc['clock_started_at']))} 起 {clock['hours']:g} 小时，截止 "
                    f"{e(fmt_time(inc['release_due']))}（{e(clock['status_label'])}）"),
         ] + ([("结案理由", e(inc["dismiss_reason"]))] if inc["dismiss_reason"] else [])),

@@ -38,7 +38,7 @@ def render_markdown(r: dict) -> str:
         f"| 领域 | {e(inc['topic'])} |",
         f"| 涉及地点 | {e('、'.join(inc['places'])) or '—'} |",
         f"| 涉及部门 | {e('、'.join(inc['departments'])) or '—'} |",
-        f"| 责任单位 | {e('、'.join(inc['responsible_units'])) or '—'} |",
+        f"| 路由建议单位 | {e('、'.join(inc['responsible_units'])) or '—'} |",
         f"| 时限 | {fmt_time(inc['clock_started_at'])} 起 {r['clock']['hours']:g} 小时，截止 {fmt_time(inc['release_due'])}"
         f"（{r['clock']['status_label']}） |",
     ]

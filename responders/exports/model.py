@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 KIND_LABELS = {
     "detected": "发现", "candidate_joined": "并入报道", "item_linked": "关联条目", "item_unlinked": "移除条目",
-    "clock_set": "时限设定", "graded": "定级", "assigned": "交办", "acknowledged": "确认接报", "note": "备注",
+    "clock_set": "时限设定", "graded": "定级", "assigned": "交办", "unassigned": "撤销交办", "acknowledged": "确认接报", "note": "备注",
     "release": "发布", "followup": "跟进", "verification": "核实", "state_changed": "状态变更", "merged": "合并",
     "merged_into": "并入其他事件", "split": "拆分", "split_from": "拆分产生", "clock_alert": "时限提醒",
     "release_proposed": "检测到发布", "release_rejected": "驳回发布检测", "alert_sent": "告警已发送",
@@ -67,8 +67,8 @@ def summarize(ev: TimelineEvent) -> str:
         return f"时限设定：{p.get('tier')} {p.get('hours'):g} 小时，截止 {fmt_iso(p.get('due_at'))}（{CLOCK_REASONS.get(p.get('reason'), p.get('reason', ''))}）"
     if k == "graded":
         return f"定级：{p.get('from')} → {p.get('to')}；理由：{'；'.join(p.get('reasons') or []) or '—'}"
-    if k == "assigned":
-        return f"交办：{'、'.join(p.get('units') or [])}"
+    if k in ("assigned", "unassigned"):
+        return f"{KIND_LABELS[k]}：{'、'.join(p.get('units') or [])}"
     if k == "acknowledged":
         return "确认接报"
     if k in ("note", "followup"):

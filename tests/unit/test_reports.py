@@ -21,14 +21,16 @@ def history(tmp_path):
     A 区住建局 + 铺镇: released after 3 h (on time)      B 区住建局 + 铺镇: released after 30 h (late)
     C 区教体局 + 武乡镇: no release, 24 h passed (overdue)  D 区教体局 (重大 5 h): released at 4 h (on time)
     E 区住建局: dismissed as 误报                          F merged into A (not counted)
+    The units named are assigned (交办); routing also suggested 区财政局 for each, which nobody assigned.
     """
     clock = Clock(T0)
     svc = make_service(tmp_path, clock)
 
     def open_(sid, units, places, topic, severity="一般", fp=T0):
-        return svc.open_or_join(candidate(sid, title=f"事件{sid}", units=units, places=places, topic=topic,
-                                          severity=severity, item_ids=(sid,), first_published=fp,
-                                          departments=()))
+        inc = svc.open_or_join(candidate(sid, title=f"事件{sid}", units=(*units, "区财政局", "区委宣传部"),
+                                         places=places, topic=topic, severity=severity, item_ids=(sid,),
+                                         first_published=fp, departments=()))
+        return svc.assign(inc.id, units, actor="值班员")
 
     a = open_("A", ("区住建局",), (PUZHEN,), "住房保障")
     b = open_("B", ("区住建局",), (PUZHEN,), "征地拆迁")
@@ -56,7 +58,11 @@ def test_league_table_by_unit(history):
     assert zj.rate == 0.5 and zj.mean_release_hours == 16.5
     assert (jt.incidents, jt.on_time, jt.late, jt.overdue_open) == (2, 1, 0, 1)
     assert jt.rate == 0.5 and jt.mean_release_hours == 4.0
-    assert set(rows) == {"区住建局", "区教体局"}  # the merged-away F is not counted
+    # the merged-away F is not counted; 区财政局 was only suggested by routing: never ranked
+    assert set(rows) == {"区住建局", "区教体局", "区委宣传部"}
+    owner = rows["区委宣传部"]  # charged for the release clock of every incident
+    assert (owner.incidents, owner.on_time, owner.late, owner.overdue_open, owner.dismissed) == (5, 2, 1, 1, 1)
+    assert owner.role != zj.role
 
 
 def test_league_table_by_town_and_ordering(history):
@@ -95,7 +101,8 @@ def test_reports_render_in_every_format(history, tmp_path):
     html = render_report(rep, "html").decode()
     assert "镇办按时发布排名" in html and "<script" not in html
     rows = list(csv.reader(io.StringIO(render_report(rep, "csv").decode("utf-8-sig"))))
-    assert ["区教体局", "2", "1", "0", "1", "0", "0", "0", "50%", "4.0"] in rows
+    assert ["区教体局", "2", "1", "0", "1", "0", "0", "0", "50%", "4.0", "交办事件"] in rows
+    assert not any(r and r[0] == "区财政局" for r in rows)
     (tmp_path / "w.docx").write_bytes(render_report(rep, "docx"))
     doc = Document(str(tmp_path / "w.docx"))
     assert any(p.text == "镇办按时发布排名" for p in doc.paragraphs) and len(doc.tables) == 5

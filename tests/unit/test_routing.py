@@ -22,7 +22,7 @@ def table():
     ("征地拆迁", ("区住建局", "国土汉台分局", "区委宣传部")),
     ("社会保障", ("区人社局", "区民政局", "区委宣传部")),
     ("教育", ("区教体局", "区委宣传部")),
-    ("医疗卫生", ("区卫计局", "区委宣传部")),
+    ("医疗卫生", ("区卫健局", "区委宣传部")),
     ("财政资金", ("区财政局", "区委宣传部")),
     ("公共资源交易", ("区行政服务中心", "区信息中心", "区委宣传部")),
     ("政务作风", ("区委督查室", "区政府督查室", "区审计局", "区委宣传部")),
@@ -45,8 +45,39 @@ def test_other_domain_goes_to_named_department_and_towns(table):
 
 def test_named_departments_are_co_responsible_and_aliases_dedupe(table):
     assert table.route("教育", ["区财政局"]) == ("区教体局", "区财政局", "区委宣传部")
-    # 区卫健局 is the current name of 区卫计局: listed once
-    assert table.route("医疗卫生", ["区卫健局"]) == ("区卫计局", "区委宣传部")
+    # 区卫计局 is the former name of 区卫健局: listed once, under the canonical name
+    assert table.route("医疗卫生", ["区卫计局"]) == ("区卫健局", "区委宣传部")
+    assert table.route("其他", ["汉台区卫生健康局", "区卫健委"]) == ("区卫健局", "区委宣传部")
+
+
+def test_a_matrix_row_under_a_former_name_routes_to_the_canonical_unit(tmp_path):
+    from yuqing.classify_io import load_routing
+    from yuqing.gazetteer_io import load_gazetteer
+
+    (tmp_path / "routing.toml").write_text('[topics]\n"医疗卫生" = ["区卫计局", "区卫生局"]\n', encoding="utf-8")
+    assert load_routing(tmp_path, load_gazetteer()).route("医疗卫生") == ("区卫健局", "区委宣传部")
+
+
+def test_every_bundled_routing_unit_is_a_canonical_gazetteer_name():
+    """routing.toml (including its commented example rows) names units as the gazetteer does."""
+    import re
+
+    from classifiers.units import UnitNames
+    from yuqing.gazetteer_io import load_gazetteer
+
+    units = UnitNames.from_gazetteer(load_gazetteer())
+    text = (DATA_DIR / "routing.toml").read_text(encoding="utf-8")
+    doc = tomllib.loads(text)
+    named = [doc["release_owner"], *doc["default_units"]]
+    named += [u for row in doc["topics"].values() for u in row]
+    for line in text.splitlines():  # the example rows a desk may add
+        m = re.match(r'#\s*"[^"]+"\s*=\s*(\[.*\])\s*$', line)
+        if m:
+            named += tomllib.loads(f"x = {m.group(1)}")["x"]
+    assert len(named) > 20
+    wrong = [u for u in named if u != doc["town_placeholder"] and u not in units.names]
+    assert wrong == []
+    assert doc["town_placeholder"] == "相关镇办" and "相关镇办" not in units.forms
 
 
 def test_release_owner_always_last_once(table):
