@@ -93,8 +93,9 @@ class DeskApp(App):
     POLL_SECONDS = 1.5
 
     def __init__(self, db_path: Path, *, clock: Callable[[], datetime] | None = None, actor: str | None = None,
-                 policy=None, poll_seconds: float | None = None) -> None:
+                 policy=None, poll_seconds: float | None = None, units=None) -> None:
         super().__init__()
+        self.units = units  # classifiers.units.UnitNames for the facade
         self.db_path = Path(db_path)
         self.desk_clock: Callable[[], datetime] = clock or utcnow
         self.actor = actor
@@ -167,7 +168,8 @@ class DeskApp(App):
             if self._facade is None:
                 from tui.facade import DeskFacade
 
-                self._facade = DeskFacade(self.db_path, clock=self.desk_clock, actor=self.actor, policy=self.policy)
+                self._facade = DeskFacade(self.db_path, clock=self.desk_clock, actor=self.actor, policy=self.policy,
+                                          units=self.units)
             return self._facade
 
     def run_db(self, call: Callable[[Any], Any], *, target: MessagePump | None = None, tag: str = "",
@@ -385,6 +387,7 @@ class DeskApp(App):
 
 
 def run_console(db_path: Path, *, clock: Callable[[], datetime] | None = None, actor: str | None = None,
-                policy=None) -> None:
-    """Open the console on ``db_path`` (blocks until staff quit)."""
-    DeskApp(Path(db_path), clock=clock, actor=actor, policy=policy).run()
+                policy=None, units=None) -> None:
+    """Open the console on ``db_path`` (blocks until staff quit); ``units`` (UnitNames) checks
+    the names of assigned units."""
+    DeskApp(Path(db_path), clock=clock, actor=actor, policy=policy, units=units).run()

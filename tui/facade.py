@@ -74,7 +74,7 @@ def _alerting(schemes_json: str | None) -> bool:
 
 class DeskFacade:
     def __init__(self, db_path: str | Path, *, clock: Callable[[], datetime] | None = None,
-                 actor: str | None = None, policy=None, home: Path | None = None):
+                 actor: str | None = None, policy=None, home: Path | None = None, units=None):
         from monitor.store import migrations as monitor_migrations
         from responders.analysis import migrations as analysis_migrations
         from responders.incidents import IncidentService, default_actor
@@ -90,7 +90,8 @@ class DeskFacade:
             self.db = open_db(self.db_path, [monitor_migrations, analysis_migrations, responders_migrations])
         except sqlite3.DatabaseError as exc:
             raise DeskBusy(f"无法打开数据库 {self.db_path}：{exc}") from None
-        self.svc = IncidentService(self.db, policy, clock=self.clock)
+        # units: classifiers.units.UnitNames: assignment checks names against the gazetteer
+        self.svc = IncidentService(self.db, policy, clock=self.clock, units=units)
         self._today: tuple[str, int, int] | None = None  # (local date, max item id counted, count)
         self._silent: tuple[datetime, int] | None = None
 
@@ -116,7 +117,7 @@ class DeskFacade:
             " ORDER BY released_at IS NOT NULL, release_due, id LIMIT ?", [*BOARD_STATES, BOARD_LIMIT])
         board = []
         for r in rows:
-            units = list(dict.fromkeys(json.loads(r["assigned_units"]) or json.loads(r["responsible_units"])))
+            units = self.svc.canonical_units(json.loads(r["assigned_units"]) or json.loads(r["responsible_units"]))
             board.append(BoardRow(
                 r["id"], r["title"], r["state"], r["severity"], _names(json.loads(r["places"])), tuple(units),
                 from_db(r["release_due"]), from_db(r["released_at"]), r["acknowledged_at"] is not None))
@@ -200,8 +201,8 @@ class DeskFacade:
         return self.svc.grade(incident_id, severity, [reason] if reason else [], actor=self.actor)
 
     @_retrying
-    def assign(self, incident_id: int, units: Sequence[str]):
-        return self.svc.assign(incident_id, list(units), actor=self.actor)
+    def assign(self, incident_id: int, units: Sequence[str], *, replace: bool = False, remove: Sequence[str] = ()):
+        return self.svc.assign(incident_id, list(units), actor=self.actor, replace=replace, remove=list(remove))
 
     @_retrying
     def note(self, incident_id: int, text: str):

@@ -59,7 +59,7 @@ class DemoSession:
     """Server + desk on one event loop; used by the CLI and by tests."""
 
     def __init__(self, home, *, speed: float = DEFAULT_SPEED, skip: timedelta = timedelta(0), echo=click.echo,
-                 auto_confirm_releases: bool = False):
+                 auto_confirm_releases: bool = False, duty_officer: bool | None = None):
         from storage.timeutil import utcnow
         from yuqing.demo_clock import ScenarioClock
 
@@ -72,6 +72,8 @@ class DemoSession:
         self.desk_run = None
         self.ready = threading.Event()
         self.auto_confirm_releases = auto_confirm_releases
+        # headless, nobody sits at the console: the demo acknowledges and assigns itself
+        self.duty_officer = auto_confirm_releases if duty_officer is None else duty_officer
 
     async def setup(self):
         from yuqing.config import default_desk_toml, init_home, load_config
@@ -97,11 +99,25 @@ class DemoSession:
         self.echo(f"演示场景：{base}（时间压缩 {self.speed:g} 倍），值班台目录 {self.home.path}")
         self.desk_run = build_run(self.cfg, clock=self.clock, tick_seconds=0.2, on_outcome=self._print_outcome,
                                   echo=self.echo)
+        officer = None
+        if self.duty_officer:
+            from yuqing.daemon import Stage
+
+            officer = DutyOfficer(self)
+            self.desk_run.stages.append(Stage("demo duty officer", officer.step, 0.5))
         self.ready.set()
         try:
             await self.desk_run.run(duration=duration, install_signals=install_signals)
         finally:
+            if officer is not None:
+                officer.close()
             await self.server.stop()
+
+    def units(self):
+        """The desk's canonical unit names (its gazetteer)."""
+        from yuqing.gazetteer_io import gazetteer_dir, load_unit_names
+
+        return load_unit_names(gazetteer_dir(self.home.path))
 
     def summary(self) -> list[str]:
         """After the run: every incident with its clock in scenario time, and its exports."""
@@ -112,7 +128,8 @@ class DemoSession:
         from yuqing.pipeline import all_migrations
 
         db = open_db(self.home.db_path, all_migrations())
-        svc = IncidentService(db, policy_from_mapping(self.cfg.sections.get("clock")), clock=self.clock)
+        svc = IncidentService(db, policy_from_mapping(self.cfg.sections.get("clock")), clock=self.clock,
+                              units=self.units())
         lines = []
         out_dir = self.home.path / "exports"
         out_dir.mkdir(exist_ok=True)
@@ -127,6 +144,7 @@ class DemoSession:
             for fmt in ("md", "html", "json", "csv", "docx"):
                 path = out_dir / f"incident-{inc.id}.{fmt}"
                 export_incident(svc, inc.id, fmt, path)
+            lines.append(f"    交办单位：{'、'.join(inc.assigned_units) or '未交办'}")
             lines.append(f"    报告已导出：{out_dir}/incident-{inc.id}.{{md,html,json,csv,docx}}")
         if not lines:
             lines.append("（本次演示期间尚未形成舆情事件；可加长 --for 或提高 --speed）")
@@ -147,6 +165,67 @@ class DemoSession:
             self.echo(f"[{when}] 来源 {outcome.source_id} 采集失败：{outcome.error}")
         else:
             self.echo(f"[{when}] 来源 {outcome.source_id}：新增 {len(outcome.new_ids)} 条")
+
+
+class DutyOfficer:
+    """The demo's duty officer (headless runs): acknowledges each new incident a few scenario
+    minutes after detection, then assigns (交办) the units the routing matrix suggests — not the
+    release owner (the desk itself) nor the 相关镇办 placeholder. Each incident once: what staff
+    change afterwards stays. Works on its own connection in its own thread."""
+
+    ACK_AFTER = timedelta(minutes=10)
+    ASSIGN_AFTER = timedelta(minutes=30)
+    ACTOR = "演示值班员"
+
+    def __init__(self, session: "DemoSession"):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.session = session
+        self.svc = None
+        self.done: set[int] = set()
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yuqing-demo-duty")
+
+    async def step(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self.pool, self._step)
+
+    def _service(self):
+        if self.svc is None:
+            from responders.incidents import IncidentService
+            from responders.policy import policy_from_mapping
+            from storage.db import open_db
+            from yuqing.classify_io import load_routing
+            from yuqing.gazetteer_io import gazetteer_dir, load_gazetteer
+            from yuqing.pipeline import all_migrations
+
+            home = self.session.home.path
+            self.owner = load_routing(home, load_gazetteer(gazetteer_dir(home))).release_owner
+            self.svc = IncidentService(open_db(self.session.home.db_path, all_migrations()),
+                                       policy_from_mapping(self.session.cfg.sections.get("clock")),
+                                       clock=self.session.clock, units=self.session.units())
+        return self.svc
+
+    def _step(self) -> None:
+        svc = self._service()
+        now = svc.clock()
+        for inc in svc.list(links=False):
+            if inc.id in self.done:
+                continue
+            waited = now - inc.detected_at
+            if inc.acknowledged_at is None and waited >= self.ACK_AFTER:
+                svc.acknowledge(inc.id, actor=self.ACTOR)
+            if waited >= self.ASSIGN_AFTER:
+                units = [u for u in inc.suggested_units
+                         if u != self.owner and svc.units is not None and svc.units.canonical(u)]
+                if units and not inc.assigned_units:
+                    svc.assign(inc.id, units, actor=self.ACTOR)
+                self.done.add(inc.id)
+
+    def close(self) -> None:
+        def shut():
+            if self.svc is not None:
+                self.svc.db.conn.close()
+        self.pool.submit(shut).result()
+        self.pool.shutdown(wait=True)
 
 
 @click.command()
@@ -213,7 +292,7 @@ def _run_with_console(session: DemoSession, home, duration: float | None) -> Non
     if errors:
         raise click.ClickException(f"the demo desk failed to start: {errors[0]}")
     try:
-        run_console(home.db_path, clock=session.clock)
+        run_console(home.db_path, clock=session.clock, units=session.units())
     finally:
         session.stop()
         thread.join(15)

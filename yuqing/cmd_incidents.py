@@ -284,7 +284,7 @@ def assign(svc, actor, incident_id, units, replace, remove):
     """Assign units (交办) by their gazetteer names; aliases and former names are accepted.
     Example: yuqing assign 3 区住建局 铺镇; yuqing assign 3 --remove 铺镇"""
     if not units and not remove:
-        raise click.UsageError("name at least one UNIT to assign, or --remove UNIT")
+        raise click.UsageError("请写出要交办的单位，或用 --remove 撤销交办单位")
     iid = _id(incident_id)
     before = svc.get(iid).assigned_units
     inc = svc.assign(iid, list(units), actor=actor, replace=replace, remove=list(remove))

@@ -35,8 +35,13 @@ def tui(ctx: click.Context, actor: str | None, db_path: str | None) -> None:
     clock = now_fn() if os.environ.get("YUQING_NOW") else None
     policy = clock_policy(home.desk_toml)
     from tui.app import run_console
+    from yuqing.gazetteer_io import GazetteerError, gazetteer_dir, load_unit_names
 
     try:
-        run_console(path, clock=clock, actor=actor, policy=policy)
+        units = load_unit_names(gazetteer_dir(home.path))
+    except GazetteerError as exc:
+        raise click.ClickException(f"gazetteer: {exc}") from None
+    try:
+        run_console(path, clock=clock, actor=actor, policy=policy, units=units)
     except sqlite3.Error as exc:
         raise click.ClickException(db_error_message(path, exc)) from None

@@ -6,6 +6,7 @@ the incident against data/demo/expected.toml.
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 import pytest
@@ -114,3 +115,34 @@ def test_demo_incident_to_archive_from_the_cli(demo_run, tmp_path):
     assert "校验通过" in run("verify")
     listed = run("incidents", "--json", "--all")
     assert "归档" in listed
+
+
+def test_demo_duty_officer_assigns_and_the_league_table_charges_only_assigned_units(demo_run):
+    """The headless demo acknowledges and assigns (交办) like a duty officer; `yuqing report
+    performance` then ranks the release owner and the assigned units, under canonical names."""
+    import csv
+    import io
+
+    from click.testing import CliRunner
+
+    from yuqing.cli import cli
+    from yuqing.gazetteer_io import load_unit_names
+
+    session, svc, _ = demo_run
+    inc = svc.list(include_closed=True)[0]
+    kinds = [(e.kind, e.actor) for e in svc.timeline(inc.id)]
+    assert ("acknowledged", "演示值班员") in kinds and ("assigned", "演示值班员") in kinds
+    env = {"YUQING_HOME": str(session.home.path), "YUQING_NOW": session.clock().isoformat()}
+    shown = json.loads(CliRunner().invoke(cli, ["incidents", "--json", "--all"], env=env).output)[0]
+    expected = load_expected()["incident"]
+    assert set(expected["departments"]) <= set(shown["units"])
+    assert "区委宣传部" not in shown["units"] and "相关镇办" not in shown["units"]
+    res = CliRunner().invoke(cli, ["report", "performance", "--format", "csv"], env=env)
+    assert res.exit_code == 0, res.output
+    rows = list(csv.reader(io.StringIO(res.output.lstrip("\ufeff"))))
+    start = rows.index(["责任单位按时发布排名"])
+    end = rows.index(["镇办按时发布排名"])
+    ranked = [r[0] for r in rows[start + 2:end] if r]
+    names = load_unit_names().names
+    assert sorted(ranked) == sorted(["区委宣传部", *shown["units"]])
+    assert all(name in names for name in ranked), ranked

@@ -125,6 +125,42 @@ async def test_record_release_via_form_keeps_input_on_error(desk):
         assert "已发布" in plain(app.screen.query_one("#clock"))
 
 
+async def test_assign_form_checks_names_and_edits_the_whole_list(desk):
+    """The 交办 form: the routing's suggestion prefilled, an unknown name refused with the nearest
+    known ones (the form comes back as typed), aliases saved canonical, a unit taken off by deleting it."""
+    from yuqing.gazetteer_io import load_unit_names
+
+    path, clock = desk
+    app = DeskApp(path, clock=clock, actor="李四", units=load_unit_names())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        await pilot.press("down", "enter")  # incident #1
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen) and app.screen.detail is not None)
+        await pilot.press("u")
+        await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
+        assert app.screen.query_one("#f0").value == "生态环境局汉台分局、铺镇"  # suggested, canonical
+        app.screen.query_one("#f0").value = "区环保局、铺镇、区卫生院"
+        await pilot.press("ctrl+s")
+        await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
+        assert app.screen.query_one("#f0").value == "区环保局、铺镇、区卫生院"
+        assert service(path, clock).get(1).assigned_units == ()
+        app.screen.query_one("#f0").value = "区环保局、铺镇"
+        await pilot.press("ctrl+s")
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen)
+                     and app.screen.detail.incident.assigned_units)
+        assert service(path, clock).get(1).assigned_units == ("生态环境局汉台分局", "铺镇")
+        await pilot.press("u")
+        await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
+        assert app.screen.query_one("#f0").value == "生态环境局汉台分局、铺镇"
+        app.screen.query_one("#f0").value = "生态环境局汉台分局"
+        await pilot.press("ctrl+s")
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen)
+                     and app.screen.detail.incident.assigned_units == ("生态环境局汉台分局",))
+        events = [(e.kind, e.payload.get("units"), e.actor) for e in service(path, clock).timeline(1)
+                  if e.kind in ("assigned", "unassigned")]
+        assert events == [("assigned", ["生态环境局汉台分局", "铺镇"], "李四"), ("unassigned", ["铺镇"], "李四")]
+
+
 async def test_merge_and_palette(desk):
     path, clock = desk
     app = DeskApp(path, clock=clock)

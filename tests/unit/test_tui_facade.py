@@ -20,7 +20,9 @@ H = timedelta(hours=1)
 @pytest.fixture
 def facade(tmp_path):
     path, clock = build_desk(tmp_path)
-    f = DeskFacade(path, clock=clock, actor="值班员")
+    from yuqing.gazetteer_io import load_unit_names
+
+    f = DeskFacade(path, clock=clock, actor="值班员", units=load_unit_names())
     yield f
     f.close()
 
@@ -28,7 +30,7 @@ def facade(tmp_path):
 def test_snapshot_board_stream_status(facade):
     snap = facade.snapshot()
     assert [r.id for r in snap.board] == [2, 1] and snap.open_total == 2
-    assert snap.board[1].towns == ("铺镇",) and snap.board[1].units == ("区生态环境分局", "铺镇")
+    assert snap.board[1].towns == ("铺镇",) and snap.board[1].units == ("生态环境局汉台分局", "铺镇")
     assert {it.title for it in snap.stream} >= {HOSTILE_TITLE}
     s = snap.status
     assert (s.sources_total, s.sources_ok, s.sources_failing, s.items_today, s.alerts_waiting) == (2, 2, 0, 4, 2)
@@ -40,6 +42,9 @@ def test_snapshot_board_stream_status(facade):
 def test_actions_go_through_the_service(facade):
     facade.acknowledge(1)
     facade.assign(1, ["区生态环境分局"])
+    with pytest.raises(InvalidValue, match="未知单位「区环保委」.*最接近的"):
+        facade.assign(1, ["区环保委"])
+    assert facade.incident(1).incident.assigned_units == ("生态环境局汉台分局",)
     facade.note(1, "已电话联系")
     rel = facade.record_release(1, channel="政务微博", url="https://weibo.example/1", at=T0 + H, text="通报",
                                 kind=None)
@@ -119,7 +124,9 @@ def test_schemes_preview_and_save(facade, tmp_path):
 def test_report(facade):
     rep = facade.report()
     assert sum(n for _, n in rep.per_hour) == 4 and len(rep.per_hour) == 24
-    assert {r.name for r in rep.league} >= {"区生态环境分局", "区住建局"}
+    assert {r.name for r in rep.league} == {"区委宣传部"}  # nothing assigned: suggestions are not ranked
+    facade.assign(1, ["区环保局"])
+    assert {r.name for r in facade.report().league} == {"区委宣传部", "生态环境局汉台分局"}
 
 
 def test_broken_database_is_a_clear_error(tmp_path):

@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from classifiers.types import RELEASE_OWNER
 from responders.types import CHANNELS, DISMISS_STATES, RELEASE_KINDS, SEVERITIES, VERIFICATIONS
 from tui.messages import ActionDone, DeskFailed, Loaded
 from tui.screens.forms import Field
@@ -23,6 +24,7 @@ from tui.widgets.timeline import timeline_text
 KIND_CHOICES = ("自动",) + tuple(RELEASE_KINDS.values())
 _KIND_BY_LABEL = {v: k for k, v in RELEASE_KINDS.items()}
 EXPORT_FORMATS = ("md", "html", "json", "csv", "docx")
+TOWN_PLACEHOLDER = "相关镇办"  # the routing's "the towns concerned": not a unit to assign
 LINKED_COLUMNS = (("first", "", 2), ("id", "编号", 7), ("at", "发布时间", 11), ("source", "来源", 12),
                   ("title", "标题", 28), ("heat", "热度", 6))
 
@@ -64,8 +66,10 @@ def summary_text(inc) -> Text:
     t.append(f"\n状态 {inc.state} │ 级别 {inc.severity} │ 核实 {inc.verification} │ 主题 {clean(inc.topic)}")
     towns = "、".join(clean(p.get("name", "")) for p in inc.towns) or "—"
     t.append(f"\n镇街 {towns} │ 首发 {local_time(inc.first_published)} │ 发现 {local_time(inc.detected_at)}")
-    units = "、".join(clean(u) for u in (inc.assigned_units or inc.responsible_units)) or "—"
-    t.append(f"\n责任单位 {units}")
+    units = "、".join(clean(u) for u in inc.assigned_units) or "未交办"
+    t.append(f"\n交办单位 {units}")
+    if inc.suggested_units:
+        t.append(f" │ 建议 {'、'.join(clean(u) for u in inc.suggested_units)}")
     t.append(f" │ 接报 {local_time(inc.acknowledged_at) if inc.acknowledged_at else '未确认'}")
     if inc.dismiss_reason:
         t.append(f"\n结案理由 {clean(inc.dismiss_reason)}")
@@ -280,15 +284,21 @@ class IncidentScreen(Screen):
                  lambda v: (lambda f: f.grade(iid, v["severity"], v["reason"].strip()), f"已定级为「{v['severity']}」"))
 
     def action_assign(self) -> None:
+        """The form holds the whole list of assigned units (the routing's suggestion when none
+        is assigned yet): what is submitted replaces it, so a unit is taken off by deleting it."""
         iid, inc = self.incident_id, self._inc()
-        current = "、".join(inc.assigned_units or inc.responsible_units) if inc else ""
+        assigned = list(inc.assigned_units) if inc else []
+        current = "、".join(assigned or (u for u in (inc.suggested_units if inc else ())
+                                         if u not in (RELEASE_OWNER, TOWN_PLACEHOLDER)))
 
         def submit(v):
             units = _units(v["units"])
-            if not units:
-                raise ValueError("请至少填写一个责任单位")
-            return (lambda f: f.assign(iid, units)), f"已交办：{'、'.join(units)}"
-        self.ask("交办责任单位", [Field("units", "责任单位（用顿号或逗号分隔）", value=current)], submit)
+            if units:
+                return (lambda f: f.assign(iid, units, replace=True)), f"已交办：{'、'.join(units)}"
+            if assigned:
+                return (lambda f: f.assign(iid, [], remove=assigned)), f"已撤销交办：{'、'.join(assigned)}"
+            raise ValueError("请至少填写一个责任单位")
+        self.ask("交办责任单位", [Field("units", "交办单位（地名录名称，用顿号或逗号分隔）", value=current)], submit)
 
     def action_release(self) -> None:
         iid = self.incident_id
