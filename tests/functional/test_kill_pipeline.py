@@ -254,12 +254,14 @@ def _watermark(db: Path) -> int:
 
 
 STAFF_KINDS = ("note", "ack", "label", "assign", "grade")
+ASSIGNABLE = ("区住建局", "区教体局", "区卫健局", "区市场监管局", "铺镇", "北关街道")
 
 
 @dataclass
 class Write:
     kind: str  # one of STAFF_KINDS
     tag: str  # the unique actor (and note text) of this write
+    iid: str = ""  # the incident written to
     rc: int | None = None
     killed: bool = False
     err: str = ""
@@ -293,12 +295,17 @@ class Staff:
                 argv = [sys.executable, "-c", _LABEL_SCRIPT, str(self.db), str(self.rng.choice(items)), field,
                         value, tag]
             else:
+                # assign: a gazetteer unit the incident does not have, replacing the list, so each
+                # successful write records one "assigned" event
+                held = set(json.loads((_query(self.db, "SELECT assigned_units FROM incidents WHERE id = ?",
+                                                 [int(iid)]) or [("[]",)])[0][0])) if kind == "assign" else set()
+                unit = self.rng.choice([u for u in ASSIGNABLE if u not in held])
                 args = {"note": ["note", iid, f"值班备注 {tag}"], "ack": ["ack", iid],
-                        "assign": ["assign", iid, f"单位{tag}"],
+                        "assign": ["assign", iid, unit, "--replace"],
                         "grade": ["grade", iid, self.rng.choice(["较大", "重大"]), "--reason", tag]}[kind]
                 argv = [sys.executable, "-m", "yuqing", "--home", str(self.home), *args, "--actor", tag]
             proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            w = Write(kind, tag)
+            w = Write(kind, tag, iid)
             self.writes.append(w)
             # The first round of writes always finishes; later ones are killed at random moments.
             timeout = self.rng.uniform(0.05, 1.2) if n > 2 * len(STAFF_KINDS) and self.rng.random() < 0.5 else 30
@@ -541,9 +548,15 @@ def test_sigkill_during_pipeline_and_staff_writes_loses_and_duplicates_nothing(t
         notes = Counter(p["text"] for _, _, p in _events(con, "note"))
         by_actor["note"] = Counter({t.removeprefix("值班备注 "): n for t, n in notes.items()})
         by_actor["label"] = Counter(r[0] for r in con.execute("SELECT actor FROM labels"))
+        # A repeated ack is a no-op: each incident is acknowledged once, by the first ack that exited 0
+        # (or by one that was killed after its commit).
+        acks = Counter(iid for iid, _, _ in _events(con, "acknowledged"))
+        assert all(n == 1 for n in acks.values()), f"an incident was acknowledged twice: {acks}"
         for w in staff.writes:
             n = by_actor[w.kind][w.tag]
-            if w.rc == 0:
+            if w.kind == "ack" and w.rc == 0:
+                assert n <= 1 and acks[int(w.iid)] == 1, f"ack {w.tag} exited 0 but incident {w.iid} has {n}"
+            elif w.rc == 0:
                 assert n == 1, f"{w.kind} {w.tag} exited 0 but is stored {n} times"
             elif w.killed:
                 assert n <= 1, f"{w.kind} {w.tag} (killed) is stored {n} times"
