@@ -2,7 +2,7 @@
 of the district, from the gazetteer.
 
 Any known form (official name, alias, former name, a "区..." form with the district in
-front, a town's short name) maps to the gazetteer's short canonical name: 区卫计局,
+front, a town's short name or its government's name) maps to the gazetteer's short canonical name: 区卫计局,
 汉台区卫生健康局 and 区卫健委 are all 区卫健局; 北关 is 北关街道. Routing, assignment and
 reports all name units this way, so one unit is never counted under two names. For a
 name nobody knows, :meth:`UnitNames.nearest` gives the closest known ones.
@@ -25,6 +25,15 @@ __all__ = ["UnitNames", "normalize_unit"]
 def normalize_unit(name: str) -> str:
     """How a unit name is compared: full-width folded (NFKC), spaces removed."""
     return "".join(unicodedata.normalize("NFKC", str(name or "")).split())
+
+
+def _office_forms(town: str) -> tuple[str, ...]:
+    """How the town's government is written: 北关街道办事处, 北关街道办; 铺镇人民政府, 铺镇政府."""
+    if town.endswith("街道"):
+        return (town + "办事处", town + "办")
+    if town.endswith(("镇", "乡")):
+        return (town + "人民政府", town + "政府")
+    return ()
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,7 @@ class UnitNames:
                 continue
             names.append(town.name)
             forms[normalize_unit(town.name)] = town.name
-            for form in (*town.short_names, *(p + town.name for p in prefixes)):
+            for form in (*town.short_names, *(p + town.name for p in prefixes), *_office_forms(town.name)):
                 forms.setdefault(normalize_unit(form), town.name)
         return cls(forms, tuple(dict.fromkeys(names)))
 
