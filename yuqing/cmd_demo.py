@@ -170,7 +170,8 @@ class DemoSession:
 class DutyOfficer:
     """The demo's duty officer (headless runs): acknowledges each new incident a few scenario
     minutes after detection, then assigns (交办) the units the routing matrix suggests — not the
-    release owner (the desk itself) nor the 相关镇办 placeholder. Each incident once: what staff
+    release owner (the desk itself), nor the 相关镇办 placeholder, nor the matrix's fallback
+    (区政府办公室) when a unit more to the point is suggested. Each incident once: what staff
     change afterwards stays. Works on its own connection in its own thread."""
 
     ACK_AFTER = timedelta(minutes=10)
@@ -198,7 +199,8 @@ class DutyOfficer:
             from yuqing.pipeline import all_migrations
 
             home = self.session.home.path
-            self.owner = load_routing(home, load_gazetteer(gazetteer_dir(home))).release_owner
+            routing = load_routing(home, load_gazetteer(gazetteer_dir(home)))
+            self.owner, self.fallback = routing.release_owner, set(routing.default_units)
             self.svc = IncidentService(open_db(self.session.home.db_path, all_migrations()),
                                        policy_from_mapping(self.session.cfg.sections.get("clock")),
                                        clock=self.session.clock, units=self.session.units())
@@ -216,6 +218,8 @@ class DutyOfficer:
             if waited >= self.ASSIGN_AFTER:
                 units = [u for u in inc.suggested_units
                          if u != self.owner and svc.units is not None and svc.units.canonical(u)]
+                if any(u not in self.fallback for u in units):  # the matrix's fallback only when alone
+                    units = [u for u in units if u not in self.fallback]
                 if units and not inc.assigned_units:
                     svc.assign(inc.id, units, actor=self.ACTOR)
                 self.done.add(inc.id)
