@@ -6,9 +6,9 @@ canonicalised by the injected ``units`` (:class:`classifiers.units.UnitNames`), 
 so a unit stored under a former name or alias reads as its canonical name. Timeline payloads:
 detected {story_id, first_published, detected_at, severity, tier, topic, trigger},
 clock_set {started_at, due_at, tier, hours, reason}, graded {from, to, tier, reasons},
-assigned {units} (units added), unassigned {units} (units removed), acknowledged {}, note {text}, release {release_id, kind, channel,
-url, released_at, text}, followup {text}, verification {from, to, note},
-state_changed {from, to, reason}, dismissed {state, reason}, archived {},
+assigned {units} (units added), unassigned {units} (units taken off), acknowledged {first},
+note {text}, release {release_id, kind, channel, url, released_at, text}, followup {text},
+verification {from, to, note}, state_changed {from, to, reason}, dismissed {state, reason}, archived {},
 item_linked/item_unlinked {item_ids, reason}, candidate_joined {story_id, reason,
 trigger, item_ids}, merged {others}, merged_into {target}, split {new_incident,
 item_ids}, split_from {incident, item_ids}, clock_alert {key, kind, point, late, ...}.
@@ -404,11 +404,10 @@ class IncidentService:
         wanted = self.check_units(units)
         remove = [r.strip() for r in remove if r and r.strip()]
         if not wanted and not remove:
-            raise InvalidValue("交办至少需要一个责任单位" if not replace else
-                               "替换交办单位至少需要一个责任单位（撤销请用 --remove）")
+            raise InvalidValue("交办至少需要一个责任单位")
         with transaction(self.db) as conn:
             row = self._open_row(incident_id, "交办")
-            stored = [u for u in loads(row["assigned_units"], []) if u]
+            stored = [u for u in loads(row["assigned_units"], []) if u and str(u).strip()]
             canon = {u: self.canonical_units([u])[0] for u in stored}
             current = list(dict.fromkeys(canon.values()))
             dropped: list[str] = []
