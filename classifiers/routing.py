@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from classifiers.types import RELEASE_OWNER, TOPICS
-from classifiers.units import normalize_unit
+from classifiers.units import UnitNames, normalize_unit
 
 
 class RoutingError(ValueError):
@@ -35,7 +35,11 @@ class RoutingTable:
     same_unit: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_mapping(cls, doc: Mapping[str, Any], *, same_unit: Mapping[str, str] | None = None) -> "RoutingTable":
+    def from_mapping(cls, doc: Mapping[str, Any], *, same_unit: Mapping[str, str] | None = None,
+                     units: UnitNames | None = None) -> "RoutingTable":
+        """The table of a routing.toml document. With ``units`` (the gazetteer's unit names)
+        every unit must be one the gazetteer knows (or the town placeholder): a name nobody
+        could be assigned is refused, with the nearest known ones."""
         known = {"release_owner", "default_units", "town_placeholder", "topics"}
         extra = sorted(set(doc) - known)
         if extra:
@@ -44,16 +48,27 @@ class RoutingTable:
         if not isinstance(topics_doc, Mapping):
             raise RoutingError("routing: [topics] must be a table of topic = [units]")
         topics: dict[str, tuple[str, ...]] = {}
-        for topic, units in topics_doc.items():
+        for topic, row in topics_doc.items():
             if topic not in TOPICS:
                 raise RoutingError(f"routing: [topics].{topic}: unknown topic (known: {' '.join(TOPICS)})")
-            topics[topic] = _units(units, f"[topics].{topic}")
+            topics[topic] = _units(row, f"[topics].{topic}")
         owner = doc.get("release_owner", RELEASE_OWNER)
         placeholder = doc.get("town_placeholder", "相关镇办")
         for key, value in (("release_owner", owner), ("town_placeholder", placeholder)):
             if not isinstance(value, str) or not value.strip():
                 raise RoutingError(f"routing: {key}: expected a unit name, got {value!r}")
         default = _units(doc.get("default_units", ["区政府办公室"]), "default_units")
+        if units is not None:
+            same_unit = units.forms
+            named = [("release_owner", owner), *(("default_units", u) for u in default)]
+            named += [(f"[topics].{t}", u) for t, row in topics.items() for u in row]
+            for where, unit in named:
+                if unit != placeholder and units.canonical(unit) is None:
+                    near = units.nearest(unit)
+                    raise RoutingError(
+                        f"routing: {where}: unknown unit '{unit}'"
+                        + (f" (nearest known: {'、'.join(near)})" if near else "")
+                        + "; use the gazetteer's name, or add the unit to gazetteer/departments.toml")
         return cls(topics, default, placeholder, owner, dict(same_unit or {}))
 
     def route(self, topic: str, departments: Iterable[str] = (), towns: Iterable[str] = ()) -> tuple[str, ...]:

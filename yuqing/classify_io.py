@@ -225,9 +225,9 @@ def load_routing(home: Path | None, gazetteer=None, path: Path | None = None):
     path = path or _home_or_default(home, "routing.toml")
     from classifiers.units import UnitNames
 
-    same = dict(UnitNames.from_gazetteer(gazetteer).forms) if gazetteer is not None else {}
+    units = UnitNames.from_gazetteer(gazetteer) if gazetteer is not None else None
     try:
-        return RoutingTable.from_mapping(_toml(path), same_unit=same)
+        return RoutingTable.from_mapping(_toml(path), units=units)
     except RoutingError as exc:
         raise ClassifyDataError(f"{path}: {exc}") from None
 

@@ -58,6 +58,19 @@ def test_a_matrix_row_under_a_former_name_routes_to_the_canonical_unit(tmp_path)
     assert load_routing(tmp_path, load_gazetteer()).route("医疗卫生") == ("区卫健局", "区委宣传部")
 
 
+def test_a_unit_the_gazetteer_does_not_know_is_refused_with_the_nearest(tmp_path):
+    from yuqing.classify_io import ClassifyDataError, load_routing
+    from yuqing.gazetteer_io import load_gazetteer
+
+    (tmp_path / "routing.toml").write_text('[topics]\n"医疗卫生" = ["区卫健局", "区卫生院"]\n', encoding="utf-8")
+    with pytest.raises(ClassifyDataError, match=r"routing.toml: routing: \[topics\]\.医疗卫生: unknown unit '区卫生院' "
+                                                r"\(nearest known: 区卫健局"):
+        load_routing(tmp_path, load_gazetteer())
+    (tmp_path / "routing.toml").write_text('release_owner = "宣传部"\n', encoding="utf-8")
+    with pytest.raises(ClassifyDataError, match="release_owner: unknown unit '宣传部'"):
+        load_routing(tmp_path, load_gazetteer())
+
+
 def test_every_bundled_routing_unit_is_a_canonical_gazetteer_name():
     """routing.toml (including its commented example rows) names units as the gazetteer does."""
     import re
