@@ -134,6 +134,6 @@ def test_repeated_ack_is_a_no_op(run):
     assert "状态：研判" in run("ack", "1").output
     again = run("ack", "1", actor="李四")
     assert again.exit_code == 0
-    assert "已于 2026-06-14 12:00 由 值班员 确认接报" in again.output
+    assert "已于 2026-06-14 12:00 +08:00 由 值班员 确认接报" in again.output
     acks = _events(run, "acknowledged")
     assert len(acks) == 1 and acks[0]["actor"] == "值班员"
