@@ -403,6 +403,9 @@ class IncidentService:
         now, actor = self.clock(), actor or default_actor()
         wanted = self.check_units(units)
         remove = [r.strip() for r in remove if r and r.strip()]
+        both = [r for r in remove if (r if self.units is None else self.units.canonicalize(r)) in wanted]
+        if both:
+            raise InvalidValue(f"「{both[0]}」不能同时交办又撤销（未作任何更改）")
         if not wanted and not remove:
             raise InvalidValue("交办至少需要一个责任单位")
         with transaction(self.db) as conn:

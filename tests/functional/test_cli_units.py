@@ -106,6 +106,8 @@ def test_replace_and_remove_each_on_the_timeline(run):
     res = run("assign", "1", "--remove", "区财政局", ok=False)
     assert res.exit_code == 1 and "不是事件 #1 的交办单位" in res.output
     assert "无变化" in run("assign", "1", "区医疗保障局").output  # already assigned: nothing recorded
+    res = run("assign", "1", "铺镇", "--remove", "汉台区铺镇", ok=False)
+    assert res.exit_code == 1 and "不能同时交办又撤销" in res.output
 
     assigned = [e["payload"]["units"] for e in _events(run, "assigned")]
     unassigned = [e["payload"]["units"] for e in _events(run, "unassigned")]
