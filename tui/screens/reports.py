@@ -28,7 +28,7 @@ def per_hour_text(per_hour) -> Text:
 
 
 def league_text(rows) -> Text:
-    t = Text("按时发布排行（责任单位）\n", style="bold", end="")
+    t = Text("按时发布排行（交办单位与发布责任单位；仅路由建议的单位不计）\n", style="bold", end="")
     if not rows:
         t.append("暂无事件", style="dim")
         return t
