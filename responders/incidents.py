@@ -72,11 +72,12 @@ def _union_places(*seqs: Iterable[Mapping[str, Any]]) -> list[dict]:
 class IncidentService:
     def __init__(self, db: sqlite_utils.Database, policy: ClockPolicy | None = None,
                  clock: Callable[[], datetime] = utcnow, *, join_window_hours: float = 72.0,
-                 units: UnitNames | None = None):
+                 units: UnitNames | Callable[[], UnitNames] | None = None):
         self.db = db
         self.policy = policy or ClockPolicy()
         self.clock = clock
-        self.units = units  # None: names are taken as written (no gazetteer)
+        # None: names are taken as written (no gazetteer); a callable is called once, when first needed
+        self._units = units
         self.join_window = timedelta(hours=join_window_hours)
 
     # ------------------------------------------------------------ reading
@@ -143,6 +144,12 @@ class IncidentService:
 
     def get(self, incident_id: int) -> Incident:
         return self._build([self._row(incident_id)])[0]
+
+    @property
+    def units(self) -> UnitNames | None:
+        if callable(self._units):
+            self._units = self._units()
+        return self._units
 
     def canonical_units(self, names: Iterable[str]) -> tuple[str, ...]:
         """Stored unit names as shown and counted: canonical, each unit once."""

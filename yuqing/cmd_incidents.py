@@ -67,7 +67,7 @@ def service(ctx: click.Context, db_path: str | None, *, creates: bool = False):
     policy = _policy(home)
     clock = _now_fn()
     check_desk_db(path, must_exist=not creates, migration_sets=[migrations])
-    return IncidentService(open_desk(path), policy, clock=clock, units=_unit_names(home))
+    return IncidentService(open_desk(path), policy, clock=clock, units=lambda: _unit_names(home))
 
 
 def _unit_names(home: Path):
