@@ -28,6 +28,13 @@ keys are computed and looked up in the sorted table in one vector operation
 (:meth:`NearDuplicateIndex.keys`), so matching one item costs a few dict look-ups
 unless it has candidates. Items leave in arrival order when they are older than the
 window or when ``max_items`` is exceeded.
+
+Work and memory per item stay bounded however big one story grows (50,000 reposts of
+one post share their band keys and their opening): a band key keeps its newest
+``max_bucket`` items and a prefix key its newest ``NEWEST_PREFIX``, so an item is
+compared with at most ``bands x max_bucket`` candidates. A copy of a copy has the same
+root (the first item of its group), so matching any of the kept copies gives the same
+answer as matching the oldest.
 """
 from __future__ import annotations
 
@@ -155,7 +162,8 @@ class NearDuplicateIndex:
     """
 
     def __init__(self, *, num_perm: int = 64, bands: int = 16, jaccard: float = 0.6,
-                 containment: float = 0.8, max_items: int = 500_000, seed: int = 7, merge_every: int = 4096):
+                 containment: float = 0.8, max_items: int = 500_000, seed: int = 7, merge_every: int = 4096,
+                 max_bucket: int = 32):
         if num_perm % bands or num_perm & (num_perm - 1):
             raise ValueError("num_perm must be a power of two and a multiple of bands")
         self.num_perm, self.bands, self.rows = num_perm, bands, num_perm // bands
@@ -172,7 +180,8 @@ class NearDuplicateIndex:
         self._exact: dict[int, int] = {}  # hash of cleaned text -> newest seq
         self._prefix: dict[int, int | list[int]] = {}  # hash of the first chars -> seq(s), oldest first
         self._extra: dict[int, tuple[list[int], list[tuple[int, str, int]]]] = {}  # seq -> segment keys
-        self._bands = BandTable()
+        self._bands = BandTable(cap=max_bucket)
+        self.compared = 0  # signatures compared with a candidate's (a work count, for tests and benchmarks)
 
     def _alloc(self, cap: int) -> None:
         self._cap = cap
@@ -230,6 +239,7 @@ class NearDuplicateIndex:
         if not cands:
             return None
         cap = self._cap
+        self.compared += len(cands)
         rows = np.array([s % cap for s in cands], dtype=np.int64)
         est = np.count_nonzero(self._sigs[rows] == sig, axis=1) / self.num_perm
         sizes = self._sizes[rows]
@@ -343,6 +353,8 @@ class NearDuplicateIndex:
             self._prefix[pk] = [v, seq]
         else:
             v.append(seq)
+            if len(v) > NEWEST_PREFIX:  # only the newest are ever compared
+                del v[0]
 
     def _unpost_prefix(self, pk: int, seq: int) -> None:
         v = self._prefix.get(pk)
@@ -421,6 +433,14 @@ class NearDuplicateIndex:
         if n and self._bands.keys.size > 4 * max(len(self), 1) * self.bands:
             self._bands.compact(self._lo)
         return n
+
+    def largest_bucket(self) -> int:
+        """The most items kept under one LSH band key or one prefix key."""
+        big = self._bands.largest_bucket()
+        for v in self._prefix.values():
+            if v.__class__ is not int and len(v) > big:
+                big = len(v)
+        return big
 
     def nbytes(self) -> int:
         """Approximate size of the numpy parts (for the benchmark)."""

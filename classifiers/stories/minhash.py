@@ -68,9 +68,15 @@ def signatures(contents: list[str], num_perm: int) -> tuple[np.ndarray, np.ndarr
 
 class BandTable:
     """band key (uint32) -> sequence numbers: a sorted main part (numpy) and a dict of
-    recent items (value: one sequence number, or a list of them)."""
+    recent items (value: one sequence number, or a list of them).
 
-    def __init__(self) -> None:
+    ``cap`` bounds the sequence numbers kept per key (the newest): items sharing a band
+    key are near-copies of each other, so a few of them represent the rest. Without it a
+    story of n reposts of one post puts n items under the same keys and every new copy
+    is compared with all of them (n^2 work and memory in the lookups)."""
+
+    def __init__(self, cap: int | None = None) -> None:
+        self.cap = cap
         self.keys = np.empty(0, dtype=np.uint32)
         self.seqs = np.empty(0, dtype=np.int32)  # minus ``base``
         self.base = 0
@@ -79,7 +85,7 @@ class BandTable:
         self.generation = 0  # bumped when recent entries move into the sorted part
 
     def add(self, band_keys: Iterable[int], seq: int) -> None:
-        recent = self.recent
+        recent, cap = self.recent, self.cap
         for k in band_keys:
             v = recent.get(k)
             if v is None:
@@ -88,6 +94,8 @@ class BandTable:
                 recent[k] = [v, seq]
             else:
                 v.append(seq)
+                if cap is not None and len(v) > cap:
+                    del v[0]  # the oldest (sequence numbers come in ascending order)
         self.recent_items += 1
 
     def merge(self, live_from: int) -> None:
@@ -108,10 +116,14 @@ class BandTable:
             ns = np.array(ss, dtype=np.int64)
             keep = ns >= live_from
             nk, ns = nk[keep], ns[keep]
-            order = np.argsort(nk, kind="stable")
+            # by key, newest first; inserted before the older entries of the same key, so
+            # every run of a key in the sorted part is newest first
+            order = np.lexsort((-ns, nk))
             pos = np.searchsorted(keys, nk[order])
             keys = np.insert(keys, pos, nk[order])
             seqs = np.insert(seqs, pos, ns[order])
+            if self.cap is not None and keys.size:
+                keys, seqs = _first_of_runs(keys, seqs, self.cap)
             self.generation += 1
         self.base = live_from
         self.keys, self.seqs = keys, (seqs - live_from).astype(np.int32)
@@ -163,5 +175,27 @@ class BandTable:
                 else:
                     out.update(v)
 
+    def largest_bucket(self) -> int:
+        """The most sequence numbers kept under one key (sorted and recent parts together)."""
+        big = 0
+        if self.keys.size:
+            starts = np.flatnonzero(np.r_[True, self.keys[1:] != self.keys[:-1]])
+            big = int(np.diff(np.r_[starts, self.keys.size]).max())
+        for v in self.recent.values():
+            if v.__class__ is not int and len(v) > big:
+                big = len(v)
+        return big
+
     def nbytes(self) -> int:
         return int(self.keys.nbytes + self.seqs.nbytes)
+
+
+def _first_of_runs(keys: np.ndarray, seqs: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the first ``cap`` entries of each run of equal keys (keys sorted)."""
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    lens = np.diff(np.r_[starts, keys.size])
+    if int(lens.max()) <= cap:
+        return keys, seqs
+    rank = np.arange(keys.size) - np.repeat(starts, lens)
+    keep = rank < cap
+    return keys[keep], seqs[keep]
