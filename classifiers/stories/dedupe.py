@@ -53,7 +53,8 @@ MIN_SIMILAR_CHARS = 10
 MIN_DISTINCT_CHARS = 4  # MinHash below this is too noisy
 PREFIX_CHARS = 12  # a prefix copy must share at least this much
 HEAD_CHARS = 64  # kept per item to check prefixes exactly; longer shared openings also need the MinHash containment
-NEWEST_PREFIX = 64  # items sharing a prefix key that are compared (the newest)
+NEWEST_PREFIX = 64  # items sharing a prefix key that are kept and compared (the newest)
+MAX_BUCKET = 32  # items kept under one LSH band key (the newest)
 
 _MARKERS = re.compile(
     # the lookahead (every first character a marker can start with) lets most positions fail at once
@@ -90,7 +91,7 @@ class DedupeKey(NamedTuple):  # a named tuple: made for every item, and a tuple 
     size: int  # number of distinct 3-gram shingles
     signature: np.ndarray | None  # MinHash (uint16), None when content is too short
     bands: tuple[int, ...] = ()  # LSH band keys (set by NearDuplicateIndex.keys)
-    hits: tuple[int, ...] = ()  # candidates found in the sorted band table when the key was made
+    hits: tuple[tuple[int, ...], ...] = ()  # per band, the candidates of the sorted band table (newest first)
     generation: int = -1  # the band table's generation those candidates belong to
 
 
@@ -145,7 +146,7 @@ def _make_keys(own_and_chain, num_perm: int, index: "NearDuplicateIndex | None")
             keys[i] = DedupeKey(c, seg, sizes[j], sigs[j])
         return keys
     bandmat = index._band_keys(sigs)
-    hits = index._bands.lookup_sorted(bandmat)
+    hits = index._bands.lookup_bands(bandmat)
     gen = index._bands.generation
     for i, size, sig, bl, hit in zip(long_ix, sizes, list(sigs), map(tuple, bandmat.tolist()), hits):
         c, seg = prepared[i]
@@ -163,7 +164,7 @@ class NearDuplicateIndex:
 
     def __init__(self, *, num_perm: int = 64, bands: int = 16, jaccard: float = 0.6,
                  containment: float = 0.8, max_items: int = 500_000, seed: int = 7, merge_every: int = 4096,
-                 max_bucket: int = 32):
+                 max_bucket: int = MAX_BUCKET):
         if num_perm % bands or num_perm & (num_perm - 1):
             raise ValueError("num_perm must be a power of two and a multiple of bands")
         self.num_perm, self.bands, self.rows = num_perm, bands, num_perm // bands
@@ -260,9 +261,25 @@ class NearDuplicateIndex:
             bands, hits = key.bands, key.hits
         else:  # a key made before the table last changed (or by make_keys): look it up now
             bm = self._band_keys(key.signature[None, :])
-            bands, hits = tuple(bm[0].tolist()), table.lookup_sorted(bm)[0]
-        found = set(hits)
-        table.lookup_recent(bands, found)
+            bands, hits = tuple(bm[0].tolist()), table.lookup_bands(bm)[0]
+        # each band key's newest ``max_bucket`` items: those of recent batches (all newer than
+        # the sorted part's), then the sorted part's newest. Whatever the batches were, the
+        # same candidates: a restart's replay (other batches) finds what the live run found.
+        found: set[int] = set()
+        recent, cap = table.recent, table.cap
+        for k, h in zip(bands, hits):
+            v = recent.get(k)
+            if v is None:
+                if h:
+                    found.update(h)
+            elif v.__class__ is int:
+                found.add(v)
+                if h:
+                    found.update(h if cap is None else h[:cap - 1])
+            else:
+                found.update(v)
+                if h:
+                    found.update(h if cap is None else h[:cap - len(v)])
         lo, has = self._lo, self._has_sig
         cap = self._cap
         return sorted(s for s in found if s >= lo and has[s % cap])

@@ -209,6 +209,12 @@ class StoryEngine:
     def __len__(self) -> int:
         return len(self._items)
 
+    def work_counts(self) -> dict[str, int]:
+        """What matching costs, for tests and benchmarks: ``compared`` signatures compared
+        with candidates so far, ``largest_bucket`` the most items kept under one LSH band or
+        prefix key (bounded, however big a story grows)."""
+        return {"compared": self._dedupe.compared, "largest_bucket": self._dedupe.largest_bucket()}
+
     # ---- adding -----------------------------------------------------------
     def _add_new(self, it: StoryItem, norm, key) -> Assignment:
         ts = _ts(it.published)

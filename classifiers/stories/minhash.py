@@ -138,8 +138,14 @@ class BandTable:
 
     def lookup_sorted(self, q: np.ndarray) -> list[tuple[int, ...]]:
         """Candidates in the sorted part for each row of band keys ``q`` (n x bands)."""
-        n = q.shape[0]
-        out: list[tuple[int, ...]] = [()] * n
+        return [tuple(s for per_band in row for s in per_band) for row in self.lookup_bands(q)]
+
+    def lookup_bands(self, q: np.ndarray) -> list[tuple[tuple[int, ...], ...]]:
+        """For each row of band keys ``q`` (n x bands), the sequence numbers of each band's
+        key in the sorted part, newest first."""
+        n, b = q.shape
+        empty = ((),) * b
+        out: list[tuple[tuple[int, ...], ...]] = [empty] * n
         if not self.keys.size or not n:
             return out
         flat = q.ravel()
@@ -157,12 +163,17 @@ class BandTable:
         total = int(reps.sum())
         pos = np.repeat(lo - (np.cumsum(reps) - reps), reps) + np.arange(total)
         seqs = (self.seqs[pos].astype(np.int64) + self.base).tolist()
-        owners = np.repeat(nz // q.shape[1], reps).tolist()
+        ends = np.cumsum(reps).tolist()
+        rows: dict[int, list] = {}
         start = 0
-        for i in range(1, total + 1):
-            if i == total or owners[i] != owners[start]:
-                out[owners[start]] = tuple(seqs[start:i])
-                start = i
+        for f, end in zip(nz.tolist(), ends):
+            row = rows.get(f // b)
+            if row is None:
+                row = rows[f // b] = [()] * b
+            row[f % b] = tuple(seqs[start:end])
+            start = end
+        for i, row in rows.items():
+            out[i] = tuple(row)
         return out
 
     def lookup_recent(self, band_keys: Iterable[int], out: set[int]) -> None:
