@@ -578,7 +578,8 @@ def _row_dict(row: analysis.ItemAnalysis) -> dict:
 def _decode(r: dict) -> dict:
     d = dict(r)
     for key in ("places", "departments", "units", "risk_words", "severity_reasons", "schemes"):
-        d[key] = json.loads(r[key] or "[]")
+        v = r[key]
+        d[key] = json.loads(v) if v and v != "[]" else []  # most are empty: a replay decodes 6 a row
     return d
 
 

@@ -280,9 +280,11 @@ class NearDuplicateIndex:
                 found.update(v)
                 if h:
                     found.update(h if cap is None else h[:cap - len(v)])
-        lo, has = self._lo, self._has_sig
-        cap = self._cap
-        return sorted(s for s in found if s >= lo and has[s % cap])
+        if not found:
+            return []
+        seqs = np.fromiter(found, dtype=np.int64, count=len(found))
+        seqs = np.sort(seqs[(seqs >= self._lo) & self._has_sig[seqs % self._cap]])
+        return seqs.tolist()
 
     def _prefix_match(self, key: DedupeKey) -> Match | None:
         texts = (key.content,) + tuple(s for s in key.segments if s != key.content)
@@ -294,12 +296,15 @@ class NearDuplicateIndex:
             v = self._prefix.get(pk)
             if v is None:
                 continue
-            for seq in ((v,) if v.__class__ is int else reversed(v[-NEWEST_PREFIX:])):  # newest first
+            seqs = [v] if v.__class__ is int else v[:-NEWEST_PREFIX - 1:-1]  # the newest, newest first
+            rows = [seq % cap for seq in seqs]
+            pks = self._pk[rows].tolist()  # one look-up for all: a long list is compared in every call
+            heads = self._heads
+            for seq, row, rpk in zip(seqs, rows, pks):
                 if seq < lo:
                     continue
-                row = seq % cap
-                if int(self._pk[row]) == pk:
-                    head, full = self._heads[row], int(self._lens[row])
+                if rpk == pk:
+                    head, full = heads[row], int(self._lens[row])
                 else:
                     head, full = next(((h, n) for p, h, n in self._extra.get(seq, ((), ()))[1] if p == pk),
                                       ("", 0))
