@@ -141,13 +141,21 @@ class DeskPipeline:
             if not chunk:
                 break
             replayed += len(chunk)
+            # Each item goes where the live run put it (the engine checks the story is still
+            # there), so copies are neither matched again nor segmented: they need no words.
+            known = [(r["story_id"], None if r["duplicate_of"] is None else str(r["duplicate_of"]))
+                     if r["story_id"] else None for r in chunk]
+            starts = {self.engine.story_prefix + str(r["id"]) for r in chunk}
+            need = [k is None or k[1] is None or not (k[0] in starts or self.engine.has_story(k[0])) for k in known]
             # The same words the live pipeline gave the engine, so the stories come out the same.
-            title_tokens, text_tokens = self._segment([r["title"] for r in chunk], [r["text"] for r in chunk])
+            cut = [r for r, n in zip(chunk, need) if n]
+            title_tokens, text_tokens = self._segment([r["title"] for r in cut], [r["text"] for r in cut])
+            words = iter([tuple(tt) + tuple(xt) for tt, xt in zip(title_tokens, text_tokens)])
             published = [from_db(r["published"]) or from_db(r["fetched_at"]) for r in chunk]
             self.engine.add_many([
                 StoryItem(str(r["id"]), r["title"], r["text"], pub, r["source_id"], json.loads(r["metrics"] or "{}"),
-                          r["url"], words=tuple(tt) + tuple(xt))
-                for r, pub, tt, xt in zip(chunk, published, title_tokens, text_tokens)])
+                          r["url"], words=next(words) if n else None)
+                for r, pub, n in zip(chunk, published, need)], known)
             for r, pub in zip(chunk, published):
                 if self.sources.get(r["source_id"], {}).get("own_channel"):
                     self.state.own_items.add(str(r["id"]))

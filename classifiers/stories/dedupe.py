@@ -255,6 +255,13 @@ class NearDuplicateIndex:
         i = int(score.argmax())
         return self._match(cands[i], "similar", float(est[i]))
 
+    def exact_match(self, key: DedupeKey) -> bool:
+        """Whether :meth:`match` would find an exact copy (its first, cheapest test)."""
+        if len(key.content) < MIN_EXACT_CHARS:
+            return False
+        seq = self._exact.get(hash(key.content))
+        return seq is not None and seq >= self._lo
+
     def _candidates(self, key: DedupeKey) -> list[int]:
         table = self._bands
         if key.bands and key.generation == table.generation:
