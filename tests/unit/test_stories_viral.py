@@ -95,6 +95,30 @@ def test_batches_do_not_change_the_stories():
     assert sizes[0] > 4 * MAX_BUCKET  # the story outgrew the bucket bound
 
 
+def test_a_replay_with_the_known_assignments_skips_the_matching_and_gives_the_same_stories():
+    items = mixed(1400)
+    live_eng, live = feed(items, 256)
+    known = [(sid, dup) for _, sid, dup in live]
+    eng = StoryEngine(segment=str.split)
+    replay = []
+    for k in range(0, len(items), 1024):
+        replay += [(a.item_id, a.story_id, a.duplicate_of) for a in eng.add_many(items[k:k + 1024], known[k:k + 1024])]
+    assert replay == live
+    assert [(s.id, s.item_ids, s.unique_size, s.first_id) for s in eng.stories()] == \
+        [(s.id, s.item_ids, s.unique_size, s.first_id) for s in live_eng.stories()]
+    assert eng.work_counts()["compared"] == 0  # no copy was matched again
+    assert live_eng.work_counts()["compared"] > 0
+    # the window's start cut the stories' first items off: those stories are gone, their
+    # items are matched afresh (as without ``known``) instead of joining a missing story
+    late = StoryEngine(segment=str.split)
+    cut = 100
+    out = late.add_many(items[cut:], known[cut:])
+    assert {a.story_id for a in out} <= {sid for _, sid, _ in live} | {"s-" + it.id for it in items[cut:]}
+    assert all(late.has_story(a.story_id) for a in out[-10:])
+    fresh, _ = feed(items[cut:], 1024)
+    assert [s.item_ids for s in late.stories()] == [s.item_ids for s in fresh.stories()]
+
+
 # ---- the pipeline: restart after a viral story ---------------------------------------------
 
 def _desk(tmp_path: Path, items: list[StoryItem]):
