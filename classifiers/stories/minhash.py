@@ -176,16 +176,6 @@ class BandTable:
             out[i] = tuple(row)
         return out
 
-    def lookup_recent(self, band_keys: Iterable[int], out: set[int]) -> None:
-        recent = self.recent
-        for k in band_keys:
-            v = recent.get(k)
-            if v is not None:
-                if v.__class__ is int:
-                    out.add(v)
-                else:
-                    out.update(v)
-
     def largest_bucket(self) -> int:
         """The most sequence numbers kept under one key (sorted and recent parts together)."""
         big = 0
