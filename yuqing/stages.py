@@ -136,6 +136,7 @@ class DeskPipeline:
             " WHERE i.id <= ? AND coalesce(i.published, i.fetched_at) >= ? ORDER BY i.id", [last, since])
         names = [d[0] for d in cur.description]
         replayed = 0
+        memo: dict[str, list] = {}
         while True:
             chunk = [dict(zip(names, r)) for r in cur.fetchmany(REPLAY_CHUNK)]
             if not chunk:
@@ -163,7 +164,7 @@ class DeskPipeline:
                 if not r["story_id"]:
                     continue
                 facts = self.state.facts.setdefault(r["story_id"], StoryFacts())
-                facts.add(_decode(r))
+                facts.add(_decode(r, memo))
                 if facts.wants_text:
                     facts.remember(to_simplified(r["title"]), to_simplified(r["text"][:300]), pub)
                 else:
@@ -583,11 +584,23 @@ def _row_dict(row: analysis.ItemAnalysis) -> dict:
             "sentiment": row.sentiment, "schemes": row.schemes, "involves_district": row.involves_district}
 
 
-def _decode(r: dict) -> dict:
+def _decode(r: dict, memo: dict | None = None) -> dict:
+    """The row with its JSON lists decoded. With ``memo`` (a replay: copies of one post
+    have the same lists) equal strings are decoded once and share the result: read it only."""
     d = dict(r)
     for key in ("places", "departments", "units", "risk_words", "severity_reasons", "schemes"):
         v = r[key]
-        d[key] = json.loads(v) if v and v != "[]" else []  # most are empty: a replay decodes 6 a row
+        if not v or v == "[]":
+            d[key] = []
+        elif memo is None:
+            d[key] = json.loads(v)
+        else:
+            got = memo.get(v)
+            if got is None:
+                if len(memo) >= 4096:
+                    memo.clear()
+                got = memo[v] = json.loads(v)
+            d[key] = got
     return d
 
 
