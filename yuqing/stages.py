@@ -146,8 +146,10 @@ class DeskPipeline:
             # there), so copies are neither matched again nor segmented: they need no words.
             known = [(r["story_id"], None if r["duplicate_of"] is None else str(r["duplicate_of"]))
                      if r["story_id"] else None for r in chunk]
-            starts = {self.engine.story_prefix + str(r["id"]) for r in chunk}
-            need = [k is None or k[1] is None or not (k[0] in starts or self.engine.has_story(k[0])) for k in known]
+            own = [self.engine.story_prefix + str(r["id"]) for r in chunk]  # the story an item would start
+            starts = set(own)
+            need = [k is None or k[1] is None or k[0] == o or not (k[0] in starts or self.engine.has_story(k[0]))
+                    for k, o in zip(known, own)]
             # The same words the live pipeline gave the engine, so the stories come out the same.
             cut = [r for r, n in zip(chunk, need) if n]
             title_tokens, text_tokens = self._segment([r["title"] for r in cut], [r["text"] for r in cut])

@@ -161,8 +161,9 @@ class StoryEngine:
         unknown. Where that story is in the window (or is the one the item starts), the item
         goes there without being matched or scored against the stories: the assignment the
         live run made, at a fraction of the work (a viral story's copies are most of a
-        window). An item whose story is gone is matched afresh, as without ``known``; an
-        item known as a copy needs no ``words``."""
+        window). An item whose story is gone is matched afresh, as without ``known``. An
+        item known as a copy needs no ``words`` (should its story be gone after all, it is
+        segmented here)."""
         items = list(items)
         given = dict(zip((it.id for it in items), known)) if known is not None else None
         fresh = [it for it in items if it.id not in self._items]
