@@ -136,18 +136,29 @@ class DeskPipeline:
             " WHERE i.id <= ? AND coalesce(i.published, i.fetched_at) >= ? ORDER BY i.id", [last, since])
         names = [d[0] for d in cur.description]
         replayed = 0
+        memo: dict[str, list] = {}
         while True:
             chunk = [dict(zip(names, r)) for r in cur.fetchmany(REPLAY_CHUNK)]
             if not chunk:
                 break
             replayed += len(chunk)
+            # Each item goes where the live run put it (the engine checks the story is still
+            # there), so copies are neither matched again nor segmented: they need no words.
+            known = [(r["story_id"], None if r["duplicate_of"] is None else str(r["duplicate_of"]))
+                     if r["story_id"] else None for r in chunk]
+            own = [self.engine.story_prefix + str(r["id"]) for r in chunk]  # the story an item would start
+            starts = set(own)
+            need = [k is None or k[1] is None or k[0] == o or not (k[0] in starts or self.engine.has_story(k[0]))
+                    for k, o in zip(known, own)]
             # The same words the live pipeline gave the engine, so the stories come out the same.
-            title_tokens, text_tokens = self._segment([r["title"] for r in chunk], [r["text"] for r in chunk])
+            cut = [r for r, n in zip(chunk, need) if n]
+            title_tokens, text_tokens = self._segment([r["title"] for r in cut], [r["text"] for r in cut])
+            words = iter([tuple(tt) + tuple(xt) for tt, xt in zip(title_tokens, text_tokens)])
             published = [from_db(r["published"]) or from_db(r["fetched_at"]) for r in chunk]
             self.engine.add_many([
                 StoryItem(str(r["id"]), r["title"], r["text"], pub, r["source_id"], json.loads(r["metrics"] or "{}"),
-                          r["url"], words=tuple(tt) + tuple(xt))
-                for r, pub, tt, xt in zip(chunk, published, title_tokens, text_tokens)])
+                          r["url"], words=next(words) if n else None)
+                for r, pub, n in zip(chunk, published, need)], known)
             for r, pub in zip(chunk, published):
                 if self.sources.get(r["source_id"], {}).get("own_channel"):
                     self.state.own_items.add(str(r["id"]))
@@ -155,7 +166,7 @@ class DeskPipeline:
                 if not r["story_id"]:
                     continue
                 facts = self.state.facts.setdefault(r["story_id"], StoryFacts())
-                facts.add(_decode(r))
+                facts.add(_decode(r, memo))
                 if facts.wants_text:
                     facts.remember(to_simplified(r["title"]), to_simplified(r["text"][:300]), pub)
                 else:
@@ -575,10 +586,23 @@ def _row_dict(row: analysis.ItemAnalysis) -> dict:
             "sentiment": row.sentiment, "schemes": row.schemes, "involves_district": row.involves_district}
 
 
-def _decode(r: dict) -> dict:
+def _decode(r: dict, memo: dict | None = None) -> dict:
+    """The row with its JSON lists decoded. With ``memo`` (a replay: copies of one post
+    have the same lists) equal strings are decoded once and share the result: read it only."""
     d = dict(r)
     for key in ("places", "departments", "units", "risk_words", "severity_reasons", "schemes"):
-        d[key] = json.loads(r[key] or "[]")
+        v = r[key]
+        if not v or v == "[]":
+            d[key] = []
+        elif memo is None:
+            d[key] = json.loads(v)
+        else:
+            got = memo.get(v)
+            if got is None:
+                if len(memo) >= 4096:
+                    memo.clear()
+                got = memo[v] = json.loads(v)
+            d[key] = got
     return d
 
 

@@ -28,6 +28,13 @@ keys are computed and looked up in the sorted table in one vector operation
 (:meth:`NearDuplicateIndex.keys`), so matching one item costs a few dict look-ups
 unless it has candidates. Items leave in arrival order when they are older than the
 window or when ``max_items`` is exceeded.
+
+Work and memory per item stay bounded however big one story grows (50,000 reposts of
+one post share their band keys and their opening): a band key keeps its newest
+``max_bucket`` items and a prefix key its newest ``NEWEST_PREFIX``, so an item is
+compared with at most ``bands x max_bucket`` candidates. A copy of a copy has the same
+root (the first item of its group), so matching any of the kept copies gives the same
+answer as matching the oldest.
 """
 from __future__ import annotations
 
@@ -46,7 +53,8 @@ MIN_SIMILAR_CHARS = 10
 MIN_DISTINCT_CHARS = 4  # MinHash below this is too noisy
 PREFIX_CHARS = 12  # a prefix copy must share at least this much
 HEAD_CHARS = 64  # kept per item to check prefixes exactly; longer shared openings also need the MinHash containment
-NEWEST_PREFIX = 64  # items sharing a prefix key that are compared (the newest)
+NEWEST_PREFIX = 64  # items sharing a prefix key that are kept and compared (the newest)
+MAX_BUCKET = 32  # items kept under one LSH band key (the newest)
 
 _MARKERS = re.compile(
     # the lookahead (every first character a marker can start with) lets most positions fail at once
@@ -83,7 +91,7 @@ class DedupeKey(NamedTuple):  # a named tuple: made for every item, and a tuple 
     size: int  # number of distinct 3-gram shingles
     signature: np.ndarray | None  # MinHash (uint16), None when content is too short
     bands: tuple[int, ...] = ()  # LSH band keys (set by NearDuplicateIndex.keys)
-    hits: tuple[int, ...] = ()  # candidates found in the sorted band table when the key was made
+    hits: tuple[tuple[int, ...], ...] = ()  # per band, the candidates of the sorted band table (newest first)
     generation: int = -1  # the band table's generation those candidates belong to
 
 
@@ -138,7 +146,7 @@ def _make_keys(own_and_chain, num_perm: int, index: "NearDuplicateIndex | None")
             keys[i] = DedupeKey(c, seg, sizes[j], sigs[j])
         return keys
     bandmat = index._band_keys(sigs)
-    hits = index._bands.lookup_sorted(bandmat)
+    hits = index._bands.lookup_bands(bandmat)
     gen = index._bands.generation
     for i, size, sig, bl, hit in zip(long_ix, sizes, list(sigs), map(tuple, bandmat.tolist()), hits):
         c, seg = prepared[i]
@@ -155,7 +163,8 @@ class NearDuplicateIndex:
     """
 
     def __init__(self, *, num_perm: int = 64, bands: int = 16, jaccard: float = 0.6,
-                 containment: float = 0.8, max_items: int = 500_000, seed: int = 7, merge_every: int = 4096):
+                 containment: float = 0.8, max_items: int = 500_000, seed: int = 7, merge_every: int = 4096,
+                 max_bucket: int = MAX_BUCKET):
         if num_perm % bands or num_perm & (num_perm - 1):
             raise ValueError("num_perm must be a power of two and a multiple of bands")
         self.num_perm, self.bands, self.rows = num_perm, bands, num_perm // bands
@@ -172,7 +181,8 @@ class NearDuplicateIndex:
         self._exact: dict[int, int] = {}  # hash of cleaned text -> newest seq
         self._prefix: dict[int, int | list[int]] = {}  # hash of the first chars -> seq(s), oldest first
         self._extra: dict[int, tuple[list[int], list[tuple[int, str, int]]]] = {}  # seq -> segment keys
-        self._bands = BandTable()
+        self._bands = BandTable(cap=max_bucket)
+        self.compared = 0  # signatures compared with a candidate's (a work count, for tests and benchmarks)
 
     def _alloc(self, cap: int) -> None:
         self._cap = cap
@@ -230,6 +240,7 @@ class NearDuplicateIndex:
         if not cands:
             return None
         cap = self._cap
+        self.compared += len(cands)
         rows = np.array([s % cap for s in cands], dtype=np.int64)
         est = np.count_nonzero(self._sigs[rows] == sig, axis=1) / self.num_perm
         sizes = self._sizes[rows]
@@ -244,18 +255,43 @@ class NearDuplicateIndex:
         i = int(score.argmax())
         return self._match(cands[i], "similar", float(est[i]))
 
+    def exact_match(self, key: DedupeKey) -> bool:
+        """Whether :meth:`match` would find an exact copy (its first, cheapest test)."""
+        if len(key.content) < MIN_EXACT_CHARS:
+            return False
+        seq = self._exact.get(hash(key.content))
+        return seq is not None and seq >= self._lo
+
     def _candidates(self, key: DedupeKey) -> list[int]:
         table = self._bands
         if key.bands and key.generation == table.generation:
             bands, hits = key.bands, key.hits
         else:  # a key made before the table last changed (or by make_keys): look it up now
             bm = self._band_keys(key.signature[None, :])
-            bands, hits = tuple(bm[0].tolist()), table.lookup_sorted(bm)[0]
-        found = set(hits)
-        table.lookup_recent(bands, found)
-        lo, has = self._lo, self._has_sig
-        cap = self._cap
-        return sorted(s for s in found if s >= lo and has[s % cap])
+            bands, hits = tuple(bm[0].tolist()), table.lookup_bands(bm)[0]
+        # each band key's newest ``max_bucket`` items: those of recent batches (all newer than
+        # the sorted part's), then the sorted part's newest. Whatever the batches were, the
+        # same candidates: a restart's replay (other batches) finds what the live run found.
+        found: set[int] = set()
+        recent, cap = table.recent, table.cap
+        for k, h in zip(bands, hits):
+            v = recent.get(k)
+            if v is None:
+                if h:
+                    found.update(h)
+            elif v.__class__ is int:
+                found.add(v)
+                if h:
+                    found.update(h if cap is None else h[:cap - 1])
+            else:
+                found.update(v)
+                if h:
+                    found.update(h if cap is None else h[:cap - len(v)])
+        if not found:
+            return []
+        seqs = np.fromiter(found, dtype=np.int64, count=len(found))
+        seqs = np.sort(seqs[(seqs >= self._lo) & self._has_sig[seqs % self._cap]])
+        return seqs.tolist()
 
     def _prefix_match(self, key: DedupeKey) -> Match | None:
         texts = (key.content,) + tuple(s for s in key.segments if s != key.content)
@@ -267,12 +303,15 @@ class NearDuplicateIndex:
             v = self._prefix.get(pk)
             if v is None:
                 continue
-            for seq in ((v,) if v.__class__ is int else reversed(v[-NEWEST_PREFIX:])):  # newest first
+            seqs = [v] if v.__class__ is int else v[:-NEWEST_PREFIX - 1:-1]  # the newest, newest first
+            rows = [seq % cap for seq in seqs]
+            pks = self._pk[rows].tolist()  # one look-up for all: a long list is compared in every call
+            heads = self._heads
+            for seq, row, rpk in zip(seqs, rows, pks):
                 if seq < lo:
                     continue
-                row = seq % cap
-                if int(self._pk[row]) == pk:
-                    head, full = self._heads[row], int(self._lens[row])
+                if rpk == pk:
+                    head, full = heads[row], int(self._lens[row])
                 else:
                     head, full = next(((h, n) for p, h, n in self._extra.get(seq, ((), ()))[1] if p == pk),
                                       ("", 0))
@@ -343,6 +382,8 @@ class NearDuplicateIndex:
             self._prefix[pk] = [v, seq]
         else:
             v.append(seq)
+            if len(v) > NEWEST_PREFIX:  # only the newest are ever compared
+                del v[0]
 
     def _unpost_prefix(self, pk: int, seq: int) -> None:
         v = self._prefix.get(pk)
@@ -421,6 +462,14 @@ class NearDuplicateIndex:
         if n and self._bands.keys.size > 4 * max(len(self), 1) * self.bands:
             self._bands.compact(self._lo)
         return n
+
+    def largest_bucket(self) -> int:
+        """The most items kept under one LSH band key or one prefix key."""
+        big = self._bands.largest_bucket()
+        for v in self._prefix.values():
+            if v.__class__ is not int and len(v) > big:
+                big = len(v)
+        return big
 
     def nbytes(self) -> int:
         """Approximate size of the numpy parts (for the benchmark)."""

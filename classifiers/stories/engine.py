@@ -18,7 +18,7 @@ from array import array
 from bisect import bisect_right, insort
 from collections import OrderedDict, deque
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 from classifiers.normalize import normalize_many
 from classifiers.stories.cluster import Clusterer, _count_elements
@@ -154,8 +154,18 @@ class StoryEngine:
     def add(self, item: StoryItem) -> Assignment:
         return self.add_many([item])[0]
 
-    def add_many(self, items: Iterable[StoryItem]) -> list[Assignment]:
+    def add_many(self, items: Iterable[StoryItem],
+                 known: Sequence[tuple[str, str | None] | None] | None = None) -> list[Assignment]:
+        """Add items; ``known`` (for a replay after a restart, parallel to ``items``) is the
+        (story id, duplicate of) each item was given when it was first added, None where
+        unknown. Where that story is in the window (or is the one the item starts), the item
+        goes there without being matched or scored against the stories: the assignment the
+        live run made, at a fraction of the work (a viral story's copies are most of a
+        window). An item whose story is gone is matched afresh, as without ``known``. An
+        item known as a copy needs no ``words`` (should its story be gone after all, it is
+        segmented here)."""
         items = list(items)
+        given = dict(zip((it.id for it in items), known)) if known is not None else None
         fresh = [it for it in items if it.id not in self._items]
         texts = [_full_text(it) for it in fresh]
         norms = dict(zip((it.id for it in fresh), normalize_many(texts))) if fresh else {}
@@ -165,7 +175,8 @@ class StoryEngine:
             if it.id in self._items:
                 out.append(self._update(it))
             elif it.id in norms:
-                out.append(self._add_new(it, norms.pop(it.id), keys.pop(it.id)))
+                out.append(self._add_new(it, norms.pop(it.id), keys.pop(it.id),
+                                         given.get(it.id) if given is not None else None))
             else:  # the same id twice in one batch
                 out.append(self._update(it))
         return out
@@ -209,22 +220,37 @@ class StoryEngine:
     def __len__(self) -> int:
         return len(self._items)
 
+    def work_counts(self) -> dict[str, int]:
+        """What matching costs, for tests and benchmarks: ``compared`` signatures compared
+        with candidates so far, ``largest_bucket`` the most items kept under one LSH band or
+        prefix key (bounded, however big a story grows)."""
+        return {"compared": self._dedupe.compared, "largest_bucket": self._dedupe.largest_bucket()}
+
     # ---- adding -----------------------------------------------------------
-    def _add_new(self, it: StoryItem, norm, key) -> Assignment:
+    def _add_new(self, it: StoryItem, norm, key, known: tuple[str, str | None] | None = None) -> Assignment:
         ts = _ts(it.published)
         if ts > self._now:
             self._now = ts
         self._seq += 1
         seq = self._seq
-        match = self._dedupe.match(key)
         sid = None
         dup = None
         words: tuple[str, ...] = ()
-        if match is not None:
-            rec = self._items.get(match.item_id)
-            if rec is not None and rec.story in self._stories:
-                sid = rec.story
-                dup = match.root_id
+        if known is not None and (known[0] in self._stories or known[0] == self.story_prefix + it.id):
+            match = None
+            dup = known[1]
+            exact = dup is not None and self._dedupe.exact_match(key)  # indexed as it was live
+            if dup is not None and known[0] in self._stories:  # a copy: where the live run put it
+                sid = known[0]
+        else:
+            known = None
+            match = self._dedupe.match(key)
+            exact = match is not None and match.kind == "exact"
+            if match is not None:
+                rec = self._items.get(match.item_id)
+                if rec is not None and rec.story in self._stories:
+                    sid = rec.story
+                    dup = match.root_id
         packed = None
         if sid is None:
             if it.words is not None:
@@ -234,7 +260,10 @@ class StoryEngine:
             tf: dict[str, int] = {}
             _count_elements(tf, words)  # Counter(words) without its Python-level wrapper
             vec = self._cluster.vector_tf(tf, norm.hashtags)
-            sid, _, _ = self._cluster.best(vec, ts)
+            if known is not None:  # the story the live run chose (or started) for it
+                sid = known[0] if known[0] in self._stories else None
+            else:
+                sid, _, _ = self._cluster.best(vec, ts)
             if match is not None:
                 dup = match.root_id
             new = sid is None
@@ -246,7 +275,7 @@ class StoryEngine:
                 packed = self._cluster.terms.add_words(words)
         else:
             new = False
-        self._dedupe.add(it.id, dup or it.id, key, ts, exact_only=match is not None and match.kind == "exact")
+        self._dedupe.add(it.id, dup or it.id, key, ts, exact_only=exact)
         st = self._stories[sid]
         self._stories.move_to_end(sid)
         eng = _engagement(it.metrics) if it.metrics else _NO_ENGAGEMENT

@@ -68,9 +68,15 @@ def signatures(contents: list[str], num_perm: int) -> tuple[np.ndarray, np.ndarr
 
 class BandTable:
     """band key (uint32) -> sequence numbers: a sorted main part (numpy) and a dict of
-    recent items (value: one sequence number, or a list of them)."""
+    recent items (value: one sequence number, or a list of them).
 
-    def __init__(self) -> None:
+    ``cap`` bounds the sequence numbers kept per key (the newest): items sharing a band
+    key are near-copies of each other, so a few of them represent the rest. Without it a
+    story of n reposts of one post puts n items under the same keys and every new copy
+    is compared with all of them (n^2 work and memory in the lookups)."""
+
+    def __init__(self, cap: int | None = None) -> None:
+        self.cap = cap
         self.keys = np.empty(0, dtype=np.uint32)
         self.seqs = np.empty(0, dtype=np.int32)  # minus ``base``
         self.base = 0
@@ -79,7 +85,7 @@ class BandTable:
         self.generation = 0  # bumped when recent entries move into the sorted part
 
     def add(self, band_keys: Iterable[int], seq: int) -> None:
-        recent = self.recent
+        recent, cap = self.recent, self.cap
         for k in band_keys:
             v = recent.get(k)
             if v is None:
@@ -88,6 +94,8 @@ class BandTable:
                 recent[k] = [v, seq]
             else:
                 v.append(seq)
+                if cap is not None and len(v) > cap:
+                    del v[0]  # the oldest (sequence numbers come in ascending order)
         self.recent_items += 1
 
     def merge(self, live_from: int) -> None:
@@ -108,10 +116,14 @@ class BandTable:
             ns = np.array(ss, dtype=np.int64)
             keep = ns >= live_from
             nk, ns = nk[keep], ns[keep]
-            order = np.argsort(nk, kind="stable")
+            # by key, newest first; inserted before the older entries of the same key, so
+            # every run of a key in the sorted part is newest first
+            order = np.lexsort((-ns, nk))
             pos = np.searchsorted(keys, nk[order])
             keys = np.insert(keys, pos, nk[order])
             seqs = np.insert(seqs, pos, ns[order])
+            if self.cap is not None and keys.size:
+                keys, seqs = _first_of_runs(keys, seqs, self.cap)
             self.generation += 1
         self.base = live_from
         self.keys, self.seqs = keys, (seqs - live_from).astype(np.int32)
@@ -126,8 +138,14 @@ class BandTable:
 
     def lookup_sorted(self, q: np.ndarray) -> list[tuple[int, ...]]:
         """Candidates in the sorted part for each row of band keys ``q`` (n x bands)."""
-        n = q.shape[0]
-        out: list[tuple[int, ...]] = [()] * n
+        return [tuple(s for per_band in row for s in per_band) for row in self.lookup_bands(q)]
+
+    def lookup_bands(self, q: np.ndarray) -> list[tuple[tuple[int, ...], ...]]:
+        """For each row of band keys ``q`` (n x bands), the sequence numbers of each band's
+        key in the sorted part, newest first."""
+        n, b = q.shape
+        empty = ((),) * b
+        out: list[tuple[tuple[int, ...], ...]] = [empty] * n
         if not self.keys.size or not n:
             return out
         flat = q.ravel()
@@ -145,23 +163,40 @@ class BandTable:
         total = int(reps.sum())
         pos = np.repeat(lo - (np.cumsum(reps) - reps), reps) + np.arange(total)
         seqs = (self.seqs[pos].astype(np.int64) + self.base).tolist()
-        owners = np.repeat(nz // q.shape[1], reps).tolist()
+        ends = np.cumsum(reps).tolist()
+        rows: dict[int, list] = {}
         start = 0
-        for i in range(1, total + 1):
-            if i == total or owners[i] != owners[start]:
-                out[owners[start]] = tuple(seqs[start:i])
-                start = i
+        for f, end in zip(nz.tolist(), ends):
+            row = rows.get(f // b)
+            if row is None:
+                row = rows[f // b] = [()] * b
+            row[f % b] = tuple(seqs[start:end])
+            start = end
+        for i, row in rows.items():
+            out[i] = tuple(row)
         return out
 
-    def lookup_recent(self, band_keys: Iterable[int], out: set[int]) -> None:
-        recent = self.recent
-        for k in band_keys:
-            v = recent.get(k)
-            if v is not None:
-                if v.__class__ is int:
-                    out.add(v)
-                else:
-                    out.update(v)
+    def largest_bucket(self) -> int:
+        """The most sequence numbers kept under one key (sorted and recent parts together)."""
+        big = 0
+        if self.keys.size:
+            starts = np.flatnonzero(np.r_[True, self.keys[1:] != self.keys[:-1]])
+            big = int(np.diff(np.r_[starts, self.keys.size]).max())
+        for v in self.recent.values():
+            if v.__class__ is not int and len(v) > big:
+                big = len(v)
+        return big
 
     def nbytes(self) -> int:
         return int(self.keys.nbytes + self.seqs.nbytes)
+
+
+def _first_of_runs(keys: np.ndarray, seqs: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the first ``cap`` entries of each run of equal keys (keys sorted)."""
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    lens = np.diff(np.r_[starts, keys.size])
+    if int(lens.max()) <= cap:
+        return keys, seqs
+    rank = np.arange(keys.size) - np.repeat(starts, lens)
+    keep = rank < cap
+    return keys[keep], seqs[keep]
