@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Mention", "Casualties", "KINDS", "KIND_LABELS", "parse_casualties", "parse_number"]
+__all__ = ["Mention", "Casualties", "KINDS", "KIND_LABELS", "mentions_casualties", "parse_casualties", "parse_number"]
 
 # kind -> the nouns that name it (longest first where they overlap)
 _NOUNS = {
@@ -86,6 +86,7 @@ class Mention:
     vague: bool
     update: bool  # stated as an updated count ("升至12人")
     noun: str  # the noun as written ("遇难", "死")
+    raw: str  # the number as written ("35", "十余", "数十")
     evidence: str  # the clause it was read from
     start: int  # offset of the number in the text
 
@@ -214,6 +215,11 @@ def _range_ok(s: str) -> bool:
     return b == a + 1
 
 
+def mentions_casualties(text: str) -> bool:
+    """Whether the text has any casualty or crowd wording at all (the parser's own cheap gate)."""
+    return _GATE.search(text) is not None
+
+
 def parse_casualties(text: str) -> Casualties:
     """Every casualty and crowd figure stated in ``text``, each bound to its own noun."""
     if not text or _GATE.search(text) is None:
@@ -283,7 +289,7 @@ def _parse_clause(text: str, start: int, end: int, out: list[Mention], negated: 
         (low, high, vague), (after, short, personal, raw) = tok[1], tok[4]
         if i in pending:
             j = pending[i]
-            out.append(Mention(_NOUN_KIND[toks[j][1]], low, high, vague, True, toks[j][1], clause, start + tok[2]))
+            out.append(Mention(_NOUN_KIND[toks[j][1]], low, high, vague, True, toks[j][1], raw, clause, start + tok[2]))
             continue
         # a noun on the left, still free: "死亡9人", "遇难人数升至19人"
         j = i - 1
@@ -298,7 +304,7 @@ def _parse_clause(text: str, start: int, end: int, out: list[Mention], negated: 
                     pending[k] = j  # the earlier figure is replaced by the one after it
                     continue
                 if not (kind == "trapped" and _BLOCK.search(clause, 0, toks[j][2])):
-                    out.append(Mention(kind, low, high, vague, bool(g.group("upd")), toks[j][1], clause,
+                    out.append(Mention(kind, low, high, vague, bool(g.group("upd")), toks[j][1], raw, clause,
                                        start + tok[2]))
                 continue
         if after.group("group"):
@@ -310,7 +316,7 @@ def _parse_clause(text: str, start: int, end: int, out: list[Mention], negated: 
             ch = clause[tok[3]]
             noun = clause[tok[3]:tok[3] + 2] if clause.startswith(("重伤", "轻伤"), tok[3]) else ch
             kind = _NOUN_KIND.get(noun) or _SHORT[ch]
-            out.append(Mention(kind, low, high, vague, False, noun, clause, start + tok[2]))
+            out.append(Mention(kind, low, high, vague, False, noun, raw, clause, start + tok[2]))
             continue
         if k >= len(toks) or toks[k][0] != "noun" or k in used_noun:
             continue
@@ -322,7 +328,7 @@ def _parse_clause(text: str, start: int, end: int, out: list[Mention], negated: 
                 or (kind == "trapped" and _BLOCK.search(clause, 0, toks[k][2])):
             continue
         used_noun.add(k)
-        out.append(Mention(kind, low, high, vague, False, noun, clause, start + tok[2]))
+        out.append(Mention(kind, low, high, vague, False, noun, raw, clause, start + tok[2]))
         # the outcome right after: "5人一氧化碳中毒身亡", "3人受伤送医"
         last = k
         while last + 1 < len(toks) and toks[last + 1][0] == "noun" and last + 1 not in used_noun:
@@ -333,4 +339,4 @@ def _parse_clause(text: str, start: int, end: int, out: list[Mention], negated: 
             used_noun.add(last)
             nk = _NOUN_KIND[toks[last][1]]
             if nk != kind:
-                out.append(Mention(nk, low, high, vague, False, toks[last][1], clause, start + tok[2]))
+                out.append(Mention(nk, low, high, vague, False, toks[last][1], raw, clause, start + tok[2]))
