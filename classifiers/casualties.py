@@ -33,14 +33,14 @@ __all__ = ["Mention", "Casualties", "KINDS", "KIND_LABELS", "mentions_casualties
 
 # kind -> the nouns that name it (longest first where they overlap)
 _NOUNS = {
-    "death": ("死亡", "遇难", "身亡", "罹难", "丧生", "溺亡", "殒命", "不治", "离世", "去世", "殉职", "死者"),
-    "missing": ("失联", "失踪", "下落不明"),
+    "death": ("死亡", "遇难", "身亡", "罹难", "丧生", "溺亡", "坠亡", "殒命", "不治", "离世", "去世", "殉职", "死者"),
+    "missing": ("失联", "失踪", "下落不明", "生死不明", "生死未明"),
     "trapped": ("被困", "受困", "被埋", "被掩埋"),
-    "serious": ("重伤", "危重"),
+    "serious": ("重伤", "危重", "重症"),
     "minor": ("轻伤", "轻微伤"),
     "injured": ("受伤", "伤者", "伤员", "烧伤", "伤亡"),
     "poisoned": ("中毒",),
-    "hospital": ("送医", "住院", "送院", "入院", "送往医院"),
+    "hospital": ("送医", "住院", "送院", "入院", "留院", "送往医院"),
     "gathering": ("聚集", "围堵", "堵路", "堵门", "上访", "讨薪", "维权", "静坐", "拉横幅", "打砸"),
 }
 # one-character forms only right after a number: "3死27伤", "一死两重伤"
@@ -55,27 +55,33 @@ _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四":
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _CN = "零〇一二两三四五六七八九十百千万"
 _NUM = (r"(?:[0-9]+|(?:数|几|上|近)?[" + _CN + r"]+)(?:\s*(?:余|多|来))?|若干|数|几|多")
+_AGE = r"(?:[0-9]{1,3}|[一二三四五六七八九十]{1,3})\s*(?:岁|周岁)"
 _WHO = ("群众|学生|小学生|中学生|大学生|儿童|幼儿|孩子|小孩|学童|工人|农民工|民工|村民|居民|游客|乘客|旅客|矿工|业主|"
-        "师生|职工|员工|人员|民警|辅警|消防员|救援人员|队员|船员|食客|顾客|住户|家长|市民|患者|病人|老人|男子|女子|"
+        "初中生|高中生|女学生|男学生|女生|男生|新生|毕业生|师生|职工|员工|人员|民警|辅警|消防员|救援人员|队员|船员|食客|顾客|住户|家长|市民|患者|病人|老人|男子|女子|"
         "村民小组成员|作业人员|施工人员|务工人员|遇难者|伤者|车上人员|司乘人员|驾乘人员|人")
 _CL = r"(?:名|人|位|个|例|具|口)"
 _TOKEN = re.compile(
     r"(?P<neg>无人员|无人|未造成(?:其他)?(?:人员|人身)?|没有造成(?:人员)?|没有(?:人员)?|未有(?:人员)?|暂无(?:人员)?|"
     r"并无(?:人员)?|未发生(?:人员)?|无(?=伤亡|死亡|受伤))"
-    r"|(?P<noun>" + "|".join(sorted(_NOUN_KIND, key=len, reverse=True)) + r")"
+    r"|(?P<noun>" + "|".join(sorted(_NOUN_KIND, key=len, reverse=True)) + r")(?!院?途中)"  # 送医途中: on the way
     r"|(?<!第)(?P<num>" + _NUM + r")"
 )
 _GATE = re.compile("|".join(sorted(set(_NOUN_KIND) | {"死", "伤", "亡"}, key=len, reverse=True)))
 _CLAUSE_END = re.compile(r"[。！？；，!?;,\n]")
 # after a number: classifier and/or person noun; 中 right after them marks a group size
-_AFTER_NUM = re.compile(r"\s*(?P<cl>" + _CL + r")?\s*(?:其他|其余|另)?(?P<who>" + _WHO + r")?(?P<group>\s*(?:之中|当中|中(?![毒弹枪])))?")
+_AFTER_NUM = re.compile(r"\s*(?P<cl>" + _CL + r")?\s*(?:其他|其余|另)?(?:" + _AGE + r")?\s*(?P<who>" + _WHO + r")?(?P<group>\s*(?:之中|当中|中(?![毒弹枪])))?")
 # between a noun and the number that follows it ("死亡人数升至12人", "聚集约600人")
 _NOUN_TO_NUM = re.compile(r"\s*(?:者|人员)?(?:及[^\d\s]{1,3})?(?:人数|数)?\s*(?:由)?\s*(?:已经|已|共|累计|一度|最多时|目前)?\s*"
                           r"(?P<upd>上升到|上升至|升至|增至|增加到|增加至|升为|增为|降至|减至|减少为|减少到)?\s*"
                           r"(?:达到|达|为|是|至|有)?\s*(?:约|近|超过)?\s*$")
 _UPDATE_AFTER = re.compile(r"\s*(?:" + _CL + r")?\s*(?:上升到|上升至|升至|增至|增加到|增加至|降至|减至|减少为|减少到)\s*$")
 # words that make a following count one of people saved, or people doing the saving
-_BLOCK = re.compile(r"救出|救治|获救|生还|升井|脱困|脱险|采访|看望|慰问|疏散|转移|安置|出动|派出|调派|组织")
+# verbs that make a count one of people doing the saving, not of victims ("3名医生赶到救治伤员")
+_BLOCK = re.compile(r"救出|救治|采访|看望|慰问|疏散|转移|安置|出动|派出|调派|组织|赶到|赶赴|前往|参与|协助|包扎")
+# people trapped or missing who are then found, freed or rescued are no longer trapped or missing
+_RESCUED = re.compile(r"救出|获救|生还|升井|脱困|脱险|挖出|救下|送出|找到|联系上|取得联系")
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
+_PART = re.compile(r"其中|包括")
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,8 @@ class Mention:
     raw: str  # the number as written ("35", "十余", "数十")
     evidence: str  # the clause it was read from
     start: int  # offset of the number in the text
+    sentence: int = 0  # which sentence (。！？) of the text
+    part: bool = False  # a breakdown of a total ("其中2人死亡")
 
     @property
     def number_text(self) -> str:
@@ -106,18 +114,38 @@ class Casualties:
     groups: tuple[str, ...] = ()  # group sizes seen and not counted ("35名乘客中")
 
     def figure(self, kind: str) -> Mention | None:
-        """The figure for a kind: its latest stated update, else its largest (lower-bound) count."""
+        """The figure for a kind: its latest stated update; else, per sentence, the sum of the
+        figures stated side by side ("3人当场死亡，另有1人抢救无效死亡") or of a breakdown
+        ("其中4人当场死亡，2人经抢救无效死亡"), whichever is larger; the largest sentence wins
+        (reports repeat their totals from sentence to sentence)."""
         ms = [m for m in self.mentions if m.kind == kind]
         if not ms:
             return None
         updates = [m for m in ms if m.update]
         if updates:
             return updates[-1]
-        return max(ms, key=lambda m: (m.low, not m.vague))
+        best = None
+        for sent in dict.fromkeys(m.sentence for m in ms):
+            whole = _sum([m for m in ms if m.sentence == sent and not m.part])
+            parts = _sum([m for m in ms if m.sentence == sent and m.part])
+            for cand in (whole, parts):
+                if cand is not None and (best is None or (cand.low, not cand.vague) > (best.low, not best.vague)):
+                    best = cand
+        return best
 
     def count(self, kind: str) -> int:
         m = self.figure(kind)
         return m.low if m else 0
+
+
+def _sum(ms: list[Mention]) -> Mention | None:
+    if len(ms) <= 1:
+        return ms[0] if ms else None
+    high = None if any(m.high is None for m in ms) else sum(m.high for m in ms)
+    first = ms[0]
+    return Mention(first.kind, sum(m.low for m in ms), high, any(m.vague for m in ms), False, first.noun,
+                   "+".join(m.raw for m in ms), "；".join(dict.fromkeys(m.evidence for m in ms)), first.start,
+                   first.sentence, first.part)
 
 
 _NOTHING = Casualties()
@@ -228,30 +256,36 @@ def parse_casualties(text: str) -> Casualties:
     mentions: list[Mention] = []
     negated: list[str] = []
     groups: list[str] = []
-    pos, n = 0, len(text)
-    while pos < n:
-        m = _GATE.search(text, pos)
+    n = len(text)
+    sent_start, sent_no = 0, 0
+    while sent_start < n:
+        m = _GATE.search(text, sent_start)
         if m is None:
             break
-        end_m = _CLAUSE_END.search(text, m.end())
-        end = end_m.start() if end_m else n
-        start = pos
-        prev_end = text.rfind("\n", pos, m.start())
-        for ch in "。！？；，!?;,":
-            k = text.rfind(ch, pos, m.start())
-            if k > prev_end:
-                prev_end = k
-        if prev_end >= 0 and prev_end >= pos:
-            start = prev_end + 1
-        _parse_clause(text, start, end, mentions, negated, groups)
-        pos = end + 1
+        # the sentence around the first casualty word, then its clauses one by one
+        for e in _SENTENCE_END.finditer(text, sent_start, m.start()):
+            sent_start = e.end()
+            sent_no += 1
+        e = _SENTENCE_END.search(text, m.end())
+        sent_end = e.start() if e else n
+        state = {"part": False}
+        pos = sent_start
+        for c in _CLAUSE_END.finditer(text, sent_start, sent_end):
+            if c.start() > pos:
+                _parse_clause(text, pos, c.start(), sent_no, state, mentions, negated, groups)
+            pos = c.end()
+        if sent_end > pos:
+            _parse_clause(text, pos, sent_end, sent_no, state, mentions, negated, groups)
+        sent_start, sent_no = sent_end + 1, sent_no + 1
     return Casualties(tuple(mentions), tuple(dict.fromkeys(negated)), tuple(groups))
 
 
-def _parse_clause(text: str, start: int, end: int, out: list[Mention], negated: list[str],
-                  groups: list[str]) -> None:
+def _parse_clause(text: str, start: int, end: int, sent_no: int, state: dict, out: list[Mention],
+                  negated: list[str], groups: list[str]) -> None:
     clause = text[start:end]
-    # tokens: (type, value, start, end, extra); type in "num", "noun", "neg"
+    if _GATE.search(clause) is None and not _PART.search(clause):
+        return
+    # tokens: [type, value, start, end, extra]; type in "num", "noun", "neg", "part"
     toks: list[list] = []
     for t in _TOKEN.finditer(clause):
         if t.group("noun"):
@@ -264,19 +298,31 @@ def _parse_clause(text: str, start: int, end: int, out: list[Mention], negated: 
             if val is None:
                 continue
             after = _AFTER_NUM.match(clause, t.end())
-            nxt = clause[t.end():t.end() + 1]
-            short = nxt in _SHORT or clause.startswith(("重伤", "轻伤"), t.end())
-            arabic = raw[0].isdigit()
+            short = _short_at(clause, t.end()) or (after.group("cl") and _short_at(clause, after.end(), strict=True))
             personal = bool(after.group("cl") or after.group("who"))
-            if not (arabic or personal or short):
-                continue  # a Chinese numeral inside a word ("一氧化碳", "一度", "万幸")
+            if not (personal or short):
+                continue  # a date, a road number, "3辆", "一氧化碳", "一度", "万幸"
             if raw in ("数", "几", "多", "若干") and not personal:
                 continue
             toks.append(["num", val, t.start(), t.end(), (after, short, personal, raw)])
+    parts_from = min((p.start() for p in _PART.finditer(clause)), default=None)
     if not toks:
+        if parts_from is not None:
+            state["part"] = True
         return
     used_noun: set[int] = set()
     pending: dict[int, int] = {}  # number token -> noun token it updates ("由15人减少为9人")
+
+    def emit(kind: str, val, upd: bool, noun: str, raw: str, at: int, part: bool = False) -> None:
+        low, high, vague = val
+        part = part or state["part"] or (parts_from is not None and parts_from < at)
+        out.append(Mention(kind, low, high, vague, upd, noun, raw, clause, start + at, sent_no, part))
+
+    def rescued(num_tok) -> bool:
+        # "救出35名被困人员", "10名失联人员已全部找到", "被困13名矿工全部成功升井"
+        return _RESCUED.search(clause, num_tok[2]) is not None \
+            or _RESCUED.search(clause, max(0, num_tok[2] - 4), num_tok[2]) is not None
+
     # negated nouns bind nothing: "无人死亡", "未造成人员伤亡"
     for i, tok in enumerate(toks):
         if tok[0] == "neg" and i + 1 < len(toks) and toks[i + 1][0] == "noun" \
@@ -286,10 +332,10 @@ def _parse_clause(text: str, start: int, end: int, out: list[Mention], negated: 
     for i, tok in enumerate(toks):
         if tok[0] != "num":
             continue
-        (low, high, vague), (after, short, personal, raw) = tok[1], tok[4]
+        val, (after, short, personal, raw) = tok[1], tok[4]
         if i in pending:
             j = pending[i]
-            out.append(Mention(_NOUN_KIND[toks[j][1]], low, high, vague, True, toks[j][1], raw, clause, start + tok[2]))
+            emit(_NOUN_KIND[toks[j][1]], val, True, toks[j][1], raw, tok[2])
             continue
         # a noun on the left, still free: "死亡9人", "遇难人数升至19人"
         j = i - 1
@@ -298,37 +344,35 @@ def _parse_clause(text: str, start: int, end: int, out: list[Mention], negated: 
             g = _NOUN_TO_NUM.match(clause[toks[j][3]:tok[2]])
             if g:
                 kind = _NOUN_KIND[toks[j][1]]
-                used_noun.add(j)
                 k = i + 1
                 if k < len(toks) and toks[k][0] == "num" and _UPDATE_AFTER.match(clause[tok[3]:toks[k][2]]):
+                    used_noun.add(j)
                     pending[k] = j  # the earlier figure is replaced by the one after it
                     continue
-                if not (kind == "trapped" and _BLOCK.search(clause, 0, toks[j][2])):
-                    out.append(Mention(kind, low, high, vague, bool(g.group("upd")), toks[j][1], raw, clause,
-                                       start + tok[2]))
-                continue
+                if not (kind in ("trapped", "missing") and rescued(tok)):
+                    used_noun.add(j)
+                    emit(kind, val, bool(g.group("upd")), toks[j][1], raw, tok[2])
+                    continue
         if after.group("group"):
             groups.append(clause[tok[2]:after.end()])
             continue
-        # a noun on the right: "3人死亡", "2名矿工被困", "3死27伤"
+        # a noun on the right: "3人死亡", "2名矿工被困", "3死27伤", "4人死"
         k = i + 1
-        if short and (k >= len(toks) or toks[k][0] != "noun" or toks[k][2] != tok[3]):
-            ch = clause[tok[3]]
-            noun = clause[tok[3]:tok[3] + 2] if clause.startswith(("重伤", "轻伤"), tok[3]) else ch
-            kind = _NOUN_KIND.get(noun) or _SHORT[ch]
-            out.append(Mention(kind, low, high, vague, False, noun, raw, clause, start + tok[2]))
+        if short and (k >= len(toks) or toks[k][0] != "noun" or toks[k][2] not in (tok[3], after.end())):
+            at = tok[3] if _short_at(clause, tok[3]) else after.end()
+            noun = clause[at:at + 2] if clause.startswith(("重伤", "轻伤"), at) else clause[at]
+            emit(_NOUN_KIND.get(noun) or _SHORT[noun], val, False, noun, raw, tok[2])
             continue
         if k >= len(toks) or toks[k][0] != "noun" or k in used_noun:
             continue
         noun = toks[k][1]
         kind = _NOUN_KIND[noun]
         gap = clause[after.end():toks[k][2]]
-        limit = 12 if kind == "gathering" else 8
-        if not (personal or toks[k][2] == tok[3]) or len(gap) > limit or _BLOCK.search(gap) \
-                or (kind == "trapped" and _BLOCK.search(clause, 0, toks[k][2])):
+        if not (personal or toks[k][2] == tok[3]) or len(gap) > 16 or _BLOCK.search(gap) \
+                or (kind in ("trapped", "missing") and rescued(tok)):
             continue
         used_noun.add(k)
-        out.append(Mention(kind, low, high, vague, False, noun, raw, clause, start + tok[2]))
+        emit(kind, val, False, noun, raw, tok[2])
         # the outcome right after: "5人一氧化碳中毒身亡", "3人受伤送医"
         last = k
         while last + 1 < len(toks) and toks[last + 1][0] == "noun" and last + 1 not in used_noun:
@@ -338,5 +382,21 @@ def _parse_clause(text: str, start: int, end: int, out: list[Mention], negated: 
             last += 1
             used_noun.add(last)
             nk = _NOUN_KIND[toks[last][1]]
-            if nk != kind:
-                out.append(Mention(nk, low, high, vague, False, toks[last][1], raw, clause, start + tok[2]))
+            if nk != kind and not (kind == "trapped" and nk == "missing"):  # 被困，生死不明: one figure
+                # "5人属一氧化碳中毒，2人送医后因中毒死亡": the 2 are part of the 5 already stated
+                again = any(m.kind == nk and m.sentence == sent_no for m in out)
+                emit(nk, val, False, toks[last][1], raw, tok[2], again)
+    if parts_from is not None:
+        state["part"] = True
+
+
+def _short_at(clause: str, at: int, strict: bool = False) -> bool:
+    """A one-character casualty word at ``at`` ("3死27伤", "一死两重伤"); after a classifier
+    ("4人死") only where the phrase ends there or the next figure follows."""
+    ch = clause[at:at + 1]
+    if ch not in _SHORT and not clause.startswith(("重伤", "轻伤"), at):
+        return False
+    if not strict:
+        return True
+    nxt = clause[at + 1:at + 2]
+    return nxt == "" or nxt.isspace() or nxt.isdigit() or nxt in _CN
