@@ -33,7 +33,7 @@ __all__ = ["Mention", "Casualties", "KINDS", "KIND_LABELS", "mentions_casualties
 
 # kind -> the nouns that name it (longest first where they overlap)
 _NOUNS = {
-    "death": ("死亡", "遇难", "身亡", "罹难", "丧生", "溺亡", "坠亡", "殒命", "不治", "离世", "去世", "殉职", "死者"),
+    "death": ("死亡", "遇难", "身亡", "罹难", "丧生", "溺亡", "坠亡", "殒命", "不治", "离世", "去世", "殉职", "死者", "遗体", "尸体"),
     "missing": ("失联", "失踪", "下落不明", "生死不明", "生死未明"),
     "trapped": ("被困", "受困", "被埋", "被掩埋"),
     "serious": ("重伤", "危重", "重症"),
@@ -54,7 +54,7 @@ _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四":
               "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _CN = "零〇一二两三四五六七八九十百千万"
-_NUM = (r"(?:[0-9]+|(?:数|几|上|近)?[" + _CN + r"]+)(?:\s*(?:余|多|来))?|若干|数|几|多")
+_NUM = (r"(?:[0-9]+(?:\.[0-9]+)?\s*[万千百]?|(?:数|几|上|近)?[" + _CN + r"]+)(?:\s*(?:余|多|来))?|若干|数|几|多")
 _AGE = r"(?:[0-9]{1,3}|[一二三四五六七八九十]{1,3})\s*(?:岁|周岁)"
 _WHO = ("群众|学生|小学生|中学生|大学生|儿童|幼儿|孩子|小孩|学童|工人|农民工|民工|村民|居民|游客|乘客|旅客|矿工|业主|"
         "初中生|高中生|女学生|男学生|女生|男生|新生|毕业生|师生|职工|员工|人员|民警|辅警|消防员|救援人员|队员|船员|食客|顾客|住户|家长|市民|患者|病人|老人|男子|女子|"
@@ -63,7 +63,7 @@ _CL = r"(?:名|人|位|个|例|具|口)"
 _TOKEN = re.compile(
     r"(?P<neg>无人员|无人|未造成(?:其他)?(?:人员|人身)?|没有造成(?:人员)?|没有(?:人员)?|未有(?:人员)?|暂无(?:人员)?|"
     r"并无(?:人员)?|未发生(?:人员)?|无(?=伤亡|死亡|受伤))"
-    r"|(?P<noun>" + "|".join(sorted(_NOUN_KIND, key=len, reverse=True)) + r")(?!院?途中)"  # 送医途中: on the way
+    r"|(?<!在)(?P<noun>" + "|".join(sorted(_NOUN_KIND, key=len, reverse=True)) + r")(?!院?途中)"  # 送医途中: on the way
     r"|(?<!第)(?P<num>" + _NUM + r")"
 )
 _GATE = re.compile("|".join(sorted(set(_NOUN_KIND) | {"死", "伤", "亡"}, key=len, reverse=True)))
@@ -71,7 +71,7 @@ _CLAUSE_END = re.compile(r"[。！？；，!?;,\n]")
 # after a number: classifier and/or person noun; 中 right after them marks a group size
 _AFTER_NUM = re.compile(r"\s*(?P<cl>" + _CL + r")?\s*(?:其他|其余|另)?(?:" + _AGE + r")?\s*(?P<who>" + _WHO + r")?(?P<group>\s*(?:之中|当中|中(?![毒弹枪])))?")
 # between a noun and the number that follows it ("死亡人数升至12人", "聚集约600人")
-_NOUN_TO_NUM = re.compile(r"\s*(?:者|人员)?(?:及[^\d\s]{1,3})?(?:人数|数)?\s*(?:由)?\s*(?:已经|已|共|累计|一度|最多时|目前)?\s*"
+_NOUN_TO_NUM = re.compile(r"\s*(?:者|人员|症)?(?:及[^\d\s]{1,3})?(?:人数|数)?\s*(?:由)?\s*(?:已经|已|共|累计|一度|最多时|目前)?\s*"
                           r"(?P<upd>上升到|上升至|升至|增至|增加到|增加至|升为|增为|降至|减至|减少为|减少到)?\s*"
                           r"(?:达到|达|为|是|至|有)?\s*(?:约|近|超过)?\s*$")
 _UPDATE_AFTER = re.compile(r"\s*(?:" + _CL + r")?\s*(?:上升到|上升至|升至|增至|增加到|增加至|降至|减至|减少为|减少到)\s*$")
@@ -80,6 +80,10 @@ _UPDATE_AFTER = re.compile(r"\s*(?:" + _CL + r")?\s*(?:上升到|上升至|升�
 _BLOCK = re.compile(r"救出|救治|采访|看望|慰问|疏散|转移|安置|出动|派出|调派|组织|赶到|赶赴|前往|参与|协助|包扎")
 # people trapped or missing who are then found, freed or rescued are no longer trapped or missing
 _RESCUED = re.compile(r"救出|获救|生还|升井|脱困|脱险|挖出|救下|送出|找到|联系上|取得联系")
+_RESCUE_VERB = re.compile(r"(?:救出|救下|送出|找到|挖出)(?:了)?$")  # "救出35名被困人员"
+# a clause with no number that only tells what became of the people just counted ("经确认已遇难")
+_OUTCOME = re.compile(r"(?:已|均|全部|都|后|但)[^，,。！？；;\d]{0,8}$")
+_GAP_BREAK = re.compile(r"[0-9、和及与或]")
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 _PART = re.compile(r"其中|包括")
 
@@ -168,8 +172,9 @@ def parse_number(text: str) -> tuple[int, int | None, bool] | None:
     prefix = ""
     if s[0] in "数几上近" and len(s) > 1:
         prefix, s = s[0], s[1:]
-    if s.isdigit():
-        n = int(s)
+    mixed = _MIXED.fullmatch(s)
+    if mixed:  # "35", "5万", "28.6万"
+        n = int(float(mixed.group(1)) * _CN_UNITS.get(mixed.group(2) or "", 1))
         lo, hi = n, n
     else:
         rng = _RANGE.search(s)
@@ -195,7 +200,7 @@ def parse_number(text: str) -> tuple[int, int | None, bool] | None:
         return n - max(1, n // 10), n - 1, True  # 近百 -> 90-99, 近三百 -> 270-299
     if suffix in ("余", "多"):
         # "十余" / "二十多" / "300余": more than n, below the next step of its last unit
-        step = 1 if s.isdigit() and n < 10 else _step(s, n)
+        step = _step(s, n)
         return n, n + step - 1 if step > 1 else None, True
     if suffix == "来":
         return max(1, n - n // 10), n + n // 10, True
@@ -203,11 +208,13 @@ def parse_number(text: str) -> tuple[int, int | None, bool] | None:
 
 
 _FULLWIDTH = str.maketrans({chr(0xFF10 + i): str(i) for i in range(10)})
+_MIXED = re.compile(r"([0-9]+(?:\.[0-9]+)?)([万千百])?")
 _RANGE = re.compile(r"([一二两三四五六七八])([二三四五六七八九])")
 
 
 def _step(s: str, n: int) -> int:
-    """The unit a 余/多 amount counts in: '十' -> 10, '二十' -> 10, '三百' -> 100, '300' -> 100, '12' -> 1."""
+    """The unit a 余/多 amount counts in: '十' -> 10, '二十' -> 10, '三百' -> 100, '300' -> 100, '12' -> 1,
+    '5万' -> 10000."""
     if s.isdigit():
         z = len(s) - len(s.rstrip("0"))
         return 10 ** z if z else 1
@@ -306,22 +313,23 @@ def _parse_clause(text: str, start: int, end: int, sent_no: int, state: dict, ou
                 continue
             toks.append(["num", val, t.start(), t.end(), (after, short, personal, raw)])
     parts_from = min((p.start() for p in _PART.finditer(clause)), default=None)
-    if not toks:
-        if parts_from is not None:
-            state["part"] = True
-        return
+    first = len(out)
+    bound: set[int] = set()  # start offsets of the numbers bound in this clause
+    if not any(t[0] == "num" for t in toks):
+        _carry_outcome(clause, start, sent_no, toks, state, out)
     used_noun: set[int] = set()
     pending: dict[int, int] = {}  # number token -> noun token it updates ("由15人减少为9人")
 
     def emit(kind: str, val, upd: bool, noun: str, raw: str, at: int, part: bool = False) -> None:
         low, high, vague = val
+        bound.add(at)
         part = part or state["part"] or (parts_from is not None and parts_from < at)
         out.append(Mention(kind, low, high, vague, upd, noun, raw, clause, start + at, sent_no, part))
 
     def rescued(num_tok) -> bool:
         # "救出35名被困人员", "10名失联人员已全部找到", "被困13名矿工全部成功升井"
         return _RESCUED.search(clause, num_tok[2]) is not None \
-            or _RESCUED.search(clause, max(0, num_tok[2] - 4), num_tok[2]) is not None
+            or _RESCUE_VERB.search(clause, max(0, num_tok[2] - 3), num_tok[2]) is not None
 
     # negated nouns bind nothing: "无人死亡", "未造成人员伤亡"
     for i, tok in enumerate(toks):
@@ -352,6 +360,13 @@ def _parse_clause(text: str, start: int, end: int, sent_no: int, state: dict, ou
                 if not (kind in ("trapped", "missing") and rescued(tok)):
                     used_noun.add(j)
                     emit(kind, val, bool(g.group("upd")), toks[j][1], raw, tok[2])
+                    # "住院治疗伤员604人": the noun before it names the same people
+                    if j >= 1 and toks[j - 1][0] == "noun" and j - 1 not in used_noun \
+                            and toks[j][2] - toks[j - 1][3] <= 4 \
+                            and not _GAP_BREAK.search(clause, toks[j - 1][3], toks[j][2]) \
+                            and _NOUN_KIND[toks[j - 1][1]] != kind:
+                        used_noun.add(j - 1)
+                        emit(_NOUN_KIND[toks[j - 1][1]], val, False, toks[j - 1][1], raw, tok[2])
                     continue
         if after.group("group"):
             groups.append(clause[tok[2]:after.end()])
@@ -368,8 +383,14 @@ def _parse_clause(text: str, start: int, end: int, sent_no: int, state: dict, ou
         noun = toks[k][1]
         kind = _NOUN_KIND[noun]
         gap = clause[after.end():toks[k][2]]
-        if not (personal or toks[k][2] == tok[3]) or len(gap) > 16 or _BLOCK.search(gap) \
-                or (kind in ("trapped", "missing") and rescued(tok)):
+        if not (personal or toks[k][2] == tok[3]) or len(gap) > 16 or _BLOCK.search(gap):
+            continue
+        if kind in ("trapped", "missing") and rescued(tok):
+            # "找到3名失联人员遗体": found dead; otherwise found alive, and no longer a casualty
+            if k + 1 < len(toks) and toks[k + 1][0] == "noun" and toks[k + 1][1] in ("遗体", "尸体") \
+                    and toks[k + 1][2] - toks[k][3] <= 4:
+                used_noun.update((k, k + 1))
+                emit("death", val, False, toks[k + 1][1], raw, tok[2])
             continue
         used_noun.add(k)
         emit(kind, val, False, noun, raw, tok[2])
@@ -388,6 +409,36 @@ def _parse_clause(text: str, start: int, end: int, sent_no: int, state: dict, ou
                 emit(nk, val, False, toks[last][1], raw, tok[2], again)
     if parts_from is not None:
         state["part"] = True
+    state["prev"] = list(range(first, len(out)))
+    state["unbound"] = None
+    for t in toks:
+        if t[0] == "num" and t[2] not in bound and t[4][2] and not t[4][0].group("group"):
+            state["unbound"] = t
+
+
+def _carry_outcome(clause: str, start: int, sent_no: int, toks: list, state: dict, out: list[Mention]) -> None:
+    """A clause without a number that says the people just counted died ("发现14名被困矿工，经确认
+    已遇难"; "另一名失踪，被搜救发现时已不幸身亡"): their figure becomes, or adds, a death figure."""
+    for i, t in enumerate(toks):
+        if t[0] != "noun" or _NOUN_KIND[t[1]] != "death" or (i and toks[i - 1][0] == "neg"):
+            continue
+        if not _OUTCOME.search(clause, 0, t[2]):
+            continue
+        prev = [out[j] for j in state.get("prev", ()) if out[j].kind != "death"]
+        if prev:
+            m = prev[-1]
+            idx = out.index(m)
+            dead = Mention("death", m.low, m.high, m.vague, m.update, t[1], m.raw, m.evidence, m.start, m.sentence,
+                           m.part)
+            if m.kind in ("trapped", "missing"):
+                out[idx] = dead  # they were trapped or missing; now they are counted dead
+            else:
+                out.append(dead)
+        elif state.get("unbound"):
+            n = state["unbound"]
+            (low, high, vague), raw = n[1], n[4][3]
+            out.append(Mention("death", low, high, vague, False, t[1], raw, clause, start, sent_no, state["part"]))
+        return
 
 
 def _short_at(clause: str, at: int, strict: bool = False) -> bool:
