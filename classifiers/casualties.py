@@ -66,6 +66,7 @@ _TOKEN = re.compile(
     r"|(?<!在)(?P<noun>" + "|".join(sorted(_NOUN_KIND, key=len, reverse=True)) + r")(?!院?途中)"  # 送医途中: on the way
     r"|(?<!第)(?P<num>" + _NUM + r")"
 )
+_NOUN_START = re.compile(r"\s*(?:" + "|".join(sorted(_NOUN_KIND, key=len, reverse=True)) + r"|[死伤亡])")
 _GATE = re.compile("|".join(sorted(set(_NOUN_KIND) | {"死", "伤", "亡"}, key=len, reverse=True)))
 _CLAUSE_END = re.compile(r"[。！？；，!?;,\n]")
 # after a number: classifier and/or person noun; 中 right after them marks a group size
@@ -306,7 +307,13 @@ def _parse_clause(text: str, start: int, end: int, sent_no: int, state: dict, ou
                 continue
             after = _AFTER_NUM.match(clause, t.end())
             short = _short_at(clause, t.end()) or (after.group("cl") and _short_at(clause, after.end(), strict=True))
-            personal = bool(after.group("cl") or after.group("who"))
+            cl = after.group("cl")
+            if cl and cl not in "名人位" and not after.group("who"):
+                # 个/口/具/例 count anything ("45个村"): a person only when a casualty word or the end follows
+                rest = clause[after.end():]
+                if rest.strip() and not _NOUN_START.match(rest):
+                    cl = None
+            personal = bool(cl or after.group("who"))
             if not (personal or short):
                 continue  # a date, a road number, "3辆", "一氧化碳", "一度", "万幸"
             if raw in ("数", "几", "多", "若干") and not personal:
@@ -347,7 +354,7 @@ def _parse_clause(text: str, start: int, end: int, sent_no: int, state: dict, ou
             continue
         # a noun on the left, still free: "死亡9人", "遇难人数升至19人"
         j = i - 1
-        if j >= 0 and toks[j][0] == "noun" and j not in used_noun and after.group("cl") \
+        if j >= 0 and toks[j][0] == "noun" and j not in used_noun and personal and after.group("cl") \
                 and not after.group("group"):
             g = _NOUN_TO_NUM.match(clause[toks[j][3]:tok[2]])
             if g:
