@@ -83,7 +83,8 @@ _BLOCK = re.compile(r"救出|救治|采访|看望|慰问|疏散|转移|安置|�
 _RESCUED = re.compile(r"救出|获救|生还|升井|脱困|脱险|挖出|救下|送出|找到|联系上|取得联系")
 _RESCUE_VERB = re.compile(r"(?:救出|救下|送出|找到|挖出)(?:了)?$")  # "救出35名被困人员"
 # a clause with no number that only tells what became of the people just counted ("经确认已遇难")
-_OUTCOME = re.compile(r"(?:已|均|全部|都|后|但)[^，,。！？；;\d]{0,8}$")
+_OUTCOME_LEAD = re.compile(r"(?:已|均|全部|都|后|但|不幸|当场|即|伤重|抢救无效|仅|受)$")
+_BODIES = re.compile(r"遗体|尸体|遇难|死者")
 _GAP_BREAK = re.compile(r"[0-9、和及与或]")
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 _PART = re.compile(r"其中|包括")
@@ -291,8 +292,6 @@ def parse_casualties(text: str) -> Casualties:
 def _parse_clause(text: str, start: int, end: int, sent_no: int, state: dict, out: list[Mention],
                   negated: list[str], groups: list[str]) -> None:
     clause = text[start:end]
-    if _GATE.search(clause) is None and not _PART.search(clause):
-        return
     # tokens: [type, value, start, end, extra]; type in "num", "noun", "neg", "part"
     toks: list[list] = []
     for t in _TOKEN.finditer(clause):
@@ -302,6 +301,9 @@ def _parse_clause(text: str, start: int, end: int, sent_no: int, state: dict, ou
             toks.append(["neg", t.group("neg"), t.start(), t.end(), None])
         else:
             raw = t.group("num")
+            if raw[0].isdigit() and ((raw[0] == "0" and len(raw) > 1)
+                                     or (t.start() and clause[t.start() - 1].isascii() and clause[t.start() - 1].isalnum())):
+                continue  # a code or a name ("福景001", "G244"), not a count
             val = parse_number(raw) if _range_ok(raw) else None
             if val is None:
                 continue
@@ -311,7 +313,8 @@ def _parse_clause(text: str, start: int, end: int, sent_no: int, state: dict, ou
             if cl and cl not in "名人位" and not after.group("who"):
                 # 个/口/具/例 count anything ("45个村"): a person only when a casualty word or the end follows
                 rest = clause[after.end():]
-                if rest.strip() and not _NOUN_START.match(rest):
+                if rest.strip() and not _NOUN_START.match(rest) \
+                        and not (cl == "具" and _BODIES.search(rest, 0, 16)):  # "12具疑似…遇难者遗体"
                     cl = None
             personal = bool(cl or after.group("who"))
             if not (personal or short):
@@ -416,6 +419,8 @@ def _parse_clause(text: str, start: int, end: int, sent_no: int, state: dict, ou
                 emit(nk, val, False, toks[last][1], raw, tok[2], again)
     if parts_from is not None:
         state["part"] = True
+    if not toks:
+        return  # "不慎从作业平台上坠落": nothing counted here; the people counted before stay in view
     state["prev"] = list(range(first, len(out)))
     state["unbound"] = None
     for t in toks:
@@ -424,13 +429,24 @@ def _parse_clause(text: str, start: int, end: int, sent_no: int, state: dict, ou
 
 
 def _carry_outcome(clause: str, start: int, sent_no: int, toks: list, state: dict, out: list[Mention]) -> None:
-    """A clause without a number that says the people just counted died ("发现14名被困矿工，经确认
-    已遇难"; "另一名失踪，被搜救发现时已不幸身亡"): their figure becomes, or adds, a death figure."""
+    """A clause without a number that says what became of the people just counted: "发现14名被困矿工，
+    经确认已遇难" and "另一名失踪，被搜救发现时已不幸身亡" turn that figure into deaths; "一名工人…坠落，
+    不治身亡" and "一人…侥幸逃生，仅受轻伤" give a number no noun had taken its noun."""
     for i, t in enumerate(toks):
-        if t[0] != "noun" or _NOUN_KIND[t[1]] != "death" or (i and toks[i - 1][0] == "neg"):
+        kind = _NOUN_KIND[t[1]] if t[0] == "noun" else None
+        if kind not in ("death", "serious", "minor", "injured") or (i and toks[i - 1][0] == "neg") \
+                or clause.startswith(("人数", "者", "人员"), t[3]):
+            continue  # "死亡人数尚在统计中" says nothing of the people just counted
+        before = clause[:t[2]]
+        if not (_OUTCOME_LEAD.search(before) or (not before.strip() and t[1] in ("不治", "身亡", "遇难", "溺亡"))):
             continue
-        if not _OUTCOME.search(clause, 0, t[2]):
-            continue
+        if kind != "death":  # "一人…侥幸逃生，仅受轻伤": only a number not yet bound
+            n = state.get("unbound")
+            if n:
+                (low, high, vague), raw = n[1], n[4][3]
+                out.append(Mention(kind, low, high, vague, False, t[1], raw, clause, start, sent_no, state["part"]))
+                state["unbound"] = None
+            return
         prev = [out[j] for j in state.get("prev", ()) if out[j].kind != "death"]
         if prev:
             m = prev[-1]
@@ -445,6 +461,7 @@ def _carry_outcome(clause: str, start: int, sent_no: int, toks: list, state: dic
             n = state["unbound"]
             (low, high, vague), raw = n[1], n[4][3]
             out.append(Mention("death", low, high, vague, False, t[1], raw, clause, start, sent_no, state["part"]))
+            state["unbound"] = None
         return
 
 
