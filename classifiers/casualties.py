@@ -67,7 +67,20 @@ _TOKEN = re.compile(
     r"|(?<!第)(?P<num>" + _NUM + r")"
 )
 _NOUN_START = re.compile(r"\s*(?:" + "|".join(sorted(_NOUN_KIND, key=len, reverse=True)) + r"|[死伤亡])")
-_GATE = re.compile("|".join(sorted(set(_NOUN_KIND) | {"死", "伤", "亡"}, key=len, reverse=True)))
+# the cheap first look: a casualty word, or a one-character one right after a number ("3死27伤");
+# two patterns, as one alternation of both kinds is several times slower to search
+_GATE_WORDS = re.compile("|".join(sorted(_NOUN_KIND, key=len, reverse=True)))
+_GATE_SHORT = re.compile(r"[0-9" + _CN + r"][人名]?\s*[死伤亡]")
+_NUM_CHAR = re.compile(r"[0-9" + _CN + r"数几多若]")
+_FULLWIDTH_DIGIT = re.compile("[\uff10-\uff19]")
+
+
+def _gate(text: str, pos: int = 0) -> int:
+    """Offset of the first casualty wording at or after ``pos``, or -1."""
+    a, b = _GATE_WORDS.search(text, pos), _GATE_SHORT.search(text, pos)
+    if a is None:
+        return b.start() if b else -1
+    return a.start() if b is None or a.start() < b.start() else b.start()
 _CLAUSE_END = re.compile(r"[。！？；，!?;,\n]")
 # after a number: classifier and/or person noun; 中 right after them marks a group size
 _AFTER_NUM = re.compile(r"\s*(?P<cl>" + _CL + r")?\s*(?:其他|其余|另)?(?:" + _AGE + r")?\s*(?P<who>" + _WHO + r")?(?P<group>\s*(?:之中|当中|中(?![毒弹枪])))?")
@@ -254,28 +267,29 @@ def _range_ok(s: str) -> bool:
 
 def mentions_casualties(text: str) -> bool:
     """Whether the text has any casualty or crowd wording at all (the parser's own cheap gate)."""
-    return _GATE.search(text) is not None
+    return _gate(text) >= 0
 
 
 def parse_casualties(text: str) -> Casualties:
     """Every casualty and crowd figure stated in ``text``, each bound to its own noun."""
-    if not text or _GATE.search(text) is None:
+    if not text or _gate(text) < 0:
         return _NOTHING  # the common case: no casualty or crowd wording at all
-    text = text.translate(_FULLWIDTH)
+    if _FULLWIDTH_DIGIT.search(text):
+        text = text.translate(_FULLWIDTH)
     mentions: list[Mention] = []
     negated: list[str] = []
     groups: list[str] = []
     n = len(text)
     sent_start, sent_no = 0, 0
     while sent_start < n:
-        m = _GATE.search(text, sent_start)
-        if m is None:
+        at = _gate(text, sent_start)
+        if at < 0:
             break
         # the sentence around the first casualty word, then its clauses one by one
-        for e in _SENTENCE_END.finditer(text, sent_start, m.start()):
+        for e in _SENTENCE_END.finditer(text, sent_start, at):
             sent_start = e.end()
             sent_no += 1
-        e = _SENTENCE_END.search(text, m.end())
+        e = _SENTENCE_END.search(text, at + 1)
         sent_end = e.start() if e else n
         state = {"part": False}
         pos = sent_start
@@ -292,6 +306,8 @@ def parse_casualties(text: str) -> Casualties:
 def _parse_clause(text: str, start: int, end: int, sent_no: int, state: dict, out: list[Mention],
                   negated: list[str], groups: list[str]) -> None:
     clause = text[start:end]
+    if _NUM_CHAR.search(clause) is None and _gate(clause) < 0 and _PART.search(clause) is None:
+        return  # neither a number nor a casualty word: nothing to read, nothing to forget
     # tokens: [type, value, start, end, extra]; type in "num", "noun", "neg", "part"
     toks: list[list] = []
     for t in _TOKEN.finditer(clause):
@@ -325,7 +341,7 @@ def _parse_clause(text: str, start: int, end: int, sent_no: int, state: dict, ou
     parts_from = min((p.start() for p in _PART.finditer(clause)), default=None)
     first = len(out)
     bound: set[int] = set()  # start offsets of the numbers bound in this clause
-    if not any(t[0] == "num" for t in toks):
+    if (state.get("prev") or state.get("unbound")) and not any(t[0] == "num" for t in toks):
         _carry_outcome(clause, start, sent_no, toks, state, out)
     used_noun: set[int] = set()
     pending: dict[int, int] = {}  # number token -> noun token it updates ("由15人减少为9人")

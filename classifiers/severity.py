@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from classifiers.casualties import Casualties, Mention, mentions_casualties, parse_casualties, parse_number
+from classifiers.casualties import Casualties, Mention, parse_casualties, parse_number
 from classifiers.types import SEVERITIES, SeverityResult
 
 _EXPLICIT = [
@@ -169,6 +169,8 @@ def _vague_note(*ms: Mention | None) -> str:
 def grade_casualties(c: Casualties) -> list[tuple[int, str]]:
     """(level, reason) for each figure that bears on the grade, and notes (level 0) on ambiguity."""
     out: list[tuple[int, str]] = []
+    if not c.mentions:
+        return out
     death, missing, trapped = c.figure("death"), c.figure("missing"), c.figure("trapped")
     dead = c.count("death") + c.count("missing")
     if dead:
@@ -220,10 +222,10 @@ def estimate_severity(text: str, categories: Mapping[str, int] | None = None, *,
                       reposts: int | None = None, sources: int | None = None) -> SeverityResult:
     """Severity tier and the reasons, in words; the first reason is what drove the tier."""
     categories = categories or {}
-    harm = mentions_casualties(text)
-    if (not categories and not reposts and not sources and not harm and "重大" not in text
+    c = parse_casualties(text)  # cheap when there is no casualty wording (its own first look)
+    if (not categories and not reposts and not sources and not c.mentions and "重大" not in text
             and "较大" not in text):
-        return _NOTHING  # the common case: no risk word, no casualty or crowd wording
+        return _NOTHING  # the common case: no risk word, no casualty or crowd figure
     level = 0
     reasons: list[tuple[int, str]] = []
 
@@ -236,7 +238,6 @@ def estimate_severity(text: str, categories: Mapping[str, int] | None = None, *,
         if rx.search(text):
             raise_to(SEVERITIES.index(tier), reason)
             break
-    c = parse_casualties(text) if harm else Casualties()
     for lv, reason in grade_casualties(c):
         raise_to(lv, reason)
     if not c.figure("gathering") and categories.get("群体事件", 0) >= 3:
