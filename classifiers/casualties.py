@@ -1,28 +1,32 @@
 """Casualty and crowd figures read from Chinese news text: who died, went missing, was trapped,
 hurt, poisoned, taken to hospital or gathered, and how many — each number bound to its own noun.
 
-A small parser, not a set of overlapping patterns. The text is cut into clauses at sentence and
-phrase punctuation (。！？；，、 and newlines: a figure is never stated across a comma in news
-copy, and "死亡9人，受伤14人" / "致1人死亡、35人受伤" list one figure per phrase). Inside a
-clause, numbers (Arabic, full-width, Chinese numerals with 两/十/百/千/万, ranges like 三四十,
-vague amounts like 十余/数十/近百/上百/多人) and casualty nouns become tokens, and one left-to-right
-pass binds them:
+A small parser, not a set of overlapping patterns. Only sentences (。！？ and newlines) with a
+casualty word are read, clause by clause (，；: news copy states a figure and its noun inside one
+phrase, "死亡9人，受伤14人"). Numbers (Arabic, full-width, Chinese numerals with 两/十/百/千/万,
+"5万", ranges like 三四十, vague amounts like 十余/数十/近百/上百/多人) count people only when a
+person classifier or person noun follows (名/人/位, 乘客/矿工...) or a one-character casualty word
+("3死27伤"); dates, road numbers, "3辆", "万元", "福景001" are not counts. One left-to-right pass
+then binds them:
 
-- ``N人死亡`` / ``3死27伤`` / ``2名矿工被困``: a number followed by a person classifier or a
-  person noun (名/人/位, 乘客/矿工...) and then the noun; ``1死``/``5伤`` need no classifier;
-- ``死亡9人`` / ``死亡人数升至12人`` / ``聚集约600人``: a noun, then a number with a person
-  classifier; taken first when the noun is still free, so "死亡2人受伤3人" and "2人死亡5人受伤"
-  both come out right (a noun binds one number, a number one noun — plus the outcome that
-  directly follows it: "5人一氧化碳中毒身亡" is 5 poisoned and 5 dead);
-- ``35名乘客中1人死亡``: a number whose person noun is followed by 中 is a group size, never a
-  casualty; numbers with other units (辆, 万元, 年, 号, 层...) never bind;
-- ``升至/增至/上升到/降至``: an updated count; the latest update of a noun wins over the
-  largest figure, which is otherwise kept (reports repeat and sum figures);
-- ``无人死亡`` / ``未造成人员伤亡``: negated nouns bind nothing and are reported as negated;
-- ``救出35名被困人员``: people rescued are not counted as trapped.
+- ``3人死亡`` / ``2名矿工被困``: a number, then its noun; ``死亡9人`` / ``死亡人数升至12人`` /
+  ``聚集约600人``: a noun, then its number — taken first while the noun is still free, so
+  "死亡2人受伤3人" and "2人死亡5人受伤" both come out right. A noun takes one number and a number
+  one noun, plus the outcome right after it ("5人一氧化碳中毒身亡": 5 poisoned, 5 dead).
+- ``35名乘客中1人死亡``: a number whose person noun is followed by 中 is a group size.
+- ``升至/增至/上升到/降至``: an updated count; the latest update of a kind wins.
+- within a sentence, figures of one kind side by side add up ("3人当场死亡，另有1人抢救无效死亡");
+  after 其中/包括 they are a breakdown of a total, and count only if they exceed it; across
+  sentences the largest figure is kept (reports repeat their totals).
+- ``无人死亡`` / ``未造成人员伤亡``: negated nouns bind nothing and are reported as negated.
+- ``救出35名被困人员`` / ``10名失联人员已全部找到``: people rescued or found are no longer trapped
+  or missing ("找到3名失联人员遗体": found dead).
+- a clause without a number that tells what became of the people just counted ("发现14名被困矿工，
+  经确认已遇难"; "一名工人…坠落，不治身亡") gives them that outcome — the one way a figure reaches
+  past a comma, and never past a sentence.
 
-Vague amounts keep a lower and an upper bound and are flagged, so the grading can use the lower
-bound and say it did. Pure: no I/O, imports nothing of ours.
+Vague amounts keep a lower and an upper bound and are flagged, so grading can use the lower bound
+and say so. Pure: no I/O, imports nothing of ours.
 """
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ _NOUNS = {
     "trapped": ("被困", "受困", "被埋", "被掩埋"),
     "serious": ("重伤", "危重", "重症"),
     "minor": ("轻伤", "轻微伤"),
-    "injured": ("受伤", "伤者", "伤员", "烧伤", "伤亡"),
+    "injured": ("受伤", "伤者", "伤员", "烧伤", "伤亡", "死伤"),  # 伤亡/死伤: dead and hurt not told apart
     "poisoned": ("中毒",),
     "hospital": ("送医", "住院", "送院", "入院", "留院", "送往医院"),
     "gathering": ("聚集", "围堵", "堵路", "堵门", "上访", "讨薪", "维权", "静坐", "拉横幅", "打砸"),

@@ -196,11 +196,11 @@ def grade_casualties(c: Casualties) -> list[tuple[int, str]]:
     if injured:
         n = injured.low
         lv = _tier(n, _INJURED_TIERS)
-        label = "受伤" if injured.kind == "injured" else "送医"
-        note = ""
+        label = "送医" if injured.kind == "hospital" else "伤亡" if injured.noun in ("伤亡", "死伤") else "受伤"
+        note = "；死伤未分，其中死亡≥3人即为较大，待核实" if label == "伤亡" and n >= _DEATH_TIERS[0] else ""
         if not serious and lv < 3 and n >= _SERIOUS_TIERS[lv]:
             # the serious-injury count, not stated, could raise the grade: say which count would
-            note = f"；未说明重伤人数，若其中重伤≥{_SERIOUS_TIERS[lv]}人则为{SEVERITIES[lv + 1]}，待核实"
+            note += f"；未说明重伤人数，若其中重伤≥{_SERIOUS_TIERS[lv]}人则为{SEVERITIES[lv + 1]}，待核实"
         out.append((lv, f"{label} {n} 人（伤情未说明，按{_rule(_INJURED_TIERS, lv, '受伤')}估计{note}"
                         f"{_vague_note(injured)}）"))
     poisoned = c.figure("poisoned")
