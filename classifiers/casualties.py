@@ -33,11 +33,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Mention", "Casualties", "KINDS", "KIND_LABELS", "mentions_casualties", "parse_casualties", "parse_number"]
+__all__ = ["Mention", "Casualties", "KINDS", "mentions_casualties", "parse_casualties", "parse_number"]
 
 # kind -> the nouns that name it (longest first where they overlap)
 _NOUNS = {
-    "death": ("死亡", "遇难", "身亡", "罹难", "丧生", "溺亡", "坠亡", "殒命", "不治", "离世", "去世", "殉职", "死者", "遗体", "尸体"),
+    "death": ("死亡", "遇难", "身亡", "罹难", "丧生", "溺亡", "坠亡", "殒命", "不治", "离世", "去世", "殉职", "死者",
+              "遗体", "尸体"),
     "missing": ("失联", "失踪", "下落不明", "生死不明", "生死未明"),
     "trapped": ("被困", "受困", "被埋", "被掩埋"),
     "serious": ("重伤", "危重", "重症"),
@@ -50,8 +51,6 @@ _NOUNS = {
 # one-character forms only right after a number: "3死27伤", "一死两重伤"
 _SHORT = {"死": "death", "亡": "death", "伤": "injured"}
 KINDS = tuple(_NOUNS)
-KIND_LABELS = {"death": "死亡", "missing": "失联（失踪）", "trapped": "被困", "serious": "重伤", "minor": "轻伤",
-               "injured": "受伤", "poisoned": "中毒", "hospital": "送医", "gathering": "聚集"}
 _NOUN_KIND = {w: k for k, ws in _NOUNS.items() for w in ws}
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
@@ -60,9 +59,10 @@ _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _CN = "零〇一二两三四五六七八九十百千万"
 _NUM = (r"(?:[0-9]+(?:\.[0-9]+)?\s*[万千百]?|(?:数|几|上|近)?[" + _CN + r"]+)(?:\s*(?:余|多|来))?|若干|数|几|多")
 _AGE = r"(?:[0-9]{1,3}|[一二三四五六七八九十]{1,3})\s*(?:岁|周岁)"
-_WHO = ("群众|学生|小学生|中学生|大学生|儿童|幼儿|孩子|小孩|学童|工人|农民工|民工|村民|居民|游客|乘客|旅客|矿工|业主|"
-        "初中生|高中生|女学生|男学生|女生|男生|新生|毕业生|师生|职工|员工|人员|民警|辅警|消防员|救援人员|队员|船员|食客|顾客|住户|家长|市民|患者|病人|老人|男子|女子|"
-        "村民小组成员|作业人员|施工人员|务工人员|遇难者|伤者|车上人员|司乘人员|驾乘人员|人")
+_WHO = ("群众|学生|小学生|中学生|大学生|初中生|高中生|女学生|男学生|女生|男生|新生|毕业生|儿童|幼儿|孩子|小孩|学童|"
+        "工人|农民工|民工|村民|居民|游客|乘客|旅客|矿工|业主|师生|职工|员工|人员|民警|辅警|消防员|救援人员|队员|"
+        "船员|食客|顾客|住户|家长|市民|患者|病人|老人|男子|女子|村民小组成员|作业人员|施工人员|务工人员|遇难者|伤者|"
+        "车上人员|司乘人员|驾乘人员|人")
 _CL = r"(?:名|人|位|个|例|具|口)"
 _TOKEN = re.compile(
     r"(?P<neg>无人员|无人|未造成(?:其他)?(?:人员|人身)?|没有造成(?:人员)?|没有(?:人员)?|未有(?:人员)?|暂无(?:人员)?|"
@@ -79,21 +79,16 @@ _NUM_CHAR = re.compile(r"[0-9" + _CN + r"数几多若]")
 _FULLWIDTH_DIGIT = re.compile("[\uff10-\uff19]")
 
 
-def _gate(text: str, pos: int = 0) -> int:
-    """Offset of the first casualty wording at or after ``pos``, or -1."""
-    a, b = _GATE_WORDS.search(text, pos), _GATE_SHORT.search(text, pos)
-    if a is None:
-        return b.start() if b else -1
-    return a.start() if b is None or a.start() < b.start() else b.start()
 _CLAUSE_END = re.compile(r"[。！？；，!?;,\n]")
 # after a number: classifier and/or person noun; 中 right after them marks a group size
-_AFTER_NUM = re.compile(r"\s*(?P<cl>" + _CL + r")?\s*(?:其他|其余|另)?(?:" + _AGE + r")?\s*(?P<who>" + _WHO + r")?(?P<group>\s*(?:之中|当中|中(?![毒弹枪])))?")
+_AFTER_NUM = re.compile(r"\s*(?P<cl>" + _CL + r")?\s*(?:其他|其余|另)?(?:" + _AGE + r")?\s*(?P<who>" + _WHO + r")?"
+                        r"(?P<group>\s*(?:之中|当中|中(?![毒弹枪])))?")
 # between a noun and the number that follows it ("死亡人数升至12人", "聚集约600人")
-_NOUN_TO_NUM = re.compile(r"\s*(?:者|人员|症)?(?:及[^\d\s]{1,3})?(?:人数|数)?\s*(?:由)?\s*(?:已经|已|共|累计|一度|最多时|目前)?\s*"
+_NOUN_TO_NUM = re.compile(r"\s*(?:者|人员|症)?(?:及[^\d\s]{1,3})?(?:人数|数)?\s*(?:由)?\s*"
+                          r"(?:已经|已|共|累计|一度|最多时|目前)?\s*"
                           r"(?P<upd>上升到|上升至|升至|增至|增加到|增加至|升为|增为|降至|减至|减少为|减少到)?\s*"
                           r"(?:达到|达|为|是|至|有)?\s*(?:约|近|超过)?\s*$")
 _UPDATE_AFTER = re.compile(r"\s*(?:" + _CL + r")?\s*(?:上升到|上升至|升至|增至|增加到|增加至|降至|减至|减少为|减少到)\s*$")
-# words that make a following count one of people saved, or people doing the saving
 # verbs that make a count one of people doing the saving, not of victims ("3名医生赶到救治伤员")
 _BLOCK = re.compile(r"救出|救治|采访|看望|慰问|疏散|转移|安置|出动|派出|调派|组织|赶到|赶赴|前往|参与|协助|包扎")
 # people trapped or missing who are then found, freed or rescued are no longer trapped or missing
@@ -105,6 +100,14 @@ _BODIES = re.compile(r"遗体|尸体|遇难|死者")
 _GAP_BREAK = re.compile(r"[0-9、和及与或]")
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 _PART = re.compile(r"其中|包括")
+
+
+def _gate(text: str, pos: int = 0) -> int:
+    """Offset of the first casualty wording at or after ``pos``, or -1."""
+    a, b = _GATE_WORDS.search(text, pos), _GATE_SHORT.search(text, pos)
+    if a is None:
+        return b.start() if b else -1
+    return a.start() if b is None or a.start() < b.start() else b.start()
 
 
 @dataclass(frozen=True)
@@ -321,8 +324,8 @@ def _parse_clause(text: str, start: int, end: int, sent_no: int, state: dict, ou
             toks.append(["neg", t.group("neg"), t.start(), t.end(), None])
         else:
             raw = t.group("num")
-            if raw[0].isdigit() and ((raw[0] == "0" and len(raw) > 1)
-                                     or (t.start() and clause[t.start() - 1].isascii() and clause[t.start() - 1].isalnum())):
+            prev = clause[t.start() - 1] if t.start() else ""
+            if raw[0].isdigit() and ((raw[0] == "0" and len(raw) > 1) or (prev.isascii() and prev.isalnum())):
                 continue  # a code or a name ("福景001", "G244"), not a count
             val = parse_number(raw) if _range_ok(raw) else None
             if val is None:
