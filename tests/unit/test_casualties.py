@@ -20,6 +20,8 @@ KNOWN_WRONG = {
     "5人疑似因使用煤炭炉取暖,发生一氧化碳中毒,其中4人因中毒严重,抢救无效后死亡,1人经救治脱离生命危险。",
     # "the 28 missing" are resolved by the rest of the sentence (25 dead, 3 safe)
     "此前通報的28名失聯人員,根據DNA技術檢測,已確認死亡25人,另外3人平安並已取得聯繫。",
+    # one of the two deaths is "该村民", with no numeral to read
+    "该村民在爆炸中身亡,并造成另外1人当场死亡,4人受伤。",
 }
 
 
