@@ -1,10 +1,24 @@
 """Risk words and an estimated severity 一般 / 较大 / 重大 / 特别重大, with the reasons in words.
 
-The tiers follow the national grading of emergencies (e.g. production-safety accidents:
-deaths incl. missing >= 30 or seriously injured >= 100 -> 特别重大; 10-29 / 50-99 -> 重大;
-3-9 / 10-49 -> 较大). Numbers are read from the text ("3人死亡", "致5人受伤", "死亡人数升至
-12人", "数十名村民聚集", Chinese numerals). Mass gatherings, minors and schools, and wide
-spread raise the estimate. A negated risk word ("未造成人员伤亡", "无人受伤") does not count.
+The tiers follow the national grading of production-safety accidents (生产安全事故报告和调查处理
+条例): deaths incl. missing >= 30 or seriously injured >= 100 -> 特别重大; 10-29 / 50-99 -> 重大;
+3-9 / 10-49 -> 较大; below -> 一般. The figures come from ``classifiers.casualties`` (each number
+bound to its own noun); the first reason names the number that drove the grade. How the figures
+that the regulation does not name are counted, and why:
+
+- 失联/失踪 add to the deaths (the regulation counts "死亡（含失踪）").
+- 被困: alive or not is unknown while a rescue runs, and the desk must not be late: trapped people
+  are added to deaths for a worst-case estimate, said so in the reason ("按最坏情况预估").
+- plain 受伤 (and 送医/住院): the regulation grades on 重伤, and most reported injuries are light.
+  Counting them as serious would grade "1人死亡35人受伤" 较大; ignoring them would leave a
+  stampede with 200 hurt at 一般. So they grade one tier lower than 重伤 would (>= 50 -> 较大,
+  >= 100 -> 重大), and from 10 up the reason says that the count of serious injuries decides.
+- 中毒 follows the public-health tiers for group poisoning: >= 100 -> 较大, and 重大 with deaths.
+- 聚集 (crowd size of a mass incident): >= 50 -> 较大, >= 300 -> 重大, >= 1000 -> 特别重大.
+- vague amounts (十余, 数十, 近百, 多人) grade by their lower bound and say so.
+
+Mass gatherings, minors and schools, and wide spread raise the estimate. A negated risk word
+("未造成人员伤亡", "无人受伤") does not count.
 
 Pure: the risk lexicon arrives as a mapping (``yuqing.classify_io`` reads data/lexicons).
 """
@@ -14,22 +28,9 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
+from classifiers.casualties import Casualties, Mention, parse_casualties, parse_number
 from classifiers.types import SEVERITIES, SeverityResult
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-              "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
-_VAGUE = {"数十": 20, "几十": 20, "十余": 11, "十几": 11, "数百": 200, "几百": 200, "上百": 100, "近百": 90,
-          "百余": 100, "数千": 2000, "上千": 1000, "近千": 900, "千余": 1000, "多": 3, "数": 3, "几": 3}
-_NUM = r"(\d+|[零〇一二两三四五六七八九十百千万]+|数十|几十|十余|十几|数百|几百|上百|近百|百余|数千|上千|近千|千余|多|数|几)"
-_UNIT = r"\s*(?:余|多)?\s*(?:名|人|位|个|户)?\s*(?:人)?"
-_WHO = r"(?:群众|学生|小学生|中学生|儿童|幼儿|孩子|工人|农民工|村民|居民|游客|乘客|矿工|业主|师生|职工|员工)?"
-_HARM = r"(死亡|遇难|身亡|罹难|丧生|溺亡|死|受伤|重伤|轻伤|伤|失联|失踪|被困|中毒|送医|住院)"
-_CASUALTY_A = re.compile(_NUM + _UNIT + _WHO + r"\s*(?:不幸|当场|经抢救无效)?\s*" + _HARM)
-_CASUALTY_B = re.compile(r"(死亡|遇难|受伤|重伤|失联|失踪|被困|中毒)(?:人数)?\s*(?:已)?(?:升至|增至|达到|达|为|共)?\s*"
-                         + _NUM + r"\s*(?:余|多)?\s*(?:名|人)")
-_GATHER = re.compile(_NUM + r"\s*(?:余|多)?\s*(?:名|人|位)\s*" + _WHO + r"[^。，,！!？?]{0,8}?"
-                     r"(聚集|围堵|堵路|堵门|上访|讨薪|维权|静坐|拉横幅|打砸|冲突)")
 _EXPLICIT = [
     (re.compile(r"特别重大"), "特别重大", "文中称「特别重大」"),
     (re.compile(r"(?<!特别)重大(?:安全|生产|生产安全|交通|火灾|责任|突发|环境|食品安全)?(?:事故|事件|险情|灾害)"),
@@ -39,97 +40,37 @@ _EXPLICIT = [
 _MANY = re.compile(r"多人(死亡|遇难|身亡|失联|被困)")
 _MINOR = re.compile(r"学生|小学|中学|幼儿园|幼儿|儿童|未成年|孩子|校园|学校|师生")
 _NEGATORS = ("未造成", "没有造成", "无人", "未发生", "没有", "未有", "无", "未", "没", "不存在", "暂无", "并无")
-_DEATH_LIKE = {"死亡", "遇难", "身亡", "罹难", "丧生", "溺亡", "死", "失联", "失踪", "被困"}
-_INJURY = {"受伤", "重伤", "轻伤", "伤", "送医", "住院"}
 
 
 def parse_cn_number(text: str) -> int | None:
-    """'3' -> 3, '十二' -> 12, '二十五' -> 25, '一百零五' -> 105, '两千' -> 2000, '数十' -> 20."""
-    if not text:
-        return None
-    if text.isdigit():
-        return int(text)
-    if text in _VAGUE:
-        return _VAGUE[text]
-    total, section, digit = 0, 0, None
-    for ch in text:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        elif ch in _CN_UNITS:
-            unit = _CN_UNITS[ch]
-            if unit == 10000:
-                total += (section + (digit or 0)) * unit
-                section, digit = 0, None
-            else:
-                section += (1 if digit is None else digit) * unit
-                digit = None
-        else:
-            return None
-    return total + section + (digit or 0)
+    """'3' -> 3, '十二' -> 12, '一百零五' -> 105, '两千' -> 2000; a vague amount gives its lower
+    bound: '数十' -> 20, '十余' -> 10, '近百' -> 90."""
+    v = parse_number(text) if text else None
+    return v[0] if v else None
 
 
 @dataclass(frozen=True)
 class Counts:
-    deaths: int = 0  # deaths incl. missing and trapped
-    injured: int = 0
+    """Figures stated in a text (lower bounds of vague amounts), one per kind."""
+    deaths: int = 0
+    missing: int = 0
+    trapped: int = 0
+    injured: int = 0  # plain 受伤, 伤者, 伤亡
+    serious: int = 0  # 重伤, 危重
+    minor: int = 0  # 轻伤
     poisoned: int = 0
+    hospital: int = 0  # 送医, 住院
     gathering: int = 0
 
 
-_NUM_START = re.compile(r"[\d零〇一二两三四五六七八九十百千万数几上近多]")  # where a _NUM can begin
+def counts_of(c: Casualties) -> Counts:
+    return Counts(c.count("death"), c.count("missing"), c.count("trapped"), c.count("injured"), c.count("serious"),
+                  c.count("minor"), c.count("poisoned"), c.count("hospital"), c.count("gathering"))
 
 
-def _finditer_num(rx: re.Pattern, text: str):
-    """``rx.finditer(text)`` for a pattern that begins with ``_NUM``: the same matches, found
-    faster by trying ``rx`` only where a number can begin (``re`` cannot skip ahead itself
-    when a pattern begins with an alternation of classes)."""
-    pos = 0
-    search, match = _NUM_START.search, rx.match
-    while True:
-        c = search(text, pos)
-        if c is None:
-            return
-        start = c.start()
-        m = match(text, start)
-        if m is None:
-            pos = start + 1
-        else:
-            yield m
-            pos = m.end()
-
-
-_HARM_GATE = re.compile(r"死|伤|亡|失联|失踪|被困|中毒|送医|住院|遇难|罹难|丧生")
-_GATHER_GATE = re.compile(r"聚集|围堵|堵路|堵门|上访|讨薪|维权|静坐|横幅|打砸|冲突")
-
-
-def extract_counts(text: str, *, _harm: bool | None = None, _gather: bool | None = None) -> Counts:
-    """Largest casualty and crowd numbers stated in the text."""
-    deaths = injured = poisoned = gathering = 0
-    # cheap gates (most items mention neither); the caller may have looked already
-    harm = _HARM_GATE.search(text) is not None if _harm is None else _harm
-    gather = _GATHER_GATE.search(text) is not None if _gather is None else _gather
-    for rx in (_CASUALTY_A, _CASUALTY_B) if harm else ():
-        for m in _finditer_num(rx, text) if rx is _CASUALTY_A else rx.finditer(text):
-            if rx is _CASUALTY_A:
-                num, harm = m.group(1), m.group(2)
-            else:
-                harm, num = m.group(1), m.group(2)
-            if _negated(text, m.start()):
-                continue
-            n = parse_cn_number(num)
-            if not n or n > 100000:
-                continue
-            if harm in _DEATH_LIKE:
-                deaths = max(deaths, n)
-            elif harm in _INJURY:
-                injured = max(injured, n)
-            elif harm == "中毒":
-                poisoned = max(poisoned, n)
-    for m in _finditer_num(_GATHER, text) if gather else ():
-        n = parse_cn_number(m.group(1))
-        if n and n < 1000000:
-            gathering = max(gathering, n)
-    return Counts(deaths, injured, poisoned, gathering)
+def extract_counts(text: str) -> Counts:
+    """The casualty and crowd figures stated in the text."""
+    return counts_of(parse_casualties(text))
 
 
 _NEGATOR_CHARS = frozenset("".join(_NEGATORS))
@@ -198,52 +139,115 @@ def _negated_phrase(text: str, start: int) -> bool:
 
 
 _NOTHING = SeverityResult("一般", ())
+_DEATH_TIERS = (3, 10, 30)
+_SERIOUS_TIERS = (10, 50, 100)
+_INJURED_TIERS = (50, 100, None)  # plain 受伤: one tier below 重伤
+_POISON_TIERS = (100, None, None)
+_GATHER_TIERS = (50, 300, 1000)
+
+
+def _tier(n: int, tiers) -> int:
+    lv = 0
+    for i, t in enumerate(tiers):
+        if t is not None and n >= t:
+            lv = i + 1
+    return lv
+
+
+def _rule(n_tiers, lv: int, noun: str) -> str:
+    if lv == 0:
+        t = next((t for t in n_tiers if t is not None), None)
+        return f"{noun}<{t}人为一般" if t else "一般"
+    return f"{noun}≥{n_tiers[lv - 1]}人为{SEVERITIES[lv]}"
+
+
+def _vague_note(*ms: Mention | None) -> str:
+    notes = [f"「{m.raw}」为约数，按下限{m.low}人计" for m in ms if m is not None and m.vague]
+    return ("；" + "；".join(notes)) if notes else ""
+
+
+def grade_casualties(c: Casualties) -> list[tuple[int, str]]:
+    """(level, reason) for each figure that bears on the grade, and notes (level 0) on ambiguity."""
+    out: list[tuple[int, str]] = []
+    if not c.mentions:
+        return out
+    death, missing, trapped = c.figure("death"), c.figure("missing"), c.figure("trapped")
+    dead = c.count("death") + c.count("missing")
+    if dead:
+        lv = _tier(dead, _DEATH_TIERS)
+        if missing and death:
+            what = f"死亡 {death.low} 人、失联 {missing.low} 人，合计 {dead} 人"
+        elif missing:
+            what = f"失联 {dead} 人"
+        else:
+            what = f"死亡 {dead} 人"
+        out.append((lv, f"{what}（{_rule(_DEATH_TIERS, lv, '死亡（含失踪）')}{_vague_note(death, missing)}）"))
+    if trapped:
+        worst = dead + trapped.low
+        lv = _tier(worst, _DEATH_TIERS)
+        out.append((lv, f"被困 {trapped.low} 人，生死未明，按最坏情况预估死亡（含失踪）{worst} 人"
+                        f"（{_rule(_DEATH_TIERS, lv, '死亡（含失踪）')}{_vague_note(trapped)}）"))
+    serious = c.figure("serious")
+    if serious:
+        lv = _tier(serious.low, _SERIOUS_TIERS)
+        out.append((lv, f"重伤 {serious.low} 人（{_rule(_SERIOUS_TIERS, lv, '重伤')}{_vague_note(serious)}）"))
+    injured = max((m for m in (c.figure("injured"), c.figure("hospital")) if m is not None),
+                  key=lambda m: m.low, default=None)
+    if injured:
+        n = injured.low
+        lv = _tier(n, _INJURED_TIERS)
+        label = "送医" if injured.kind == "hospital" else "伤亡" if injured.noun in ("伤亡", "死伤") else "受伤"
+        note = "；死伤未分，其中死亡≥3人即为较大，待核实" if label == "伤亡" and n >= _DEATH_TIERS[0] else ""
+        if not serious and lv < 3 and n >= _SERIOUS_TIERS[lv]:
+            # the serious-injury count, not stated, could raise the grade: say which count would
+            note += f"；未说明重伤人数，若其中重伤≥{_SERIOUS_TIERS[lv]}人则为{SEVERITIES[lv + 1]}，待核实"
+        out.append((lv, f"{label} {n} 人（伤情未说明，按{_rule(_INJURED_TIERS, lv, '受伤')}估计{note}"
+                        f"{_vague_note(injured)}）"))
+    poisoned = c.figure("poisoned")
+    if poisoned:
+        lv = _tier(poisoned.low, _POISON_TIERS)
+        if lv and dead:
+            lv = 2
+        out.append((lv, f"中毒 {poisoned.low} 人（一次中毒≥100人为较大，并有死亡为重大{_vague_note(poisoned)}）"))
+    gathering = c.figure("gathering")
+    if gathering:
+        lv = _tier(gathering.low, _GATHER_TIERS)
+        out.append((lv, f"聚集约 {gathering.low} 人（{_rule(_GATHER_TIERS, lv, '聚集')}{_vague_note(gathering)}）"))
+    if c.groups and out:
+        out.append((0, "「" + "」「".join(dict.fromkeys(c.groups)) + "」为总人数，未计入伤亡"))
+    return out
 
 
 def estimate_severity(text: str, categories: Mapping[str, int] | None = None, *,
                       reposts: int | None = None, sources: int | None = None) -> SeverityResult:
-    """Severity tier and the reasons, in words."""
+    """Severity tier and the reasons, in words; the first reason is what drove the tier."""
     categories = categories or {}
-    harm = _HARM_GATE.search(text) is not None
-    gather = not harm and _GATHER_GATE.search(text) is not None
-    if (not categories and not reposts and not sources and not harm and not gather and "重大" not in text
+    c = parse_casualties(text)  # cheap when there is no casualty wording (its own first look)
+    if (not categories and not reposts and not sources and not c.mentions and "重大" not in text
             and "较大" not in text):
-        return _NOTHING  # the common case: no risk word, no casualty or crowd wording
-    if harm:
-        gather = _GATHER_GATE.search(text) is not None
+        return _NOTHING  # the common case: no risk word, no casualty or crowd figure
     level = 0
-    reasons: list[str] = []
+    reasons: list[tuple[int, str]] = []
 
     def raise_to(lv: int, reason: str) -> None:
         nonlocal level
-        reasons.append(reason)
+        reasons.append((lv, reason))
         level = max(level, lv)
 
     for rx, tier, reason in _EXPLICIT if ("重大" in text or "较大" in text) else ():
         if rx.search(text):
             raise_to(SEVERITIES.index(tier), reason)
             break
-    c = extract_counts(text, _harm=harm, _gather=gather)
-    if c.deaths:
-        lv = 3 if c.deaths >= 30 else 2 if c.deaths >= 10 else 1 if c.deaths >= 3 else 0
-        raise_to(lv, f"死亡（含失联、被困）{c.deaths}人（{_rule('deaths', lv)}）")
-    if c.injured:
-        lv = 3 if c.injured >= 100 else 2 if c.injured >= 50 else 1 if c.injured >= 10 else 0
-        raise_to(lv, f"受伤{c.injured}人（{_rule('injured', lv)}）")
-    if c.poisoned:
-        lv = 2 if c.poisoned >= 100 else 1 if c.poisoned >= 30 else 0
-        raise_to(lv, f"中毒{c.poisoned}人（{_rule('poisoned', lv)}）")
-    if c.gathering:
-        lv = 3 if c.gathering >= 1000 else 2 if c.gathering >= 300 else 1 if c.gathering >= 50 else 0
-        raise_to(lv, f"聚集约{c.gathering}人（{_rule('gathering', lv)}）")
-    elif categories.get("群体事件", 0) >= 3:
+    for lv, reason in grade_casualties(c):
+        raise_to(lv, reason)
+    if not c.figure("gathering") and categories.get("群体事件", 0) >= 3:
         raise_to(1, "群体性事件苗头（堵路、围堵等）")
-    harm = max(categories.get("伤亡", 0), categories.get("公共卫生", 0), categories.get("涉未成年人", 0),
-               categories.get("治安", 0) if categories.get("治安", 0) >= 3 else 0)
-    if harm and _MINOR.search(text):
+    harm_cat = max(categories.get("伤亡", 0), categories.get("公共卫生", 0), categories.get("涉未成年人", 0),
+                   categories.get("治安", 0) if categories.get("治安", 0) >= 3 else 0)
+    if harm_cat and _MINOR.search(text):
         raise_to(max(1, level), "涉及学生、未成年人或学校")
-    if not c.deaths and categories.get("伤亡", 0) >= 3 and _MANY.search(text):
-        raise_to(1, "多人伤亡")
+    if not c.figure("death") and categories.get("伤亡", 0) >= 3 and _MANY.search(text):
+        raise_to(1, "多人伤亡（人数未说明）")
     spread = []
     if reposts is not None and reposts >= 10000:
         spread.append(f"转发{reposts}次")
@@ -251,15 +255,14 @@ def estimate_severity(text: str, categories: Mapping[str, int] | None = None, *,
         spread.append(f"{sources}个来源报道")
     if spread and level < 3 and (level > 0 or categories):
         raise_to(level + 1, "传播广（" + "，".join(spread) + "），上调一级")
-    if not reasons and categories:
-        reasons.append("风险词：" + "、".join(sorted(categories)) + "；未见较大以上伤亡或聚集规模")
-    return SeverityResult(SEVERITIES[level], tuple(reasons))
-
-
-def _rule(kind: str, lv: int) -> str:
-    bounds = {"deaths": ("<3人", "≥3人", "≥10人", "≥30人"), "injured": ("<10人", "≥10人", "≥50人", "≥100人"),
-              "poisoned": ("<30人", "≥30人", "≥100人", ""), "gathering": ("<50人", "≥50人", "≥300人", "≥1000人")}
-    return f"{bounds[kind][lv]}为{SEVERITIES[lv]}"
+    words = [r for _, r in reasons]
+    if reasons:
+        # the reason that set the tier goes first
+        top = next(i for i, (lv, _) in enumerate(reasons) if lv == level)
+        words.insert(0, "定级依据：" + words.pop(top))
+    if not words and categories:
+        words.append("风险词：" + "、".join(sorted(categories)) + "；未见较大以上伤亡或聚集规模")
+    return SeverityResult(SEVERITIES[level], tuple(words))
 
 
 def parse_risk_lines(lines) -> dict[str, tuple[str, int]]:

@@ -13,7 +13,8 @@ from classifiers.pipeline import Classifier, _join, _join_tokens
 from classifiers.schemes import SchemeSet
 from classifiers.segment import Segmenter
 from classifiers.sentiment import SentimentAnalyzer
-from classifiers.severity import _CASUALTY_A, _GATHER, RiskDetector, _finditer_num, extract_counts
+from classifiers.casualties import parse_casualties
+from classifiers.severity import RiskDetector, extract_counts
 from classifiers.topic import KeywordIndex, Sample, TopicModel
 from classifiers.types import Classification
 from yuqing.classify_io import load_risk_lexicon, load_schemes, load_sentiment_lexicon
@@ -114,16 +115,17 @@ def test_join_tokens_equals_cutting_the_joined_text(seg, title, body):
 @given(st.lists(st.sampled_from(["3", "12", "三", "十二", "数十", "几", "多", "上百", "人", "名", "死亡", "受伤", "遇难",
                                  "村民", "聚集", "讨薪", "未造成", "一家", "上午", "，", "。", " ", "余", "致"]),
                 max_size=16).map("".join))
-def test_fast_number_scan_finds_what_finditer_finds(text):
-    for rx in (_CASUALTY_A, _GATHER):
-        assert [(m.span(), m.groups()) for m in _finditer_num(rx, text)] == \
-               [(m.span(), m.groups()) for m in rx.finditer(text)]
+def test_each_clause_is_read_alone(text):
+    # the parser reads clause by clause: the whole text gives what its sentences give one by one
+    whole = parse_casualties(text)
+    parts = [m for piece in text.split("。") for m in parse_casualties(piece).mentions]
+    assert [(m.kind, m.low, m.noun) for m in whole.mentions] == [(m.kind, m.low, m.noun) for m in parts]
 
 
-def test_counts_unchanged_by_the_gates():
+def test_counts_of_a_mixed_text():
     c = extract_counts("事故已造成3人死亡、12人受伤，数十名村民聚集讨薪")
     assert (c.deaths, c.injured, c.gathering) == (3, 12, 20)
-    assert extract_counts("某地召开会议") == extract_counts("某地召开会议", _harm=False, _gather=False)
+    assert extract_counts("某地召开会议") == extract_counts("")
 
 
 @settings(max_examples=200, deadline=None)

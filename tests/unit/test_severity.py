@@ -14,18 +14,21 @@ def risk():
 
 @pytest.mark.parametrize("text, value", [
     ("3", 3), ("十", 10), ("十二", 12), ("二十五", 25), ("一百零五", 105), ("两千", 2000), ("三万", 30000),
-    ("数十", 20), ("上百", 100), ("十余", 11), ("几", 3),
+    ("数十", 20), ("上百", 100), ("十余", 10), ("几", 2), ("近百", 90), ("三四十", 30), ("３５", 35),
 ])
 def test_chinese_numbers(text, value):
     assert parse_cn_number(text) == value
 
 
 @pytest.mark.parametrize("text, deaths, injured", [
+    ("铺镇客车侧翻 1人死亡35人受伤", 1, 35),
+    ("2人死亡5人受伤", 2, 5),
+    ("死亡2人受伤3人", 2, 3),
+    ("35名乘客中1人死亡", 1, 0),
     ("事故已造成3人死亡、12人受伤", 3, 12),
     ("致5人受伤", 0, 5),
     ("某煤矿透水事故致三十二人遇难", 32, 0),
     ("死亡人数升至十二人", 12, 0),
-    ("仍有2名工人被困井下", 2, 0),
     ("一名儿童溺亡", 1, 0),
     ("未造成人员伤亡", 0, 0),
     ("2024年3月发布", 0, 0),
@@ -33,6 +36,11 @@ def test_chinese_numbers(text, value):
 def test_counts(text, deaths, injured):
     c = extract_counts(text)
     assert (c.deaths, c.injured) == (deaths, injured)
+
+
+def test_trapped_missing_are_their_own_figures():
+    c = extract_counts("已造成2人死亡、3人失联，仍有2名工人被困井下")
+    assert (c.deaths, c.missing, c.trapped) == (2, 3, 2)
 
 
 def test_gathering_counts():
@@ -46,7 +54,10 @@ def test_gathering_counts():
     ("一化工厂爆炸，造成3人死亡", "较大"),
     ("隧道坍塌致12人遇难", "重大"),
     ("煤矿瓦斯爆炸致三十二人遇难", "特别重大"),
-    ("客车侧翻致55人受伤", "重大"),
+    ("客车侧翻致55人受伤", "较大"),  # plain 受伤 grades one tier below 重伤
+    ("客车侧翻致55人重伤", "重大"),
+    ("铺镇客车侧翻 1人死亡35人受伤", "一般"),
+    ("煤矿透水事故，22名矿工被困井下", "重大"),
     ("某地发生特别重大道路交通事故", "特别重大"),
     ("数百名村民聚集堵路", "较大"),
     ("上千名群众聚集", "特别重大"),
@@ -60,8 +71,13 @@ def test_levels(risk, text, level):
 def test_reasons_are_words(risk):
     r = risk.assess("一化工厂爆炸，已造成3人死亡、12人受伤")
     assert r.level == "较大"
-    assert any("死亡" in x and "3人" in x and "较大" in x for x in r.reasons)
-    assert any("受伤12人" in x for x in r.reasons)
+    assert r.reasons[0].startswith("定级依据：死亡 3 人") and "较大" in r.reasons[0]
+    assert any(x.startswith("受伤 12 人") and "重伤≥10人则为较大" in x for x in r.reasons)
+
+
+def test_vague_amounts_grade_by_lower_bound_and_say_so(risk):
+    r = risk.assess("隧道坍塌，十余人遇难")
+    assert r.level == "重大" and "「十余」为约数，按下限10人计" in r.reasons[0]
 
 
 def test_negated_risk_words_do_not_count(risk):
