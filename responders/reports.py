@@ -30,7 +30,7 @@ from classifiers.types import RELEASE_OWNER
 from responders.clock import compute_clock
 from responders.exports.model import fmt_duration, fmt_time
 from responders.masking import clean
-from responders import timeline
+from responders import anchor, timeline
 from responders.types import DISMISS_STATES, Incident
 from storage.timeutil import desk_tz, zone_label
 
@@ -167,7 +167,10 @@ def build_period_report(svc: "IncidentService", kind: str, start: datetime, end:
         "by_unit": [r.to_json() for r in league_table(in_period, now, "unit", release_owner)],
         "by_town": [r.to_json() for r in league_table(in_period, now, "town")],
     }
-    return clean(report, mask=mask)
+    report = clean(report, mask=mask)
+    # After masking: the head hash is a witness and must print exactly.
+    report["chain"] = anchor.record_witness(svc.db.conn, TITLES[kind])
+    return report
 
 
 # ------------------------------------------------------------------ rendering
@@ -214,7 +217,15 @@ def _sections(rep: dict) -> list[tuple[str, list[str], list[list[str]]]]:
 def _period_line(rep: dict) -> str:
     end = rep["end"] - timedelta(seconds=1)
     return (f"统计期间：{rep['start'].astimezone(desk_tz()):%Y-%m-%d} 至 {end.astimezone(desk_tz()):%Y-%m-%d}"
-            f"（{zone_label()}）· 生成时间 {fmt_time(rep['generated_at'])}")
+            f"（{zone_label()}）· 生成时间 {fmt_time(rep['generated_at'])}" + _chain_text(rep))
+
+
+def _chain_text(rep: dict) -> str:
+    """The timeline head as a witness: `yuqing verify --witness COUNT:HASH` checks it later."""
+    w = rep.get("chain")
+    if not w:
+        return ""
+    return f" · 时间线见证 {w['count']}:{w['head'][:16]}（{w['count']} 条事件，链头 {w['head'][:16]}）"
 
 
 def render_report(rep: dict, fmt: str) -> bytes:

@@ -139,6 +139,21 @@ def m001_incidents(db: sqlite_utils.Database) -> None:
         BEGIN SELECT RAISE(ABORT, 'timeline_events is append-only'); END""")
 
 
+@migrations()
+def m002_timeline_anchor(db: sqlite_utils.Database) -> None:
+    # HMAC anchoring (responders/anchor.py): a MAC per event and on the head, and the event
+    # from which MACs are required (older desks were chained before they had a key).
+    db.execute("ALTER TABLE timeline_events ADD COLUMN mac TEXT")
+    db.execute("ALTER TABLE timeline_head ADD COLUMN mac TEXT")
+    db.execute("""
+        CREATE TABLE timeline_anchor (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            start_event_id INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            mac TEXT NOT NULL
+        )""")
+
+
 def open_desk(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the desk DB with the responders tables."""
     return open_db(path, [migrations])

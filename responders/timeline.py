@@ -15,11 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Mapping
 
 import sqlite_utils
 
+from responders import anchor
 from responders.store import dumps
 from responders.types import TimelineEvent, VerifyResult
 from storage.timeutil import from_db, to_db
@@ -49,19 +50,38 @@ def append(conn: sqlite3.Connection, incident_id: int, kind: str, actor: str, at
     ).fetchone()[0]
     at_s = to_db(at)
     h = event_hash(event_id, incident_id, seq, kind, actor, at_s, payload, prev_hash)
+    anc = _anchor_for_append(conn, event_id)
+    mac = anc.mac(anchor.event_text(h)) if anc.key is not None else None
     conn.execute(
-        "INSERT INTO timeline_events (id, incident_id, seq, kind, actor, at, payload, prev_hash, hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [event_id, incident_id, seq, kind, actor, at_s, dumps(payload), prev_hash, h],
+        "INSERT INTO timeline_events (id, incident_id, seq, kind, actor, at, payload, prev_hash, hash, mac)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [event_id, incident_id, seq, kind, actor, at_s, dumps(payload), prev_hash, h, mac],
     )
     count = (head[2] if head else 0) + 1
+    head_mac = anc.mac(anchor.head_text(event_id, h, count)) if anc.key is not None else None
     conn.execute(
-        "INSERT INTO timeline_head (id, last_event_id, last_hash, count) VALUES (1, ?, ?, ?)"
+        "INSERT INTO timeline_head (id, last_event_id, last_hash, count, mac) VALUES (1, ?, ?, ?, ?)"
         " ON CONFLICT(id) DO UPDATE SET last_event_id = excluded.last_event_id,"
-        " last_hash = excluded.last_hash, count = excluded.count",
-        [event_id, h, count],
+        " last_hash = excluded.last_hash, count = excluded.count, mac = excluded.mac",
+        [event_id, h, count, head_mac],
     )
     return TimelineEvent(event_id, incident_id, seq, kind, actor, from_db(at_s), payload, prev_hash, h)
+
+
+def _anchor_for_append(conn: sqlite3.Connection, event_id: int) -> anchor.Anchor:
+    """The key (created on first use) and, the first time, the anchor row saying MACs start here.
+    A start already written in the key file wins, so a removed anchor row is not silently moved."""
+    anc = anchor.load(conn, create=True)
+    if anc.key is None:
+        return anc
+    row = conn.execute("SELECT start_event_id FROM timeline_anchor WHERE id = 1").fetchone()
+    if row is None:
+        start = anc.file_start if anc.file_start is not None else event_id
+        conn.execute("INSERT INTO timeline_anchor (id, start_event_id, created_at, mac) VALUES (1, ?, ?, ?)",
+                     [start, to_db(datetime.now(timezone.utc)), anc.mac(anchor.start_text(start))])
+        if anc.file_start is None:
+            anchor.record_start(anc, start)
+    return anc
 
 
 def _row_event(r: Mapping[str, Any]) -> TimelineEvent:
@@ -103,40 +123,190 @@ def events_for(db: sqlite_utils.Database, incident_ids: list[int]) -> dict[int, 
     return out
 
 
-def verify(db: sqlite_utils.Database) -> VerifyResult:
-    """Walk the whole chain; name the first event whose hash or link is wrong."""
+GUARD_TRIGGERS = {
+    "timeline_no_update": "CREATE TRIGGER timeline_no_update BEFORE UPDATE ON timeline_events"
+                          " BEGIN SELECT RAISE(ABORT, 'timeline_events is append-only'); END",
+    "timeline_no_delete": "CREATE TRIGGER timeline_no_delete BEFORE DELETE ON timeline_events"
+                          " BEGIN SELECT RAISE(ABORT, 'timeline_events is append-only'); END",
+}
+
+
+def _fail(checked: int, event_id: int | None, reason: str, notes: list[str]) -> VerifyResult:
+    return VerifyResult(False, checked, event_id, reason, tuple(notes))
+
+
+def verify(db: sqlite_utils.Database, *, witness: str | None = None) -> VerifyResult:
+    """Walk the whole chain and name the first problem: a broken link or hash, a missing or
+    wrong HMAC (when the key is available), a head that does not match, guard triggers that
+    were altered, incidents or releases whose rows disagree with their events, or a chain
+    that no longer contains the last witnessed head (``witness``: "COUNT:HASH" from paper)."""
+    conn = db.conn
+    notes: list[str] = []
+    try:
+        anc = anchor.load(conn)
+    except ValueError as exc:
+        return _fail(0, None, str(exc), notes)
+    has_anchor_table = db["timeline_anchor"].exists()
+    start_row = conn.execute("SELECT start_event_id, mac FROM timeline_anchor WHERE id = 1").fetchone() \
+        if has_anchor_table else None
+    start: int | None = None
+    if anc.key is None:
+        if start_row is not None:
+            return _fail(0, None, "数据库已启用 HMAC 锚定，但找不到时间线密钥（timeline.key 被删除或"
+                                  f" {anchor.KEY_ENV} 未设置）：无法确认时间线未被重算", notes)
+        notes.append("未找到时间线密钥：只校验了哈希链（无 HMAC 锚定）")
+    else:
+        if start_row is None:
+            if anc.file_start is not None:
+                return _fail(0, None, f"锚定记录被删除：密钥文件记载自事件 {anc.file_start} 起锚定，"
+                                      "数据库中却没有锚定记录", notes)
+            notes.append("已有密钥，尚未写入新事件：HMAC 锚定将从下一条事件开始")
+        else:
+            start = start_row[0]
+            if not anc.check(anchor.start_text(start), start_row[1]):
+                return _fail(0, None, "锚定记录的 HMAC 不符（锚定起点被改过）", notes)
+            if anc.file_start is not None and anc.file_start != start:
+                return _fail(0, None, f"锚定起点不一致：密钥文件记载事件 {anc.file_start}，"
+                                      f"数据库记载事件 {start}", notes)
+            notes.append(f"HMAC 锚定自事件 {start} 起" + (f"；事件 1–{start - 1} 早于密钥，只由哈希链校验"
+                                                         if start > 1 else ""))
+
     prev_hash = GENESIS
     checked = 0
     expected_id = 1
     last_id = 0
-    cur = db.conn.execute(
-        "SELECT id, incident_id, seq, kind, actor, at, payload, prev_hash, hash FROM timeline_events ORDER BY id"
+    has_mac = "mac" in {c[1] for c in conn.execute("PRAGMA table_info(timeline_events)")}
+    cur = conn.execute(
+        "SELECT id, incident_id, seq, kind, actor, at, payload, prev_hash, hash, "
+        + ("mac" if has_mac else "NULL") + " FROM timeline_events ORDER BY id"
     )
-    for event_id, incident_id, seq, kind, actor, at, payload_s, stored_prev, stored_hash in cur:
+    hashes: dict[int, str] = {}
+    for event_id, incident_id, seq, kind, actor, at, payload_s, stored_prev, stored_hash, mac in cur:
         if event_id != expected_id:
-            return VerifyResult(False, checked, event_id,
-                                f"event {event_id}: expected id {expected_id} (events missing before it)")
+            return _fail(checked, event_id, f"event {event_id}: expected id {expected_id} (events missing before it)", notes)
         if stored_prev != prev_hash:
-            return VerifyResult(False, checked, event_id,
-                                f"event {event_id}: prev_hash does not match the previous event's hash")
+            return _fail(checked, event_id, f"event {event_id}: prev_hash does not match the previous event's hash", notes)
         try:
             payload = json.loads(payload_s)
         except (TypeError, ValueError):
-            return VerifyResult(False, checked, event_id, f"event {event_id}: payload is not valid JSON")
+            return _fail(checked, event_id, f"event {event_id}: payload is not valid JSON", notes)
         if event_hash(event_id, incident_id, seq, kind, actor, at, payload, stored_prev) != stored_hash:
-            return VerifyResult(False, checked, event_id,
-                                f"event {event_id}: content does not match its hash (edited)")
+            return _fail(checked, event_id, f"event {event_id}: content does not match its hash (edited)", notes)
+        if start is not None and event_id >= start and not anc.check(anchor.event_text(stored_hash), mac):
+            return _fail(checked, event_id, f"event {event_id}: HMAC does not match "
+                                            "(chain recomputed without the key: edited or inserted)", notes)
+        hashes[event_id] = stored_hash
         prev_hash = stored_hash
         checked += 1
         expected_id += 1
         last_id = event_id
-    head = db.conn.execute("SELECT last_event_id, last_hash, count FROM timeline_head WHERE id = 1").fetchone()
+    head_cols = "last_event_id, last_hash, count, " + ("mac" if has_mac else "NULL")
+    head = conn.execute(f"SELECT {head_cols} FROM timeline_head WHERE id = 1").fetchone()
     if head is None:
         if checked:
-            return VerifyResult(False, checked, None, "timeline head is missing")
-        return VerifyResult(True, 0)
-    if head[0] != last_id or head[1] != prev_hash or head[2] != checked:
-        return VerifyResult(False, checked, last_id + 1 if head[0] > last_id else None,
-                            f"timeline head says {head[2]} events ending at event {head[0]}, "
-                            f"found {checked} ending at event {last_id} (events removed from the end?)")
-    return VerifyResult(True, checked)
+            return _fail(checked, None, "timeline head is missing", notes)
+        if start is not None:
+            return _fail(0, None, f"所有事件和链头都不见了：时间线自事件 {start} 起已锚定，"
+                                  "却是空的（事件被删除）", notes)
+    elif head[0] != last_id or head[1] != prev_hash or head[2] != checked:
+        return _fail(checked, last_id + 1 if head[0] > last_id else None,
+                     f"timeline head says {head[2]} events ending at event {head[0]}, "
+                     f"found {checked} ending at event {last_id} (events removed from the end?)", notes)
+    elif start is not None and last_id >= start and not anc.check(anchor.head_text(*head[:3]), head[3]):
+        return _fail(checked, None, f"timeline head HMAC does not match: the head was rewritten "
+                                    f"(events removed from the end after event {last_id}?)", notes)
+    for name, sql in GUARD_TRIGGERS.items():
+        row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [name]).fetchone()
+        if row is None or " ".join((row[0] or "").split()) != sql:
+            return _fail(checked, None, f"防改触发器 {name} 被删除或改动（时间线不再只能追加）", notes)
+    problem = _cross_check(db)
+    if problem:
+        return _fail(checked, None, problem, notes)
+    problem = _witness_check(anc, hashes, checked, witness, notes)
+    if problem:
+        return _fail(checked, None, problem, notes)
+    return VerifyResult(True, checked, None, "", tuple(notes))
+
+
+def _witness_check(anc: anchor.Anchor, hashes: dict[int, str], checked: int, paper: str | None,
+                   notes: list[str]) -> str:
+    """The chain must still contain each witnessed head: same count or more, same hash at that event."""
+    witnesses = []
+    last, problem = anchor.last_witness(anc)
+    if problem:
+        return problem
+    if last is not None:
+        witnesses.append((f"{last['where']}（{last['at']}）见证", last["count"], last["head"]))
+    if paper:
+        count_s, _, head_s = paper.partition(":")
+        try:
+            witnesses.append(("所给见证", int(count_s), head_s.strip().lower()))
+        except ValueError:
+            return f"见证格式应为「事件数:链头哈希」，收到 {paper!r}"
+    for label, count, head in witnesses:
+        # Events are numbered 1..count with no gaps (checked above), so the witnessed head is event ``count``.
+        if count > checked:
+            return f"{label}时有 {count} 条事件，现在只有 {checked} 条（事件被删除）"
+        if not head or not hashes.get(count, "").startswith(head):
+            return f"{label}的链头（第 {count} 条事件 {head[:16]}…）与现在的第 {count} 条事件不符（时间线被重算）"
+        notes.append(f"{label}：{count} 条事件，链头一致")
+    return ""
+
+
+def _cross_check(db: sqlite_utils.Database) -> str:
+    """Incidents and releases rows must agree with their timeline events: each incident was
+    detected on the timeline with this title; its state, severity, deadline and merge follow
+    its latest events; each release row matches its release event and the reverse."""
+    if not db["incidents"].exists():
+        return ""
+    last: dict[int, dict[str, Any]] = {}
+    releases: dict[int, dict[str, Any]] = {}
+    for iid, kind, payload_s in db.conn.execute(
+            "SELECT incident_id, kind, payload FROM timeline_events WHERE kind IN"
+            " ('detected', 'state_changed', 'graded', 'clock_set', 'merged_into', 'release') ORDER BY id"):
+        p = json.loads(payload_s)
+        s = last.setdefault(iid, {})
+        if kind == "detected":
+            s.update(title=p.get("title"), severity=p.get("severity"), detected=True)
+        elif kind == "state_changed":
+            s["state"] = p.get("to")
+        elif kind == "graded":
+            s["severity"] = p.get("to")
+        elif kind == "clock_set":
+            s["release_due"] = p.get("due_at")
+        elif kind == "merged_into":
+            s["merged_into"] = p.get("target")
+        elif kind == "release" and p.get("release_id") is not None:
+            releases[p["release_id"]] = p
+    for r in db.conn.execute("SELECT id, title, state, severity, release_due, merged_into FROM incidents ORDER BY id"):
+        iid, title, state, severity, due, merged = r
+        s = last.get(iid)
+        if not s or not s.get("detected"):
+            return f"事件 #{iid} 在时间线上没有发现记录（事件行被插入，或其时间线被删除）"
+        expect = {"title": s["title"], "state": s.get("state", "发现"), "severity": s.get("severity"),
+                  "release_due": s.get("release_due"), "merged_into": s.get("merged_into")}
+        actual = {"title": title, "state": state, "severity": severity, "release_due": due, "merged_into": merged}
+        for col, want in expect.items():
+            if want is not None and actual[col] != want:
+                return f"事件 #{iid} 的 {col} 与时间线不符：表中为 {actual[col]!r}，时间线为 {want!r}（incidents 表被直接改动）"
+            if col == "merged_into" and want is None and merged is not None:
+                return f"事件 #{iid} 的 merged_into 与时间线不符（incidents 表被直接改动）"
+    known = {iid for (iid,) in db.conn.execute("SELECT id FROM incidents")}
+    orphan = next((iid for iid in last if iid not in known), None)
+    if orphan is not None:
+        return f"时间线上有事件 #{orphan} 的记录，incidents 表中却没有它（事件行被删除）"
+    seen = set()
+    for rid, kind, channel, url, released_at, text in db.conn.execute(
+            "SELECT id, kind, channel, url, released_at, text FROM releases ORDER BY id"):
+        p = releases.get(rid)
+        if p is None:
+            return f"发布记录 {rid} 在时间线上没有对应事件（releases 表被直接插入）"
+        row = {"kind": kind, "channel": channel, "url": url, "released_at": released_at, "text": text}
+        for col, val in row.items():
+            if (p.get(col) or "") != (val or ""):
+                return f"发布记录 {rid} 的 {col} 与时间线不符（releases 表被直接改动）"
+        seen.add(rid)
+    missing = sorted(set(releases) - seen)
+    if missing:
+        return f"时间线记录了发布 {missing[0]}，releases 表中却没有它（发布记录被删除）"
+    return ""

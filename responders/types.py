@@ -166,6 +166,7 @@ class VerifyResult:
     checked: int
     first_broken_event_id: int | None = None
     reason: str = ""
+    notes: tuple[str, ...] = ()  # what was and was not checked (anchoring, witnesses)
 
 
 # ---------------------------------------------------------------- clock

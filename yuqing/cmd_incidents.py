@@ -213,16 +213,21 @@ def incident(svc, actor, incident_id, as_json, no_mask):
 
 
 @desk_command("verify")
-def verify(svc, actor):
-    """Check the timeline hash chain; name the first broken event. Example: yuqing verify"""
+@click.option("--witness", default=None, metavar="COUNT:HASH",
+              help="A head witnessed on paper or in chat (the daily report's 时间线见证), e.g. 42:9f3a1c…")
+def verify(svc, actor, witness):
+    """Check the timeline: hash chain, HMAC anchor, head, guard triggers, incidents and releases
+    against their events, witnessed heads; name the first problem. Example: yuqing verify"""
     from responders.timeline import verify as verify_chain
 
-    res = verify_chain(svc.db)
+    res = verify_chain(svc.db, witness=witness)
+    for note in res.notes:
+        click.echo(f"  · {note}", err=not res.ok)
     if res.ok:
         click.echo(f"时间线校验通过：{res.checked} 条事件")
         return
-    where = f"事件 {res.first_broken_event_id}" if res.first_broken_event_id else "链尾"
-    click.echo(f"时间线校验失败（{where}）：{res.reason}", err=True)
+    where = f"（事件 {res.first_broken_event_id}）" if res.first_broken_event_id else ""
+    click.echo(f"时间线校验失败{where}：{res.reason}", err=True)
     sys.exit(1)
 
 
