@@ -2,7 +2,10 @@
 
 - Conditional GET (If-None-Match / If-Modified-Since); 304 comes back as a result.
 - Redirects are followed here, hop by hop (``allow_redirects=False``), so chains and loops
-  are bounded by ``max_redirects``; relative ``Location`` values are resolved.
+  are bounded by ``max_redirects``; relative ``Location`` values are resolved. A redirect
+  may not lead to a loopback, link-local, private or otherwise internal address (the desk's
+  own network) unless the source's own URL is one: a desk may watch an intranet site on
+  purpose, but a public site must not steer it inside. Errors never quote a response body.
 - The body is read in chunks and stops at ``max_bytes`` *decompressed* bytes (gzip bombs).
 - Per host: at most ``per_host_concurrency`` requests at once and at least
   ``per_host_spacing`` seconds between request starts; overall ``total_concurrency``.
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import http
+import ipaddress
+import socket
 import math
 import re
 import time
@@ -206,6 +211,53 @@ class _Hop:
 class _State:
     deadline: float | None = None
     started: float | None = None
+    source_internal: bool | None = None  # decided at the first redirect
+
+
+_RESOLVE_TIMEOUT = 5.0
+
+
+def _internal_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (ip.is_loopback or ip.is_link_local or ip.is_private or ip.is_unspecified
+            or ip.is_reserved or ip.is_multicast or ip in _SHARED_NET)
+
+
+_SHARED_NET = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT: not the public internet
+
+
+async def _is_internal(url: str) -> bool:
+    """Does ``url``'s host name an internal address? IP literals are read as such; names (and
+    legacy forms such as ``127.1`` or ``0x7f000001``) are resolved, and any internal address
+    counts. A name that does not resolve is not internal (the request will fail anyway)."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if not host:
+        return False
+    try:
+        return _internal_ip(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await asyncio.wait_for(loop.getaddrinfo(host, None, type=socket.SOCK_STREAM), _RESOLVE_TIMEOUT)
+    except (OSError, UnicodeError, TimeoutError):
+        return False
+    for info in infos:
+        try:
+            if _internal_ip(ipaddress.ip_address(info[4][0].split("%", 1)[0])):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+async def _source_internal(url: str, state: _State) -> bool:
+    if state.source_internal is None:
+        state.source_internal = await _is_internal(url)
+    return state.source_internal
 
 
 # -- the fetcher ------------------------------------------------------------------
@@ -290,6 +342,11 @@ class Fetcher:
                 raise RetrieveError(
                     f"{redact_url(current)} redirects to an unusable address {redact_url(target)}"
                 ) from None
+            if await _is_internal(target) and not await _source_internal(url, state):
+                raise RetrieveError(
+                    f"{redact_url(current)} redirects into the desk's own network ({redact_url(target)}): "
+                    "refused (only a source whose own address is internal may lead there)"
+                )
             if len(visited) > self.policy.max_redirects:
                 if target in visited:
                     raise TooManyRedirects(

@@ -145,8 +145,8 @@ def _parse(body, *, kind, mapping, fields, url, content_type, encoding, fetched_
         elif shape == "xml":
             kind = "html" if html_fields else "rss"
         else:
-            raise ParseError("document is not a feed, JSON or HTML (starts with "
-                             f"{text.lstrip()[:20]!r})")
+            # Never quote the body: a redirect may have led into a network the reader must not see.
+            raise ParseError("document is not a feed, JSON or HTML (it starts with neither '<' nor '{' / '[')")
 
     if kind in ("rss", "atom"):
         if shape == "json":
