@@ -108,3 +108,23 @@ def test_masking_never_fails_and_is_idempotent(text):
     once = mask_personal(text)
     assert isinstance(once, str)
     assert mask_personal(once) == once
+
+
+# -------------------------------------------------------------- issue 18: every format
+
+from tests.pii_kit import FORMATS  # noqa: E402
+
+
+@pytest.mark.parametrize("name, raw, secret", FORMATS, ids=[f[0] for f in FORMATS])
+def test_every_personal_data_format_is_masked(name, raw, secret):
+    out = mask_personal(raw)
+    assert secret not in out, out
+    assert mask_personal(out) == out  # stable
+
+
+@pytest.mark.parametrize("text", [
+    "联系人：刘先生", "村民反映道路积水", "群众来电称", "陕西省汉中市", "编号 20261127000123",
+    "阅读量 1234567890123456", "统一社会信用代码91610702MA6YX12345", "QQ音乐", "微信公众号发布",
+])
+def test_formats_spare_ordinary_text(text):
+    assert mask_personal(text) == text
