@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from responders.masking import mask_personal
 from storage.timeutil import from_db, to_db
 
 migrations = Migrations("analysis")
@@ -90,14 +91,14 @@ LABEL_FIELDS = ("topic", "sentiment", "place")
 
 def index_for_search(conn, item_id: int, title_tokens: Sequence[str], text_tokens: Sequence[str]) -> None:
     """Add one item's segmented text to the search index (inside the stage's transaction)."""
-    conn.execute("INSERT OR REPLACE INTO items_fts (rowid, title, text) VALUES (?, ?, ?)",
-                 [item_id, " ".join(title_tokens), " ".join(text_tokens)])
+    index_many(conn, [(item_id, title_tokens, text_tokens)])
 
 
 def index_many(conn, rows: Sequence[tuple[int, Sequence[str], Sequence[str]]]) -> None:
     """:func:`index_for_search` for a batch of (item id, title tokens, text tokens)."""
+    # Masked: the index is a copy of the text that outlives no one's need to find a phone number.
     conn.executemany("INSERT OR REPLACE INTO items_fts (rowid, title, text) VALUES (?, ?, ?)",
-                     [(item_id, " ".join(tt), " ".join(xt)) for item_id, tt, xt in rows])
+                     [(item_id, mask_personal(" ".join(tt)), mask_personal(" ".join(xt))) for item_id, tt, xt in rows])
 
 
 def search_items(db: sqlite_utils.Database, query_tokens: Sequence[str], *, limit: int = 100) -> list[dict]:

@@ -21,6 +21,7 @@ from typing import Any, Mapping
 import sqlite_utils
 
 from responders import anchor
+from responders.masking import clean, mask_personal
 from responders.store import dumps
 from responders.types import TimelineEvent, VerifyResult
 from storage.timeutil import from_db, to_db
@@ -40,7 +41,9 @@ def event_hash(event_id: int, incident_id: int, seq: int, kind: str, actor: str,
 def append(conn: sqlite3.Connection, incident_id: int, kind: str, actor: str, at: datetime,
            payload: Mapping[str, Any] | None = None) -> TimelineEvent:
     """Append one event (inside an open transaction) and move the chain head."""
-    payload = json.loads(dumps(dict(payload or {})))  # canonical, JSON-safe
+    # Canonical and JSON-safe; personal data masked and secrets scrubbed, because the timeline
+    # is kept for good (retention never deletes it) and is shown and exported as it is.
+    payload = clean(json.loads(dumps(dict(payload or {}))))
     head = conn.execute("SELECT last_event_id, last_hash, count FROM timeline_head WHERE id = 1").fetchone()
     prev_hash = head[1] if head else GENESIS
     last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM timeline_events").fetchone()[0]
@@ -285,9 +288,9 @@ def _cross_check(db: sqlite_utils.Database) -> str:
             return f"事件 #{iid} 在时间线上没有发现记录（事件行被插入，或其时间线被删除）"
         expect = {"title": s["title"], "state": s.get("state", "发现"), "severity": s.get("severity"),
                   "release_due": s.get("release_due"), "merged_into": s.get("merged_into")}
-        actual = {"title": title, "state": state, "severity": severity, "release_due": due, "merged_into": merged}
+        actual = {"title": mask_personal(title), "state": state, "severity": severity, "release_due": due, "merged_into": merged}
         for col, want in expect.items():
-            if want is not None and actual[col] != want:
+            if want is not None and actual[col] != (mask_personal(want) if col == "title" else want):
                 return f"事件 #{iid} 的 {col} 与时间线不符：表中为 {actual[col]!r}，时间线为 {want!r}（incidents 表被直接改动）"
             if col == "merged_into" and want is None and merged is not None:
                 return f"事件 #{iid} 的 merged_into 与时间线不符（incidents 表被直接改动）"
@@ -301,7 +304,8 @@ def _cross_check(db: sqlite_utils.Database) -> str:
         p = releases.get(rid)
         if p is None:
             return f"发布记录 {rid} 在时间线上没有对应事件（releases 表被直接插入）"
-        row = {"kind": kind, "channel": channel, "url": url, "released_at": released_at, "text": text}
+        row = clean({"kind": kind, "channel": channel, "url": url or "", "released_at": released_at,
+                     "text": text or ""})
         for col, val in row.items():
             if (p.get(col) or "") != (val or ""):
                 return f"发布记录 {rid} 的 {col} 与时间线不符（releases 表被直接改动）"

@@ -130,6 +130,9 @@ def cli(ctx: click.Context, home: str | None) -> None:
 
     Quick start: `yuqing demo` runs the desk on a bundled offline scenario.
     """
+    from yuqing.home import make_private
+
+    make_private()  # personal data: nothing the desk writes is readable by other local users
     ctx.obj = {"home": home}
 
 

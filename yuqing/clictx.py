@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from monitor.exceptions import MonitorError
-from yuqing.home import DeskHome, resolve_home
+from yuqing.home import DeskHome, resolve_home, secure
 
 
 def home_from(ctx: click.Context) -> DeskHome:
@@ -17,6 +17,7 @@ def home_from(ctx: click.Context) -> DeskHome:
     if home is not None and not str(home).strip():  # e.g. --home "$DESK" with DESK unset
         fail("--home: empty folder name (pass the desk home folder, or leave --home out for the default)")
     desk_home = resolve_home(home)
+    secure(desk_home)
     use_desk_zone(desk_home)
     return desk_home
 

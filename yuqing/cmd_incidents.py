@@ -153,17 +153,20 @@ def _id(value: str) -> int:
 @desk_command("incidents")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (ISO 8601 times).")
 @click.option("--all", "show_all", is_flag=True, help="Include archived, dismissed and merged incidents.")
-def incidents(svc, actor, as_json, show_all):
+@click.option("--no-mask", is_flag=True, help="Do not mask personal data in titles (internal use only).")
+def incidents(svc, actor, as_json, show_all, no_mask):
     """List incidents by time left. Example: yuqing incidents --json"""
     from responders import timeline
     from responders.clock import compute_clock, format_remaining
+    from responders.masking import clean, mask_personal
 
     incs = svc.list(include_closed=show_all)
     now = svc.clock()
     evs = timeline.events_for(svc.db, [i.id for i in incs])
     clocks = {i.id: compute_clock(svc.policy, evs[i.id], now) for i in incs}
     if as_json:
-        click.echo(json.dumps([_incident_json(i, clocks[i.id]) for i in incs], ensure_ascii=False, indent=2))
+        click.echo(json.dumps(clean([_incident_json(i, clocks[i.id]) for i in incs], mask=not no_mask),
+                              ensure_ascii=False, indent=2))
         return
     if not incs:
         click.echo("没有在办事件。")
@@ -172,7 +175,7 @@ def incidents(svc, actor, as_json, show_all):
         c = clocks[i.id]
         left = format_remaining(c.remaining) if c.status not in ("released", "closed") else ""
         click.echo(f"#{i.id:<5} {i.state:<8} {i.severity:<4} {c.status_label:<4} {left:<16} "
-                   f"截止 {_local(i.release_due)}  {_safe(i.title)}")
+                   f"截止 {_local(i.release_due)}  {_safe(i.title if no_mask else mask_personal(i.title))}")
 
 
 @desk_command("incident")

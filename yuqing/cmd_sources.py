@@ -180,6 +180,7 @@ def test(ctx, source_id, limit) -> None:
 
     Example: yuqing sources test hz-news
     """
+    from responders.masking import mask_personal
     from storage.timeutil import desk_text
 
     cfg = load_config_or_exit(ctx)
@@ -196,7 +197,7 @@ def test(ctx, source_id, limit) -> None:
         click.echo(f"  warning: {w}")
     for item in feed.items[:limit]:
         when = desk_text(item.published, cfg.timezone)
-        click.echo(f"  {when}  {item.title[:60]!s}")
+        click.echo(f"  {when}  {mask_personal(item.title)[:60]!s}")  # masked whole, then cut
         if item.link:
             click.echo(f"      {item.link}")
 

@@ -1,4 +1,10 @@
-"""Where the desk keeps its files: ``--home``, else ``YUQING_HOME``, else the platform's data folder."""
+"""Where the desk keeps its files: ``--home``, else ``YUQING_HOME``, else the platform's data folder.
+
+The home holds personal data (callers' names, phones and addresses), so it is private to the
+desk's OS user: every command runs with umask 077 (new folders 0700, new files 0600: the
+database and its WAL, logs, backups, exports, the timeline key) and :func:`secure` tightens a
+home made by an older version.
+"""
 from __future__ import annotations
 
 import os
@@ -42,6 +48,33 @@ class DeskHome:
 
     def exists(self) -> bool:
         return self.desk_toml.is_file()
+
+
+PRIVATE_UMASK = 0o077
+
+
+def make_private() -> None:
+    """From now on this process creates folders 0700 and files 0600."""
+    os.umask(PRIVATE_UMASK)
+
+
+def secure(home: DeskHome) -> None:
+    """Take group and other access away from the home and what it holds (best effort: a home
+    the user does not own is left as it is)."""
+    if not home.path.is_dir():
+        return
+    targets = [home.path, home.log_dir, home.path / "exports", home.path / "models", home.path / "backups"]
+    targets += [p for p in home.path.iterdir() if p.is_file()]
+    for folder in (home.log_dir, home.path / "exports", home.path / "backups"):
+        if folder.is_dir():
+            targets += [p for p in folder.iterdir() if p.is_file()]
+    for path in targets:
+        try:
+            mode = path.stat().st_mode
+            if mode & 0o077:
+                os.chmod(path, (0o700 if path.is_dir() else 0o600) & (mode | 0o700))
+        except OSError:
+            continue
 
 
 def resolve_home(option: str | os.PathLike | None = None) -> DeskHome:

@@ -18,6 +18,12 @@ class DeskTimeFormatter(logging.Formatter):
         super().__init__(fmt)
         self.tz = tz  # None: the desk's zone (storage.timeutil.desk_tz)
 
+    def format(self, record):  # noqa: A003 (logging's name)
+        # Personal data never reaches desk.log or stderr: one masker for every line.
+        from responders.masking import mask_personal
+
+        return mask_personal(super().format(record))
+
     def formatTime(self, record, datefmt=None):  # noqa: N802 (logging's name)
         from datetime import datetime
 

@@ -173,7 +173,9 @@ def test_incident_view_masks_personal_data_unless_asked_not_to(run, tmp_path):
     assert "402室" not in shown
     as_json = run("incident", "1", "--json").output
     assert "13812345678" not in as_json and json.loads(as_json)["id"] == 1
-    assert "13812345678" in run("incident", "1", "--no-mask").output
+    # the timeline is kept for good: a number typed into a note is stored masked (issue 18),
+    # so even --no-mask cannot show it; --no-mask still shows the incident's own title raw
+    assert "13812345678" not in run("incident", "1", "--no-mask").output
 
 
 def test_reject_a_detected_release_from_the_cli(run, tmp_path):
