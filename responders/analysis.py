@@ -98,7 +98,38 @@ def index_many(conn, rows: Sequence[tuple[int, Sequence[str], Sequence[str]]]) -
     """:func:`index_for_search` for a batch of (item id, title tokens, text tokens)."""
     # Masked: the index is a copy of the text that outlives no one's need to find a phone number.
     conn.executemany("INSERT OR REPLACE INTO items_fts (rowid, title, text) VALUES (?, ?, ?)",
-                     [(item_id, mask_personal(" ".join(tt)), mask_personal(" ".join(xt))) for item_id, tt, xt in rows])
+                     [(item_id, _masked_tokens(tt), _masked_tokens(xt)) for item_id, tt, xt in rows])
+
+
+def _masked_tokens(tokens: Sequence[str]) -> str:
+    """Tokens joined by spaces, personal data masked as in the running text: the segmenter may
+    cut 来电人 or 陕F12345 in two, so mask the unsegmented text and put the token boundaries
+    back (a boundary inside a masked span, e.g. an e-mail address, is dropped)."""
+    import difflib
+
+    tokens = [str(t) for t in tokens]
+    whole = "".join(tokens)
+    masked = mask_personal(whole)
+    if masked == whole:
+        return " ".join(tokens)
+    cuts, pos = set(), 0
+    for t in tokens[:-1]:
+        pos += len(t)
+        cuts.add(pos)
+    out_cuts = set()
+    for tag, i1, i2, j1, _j2 in difflib.SequenceMatcher(None, whole, masked, autojunk=False).get_opcodes():
+        for c in cuts:
+            if tag == "equal" and i1 <= c <= i2:
+                out_cuts.add(j1 + (c - i1))
+            elif tag == "replace" and i2 - i1 == _j2 - j1 and i1 <= c <= i2:
+                out_cuts.add(j1 + (c - i1))
+    out, last = [], 0
+    for c in sorted(out_cuts):
+        if last < c:
+            out.append(masked[last:c])
+            last = c
+    out.append(masked[last:])
+    return " ".join(p for p in out if p)
 
 
 def search_items(db: sqlite_utils.Database, query_tokens: Sequence[str], *, limit: int = 100) -> list[dict]:
