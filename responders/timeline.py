@@ -264,12 +264,16 @@ def _cross_check(db: sqlite_utils.Database) -> str:
         return ""
     last: dict[int, dict[str, Any]] = {}
     releases: dict[int, dict[str, Any]] = {}
-    for iid, kind, payload_s in db.conn.execute(
-            "SELECT incident_id, kind, payload FROM timeline_events WHERE kind IN"
-            " ('detected', 'state_changed', 'graded', 'clock_set', 'merged_into', 'release') ORDER BY id"):
+    wanted = {"detected", "state_changed", "graded", "clock_set", "merged_into", "release"}
+    for iid, kind, payload_s in db.conn.execute("SELECT incident_id, kind, payload FROM timeline_events ORDER BY id"):
+        retitled = "title" in kind or "renam" in kind or "retitl" in kind  # a later title change, if any
+        if kind not in wanted and not retitled:
+            continue
         p = json.loads(payload_s)
         s = last.setdefault(iid, {})
-        if kind == "detected":
+        if retitled and isinstance(p.get("title") or p.get("to"), str):
+            s["title"] = p.get("title") or p.get("to")
+        elif kind == "detected":
             s.update(title=p.get("title"), severity=p.get("severity"), detected=True)
         elif kind == "state_changed":
             s["state"] = p.get("to")
