@@ -76,9 +76,20 @@ class PipelineRunner:
             table = tomllib.loads(DEFAULT_ALERTS_TOML).get("alerts", {})
         config = parse_alerts_config(table, require_secrets=False)
         dispatcher = AlertDispatcher(config, clock=self.clock, on_delivery=self._on_delivery,
-                                     db=self.cfg.home.db_path)
+                                     db=self.cfg.home.db_path, incident_open=self._incident_open)
         await dispatcher.__aenter__()
         return dispatcher
+
+    def _incident_open(self, incident_id) -> bool:
+        """For the dispatcher (rarely: after a breaking alert's retries ran out)."""
+        from responders.incidents import incident_open
+        from storage.db import connect
+
+        db = connect(self.cfg.home.db_path, readonly=True)
+        try:
+            return incident_open(db, int(incident_id))
+        finally:
+            db.conn.close()
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -103,7 +114,7 @@ class PipelineRunner:
         if not self._opened:
             return
         await self._announce(await self._run(self.pipeline.clock_step))
-        await self.dispatcher.tick()
+        await self.dispatcher.tick(wait=False)  # a robot that hangs must not hold up the clocks
 
     async def _announce(self, notices) -> None:
         from responders.alerts import Alert
@@ -122,7 +133,7 @@ class PipelineRunner:
             task.add_done_callback(self._tasks.discard)
 
     async def _hand_over(self, notice, alert) -> None:
-        await self.dispatcher.submit(alert)  # stored by the dispatcher before it sends
+        await self.dispatcher.submit(alert, wait=False)  # stored by the dispatcher before it sends
         try:
             await self._run(self.pipeline.notice_sent, notice)
         except Exception:  # noqa: BLE001 - the notice is repeated at the next start; dedup drops it

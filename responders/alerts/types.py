@@ -75,11 +75,13 @@ class ChannelError(AlertError):
     (bad signature, invalid webhook key, unavailable desktop notifier)."""
 
     def __init__(self, message: str, *, retryable: bool = True, status: int | None = None,
-                 code: int | None = None):
+                 code: int | None = None, retry_after: float | None = None):
         super().__init__(message)
         self.retryable = retryable
         self.status = status
         self.code = code
+        #: Seconds the platform asked us to wait (HTTP ``Retry-After``), if it said.
+        self.retry_after = retry_after
 
 
 # ---------------------------------------------------------------- alerts
