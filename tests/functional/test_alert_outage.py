@@ -172,27 +172,44 @@ async def test_a_closed_incident_or_a_digest_is_abandoned_after_max_attempts(rob
     assert len(finals) == 2 and d.pending()["wecom"] == 0
 
 
-async def test_failing_channel_is_stored_for_doctor_and_console(robots, tmp_path):
-    db = tmp_path / "desk.sqlite"
+async def test_failing_channel_shown_by_doctor_and_on_the_console_status_line(robots, tmp_path):
+    from tests.tui_kit import build_desk
+    from tui.facade import DeskFacade
+    from tui.screens.dashboard import status_text
+    from yuqing.ops import doctor
+
+    db, desk_clock = build_desk(tmp_path)
     robots.script = {"feishu": ["500", "500", "ok"]}
     d = dispatcher(robots, db, rules=[{"name": "r", "channels": ["feishu", "wecom"]}])
+
+    def views():
+        facade = DeskFacade(db, clock=desk_clock)
+        try:
+            status = facade.snapshot().status
+        finally:
+            facade.close()
+        checks = {c.name: c for c in doctor(tmp_path, db, now=desk_clock()).checks}
+        return status, status_text(status, desk_clock()).plain, checks["alerts"]
+
     async with d:
         await asyncio.wait_for(d.submit(opening(1)), BOUND)
         ro = connect(db, readonly=True)
         try:
             (h,) = failing_channels(ro)
-            assert h.channel == "feishu" and "HTTP 500" in h.last_error and h.failures == 1
-            assert h.failing_since == T0
         finally:
             ro.conn.close()
+        assert h.channel == "feishu" and "HTTP 500" in h.last_error and h.failures == 1 and h.failing_since == T0
+        status, line, check = views()
+        assert status.alert_channels_failing == ("飞书群机器人「feishu」",)
+        assert "告警渠道故障：飞书群机器人「feishu」" in line
+        assert check.status == "warn" and "飞书群机器人「feishu」" in check.detail and "HTTP 500" in check.detail
         for _ in range(3):
             robots.clock.advance(seconds=10)
             await asyncio.wait_for(d.tick(), BOUND)
-        ro = connect(db, readonly=True)
-        try:
-            assert failing_channels(ro) == []
-        finally:
-            ro.conn.close()
+        assert len(robots.got["feishu"]) == 1
+    status, line, check = views()
+    assert status.alert_channels_failing == () and "告警渠道故障" not in line
+    assert check.status == "ok"
     empty = sqlite3.connect(tmp_path / "other.sqlite")
     from sqlite_utils import Database
 

@@ -30,6 +30,9 @@ def status_text(status, now) -> Text:
     t.append(f" │ 今日 {status.items_today} 条 │ ")
     t.append(f"待确认 {status.alerts_waiting}", style="bold yellow" if status.alerts_waiting else "")
     t.append(" │ " + local_time(now, "%m-%d %H:%M:%S"))
+    if status.alert_channels_failing:
+        names = "、".join(clean(n) for n in status.alert_channels_failing)
+        t.append(f" │ 告警渠道故障：{names}", style="bold white on red")
     if not status.daemon_alive:
         t.append(" │ 守护进程离线", style="bold white on red")
     return t
