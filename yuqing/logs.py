@@ -1,5 +1,9 @@
 """Logging for the daemon: a rotating file in the desk home and stderr. Each line starts with
-desk time and its offset (``2026-12-06T05:40:00.123+08:00``), whatever the host's zone."""
+desk time and its offset (``2026-12-06T05:40:00.123+08:00``), whatever the host's zone.
+
+Log messages carry feed text (titles, robot answers): control characters become visible
+symbols (:func:`storage.visible.visible`), line breaks included, so ``tail -f desk.log``
+never runs an escape sequence and one record is one line (tracebacks keep their lines)."""
 from __future__ import annotations
 
 import logging
@@ -24,6 +28,22 @@ class DeskTimeFormatter(logging.Formatter):
         from storage.timeutil import desk_tz
 
         return datetime.fromtimestamp(record.created, self.tz or desk_tz()).isoformat(timespec="milliseconds")
+
+    def formatMessage(self, record):  # noqa: N802 (logging's name)
+        from storage.visible import visible
+
+        record.message = visible(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei):  # noqa: N802 (logging's name)
+        from storage.visible import visible
+
+        return visible(super().formatException(ei), multiline=True)
+
+    def formatStack(self, stack_info):  # noqa: N802 (logging's name)
+        from storage.visible import visible
+
+        return visible(super().formatStack(stack_info), multiline=True)
 
 
 def setup_logging(home: DeskHome | None, *, verbose: bool = False, stderr: bool = True) -> None:

@@ -379,7 +379,7 @@ class AlertDispatcher:
             if tr.base_at is None:
                 tr.base_at = now
         try:
-            await ch.sender.send(prepare(message, ch.cfg))
+            await ch.sender.send(prepare(message, ch.cfg, incident_url=self.config.incident_url))
         except ChannelError as exc:
             err = redact(str(exc), self.secrets)
             retry = exc.retryable
