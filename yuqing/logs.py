@@ -29,21 +29,25 @@ class DeskTimeFormatter(logging.Formatter):
 
         return datetime.fromtimestamp(record.created, self.tz or desk_tz()).isoformat(timespec="milliseconds")
 
-    def formatMessage(self, record):  # noqa: N802 (logging's name)
+    def format(self, record):  # noqa: A003 (logging's name)
+        """Like ``logging.Formatter.format``, with feed text made visible; the traceback
+        is formatted afresh (another handler may have cached it raw)."""
         from storage.visible import visible
 
-        record.message = visible(record.message)
-        return super().formatMessage(record)
-
-    def formatException(self, ei):  # noqa: N802 (logging's name)
-        from storage.visible import visible
-
-        return visible(super().formatException(ei), multiline=True)
-
-    def formatStack(self, stack_info):  # noqa: N802 (logging's name)
-        from storage.visible import visible
-
-        return visible(super().formatStack(stack_info), multiline=True)
+        record.message = visible(record.getMessage())
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        s = self.formatMessage(record)
+        extra = []
+        if record.exc_info:
+            extra.append(self.formatException(record.exc_info))
+        elif record.exc_text:
+            extra.append(record.exc_text)
+        if record.stack_info:
+            extra.append(self.formatStack(record.stack_info))
+        for part in extra:
+            s += "\n" + visible(part.rstrip("\n"), multiline=True)
+        return s
 
 
 def setup_logging(home: DeskHome | None, *, verbose: bool = False, stderr: bool = True) -> None:

@@ -294,12 +294,13 @@ def _sources_check(db, now: datetime) -> Check:
 def _alerts_check(db, now: datetime) -> Check:
     from responders.alerts.store import failing_channels
     from storage.timeutil import local
+    from storage.visible import visible
 
     failing = failing_channels(db)
     if not failing:
         return Check("alerts", "ok", "no alert channel failing")
-    parts = [f"{h.label} failing since {local(h.failing_since):%m-%d %H:%M} ({h.failures}x: {(h.last_error or '')[:80]})"
-             for h in failing]
+    parts = [f"{visible(h.label)} failing since {local(h.failing_since):%m-%d %H:%M} "
+             f"({h.failures}x: {visible(h.last_error or '')[:80]})" for h in failing]
     return Check("alerts", "warn", f"{len(failing)} alert channel(s) failing: " + "; ".join(parts))
 
 

@@ -52,6 +52,7 @@ from responders.alerts.store import AlertStore, ChannelHealth, TrackRow
 from responders.alerts.types import (
     Alert, AlertError, AlertsConfig, ChannelConfig, ChannelError, Delivery, severity_rank,
 )
+from storage.visible import visible
 
 log = logging.getLogger("responders.alerts")
 
@@ -450,7 +451,7 @@ class AlertDispatcher:
             if h.failing_since is None:
                 h.failing_since = now
             h.failures += 1
-            h.last_error = error[:300]
+            h.last_error = visible(error)[:300]  # a robot's answer is untrusted text
         if self._store is not None:
             self._save(self._store.health, h, now)
 
