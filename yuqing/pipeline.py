@@ -48,6 +48,7 @@ class PipelineRunner:
         self.dispatcher = None
         self._opened = False
         self._tasks: set[asyncio.Task] = set()
+        self._failing: set[tuple[str, str]] = set()  # (alert id, channel) whose failure is on the timeline
 
     async def _run(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
@@ -142,6 +143,15 @@ class PipelineRunner:
     async def _on_delivery(self, alert, channel, ok, error) -> None:
         if alert.incident_id is None or channel == "console":
             return
+        # a breaking alert is retried for as long as its incident is open: the timeline gets
+        # its first failure per channel, the recovery and a final give-up, not every retry
+        streak = (alert.id, channel)
+        if ok:
+            self._failing.discard(streak)
+        elif streak in self._failing and "放弃发送" not in (error or ""):
+            return
+        else:
+            self._failing.add(streak)
         try:
             await self._run(self.pipeline.record_delivery, alert.incident_id, channel, ok, error, alert.title)
         except Exception:
