@@ -7,6 +7,7 @@ channel's timeout (set long here), so a test that passes never waits for it.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -214,3 +215,34 @@ async def test_failing_channel_shown_by_doctor_and_on_the_console_status_line(ro
     from sqlite_utils import Database
 
     assert failing_channels(Database(empty)) == []  # a desk whose dispatcher never ran
+
+
+async def test_seven_incidents_through_a_long_outage_all_arrive(robots, tmp_path):
+    """The attack pass's outage: 飞书 hangs, then both robots fail for 10 minutes (well past
+    max_attempts with the default retry policy); after recovery every opening alert arrives."""
+    db = tmp_path / "desk.sqlite"
+    clock, calls = robots.clock, []
+    robots.script = {"wecom": ["500"], "feishu": ["hang", "500"]}
+    table_rules = [{"name": "r", "channels": ["wecom", "feishu"]}]
+    d = dispatcher(robots, db, calls=calls, rules=table_rules, retry={})  # defaults: 5 attempts, 5 s .. 300 s
+    for n in range(1, 8):
+        await asyncio.wait_for(d.submit(opening(n), wait=False), BOUND)
+    await settle(d, "wecom")
+    assert d.busy() == ("feishu",)
+    robots.release.set()  # the hung request ends (504) after the robot's own delay
+    await settle(d, "feishu")
+    while clock() < T0 + timedelta(minutes=10):
+        clock.advance(seconds=30)
+        await asyncio.wait_for(d.tick(), BOUND)
+    await asyncio.wait_for(d.aclose(), BOUND)
+    robots.script = {"wecom": ["ok"], "feishu": ["ok"]}
+    d = dispatcher(robots, db, calls=calls, rules=table_rules, retry={})  # a restart, then recovery
+    for _ in range(30):
+        clock.advance(seconds=60)
+        await asyncio.wait_for(d.tick(), BOUND)
+    await d.aclose()
+    for channel in ("wecom", "feishu"):
+        text = json.dumps(robots.got.get(channel, []), ensure_ascii=False)
+        arrived = [n for n in range(1, 8) if f"事件{n}：" in text]
+        assert arrived == list(range(1, 8)), (channel, arrived)
+    assert not any("放弃发送" in (err or "") for _, _, err in calls)
