@@ -146,9 +146,9 @@ class PipelineRunner:
         # a breaking alert is retried for as long as its incident is open: the timeline gets
         # its first failure per channel, the recovery and a final give-up, not every retry
         streak = (alert.id, channel)
-        if ok:
+        if ok or "放弃发送" in (error or ""):  # the streak ends: success, or given up
             self._failing.discard(streak)
-        elif streak in self._failing and "放弃发送" not in (error or ""):
+        elif streak in self._failing:
             return
         else:
             self._failing.add(streak)
