@@ -69,6 +69,21 @@ def _union_places(*seqs: Iterable[Mapping[str, Any]]) -> list[dict]:
     return list(out.values())
 
 
+def incident_open(db, incident_id: Any) -> bool:
+    """Whether an incident (followed through merges) is still being handled. An id
+    that is not (or no longer) in the table counts as closed."""
+    seen = set()
+    while incident_id is not None and incident_id not in seen:
+        seen.add(incident_id)
+        row = db.execute("SELECT state, merged_into FROM incidents WHERE id = ?", [incident_id]).fetchone()
+        if row is None:
+            return False
+        if row[1] is None:
+            return row[0] in OPEN_STATES
+        incident_id = row[1]
+    return False
+
+
 class IncidentService:
     def __init__(self, db: sqlite_utils.Database, policy: ClockPolicy | None = None,
                  clock: Callable[[], datetime] = utcnow, *, join_window_hours: float = 72.0,

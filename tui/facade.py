@@ -166,8 +166,10 @@ class DeskFacade:
             interval = min(s["interval"] for s in enabled)
             alive = last is not None and (now - last) <= timedelta(seconds=DAEMON_INTERVALS * interval)
         silent = self._silent_count(now) if enabled else 0
+        from responders.alerts.store import failing_channels
+
         return DeskStatus(now, len(src), len(enabled) - failing, failing, silent, self._items_today(now),
-                          waiting, alive, last)
+                          waiting, alive, last, tuple(h.label for h in failing_channels(self.db)))
 
     # ------------------------------------------------------------ incidents
 

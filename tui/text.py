@@ -11,19 +11,7 @@ from datetime import datetime, timedelta
 from rich.text import Text
 
 from storage.timeutil import local
-
-# C0 controls -> the Unicode "control pictures" block (ESC -> ␛); DEL and C1 -> ␡ / ¿-like marker.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _picture(m: re.Match) -> str:
-    c = ord(m.group())
-    if c < 0x20:
-        return chr(0x2400 + c)
-    if c == 0x7F:
-        return "\u2421"
-    return f"<U+{c:04X}>"
-
+from storage.visible import visible
 
 # Personal data (phone/ID numbers, e-mail, home addresses) always has 3+ digits or an "@".
 _MAYBE_PERSONAL = re.compile(r"[0-9\uff10-\uff19]{3}|@|＠")
@@ -37,10 +25,7 @@ def clean(value: object, *, oneline: bool = True, mask: bool = True) -> str:
         from responders.masking import mask_personal
 
         s = mask_personal(s)
-    if not oneline:
-        s = s.replace("\r\n", "\n")
-        return "\n".join(_CONTROL.sub(_picture, line) for line in s.split("\n"))
-    return _CONTROL.sub(_picture, s)
+    return visible(s, multiline=not oneline)
 
 
 def safe(value: object, style: str = "", *, width: int | None = None, oneline: bool = True,

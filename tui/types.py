@@ -50,6 +50,8 @@ class DeskStatus:
     alerts_waiting: int
     daemon_alive: bool
     last_check_at: datetime | None
+    #: Labels of the alert channels whose last send failed (robots down, keys revoked).
+    alert_channels_failing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,9 @@ def output_file(path: str, *, force: bool = False, mkdir: bool = False, option: 
 
 def terminal_safe(text: str) -> str:
     """Feed text shown in a terminal: control characters (escape sequences) made visible."""
-    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+    from storage.visible import visible
+
+    return visible(text)
 
 
 def display_width(text: str) -> int:

@@ -1,5 +1,9 @@
 """Logging for the daemon: a rotating file in the desk home and stderr. Each line starts with
-desk time and its offset (``2026-12-06T05:40:00.123+08:00``), whatever the host's zone."""
+desk time and its offset (``2026-12-06T05:40:00.123+08:00``), whatever the host's zone.
+
+Log messages carry feed text (titles, robot answers): control characters become visible
+symbols (:func:`storage.visible.visible`), line breaks included, so ``tail -f desk.log``
+never runs an escape sequence and one record is one line (tracebacks keep their lines)."""
 from __future__ import annotations
 
 import logging
@@ -30,6 +34,26 @@ class DeskTimeFormatter(logging.Formatter):
         from storage.timeutil import desk_tz
 
         return datetime.fromtimestamp(record.created, self.tz or desk_tz()).isoformat(timespec="milliseconds")
+
+    def format(self, record):  # noqa: A003 (logging's name)
+        """Like ``logging.Formatter.format``, with feed text made visible; the traceback
+        is formatted afresh (another handler may have cached it raw)."""
+        from storage.visible import visible
+
+        record.message = visible(record.getMessage())
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        s = self.formatMessage(record)
+        extra = []
+        if record.exc_info:
+            extra.append(self.formatException(record.exc_info))
+        elif record.exc_text:
+            extra.append(record.exc_text)
+        if record.stack_info:
+            extra.append(self.formatStack(record.stack_info))
+        for part in extra:
+            s += "\n" + visible(part.rstrip("\n"), multiline=True)
+        return s
 
 
 def setup_logging(home: DeskHome | None, *, verbose: bool = False, stderr: bool = True) -> None:

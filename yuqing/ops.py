@@ -207,7 +207,8 @@ def doctor(home_path: str | os.PathLike, db_path: str | os.PathLike, *, now: dat
         if integrity.status == "ok":  # the other checks read tables: only on a sound file
             for name, fn in (("schema", lambda: _schema_check(db, migration_sets)),
                              ("sources", lambda: _sources_check(db, now)),
-                             ("timeline", lambda: _timeline_check(db))):
+                             ("timeline", lambda: _timeline_check(db)),
+                             ("alerts", lambda: _alerts_check(db, now))):
                 try:
                     checks.append(fn())
                 except sqlite3.DatabaseError as exc:
@@ -288,6 +289,19 @@ def _sources_check(db, now: datetime) -> Check:
     names += [f"{h.source_id} (silent)" for h in silent[:5]]
     return Check("sources", "warn", f"{len(failing)} failing, {len(silent)} silent of {len(enabled)}: "
                  + "; ".join(names))
+
+
+def _alerts_check(db, now: datetime) -> Check:
+    from responders.alerts.store import failing_channels
+    from storage.timeutil import local
+    from storage.visible import visible
+
+    failing = failing_channels(db)
+    if not failing:
+        return Check("alerts", "ok", "no alert channel failing")
+    parts = [f"{visible(h.label)} failing since {local(h.failing_since):%m-%d %H:%M} "
+             f"({h.failures}x: {visible(h.last_error or '')[:80]})" for h in failing]
+    return Check("alerts", "warn", f"{len(failing)} alert channel(s) failing: " + "; ".join(parts))
 
 
 def _timeline_check(db) -> Check:

@@ -48,6 +48,7 @@ class PipelineRunner:
         self.dispatcher = None
         self._opened = False
         self._tasks: set[asyncio.Task] = set()
+        self._failing: set[tuple[str, str]] = set()  # (alert id, channel) whose failure is on the timeline
 
     async def _run(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
@@ -76,9 +77,20 @@ class PipelineRunner:
             table = tomllib.loads(DEFAULT_ALERTS_TOML).get("alerts", {})
         config = parse_alerts_config(table, require_secrets=False)
         dispatcher = AlertDispatcher(config, clock=self.clock, on_delivery=self._on_delivery,
-                                     db=self.cfg.home.db_path)
+                                     db=self.cfg.home.db_path, incident_open=self._incident_open)
         await dispatcher.__aenter__()
         return dispatcher
+
+    def _incident_open(self, incident_id) -> bool:
+        """For the dispatcher (rarely: after a breaking alert's retries ran out)."""
+        from responders.incidents import incident_open
+        from storage.db import connect
+
+        db = connect(self.cfg.home.db_path, readonly=True)
+        try:
+            return incident_open(db, int(incident_id))
+        finally:
+            db.conn.close()
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -103,7 +115,7 @@ class PipelineRunner:
         if not self._opened:
             return
         await self._announce(await self._run(self.pipeline.clock_step))
-        await self.dispatcher.tick()
+        await self.dispatcher.tick(wait=False)  # a robot that hangs must not hold up the clocks
 
     async def _announce(self, notices) -> None:
         from responders.alerts import Alert
@@ -122,7 +134,7 @@ class PipelineRunner:
             task.add_done_callback(self._tasks.discard)
 
     async def _hand_over(self, notice, alert) -> None:
-        await self.dispatcher.submit(alert)  # stored by the dispatcher before it sends
+        await self.dispatcher.submit(alert, wait=False)  # stored by the dispatcher before it sends
         try:
             await self._run(self.pipeline.notice_sent, notice)
         except Exception:  # noqa: BLE001 - the notice is repeated at the next start; dedup drops it
@@ -131,6 +143,15 @@ class PipelineRunner:
     async def _on_delivery(self, alert, channel, ok, error) -> None:
         if alert.incident_id is None or channel == "console":
             return
+        # a breaking alert is retried for as long as its incident is open: the timeline gets
+        # its first failure per channel, the recovery and a final give-up, not every retry
+        streak = (alert.id, channel)
+        if ok or "放弃发送" in (error or ""):  # the streak ends: success, or given up
+            self._failing.discard(streak)
+        elif streak in self._failing:
+            return
+        else:
+            self._failing.add(streak)
         try:
             await self._run(self.pipeline.record_delivery, alert.incident_id, channel, ok, error, alert.title)
         except Exception:

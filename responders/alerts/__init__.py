@@ -16,16 +16,24 @@ escalation timers survive a restart (tables of the migration set "alerts",
 acknowledges with ``ack_alert(db, alert_id, actor, now)`` and lists what waits
 with ``unacknowledged_alerts(db)``.
 """
-from responders.alerts.config import DEFAULT_ALERTS_TOML, parse_alerts_config
-from responders.alerts.dispatcher import AlertDispatcher, SubmitResult
-from responders.alerts.redact import RedactingFilter, mask_personal, redact
-from responders.alerts.store import ack_alert, unacknowledged_alerts
-from responders.alerts.types import (
-    Alert, AlertConfigError, AlertError, AlertsConfig, ChannelConfig, ChannelError, Delivery, TuiNotice,
-)
+from importlib import import_module
 
-__all__ = [
-    "DEFAULT_ALERTS_TOML", "parse_alerts_config", "AlertDispatcher", "SubmitResult", "RedactingFilter",
-    "mask_personal", "redact", "Alert", "AlertConfigError", "AlertError", "AlertsConfig", "ChannelConfig",
-    "ChannelError", "Delivery", "TuiNotice", "ack_alert", "unacknowledged_alerts",
-]
+#: Where each public name lives; imported on first use, so a console that only reads
+#: the alert tables (``responders.alerts.store``) does not load the dispatcher and aiohttp.
+_WHERE = {
+    "DEFAULT_ALERTS_TOML": "config", "parse_alerts_config": "config",
+    "AlertDispatcher": "dispatcher", "SubmitResult": "dispatcher",
+    "RedactingFilter": "redact", "mask_personal": "redact", "redact": "redact",
+    "ack_alert": "store", "unacknowledged_alerts": "store",
+    "Alert": "types", "AlertConfigError": "types", "AlertError": "types", "AlertsConfig": "types",
+    "ChannelConfig": "types", "ChannelError": "types", "Delivery": "types", "TuiNotice": "types",
+}
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'responders.alerts' has no attribute {name!r}")
+    value = getattr(import_module(f"responders.alerts.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value

@@ -26,6 +26,33 @@ RETRYABLE_CODES = {
     "feishu": {9499, 11232, 11233, 11247},
 }
 RESPONSE_CAP = 65536
+#: A platform's Retry-After is obeyed up to this many seconds (a hostile or broken
+#: answer must not silence a channel for days).
+RETRY_AFTER_CAP = 3600.0
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from an HTTP ``Retry-After`` value: delay-seconds or an
+    HTTP-date (relative to ``now``, real time). None when absent or unreadable;
+    capped at ``RETRY_AFTER_CAP``."""
+    from email.utils import parsedate_to_datetime
+
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), RETRY_AFTER_CAP)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT
+        from datetime import timezone
+
+        when = when.replace(tzinfo=timezone.utc)
+    return min(max(0.0, (when - now).total_seconds()), RETRY_AFTER_CAP)
 
 
 class Sender:
@@ -86,6 +113,7 @@ class HttpSender(Sender):
         try:
             async with session.post(url, data=data, headers=hdrs, timeout=timeout, allow_redirects=False) as resp:
                 status = resp.status
+                retry_after = resp.headers.get("Retry-After")
                 body = await resp.content.read(RESPONSE_CAP)
         except asyncio.TimeoutError:
             raise self.error(f"超时（{self.cfg.timeout:g} 秒无应答）") from None
@@ -93,7 +121,12 @@ class HttpSender(Sender):
             raise self.error(f"连接失败（{type(exc).__name__}: {exc}）") from None
         except (ValueError, OSError) as exc:  # InvalidURL and friends
             raise self.error(f"请求失败（{type(exc).__name__}: {exc}）", retryable=False) from None
-        self.check_answer(status, body)
+        try:
+            self.check_answer(status, body)
+        except ChannelError as exc:
+            if status >= 300 and exc.retryable:
+                exc.retry_after = parse_retry_after(retry_after, self.wall())
+            raise
 
     def _status_error(self, status: int, body: bytes):
         snippet = body[:200].decode("utf-8", "replace")

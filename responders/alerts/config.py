@@ -27,6 +27,7 @@ enabled = true
 mask_personal = true            # mask phone/ID numbers in alert text (all channels unless a channel opts out)
 dedup_window_minutes = 30       # the same alert key inside this window is sent once
 digest_every_minutes = 60       # 'digest' lane alerts are collected and sent as one message this often
+# incident_url = "https://desk.example.gov.cn/incidents/{id}"   # the desk's own link in robot messages
 
 [alerts.quiet_hours]            # Asia/Shanghai; channels hold messages in this window
 range = "22:00-07:00"
@@ -34,7 +35,7 @@ timezone = "Asia/Shanghai"
 breaking_pierces = true         # 'breaking' lane alerts are sent anyway
 
 [alerts.retry]
-max_attempts = 5                # per alert and channel
+max_attempts = 5                # per alert and channel (breaking alerts of open incidents never give up)
 base_seconds = 5                # 5 s, 10 s, 20 s ... capped at max_seconds
 max_seconds = 300
 
@@ -112,7 +113,7 @@ channels = ["console", "desktop"]
 '''
 
 _TOP_KEYS = {"enabled", "mask_personal", "dedup_window_minutes", "digest_every_minutes", "quiet_hours", "retry",
-             "channels", "rules", "escalation"}
+             "channels", "rules", "escalation", "incident_url"}
 _COMMON_CH = {"type", "enabled", "rate_limits", "max_bytes", "timeout", "quiet_hours", "mask_personal"}
 _CH_KEYS = {
     "wecom": {"url", "url_env"},
@@ -126,6 +127,17 @@ _CH_KEYS = {
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour)s?\s*$")
 _UNIT = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 _NAME = re.compile(r"^[A-Za-z0-9_\-\u4e00-\u9fff]+$")
+
+
+def _incident_url(value: Any) -> str:
+    """The desk's own link to an incident: an http(s) URL template with ``{id}``."""
+    _type("incident_url", value, str, "a string")
+    if not value:
+        return ""
+    if not re.fullmatch(r"https?://[\x21-\x7e]+", value) or value.count("{id}") != 1 or "(" in value or ")" in value:
+        raise _err("incident_url", f"must be an http(s) URL with {{id}} once and no spaces or brackets, "
+                                   f"e.g. https://desk.example.gov.cn/incidents/{{id}}, got {value!r}")
+    return value
 
 
 def _err(key: str, message: str) -> AlertConfigError:
@@ -381,6 +393,7 @@ def parse_alerts_config(table: Mapping[str, Any] | None, *, env: Mapping[str, st
         channels=channels, rules=rules, quiet_hours=quiet, dedup_window=timedelta(minutes=dedup),
         digest_every=timedelta(minutes=digest), escalation=escalation,
         retry=_retry(table.get("retry", {})), mask_personal=mask,
+        incident_url=_incident_url(table.get("incident_url", "")),
         enabled=_type("enabled", table.get("enabled", True), bool, "true or false"),
     )
 

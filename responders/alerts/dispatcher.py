@@ -19,6 +19,16 @@ acknowledgements and escalation timers (see :mod:`responders.alerts.store`). A n
 dispatcher on the same file carries on where the last one stopped: an escalation
 that fell due while the desk was down fires on the first ``tick``. If the file
 cannot be written (disk full) the dispatcher logs it and keeps working in memory.
+
+Each channel sends from its own task, one send at a time, bounded by the channel's
+own timeout: a robot that never answers holds up only its own queue. ``submit`` and
+``tick`` wait for the sends they start unless ``wait=False`` (the daemon's way: the
+next tick skips a channel whose send is still out). A breaking alert of an incident
+that is still open (``incident_open``) is retried with capped backoff for as long
+as the incident is open, never abandoned; other alerts give up after
+``retry.max_attempts``. A platform's ``Retry-After`` holds the whole channel that
+long. Each channel's failing streak is kept (``channel_health``; stored for
+``yuqing doctor`` and the console's status line).
 """
 from __future__ import annotations
 
@@ -38,10 +48,11 @@ from responders.alerts.formats import prepare
 from responders.alerts.ratelimit import RateLimiter, fold, priority
 from responders.alerts.redact import redact
 from responders.alerts.rules import Deduper, held_by_quiet, quiet_ends_at, route
-from responders.alerts.store import AlertStore, TrackRow
+from responders.alerts.store import AlertStore, ChannelHealth, TrackRow
 from responders.alerts.types import (
     Alert, AlertError, AlertsConfig, ChannelConfig, ChannelError, Delivery, severity_rank,
 )
+from storage.visible import visible
 
 log = logging.getLogger("responders.alerts")
 
@@ -72,6 +83,9 @@ class _Channel:
     retries: list[_Retry] = field(default_factory=list)
     digest_due: datetime | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    task: asyncio.Task | None = None  # the send in progress, if any
+    blocked_until: datetime | None = None  # the platform's Retry-After
+    health: ChannelHealth | None = None
 
 
 #: An alert's acknowledgement and escalation state: ``base_at`` is the first send
@@ -94,18 +108,21 @@ class SubmitResult:
 class AlertDispatcher:
     def __init__(self, config: AlertsConfig, *, clock: Callable[[], datetime] | None = None, on_delivery: OnDelivery | None = None,
                  wall: Callable[[], datetime] | None = None, inbox: TuiInbox | None = None, session: Any = None,
-                 history: int = 1000, db: Any = None):
+                 history: int = 1000, db: Any = None, incident_open: Callable[[Any], bool] | None = None):
         """``clock``: the desk's time (injected; default the system clock); ``wall``: real time for signatures
         (defaults to the system clock); ``inbox``: the console's queue (made if not
         given); ``session``: an aiohttp ClientSession to reuse (made lazily if not);
         ``db``: where the state persists (a path: the dispatcher opens and closes its
-        own connection; or a sqlite-utils Database); None keeps it in memory only."""
+        own connection; or a sqlite-utils Database); None keeps it in memory only;
+        ``incident_open(incident_id)``: whether an incident is still open (its breaking
+        alerts are then never abandoned; default: every incident counts as open)."""
         from storage.timeutil import utcnow
 
         self.config = config
         self.clock = clock = clock or utcnow
         self.wall = wall or utcnow
         self.on_delivery = on_delivery
+        self.incident_open = incident_open
         self.inbox = inbox if inbox is not None else TuiInbox()
         self._session = session
         self._own_session = session is None
@@ -123,7 +140,8 @@ class AlertDispatcher:
                 self.unavailable[name] = reason
                 log.warning("%s", redact(f"告警渠道 {cfg.label} 不可用：{reason}", self.secrets))
                 continue
-            self._channels[name] = _Channel(cfg, sender, RateLimiter(cfg.rate_limits, clock))
+            self._channels[name] = _Channel(cfg, sender, RateLimiter(cfg.rate_limits, clock),
+                                            health=ChannelHealth(name, cfg.label))
         self._store: AlertStore | None = None
         self._store_error: str | None = None
         self._store_logged_at: float | None = None
@@ -135,8 +153,9 @@ class AlertDispatcher:
 
     # ------------------------------------------------------------ public API
 
-    async def submit(self, alert: Alert) -> SubmitResult:
-        """Take one alert: dedup by key, route, queue, and send what may go now."""
+    async def submit(self, alert: Alert, *, wait: bool = True) -> SubmitResult:
+        """Take one alert: dedup by key, route, queue, and send what may go now
+        (``wait=False``: start the sends and return; ``deliveries`` is then empty)."""
         now = self.clock()
         if not self.config.enabled:
             return SubmitResult(alert.id, duplicate=False)
@@ -162,21 +181,22 @@ class AlertDispatcher:
         made: list[Delivery] = []
         token = _collector.set(made)
         try:
-            await self._pump_all(routed)
+            await self._pump_all(routed, wait)
         finally:
             _collector.reset(token)
         return SubmitResult(alert.id, duplicate=False, channels=routed, skipped=skipped, deliveries=tuple(made))
 
-    async def tick(self) -> list[Delivery]:
+    async def tick(self, *, wait: bool = True) -> list[Delivery]:
         """Do what is due: retries, flushes after quiet hours or of digests, queued
-        messages as the rate limit allows, escalations. Returns the deliveries made."""
+        messages as the rate limit allows, escalations. Returns the deliveries made
+        (``wait=False``: starts each idle channel's sends and returns at once)."""
         made: list[Delivery] = []
         token = _collector.set(made)
         try:
             now = self.clock()
             self._sync_acks()
             self._escalate(now)
-            await self._pump_all(tuple(self._channels))
+            await self._pump_all(tuple(self._channels), wait)
             self._forget(now)
         finally:
             _collector.reset(token)
@@ -218,12 +238,30 @@ class AlertDispatcher:
         """Alerts waiting per channel (queued or awaiting a retry)."""
         return {n: len(c.queue) + sum(len(r.members) for r in c.retries) for n, c in self._channels.items()}
 
+    def busy(self) -> tuple[str, ...]:
+        """Channels with a send in progress."""
+        return tuple(n for n, c in self._channels.items() if c.task is not None and not c.task.done())
+
+    async def idle(self, *names: str) -> None:
+        """Wait until the named channels (default: all) have no send in progress."""
+        for name in names or tuple(self._channels):
+            task = self._channels[name].task
+            if task is not None:
+                await asyncio.wait([task])
+
+    def channel_health(self) -> dict[str, ChannelHealth]:
+        """Each channel's delivery state (failing streak, last error)."""
+        return {n: c.health for n, c in self._channels.items() if c.health is not None}
+
     def next_wakeup(self) -> datetime | None:
         """The earliest instant at which ``tick`` has something to do (None: nothing pending)."""
         now = self.clock()
         times: list[datetime] = []
         quiet = self.config.quiet_hours
         for ch in self._channels.values():
+            if ch.blocked_until is not None and ch.blocked_until > now and (ch.retries or ch.queue):
+                times.append(ch.blocked_until)
+                continue
             times.extend(r.due for r in ch.retries)
             ready_at = []
             for a in ch.queue:
@@ -242,6 +280,12 @@ class AlertDispatcher:
         return min(times) if times else None
 
     async def aclose(self) -> None:
+        # a send still out is abandoned here; its queue or retry row stays for the next start
+        tasks = [c.task for c in self._channels.values() if c.task is not None and not c.task.done()]
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
         if self._own_session and self._session is not None:
             await self._session.close()
             self._session = None
@@ -280,21 +324,36 @@ class AlertDispatcher:
             out.append(a)
         return out
 
-    async def _pump_all(self, names: Iterable[str]) -> None:
-        names = list(dict.fromkeys(names))
-        if names:
-            await asyncio.gather(*(self._pump(self._channels[n]) for n in names))
+    async def _pump_all(self, names: Iterable[str], wait: bool = True) -> None:
+        """Start a send task for each named channel that has none in progress (a
+        channel still sending is left alone: its queue waits, the others go on)."""
+        started = []
+        for n in dict.fromkeys(names):
+            ch = self._channels[n]
+            if ch.task is not None and not ch.task.done():
+                continue
+            ch.task = asyncio.create_task(self._pump(ch), name=f"alerts:{n}")
+            started.append(ch.task)
+        if wait and started:
+            await asyncio.gather(*started)
+
+    def _blocked(self, ch: _Channel, now: datetime) -> bool:
+        return ch.blocked_until is not None and now < ch.blocked_until
 
     async def _pump(self, ch: _Channel) -> None:
         async with ch.lock:
             now = self.clock()
+            if self._blocked(ch, now):
+                return
             for r in sorted(ch.retries, key=lambda r: r.due):
+                if self._blocked(ch, self.clock()):
+                    return
                 if r.due > now or not ch.limiter.try_acquire():
                     continue
                 ch.retries.remove(r)
                 await self._attempt(ch, r.message, r.members, r.attempt + 1, from_retry=True)
             ready = self._ready(ch, now)
-            if not ready or not ch.limiter.try_acquire():
+            if not ready or self._blocked(ch, self.clock()) or not ch.limiter.try_acquire():
                 return
             ready.sort(key=priority)
             ids = {id(a) for a in ready}
@@ -321,24 +380,35 @@ class AlertDispatcher:
             if tr.base_at is None:
                 tr.base_at = now
         try:
-            await ch.sender.send(prepare(message, ch.cfg))
+            await ch.sender.send(prepare(message, ch.cfg, incident_url=self.config.incident_url))
         except ChannelError as exc:
             err = redact(str(exc), self.secrets)
             retry = exc.retryable
+            after = exc.retry_after if retry else None
         except Exception as exc:  # a sender bug must not stop the desk; it is reported, redacted
             err = redact(f"{ch.cfg.label}: 内部错误 {type(exc).__name__}: {exc}", self.secrets)
-            retry = False
+            retry, after = False, None
             log.error("%s", err)
         else:
             self._save_attempt(ch, message, members, from_retry, None, tracks, now)
+            self._channel_outcome(ch, None, now)
             await self._record(ch, message, members, True, None, attempt, final=True, now=now)
             return
+        self._channel_outcome(ch, err, now)
         policy = self.config.retry
-        if retry and attempt < policy.max_attempts:
-            delay = policy.delay(attempt)
+        if after:
+            ch.blocked_until = max(ch.blocked_until or now, now + timedelta(seconds=after))
+        persistent = retry and attempt >= policy.max_attempts and self._keeps_trying(members)
+        if retry and (attempt < policy.max_attempts or persistent):
+            delay = max(policy.delay(attempt), after or 0.0)
             ch.retries.append(_Retry(now + timedelta(seconds=delay), message, members, attempt))
             self._save_attempt(ch, message, members, from_retry, ch.retries[-1], tracks, now)
-            text = f"{err}；第 {attempt}/{policy.max_attempts} 次失败，{delay:g} 秒后重试"
+            if persistent:
+                text = f"{err}；第 {attempt} 次失败，事件未关闭，突发告警不放弃，{delay:g} 秒后重试"
+            else:
+                text = f"{err}；第 {attempt}/{policy.max_attempts} 次失败，{delay:g} 秒后重试"
+            if after:
+                text += f"（平台要求等待 {after:g} 秒）"
             log.warning("%s", text)
             await self._record(ch, message, members, False, text, attempt, final=False, now=now)
         else:
@@ -347,6 +417,43 @@ class AlertDispatcher:
             text = f"{err}；第 {attempt} 次失败，{why}，放弃发送"
             log.error("%s", text)
             await self._record(ch, message, members, False, text, attempt, final=True, now=now)
+
+    def _keeps_trying(self, members: list[Alert]) -> bool:
+        """Whether a failed message must not be abandoned: it carries a breaking
+        alert whose incident is still open."""
+        for a in members:
+            if a.lane != "breaking" or a.incident_id is None:
+                continue
+            if self.incident_open is None:
+                return True
+            try:
+                if self.incident_open(a.incident_id):
+                    return True
+            except Exception as exc:  # cannot tell: keep trying rather than lose the alert
+                log.error("%s", redact(f"无法判断事件 {a.incident_id} 是否关闭：{type(exc).__name__}: {exc}",
+                                       self.secrets))
+                return True
+        return False
+
+    def _channel_outcome(self, ch: _Channel, error: str | None, now: datetime) -> None:
+        """Keep the channel's failing streak (stored: doctor and the console read it)."""
+        h = ch.health
+        if h is None:
+            return
+        if error is None:
+            if not h.failing and h.last_ok_at is not None:
+                h.last_ok_at = now  # in memory only: no write per successful send
+                return
+            if h.failing:
+                log.warning("%s", redact(f"告警渠道 {ch.cfg.label} 已恢复（连续失败 {h.failures} 次后）", self.secrets))
+            h.failing_since, h.failures, h.last_error, h.last_ok_at = None, 0, None, now
+        else:
+            if h.failing_since is None:
+                h.failing_since = now
+            h.failures += 1
+            h.last_error = visible(error)[:300]  # a robot's answer is untrusted text
+        if self._store is not None:
+            self._save(self._store.health, h, now)
 
     async def _record(self, ch: _Channel, message: Alert, members: list[Alert], ok: bool, error: str | None,
                       attempt: int, *, final: bool, now: datetime) -> None:
@@ -505,6 +612,11 @@ class AlertDispatcher:
             ch = self._channels.get(r.channel)
             if ch is not None:
                 ch.retries.append(_Retry(r.due, r.message, r.members, r.attempt))
+        for name, h in snap.health.items():
+            ch = self._channels.get(name)
+            if ch is not None:
+                h.label = ch.cfg.label
+                ch.health = h
         for name, times in snap.sends.items():
             ch = self._channels.get(name)
             if ch is not None:

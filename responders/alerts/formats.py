@@ -8,13 +8,26 @@ Pure functions: the time and secrets are arguments. References:
   appended as ``&timestamp=<ms>&sign=<sign>``.
 - 飞书 custom bot: ``{"timestamp": "<s>", "sign": base64(HMAC-SHA256(key=f"{ts}\\n{secret}",
   msg=b"")), "msg_type": "interactive" | "text" | "post", ...}``.
+
+Feed text is hostile. In every format its control characters become visible symbols
+(:func:`storage.visible.visible`); in robot Markdown (企业微信, 钉钉) and 飞书 ``lark_md``
+every character that could make a link, a mention (``<@all>``, ``<at user_id="all">``,
+``@所有人``), a heading, emphasis, a quote, a table or an HTML tag is replaced by its
+full-width look-alike (``[`` -> ``［``, ``<`` -> ``＜``, ``#`` -> ``＃`` ...), and ``://``
+by ``：//`` so no bare address turns into a link: the platforms document no escape
+syntax that all of them honour, and full-width forms read naturally in Chinese.
+The only link in a message is the desk's own (``Alert.desk_url``, from
+``[alerts] incident_url``); the feed's URL goes only to the generic webhook as data
+and to the console. notify-send bodies are HTML-escaped (libnotify reads markup).
 """
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import html
 import json
+import re
 from dataclasses import replace
 from datetime import datetime
 from email.message import EmailMessage
@@ -24,6 +37,7 @@ from urllib.parse import quote_plus
 from responders.alerts.types import Alert, ChannelConfig
 from responders.masking import mask_personal
 from storage.timeutil import local
+from storage.visible import visible
 
 TRUNCATION_MARKER = "\n…（内容过长，已截断，详见值班台）"
 BRAND = "舆情值班台"
@@ -48,10 +62,48 @@ def truncate_utf8(text: str, max_bytes: int, marker: str = TRUNCATION_MARKER) ->
     return kept + marker
 
 
-def prepare(alert: Alert, channel: ChannelConfig | None = None, *, mask: bool | None = None) -> Alert:
-    """The alert as a channel may show it: personal data masked unless the channel opts out."""
+# ---------------------------------------------------------------- feed text made inert
+
+_MD_INERT = str.maketrans({
+    "[": "［", "]": "］", "<": "＜", ">": "＞", "*": "＊", "_": "＿", "`": "｀", "~": "～", "#": "＃",
+    "@": "＠", "|": "｜", "\\": "＼", "&": "＆", "$": "＄",
+})
+_TAG_INERT = str.maketrans({"<": "＜", ">": "＞", "@": "＠"})
+_AUTOLINK = re.compile(r"://|(?i:\bwww)\.")
+
+
+def _no_autolink(s: str) -> str:
+    return _AUTOLINK.sub(lambda m: "：//" if m.group() == "://" else m.group()[:-1] + "．", s)
+
+
+def md_inert(text: object, *, multiline: bool = False) -> str:
+    """Feed text that robot Markdown (企业微信, 钉钉) and 飞书 lark_md show literally:
+    no link, mention, heading, emphasis, quote, table or tag survives."""
+    return _no_autolink(visible(text, multiline=multiline).translate(_MD_INERT))
+
+
+def plain_inert(text: object, *, multiline: bool = False) -> str:
+    """Feed text for plain-text robot messages (飞书 text/post parse ``<at>`` tags) and
+    mail: control characters visible, tags and mentions inert."""
+    return _no_autolink(visible(text, multiline=multiline).translate(_TAG_INERT))
+
+
+def desk_link(template: str, incident_id) -> str | None:
+    """The desk's own link to an incident (None without a template or an incident)."""
+    from urllib.parse import quote
+
+    if not template or incident_id is None:
+        return None
+    return template.replace("{id}", quote(str(incident_id), safe=""))
+
+
+def prepare(alert: Alert, channel: ChannelConfig | None = None, *, mask: bool | None = None,
+            incident_url: str = "") -> Alert:
+    """The alert as a channel may show it: personal data masked unless the channel opts
+    out; ``desk_url`` set from the desk's ``incident_url`` template."""
     if mask is None:
         mask = channel.mask_personal if channel is not None else True
+    alert = replace(alert, desk_url=desk_link(incident_url, alert.incident_id))
     if not mask:
         return alert
     return replace(alert, title=mask_personal(alert.title), body_markdown=mask_personal(alert.body_markdown),
@@ -63,32 +115,29 @@ def local_stamp(dt: datetime) -> str:
 
 
 def headline(alert: Alert) -> str:
+    """One line of plain text (control characters visible): not yet made inert for a format."""
     prefix = f"【升级·第{alert.escalation_tier}级·未确认】" if alert.escalation_tier else ""
     lane = "突发" if alert.lane == "breaking" else "汇总"
-    return f"{prefix}【{alert.severity}·{lane}】{alert.title}"
+    return visible(f"{prefix}【{alert.severity}·{lane}】{alert.title}")
 
 
 def footer(alert: Alert) -> str:
     parts = [f"{BRAND} {local_stamp(alert.created_at)}", f"告警编号 {alert.id}"]
     if alert.incident_id is not None:
         parts.append(f"事件 #{alert.incident_id}")
-    return " · ".join(parts)
+    return visible(" · ".join(parts))
+
+
+def _md_link(alert: Alert) -> str:
+    return f"\n[在值班台查看事件 #{md_inert(alert.incident_id)}]({alert.desk_url})" if alert.desk_url else ""
 
 
 def markdown_text(alert: Alert) -> str:
-    lines = [f"### {headline(alert)}", alert.body_markdown]
-    if alert.url:
-        lines.append(f"[查看原文]({alert.url})")
-    lines.append(f"> {footer(alert)}")
-    return "\n".join(lines)
+    return fitted_markdown(alert, 1 << 30)
 
 
 def plain_text(alert: Alert) -> str:
-    lines = [headline(alert), alert.body_text]
-    if alert.url:
-        lines.append(f"原文：{alert.url}")
-    lines.append(footer(alert))
-    return "\n".join(lines)
+    return fitted_text(alert, 1 << 30)
 
 
 def _fit(head_and_body: str, tail: str, max_bytes: int) -> str:
@@ -97,15 +146,21 @@ def _fit(head_and_body: str, tail: str, max_bytes: int) -> str:
 
 
 def fitted_markdown(alert: Alert, max_bytes: int) -> str:
-    tail = f"\n> {footer(alert)}"
-    body = "\n".join([f"### {headline(alert)}", alert.body_markdown] + ([f"[查看原文]({alert.url})"] if alert.url else []))
+    """Robot Markdown: the desk's heading, the feed text made inert, the desk's link and footer
+    (which survive truncation)."""
+    tail = f"{_md_link(alert)}\n> {footer(alert)}"  # the footer is the desk's own words and ids
+    body = f"### {md_inert(headline(alert))}\n{md_inert(alert.body_text, multiline=True)}"
     return _fit(body, tail, max_bytes)
 
 
-def fitted_text(alert: Alert, max_bytes: int) -> str:
-    tail = f"\n{footer(alert)}"
-    body = "\n".join([headline(alert), alert.body_text] + ([f"原文：{alert.url}"] if alert.url else []))
-    return _fit(body, tail, max_bytes)
+def fitted_text(alert: Alert, max_bytes: int, *, feed_link: bool = False) -> str:
+    """Plain text with tags and mentions inert; ``feed_link`` adds the feed's URL (the console only)."""
+    link = f"\n查看事件：{alert.desk_url}" if alert.desk_url else ""
+    tail = f"{link}\n{footer(alert)}"
+    lines = [plain_inert(headline(alert)), plain_inert(alert.body_text, multiline=True)]
+    if feed_link and alert.url:
+        lines.append(f"原文：{visible(alert.url)}")
+    return _fit("\n".join(lines), tail, max_bytes)
 
 
 # ---------------------------------------------------------------- 企业微信
@@ -137,7 +192,7 @@ def dingtalk_signed_url(url: str, secret: str, now: datetime) -> str:
 
 
 def dingtalk_payload(alert: Alert, max_bytes: int = 20000) -> dict:
-    title = truncate_utf8(headline(alert), 256, "…")
+    title = truncate_utf8(md_inert(headline(alert)), 256, "…")
     return {"msgtype": "markdown", "markdown": {"title": title, "text": fitted_markdown(alert, max_bytes)}}
 
 
@@ -165,14 +220,15 @@ def feishu_payload(alert: Alert, *, secret: str = "", now: datetime | None = Non
     if msg_type == "text":
         payload.update(msg_type="text", content={"text": fitted_text(alert, max_bytes)})
     elif msg_type == "post":
-        text = fitted_text(alert, max_bytes)
+        text = fitted_text(replace(alert, desk_url=None), max_bytes)
         rows = [[{"tag": "text", "text": line}] for line in text.split("\n")[1:]]
-        if alert.url:
-            rows.append([{"tag": "a", "text": "查看原文", "href": alert.url}])
-        payload.update(msg_type="post", content={"post": {"zh_cn": {"title": headline(alert), "content": rows}}})
+        if alert.desk_url:
+            rows.append([{"tag": "a", "text": "在值班台查看事件", "href": alert.desk_url}])
+        payload.update(msg_type="post", content={"post": {"zh_cn": {"title": plain_inert(headline(alert)),
+                                                                     "content": rows}}})
     else:
-        tail = f"\n{footer(alert)}"
-        body = alert.body_markdown + (f"\n[查看原文]({alert.url})" if alert.url else "")
+        tail = f"{_md_link(alert)}\n{footer(alert)}"
+        body = md_inert(alert.body_text, multiline=True)
         payload.update(msg_type="interactive", card={
             "config": {"wide_screen_mode": True},
             "header": {"title": {"tag": "plain_text", "content": truncate_utf8(headline(alert), 512, "…")},
@@ -191,15 +247,16 @@ def webhook_payload(alert: Alert, max_bytes: int = 65536) -> dict:
         "key": alert.key,
         "lane": alert.lane,
         "severity": alert.severity,
-        "title": alert.title,
+        "title": visible(alert.title),
         "headline": headline(alert),
-        "body_markdown": truncate_utf8(alert.body_markdown, max_bytes // 2),
-        "body_text": truncate_utf8(alert.body_text, max_bytes // 2),
+        "body_markdown": truncate_utf8(visible(alert.body_markdown, multiline=True), max_bytes // 2),
+        "body_text": truncate_utf8(visible(alert.body_text, multiline=True), max_bytes // 2),
         "incident_id": alert.incident_id,
         "item_ids": list(alert.item_ids),
-        "topics": list(alert.topics),
-        "towns": list(alert.towns),
-        "url": alert.url,
+        "topics": [visible(t) for t in alert.topics],
+        "towns": [visible(t) for t in alert.towns],
+        "url": visible(alert.url) if alert.url else alert.url,  # the feed's, as data
+        "desk_url": alert.desk_url,
         "folded": list(alert.folded),
         "escalation_tier": alert.escalation_tier,
         "created_at": alert.created_at.isoformat(),
@@ -222,7 +279,7 @@ def json_bytes(payload: dict) -> bytes:
 def email_message(alert: Alert, *, mail_from: str, mail_to: tuple[str, ...] | list[str],
                   max_bytes: int = 262144) -> EmailMessage:
     msg = EmailMessage()
-    msg["Subject"] = f"[{BRAND}] {truncate_utf8(headline(alert), 400, '…')}"
+    msg["Subject"] = f"[{BRAND}] {truncate_utf8(plain_inert(headline(alert)), 400, '…')}"
     msg["From"] = mail_from
     msg["To"] = ", ".join(mail_to)
     msg["Date"] = format_datetime(alert.created_at)
@@ -236,9 +293,10 @@ def email_message(alert: Alert, *, mail_from: str, mail_to: tuple[str, ...] | li
 def desktop_args(alert: Alert, max_bytes: int = 1024) -> list[str]:
     urgency = "critical" if alert.lane == "breaking" or alert.escalation_tier else "normal"
     summary = truncate_utf8(headline(alert), 200, "…")
-    body = truncate_utf8(alert.body_text, max_bytes, "…")
+    # libnotify reads a subset of HTML in the body (<a href>, <b>, <img>): escape it
+    body = truncate_utf8(html.escape(visible(alert.body_text, multiline=True), quote=False), max_bytes, "…")
     return ["-u", urgency, "-a", BRAND, "--", summary, body]
 
 
 def tui_text(alert: Alert, max_bytes: int = 8192) -> str:
-    return fitted_text(alert, max_bytes)
+    return fitted_text(alert, max_bytes, feed_link=True)

@@ -88,6 +88,21 @@ def m001_alert_state(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX alert_sends_channel_at ON alert_sends(channel, at)")
 
 
+@migrations()
+def m002_channel_health(db: sqlite_utils.Database) -> None:
+    # one row per channel that has ever failed: what staff see on the status line and in doctor
+    db.execute("""
+        CREATE TABLE alert_channel_health (
+            channel TEXT PRIMARY KEY,
+            label TEXT NOT NULL,
+            failing_since TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            last_ok_at TEXT,
+            updated_at TEXT NOT NULL
+        )""")
+
+
 # ---------------------------------------------------------------- alert codec
 
 def alert_to_json(a: Alert) -> str:
@@ -134,6 +149,23 @@ class RetryRow:
 
 
 @dataclass
+class ChannelHealth:
+    """A channel's delivery state: ``failing_since`` is set from the first failed send
+    after a success until the next success; ``failures`` counts that streak."""
+
+    channel: str
+    label: str
+    failing_since: datetime | None = None
+    failures: int = 0
+    last_error: str | None = None
+    last_ok_at: datetime | None = None
+
+    @property
+    def failing(self) -> bool:
+        return self.failing_since is not None
+
+
+@dataclass
 class Snapshot:
     """Everything the dispatcher reads back when it starts."""
 
@@ -144,6 +176,7 @@ class Snapshot:
     folds: dict[str, tuple[str, ...]] = field(default_factory=dict)
     sends: dict[str, list[datetime]] = field(default_factory=dict)
     ack_seq: int = 0
+    health: dict[str, ChannelHealth] = field(default_factory=dict)
     unreadable: int = 0  # rows that could not be decoded (skipped, left in place)
 
 
@@ -215,6 +248,7 @@ class AlertStore:
         for channel, at in ex("SELECT channel, at FROM alert_sends ORDER BY at").fetchall():
             snap.sends.setdefault(channel, []).append(from_db(at))
         snap.ack_seq = ex("SELECT coalesce(max(ack_seq), 0) FROM alert_tracks").fetchone()[0]
+        snap.health = {h.channel: h for h in _health_rows(self.db)}
         return snap
 
     def acks_since(self, seq: int) -> list[tuple[str, str, datetime, int]]:
@@ -280,6 +314,14 @@ class AlertStore:
             conn.executemany("DELETE FROM alert_retries WHERE channel = ? AND message_id = ? AND tier = ?",
                              list(dropped_retries))
 
+    def health(self, h: ChannelHealth, now: datetime) -> None:
+        """A channel's delivery state after a send's outcome."""
+        with transaction(self.db) as conn:
+            conn.execute("INSERT OR REPLACE INTO alert_channel_health (channel, label, failing_since, failures, "
+                         "last_error, last_ok_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         [h.channel, h.label, to_db(h.failing_since), h.failures, h.last_error,
+                          to_db(h.last_ok_at), to_db(now)])
+
     def forget(self, now: datetime, *, track_retention: timedelta, dedup_window: timedelta,
                send_window: timedelta) -> None:
         """Drop settled tracks older than the retention, expired dedup keys, old sends
@@ -344,6 +386,20 @@ def ack_alert(db: sqlite_utils.Database, alert_id: str, actor: str, now: datetim
                          "ack_seq = (SELECT coalesce(max(ack_seq), 0) + 1 FROM alert_tracks) WHERE id = ?",
                          [actor, to_db(now), to_db(now), aid])
     return fresh
+
+
+def _health_rows(db: sqlite_utils.Database) -> list[ChannelHealth]:
+    rows = db.execute("SELECT channel, label, failing_since, failures, last_error, last_ok_at "
+                      "FROM alert_channel_health ORDER BY channel").fetchall()
+    return [ChannelHealth(r[0], r[1], from_db(r[2]), r[3], r[4], from_db(r[5])) for r in rows]
+
+
+def failing_channels(db: sqlite_utils.Database) -> list[ChannelHealth]:
+    """Channels whose last send failed (read from any process: doctor, the console)."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alert_channel_health'"
+                  ).fetchone() is None:
+        return []
+    return [h for h in _health_rows(db) if h.failing]
 
 
 def unacknowledged_alerts(db: sqlite_utils.Database) -> list[tuple[Alert, int]]:

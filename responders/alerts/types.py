@@ -75,11 +75,13 @@ class ChannelError(AlertError):
     (bad signature, invalid webhook key, unavailable desktop notifier)."""
 
     def __init__(self, message: str, *, retryable: bool = True, status: int | None = None,
-                 code: int | None = None):
+                 code: int | None = None, retry_after: float | None = None):
         super().__init__(message)
         self.retryable = retryable
         self.status = status
         self.code = code
+        #: Seconds the platform asked us to wait (HTTP ``Retry-After``), if it said.
+        self.retry_after = retry_after
 
 
 # ---------------------------------------------------------------- alerts
@@ -109,6 +111,9 @@ class Alert:
     url: str | None = None
     folded: tuple[str, ...] = ()
     escalation_tier: int = 0
+    #: The desk's own link to the incident, set per send by ``formats.prepare`` (never
+    #: the feed's ``url``: robot messages link only here).
+    desk_url: str | None = None
 
     def __post_init__(self):
         if self.lane not in LANES:
@@ -247,6 +252,7 @@ class AlertsConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     mask_personal: bool = True
     enabled: bool = True
+    incident_url: str = ""  # template with {id}: the desk's own link in messages
 
     def secrets(self) -> tuple[str, ...]:
         out: list[str] = []

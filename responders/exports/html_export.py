@@ -8,6 +8,7 @@ from html import escape
 
 from responders.exports.model import fmt_duration, fmt_time
 from storage.timeutil import local, zone_label
+from storage.visible import visible
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;max-width:960px;margin:2em auto;color:#222;line-height:1.5}
@@ -22,13 +23,9 @@ th{background:#f4f4f4}
 """
 
 
-_CONTROLS = {c: chr(0x2400 + c) for c in range(32) if chr(c) not in "\t\n\r"}
-_CONTROLS[0x7F] = "\u2421"
-
-
 def e(text) -> str:
     """Escape feed text for HTML; control characters become visible symbols (␛, ␇ ...)."""
-    return escape("" if text is None else str(text).translate(_CONTROLS), quote=True)
+    return escape(visible(text, multiline=True), quote=True)
 
 
 def link(url: str | None) -> str:

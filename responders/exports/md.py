@@ -5,14 +5,16 @@ import re
 
 from responders.exports.model import fmt_duration, fmt_time
 from storage.timeutil import zone_label
+from storage.visible import visible
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>~])")
 
 
 def md_escape(text: str | None) -> str:
-    """Escape Markdown/HTML specials and flatten newlines so feed text stays literal."""
+    """Escape Markdown/HTML specials, flatten newlines and make control characters
+    visible (␛, ␇ ...) so feed and staff text stays literal."""
     text = (text or "").replace("\r", " ").replace("\n", " ")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_SPECIAL.sub(r"\\\1", visible(text))
 
 
 def _ok(v) -> str:
@@ -69,7 +71,7 @@ def render_markdown(r: dict) -> str:
         "|---|---|---|---|---|",
     ]
     for rel in r["releases"]:
-        lines.append(f"| {rel['kind_label']}{'（自动检测）' if rel['detected'] else ''} | {rel['channel']} | "
+        lines.append(f"| {rel['kind_label']}{'（自动检测）' if rel['detected'] else ''} | {e(rel['channel'])} | "
                      f"{fmt_time(rel['released_at'])} | {e(rel['url'])} | {e(rel['text'])} |")
     if not r["releases"]:
         lines.append("| — | — | — | — | 尚无发布 |")

@@ -213,7 +213,7 @@ async def test_wecom_markdown_and_4096_byte_limit(platforms):
     assert "已截断" in first and "告警编号" in first  # marker and footer kept
     assert "【较大·突发】舆情1" in first
     second = platforms.wecom[1]["markdown"]["content"]
-    assert "13812345678" not in second and "138****5678" in second
+    assert "13812345678" not in second and "138＊＊＊＊5678" in second  # masked; stars inert in Markdown
     assert "610702199001011234" not in second
 
 
@@ -266,7 +266,7 @@ async def test_stale_signatures_are_rejected(platforms):
 
 async def test_feishu_signed_interactive_card(platforms):
     calls = []
-    d, _ = make(platforms, rule("feishu"), calls=calls)
+    d, _ = make(platforms, rule("feishu"), calls=calls, incident_url="https://desk.example.gov.cn/incidents/{id}")
     async with d:
         await d.submit(alert(1, severity="重大", url="https://www.hantai.gov.cn/a/1.html"))
     assert calls[0][2] is True, calls
@@ -275,7 +275,8 @@ async def test_feishu_signed_interactive_card(platforms):
     assert doc["card"]["header"]["template"] == "red"
     assert "舆情1" in doc["card"]["header"]["title"]["content"]
     content = doc["card"]["elements"][0]["text"]["content"]
-    assert "交通事故" in content and "https://www.hantai.gov.cn/a/1.html" in content
+    assert "交通事故" in content and "[在值班台查看事件 #1](https://desk.example.gov.cn/incidents/1)" in content
+    assert "hantai.gov.cn" not in content  # the desk links to its incident, never to the feed
 
 
 async def test_generic_webhook_signed_json(platforms):
@@ -330,11 +331,14 @@ async def test_retry_with_capped_backoff_then_success(platforms):
 
 
 async def test_retry_gives_up_after_max_attempts_and_reports(platforms):
+    """A non-breaking alert gives up (breaking ones of open incidents never do:
+    test_alert_outage.py)."""
     platforms.flaky_failures = 100
     calls = []
-    d, clock = make(platforms, rule("flaky"), calls=calls, retry={"max_attempts": 3, "base_seconds": 1})
+    d, clock = make(platforms, rule("flaky"), calls=calls, retry={"max_attempts": 3, "base_seconds": 1},
+                    digest_every_minutes=0)
     async with d:
-        await d.submit(alert(1))
+        await d.submit(alert(1, lane="digest"))
         for _ in range(5):
             clock.advance(seconds=10)
             await d.tick()

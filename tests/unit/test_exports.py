@@ -136,6 +136,18 @@ def test_markdown_keeps_feed_text_literal(incident):
     assert md.startswith("# 舆情处置报告")
 
 
+def test_markdown_escapes_a_channel_edited_in_the_database(incident):
+    """The release channel is checked when staff record it, but the file may be edited
+    directly: the export escapes it like any other text."""
+    svc, iid = incident
+    svc.db.execute("UPDATE releases SET channel = ? WHERE incident_id = ? AND channel = '政府网站'",
+                   ["[官方通报](http://t.cn/A6x) <@all> **急**\x1b[31m", iid])
+    md = export_incident(svc, iid, "md").decode()
+    assert "[官方通报](http" not in md and "\\[官方通报\\](http://t.cn/A6x)" in md
+    assert "<@all>" not in md and "\\<@all\\>" in md and "**急**" not in md
+    assert "\x1b" not in md and "␛\\[31m" in md
+
+
 def test_bad_format_and_unwritable_path(incident, tmp_path):
     svc, iid = incident
     with pytest.raises(ExportError, match="format"):

@@ -357,3 +357,18 @@ def test_candidates_built_in_code_are_validated(svc):
     # lists (not tuples) and int item ids are fine
     inc = svc.open_or_join(replace(good, places=[dict(good.places[0])], item_ids=[7, "8"]))
     assert inc.item_ids == ("7", "8")
+
+
+def test_incident_open_follows_merges_and_dismissals(svc):
+    """What the alert dispatcher asks before giving up on a breaking alert."""
+    from responders.incidents import incident_open
+
+    a = svc.open_or_join(candidate("s1", item_ids=(1,)))
+    b = svc.open_or_join(candidate("s2", first_published=T0, places=(WUXIANG,), item_ids=(2,)))
+    assert a.id != b.id
+    assert incident_open(svc.db, a.id) and incident_open(svc.db, b.id)
+    svc.merge(a.id, [b.id])
+    assert incident_open(svc.db, b.id)  # merged into an open incident: still being handled
+    svc.dismiss(a.id, "误报核实")
+    assert not incident_open(svc.db, a.id) and not incident_open(svc.db, b.id)
+    assert not incident_open(svc.db, 999)

@@ -29,6 +29,11 @@ def status_text(status, now) -> Text:
         t.append(f" {status.sources_silent}沉默", style="yellow")
     t.append(f" │ 今日 {status.items_today} 条 │ ")
     t.append(f"待确认 {status.alerts_waiting}", style="bold yellow" if status.alerts_waiting else "")
+    if status.alert_channels_failing:  # before the time: on a narrow screen the end is cut
+        failing = status.alert_channels_failing
+        names = clean(failing[0]) if len(failing) == 1 else f"{clean(failing[0])} 等 {len(failing)} 个"
+        t.append(" │ ")
+        t.append(f"告警渠道故障：{names}", style="bold white on red")
     t.append(" │ " + local_time(now, "%m-%d %H:%M:%S"))
     if not status.daemon_alive:
         t.append(" │ 守护进程离线", style="bold white on red")
