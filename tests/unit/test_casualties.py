@@ -78,9 +78,11 @@ def _mentions(text):
 
 
 @settings(max_examples=400, deadline=None)
-@given(fragments, fragments, st.sampled_from(["。", "！", "？", "；", "\n"]))
+@given(fragments, fragments, st.sampled_from(["。", "！", "？", "\n"]))
 def test_a_number_never_binds_across_a_sentence(a, b, stop):
-    # each sentence is read on its own: the whole gives exactly what the two give apart
+    # each sentence is read on its own: the whole gives exactly what the two give apart.
+    # "；" joins clauses of one sentence: an earlier clause may license a short form such as
+    # "3多死" in the next one ("死亡；3多死"), so it is no sentence end here.
     assert _mentions(a + stop + b) == _mentions(a) + _mentions(b)
 
 
