@@ -40,6 +40,9 @@ class CheckOutcome:
     error: str | None = None
     warnings: tuple[str, ...] = ()
     elapsed: float = 0.0
+    sightings: int = 0  # of new_ids, items whose link another source's item already has
+    edited: int = 0  # known items re-served with another title or text
+    clamped: int = 0  # new items whose publication time was clamped
 
 
 @dataclass
@@ -183,9 +186,13 @@ class Collector:
         parsed, warnings, stored = outcome
         for w in warnings[:5]:
             log.info("source %s: %s", spec.id, w)
+        if stored.sightings or stored.edited or stored.clamped:
+            log.info("source %s: %d new items, %d of them sightings of items other sources have (same link);"
+                     " %d known items changed (versions kept); %d publication times clamped",
+                     spec.id, len(stored.new_ids), stored.sightings, stored.edited, stored.clamped)
         return self._done(CheckOutcome(
             spec.id, "new", stored.new_ids, stored.updated, stored.duplicates, parsed, None,
-            tuple(warnings), time.monotonic() - t0,
+            tuple(warnings), time.monotonic() - t0, stored.sightings, stored.edited, stored.clamped,
         ))
 
     def _parse_and_store(self, spec: SourceSpec, result, now: datetime, nxt: datetime, digest: str):

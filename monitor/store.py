@@ -20,6 +20,7 @@ from sqlite_utils import Migrations
 
 from monitor.exceptions import MonitorError
 from monitor.schedule import DEFAULT_MAX_BACKOFF
+from monitor.timebounds import Bounded, bound_published, neighbour_floor
 from monitor.types import ParsedItem, SourceHealth, SourceSpec, StoredItem
 from monitor.urls import canonical_url
 from storage.db import transaction
@@ -95,6 +96,45 @@ def m002_item_private(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m003_published_bounds(db: sqlite_utils.Database) -> None:
+    # A publication time clamped at intake (monitor/timebounds.py): the feed's own time and why.
+    db.execute("ALTER TABLE items ADD COLUMN published_orig TEXT")
+    db.execute("ALTER TABLE items ADD COLUMN published_flag TEXT")
+
+
+@migrations()
+def m004_item_sightings(db: sqlite_utils.Database) -> None:
+    # A known link seen on another source: that source's item is stored (without the canonical
+    # URL, which stays the first item's) and recorded here as a sighting of the first item.
+    db.execute("""
+        CREATE TABLE item_sightings (
+            sighting_id INTEGER PRIMARY KEY REFERENCES items(id),
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            source_id TEXT NOT NULL,
+            seen_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX item_sightings_item ON item_sightings(item_id)")
+
+
+@migrations()
+def m005_item_versions(db: sqlite_utils.Database) -> None:
+    # An item re-served under the same guid with another title or text: every version seen.
+    db.execute("""
+        CREATE TABLE item_versions (
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            version INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (item_id, version)
+        )""")
+
+
+MAX_VERSIONS = 50  # per item: a feed whose text changes at every fetch must not grow without bound
+
+
 class StoreFull(MonitorError):
     """The database or its disk is full: nothing of this write was stored (it is retried)."""
 
@@ -132,7 +172,10 @@ def body_hash(body: bytes) -> str:
 class StoreOutcome:
     new_ids: tuple[int, ...]
     updated: int  # known items whose metrics changed
-    duplicates: int  # items already stored under another source (same canonical URL or hash)
+    duplicates: int  # items this source already has under another guid (same canonical URL)
+    sightings: int = 0  # new items whose link another source's item already has (stored, as sightings)
+    edited: int = 0  # known items re-served with another title or text (a new version kept)
+    clamped: int = 0  # new items whose publication time was implausible (clamped, original kept)
 
 
 # ---------------------------------------------------------------- sources
@@ -243,17 +286,29 @@ def store_fetch(
     last_modified: str | None,
     body_digest: str | None,
 ) -> StoreOutcome:
-    """Store one successful fetch: new items, metric updates, validators and schedule, atomically."""
+    """Store one successful fetch: new items, metric updates, validators and schedule, atomically.
+
+    A new item's publication time is bounded by the fetch time, its neighbours and the
+    source's history (:mod:`monitor.timebounds`); a known item re-served with another title
+    or text gets a new version; a new item whose link another source's item already has is
+    stored as a sighting of that item.
+    """
     new_ids: list[int] = []
-    updated = duplicates = 0
+    updated = duplicates = sightings = edited = clamped = 0
     now_s = to_db(now)
     conn = db.conn
+    floor = neighbour_floor([item.published for item in items], now)
     with transaction(db):
+        first_fetch = None
+        if spec.kind != "manual":  # manual intake may bring in old records on purpose
+            first_fetch = from_db(conn.execute("SELECT min(fetched_at) FROM items WHERE source_id = ?",
+                                               [spec.id]).fetchone()[0])
         for item in items:
             metrics_json = json.dumps(dict(item.metrics), ensure_ascii=False, sort_keys=True)
+            chash = content_hash(item.title, item.text)
             row = conn.execute(
-                "SELECT id, metrics FROM items WHERE source_id = ? AND guid = ?", [spec.id, item.guid]
-            ).fetchone()
+                "SELECT id, metrics, content_hash, title, text, fetched_at FROM items WHERE source_id = ? AND guid = ?",
+                [spec.id, item.guid]).fetchone()
             if row is not None:
                 if item.metrics and row[1] != metrics_json:
                     conn.execute("UPDATE items SET metrics = ? WHERE id = ?", [metrics_json, row[0]])
@@ -262,20 +317,33 @@ def store_fetch(
                         [row[0], now_s, metrics_json],
                     )
                     updated += 1
+                edited += _keep_version(conn, row, item, chash, now_s)
                 continue
             canon = canonical_url(item.link)
-            chash = content_hash(item.title, item.text)
+            bounded = bound_published(item.published, now, floor=floor, source_first_fetch=first_fetch)
+            clamped += bounded.reason is not None
+            holder = None
+            if canon is not None:
+                holder = conn.execute("SELECT id, source_id FROM items WHERE canonical_url = ?", [canon]).fetchone()
+                if holder is not None and holder[1] == spec.id:
+                    duplicates += 1  # this source's own item under a new guid
+                    continue
             cur = conn.execute(
                 "INSERT OR IGNORE INTO items (source_id, guid, url, canonical_url, title, text, author,"
-                " published, fetched_at, metrics, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [spec.id, item.guid, item.link, canon, item.title, item.text, item.author,
-                 to_db(item.published), now_s, metrics_json, chash],
+                " published, fetched_at, metrics, content_hash, published_orig, published_flag)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [spec.id, item.guid, item.link, None if holder else canon, item.title, item.text, item.author,
+                 to_db(bounded.published), now_s, metrics_json, chash, to_db(bounded.original), bounded.reason],
             )
-            if cur.rowcount == 0:
+            if cur.rowcount == 0:  # pragma: no cover - guid and link were checked above
                 duplicates += 1
                 continue
             item_id = cur.lastrowid
             new_ids.append(item_id)
+            if holder is not None:
+                conn.execute("INSERT INTO item_sightings (sighting_id, item_id, source_id, seen_at) VALUES (?,?,?,?)",
+                             [item_id, holder[0], spec.id, now_s])
+                sightings += 1
             if item.metrics:
                 conn.execute(
                     "INSERT INTO item_metrics (item_id, at, metrics) VALUES (?, ?, ?)",
@@ -283,7 +351,80 @@ def store_fetch(
                 )
         _update_source_after_success(conn, spec.id, now, next_check, etag, last_modified, body_digest,
                                      len(new_ids))
-    return StoreOutcome(tuple(new_ids), updated, duplicates)
+    return StoreOutcome(tuple(new_ids), updated, duplicates, sightings, edited, clamped)
+
+
+@dataclass(frozen=True)
+class FetchPreview:
+    """What :func:`store_fetch` would do with a fetch's items (nothing is written)."""
+
+    new: int = 0
+    known: int = 0  # already stored from this source
+    edited: int = 0  # ... and re-served with another title or text
+    sightings: int = 0  # new, but another source's item has the link
+    duplicates: int = 0  # this source's own item under another guid
+    clamped: tuple[tuple[int, Bounded], ...] = ()  # (index in the fetch, bounded time) of clamped new items
+
+
+def preview_fetch(db: sqlite_utils.Database, spec: SourceSpec, items: Sequence[ParsedItem],
+                  now: datetime) -> FetchPreview:
+    """Classify a fetch's items the way :func:`store_fetch` would, without writing (``sources test``)."""
+    conn = db.conn
+    counts = dict(new=0, known=0, edited=0, sightings=0, duplicates=0)
+    clamped = []
+    floor = neighbour_floor([item.published for item in items], now)
+    first_fetch = None
+    if spec.kind != "manual":
+        first_fetch = from_db(conn.execute("SELECT min(fetched_at) FROM items WHERE source_id = ?",
+                                           [spec.id]).fetchone()[0])
+    seen_guids: set[str] = set()
+    seen_links: set[str] = set()
+    for i, item in enumerate(items):
+        row = conn.execute("SELECT id, content_hash FROM items WHERE source_id = ? AND guid = ?",
+                           [spec.id, item.guid]).fetchone()
+        if row is not None or item.guid in seen_guids:
+            counts["known"] += 1
+            if row is not None:
+                last = conn.execute("SELECT content_hash FROM item_versions WHERE item_id = ?"
+                                    " ORDER BY version DESC LIMIT 1", [row[0]]).fetchone()
+                counts["edited"] += content_hash(item.title, item.text) != (last[0] if last else row[1])
+            continue
+        seen_guids.add(item.guid)
+        canon = canonical_url(item.link)
+        holder = None
+        if canon is not None:
+            holder = conn.execute("SELECT source_id FROM items WHERE canonical_url = ?", [canon]).fetchone()
+            if (holder is not None and holder[0] == spec.id) or canon in seen_links:
+                counts["duplicates"] += 1
+                continue
+            seen_links.add(canon)
+        counts["new"] += 1
+        counts["sightings"] += holder is not None
+        bounded = bound_published(item.published, now, floor=floor, source_first_fetch=first_fetch)
+        if bounded.reason:
+            clamped.append((i, bounded))
+    return FetchPreview(**counts, clamped=tuple(clamped))
+
+
+def _keep_version(conn, row, item: ParsedItem, chash: str, now_s: str) -> int:
+    """Record a new version of a known item when its title or text changed; 1 when it did.
+
+    The item's own row stays as first seen (what was analysed and linked as evidence);
+    the versions table holds every version, the first included.
+    """
+    item_id, _, first_hash, first_title, first_text, first_seen = row
+    last = conn.execute("SELECT version, content_hash FROM item_versions WHERE item_id = ?"
+                        " ORDER BY version DESC LIMIT 1", [item_id]).fetchone()
+    current = last[1] if last else first_hash
+    if chash == current or (last and last[0] >= MAX_VERSIONS):
+        return 0
+    if last is None:
+        conn.execute("INSERT INTO item_versions (item_id, version, title, text, content_hash, seen_at)"
+                     " VALUES (?, 1, ?, ?, ?, ?)", [item_id, first_title, first_text, first_hash, first_seen])
+        last = (1, first_hash)
+    conn.execute("INSERT INTO item_versions (item_id, version, title, text, content_hash, seen_at)"
+                 " VALUES (?, ?, ?, ?, ?, ?)", [item_id, last[0] + 1, item.title, item.text, chash, now_s])
+    return 1
 
 
 def _update_source_after_success(conn, source_id, now, next_check, etag, last_modified, body_digest,
@@ -353,7 +494,8 @@ def _stored(r: dict) -> StoredItem:
         id=r["id"], source_id=r["source_id"], guid=r["guid"], url=r["url"], canonical_url=r["canonical_url"],
         title=r["title"], text=r["text"], author=r["author"], published=from_db(r["published"]),
         fetched_at=from_db(r["fetched_at"]), metrics=json.loads(r["metrics"] or "{}"),
-        content_hash=r["content_hash"],
+        content_hash=r["content_hash"], published_orig=from_db(r.get("published_orig")),
+        published_flag=r.get("published_flag"),
     )
 
 
@@ -365,6 +507,13 @@ def source_health(db: sqlite_utils.Database, now: datetime) -> list[SourceHealth
     since = to_db(now - timedelta(hours=24))
     counts = dict(db.execute(
         "SELECT source_id, count(*) FROM items WHERE fetched_at >= ? GROUP BY source_id", [since]
+    ).fetchall())
+    sightings = dict(db.execute(
+        "SELECT source_id, count(*) FROM item_sightings WHERE seen_at >= ? GROUP BY source_id", [since]
+    ).fetchall())
+    edited = dict(db.execute(
+        "SELECT i.source_id, count(DISTINCT v.item_id) FROM item_versions v JOIN items i ON i.id = v.item_id"
+        " WHERE v.version > 1 AND v.seen_at >= ? GROUP BY i.source_id", [since]
     ).fetchall())
     out = []
     for r in db.execute_returning_dicts("SELECT * FROM sources ORDER BY priority, id"):
@@ -378,6 +527,7 @@ def source_health(db: sqlite_utils.Database, now: datetime) -> list[SourceHealth
             last_success_at=from_db(r["last_success_at"]), last_error_at=from_db(r["last_error_at"]),
             last_error=r["last_error"], error_streak=r["error_streak"], items_24h=counts.get(r["id"], 0),
             last_new_item_at=last_new, next_check_at=from_db(r["next_check_at"]), silent=silent,
+            sightings_24h=sightings.get(r["id"], 0), edited_24h=edited.get(r["id"], 0),
         ))
     return out
 
@@ -389,3 +539,57 @@ def set_enabled(db: sqlite_utils.Database, source_id: str, enabled: bool, now: d
             [int(enabled), to_db(now), source_id],
         )
     return cur.rowcount > 0
+
+
+def published_flags(db: sqlite_utils.Database, ids: Sequence[int]) -> dict[int, tuple[datetime, datetime, str]]:
+    """Item id -> (published used, the feed's own time, why it was clamped), for clamped items only."""
+    ids = [int(i) for i in ids if str(i).isdigit()]
+    if not ids:
+        return {}
+    rows = db.execute(
+        f"SELECT id, published, published_orig, published_flag FROM items WHERE id IN ({','.join('?' * len(ids))})"
+        " AND published_flag IS NOT NULL", ids).fetchall()
+    return {r[0]: (from_db(r[1]), from_db(r[2]), r[3]) for r in rows}
+
+
+def sighting_of(db: sqlite_utils.Database, ids: Sequence[int]) -> dict[int, int]:
+    """Sighting item id -> the id of the item first stored with that link (another source's)."""
+    ids = [int(i) for i in ids]
+    if not ids:
+        return {}
+    return dict(db.execute(
+        f"SELECT sighting_id, item_id FROM item_sightings WHERE sighting_id IN ({','.join('?' * len(ids))})",
+        ids).fetchall())
+
+
+def version_counts(db: sqlite_utils.Database, ids: Sequence[int]) -> dict[int, int]:
+    """Item id -> how many versions were seen, for items that changed (2 or more)."""
+    ids = [int(i) for i in ids if str(i).isdigit()]
+    if not ids:
+        return {}
+    return dict(db.execute(
+        f"SELECT item_id, max(version) FROM item_versions WHERE item_id IN ({','.join('?' * len(ids))})"
+        " GROUP BY item_id", ids).fetchall())
+
+
+def item_versions(db: sqlite_utils.Database, item_id: int) -> list[dict]:
+    """Every version of an item that changed, oldest first: version, title, text, seen_at."""
+    return [dict(r, seen_at=from_db(r["seen_at"])) for r in db.execute_returning_dicts(
+        "SELECT version, title, text, seen_at FROM item_versions WHERE item_id = ? ORDER BY version", [item_id])]
+
+
+def item_notes(db: sqlite_utils.Database, ids: Sequence[int | str]) -> dict[int, dict]:
+    """What staff should know about items' dates and content, for items with something to say:
+    {"published_orig", "published_flag"} when the publication time was clamped, {"versions"} when
+    the item was re-served changed. Empty when the database has no item tables (a desk fed by hand)."""
+    if not db["items"].exists():
+        return {}
+    ids = [int(i) for i in ids if str(i).isdigit()]
+    out: dict[int, dict] = {}
+    if "published_flag" in db["items"].columns_dict:  # not yet migrated by the intake: nothing clamped
+        for iid, (_, orig, flag) in published_flags(db, ids).items():
+            out.setdefault(iid, {}).update(published_orig=orig, published_flag=flag)
+    if db["item_versions"].exists():
+        for iid, n in version_counts(db, ids).items():
+            out.setdefault(iid, {})["versions"] = n
+    return out

@@ -107,6 +107,8 @@ class StoredItem:
     fetched_at: datetime
     metrics: Mapping[str, Any]
     content_hash: str
+    published_orig: datetime | None = None  # the feed's own time when ``published`` was clamped at intake
+    published_flag: str | None = None  # why it was clamped (Chinese)
 
 
 @dataclass(frozen=True)
@@ -122,3 +124,5 @@ class SourceHealth:
     last_new_item_at: datetime | None
     next_check_at: datetime | None
     silent: bool  # no new items for several times the usual gap
+    sightings_24h: int = 0  # of items_24h, those whose link another source's item already had
+    edited_24h: int = 0  # known items re-served with another title or text

@@ -98,6 +98,7 @@ def candidate_from_mapping(d: Mapping[str, Any]) -> IncidentCandidate:
         item_ids=tuple(item_ids),
         evidence=tuple(ev),
         trigger=str(d.get("trigger") or ""),
+        first_published_basis=str(d.get("first_published_basis") or ""),
     )
 
 
@@ -131,7 +132,7 @@ def candidate_to_json(c: IncidentCandidate) -> dict:
         "departments": list(c.departments), "responsible_units": list(c.responsible_units),
         "topic": c.topic, "severity": c.severity, "severity_reasons": list(c.severity_reasons),
         "item_ids": list(c.item_ids), "evidence": [{k: t(v) for k, v in e.items()} for e in c.evidence],
-        "trigger": c.trigger,
+        "trigger": c.trigger, "first_published_basis": c.first_published_basis,
     }
 
 

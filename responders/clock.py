@@ -6,8 +6,9 @@ incident's timeline (``TimelineEvent`` objects or plain dicts with ``kind``,
 
 - ``clock_set`` {started_at, due_at, tier, hours}: the persisted deadline; the
   latest one wins (written on open, regrade, merge, earlier first publication).
-- ``detected`` {first_published, detected_at, tier|severity}: fallback when no
-  ``clock_set`` exists (the deadline is then computed from the policy).
+- ``detected`` {first_published, detected_at, tier|severity, first_published_basis}: fallback
+  when no ``clock_set`` exists (the deadline is then computed from the policy); the basis
+  (and a later ``clock_set``'s ``first_basis``) says which time the first publication is.
 - ``release`` {kind, released_at}: authoritative/final stop the clock; progress
   and ``followup`` events restart the follow-up cadence.
 - ``clock_alert`` {key}: a reminder already fired.
@@ -95,12 +96,15 @@ def compute_clock(policy: ClockPolicy, events: Iterable[Any], now: datetime) -> 
     tier, hours = "一般", policy.hours_for("一般") if "一般" in policy.release_due_hours else 24.0
     detected = None
     grade_tier = None
+    first_basis = ""
     for kind, at, p in evs:
         if kind == "clock_set":
             started, due, set_at = _dt(p["started_at"]), _dt(p["due_at"]), at
             tier, hours = p.get("tier", tier), float(p.get("hours", hours))
+            first_basis = p.get("first_basis") or first_basis
         elif kind == "detected":
             detected = (at, p)
+            first_basis = p.get("first_published_basis") or first_basis
         elif kind == "graded":
             grade_tier = p.get("tier") or p.get("severity")
     if due is None:
@@ -195,7 +199,18 @@ def compute_clock(policy: ClockPolicy, events: Iterable[Any], now: datetime) -> 
         fired=tuple(fired),
         next_alert_at=min(future) if future and status not in ("closed",) else None,
         followup_due_at=followup_due_at,
+        start_basis=start_basis(policy, started, _dt(detected[1].get("detected_at") or detected[0]) if detected else None,
+                                first_basis),
     )
+
+
+def start_basis(policy: ClockPolicy, started: datetime, detected_at: datetime | None, first_basis: str = "") -> str:
+    """Which time the clock started from and why (Chinese, for staff)."""
+    if policy.start == "detected":
+        return "按监测发现时间起算（时限策略：自发现起算）"
+    if detected_at is not None and started >= detected_at:
+        return "按监测发现时间起算（首发时间不早于发现时间）"
+    return f"按首发时间起算（{first_basis or '报道最早发布时间'}）"
 
 
 def format_remaining(remaining: timedelta) -> str:

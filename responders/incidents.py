@@ -253,7 +253,8 @@ class IncidentService:
             self._move(conn, row, to, actor, now)
 
     def _set_clock(self, conn, row: dict, actor: str, now: datetime, reason: str, *,
-                   tier: str | None = None, first_published: datetime | None = None) -> None:
+                   tier: str | None = None, first_published: datetime | None = None,
+                   first_basis: str | None = None) -> None:
         tier = tier or row["tier"]
         fp = first_published or from_db(row["first_published"])
         started, due, hours = deadline(self.policy, tier, fp, from_db(row["detected_at"]))
@@ -263,7 +264,7 @@ class IncidentService:
                      first_published=to_db(fp))
         timeline.append(conn, row["id"], "clock_set", actor, now, {
             "started_at": to_db(started), "due_at": to_db(due), "tier": tier, "hours": hours, "reason": reason,
-            "previous_due_at": row["release_due"]})
+            "previous_due_at": row["release_due"]} | ({"first_basis": first_basis} if first_basis else {}))
         row.update(tier=tier, clock_started_at=to_db(started), release_due=to_db(due), first_published=to_db(fp))
 
     def _add_items(self, conn, iid: int, item_ids: Iterable[int | str], now: datetime) -> list[str]:

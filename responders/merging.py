@@ -75,7 +75,8 @@ def merge(svc: "IncidentService", target_id: int, other_ids: Sequence[int], acto
         target["released_at"] = min(released) if released else None
         earliest = min(from_db(r["first_published"]) for r in rows)
         if earliest < from_db(target["first_published"]) and not target["released_at"]:
-            svc._set_clock(conn, target, actor, now, "merge: earlier first publication", first_published=earliest)
+            svc._set_clock(conn, target, actor, now, "merge: earlier first publication", first_published=earliest,
+                           first_basis="合并事件中最早的首发")
         furthest = max((r["state"] for r in rows), key=lambda s: _ORDER[s])
         if _ORDER[furthest] > _ORDER[target["state"]]:
             svc._move(conn, target, furthest, actor, now, reason="合并")

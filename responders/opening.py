@@ -80,7 +80,8 @@ def open_incident(svc: "IncidentService", conn, c: IncidentCandidate, actor: str
     timeline.append(conn, iid, "detected", actor, now, {
         "story_id": c.story_id, "title": c.title, "first_published": to_db(c.first_published),
         "detected_at": to_db(c.detected_at), "severity": c.severity, "tier": tier, "topic": c.topic,
-        "trigger": c.trigger, "severity_reasons": list(c.severity_reasons),
+        "trigger": c.trigger, "first_published_basis": c.first_published_basis,
+        "severity_reasons": list(c.severity_reasons),
         "places": [p.get("name") for p in c.places], "departments": list(c.departments)})
     timeline.append(conn, iid, "clock_set", actor, now, {
         "started_at": to_db(started), "due_at": to_db(due), "tier": tier, "hours": hours, "reason": "opened"})
@@ -117,5 +118,6 @@ def join_incident(svc: "IncidentService", conn, iid: int, c: IncidentCandidate, 
     if higher:
         svc._grade(conn, row, c.severity, list(c.severity_reasons) or ["新报道研判等级更高"], actor, now)
     if earlier:
-        svc._set_clock(conn, row, actor, now, "earlier first publication", first_published=c.first_published)
+        svc._set_clock(conn, row, actor, now, "earlier first publication", first_published=c.first_published,
+                       first_basis=c.first_published_basis)
     return True

@@ -66,6 +66,7 @@ class IncidentCandidate:
     item_ids: tuple[int | str, ...] = ()
     evidence: tuple[Mapping[str, Any], ...] = ()  # title, text, url, published, source, rank, content_hash
     trigger: str = ""  # why the story became a candidate
+    first_published_basis: str = ""  # which time first_published is and why (Chinese, for staff)
 
 
 # ---------------------------------------------------------------- incidents
@@ -203,6 +204,7 @@ class ClockState:
     fired: tuple[str, ...] = ()  # keys already fired
     next_alert_at: datetime | None = None  # the next future point (for the scheduler)
     followup_due_at: datetime | None = None
+    start_basis: str = ""  # which time the clock started from and why (Chinese, for staff)
 
     @property
     def status_label(self) -> str:

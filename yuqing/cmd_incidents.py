@@ -184,8 +184,9 @@ def incidents(svc, actor, as_json, show_all, no_mask):
 @click.option("--no-mask", is_flag=True, help="Do not mask phone/ID numbers and home addresses (internal use only).")
 def incident(svc, actor, incident_id, as_json, no_mask):
     """Show one incident: clock, releases, timeline. Example: yuqing incident 3"""
+    from monitor.store import item_notes
     from responders.clock import format_remaining
-    from responders.exports.model import summarize
+    from responders.exports.model import published_label, summarize
     from responders.masking import clean, mask_personal
 
     show = _safe if no_mask else (lambda text: mask_personal(_safe(text)))
@@ -194,8 +195,18 @@ def incident(svc, actor, incident_id, as_json, no_mask):
     inc = svc.get(iid)
     c = svc.clock_state(iid)
     events = svc.timeline(iid)
+    evidence = svc.evidence(iid)
+    notes = item_notes(svc.db, list(inc.item_ids) + [e.item_id for e in evidence if e.item_id])
+    dated = [e for e in evidence if e.published]
+    first = min(dated, key=lambda e: e.published) if dated else None
+    edited = {i: n["versions"] for i, n in notes.items() if n.get("versions", 1) > 1}
     if as_json:
         d = _incident_json(inc, c)
+        d["clock_start_basis"] = c.start_basis
+        d["first_publisher"] = None if first is None else {
+            "item_id": first.item_id, "source": first.source, "published": _iso(first.published),
+            "published_label": published_label(first, notes)}
+        d["edited_items"] = {str(i): n for i, n in sorted(edited.items())}
         d["releases"] = [{"kind": r.kind, "channel": r.channel, "url": r.url, "released_at": _iso(r.released_at),
                           "text": r.text} for r in svc.releases(iid)]
         d["timeline"] = [{"seq": e.seq, "kind": e.kind, "actor": e.actor, "at": _iso(e.at),
@@ -208,6 +219,13 @@ def incident(svc, actor, incident_id, as_json, no_mask):
                f"{'、'.join(inc.assigned_units) or '—'} · 建议单位 {'、'.join(inc.suggested_units) or '—'}")
     click.echo(f"计时 {c.status_label}：{_local(c.started_at)} 起 {c.hours:g} 小时，截止 {_local(c.due_at)}"
                + ("" if c.status in ("released", "closed") else f"（{format_remaining(c.remaining)}）"))
+    if c.start_basis:
+        click.echo(f"计时起点 {c.start_basis}")
+    if first is not None:
+        click.echo(f"首发 {show(first.source or '')} {published_label(first, notes)} {show(first.title)[:40]}")
+    if edited:
+        click.echo("已修改条目 " + "；".join(f"#{i}（共{n}个版本）" for i, n in sorted(edited.items())[:10])
+                   + (f" 等{len(edited)}条" if len(edited) > 10 else ""))
     for r in svc.releases(iid):
         click.echo(f"发布 {r.kind_label} {r.channel} {_local(r.released_at)} {_safe(r.url)}")
     click.echo("时间线：")

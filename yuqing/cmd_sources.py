@@ -42,11 +42,11 @@ def sources(ctx: click.Context, as_json: bool) -> None:
                 "last_success_at": desk_iso(h.last_success_at, cfg.timezone),
                 "last_error_at": desk_iso(h.last_error_at, cfg.timezone),
                 "last_error": h.last_error, "error_streak": h.error_streak, "items_24h": h.items_24h,
-                "silent": h.silent,
+                "sightings_24h": h.sightings_24h, "edited_24h": h.edited_24h, "silent": h.silent,
             }, ensure_ascii=False))
         return
     tz = cfg.timezone
-    rows = [("来源", "状态", f"最近成功（{zone_label(tz)}）", "连续失败", "24h条数", "最近错误")]
+    rows = [("来源", "状态", f"最近成功（{zone_label(tz)}）", "连续失败", "24h条数", "其中复见", "修改", "最近错误")]
     for h in health:
         if not h.enabled:
             state = "停用"
@@ -57,13 +57,16 @@ def sources(ctx: click.Context, as_json: bool) -> None:
         else:
             state = "正常"
         rows.append((h.source_id, state, _fmt_time(h.last_success_at, tz), str(h.error_streak), str(h.items_24h),
-                     (h.last_error or "")[:60]))
+                     str(h.sightings_24h), str(h.edited_24h), (h.last_error or "")[:60]))
     from yuqing.clictx import display_width
 
-    widths = [max(display_width(r[i]) for r in rows) for i in range(5)]
+    widths = [max(display_width(r[i]) for r in rows) for i in range(7)]
     for r in rows:
-        click.echo(" ".join((pad(r[0], widths[0]), pad(r[1], widths[1]), pad(r[2], widths[2]),
-                             pad(r[3], widths[3], ">"), pad(r[4], widths[4], ">"))) + ("  " + r[5]).rstrip())
+        click.echo(" ".join([pad(r[0], widths[0]), pad(r[1], widths[1]), pad(r[2], widths[2])]
+                            + [pad(r[i], widths[i], ">") for i in range(3, 7)]) + ("  " + r[7]).rstrip())
+    if any(h.sightings_24h or h.edited_24h for h in health):
+        click.echo("其中复见：链接已由其他来源收录的条目（同一报道在多个平台传播，计入热度与首发）；"
+                   "修改：已收录条目的标题或正文有变化（各版本均保留）")
 
 
 @sources.command("add")
@@ -195,11 +198,36 @@ def test(ctx, source_id, limit) -> None:
                f"charset {feed.encoding or '?'}, {len(feed.items)} items")
     for w in feed.warnings:
         click.echo(f"  warning: {w}")
-    for item in feed.items[:limit]:
+    preview = _preview(cfg, spec, feed.items)
+    clamped = dict(preview.clamped) if preview else {}
+    if preview is not None:
+        click.echo(f"  对照库中已有条目：新条目 {preview.new}（其中复见 {preview.sightings}：链接已由其他来源收录），"
+                   f"已收录 {preview.known}（其中内容有修改 {preview.edited}），本来源重复链接 {preview.duplicates}，"
+                   f"发布时间异常 {len(preview.clamped)}")
+    for i, item in enumerate(feed.items[:limit]):
         when = desk_text(item.published, cfg.timezone)
         click.echo(f"  {when}  {mask_personal(item.title)[:60]!s}")  # masked whole, then cut
+        if i in clamped:
+            from monitor.timebounds import published_note
+
+            click.echo(f"      {published_note(clamped[i].original, clamped[i].reason)}")
         if item.link:
             click.echo(f"      {item.link}")
+
+
+def _preview(cfg, spec, items):
+    """How the desk's database would take these items, or None when there is no database yet."""
+    from monitor import store
+    from storage.timeutil import utcnow
+
+    if not cfg.home.db_path.exists():
+        return None
+    db = open_desk_db(cfg.home.db_path)
+    try:
+        with db_errors(cfg.home.db_path):
+            return store.preview_fetch(db, spec, items, utcnow())
+    finally:
+        db.conn.close()
 
 
 async def _fetch_and_parse(cfg, spec):

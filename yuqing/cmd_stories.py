@@ -88,6 +88,30 @@ def parse_line(raw: bytes):
                      source=str(source), metrics=metrics, url=url)
 
 
+class FutureBound:
+    """Items dated after ``now`` (plus a little skew) take the latest sane time seen so far (or
+    ``now`` before any): the engine's time is the latest time it has seen, and one item dated
+    2099 would otherwise age every story out of the window and make the rest of the stream
+    one-item stories."""
+
+    SKEW = timedelta(minutes=10)
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self.latest: datetime | None = None
+        self.clamped = 0
+
+    def __call__(self, item):
+        import dataclasses
+
+        if item.published > self.now + self.SKEW:
+            self.clamped += 1
+            return dataclasses.replace(item, published=self.latest or self.now)
+        if self.latest is None or item.published > self.latest:
+            self.latest = item.published
+        return item
+
+
 @click.command("stories")
 @click.argument("file", type=click.File("rb"), default="-", required=False)
 @click.option("--summary", is_flag=True, help="After the stream, print one line per story.")
@@ -136,12 +160,13 @@ def stories(file, summary: bool, window_hours: float, explain: bool) -> None:
         batch.clear()
         out.flush()
 
+    bound = FutureBound(datetime.now(timezone.utc))
     try:
         for lineno, raw in enumerate(file, 1):
             if not raw.strip():
                 continue
             try:
-                batch.append(parse_line(raw))
+                batch.append(bound(parse_line(raw)))
                 good += 1
             except BadLine as exc:
                 bad += 1
@@ -152,6 +177,9 @@ def stories(file, summary: bool, window_hours: float, explain: bool) -> None:
         flush()
     except OSError as exc:
         raise click.ClickException(f"{name}: cannot read: {exc.strerror or exc}") from None
+    if bound.clamped:
+        click.echo(f"{name}: {bound.clamped} items dated in the future (after {bound.now:%Y-%m-%d %H:%M} UTC) were"
+                   " taken as of the latest earlier time in the stream", err=True)
     if summary:
         for st in engine.stories():
             finished[st.id] = _summary_json(st, engine_ref, explain)

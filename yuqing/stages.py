@@ -154,10 +154,12 @@ class DeskPipeline:
             cut = [r for r, n in zip(chunk, need) if n]
             title_tokens, text_tokens = self._segment([r["title"] for r in cut], [r["text"] for r in cut])
             words = iter([tuple(tt) + tuple(xt) for tt, xt in zip(title_tokens, text_tokens)])
-            published = [from_db(r["published"]) or from_db(r["fetched_at"]) for r in chunk]
+            now = self.clock()
+            published = [_engine_time(from_db(r["published"]) or from_db(r["fetched_at"]), now) for r in chunk]
+            shown = self._sighted([r["id"] for r in chunk])
             self.engine.add_many([
-                StoryItem(str(r["id"]), r["title"], r["text"], pub, r["source_id"], json.loads(r["metrics"] or "{}"),
-                          r["url"], words=next(words) if n else None)
+                StoryItem(str(r["id"]), *shown.get(r["id"], (r["title"], r["text"])), pub, r["source_id"],
+                          json.loads(r["metrics"] or "{}"), r["url"], words=next(words) if n else None)
                 for r, pub, n in zip(chunk, published, need)], known)
             for r, pub in zip(chunk, published):
                 if self.sources.get(r["source_id"], {}).get("own_channel"):
@@ -215,12 +217,14 @@ class DeskPipeline:
             text_tokens = [c.text_tokens for c in results]
         else:
             title_tokens, text_tokens = self._segment([it.title for it in items], [it.text for it in items])
-        story_items = [StoryItem(str(it.id), it.title, it.text, it.published or it.fetched_at, it.source_id,
+        published = [_engine_time(it.published or it.fetched_at, now) for it in items]
+        shown = self._sighted([it.id for it in items])
+        story_items = [StoryItem(str(it.id), *shown.get(it.id, (it.title, it.text)), pub, it.source_id,
                                  dict(it.metrics), it.url, words=tuple(tt) + tuple(xt))
-                       for it, tt, xt in zip(items, title_tokens, text_tokens)]
+                       for it, pub, tt, xt in zip(items, published, title_tokens, text_tokens)]
         assignments = self.engine.add_many(story_items)
         batch = _Batch(items, specs, now, title_tokens, text_tokens)
-        for it, spec, c, a in zip(items, specs, results, assignments):
+        for it, pub, spec, c, a in zip(items, published, specs, results, assignments):
             row = _analysis_row(it.id, c, a, now)
             batch.rows.append(row)
             if spec.get("own_channel"):  # the district's own releases answer incidents; they are not reports
@@ -229,16 +233,26 @@ class DeskPipeline:
             facts = self.state.facts.setdefault(a.story_id, StoryFacts())
             facts.add(_row_dict(row))
             if facts.wants_text:
-                facts.remember(to_simplified(it.title), to_simplified(it.text[:300]), it.published or it.fetched_at)
+                facts.remember(to_simplified(it.title), to_simplified(it.text[:300]), pub)
             else:
-                facts.seen(it.published or it.fetched_at)
+                facts.seen(pub)
             facts.hot = facts.hot or a.hot
             batch.touched.setdefault(a.story_id, []).append(it.id)
             batch.evidence.setdefault(a.story_id, []).append({
                 "item_id": str(it.id), "title": it.title, "text": it.text[:4000], "url": it.url,
-                "published": (it.published or it.fetched_at).isoformat(), "source": spec.get("name", it.source_id),
+                "published": pub.isoformat(), "source": spec.get("name", it.source_id),
                 "rank": (it.metrics or {}).get("rank"), "content_hash": content_hash(it.title, it.text)})
         return batch
+
+    def _sighted(self, ids: list[int]) -> dict[int, tuple[str, str]]:
+        """Item id -> (title, text) of the item it is a sighting of (another source's item with the same
+        link): the story engine sees the sighting as a copy of it, so it joins its story and counts
+        towards its heat, sources and 首发."""
+        of = monitor_store.sighting_of(self.db, ids)
+        if not of:
+            return {}
+        firsts = {it.id: (it.title, it.text) for it in monitor_store.get_items(self.db, sorted(set(of.values())))}
+        return {sid: firsts[fid] for sid, fid in of.items() if fid in firsts}
 
     def _segment(self, titles: list[str], texts: list[str]) -> tuple[list, list]:
         """Segmented normalised Simplified titles and texts (search finds Traditional items and
@@ -411,6 +425,7 @@ class DeskPipeline:
             return []
         first_published = min(p for p in (story.first_published, facts.first_published) if p is not None)
         cand = IncidentCandidate(
+            first_published_basis=self._first_basis(story, first_published),
             story_id=sid, title=_incident_title(story, ev, batch_evidence), first_published=first_published,
             detected_at=now, places=tuple(facts.places.values()), departments=tuple(facts.departments),
             responsible_units=tuple(facts.units), topic=topic or facts.topic, severity=facts.severity,
@@ -432,6 +447,19 @@ class DeskPipeline:
             f"级别：{incident.severity}；权威信息发布时限：{due}",
             incident.id, incident.severity, "breaking", f"incident:{incident.id}:opened", towns,
             (incident.topic,), incident.item_ids[:20])]
+
+    def _first_basis(self, story, first_published: datetime) -> str:
+        """Which time the story's first publication is and why (Chinese, for staff)."""
+        if story.first_published is None or first_published < story.first_published:
+            return "报道簇最早发布时间"
+        flags = monitor_store.published_flags(self.db, [story.first_id])
+        if flags:
+            from monitor.timebounds import published_note
+
+            _, original, reason = next(iter(flags.values()))
+            return published_note(original, reason)
+        name = self.sources.get(story.first_source, {}).get("name", story.first_source) or "未知来源"
+        return f"按首发发布时间（{name}）"
 
     def _joined_notice(self, iid: int, sid: str, cand: IncidentCandidate, facts: StoryFacts) -> list[Notice]:
         """A new story joining an open incident is breaking news of its own when it hits an alert
@@ -506,6 +534,16 @@ class DeskPipeline:
         if error:
             payload["error"] = error
         self.svc.record_event(incident_id, kind, payload, actor="system")
+
+
+ENGINE_SKEW = timedelta(minutes=10)
+
+
+def _engine_time(published: datetime, now: datetime) -> datetime:
+    """The time the story engine is given: never ahead of the desk clock (plus a little skew). The
+    engine's time is the latest time it has seen; a time ahead of the clock would age every
+    live story out of the window and zero their burst rates."""
+    return min(published, now + ENGINE_SKEW)
 
 
 def _incident_title(story, ev: list[dict], batch: list[dict]) -> str:

@@ -73,15 +73,19 @@ def _struct_to_dt(st) -> datetime | None:
 
 def _entry_time(entry, fetched_at: datetime) -> datetime | None:
     # dict.get: FeedParserDict.get maps updated->published with a DeprecationWarning.
+    refused = set()
     for key in ("published", "updated", "created", "issued", "modified", "dc_date"):
         raw = dict.get(entry, key)
         if raw:
             dt = parse_time(raw, fetched_at)
             if dt is not None:
                 return dt
+            refused.add(key)
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        # feedparser normalises impossible dates (2026-13-45 -> 2027-01-01): its struct is
+        # only used for a field whose text we did not already refuse.
         st = dict.get(entry, key)
-        if st:
+        if st and key.removesuffix("_parsed") not in refused:
             dt = _struct_to_dt(st)
             if dt is not None:
                 return dt

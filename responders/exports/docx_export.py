@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import re
 
-from responders.exports.model import fmt_duration, fmt_time
+from responders.exports.model import edited_mark, fmt_duration, fmt_time
 from storage.timeutil import zone_label
 
 # XML 1.0 forbids most control characters; feed text may carry them.
@@ -71,9 +71,10 @@ def render_docx(r: dict) -> bytes:
     doc.add_heading("二、监测发现", level=1)
     fp = det["first_publisher"]
     _table(doc, None, [
-        ["首发", f"{fp['source']} {fp['title']}（{fmt_time(fp['published'])}）" if fp else "—"],
+        ["首发", f"{fp['source']} {fp['title']}（{fp['published_label']}）" if fp else "—"],
         ["首发链接", (fp["url"] if fp else "") or "—"],
-        ["最早发布时间", fmt_time(inc["first_published"])],
+        ["最早发布时间", fmt_time(inc["first_published"])
+         + (f"（计时起点：{det['clock_start_basis']}）" if det["clock_start_basis"] else "")],
         ["监测发现时间", f"{fmt_time(inc['detected_at'])}（发现滞后 {fmt_duration(det['detection_lag'])}）"],
         ["关联条目", f"{inc['item_count']} 条，来源 {det['source_count']} 个"],
         ["触发原因", inc["trigger"] or "—"],
@@ -103,7 +104,7 @@ def render_docx(r: dict) -> bytes:
 
     doc.add_heading("七、附件：证据快照", level=1)
     for i, ev in enumerate(r["evidence"], 1):
-        doc.add_paragraph(_t(f"{i}. {ev['source']} · {fmt_time(ev['published'])} · {ev['title']}"))
+        doc.add_paragraph(_t(f"{i}. {ev['source']} · {fmt_time(ev['published'])} · {ev['title']}{edited_mark(ev)}"))
         if ev["url"]:
             doc.add_paragraph(_t(f"链接：{ev['url']}"))
         if ev["text"]:

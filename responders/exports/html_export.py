@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from responders.exports.model import fmt_duration, fmt_time
+from responders.exports.model import edited_mark, fmt_duration, fmt_time
 from storage.timeutil import local, zone_label
 from storage.visible import visible
 
@@ -109,9 +109,10 @@ def render_html(r: dict) -> str:
         "</table>",
         "<h2>二、监测发现</h2><table>",
         _rows([
-            ("首发", f"{e(fp['source'])} {e(fp['title'])}（{e(fmt_time(fp['published']))}）" if fp else "—"),
+            ("首发", f"{e(fp['source'])} {e(fp['title'])}（{e(fp['published_label'])}）" if fp else "—"),
             ("首发链接", link(fp["url"]) if fp else "—"),
-            ("最早发布时间", e(fmt_time(inc["first_published"]))),
+            ("最早发布时间", e(fmt_time(inc["first_published"])
+                          + (f"（计时起点：{det['clock_start_basis']}）" if det["clock_start_basis"] else ""))),
             ("监测发现时间", f"{e(fmt_time(inc['detected_at']))}（发现滞后 {e(fmt_duration(det['detection_lag']))}）"),
             ("关联条目", f"{inc['item_count']} 条，来源 {det['source_count']} 个"),
             ("触发原因", e(inc["trigger"]) or "—"),
@@ -147,7 +148,7 @@ def render_html(r: dict) -> str:
     ]))
     out.append("</table><h2>七、附件：证据快照</h2>")
     for ev in r["evidence"]:
-        out.append(f'<div class="evidence"><b>{e(ev["title"])}</b><br><span class="meta">{e(ev["source"])} · '
+        out.append(f'<div class="evidence"><b>{e(ev["title"])}{e(edited_mark(ev))}</b><br><span class="meta">{e(ev["source"])} · '
                    f'{e(fmt_time(ev["published"]))} · {link(ev["url"])}</span><pre>{e(ev["text"][:2000])}</pre></div>')
     if not r["evidence"]:
         out.append("<p>无</p>")

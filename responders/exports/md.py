@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from responders.exports.model import fmt_duration, fmt_time
+from responders.exports.model import edited_mark, fmt_duration, fmt_time
 from storage.timeutil import zone_label
 from storage.visible import visible
 
@@ -51,9 +51,10 @@ def render_markdown(r: dict) -> str:
         "",
         "## 二、监测发现",
         "",
-        f"- 首发：{e(fp['source']) + ' ' + e(fp['title']) + '（' + fmt_time(fp['published']) + '）' if fp else '—'}",
+        f"- 首发：{e(fp['source']) + ' ' + e(fp['title']) + '（' + e(fp['published_label']) + '）' if fp else '—'}",
         f"- 首发链接：{e(fp['url']) if fp and fp['url'] else '—'}",
-        f"- 最早发布时间：{fmt_time(inc['first_published'])}",
+        f"- 最早发布时间：{fmt_time(inc['first_published'])}"
+        + (f"（计时起点：{e(det['clock_start_basis'])}）" if det["clock_start_basis"] else ""),
         f"- 监测发现时间：{fmt_time(inc['detected_at'])}（发现滞后 {fmt_duration(det['detection_lag'])}）",
         f"- 关联条目 {inc['item_count']} 条，来源 {det['source_count']} 个；触发原因：{e(inc['trigger']) or '—'}",
         "",
@@ -91,7 +92,7 @@ def render_markdown(r: dict) -> str:
         "",
     ]
     for i, ev in enumerate(r["evidence"], 1):
-        lines.append(f"{i}. {e(ev['source'])} · {fmt_time(ev['published'])} · {e(ev['title'])}")
+        lines.append(f"{i}. {e(ev['source'])} · {fmt_time(ev['published'])} · {e(ev['title'])}{edited_mark(ev)}")
         if ev["url"]:
             lines.append(f"   - 链接：{e(ev['url'])}")
         if ev["text"]:

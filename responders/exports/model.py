@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Mapping
 
+from monitor.store import item_notes
 from responders.clock import compute_clock
 from responders.masking import clean
 from responders.types import CLOCK_STATUSES, RELEASE_KINDS, TimelineEvent
@@ -127,6 +128,31 @@ def spread_series(published: list[datetime]) -> list[tuple[datetime, int]]:
     return out
 
 
+def _note(e, notes: dict) -> dict:
+    return notes.get(int(e.item_id), {}) if e.item_id and str(e.item_id).isdigit() else {}
+
+
+def published_label(e, notes: dict) -> str:
+    """The 首发 time as staff read it: the time, and why it is not the feed's own when it was clamped."""
+    from monitor.timebounds import published_note
+
+    n = _note(e, notes)
+    if n.get("published_orig"):
+        return f"{fmt_time(e.published)} {published_note(n['published_orig'], n.get('published_flag'))}"
+    return fmt_time(e.published)
+
+
+def _versions(e, notes: dict) -> int:
+    """How many versions of the item were seen (1: never changed)."""
+    return int(_note(e, notes).get("versions") or 1)
+
+
+def edited_mark(ev: Mapping[str, Any]) -> str:
+    """' 〔已修改，共7个版本〕' for evidence whose item was re-served changed; '' otherwise."""
+    n = ev.get("versions") or 1
+    return f" 〔已修改，共{n}个版本〕" if n > 1 else ""
+
+
 def build_report(svc: "IncidentService", incident_id: int, *, mask: bool = True,
                  now: datetime | None = None) -> dict:
     now = now or svc.clock()
@@ -138,6 +164,7 @@ def build_report(svc: "IncidentService", incident_id: int, *, mask: bool = True,
 
     dated = [e for e in evidence if e.published]
     first = min(dated, key=lambda e: e.published) if dated else None
+    notes = item_notes(svc.db, [e.item_id for e in evidence if e.item_id])
     updates = sorted(r.released_at for r in releases)
     gaps = [(b - a).total_seconds() / 3600 for a, b in zip(updates, updates[1:])]
     regularity = "—"
@@ -169,7 +196,8 @@ def build_report(svc: "IncidentService", incident_id: int, *, mask: bool = True,
         "detection": {
             "first_publisher": None if first is None else {
                 "source": first.source or "", "title": first.title, "url": first.url or "",
-                "published": first.published},
+                "published": first.published, "published_label": published_label(first, notes)},
+            "clock_start_basis": clock.start_basis,
             "detection_lag": inc.detected_at - inc.first_published,
             "source_count": len({e.source for e in evidence if e.source}),
             "evidence_count": len(evidence),
@@ -191,7 +219,7 @@ def build_report(svc: "IncidentService", incident_id: int, *, mask: bool = True,
         },
         "evidence": [{
             "title": e.title, "text": e.text, "url": e.url or "", "published": e.published, "source": e.source or "",
-            "rank": e.rank} for e in evidence],
+            "rank": e.rank, "versions": _versions(e, notes)} for e in evidence],
         "spread": spread_series([e.published for e in dated]),
     }
     return clean(report, mask=mask)

@@ -40,13 +40,20 @@ def test_exactly_once_per_source_guid(db):
     assert store.count_items(db) == 3
 
 
-def test_exactly_once_per_canonical_url_across_sources(db):
+def test_canonical_url_once_a_second_source_is_a_sighting(db):
     a, b = spec("a"), spec("b")
     store.sync_sources(db, [a, b], T0)
-    store_items(db, a, [item("1", link="https://Example.org/p?id=5&utm_source=x#top")])
-    out = store_items(db, b, [item("zz", link="https://example.org:443/p?id=5")])
-    assert out.new_ids == () and out.duplicates == 1
-    assert store.count_items(db) == 1
+    first = store_items(db, a, [item("1", link="https://Example.org/p?id=5&utm_source=x#top")])
+    out = store_items(db, b, [item("zz", link="https://example.org:443/p?id=5", metrics={"reposts": 7})])
+    assert len(out.new_ids) == 1 and out.sightings == 1 and out.duplicates == 0
+    assert db.execute("SELECT count(*) FROM items WHERE canonical_url IS NOT NULL").fetchone()[0] == 1
+    assert db.execute("SELECT item_id, source_id FROM item_sightings WHERE sighting_id = ?",
+                      [out.new_ids[0]]).fetchone() == (first.new_ids[0], "b")
+    again = store_items(db, b, [item("zz", link="https://example.org:443/p?id=5")])
+    assert again.new_ids == () and again.sightings == 0
+    # the same source under a new guid is still a duplicate
+    dup = store_items(db, a, [item("2", link="https://example.org/p?id=5")])
+    assert dup.new_ids == () and dup.duplicates == 1
 
 
 def test_metrics_update_keeps_history(db):
