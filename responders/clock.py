@@ -207,10 +207,10 @@ def compute_clock(policy: ClockPolicy, events: Iterable[Any], now: datetime) -> 
 def start_basis(policy: ClockPolicy, started: datetime, detected_at: datetime | None, first_basis: str = "") -> str:
     """Which time the clock started from and why (Chinese, for staff)."""
     if policy.start == "detected":
-        return "按监测发现时间起算（时限策略：自发现起算）"
+        return "自监测发现起算（时限策略：自发现起算）"
     if detected_at is not None and started >= detected_at:
-        return "按监测发现时间起算（首发时间不早于发现时间）"
-    return f"按首发时间起算（{first_basis or '报道最早发布时间'}）"
+        return "自监测发现起算（首发时间不早于发现时间）"
+    return f"自首发起算：{first_basis or '报道最早发布时间'}"
 
 
 def format_remaining(remaining: timedelta) -> str:
