@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from monitor.store import item_notes
+from monitor.timebounds import published_note
 from storage.timeutil import desk_tz, from_db, to_db, utcnow
 from tui.types import (
     BoardRow, DeskStatus, IncidentDetail, ItemFilter, ItemRow, LinkedItem, Report, SchemePreview, Snapshot,
@@ -59,6 +61,14 @@ def _retrying(fn):
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__
     return wrapper
+
+
+def _note_fields(note: dict | None) -> tuple[str, int]:
+    """(published note, versions) of an item for ItemRow."""
+    if not note:
+        return "", 1
+    text = published_note(note["published_orig"], note.get("published_flag")) if note.get("published_orig") else ""
+    return text, int(note.get("versions") or 1)
 
 
 def _names(places) -> tuple[str, ...]:
@@ -322,9 +332,11 @@ class DeskFacade:
                     f"SELECT item_id, field, value FROM labels WHERE item_id IN ({','.join('?' * len(ids))})"
                     " ORDER BY id", ids):
                 labels.setdefault(item_id, {})[field] = value
+        notes = item_notes(self.db, ids)
         return [ItemRow(r["id"], r["source_id"], r["title"], r["text"], r["url"], from_db(r["published"]),
                         r["topic"] or "", r["sentiment"] or "", _names(json.loads(r["places"] or "[]")),
-                        bool(r["flagged"]), labels.get(r["id"], {})) for r in rows]
+                        bool(r["flagged"]), labels.get(r["id"], {}), *_note_fields(notes.get(r["id"])))
+                for r in rows]
 
     @_retrying
     def correct(self, item_id: int, field: str, value: str) -> int:

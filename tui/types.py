@@ -109,6 +109,8 @@ class ItemRow:
     towns: tuple[str, ...] = ()
     flagged: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)  # latest staff correction per field
+    published_note: str = ""  # why ``published`` is not the feed's own time (clamped at intake)
+    versions: int = 1  # versions of the item seen (re-served changed under the same guid)
 
 
 @dataclass(frozen=True)

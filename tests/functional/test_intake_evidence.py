@@ -25,6 +25,8 @@ from monitor.fetch import FetchPolicy
 from monitor.types import SourceSpec
 from storage.db import open_db
 from tests.loopback import loopback  # noqa: F401  (fixture)
+from tui.facade import DeskFacade
+from tui.screens.items import item_text
 from yuqing.cli import cli
 from yuqing.config import init_home
 from yuqing.home import DeskHome
@@ -137,6 +139,12 @@ async def test_a_clamped_first_publication_is_shown_with_its_reason(tmp_path, lo
     md = invoke(home, "export", "1", "--format", "md", "-o", str(tmp_path / "r.md"))
     assert md.exit_code == 0, md.output
     assert note in (tmp_path / "r.md").read_text("utf-8")
+    facade = DeskFacade(home.db_path, clock=lambda: NOW)
+    try:
+        fire = facade.item(5)
+    finally:
+        facade.close()
+    assert fire.published_note == note and note in item_text(fire).plain
 
 
 def test_a_stored_2099_date_does_not_move_the_engine(tmp_path):
@@ -263,3 +271,9 @@ def test_an_edited_post_keeps_every_version(tmp_path, loopback):  # noqa: F811
     assert health["local"]["edited_24h"] == 1
     invoke(home, "export", "1", "--format", "md", "-o", str(tmp_path / "r.md"), now=now)
     assert "〔已修改，共7个版本〕" in (tmp_path / "r.md").read_text("utf-8")
+    facade = DeskFacade(home.db_path, clock=lambda: now)
+    try:
+        row = facade.item(1)
+    finally:
+        facade.close()
+    assert row.versions == 7 and "已修改（共7个版本）" in item_text(row).plain

@@ -55,7 +55,12 @@ def item_text(row) -> Text:
     t.append_text(safe(row.title, "bold"))
     t.append(f"\n#{row.id} │ ")
     t.append_text(safe(row.source_id))
-    t.append(f" │ {local_time(row.published)} │ 主题 ")
+    t.append(f" │ {local_time(row.published)}")
+    if row.published_note:
+        t.append(f" {row.published_note}", style="yellow")
+    if row.versions > 1:
+        t.append(f" │ 已修改（共{row.versions}个版本）", style="yellow")
+    t.append(" │ 主题 ")
     t.append_text(safe(row.labels.get("topic") or row.topic or "—"))
     t.append(" │ 情感 ")
     t.append_text(safe(row.labels.get("sentiment") or row.sentiment or "—"))
