@@ -333,7 +333,8 @@ class RetentionResult:
 
 # Tables whose rows hang off an item id and go with it (only those that exist are touched).
 _ITEM_CHILDREN = (("item_metrics", "item_id"), ("item_private", "item_id"), ("item_analysis", "item_id"),
-                  ("items_fts", "rowid"))
+                  ("items_fts", "rowid"), ("item_versions", "item_id"), ("item_sightings", "sighting_id"),
+                  ("item_sightings", "item_id"))
 
 
 def _tables(conn) -> set[str]:
