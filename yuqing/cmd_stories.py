@@ -128,7 +128,8 @@ def stories(file, summary: bool, window_hours: float, explain: bool) -> None:
     Output, one line per input: {"id", "story", "duplicate_of", "hot"}. With --summary,
     then one line per story: {"story", "size", "label", "first_id", "first_source",
     "first_published", "sources", "hot_since", "peak_heat", ...}. Bad lines are reported
-    on stderr by line number and skipped.
+    on stderr by line number and skipped. An item dated in the future is taken as of the
+    latest earlier time in the stream (counted on stderr): it cannot age the stories out.
 
     Example: yuqing stories items.jsonl --summary
     """

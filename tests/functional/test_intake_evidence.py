@@ -26,6 +26,7 @@ from monitor.types import SourceSpec
 from storage.db import open_db
 from tests.loopback import loopback  # noqa: F401  (fixture)
 from tui.facade import DeskFacade
+from tui.screens.incident import summary_text
 from tui.screens.items import item_text
 from yuqing.cli import cli
 from yuqing.config import init_home
@@ -142,9 +143,11 @@ async def test_a_clamped_first_publication_is_shown_with_its_reason(tmp_path, lo
     facade = DeskFacade(home.db_path, clock=lambda: NOW)
     try:
         fire = facade.item(5)
+        detail = facade.incident(1)
     finally:
         facade.close()
     assert fire.published_note == note and note in item_text(fire).plain
+    assert f"计时起点 自首发起算：{note}" in summary_text(detail.incident, detail.clock).plain
 
 
 def test_a_stored_2099_date_does_not_move_the_engine(tmp_path):

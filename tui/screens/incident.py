@@ -59,13 +59,15 @@ def _units(value: str) -> list[str]:
     return [p for p in re.split(r"[\s,，、;；]+", value or "") if p]
 
 
-def summary_text(inc) -> Text:
+def summary_text(inc, clock=None) -> Text:
     t = Text(end="")
     t.append(f"#{inc.id} ", style="bold")
     t.append_text(safe(inc.title, "bold"))
     t.append(f"\n状态 {inc.state} │ 级别 {inc.severity} │ 核实 {inc.verification} │ 主题 {clean(inc.topic)}")
     towns = "、".join(clean(p.get("name", "")) for p in inc.towns) or "—"
     t.append(f"\n镇街 {towns} │ 首发 {local_time(inc.first_published)} │ 发现 {local_time(inc.detected_at)}")
+    if clock is not None and clock.start_basis:
+        t.append_text(safe(f"\n计时起点 {clock.start_basis}"))
     units = "、".join(clean(u) for u in inc.assigned_units) or "未交办"
     t.append(f"\n交办单位 {units}")
     if inc.suggested_units:
@@ -175,7 +177,7 @@ class IncidentScreen(Screen):
             self.query_one("#timeline", Static).update(Text("正在读取…", style="dim"))
             self.tick()
             return
-        self.query_one("#summary", Static).update(summary_text(d.incident))
+        self.query_one("#summary", Static).update(summary_text(d.incident, d.clock))
         table.set_rows([(f"{i}", [Text("★", style="bold yellow") if it.first else Text(""),
                                   safe(it.item_id or "—", width=7), Text(local_time(it.published)),
                                   safe(it.source or "—", width=12), safe(it.title, width=28),
