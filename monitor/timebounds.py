@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from monitor.timeparse import SHANGHAI
+from storage.timeutil import local
 
 __all__ = ["Bounded", "bound_published", "neighbour_floor", "SKEW", "NEIGHBOUR_MIN_GAP", "HISTORY_GAP", "FUTURE", "BEFORE_NEIGHBOURS",
            "BEFORE_SOURCE", "published_note"]
@@ -79,6 +79,6 @@ def bound_published(published: datetime | None, fetched_at: datetime, *, floor: 
 
 def published_note(original: datetime, reason: str | None = None) -> str:
     """How staff see a clamped time: '按入库时间（发布时间异常：1990-01-02）'."""
-    local = original.astimezone(SHANGHAI)
-    shown = local.strftime("%Y-%m-%d") if (local.hour, local.minute) == (0, 0) else local.strftime("%Y-%m-%d %H:%M")
+    at = local(original)  # desk time
+    shown = at.strftime("%Y-%m-%d") if (at.hour, at.minute) == (0, 0) else at.strftime("%Y-%m-%d %H:%M")
     return f"按入库时间（发布时间异常：{shown}{'，' + reason if reason else ''}）"
