@@ -325,8 +325,10 @@ def store_fetch(
             holder = None
             if canon is not None:
                 holder = conn.execute("SELECT id, source_id FROM items WHERE canonical_url = ?", [canon]).fetchone()
-                if holder is not None and holder[1] == spec.id:
-                    duplicates += 1  # this source's own item under a new guid
+                if holder is not None and (holder[1] == spec.id or conn.execute(
+                        "SELECT 1 FROM item_sightings WHERE item_id = ? AND source_id = ?",
+                        [holder[0], spec.id]).fetchone()):
+                    duplicates += 1  # this source's own item (or its sighting) under a new guid
                     continue
             cur = conn.execute(
                 "INSERT OR IGNORE INTO items (source_id, guid, url, canonical_url, title, text, author,"
@@ -393,8 +395,10 @@ def preview_fetch(db: sqlite_utils.Database, spec: SourceSpec, items: Sequence[P
         canon = canonical_url(item.link)
         holder = None
         if canon is not None:
-            holder = conn.execute("SELECT source_id FROM items WHERE canonical_url = ?", [canon]).fetchone()
-            if (holder is not None and holder[0] == spec.id) or canon in seen_links:
+            holder = conn.execute("SELECT id, source_id FROM items WHERE canonical_url = ?", [canon]).fetchone()
+            if canon in seen_links or (holder is not None and (holder[1] == spec.id or conn.execute(
+                    "SELECT 1 FROM item_sightings WHERE item_id = ? AND source_id = ?",
+                    [holder[0], spec.id]).fetchone())):
                 counts["duplicates"] += 1
                 continue
             seen_links.add(canon)

@@ -51,9 +51,11 @@ def test_canonical_url_once_a_second_source_is_a_sighting(db):
                       [out.new_ids[0]]).fetchone() == (first.new_ids[0], "b")
     again = store_items(db, b, [item("zz", link="https://example.org:443/p?id=5")])
     assert again.new_ids == () and again.sightings == 0
-    # the same source under a new guid is still a duplicate
+    # the same source under a new guid is still a duplicate, for the first source and the sighting one
     dup = store_items(db, a, [item("2", link="https://example.org/p?id=5")])
     assert dup.new_ids == () and dup.duplicates == 1
+    dup = store_items(db, b, [item("yy", link="https://example.org/p?id=5")])
+    assert dup.new_ids == () and dup.duplicates == 1 and dup.sightings == 0
 
 
 def test_metrics_update_keeps_history(db):
