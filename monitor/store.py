@@ -130,6 +130,9 @@ def m005_item_versions(db: sqlite_utils.Database) -> None:
             seen_at TEXT NOT NULL,
             PRIMARY KEY (item_id, version)
         )""")
+    # How many versions the item has (1: never changed): a re-served item is compared with the
+    # versions table only when it has changed before.
+    db.execute("ALTER TABLE items ADD COLUMN versions INTEGER NOT NULL DEFAULT 1")
 
 
 MAX_VERSIONS = 50  # per item: a feed whose text changes at every fetch must not grow without bound
@@ -307,7 +310,7 @@ def store_fetch(
             metrics_json = json.dumps(dict(item.metrics), ensure_ascii=False, sort_keys=True)
             chash = content_hash(item.title, item.text)
             row = conn.execute(
-                "SELECT id, metrics, content_hash, title, text, fetched_at FROM items WHERE source_id = ? AND guid = ?",
+                "SELECT id, metrics, content_hash, versions FROM items WHERE source_id = ? AND guid = ?",
                 [spec.id, item.guid]).fetchone()
             if row is not None:
                 if item.metrics and row[1] != metrics_json:
@@ -382,14 +385,15 @@ def preview_fetch(db: sqlite_utils.Database, spec: SourceSpec, items: Sequence[P
     seen_guids: set[str] = set()
     seen_links: set[str] = set()
     for i, item in enumerate(items):
-        row = conn.execute("SELECT id, content_hash FROM items WHERE source_id = ? AND guid = ?",
+        row = conn.execute("SELECT id, content_hash, versions FROM items WHERE source_id = ? AND guid = ?",
                            [spec.id, item.guid]).fetchone()
         if row is not None or item.guid in seen_guids:
             counts["known"] += 1
             if row is not None:
-                last = conn.execute("SELECT content_hash FROM item_versions WHERE item_id = ?"
-                                    " ORDER BY version DESC LIMIT 1", [row[0]]).fetchone()
-                counts["edited"] += content_hash(item.title, item.text) != (last[0] if last else row[1])
+                last = row[1] if row[2] == 1 else conn.execute(
+                    "SELECT content_hash FROM item_versions WHERE item_id = ? AND version = ?", [row[0], row[2]]
+                ).fetchone()[0]
+                counts["edited"] += content_hash(item.title, item.text) != last
             continue
         seen_guids.add(item.guid)
         canon = canonical_url(item.link)
@@ -416,18 +420,18 @@ def _keep_version(conn, row, item: ParsedItem, chash: str, now_s: str) -> int:
     The item's own row stays as first seen (what was analysed and linked as evidence);
     the versions table holds every version, the first included.
     """
-    item_id, _, first_hash, first_title, first_text, first_seen = row
-    last = conn.execute("SELECT version, content_hash FROM item_versions WHERE item_id = ?"
-                        " ORDER BY version DESC LIMIT 1", [item_id]).fetchone()
-    current = last[1] if last else first_hash
-    if chash == current or (last and last[0] >= MAX_VERSIONS):
-        return 0
-    if last is None:
+    item_id, _, first_hash, versions = row
+    if versions == 1:
+        if chash == first_hash:
+            return 0
         conn.execute("INSERT INTO item_versions (item_id, version, title, text, content_hash, seen_at)"
-                     " VALUES (?, 1, ?, ?, ?, ?)", [item_id, first_title, first_text, first_hash, first_seen])
-        last = (1, first_hash)
+                     " SELECT id, 1, title, text, content_hash, fetched_at FROM items WHERE id = ?", [item_id])
+    elif versions >= MAX_VERSIONS or chash == conn.execute(
+            "SELECT content_hash FROM item_versions WHERE item_id = ? AND version = ?", [item_id, versions]).fetchone()[0]:
+        return 0
     conn.execute("INSERT INTO item_versions (item_id, version, title, text, content_hash, seen_at)"
-                 " VALUES (?, ?, ?, ?, ?, ?)", [item_id, last[0] + 1, item.title, item.text, chash, now_s])
+                 " VALUES (?, ?, ?, ?, ?, ?)", [item_id, versions + 1, item.title, item.text, chash, now_s])
+    conn.execute("UPDATE items SET versions = ? WHERE id = ?", [versions + 1, item_id])
     return 1
 
 
