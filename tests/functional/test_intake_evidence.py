@@ -16,7 +16,6 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
-import pytest
 from click.testing import CliRunner
 
 from monitor import store
