@@ -3,7 +3,8 @@ desk time and its offset (``2026-12-06T05:40:00.123+08:00``), whatever the host'
 
 Log messages carry feed text (titles, robot answers): control characters become visible
 symbols (:func:`storage.visible.visible`), line breaks included, so ``tail -f desk.log``
-never runs an escape sequence and one record is one line (tracebacks keep their lines)."""
+never runs an escape sequence and one record is one line (tracebacks keep their lines);
+personal data is masked on every line."""
 from __future__ import annotations
 
 import logging
@@ -22,12 +23,6 @@ class DeskTimeFormatter(logging.Formatter):
         super().__init__(fmt)
         self.tz = tz  # None: the desk's zone (storage.timeutil.desk_tz)
 
-    def format(self, record):  # noqa: A003 (logging's name)
-        # Personal data never reaches desk.log or stderr: one masker for every line.
-        from responders.masking import mask_personal
-
-        return mask_personal(super().format(record))
-
     def formatTime(self, record, datefmt=None):  # noqa: N802 (logging's name)
         from datetime import datetime
 
@@ -36,8 +31,10 @@ class DeskTimeFormatter(logging.Formatter):
         return datetime.fromtimestamp(record.created, self.tz or desk_tz()).isoformat(timespec="milliseconds")
 
     def format(self, record):  # noqa: A003 (logging's name)
-        """Like ``logging.Formatter.format``, with feed text made visible; the traceback
-        is formatted afresh (another handler may have cached it raw)."""
+        """Like ``logging.Formatter.format``, with feed text made visible and personal data
+        masked (one masker for every line of desk.log and stderr); the traceback is formatted
+        afresh (another handler may have cached it raw)."""
+        from responders.masking import mask_personal
         from storage.visible import visible
 
         record.message = visible(record.getMessage())
@@ -53,7 +50,7 @@ class DeskTimeFormatter(logging.Formatter):
             extra.append(self.formatStack(record.stack_info))
         for part in extra:
             s += "\n" + visible(part.rstrip("\n"), multiline=True)
-        return s
+        return mask_personal(s)
 
 
 def setup_logging(home: DeskHome | None, *, verbose: bool = False, stderr: bool = True) -> None:
