@@ -55,6 +55,18 @@ def fail(message: str) -> None:
     raise click.ClickException(message)
 
 
+def hold_desk_lock(db_path: Path) -> None:
+    """One daemon per database: take its lock for this process's life, or exit naming the holder."""
+    from yuqing.desklock import DeskLocked, hold
+
+    try:
+        hold(db_path)
+    except DeskLocked as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{exc.filename or db_path}: cannot write the desk's lock file ({exc.strerror})")
+
+
 MAX_ID = 2**63 - 1  # SQLite's INTEGER
 
 
