@@ -377,6 +377,8 @@ class DeskFacade:
             return {}
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise DeskBusy(f"无法读取方案文件 {path}：{exc}") from None
+        except RecursionError:
+            raise DeskBusy(f"无法读取方案文件 {path}：数组或表嵌套过深") from None
         return {k: dict(v) for k, v in (doc.get("schemes") or {}).items() if isinstance(v, dict)}
 
     @_retrying
