@@ -13,8 +13,9 @@ import json
 import os
 import socket
 import time
-from datetime import datetime, timezone
 from pathlib import Path
+
+from storage.timeutil import desk_text, from_db, to_db, utcnow
 
 #: How long a starting daemon retries a busy lock: covers `yuqing doctor`'s instant probe.
 WAIT_SECONDS = 2.0
@@ -39,11 +40,15 @@ def lock_path(db_path: str | os.PathLike) -> Path:
 
 
 def describe(holder: dict) -> str:
-    """"PID 123 on host h, since 2026-12-05 22:50 UTC" (what the lock file says)."""
+    """"PID 123 on host h, since 2026-12-06 06:50 +08:00" (what the lock file says; desk time)."""
     if not holder:
         return "holder unknown"
     text = f"PID {holder.get('pid', '?')} on host {holder.get('host', '?')}"
-    return text + (f", since {holder['started']}" if holder.get("started") else "")
+    try:
+        started = from_db(holder.get("started"))
+    except (TypeError, ValueError):
+        started = None
+    return text + (f", since {desk_text(started)}" if started else "")
 
 
 def hold(db_path: str | os.PathLike, *, wait: float = WAIT_SECONDS) -> Path:
@@ -63,7 +68,7 @@ def hold(db_path: str | os.PathLike, *, wait: float = WAIT_SECONDS) -> Path:
                 os.close(fd)
                 raise DeskLocked(path, _read(path)) from None
             time.sleep(0.05)
-    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    started = to_db(utcnow())
     os.ftruncate(fd, 0)
     os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": started}).encode(), 0)
     _held[path] = fd
