@@ -159,4 +159,6 @@ def policy_from_toml_text(text: str) -> ClockPolicy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"desk.toml: {exc}") from None
+    except RecursionError:
+        raise PolicyError("desk.toml: arrays or tables nested too deeply") from None
     return policy_from_mapping(data.get("clock"))

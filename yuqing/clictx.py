@@ -36,7 +36,7 @@ def use_desk_zone(home: DeskHome) -> None:
             name = tomllib.load(fh).get("desk", {}).get("timezone")
         if isinstance(name, str):
             tz = ZoneInfo(name)
-    except (OSError, ValueError, KeyError, AttributeError):  # unreadable file, bad TOML, unknown zone
+    except (OSError, ValueError, KeyError, AttributeError, RecursionError):  # unreadable, bad TOML, unknown zone
         tz = None
     set_desk_tz(tz)
 
