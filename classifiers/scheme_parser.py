@@ -179,12 +179,23 @@ _DESCRIBE = {"END": "the end of the expression", "RPAREN": "')'", "LPAREN": "'('
 _STARTS_TERM = {"WORD", "PHRASE", "LPAREN", "NOT", "NEAR/"}
 
 
+#: Deepest nesting of parentheses, NOT and NEAR/N( accepted: far beyond any real scheme, and
+#: well inside Python's recursion limit for parsing and evaluating.
+MAX_DEPTH = 32
+
+
 class _Parser:
     def __init__(self, expr: str, scheme: str | None):
         self.expr = expr
         self.scheme = scheme
         self.toks = tokenize(expr, scheme)
         self.pos = 0
+        self.depth = 0
+
+    def deeper(self, tok: _Tok) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            self.fail(f"nested more than {MAX_DEPTH} deep (parentheses, NOT, NEAR/N): simplify the expression", tok)
 
     def peek(self) -> _Tok:
         return self.toks[self.pos]
@@ -237,7 +248,10 @@ class _Parser:
         tok = self.peek()
         if tok.kind == "NOT":
             self.take()
-            return Not(self.parse_unary())
+            self.deeper(tok)
+            node = Not(self.parse_unary())
+            self.depth -= 1
+            return node
         return self.parse_near()
 
     def parse_near(self):
@@ -264,7 +278,9 @@ class _Parser:
         if tok.kind == "LPAREN":
             if self.peek().kind == "RPAREN":
                 self.fail("empty parentheses: expected a word, a \"phrase\" or '('", self.peek())
+            self.deeper(tok)
             node = self.parse_or()
+            self.depth -= 1
             close = self.peek()
             if close.kind != "RPAREN":
                 self.fail(f"expected ')' to close the '(' at column {tok.col}, found {self.describe(close)}",
@@ -276,6 +292,7 @@ class _Parser:
             if self.peek().kind != "LPAREN":
                 self.fail(f"expected '(' after NEAR/{distance}, found {self.describe(self.peek())}", self.peek())
             self.take()
+            self.deeper(tok)
             left_tok = self.peek()
             left = self._near_operand(self.parse_or(), left_tok)
             if self.peek().kind != "COMMA":
@@ -288,6 +305,7 @@ class _Parser:
                 self.fail(f"expected ')' to close NEAR/{distance}(, found {self.describe(self.peek())}",
                           self.peek())
             self.take()
+            self.depth -= 1
             return Near(left, right, distance)
         if tok.kind == "END":
             self.fail("unexpected end: expected a word, a \"phrase\" or '('", tok)

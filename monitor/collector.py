@@ -19,12 +19,16 @@ from typing import Callable, Sequence
 from monitor import store
 from monitor.exceptions import MonitorError, ParseError, RetrieveError
 from monitor.fetch import Fetcher, FetchPolicy
-from monitor.schedule import next_check_at
+from monitor.schedule import DEFAULT_MAX_BACKOFF, next_check_at
 from monitor.types import ParsedItem, SourceSpec
-from storage.db import open_db
+from storage.db import is_disk_full, open_db
 from storage.timeutil import utcnow
 
 log = logging.getLogger("yuqing.collector")
+
+#: The longest wait after failures that were the database's (disk full), not the source's:
+#: intake resumes within this long once space returns.
+FULL_MAX_BACKOFF = 300.0
 
 Transform = Callable[[SourceSpec, Sequence[ParsedItem]], Sequence[ParsedItem]]
 
@@ -84,6 +88,10 @@ class Collector:
         self._fetcher: Fetcher | None = None
         self._inflight: dict[str, asyncio.Task] = {}
         self._closing = False
+        # Errors the database could not record (disk full): source -> (error streak, next check),
+        # so the backoff still grows while nothing can be written.
+        self._held: dict[str, tuple[int, datetime]] = {}
+        self._unwritable = False  # said once per streak of failed writes
 
     # -- lifecycle -------------------------------------------------------
     async def start(self) -> "Collector":
@@ -127,7 +135,9 @@ class Collector:
         """Start a check for every due source not already in flight; return the new tasks."""
         if self._closing:
             return []
-        due = await self._in_writer(store.due_sources, self._db, self.clock(), list(self._inflight))
+        now = self.clock()
+        skip = list(self._inflight) + [sid for sid, (_, at) in self._held.items() if at > now]
+        due = await self._in_writer(store.due_sources, self._db, now, skip)
         started = []
         for spec, row in due:
             if spec.id in self._inflight or self._closing:
@@ -154,7 +164,7 @@ class Collector:
 
     async def _check_row(self, spec: SourceSpec, row: dict) -> CheckOutcome:
         t0 = time.monotonic()
-        streak = int(row.get("error_streak") or 0)
+        streak = max(int(row.get("error_streak") or 0), self._held.get(spec.id, (0, None))[0])
         try:
             result = await self._fetcher.fetch(
                 spec.url, etag=row.get("etag"), last_modified=row.get("last_modified")
@@ -174,6 +184,7 @@ class Collector:
                 await self._in_writer(store.record_not_modified, self._db, spec.id, now, nxt)
             except MonitorError as exc:  # e.g. store.StoreFull
                 return await self._record_error(spec, streak, exc, t0)
+            self._written(spec.id)
             status = "not_modified" if result.not_modified else "unchanged"
             return self._done(CheckOutcome(spec.id, status, elapsed=time.monotonic() - t0))
         try:
@@ -183,6 +194,7 @@ class Collector:
         except Exception as exc:
             log.exception("unexpected error storing %s", spec.id)
             return await self._record_error(spec, streak, exc, t0)
+        self._written(spec.id)
         parsed, warnings, stored = outcome
         for w in warnings[:5]:
             log.info("source %s: %s", spec.id, w)
@@ -214,15 +226,38 @@ class Collector:
     async def _record_error(self, spec: SourceSpec, streak: int, exc: BaseException, t0: float) -> CheckOutcome:
         now = self.clock()
         retry_after = getattr(exc, "retry_after", None)
+        full = is_disk_full(exc)
         nxt = next_check_at(now, spec.interval, error_streak=streak + 1, retry_after=retry_after,
-                            jitter=self.jitter, seed=spec.id)
+                            jitter=self.jitter, seed=spec.id,
+                            max_backoff=FULL_MAX_BACKOFF if full else DEFAULT_MAX_BACKOFF)
         message = describe_error(exc)
-        log.warning("source %s failed (%d in a row): %s", spec.id, streak + 1, message)
+        if full:
+            self._cannot_write(exc)
+        else:
+            log.warning("source %s failed (%d in a row): %s", spec.id, streak + 1, message)
         try:
             await self._in_writer(store.record_error, self._db, spec.id, now, message, nxt)
-        except Exception:  # e.g. the disk is full: the outcome still reaches the caller
-            log.exception("could not record the error of source %s", spec.id)
+            self._held.pop(spec.id, None)
+        except Exception as write_exc:  # e.g. the disk is full: back off in memory instead
+            self._held[spec.id] = (streak + 1, nxt)
+            if is_disk_full(write_exc):
+                self._cannot_write(write_exc)
+            else:
+                log.warning("could not record the error of source %s: %s", spec.id, describe_error(write_exc))
         return self._done(CheckOutcome(spec.id, "error", error=message, elapsed=time.monotonic() - t0))
+
+    def _cannot_write(self, exc: BaseException) -> None:
+        """One line for a whole streak of writes failing for want of space."""
+        if not self._unwritable:
+            self._unwritable = True
+            log.error("the database cannot be written (disk or database full): %s; intake backs off and "
+                      "retries, nothing is lost", " ".join(str(exc).split())[:300])
+
+    def _written(self, source_id: str) -> None:
+        self._held.pop(source_id, None)
+        if self._unwritable:
+            self._unwritable = False
+            log.warning("the database can be written again: intake resumes")
 
     def _done(self, outcome: CheckOutcome) -> CheckOutcome:
         self.stats.checks += 1

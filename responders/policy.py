@@ -66,14 +66,25 @@ class ClockPolicy:
         return tuple(self.release_due_hours)
 
 
-def _number(value: Any, key: str, *, allow_zero: bool = False) -> float:
+#: The largest number of hours (or, for late_grace_seconds, seconds) a key accepts: a year of
+#: hours is past any deadline; a larger value is a typo and would overflow the clock's dates.
+MAX_HOURS = 366 * 24
+MAX_GRACE_SECONDS = 24 * 3600
+
+
+def _number(value: Any, key: str, *, allow_zero: bool = False, maximum: float = MAX_HOURS) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PolicyError(f"[clock] {key}: must be a number, got {value!r}")
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # a TOML integer beyond any float
+        v = float("inf")
     if v != v or v in (float("inf"), float("-inf")):
         raise PolicyError(f"[clock] {key}: must be a finite number, got {value!r}")
     if v < 0 or (v == 0 and not allow_zero):
         raise PolicyError(f"[clock] {key}: must be {'zero or more' if allow_zero else 'more than zero'}, got {value!r}")
+    if v > maximum:
+        raise PolicyError(f"[clock] {key}: must be at most {maximum:g}, got {value!r}")
     return v
 
 
@@ -125,7 +136,8 @@ def policy_from_mapping(mapping: Mapping[str, Any] | None) -> ClockPolicy:
             kw[key] = _number(mapping[key], key, allow_zero=True)
     for key in ("overdue_repeat_hours", "followup_every_hours", "late_grace_seconds"):
         if key in mapping:
-            kw[key] = _number(mapping[key], key, allow_zero=True)
+            kw[key] = _number(mapping[key], key, allow_zero=True,
+                              maximum=MAX_GRACE_SECONDS if key == "late_grace_seconds" else MAX_HOURS)
 
     policy = ClockPolicy(**kw)
     if policy.urgent_below_hours > policy.warning_below_hours:
@@ -147,4 +159,6 @@ def policy_from_toml_text(text: str) -> ClockPolicy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"desk.toml: {exc}") from None
+    except RecursionError:
+        raise PolicyError("desk.toml: arrays or tables nested too deeply") from None
     return policy_from_mapping(data.get("clock"))

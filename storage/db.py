@@ -44,6 +44,23 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Databas
     return sqlite_utils.Database(conn)
 
 
+def is_disk_full(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) means the database cannot be written for want of
+    space: SQLite's "database or disk is full", or the operating system's ENOSPC/EDQUOT."""
+    import errno
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+            return True
+        if "database or disk is full" in str(exc):  # wrapped by a package's own error type
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 class NewerSchemaError(sqlite3.DatabaseError):
     """The database holds schema steps this code does not know: a newer version wrote it.
     Nothing is written to it (an older version must not guess at a newer schema)."""

@@ -28,7 +28,8 @@ REPO_SCHEMES = Path(__file__).resolve().parents[1] / "data" / "schemes.toml"
 #: No source checked for more than this many intervals -> the daemon is shown as down.
 DAEMON_INTERVALS = 3
 BOARD_LIMIT = 200
-RETRIES = 6
+#: Pauses between attempts while another writer holds the database (about 1.5 s in all).
+RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8)
 SILENT_REFRESH_SECONDS = 30
 #: The states shown on the board: open ones and 处置结果已发布 (waiting to be archived).
 BOARD_STATES = ["发现", "研判", "交办", "已发布权威信息", "持续发布", "处置结果已发布"]
@@ -44,16 +45,15 @@ class DeskBusy(Exception):
 
 def _retrying(fn):
     def wrapper(self, *args, **kwargs):
-        delay = 0.05
-        for attempt in range(RETRIES):
+        delays = self.retry_delays
+        for attempt in range(len(delays) + 1):
             try:
                 with self._lock:
                     return fn(self, *args, **kwargs)
             except sqlite3.OperationalError as exc:
                 msg = str(exc).lower()
-                if ("locked" in msg or "busy" in msg) and attempt < RETRIES - 1:
-                    time.sleep(delay)
-                    delay = min(delay * 2, 1.0)
+                if ("locked" in msg or "busy" in msg) and attempt < len(delays):
+                    time.sleep(delays[attempt])
                     continue
                 raise DeskBusy(f"数据库错误：{exc}") from None
             except sqlite3.DatabaseError as exc:
@@ -83,6 +83,8 @@ def _alerting(schemes_json: str | None) -> bool:
 
 
 class DeskFacade:
+    retry_delays: tuple[float, ...] = RETRY_DELAYS
+
     def __init__(self, db_path: str | Path, *, clock: Callable[[], datetime] | None = None,
                  actor: str | None = None, policy=None, home: Path | None = None, units=None):
         from monitor.store import migrations as monitor_migrations
@@ -375,6 +377,8 @@ class DeskFacade:
             return {}
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise DeskBusy(f"无法读取方案文件 {path}：{exc}") from None
+        except RecursionError:
+            raise DeskBusy(f"无法读取方案文件 {path}：数组或表嵌套过深") from None
         return {k: dict(v) for k, v in (doc.get("schemes") or {}).items() if isinstance(v, dict)}
 
     @_retrying

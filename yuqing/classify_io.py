@@ -101,6 +101,8 @@ def _toml(path: Path) -> dict:
         raise ClassifyDataError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ClassifyDataError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ClassifyDataError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     except UnicodeDecodeError as exc:
         raise ClassifyDataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
     except IsADirectoryError:
@@ -191,15 +193,16 @@ def load_keywords(lexicon_dir: Path = LEXICON_DIR):
 def load_seed(path: Path = SEED_PATH) -> list[tuple[str, str, str]]:
     """(title, text, topic) rows of the labelled seed corpus."""
     from classifiers.types import TOPICS
+    from yuqing.jsonl import BadJSON, loads
 
     rows = []
     for n, line in enumerate(_lines(path), start=1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ClassifyDataError(f"{path}: line {n}: not JSON ({exc.msg})") from None
+            obj = loads(line)
+        except BadJSON as exc:
+            raise ClassifyDataError(f"{path}: line {n}: {exc}") from None
         topic = obj.get("topic") if isinstance(obj, dict) else None
         if topic not in TOPICS:
             raise ClassifyDataError(f"{path}: line {n}: unknown topic {topic!r}")

@@ -36,7 +36,7 @@ def use_desk_zone(home: DeskHome) -> None:
             name = tomllib.load(fh).get("desk", {}).get("timezone")
         if isinstance(name, str):
             tz = ZoneInfo(name)
-    except (OSError, ValueError, KeyError, AttributeError):  # unreadable file, bad TOML, unknown zone
+    except (OSError, ValueError, KeyError, AttributeError, RecursionError):  # unreadable, bad TOML, unknown zone
         tz = None
     set_desk_tz(tz)
 
@@ -53,6 +53,18 @@ def load_config_or_exit(ctx: click.Context):
 
 def fail(message: str) -> None:
     raise click.ClickException(message)
+
+
+def hold_desk_lock(db_path: Path) -> None:
+    """One daemon per database: take its lock for this process's life, or exit naming the holder."""
+    from yuqing.desklock import DeskLocked, hold
+
+    try:
+        hold(db_path)
+    except DeskLocked as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{exc.filename or db_path}: cannot write the desk's lock file ({exc.strerror})")
 
 
 MAX_ID = 2**63 - 1  # SQLite's INTEGER

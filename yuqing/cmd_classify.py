@@ -44,15 +44,12 @@ def _more_ready(fh) -> bool:
 def _batches(fh):
     """Lists of (line number, raw line): full batches while input is flowing, a partial one
     as soon as the input pauses, so an interactive pipe gets its answers at once."""
-    batch: list[tuple[int, str]] = []
+    from yuqing.jsonl import bounded_lines
+
+    batch: list[tuple[int, str | None]] = []
     limit = FIRST_BATCH
-    n = 0
-    while True:
-        line = fh.readline()
-        if not line:
-            break
-        n += 1
-        if line.strip():
+    for n, line in bounded_lines(fh):
+        if line is None or line.strip():  # None: a line too long to read
             batch.append((n, line))
         if len(batch) >= limit or (batch and not _more_ready(fh)):
             yield batch
@@ -62,12 +59,13 @@ def _batches(fh):
         yield batch
 
 
-def _parse_line(n: int, line: str):
+def _parse_line(n: int, line: str | None):
     """(id, title, text, local) or raises ValueError with a message."""
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    from yuqing.jsonl import loads, too_long_message
+
+    if line is None:
+        raise ValueError(too_long_message())
+    obj = loads(line)
     if not isinstance(obj, dict):
         raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
     title, text = obj.get("title", ""), obj.get("text", "")
@@ -136,7 +134,7 @@ def classify(ctx, file) -> None:
         for batch in _batches(fh):
             parsed = []
             for n, line in batch:
-                if not warned and "\ufffd" in line:
+                if not warned and line is not None and "\ufffd" in line:
                     warned = True
                     click.echo(f"{file}: line {n}: not UTF-8 text (undecodable bytes became \ufffd): "
                                "save the file as UTF-8", err=True)
@@ -165,27 +163,34 @@ def classify(ctx, file) -> None:
         click.echo(f"{file}: {errors} bad line(s) answered with an error object", err=True)
 
 
-def _guess_id(line: str):
+def _guess_id(line: str | None):
+    from yuqing.jsonl import loads
+
     try:
-        obj = json.loads(line)
+        obj = loads(line) if line is not None else None
         return obj.get("id") if isinstance(obj, dict) else None
-    except (json.JSONDecodeError, ValueError):
+    except ValueError:
         return None
 
 
 # -- eval ----------------------------------------------------------------------------
 
 def _read_labelled(file: str, field: str):
+    from yuqing.jsonl import BadJSON, bounded_lines, loads, too_long_message
+
     rows = []
     fh = _open_input(file)
     try:
-        for n, line in enumerate(fh, start=1):
+        for n, line in bounded_lines(fh):
+            if line is None:
+                click.echo(f"{file}: line {n}: {too_long_message()}", err=True)
+                continue
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                click.echo(f"{file}: line {n}: not JSON ({exc.msg}); skipped", err=True)
+                obj = loads(line)
+            except BadJSON as exc:
+                click.echo(f"{file}: line {n}: {exc}; skipped", err=True)
                 continue
             if not isinstance(obj, dict) or field not in obj:
                 click.echo(f"{file}: line {n}: no '{field}' field; skipped", err=True)

@@ -247,6 +247,7 @@ def demo(ctx: click.Context, headless: bool, duration: float | None, speed: floa
     Without --headless the duty console opens on it.
     Example: yuqing demo --headless --for 60
     """
+    from yuqing.clictx import hold_desk_lock
     from yuqing.demo_scenario import parse_offset
     from yuqing.logs import setup_logging
 
@@ -259,6 +260,7 @@ def demo(ctx: click.Context, headless: bool, duration: float | None, speed: floa
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--skip") from None
     home, _temporary = _demo_home(ctx)
+    hold_desk_lock(home.db_path)
     session = DemoSession(home, speed=speed, skip=skip_td, auto_confirm_releases=headless)
     if duration is None and headless:
         duration = timedelta(hours=48).total_seconds() / speed + 5

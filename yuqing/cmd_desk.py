@@ -6,7 +6,7 @@ import asyncio
 import click
 
 from monitor.exceptions import MonitorError
-from yuqing.clictx import (check_desk_db, db_errors, fail, home_from, load_config_or_exit,
+from yuqing.clictx import (check_desk_db, db_errors, fail, hold_desk_lock, home_from, load_config_or_exit,
                            open_desk_db, setup_logging_or_exit)
 
 
@@ -66,6 +66,7 @@ def run(ctx: click.Context, duration: float | None, verbose: bool, intake_only: 
         raise click.BadParameter(f"must be more than 0 seconds, got {duration:g}", param_hint="--for")
     cfg = load_config_or_exit(ctx)
     check_desk_db(cfg.home.db_path, must_exist=False)
+    hold_desk_lock(cfg.home.db_path)
     if not intake_only:  # the pipeline needs the classifier's data files: name a broken one now
         _check_classifier_files(cfg.home.path)
     setup_logging_or_exit(cfg.home, verbose=verbose)

@@ -44,7 +44,8 @@ def backup(ctx: click.Context, dest: str, overwrite: bool, mkdir: bool) -> None:
 @click.pass_context
 def doctor(ctx: click.Context, full: bool, as_json: bool) -> None:
     """Check the desk: database integrity, schema versions, failing sources,
-    the timeline's hash chain, free disk space and WAL size. Read-only.
+    the timeline's hash chain, free disk space, WAL size, and which daemon holds the
+    desk's lock (a second daemon on the same desk fails the check). Read-only.
 
     Exit status: 0 when nothing failed, 1 when a check failed.
 

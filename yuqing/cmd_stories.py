@@ -59,12 +59,14 @@ def parse_line(raw: bytes):
     """One JSONL line -> StoryItem, or BadLine with a specific reason."""
     from classifiers.stories import StoryItem
 
+    from yuqing.jsonl import BadJSON, loads
+
     try:
-        obj = json.loads(raw.decode("utf-8-sig"))
+        obj = loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise BadLine("not UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise BadLine(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except BadJSON as exc:
+        raise BadLine(str(exc)) from None
     if not isinstance(obj, dict):
         raise BadLine("not a JSON object")
     iid = obj.get("id")
@@ -134,6 +136,7 @@ def stories(file, summary: bool, window_hours: float, explain: bool) -> None:
     Example: yuqing stories items.jsonl --summary
     """
     from classifiers.stories import StoryEngine
+    from yuqing.jsonl import bounded_lines, too_long_message
 
     finished: dict[str, dict] = {}
     order: dict[str, int] = {}
@@ -163,7 +166,11 @@ def stories(file, summary: bool, window_hours: float, explain: bool) -> None:
 
     bound = FutureBound(datetime.now(timezone.utc))
     try:
-        for lineno, raw in enumerate(file, 1):
+        for lineno, raw in bounded_lines(file):
+            if raw is None:
+                bad += 1
+                click.echo(f"{name}: line {lineno}: {too_long_message()}", err=True)
+                continue
             if not raw.strip():
                 continue
             try:

@@ -26,6 +26,12 @@ _FETCH_KEYS: dict[str, type | tuple[type, ...]] = {
     "max_bytes": int, "max_redirects": int, "trust_env": bool,
 }
 _FETCH_MAY_BE_ZERO = ("per_host_spacing", "max_redirects")
+#: Upper bounds: past them a value is a typo, and a huge timeout or size would switch the limit off.
+_FETCH_MAX = {
+    "total_concurrency": 10_000, "per_host_concurrency": 1_000, "per_host_spacing": 3600,
+    "connect_timeout": 600, "read_timeout": 3600, "total_timeout": 3600,
+    "max_bytes": 1024 ** 3, "max_redirects": 50,
+}
 KNOWN_SECTIONS = ("desk", "fetch", "clock", "alerts", "triggers", "pipeline")
 
 
@@ -55,6 +61,8 @@ def read_toml(path: Path) -> dict:
         hint = " (each [table] and key may appear only once: rename or remove the second one)" \
             if "twice" in str(exc) or "overwrite" in str(exc) else ""
         raise ConfigError(f"{path}: not valid TOML: {exc}{hint}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}): save it as UTF-8") from None
     except OSError as exc:
@@ -97,8 +105,12 @@ def parse_desk(doc: Mapping[str, Any], home: DeskHome, *, file: str = "desk.toml
                 raise ConfigError(f"{file}: [fetch].trust_env: expected true or false, got {value!r}")
             continue
         _check_type(file, f"[fetch].{key}", value, _FETCH_KEYS[key])
+        if value != value:
+            raise ConfigError(f"{file}: [fetch].{key}: must be a number, got nan")
         if value < 0 or (value == 0 and key not in _FETCH_MAY_BE_ZERO):
             raise ConfigError(f"{file}: [fetch].{key}: must be positive, got {value}")
+        if value > _FETCH_MAX[key]:
+            raise ConfigError(f"{file}: [fetch].{key}: must be at most {_FETCH_MAX[key]:,}, got {value}")
     sections = {k: doc[k] for k in ("clock", "alerts", "triggers", "pipeline") if k in doc}
     for name, value in sections.items():
         if not isinstance(value, Mapping):

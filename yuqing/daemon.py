@@ -9,15 +9,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Awaitable, Callable
 
 from monitor.collector import CheckOutcome, Collector
+from storage.db import is_disk_full
 from storage.timeutil import utcnow
 from yuqing.config import DeskConfig
 
 log = logging.getLogger("yuqing.daemon")
+
+#: The longest pause of a failing pipeline stage: it resumes within this long once it can.
+STAGE_MAX_BACKOFF = 60.0
 
 
 @dataclass
@@ -120,11 +125,31 @@ class DeskRun:
 
     @staticmethod
     def _guard(stage: Stage):
+        """Run ``stage`` on its ticks; after a failure skip ticks, twice as long after each
+        further one (up to STAGE_MAX_BACKOFF). One log line per streak of failures: a full
+        disk without a traceback, anything else with one (a bug)."""
+        fails, not_before = 0, 0.0
+
         async def job():
+            nonlocal fails, not_before
+            if time.monotonic() < not_before:
+                return
             try:
                 await stage.fn()
             except asyncio.CancelledError:  # shutting down: the job just ends
                 return
-            except Exception:  # a stage failing must not stop intake
-                log.exception("pipeline stage %s failed", stage.name)
+            except Exception as exc:  # a stage failing must not stop intake
+                fails += 1
+                not_before = time.monotonic() + min(stage.seconds * 2 ** min(fails, 30), STAGE_MAX_BACKOFF)
+                if fails > 1:
+                    log.debug("pipeline stage %s failed again (%d in a row): %s", stage.name, fails, exc)
+                elif is_disk_full(exc):
+                    log.error("pipeline stage %s cannot write the database (disk or database full): %s; "
+                              "retrying with backoff, nothing is lost", stage.name, " ".join(str(exc).split())[:300])
+                else:
+                    log.exception("pipeline stage %s failed; retrying with backoff", stage.name)
+                return
+            if fails:
+                log.warning("pipeline stage %s works again after %d failed attempts", stage.name, fails)
+                fails, not_before = 0, 0.0
         return job

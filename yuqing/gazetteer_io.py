@@ -56,6 +56,8 @@ def _read_departments(path: Path) -> list[dict]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise GazetteerError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise GazetteerError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     rows = data.get("department", [])
     if not isinstance(rows, list):
         raise GazetteerError(f"{path}: 'department' must be an array of tables ([[department]])")

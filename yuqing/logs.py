@@ -53,6 +53,31 @@ class DeskTimeFormatter(logging.Formatter):
         return mask_personal(s)
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The desk log; when it cannot be written (disk full) one line on stderr says so, not a
+    traceback per record, and it says so again only after writing worked in between."""
+
+    _failing = False
+
+    _failed_now = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._failed_now = False
+        super().emit(record)
+        if self._failing and not self._failed_now:
+            self._failing = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):
+            return super().handleError(record)
+        self._failed_now = True
+        if not self._failing:
+            self._failing = True
+            sys.stderr.write(f"yuqing: cannot write the desk log {self.baseFilename}: {exc.strerror or exc}; "
+                             "logging to stderr only until it can\n")
+
+
 def setup_logging(home: DeskHome | None, *, verbose: bool = False, stderr: bool = True) -> None:
     root = logging.getLogger()
     for h in list(root.handlers):
@@ -62,8 +87,7 @@ def setup_logging(home: DeskHome | None, *, verbose: bool = False, stderr: bool 
     handlers: list[logging.Handler] = []
     if home is not None:
         home.log_dir.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.handlers.RotatingFileHandler(
-            home.log_path, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"))
+        handlers.append(_LogFile(home.log_path, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"))
     if stderr:
         handlers.append(logging.StreamHandler(sys.stderr))
     for h in handlers:

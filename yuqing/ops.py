@@ -6,7 +6,8 @@
   ``PRAGMA quick_check`` and renamed into place, so a failed backup leaves nothing
   half-written behind.
 - :func:`doctor` runs read-only checks (integrity, schema versions, failing sources,
-  the timeline's hash chain, free disk space, WAL size) and returns a report.
+  the timeline's hash chain, free disk space, WAL size, which daemon holds the desk's lock
+  and any second daemon on it) and returns a report.
 - :func:`retention` deletes raw items older than N days that nothing refers to
   (no incident, evidence, release proposal or staff label) together with their
   metrics, personal data, analysis and search rows. The timeline is never touched.
@@ -191,6 +192,7 @@ def doctor(home_path: str | os.PathLike, db_path: str | os.PathLike, *, now: dat
     home_path, db_path = Path(home_path), Path(db_path)
     checks: list[Check] = []
     checks.append(_disk_check(home_path if home_path.exists() else home_path.parent))
+    checks.append(_daemon_check(home_path, db_path))
     if not db_path.is_file():
         checks.append(Check("database", "fail", f"no database at {db_path} (run `yuqing init`)"))
         return DoctorReport(tuple(checks))
@@ -229,6 +231,53 @@ def _disk_check(path: Path) -> Check:
     if usage.free < DISK_FREE_WARN:
         return Check("disk", "warn", detail + " — under 1 GB: free space or run `yuqing retention`")
     return Check("disk", "ok", detail)
+
+
+def _daemon_check(home_path: Path, db_path: Path) -> Check:
+    """Who holds the desk's lock, and any other daemon process on this home (one that started
+    without the lock: an older yuqing, or one started after desk.lock was deleted)."""
+    from yuqing.desklock import describe, holder, lock_path
+
+    held = holder(db_path)
+    others = [pid for pid in _daemon_pids(home_path) if held is None or pid != held.get("pid")]
+    if held is not None and others:
+        return Check("daemon", "fail", f"a second daemon runs on this desk: PID {', '.join(map(str, others))}, "
+                     f"besides the lock holder ({describe(held)}): stop all but one")
+    if len(others) > 1:
+        return Check("daemon", "fail", f"{len(others)} daemons run on this desk (PID "
+                     f"{', '.join(map(str, others))}) and none holds {lock_path(db_path).name}: stop all but one")
+    if held is not None:
+        return Check("daemon", "ok", f"running: {describe(held)}; holds {lock_path(db_path)}")
+    if others:
+        return Check("daemon", "warn", f"a daemon (PID {others[0]}) runs without holding "
+                     f"{lock_path(db_path).name}: restart it with this version")
+    return Check("daemon", "ok", "not running (nobody holds the desk's lock)")
+
+
+def _daemon_pids(home_path: Path) -> list[int]:
+    """PIDs of `yuqing run`/`yuqing demo` processes of this user on this home (Linux /proc; [] elsewhere)."""
+    try:
+        home = home_path.resolve()
+        entries = [e for e in os.listdir("/proc") if e.isdigit() and int(e) != os.getpid()]
+    except OSError:
+        return []
+    found = []
+    for pid in entries:
+        try:
+            argv = [a.decode(errors="replace") for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")]
+            if "yuqing" not in " ".join(argv[:3]) or not {"run", "demo"} & set(argv):
+                continue
+            given = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--home"), None)
+            if given is None:
+                env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+                given = next((e[12:].decode(errors="replace") for e in env if e.startswith(b"YUQING_HOME=")), None)
+            if given is None:
+                continue
+            if (Path(os.readlink(f"/proc/{pid}/cwd")) / Path(given).expanduser()).resolve() == home:
+                found.append(int(pid))
+        except OSError:  # gone meanwhile, or another user's
+            continue
+    return sorted(found)
 
 
 def _wal_check(db_path: Path) -> Check:

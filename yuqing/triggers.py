@@ -45,8 +45,9 @@ def parse_triggers(table: Mapping[str, Any] | None) -> TriggerConfig:
         if isinstance(value, bool) != (typ is bool) or not isinstance(value, typ):
             raise ValueError(f"[triggers] {key}: expected {'true/false' if typ is bool else 'a number'}, got {value!r}")
     cfg = TriggerConfig(**dict(table))
-    if cfg.story_window_hours <= 0:
-        raise ValueError("[triggers] story_window_hours: must be positive")
+    if not 0 < cfg.story_window_hours <= 366 * 24:  # also refuses nan
+        raise ValueError(f"[triggers] story_window_hours: must be more than 0 and at most a year (8784), "
+                         f"got {cfg.story_window_hours!r}")
     return cfg
 
 

@@ -153,10 +153,20 @@ def _type(key: str, value: Any, typ, what: str | None = None):
     return value
 
 
-def _number(key: str, value: Any, *, minimum: float = 0, strict: bool = False) -> float:
+#: Upper bounds of the numbers: past them a value is a typo, and a huge one would switch a
+#: limit off or overflow a date.
+MAX_MINUTES = 7 * 24 * 60  # a week
+MAX_SECONDS = 24 * 3600  # a day
+MAX_MESSAGE_BYTES = 1024 * 1024
+
+
+def _number(key: str, value: Any, *, minimum: float = 0, strict: bool = False, maximum: float) -> float:
     _type(key, value, (int, float), "a number")
-    if value < minimum or (strict and value == minimum):
-        raise _err(key, f"must be {'>' if strict else '>='} {minimum:g}, got {value!r}")
+    if value != value:  # NaN
+        raise _err(key, "must be a number, got nan")
+    if value < minimum or (strict and value == minimum) or value > maximum:
+        low = f"{'>' if strict else '>='} {minimum:g}"
+        raise _err(key, f"must be {low} and <= {maximum:g}, got {value!r}")
     return float(value)
 
 
@@ -249,6 +259,8 @@ def _channel(name: str, table: Any, env: Mapping[str, str], mask_default: bool) 
         port = table.get("smtp_port", 0)
         _type(f"{key}.smtp_port", port, int, "an integer")
         if not 0 <= port <= 65535:
+            raise _err(f"{key}.smtp_port", f"must be a TCP port 0..65535 (0: the default), got {port}")
+        if not 0 <= port <= 65535:
             raise _err(f"{key}.smtp_port", f"must be 1-65535, got {port}")
         kw["smtp_port"] = port
         sec = table.get("smtp_security", "starttls")
@@ -266,10 +278,11 @@ def _channel(name: str, table: Any, env: Mapping[str, str], mask_default: bool) 
                 raise _err(f"{key}.{'from' if i == 0 else 'to'}", f"not an e-mail address: {addr!r}")
     kw["rate_limits"] = (parse_rate_limits(f"{key}.rate_limits", table["rate_limits"])
                          if "rate_limits" in table else DEFAULT_RATE_LIMITS[ctype])
-    kw["max_bytes"] = int(_number(f"{key}.max_bytes", table.get("max_bytes", DEFAULT_MAX_BYTES[ctype]), minimum=256))
+    kw["max_bytes"] = int(_number(f"{key}.max_bytes", table.get("max_bytes", DEFAULT_MAX_BYTES[ctype]), minimum=256,
+                                maximum=MAX_MESSAGE_BYTES))
     if ctype == "wecom" and kw["max_bytes"] > 4096:
         raise _err(f"{key}.max_bytes", "企业微信 accepts at most 4096 bytes of markdown")
-    kw["timeout"] = _number(f"{key}.timeout", table.get("timeout", 10), minimum=0, strict=True)
+    kw["timeout"] = _number(f"{key}.timeout", table.get("timeout", 10), minimum=0, strict=True, maximum=600)
     kw["honours_quiet_hours"] = _type(f"{key}.quiet_hours", table.get("quiet_hours", ctype != "tui"), bool, "true or false")
     kw["mask_personal"] = _type(f"{key}.mask_personal", table.get("mask_personal", mask_default), bool, "true or false")
     if not _type(f"{key}.enabled", table.get("enabled", True), bool, "true or false"):
@@ -338,7 +351,8 @@ def _escalation(value: Any) -> EscalationPolicy:
         for req in ("after_minutes", "channels"):
             if req not in t:
                 raise _err(f"{tkey}.{req}", "is missing")
-        tiers.append(EscalationTier(after_minutes=_number(f"{tkey}.after_minutes", t["after_minutes"], strict=True),
+        tiers.append(EscalationTier(after_minutes=_number(f"{tkey}.after_minutes", t["after_minutes"], strict=True,
+                                                                  maximum=MAX_MINUTES),
                                     channels=_strings(f"{tkey}.channels", t["channels"])))
     return EscalationPolicy(tiers=tuple(tiers), lanes=_strings(f"{key}.lanes", value.get("lanes", ["breaking"]), LANES),
                             min_severity=sev)
@@ -351,8 +365,10 @@ def _retry(value: Any) -> RetryPolicy:
     _type("retry.max_attempts", attempts, int, "an integer")
     if attempts < 1:
         raise _err("retry.max_attempts", f"must be >= 1, got {attempts}")
-    base = _number("retry.base_seconds", value.get("base_seconds", 5), minimum=0, strict=True)
-    cap = _number("retry.max_seconds", value.get("max_seconds", 300), minimum=0, strict=True)
+    if attempts > 100:
+        raise _err("retry.max_attempts", f"must be <= 100, got {attempts}")
+    base = _number("retry.base_seconds", value.get("base_seconds", 5), minimum=0, strict=True, maximum=MAX_SECONDS)
+    cap = _number("retry.max_seconds", value.get("max_seconds", 300), minimum=0, strict=True, maximum=MAX_SECONDS)
     if cap < base:
         raise _err("retry.max_seconds", f"must be >= base_seconds ({base:g}), got {cap:g}")
     return RetryPolicy(max_attempts=attempts, base_seconds=base, max_seconds=cap)
@@ -387,8 +403,8 @@ def parse_alerts_config(table: Mapping[str, Any] | None, *, env: Mapping[str, st
             if ch not in channels:
                 raise _err(f"escalation.tiers[{i}].channels", f"channel {ch!r} is not defined under [alerts.channels]")
     quiet = _quiet(table["quiet_hours"]) if "quiet_hours" in table else None
-    dedup = _number("dedup_window_minutes", table.get("dedup_window_minutes", 30))
-    digest = _number("digest_every_minutes", table.get("digest_every_minutes", 60))
+    dedup = _number("dedup_window_minutes", table.get("dedup_window_minutes", 30), maximum=MAX_MINUTES)
+    digest = _number("digest_every_minutes", table.get("digest_every_minutes", 60), maximum=MAX_MINUTES)
     return AlertsConfig(
         channels=channels, rules=rules, quiet_hours=quiet, dedup_window=timedelta(minutes=dedup),
         digest_every=timedelta(minutes=digest), escalation=escalation,

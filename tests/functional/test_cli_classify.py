@@ -73,7 +73,7 @@ def test_bad_lines_keep_order_and_are_reported(home):
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["id"] for r in rows] == [3, None, None, 9, 10, 2]
     assert [("error" in r) for r in rows] == [False, True, True, True, True, False]
-    assert "line 2" in rows[1]["error"] and "not JSON" in rows[1]["error"]
+    assert "line 2" in rows[1]["error"] and "not valid JSON" in rows[1]["error"]
     assert "line 4" in rows[3]["error"]
     for n in (2, 3, 4, 5):
         assert f"line {n}:" in result.stderr

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -22,12 +25,36 @@ from yuqing.pipeline import all_migrations
 SPEED = 2400.0  # scenario seconds per real second: 12 scenario hours in 18 s
 
 
+def _stop_once_released(session, db_path, at_least: float, at_most: float) -> None:
+    start = time.monotonic()
+    session.ready.wait(at_most)
+    while time.monotonic() - start < at_most:
+        time.sleep(0.5)
+        if time.monotonic() - start < at_least:
+            continue
+        try:
+            con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+            try:
+                if con.execute("SELECT count(*) FROM releases").fetchone()[0]:
+                    break
+            finally:
+                con.close()
+        except sqlite3.Error:  # not created yet, or busy
+            continue
+    session.stop()
+
+
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     home = DeskHome(tmp_path_factory.mktemp("demo") / "home")
     lines: list[str] = []
     session = DemoSession(home, speed=SPEED, echo=lines.append, auto_confirm_releases=True)
-    asyncio.run(session.run(18.0))
+    # 18 s (12 scenario hours) at least; on a slow, busy machine on until the release is detected
+    # (a generous bound), since the scenario's hours pass with real seconds however slow the desk is.
+    watcher = threading.Thread(target=_stop_once_released, args=(session, home.db_path, 18.0, 300.0))
+    watcher.start()
+    asyncio.run(session.run(None))
+    watcher.join()
     db = open_db(home.db_path, all_migrations())
     svc = IncidentService(db, clock=session.clock)
     yield session, svc, lines

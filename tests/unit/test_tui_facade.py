@@ -179,12 +179,33 @@ def test_locked_database_is_retried_then_reported(facade):
     facade.db.conn.execute("PRAGMA busy_timeout = 10")  # fail fast instead of SQLite's 15 s wait
     other = sqlite3.connect(facade.db_path, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN EXCLUSIVE")
-    timer = threading.Timer(0.2, lambda: other.execute("COMMIT"))
-    timer.start()
-    facade.note(1, "锁释放后写入")  # retried until the other writer commits
-    timer.join()
+    # The other writer commits once the facade has met the lock; the facade keeps retrying
+    # (for up to a generous minute here) and then writes.
+    facade.retry_delays = (0.01,) * 6000
+    met_lock = threading.Event()
+    tried: list[str] = []
+
+    def traced(sql: str) -> None:  # SQLite reports each statement the facade starts
+        tried.append(sql)
+        if sum(s.startswith("BEGIN") for s in tried) >= 2:  # the first attempt met the lock
+            met_lock.set()
+
+    def commit_when_met():
+        met_lock.wait(60)
+        other.execute("COMMIT")
+    committer = threading.Thread(target=commit_when_met)
+    committer.start()
+    try:
+        facade.db.conn.set_trace_callback(traced)
+        facade.note(1, "锁释放后写入")
+    finally:
+        facade.db.conn.set_trace_callback(None)
+        met_lock.set()
+        committer.join(60)
+    assert sum(sql.startswith("BEGIN") for sql in tried) >= 2, "the write was not retried"
     assert facade.incident(1).timeline[-1].payload["text"] == "锁释放后写入"
     other.execute("BEGIN EXCLUSIVE")
+    facade.retry_delays = (0.001,) * 5  # still locked after every retry: reported, no long wait
     try:
         with pytest.raises(DeskBusy, match="数据库错误"):
             facade.note(1, "一直锁着")
