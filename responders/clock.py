@@ -31,15 +31,23 @@ Rules (documented for staff in the README of the lead):
   superseded).
 - follow-up: after the first release and until the final result, every
   ``followup_every_hours`` after the latest release/follow-up; latest point only.
+
+The feedback clock (:func:`compute_feedback`) reads ``assigned`` {units, feedback_due_hours},
+``unassigned`` {units}, ``followup`` {unit, text} and the closing kinds. Each assignment of a
+unit owes that unit's feedback within ``feedback_due_hours`` (the value stored in the event,
+else the policy's) of the assignment event: its first feedback at or before the due time is
+on time, after it late; none and now past the due time is overdue, also when the unit was
+taken off or the incident closed after the due time; taken off or closed before the due time
+unanswered, the assignment does not count (void).
 """
 from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from responders.policy import ClockPolicy
-from responders.types import ClockAlert, ClockState
+from responders.types import ClockAlert, ClockState, UnitFeedback
 
 CLOSING_KINDS = ("archived", "dismissed", "merged_into")
 STOPPING_RELEASE_KINDS = ("authoritative", "final")
@@ -211,6 +219,69 @@ def start_basis(policy: ClockPolicy, started: datetime, detected_at: datetime | 
     if detected_at is not None and started >= detected_at:
         return "自监测发现起算（首发时间不早于发现时间）"
     return f"自首发起算：{first_basis or '报道最早发布时间'}"
+
+
+def compute_feedback(policy: ClockPolicy, events: Iterable[Any], now: datetime, *,
+                     current_units: Iterable[str] = (),
+                     canonical: Callable[[str], str] | None = None) -> tuple[UnitFeedback, ...]:
+    """Every assignment of a unit to one incident and its feedback at ``now``, in assignment order.
+
+    ``canonical`` maps a stored unit name to the name it is counted under (former names and
+    aliases); ``current_units`` are the incident's assigned units now: one with no open assignment
+    on this timeline (it came with a merged incident) is taken as assigned at the latest merge.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    canon = canonical or (lambda name: name)
+    evs = _norm(events)
+    assigned_ever = {canon(n) for kind, _, p in evs if kind == "assigned" for n in p.get("units") or ()}
+    merges = [i for i, (kind, _, _) in enumerate(evs) if kind == "merged"]
+    # units that came with a merged incident count from the latest merge (else from the start)
+    inherited_at = merges[-1] if merges else 0
+    inherited = [u for u in dict.fromkeys(canon(n) for n in current_units) if u and u not in assigned_ever]
+    done: list[dict] = []
+    open_: dict[str, dict] = {}
+
+    def start(unit: str, at: datetime, hours: float) -> None:
+        if unit and unit not in open_:
+            open_[unit] = {"unit": unit, "assigned_at": at, "hours": hours, "fed_back_at": None, "ended_at": None}
+
+    def end(unit: str, at: datetime) -> None:
+        a = open_.pop(unit, None)
+        if a is not None:
+            a["ended_at"] = at
+            done.append(a)
+
+    for i, (kind, at, p) in enumerate(evs):
+        if i == inherited_at:
+            for unit in inherited:
+                start(unit, at, policy.feedback_due_hours)
+        if kind == "assigned":
+            hours = float(p.get("feedback_due_hours") or policy.feedback_due_hours)
+            for name in p.get("units") or ():
+                start(canon(name), at, hours)
+        elif kind == "unassigned":
+            for name in p.get("units") or ():
+                end(canon(name), at)
+        elif kind == "followup" and p.get("unit"):
+            a = open_.get(canon(p["unit"]))
+            if a is not None and a["fed_back_at"] is None:
+                a["fed_back_at"] = at
+        elif kind in CLOSING_KINDS:
+            for unit in list(open_):
+                end(unit, at)
+    out = []
+    for a in sorted([*done, *open_.values()], key=lambda a: a["assigned_at"]):
+        due = a["assigned_at"] + timedelta(hours=a["hours"])
+        fed, ended = a["fed_back_at"], a["ended_at"]
+        if fed is not None:
+            status = "on_time" if fed <= due else "late"
+        elif (ended or now) > due:
+            status = "overdue"
+        else:
+            status = "void" if ended is not None else "pending"
+        out.append(UnitFeedback(a["unit"], a["assigned_at"], due, a["hours"], status, fed, ended))
+    return tuple(out)
 
 
 def format_remaining(remaining: timedelta) -> str:

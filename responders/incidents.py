@@ -6,8 +6,9 @@ canonicalised by the injected ``units`` (:class:`classifiers.units.UnitNames`), 
 so a unit stored under a former name or alias reads as its canonical name. Timeline payloads:
 detected {story_id, first_published, detected_at, severity, tier, topic, trigger},
 clock_set {started_at, due_at, tier, hours, reason}, graded {from, to, tier, reasons},
-assigned {units} (units added), unassigned {units} (units taken off), acknowledged {first},
-note {text}, release {release_id, kind, channel, url, released_at, text}, followup {text},
+assigned {units, feedback_due_hours} (units added; the feedback window they owe), unassigned {units}
+(units taken off), acknowledged {first}, note {text}, release {release_id, kind, channel, url,
+released_at, text}, followup {text, unit} (unit: an assigned unit's feedback 反馈, else absent),
 verification {from, to, note}, state_changed {from, to, reason}, dismissed {state, reason}, archived {},
 item_linked/item_unlinked {item_ids, reason}, candidate_joined {story_id, reason,
 trigger, item_ids}, merged {others}, merged_into {target}, split {new_incident,
@@ -26,7 +27,7 @@ import sqlite_utils
 from classifiers.units import UnitNames
 from responders import timeline
 from responders.candidates import join_reason, validate_candidate
-from responders.clock import compute_clock, deadline
+from responders.clock import compute_clock, compute_feedback, deadline
 from responders.exceptions import IllegalTransition, IncidentNotFound, InvalidValue, UnknownUnit
 from responders.evidence import add_evidence
 from responders.policy import ClockPolicy
@@ -34,6 +35,7 @@ from responders.store import dumps, loads
 from responders.types import (
     ARCHIVABLE_STATES, CHANNELS, DISMISS_STATES, FLOW_STATES, OPEN_STATES, RELEASE_KINDS, SEVERITIES,
     VERIFICATIONS, ClockAlert, ClockState, Evidence, Incident, IncidentCandidate, Release, TimelineEvent,
+    UnitFeedback,
 )
 from storage.db import transaction
 from storage.timeutil import desk_text, from_db, to_db, utcnow
@@ -456,7 +458,8 @@ class IncidentService:
             if gone:
                 timeline.append(conn, row["id"], "unassigned", actor, now, {"units": gone})
             if added:
-                timeline.append(conn, row["id"], "assigned", actor, now, {"units": added})
+                timeline.append(conn, row["id"], "assigned", actor, now,
+                                {"units": added, "feedback_due_hours": self.policy.feedback_due_hours})
                 self._advance_to(conn, row, "交办", actor, now)
         return self.get(row["id"])
 
@@ -543,15 +546,43 @@ class IncidentService:
         self._move(conn, row, to, actor, now, reason=RELEASE_KINDS[kind])
         return rid
 
-    def followup(self, incident_id: int, text: str, actor: str | None = None) -> TimelineEvent:
-        """Record a follow-up on handling progress (restarts the follow-up reminder cadence)."""
+    def followup(self, incident_id: int, text: str, actor: str | None = None, *,
+                 unit: str | None = None) -> TimelineEvent:
+        """Record a follow-up on handling progress (restarts the follow-up reminder cadence); with
+        ``unit``, it is that assigned unit's feedback (反馈), which stops its feedback clock. The
+        unit name is canonicalised like :meth:`assign`'s; a unit not assigned is refused."""
         if not text or not text.strip():
             raise InvalidValue("跟进内容不能为空")
         now, actor = self.clock(), actor or default_actor()
+        payload: dict[str, Any] = {"text": text.strip()}
+        if unit is not None:
+            names = self.check_units([unit])
+            if not names:
+                raise InvalidValue("反馈单位不能为空")
+            payload["unit"] = names[0]
         with transaction(self.db) as conn:
             row = self._open_row(incident_id, "跟进")
+            if unit is not None:
+                current = self.canonical_units(loads(row["assigned_units"], []))
+                if payload["unit"] not in current:
+                    raise InvalidValue(f"「{unit.strip()}」不是事件 #{row['id']} 的交办单位，不能记录其反馈"
+                                       f"（当前：{'、'.join(current) or '无'}；先用 yuqing assign 交办）")
             self._update(conn, row["id"], now)
-            return timeline.append(conn, row["id"], "followup", actor, now, {"text": text.strip()})
+            return timeline.append(conn, row["id"], "followup", actor, now, payload)
+
+    def feedback(self, incident_id: int, now: datetime | None = None) -> tuple[UnitFeedback, ...]:
+        """Each assignment of a unit to the incident and the feedback it owes (see clock.compute_feedback)."""
+        inc = self.get(incident_id)
+        return self.feedback_for([inc], now)[inc.id]
+
+    def feedback_for(self, incidents: Sequence[Incident],
+                     now: datetime | None = None) -> dict[int, tuple[UnitFeedback, ...]]:
+        """:meth:`feedback` for many incidents, their timelines read at once."""
+        now = now or self.clock()
+        evs = timeline.events_for(self.db, [i.id for i in incidents])
+        canon = None if self.units is None else (lambda n: self.units.canonicalize(n))
+        return {i.id: compute_feedback(self.policy, evs[i.id], now, current_units=i.assigned_units, canonical=canon)
+                for i in incidents}
 
     # ------------------------------------------------------------ closing
 

@@ -14,6 +14,10 @@ from responders.types import SEVERITIES
 
 START_MODES = ("first_published", "detected")
 
+DEFAULT_FEEDBACK_DUE_HOURS = 24.0
+#: A feedback window longer than this (30 days) is taken for a typo.
+MAX_FEEDBACK_DUE_HOURS = 720.0
+
 DEFAULT_RELEASE_DUE_HOURS = {"一般": 24.0, "较大": 24.0, "重大": 5.0, "特别重大": 5.0, "ordinary": 48.0}
 
 #: The [clock] table of the default desk.toml (the lead embeds this string).
@@ -33,6 +37,8 @@ overdue_repeat_hours = 2
 followup_every_hours = 24
 # A missed warning older than this many seconds is marked late when it fires.
 late_grace_seconds = 60
+# A unit assigned (交办) to an incident owes its feedback (反馈) within N hours of the assignment.
+feedback_due_hours = 24
 
 [clock.release_due_hours]
 # Authoritative information is due within N hours, per severity or tier.
@@ -54,6 +60,7 @@ class ClockPolicy:
     overdue_repeat_hours: float = 2.0
     followup_every_hours: float = 24.0
     late_grace_seconds: float = 60.0
+    feedback_due_hours: float = DEFAULT_FEEDBACK_DUE_HOURS
 
     def hours_for(self, tier: str) -> float:
         try:
@@ -90,7 +97,7 @@ def _number(value: Any, key: str, *, allow_zero: bool = False, maximum: float = 
 
 KNOWN_KEYS = {
     "release_due_hours", "start", "warnings_hours", "warning_below_hours", "urgent_below_hours",
-    "overdue_repeat_hours", "followup_every_hours", "late_grace_seconds",
+    "overdue_repeat_hours", "followup_every_hours", "late_grace_seconds", "feedback_due_hours",
 }
 
 
@@ -138,6 +145,13 @@ def policy_from_mapping(mapping: Mapping[str, Any] | None) -> ClockPolicy:
         if key in mapping:
             kw[key] = _number(mapping[key], key, allow_zero=True,
                               maximum=MAX_GRACE_SECONDS if key == "late_grace_seconds" else MAX_HOURS)
+
+    if "feedback_due_hours" in mapping:
+        hours = _number(mapping["feedback_due_hours"], "feedback_due_hours")
+        if hours > MAX_FEEDBACK_DUE_HOURS:
+            raise PolicyError(f"[clock] feedback_due_hours: must be at most {MAX_FEEDBACK_DUE_HOURS:g} hours "
+                              f"(30 days), got {mapping['feedback_due_hours']!r}")
+        kw["feedback_due_hours"] = hours
 
     policy = ClockPolicy(**kw)
     if policy.urgent_below_hours > policy.warning_below_hours:

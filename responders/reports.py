@@ -3,16 +3,21 @@
 An incident belongs to a period when its clock started in [start, end).
 Merged-away incidents are not counted; dismissed ones (误报/不予处置) are
 counted apart and excluded from the on-time rate. The unit table charges the
-release owner (区委宣传部) for the release clock of every incident and each unit
-assigned (交办) to an incident for that incident; units the routing matrix only
+release owner (区委宣传部) for the release clock of every incident, and each unit
+assigned (交办) to an incident for its own feedback (反馈) on each assignment
+(responders/clock.py ``compute_feedback``); units the routing matrix only
 suggested are never ranked. The town table ranks the towns (places of level
-"town") the incidents happened in. Per row:
+"town") the incidents happened in, by the release clock. Per row:
 
-- 按时发布: first release at or before the due time;
-- 超时发布: first release after the due time;
-- 超时未发布: no release and now is past the due time;
-- 时限内待发布: no release, still within the clock;
-- 按时率 = 按时发布 / (按时发布 + 超时发布 + 超时未发布), "—" when nothing is decided.
+- 按时: first release (feedback) at or before the due time;
+- 超时完成: first release (feedback) after the due time;
+- 超时未完成: none yet and now is past the due time (a unit taken off, or an
+  incident closed, after the due time unanswered also counts here);
+- 时限内待完成: none yet, still within the clock (a unit taken off or an incident
+  closed before its feedback fell due is not counted at all);
+- 按时率 = 按时 / (按时 + 超时完成 + 超时未完成), "—" when nothing is decided;
+- 平均用时: hours from the clock's start to the first release, or from the
+  assignment to the feedback.
 
 Period bounds are local dates (Asia/Shanghai) turned into UTC instants.
 """
@@ -24,14 +29,14 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from html import escape
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from classifiers.types import RELEASE_OWNER
 from responders.clock import compute_clock
 from responders.exports.model import fmt_duration, fmt_time
 from responders.masking import clean
 from responders import anchor, timeline
-from responders.types import DISMISS_STATES, Incident
+from responders.types import DISMISS_STATES, Incident, UnitFeedback
 from storage.timeutil import desk_tz, zone_label
 
 if TYPE_CHECKING:
@@ -41,7 +46,9 @@ REPORT_KINDS = ("daily", "weekly", "performance")
 REPORT_FORMATS = ("md", "html", "docx", "csv")
 TITLES = {"daily": "舆情日报", "weekly": "舆情周报", "performance": "信息发布时效考核表"}
 #: what a league-table row is charged for
-ROLE_RELEASE, ROLE_ASSIGNED, ROLE_TOWN = "发布时限（发布责任单位）", "交办事件", "属地事件"
+ROLE_RELEASE, ROLE_ASSIGNED, ROLE_TOWN = "发布时限（发布责任单位）", "交办反馈（交办单位）", "属地事件（发布时限）"
+#: UnitFeedback.status -> the LeagueRow counter it adds to (void counts nowhere)
+_FEEDBACK_COUNTER = {"on_time": "on_time", "late": "late", "overdue": "overdue_open", "pending": "pending"}
 
 
 @dataclass
@@ -55,7 +62,8 @@ class LeagueRow:
     pending: int = 0
     final: int = 0
     dismissed: int = 0
-    release_hours: list[float] = field(default_factory=list)
+    release_hours: list[float] = field(default_factory=list)  # to the first release, or to the feedback
+    seen: set[int] = field(default_factory=set, repr=False)  # incidents counted
 
     @property
     def decided(self) -> int:
@@ -102,27 +110,48 @@ def _outcome(inc: Incident, now: datetime) -> str:
 
 
 def league_table(incidents: Iterable[Incident], now: datetime, by: str = "unit",
-                 release_owner: str = RELEASE_OWNER) -> list[LeagueRow]:
-    """Rows per charged unit (by="unit": the release owner and the assigned units) or per town
-    (by="town"), best on-time rate first."""
+                 release_owner: str = RELEASE_OWNER,
+                 feedback: Mapping[int, Sequence[UnitFeedback]] | None = None) -> list[LeagueRow]:
+    """Rows per charged unit (by="unit": the release owner for the release clock, the assigned units
+    for their feedback, from ``feedback``: incident id -> its assignments, see
+    ``IncidentService.feedback_for``) or per town (by="town"), best on-time rate first."""
+    if by == "unit" and feedback is None:
+        raise ValueError("league_table(by='unit') needs the assignments' feedback (IncidentService.feedback_for)")
     rows: dict[str, LeagueRow] = {}
+
+    def row_for(key: str, role: str, inc: Incident, outcome: str) -> LeagueRow:
+        row = rows.setdefault(key, LeagueRow(key, role))
+        if inc.id not in row.seen:
+            row.seen.add(inc.id)
+            row.incidents += 1
+            row.final += inc.final_at is not None
+            row.dismissed += outcome == "dismissed"
+        return row
+
     for inc in incidents:
         if inc.merged_into is not None:
             continue
-        if by == "unit":
-            keys = [(release_owner, ROLE_RELEASE)]
-            keys += [(u, ROLE_ASSIGNED) for u in inc.assigned_units if u != release_owner]
-        else:
-            keys = [(name, ROLE_TOWN) for name in dict.fromkeys(p["name"] for p in inc.towns)]
         outcome = _outcome(inc, now)
+        keys = [(release_owner, ROLE_RELEASE)] if by == "unit" else \
+            [(name, ROLE_TOWN) for name in dict.fromkeys(p["name"] for p in inc.towns)]
         for key, role in keys:
-            row = rows.setdefault(key, LeagueRow(key, role))
-            row.incidents += 1
-            setattr(row, outcome, getattr(row, outcome) + 1)
-            if inc.final_at is not None:
-                row.final += 1
-            if inc.released_at is not None and outcome != "dismissed":
-                row.release_hours.append((inc.released_at - inc.clock_started_at).total_seconds() / 3600)
+            row = row_for(key, role, inc, outcome)
+            if outcome != "dismissed":
+                setattr(row, outcome, getattr(row, outcome) + 1)
+                if inc.released_at is not None:
+                    row.release_hours.append((inc.released_at - inc.clock_started_at).total_seconds() / 3600)
+        if by != "unit":
+            continue
+        for fb in feedback.get(inc.id, ()):
+            if fb.unit == release_owner:
+                continue
+            row = row_for(fb.unit, ROLE_ASSIGNED, inc, outcome)
+            counter = _FEEDBACK_COUNTER.get(fb.status)
+            if outcome == "dismissed" or counter is None:
+                continue  # a dismissed incident's feedback is not charged, like its release
+            setattr(row, counter, getattr(row, counter) + 1)
+            if fb.fed_back_at is not None:
+                row.release_hours.append((fb.fed_back_at - fb.assigned_at).total_seconds() / 3600)
     return sorted(rows.values(), key=lambda r: (-(r.rate if r.rate is not None else -1), -r.incidents, r.name))
 
 
@@ -164,7 +193,8 @@ def build_period_report(svc: "IncidentService", kind: str, start: datetime, end:
         } for i in in_period],
         "open": open_rows,
         "releases": releases,
-        "by_unit": [r.to_json() for r in league_table(in_period, now, "unit", release_owner)],
+        "by_unit": [r.to_json() for r in league_table(in_period, now, "unit", release_owner,
+                                                       svc.feedback_for(in_period, now))],
         "by_town": [r.to_json() for r in league_table(in_period, now, "town")],
     }
     report = clean(report, mask=mask)
@@ -183,8 +213,9 @@ def _hours(v) -> str:
     return "—" if v is None else f"{v:.1f}"
 
 
-LEAGUE_HEADER = ["单位/镇办", "事件数", "按时发布", "超时发布", "超时未发布", "时限内待发布", "处置结果已发布",
-                 "误报/不予处置", "按时率", "首次发布平均用时（小时）", "考核口径"]
+LEAGUE_HEADER = ["单位/镇办", "事件数", "按时", "超时完成", "超时未完成", "时限内待完成", "处置结果已发布",
+                 "误报/不予处置", "按时率", "平均用时（小时）", "考核口径"]
+UNIT_LEAGUE_TITLE = "责任单位按时排名（发布责任单位按发布时限，交办单位按交办反馈）"
 
 
 def _league_cells(r: dict) -> list[str]:
@@ -209,7 +240,7 @@ def _sections(rep: dict) -> list[tuple[str, list[str], list[list[str]]]]:
                     [[f"#{r['incident']} {r['title']}", r["kind"], r["channel"], fmt_time(r["at"]), r["url"]]
                      for r in rep["releases"]]))
     if rep["kind"] in ("weekly", "performance"):
-        out.append(("责任单位按时发布排名", LEAGUE_HEADER, [_league_cells(r) for r in rep["by_unit"]]))
+        out.append((UNIT_LEAGUE_TITLE, LEAGUE_HEADER, [_league_cells(r) for r in rep["by_unit"]]))
         out.append(("镇办按时发布排名", LEAGUE_HEADER, [_league_cells(r) for r in rep["by_town"]]))
     return out
 

@@ -38,6 +38,16 @@ CLOCK_STATUSES = {
     "closed": "已结束",
 }
 
+#: Feedback status values (UnitFeedback.status) -> label. on_time/late/overdue are charged to the
+#: unit; pending is still within the window; void: withdrawn or closed before the due time unanswered.
+FEEDBACK_STATUSES = {
+    "on_time": "按时反馈",
+    "late": "超时反馈",
+    "overdue": "超时未反馈",
+    "pending": "待反馈",
+    "void": "不计（到期前已撤销交办或结束）",
+}
+
 #: Timeline event kinds (payload keys documented in responders/incidents.py).
 EVENT_KINDS = (
     "detected", "candidate_joined", "item_linked", "item_unlinked", "clock_set", "graded", "assigned",
@@ -209,6 +219,34 @@ class ClockState:
     @property
     def status_label(self) -> str:
         return CLOCK_STATUSES[self.status]
+
+
+@dataclass(frozen=True)
+class UnitFeedback:
+    """One assignment (交办) of a unit and the feedback (反馈) it owes."""
+
+    unit: str
+    assigned_at: datetime
+    due_at: datetime
+    hours: float  # the feedback window in force when the unit was assigned
+    status: str  # one of FEEDBACK_STATUSES
+    fed_back_at: datetime | None = None  # the unit's first feedback in this assignment
+    ended_at: datetime | None = None  # unassigned or the incident closed (no feedback owed after)
+
+    @property
+    def status_label(self) -> str:
+        return FEEDBACK_STATUSES[self.status]
+
+    @property
+    def charged(self) -> bool:
+        """Decided against or for the unit (counts in its on-time rate)."""
+        return self.status in ("on_time", "late", "overdue")
+
+    def to_json(self) -> dict:
+        return {"unit": self.unit, "assigned_at": self.assigned_at.isoformat(), "due_at": self.due_at.isoformat(),
+                "hours": self.hours, "status": self.status,
+                "fed_back_at": self.fed_back_at.isoformat() if self.fed_back_at else None,
+                "ended_at": self.ended_at.isoformat() if self.ended_at else None}
 
 
 # ---------------------------------------------------------------- release detection

@@ -436,5 +436,6 @@ class DeskFacade:
         per_hour = tuple((start + timedelta(hours=k), counts[k]) for k in range(hours))
         stories = tuple((r[0], r[1], r[2]) for r in self.db.execute(
             "SELECT label, heat, size FROM stories ORDER BY heat DESC LIMIT ?", [top]))
-        league = tuple(league_table(self.svc.list(include_closed=True), now))
+        incs = self.svc.list(include_closed=True, links=False)
+        league = tuple(league_table(incs, now, feedback=self.svc.feedback_for(incs, now)))
         return Report(now, per_hour, stories, league)

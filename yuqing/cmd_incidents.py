@@ -132,6 +132,23 @@ def _incident_json(inc, clock=None) -> dict:
     return d
 
 
+def _feedback_json(f) -> dict:
+    return {"unit": f.unit, "assigned_at": _iso(f.assigned_at), "due_at": _iso(f.due_at), "hours": f.hours,
+            "status": f.status, "status_label": f.status_label, "fed_back_at": _iso(f.fed_back_at),
+            "ended_at": _iso(f.ended_at)}
+
+
+def _feedback_text(f, now: datetime) -> str:
+    """已反馈 / 超时未反馈 / 待反馈 of one assignment, in words for staff."""
+    from responders.clock import format_remaining
+
+    if f.fed_back_at is not None:
+        return f"{f.status_label}，{_local(f.fed_back_at)} 已反馈"
+    if f.status in ("overdue", "pending"):
+        return f"{f.status_label}（{format_remaining(f.due_at - (f.ended_at or now))}）"
+    return f.status_label
+
+
 def _local(dt: datetime | None) -> str:
     return desk_text(dt)
 
@@ -193,13 +210,15 @@ def incident(svc, actor, incident_id, as_json, no_mask):
 
     iid = _id(incident_id)
     inc = svc.get(iid)
-    c = svc.clock_state(iid)
+    now = svc.clock()
+    c = svc.clock_state(iid, now)
     events = svc.timeline(iid)
     evidence = svc.evidence(iid)
     notes = item_notes(svc.db, list(inc.item_ids) + [e.item_id for e in evidence if e.item_id])
     dated = [e for e in evidence if e.published]
     first = min(dated, key=lambda e: e.published) if dated else None
     edited = {i: n["versions"] for i, n in notes.items() if n.get("versions", 1) > 1}
+    feedback = svc.feedback(iid, now)
     if as_json:
         d = _incident_json(inc, c)
         d["clock_start_basis"] = c.start_basis
@@ -209,6 +228,7 @@ def incident(svc, actor, incident_id, as_json, no_mask):
         d["edited_items"] = {str(i): n for i, n in sorted(edited.items())}
         d["releases"] = [{"kind": r.kind, "channel": r.channel, "url": r.url, "released_at": _iso(r.released_at),
                           "text": r.text} for r in svc.releases(iid)]
+        d["feedback"] = [_feedback_json(f) for f in feedback]
         d["timeline"] = [{"seq": e.seq, "kind": e.kind, "actor": e.actor, "at": _iso(e.at),
                           "payload": dict(e.payload)} for e in events]
         click.echo(json.dumps(clean(d, mask=not no_mask), ensure_ascii=False, indent=2))
@@ -226,6 +246,9 @@ def incident(svc, actor, incident_id, as_json, no_mask):
     if edited:
         click.echo("已修改条目 " + "；".join(f"#{i}（共{n}个版本）" for i, n in sorted(edited.items())[:10])
                    + (f" 等{len(edited)}条" if len(edited) > 10 else ""))
+    for f in feedback:
+        click.echo(f"反馈 {f.unit}：{_local(f.assigned_at)} 交办，{f.hours:g} 小时内反馈，时限 {_local(f.due_at)} · "
+                   + _feedback_text(f, now))
     for r in svc.releases(iid):
         click.echo(f"发布 {r.kind_label} {r.channel} {_local(r.released_at)} {_safe(r.url)}")
     click.echo("时间线：")
@@ -338,11 +361,21 @@ def release(svc, actor, incident_id, channel, url, at, text, kind):
 
 @desk_command("followup")
 @click.argument("incident_id")
-@click.option("--text", required=True, help="What was followed up.")
-def followup(svc, actor, incident_id, text):
-    """Record a follow-up on handling progress. Example: yuqing followup 3 --text 已督促区住建局"""
-    ev = svc.followup(_id(incident_id), text, actor=actor)
-    click.echo(f"事件 #{ev.incident_id} 已记录跟进（#{ev.seq}，{_local(ev.at)}）")
+@click.option("--text", required=True, help="What was followed up, or what the unit reported.")
+@click.option("--unit", default=None, metavar="UNIT",
+              help="An assigned unit's feedback (反馈): stops that unit's feedback clock.")
+def followup(svc, actor, incident_id, text, unit):
+    """Record a follow-up on handling progress, or with --unit an assigned unit's feedback.
+    Example: yuqing followup 3 --unit 区住建局 --text 已到现场核查，明日回复"""
+    iid = _id(incident_id)
+    ev = svc.followup(iid, text, actor=actor, unit=unit)
+    if unit is None:
+        click.echo(f"事件 #{ev.incident_id} 已记录跟进（#{ev.seq}，{_local(ev.at)}）")
+        return
+    name = ev.payload["unit"]
+    fb = next((f for f in reversed(svc.feedback(iid)) if f.unit == name), None)
+    verdict = f"，{fb.status_label}（时限 {_local(fb.due_at)}）" if fb is not None and fb.fed_back_at == ev.at else ""
+    click.echo(f"事件 #{ev.incident_id} 已记录 {name} 的反馈（#{ev.seq}，{_local(ev.at)}）{verdict}")
 
 
 @desk_command("note")

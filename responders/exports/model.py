@@ -72,6 +72,8 @@ def summarize(ev: TimelineEvent) -> str:
         return f"{KIND_LABELS[k]}：{'、'.join(p.get('units') or [])}"
     if k == "acknowledged":
         return "确认接报"
+    if k == "followup" and p.get("unit"):
+        return f"反馈（{p['unit']}）：{p.get('text', '')}"
     if k in ("note", "followup"):
         return f"{KIND_LABELS[k]}：{p.get('text', '')}"
     if k == "release":

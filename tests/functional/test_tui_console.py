@@ -284,7 +284,7 @@ async def test_other_screens_render_at_80x24(desk):
         assert {h.source_id for h in app.screen.health} == {"news", "weibo"}
         await pilot.press("5")
         await settle(pilot, app, lambda: "近 24 小时信息量（合计 4" in plain(app.screen.query_one("#per-hour")))
-        assert "按时发布排行" in plain(app.screen.query_one("#league"))
+        assert "按时排行" in plain(app.screen.query_one("#league"))
         await pilot.press("4")
         await settle(pilot, app, lambda: getattr(app.screen, "schemes", None))
         assert "pollution" in app.screen.schemes

@@ -21,7 +21,9 @@ def history(tmp_path):
     A 区住建局 + 铺镇: released after 3 h (on time)      B 区住建局 + 铺镇: released after 30 h (late)
     C 区教体局 + 武乡镇: no release, 24 h passed (overdue)  D 区教体局 (重大 5 h): released at 4 h (on time)
     E 区住建局: dismissed as 误报                          F merged into A (not counted)
-    The units named are assigned (交办); routing also suggested 区财政局 for each, which nobody assigned.
+    The units named are assigned (交办) at T0; routing also suggested 区财政局 for each, which nobody
+    assigned. Each assigned unit feeds back (反馈) when its incident is released (A 3 h, D 4 h, B 30 h
+    after the assignment, 24 h allowed); C's unit never does.
     """
     clock = Clock(T0)
     svc = make_service(tmp_path, clock)
@@ -40,19 +42,27 @@ def history(tmp_path):
     f = open_("F", ("区住建局",), (), "价格收费")
     clock.set(T0 + 3 * H)
     svc.record_release(a.id, channel="政府网站", url="https://g/a")
+    svc.followup(a.id, "已核实，正在处置", unit="区住建局")
     clock.set(T0 + 4 * H)
     svc.record_release(d.id, channel="政务微博", url="https://g/d")
+    svc.followup(d.id, "已停工整改", unit="区教体局")
     svc.dismiss(e.id, "非本区事件", state="误报")
     svc.merge(a.id, [f.id])
     clock.set(T0 + 30 * H)
     svc.record_release(b.id, channel="政府网站", url="https://g/b")
+    svc.followup(b.id, "已约谈", unit="区住建局")
     svc.record_release(a.id, channel="政府网站", url="https://g/a2", kind="final")
     return svc, {"A": a.id, "B": b.id, "C": c.id, "D": d.id, "E": e.id}
 
 
+def _units(svc, now):
+    incs = svc.list(include_closed=True)
+    return league_table(incs, now, "unit", feedback=svc.feedback_for(incs, now))
+
+
 def test_league_table_by_unit(history):
     svc, ids = history
-    rows = {r.name: r for r in league_table(svc.list(include_closed=True), svc.clock(), "unit")}
+    rows = {r.name: r for r in _units(svc, svc.clock())}
     zj, jt = rows["区住建局"], rows["区教体局"]
     assert (zj.incidents, zj.on_time, zj.late, zj.overdue_open, zj.pending, zj.dismissed, zj.final) == (3, 1, 1, 0, 0, 1, 1)
     assert zj.rate == 0.5 and zj.mean_release_hours == 16.5
@@ -62,7 +72,20 @@ def test_league_table_by_unit(history):
     assert set(rows) == {"区住建局", "区教体局", "区委宣传部"}
     owner = rows["区委宣传部"]  # charged for the release clock of every incident
     assert (owner.incidents, owner.on_time, owner.late, owner.overdue_open, owner.dismissed) == (5, 2, 1, 1, 1)
-    assert owner.role != zj.role
+    assert owner.role != zj.role and zj.role == jt.role == "交办反馈（交办单位）"
+
+
+def test_assigned_units_are_charged_for_their_feedback_not_the_release(history):
+    svc, ids = history
+    # A was released on time but its unit is only ever heard from late: the unit is late
+    svc.assign(ids["A"], ["区教体局"])  # T0 + 30 h: a second unit, feedback due T0 + 54 h
+    rows = {r.name: r for r in _units(svc, T0 + 55 * H)}
+    jt = rows["区教体局"]
+    assert (jt.incidents, jt.on_time, jt.late, jt.overdue_open, jt.pending) == (3, 1, 0, 2, 0)
+    rows = {r.name: r for r in _units(svc, T0 + 40 * H)}
+    assert rows["区教体局"].pending == 1 and rows["区委宣传部"].incidents == 5
+    with pytest.raises(ValueError):
+        league_table(svc.list(include_closed=True), T0, "unit")  # the feedback must be given
 
 
 def test_league_table_by_town_and_ordering(history):
@@ -73,8 +96,8 @@ def test_league_table_by_town_and_ordering(history):
 
 def test_pending_within_the_clock(history):
     svc, _ = history
-    early = {r.name: r for r in league_table(svc.list(include_closed=True), T0 + 5 * H, "unit")}
-    # At T0+5h C is still within its 24 h clock; B has no release yet either.
+    early = {r.name: r for r in _units(svc, T0 + 5 * H)}
+    # At T0+5h C is still within its 24 h clock and its unit's 24 h feedback window.
     assert early["区教体局"].pending == 1 and early["区教体局"].overdue_open == 0
 
 
@@ -97,11 +120,11 @@ def test_reports_render_in_every_format(history, tmp_path):
     assert len(rep["incidents"]) == 5  # F merged away
     assert {i["outcome"] for i in rep["incidents"]} == {"按时", "超时发布", "超时未发布", "误报/不予处置"}
     md = render_report(rep, "md").decode()
-    assert "# 舆情周报" in md and "责任单位按时发布排名" in md and "| 区住建局 | 3 | 1 | 1 | 0 | 0 | 1 | 1 | 50% | 16.5 |" in md
+    assert "# 舆情周报" in md and "责任单位按时排名" in md and "| 区住建局 | 3 | 1 | 1 | 0 | 0 | 1 | 1 | 50% | 16.5 |" in md
     html = render_report(rep, "html").decode()
     assert "镇办按时发布排名" in html and "<script" not in html
     rows = list(csv.reader(io.StringIO(render_report(rep, "csv").decode("utf-8-sig"))))
-    assert ["区教体局", "2", "1", "0", "1", "0", "0", "0", "50%", "4.0", "交办事件"] in rows
+    assert ["区教体局", "2", "1", "0", "1", "0", "0", "0", "50%", "4.0", "交办反馈（交办单位）"] in rows
     assert not any(r and r[0] == "区财政局" for r in rows)
     (tmp_path / "w.docx").write_bytes(render_report(rep, "docx"))
     doc = Document(str(tmp_path / "w.docx"))
@@ -109,6 +132,6 @@ def test_reports_render_in_every_format(history, tmp_path):
     perf = build_period_report(svc, "performance", start, end)
     assert "本期事件" not in render_report(perf, "md").decode()
     daily = build_period_report(svc, "daily", *period_for("daily", T0))
-    assert "责任单位按时发布排名" not in render_report(daily, "md").decode()
+    assert "责任单位按时排名" not in render_report(daily, "md").decode()
     out_of_period = build_period_report(svc, "daily", *period_for("daily", T0 + 72 * H))
     assert out_of_period["incidents"] == [] and len(out_of_period["open"]) == 4  # E dismissed, F merged

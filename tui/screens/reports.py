@@ -28,7 +28,7 @@ def per_hour_text(per_hour) -> Text:
 
 
 def league_text(rows) -> Text:
-    t = Text("按时发布排行（交办单位与发布责任单位；仅路由建议的单位不计）\n", style="bold", end="")
+    t = Text("按时排行（发布责任单位按发布时限，交办单位按交办反馈；仅路由建议的单位不计）\n", style="bold", end="")
     if not rows:
         t.append("暂无事件", style="dim")
         return t
@@ -39,7 +39,7 @@ def league_text(rows) -> Text:
         name.pad_right(16 - name.cell_len)
         t.append_text(name)
         t.append(f" 按时率 {rate:>4}  事件 {r.incidents:>3}  按时 {r.on_time:>3}  超时 {r.late + r.overdue_open:>3}"
-                 f"  待发布 {r.pending:>3}\n")
+                 f"  待完成 {r.pending:>3}\n")
     return t
 
 
