@@ -11,6 +11,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
+from responders.reports import ROLE_ASSIGNED, UNIT_LEAGUE_TITLE
 from yuqing import cli as climod
 
 NOW = "2026-06-14T12:00:00+08:00"
@@ -56,7 +57,7 @@ def _events(run, kind: str) -> list[dict]:
 def _league(run) -> dict[str, list[str]]:
     out = run("report", "performance", "--format", "csv").output
     rows = list(csv.reader(io.StringIO(out.lstrip("\ufeff"))))
-    start, end = rows.index(["责任单位按时发布排名"]), rows.index(["镇办按时发布排名"])
+    start, end = rows.index([UNIT_LEAGUE_TITLE]), rows.index(["镇办按时发布排名"])
     return {r[0]: r for r in rows[start + 2:end] if r}
 
 
@@ -76,7 +77,7 @@ def test_suggestions_are_shown_apart_and_never_ranked(run):
 
     league = _league(run)
     assert set(league) == {"区委宣传部", "区卫健局", "铺镇"}  # 区医保局 was only suggested
-    assert league["区卫健局"][1] == "1" and league["区卫健局"][-1] == "交办事件"
+    assert league["区卫健局"][1] == "1" and league["区卫健局"][-1] == ROLE_ASSIGNED
     assert league["区委宣传部"][-1].startswith("发布时限")
 
 

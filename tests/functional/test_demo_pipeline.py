@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 
 from responders.incidents import IncidentService
+from responders.reports import UNIT_LEAGUE_TITLE
 from storage.db import open_db
 from yuqing.cmd_demo import DemoSession
 from yuqing.demo_scenario import parse_offset
@@ -167,7 +168,7 @@ def test_demo_duty_officer_assigns_and_the_league_table_charges_only_assigned_un
     res = CliRunner().invoke(cli, ["report", "performance", "--format", "csv"], env=env)
     assert res.exit_code == 0, res.output
     rows = list(csv.reader(io.StringIO(res.output.lstrip("\ufeff"))))
-    start = rows.index(["责任单位按时发布排名"])
+    start = rows.index([UNIT_LEAGUE_TITLE])
     end = rows.index(["镇办按时发布排名"])
     ranked = [r[0] for r in rows[start + 2:end] if r]
     names = load_unit_names().names
