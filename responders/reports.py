@@ -145,10 +145,13 @@ def league_table(incidents: Iterable[Incident], now: datetime, by: str = "unit",
         for fb in feedback.get(inc.id, ()):
             if fb.unit == release_owner:
                 continue
-            row = row_for(fb.unit, ROLE_ASSIGNED, inc, outcome)
+            if outcome == "dismissed":  # counted apart and not charged, like its release
+                row_for(fb.unit, ROLE_ASSIGNED, inc, outcome)
+                continue
             counter = _FEEDBACK_COUNTER.get(fb.status)
-            if outcome == "dismissed" or counter is None:
-                continue  # a dismissed incident's feedback is not charged, like its release
+            if counter is None:
+                continue  # taken off (or closed) before the feedback fell due: nothing was owed
+            row = row_for(fb.unit, ROLE_ASSIGNED, inc, outcome)
             setattr(row, counter, getattr(row, counter) + 1)
             if fb.fed_back_at is not None:
                 row.release_hours.append((fb.fed_back_at - fb.assigned_at).total_seconds() / 3600)

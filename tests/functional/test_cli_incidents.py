@@ -72,6 +72,7 @@ def test_detection_to_archive_with_every_export(run, tmp_path):
     run("release", "1", "--channel", "政府网站", "--url", "https://www.hantai.gov.cn/1", "--text", "情况通报",
         "--at", "2026-06-14T11:00")
     run("followup", "1", "--text", "督促企业整改")
+    run("followup", "1", "--unit", "区生态环境分局", "--text", "已现场检查")  # the unit's feedback
     run("release", "1", "--channel", "政务微博", "--url", "https://weibo.example/2", "--text", "进展")
     run("note", "1", "已回访村民")
     run("verify-status", "1", "已核实")
@@ -100,9 +101,10 @@ def test_detection_to_archive_with_every_export(run, tmp_path):
             run("report", kind, "--from", "2026-06-14", "--to", "2026-06-14", "--format", fmt,
                 "-o", str(out / f"{kind}.{fmt}"))
     perf = (out / "performance.md").read_text(encoding="utf-8")
-    # assigned as 区生态环境分局 (an alias): charged under the canonical gazetteer name
+    # assigned and fed back as 区生态环境分局 (an alias): charged under the canonical gazetteer name;
+    # 铺镇 never fed back, but the incident was archived before its feedback fell due: not charged
     assert "| 生态环境局汉台分局 | 1 | 1 |" in perf and "| 区委宣传部 | 1 | 1 |" in perf
-    assert "区生态环境分局" not in perf
+    assert "区生态环境分局" not in perf and "| 铺镇 | 1 | 0 | 0 | 0 |" not in perf.split("## 镇办")[0]
     assert "舆情日报" in run("report", "daily").output
 
     assert "时间线校验通过" in run("verify").output
