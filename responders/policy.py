@@ -147,11 +147,8 @@ def policy_from_mapping(mapping: Mapping[str, Any] | None) -> ClockPolicy:
                               maximum=MAX_GRACE_SECONDS if key == "late_grace_seconds" else MAX_HOURS)
 
     if "feedback_due_hours" in mapping:
-        hours = _number(mapping["feedback_due_hours"], "feedback_due_hours")
-        if hours > MAX_FEEDBACK_DUE_HOURS:
-            raise PolicyError(f"[clock] feedback_due_hours: must be at most {MAX_FEEDBACK_DUE_HOURS:g} hours "
-                              f"(30 days), got {mapping['feedback_due_hours']!r}")
-        kw["feedback_due_hours"] = hours
+        kw["feedback_due_hours"] = _number(mapping["feedback_due_hours"], "feedback_due_hours",
+                                           maximum=MAX_FEEDBACK_DUE_HOURS)
 
     policy = ClockPolicy(**kw)
     if policy.urgent_below_hours > policy.warning_below_hours:
