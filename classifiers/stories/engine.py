@@ -26,6 +26,7 @@ from classifiers.stories.dedupe import NearDuplicateIndex
 from classifiers.stories.heat import (HOUR, BurstConfig, BurstResult, StreamBaseline, burst_values, explain,
                                       heat_parts, heat_total)
 from classifiers.stories.labels import content_words, label_of, top_keywords
+from classifiers.stories.titles import TitleCandidates, clean_for_title
 from classifiers.stories.types import Assignment, EvidenceSnapshot, RankSpan, Story, StoryItem, _rank_of
 
 __all__ = ["StoryEngine"]
@@ -81,7 +82,7 @@ class _Item:
 class _StoryState:
     __slots__ = ("id", "size", "unique", "first", "first_key", "last_ts", "sources", "times", "hours", "eng",
                  "ids", "seqs", "off", "ranks", "peak_rank", "heat", "peak_heat", "hot", "hot_since", "burst",
-                 "evidence", "k", "version")
+                 "evidence", "k", "version", "titles")
 
     def __init__(self, sid: str):
         self.id = sid
@@ -108,6 +109,7 @@ class _StoryState:
         self.evidence: tuple[EvidenceSnapshot, ...] = ()
         self.k = 0  # items in the last hour at the last evaluation
         self.version = 0  # bumped by every change but the clock's
+        self.titles = TitleCandidates()
 
 
 class StoryEngine:
@@ -285,6 +287,7 @@ class StoryEngine:
         st.seqs.append(seq)
         st.version += 1
         st.size += 1
+        st.titles.add(it.id, norm, dup, seq)
         if dup is None:
             st.unique += 1
         if (ts, seq) < st.first_key:
@@ -477,7 +480,7 @@ class StoryEngine:
         ) if st.ranks else ()
         per_hour = float(st.k)  # evaluated just before
         return Story(
-            id=st.id, label=label_of(kw), keywords=kw, size=st.size, unique_size=st.unique,
+            id=st.id, label=st.titles.title(kw) or label_of(kw), keywords=kw, size=st.size, unique_size=st.unique,
             first_id=first.id, first_source=first.source, first_published=first.published.astimezone(timezone.utc),
             last_published=_dt(st.last_ts), sources=tuple(st.sources), items_per_hour=per_hour,
             engagement=dict(zip(_ENGAGEMENT, st.eng)), rank_history=spans, peak_rank=st.peak_rank,
@@ -509,5 +512,5 @@ def _without_words(it: StoryItem) -> StoryItem:
 def _fallback_keywords(first: StoryItem | None) -> tuple[str, ...]:
     if first is None:
         return ()
-    t = (first.title or first.text or "").strip().replace("\n", " ")
+    t = clean_for_title(_full_text(first)).replace("\n", " ")
     return (t[:16],) if t else ()

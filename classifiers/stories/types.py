@@ -113,8 +113,8 @@ class Story:
     """A summary of one story at one moment (a copy: later items do not change it)."""
 
     id: str
-    label: str
-    keywords: tuple[str, ...]
+    label: str  # the title: a phrase from the story's items (classifiers.stories.titles)
+    keywords: tuple[str, ...]  # the top keywords (secondary: what the title does not say)
     size: int  # items assigned, duplicates included
     unique_size: int  # items that are not near-duplicates of an earlier one
     first_id: str  # 首发: the earliest published item
@@ -149,6 +149,7 @@ class Story:
             "engagement": dict(self.engagement),
             "peak_rank": self.peak_rank,
             "rank_history": [r.to_json() for r in self.rank_history],
+            "keywords": list(self.keywords),
         }
 
 
