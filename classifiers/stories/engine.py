@@ -24,7 +24,7 @@ from classifiers.normalize import normalize_many
 from classifiers.stories.cluster import Clusterer, _count_elements
 from classifiers.stories.dedupe import NearDuplicateIndex
 from classifiers.stories.heat import (HOUR, BurstConfig, BurstResult, StreamBaseline, burst_values, explain,
-                                      heat_parts, heat_total)
+                                      heat_parts, heat_total, own_baseline)
 from classifiers.stories.labels import content_words, label_of, top_keywords
 from classifiers.stories.titles import TitleCandidates, clean_for_title
 from classifiers.stories.types import Assignment, EvidenceSnapshot, RankSpan, Story, StoryItem, _rank_of
@@ -131,6 +131,7 @@ class StoryEngine:
         self.max_items = max_items
         self.cfg = burst or BurstConfig()
         self._long_min = self.cfg.long_min_factor * self.cfg.min_count
+        self._young_s = self.cfg.own_history_hours * HOUR  # younger: no history of its own yet
         self.on_evict = on_evict
         self.story_prefix = story_prefix
         self._segment = segment
@@ -303,7 +304,7 @@ class StoryEngine:
         insort(st.times, ts)
         h = int(ts // HOUR)
         st.hours[h] = n = st.hours.get(h, 0) + 1
-        self._baseline.add(ts, n)
+        self._baseline.add(ts, n, not st.hot and ts - st.first_key[0] < self._young_s)
         if it.metrics:
             self._observe_rank(st, it, ts)
         self._evaluate(st, trigger=it)
@@ -382,7 +383,7 @@ class StoryEngine:
             stream_before = self._baseline.count_between(first_ts, before_end)
             if stream_before > 0:
                 others = self._baseline.count_since(before_end) - k
-                own = story_before / stream_before * max(others, 0)
+                own = own_baseline(story_before, stream_before, k, others)
         was_hot = st.hot
         # the longer count decides only from long_min_factor x min_count items on: fewer are kept, skip it
         count_long = self._last_long(st) if len(st.times) >= self._long_min else None

@@ -1,27 +1,37 @@
 """Heat index and burst test.
 
-Burst test (a one-sided Poisson test with two baselines). Items of one story in a short
+Burst test (a one-sided Poisson test against what is new). Items of one story in a short
 period are close to Poisson counts, so we compare k, the story's items published in the
 last hour of stream time, with an expected count
 
     lambda = max(stream floor, own baseline)
 
-* the stream floor is what an ordinary story does in an hour on this stream: the 75th
-  percentile, over the completed hours of the window, of the count of that hour's
-  busiest story (at least ``min_floor``). It grows with the stream's volume, and
-  copes with a generic topic ("加油") that always collects many posts.
 * the own baseline is the story's share of the stream before the last hour times the
-  stream's volume in the last hour (other stories only): a story that has always
-  been big, or grows with the day's rhythm, is not a burst. It is used once the story
-  has ``own_history_hours`` of history.
+  stream's volume in the last hour (:func:`own_baseline`): a story that has always
+  been big, or grows with the day's rhythm or with the whole crisis, is not a burst.
+  It is used once the story has ``own_history_hours`` of history.
+* the stream floor is what a comparable story does now: a story that is new (younger
+  than ``own_history_hours``, so without history of its own) and not hot. Per hour we
+  keep the count of the busiest such story; the floor is the ``floor_quantile`` of
+  those hourly counts over the window (at least ``min_floor``). Old stories are left
+  out because their own baseline judges them: in a sustained crisis (a flood, an
+  epidemic, a long dispute) the crisis's ongoing topics are the busiest stories of
+  every hour, and a floor taken from them keeps rising with the crisis until no new
+  development (a new announcement, place or figure) can beat it. Hot stories are left
+  out because they are the news the floor must let through: once a story turns hot its
+  later counts do not raise the bar for the next one. What stays in the floor is the
+  background's chance clusters (a generic "加油" gathering posts within an hour), which
+  grow only slowly with the stream's volume.
 
 The story turns hot when k >= ``min_count``, k >= ``ratio`` x lambda and the Poisson
 tail P(X >= k | lambda) <= ``alpha``. The three conditions keep the background quiet:
 ``alpha`` alone would fire on tiny lambdas (3 items where 0.1 were expected), the ratio
 alone on big streams with noise. It stays hot (hysteresis) while k >= max(min_count/2,
 1.5 x lambda). The same test runs over the last ``long_hours`` (3 h, expected 3 x lambda,
-at least 1.5 x min_count items) for bursts that build up over an afternoon. Kleinberg's automaton would need the whole sequence or a costly state
-per story; the Poisson test is O(1) per item and explains itself in one sentence.
+at least 1.5 x min_count items) for bursts that build up over an afternoon. Kleinberg's
+automaton would need the whole sequence or a costly state per story; the Poisson test is
+O(1) per item (the floor is recomputed once an hour of stream time, from at most
+``baseline_hours`` numbers) and explains itself in one sentence.
 
 Heat (0-100) adds five capped parts, each explained in words by :func:`explain`.
 """
@@ -31,7 +41,7 @@ import math
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
 
-__all__ = ["BurstConfig", "StreamBaseline", "poisson_sf", "BurstResult", "burst_test", "burst_values", "heat_parts",
+__all__ = ["BurstConfig", "StreamBaseline", "own_baseline", "poisson_sf", "BurstResult", "burst_test", "burst_values", "heat_parts",
            "heat_total",
            "explain"]
 
@@ -94,14 +104,14 @@ def poisson_sf(k: int, lam: float) -> float:
 
 
 class StreamBaseline:
-    """Hourly stream volume and the busiest story of each hour (bounded to the window)."""
+    """Hourly stream volume and the busiest new, not hot, story of each hour (bounded to the window)."""
 
     def __init__(self, hours: int = 72, quantile: float = 0.75, min_floor: float = 1.0):
         self.hours = hours
         self.quantile = quantile
         self.min_floor = min_floor
         self.totals: dict[int, int] = {}  # hour index -> items
-        self.top: dict[int, int] = {}  # hour index -> items of the busiest story that hour
+        self.top: dict[int, int] = {}  # hour index -> items of the busiest young, not hot story that hour
         self.times: list[float] = []  # published times of the last hour and more (sorted)
         self._floor_hour = None
         self._floor = min_floor
@@ -111,13 +121,15 @@ class StreamBaseline:
         self._cum_bound: int | None = None
         self._stale = 0  # queries answered without the prefix sums since they were last valid
 
-    def add(self, ts: float, story_hour_count: int) -> None:
+    def add(self, ts: float, story_hour_count: int, young: bool = True) -> None:
+        """One item at ``ts`` whose story now has ``story_hour_count`` items in that hour;
+        only ``young`` stories (no history of their own yet) count towards the floor."""
         h = int(ts // HOUR)
         self.totals[h] = self.totals.get(h, 0) + 1
         if self._cum_bound is not None and h < self._cum_bound:
             self._cum_bound = None  # a late item changed a counted hour
             self._stale = 0
-        if story_hour_count > self.top.get(h, 0):
+        if young and story_hour_count > self.top.get(h, 0):
             self.top[h] = story_hour_count
         insort(self.times, ts)
 
@@ -166,6 +178,18 @@ class StreamBaseline:
                 del d[k]
             if old and d is self.totals:
                 self._cum_bound = None
+
+
+def own_baseline(story_before: int, stream_before: int, count: int, others: int) -> float:
+    """The story's expected items in the last hour from its own history: its share of the
+    stream before the last hour times the whole stream of the last hour (``count`` of the
+    story plus ``others``). Given the hour's volume the story's count is binomial with
+    that share, so this is its mean: a story that is most of the stream (the ongoing topic
+    of a crisis) is expected to stay most of it however the stream grows or dips, and a
+    story of small share gains little from its own burst."""
+    if stream_before <= 0:
+        return 0.0
+    return min(1.0, story_before / stream_before) * (count + max(others, 0))
 
 
 @dataclass(frozen=True)
@@ -244,7 +268,7 @@ def explain(parts: dict[str, float], *, size: int, last_hour: int, sources: int,
         verdict = "突发（热点）" if burst.hot else "未达突发"
         lines.append(
             f"突发检验：近1小时 {burst.count} 条，预期 {burst.expected:.1f} 条"
-            f"（全流基线 {burst.floor:.1f}，自身基线 {burst.own:.1f}），泊松尾概率 {burst.p_value:.2g} → {verdict}"
+            f"（同期新事件基线 {burst.floor:.1f}，自身基线 {burst.own:.1f}），泊松尾概率 {burst.p_value:.2g} → {verdict}"
         )
     if hot_since:
         lines.append(f"首次转为热点：{hot_since}")

@@ -102,3 +102,35 @@ def test_poisson_sf_matches_the_exact_tail_over_small_and_big_counts():
         want = exact(k, lam)
         assert poisson_sf(k, float(lam)) == pytest.approx(want, rel=1e-7, abs=1e-15), (k, lam)
     assert poisson_sf(101_500, 99_000.0) < 1e-10 < 0.01 < poisson_sf(99_500, 99_000.0) < 0.1  # 7.9 and 1.6 sd
+
+
+CRISIS = "汉江汉中段洪水超警戒水位，沿江低洼地带居民连夜转移安置"
+CRISIS_ANGLES = ["安置点物资充足", "志愿者在搬运沙袋", "堤防巡查不停", "大家注意安全", "水还在涨", "加油汉中"]
+NEW_EVENT = "汉台区铺镇防洪堤出现管涌险情，武警官兵正在紧急抢险封堵"
+
+
+def test_a_sustained_crisis_does_not_raise_the_bar_for_a_new_development():
+    """The crisis's ongoing story grows from 20 to 110 items an hour (it is the busiest story
+    of every hour); a new development of 40 items within an hour on day 3 still turns hot,
+    and the ongoing story does not turn hot again as it grows."""
+    rng = random.Random(5)
+    items = stream(rng, days=4, per_hour=8)
+    for h in range(4 * 24):
+        for j in range(20 + h):
+            text = f"{CRISIS}，{rng.choice(CRISIS_ANGLES)}" if j % 3 else f"转发微博//@u{rng.randrange(99)}: {CRISIS}"
+            items.append(StoryItem(f"c{h}-{j}", "", text, T0 + timedelta(hours=h, seconds=rng.randrange(3600)),
+                                   f"u{rng.randrange(999)}"))
+    start = T0 + timedelta(days=3, hours=10)
+    for i in range(40):
+        text = f"{NEW_EVENT}，{rng.choice(CRISIS_ANGLES)}" if i % 2 else f"转发微博//@u{i}: {NEW_EVENT}"
+        items.append(StoryItem(f"new{i}", "", text, start + timedelta(seconds=rng.randrange(3600)), f"s{i}"))
+    items.sort(key=lambda it: it.published)
+    eng = StoryEngine()
+    out = eng.add_many(items)
+    new_story = {a.story_id for a, it in zip(out, items) if it.id.startswith("new")}
+    assert len(new_story) == 1
+    st = eng.story(new_story.pop())
+    assert st.hot_since is not None and st.hot_since.date() == start.date()
+    crisis_hot_days = {it.published.date() for a, it in zip(out, items) if a.hot and it.id.startswith("c")}
+    assert crisis_hot_days <= {T0.date()}  # its first hours at most: then it is the background
+    assert not any(a.hot for a, it in zip(out, items) if it.id.startswith("bg"))
