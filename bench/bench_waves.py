@@ -40,8 +40,13 @@ def main() -> None:
     eng = StoryEngine()
     out = []
     floors: dict[int, list[float]] = {}
+    titles: dict[str, tuple[int, str]] = {}
     for i in range(0, len(items), 200):
-        out.extend(eng.add_many(items[i:i + 200]))
+        got = eng.add_many(items[i:i + 200])
+        out.extend(got)
+        for a, it in zip(got, items[i:i + 200]):
+            if a.hot and a.story_id not in titles:
+                titles[a.story_id] = ((it.published - T0).days, eng.story(a.story_id).label)
         if args.floors:
             floors.setdefault((items[i].published - T0).days, []).append(eng._baseline.floor(eng.now.timestamp()))
     cpu = time.process_time() - t
@@ -54,6 +59,8 @@ def main() -> None:
               f"{'hot on day ' + str(d) if d is not None else 'NOT hot'}  {ev.name}")
     print("stories turning hot per day:", res["hot_per_day"])
     print("of them background:         ", res["background_hot_per_day"])
+    for sid, (d, title) in titles.items():
+        print(f"hot on day {d}: {sid}  {title}")
     for d, fl in sorted(floors.items()):
         print(f"day {d}: floor {min(fl):.0f}..{max(fl):.0f}")
 

@@ -20,13 +20,13 @@ from collections import OrderedDict, deque
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable, Sequence
 
-from classifiers.normalize import normalize_many
+from classifiers.normalize import normalize, normalize_many
 from classifiers.stories.cluster import Clusterer, _count_elements
 from classifiers.stories.dedupe import NearDuplicateIndex
 from classifiers.stories.heat import (HOUR, BurstConfig, BurstResult, StreamBaseline, burst_values, explain,
                                       heat_parts, heat_total, own_baseline)
 from classifiers.stories.labels import content_words, label_of, top_keywords
-from classifiers.stories.titles import TitleCandidates, clean_for_title
+from classifiers.stories.titles import TitleCandidates, clean_for_title, leading_phrase, strip_noise
 from classifiers.stories.types import Assignment, EvidenceSnapshot, RankSpan, Story, StoryItem, _rank_of
 
 __all__ = ["StoryEngine"]
@@ -109,7 +109,7 @@ class _StoryState:
         self.evidence: tuple[EvidenceSnapshot, ...] = ()
         self.k = 0  # items in the last hour at the last evaluation
         self.version = 0  # bumped by every change but the clock's
-        self.titles = TitleCandidates()
+        self.titles: TitleCandidates | None = None  # made with the second item (most stories have one)
 
 
 class StoryEngine:
@@ -288,7 +288,12 @@ class StoryEngine:
         st.seqs.append(seq)
         st.version += 1
         st.size += 1
-        st.titles.add(it.id, norm, dup, seq)
+        if st.size > 1:
+            if st.titles is None:
+                st.titles = TitleCandidates()
+                if st.first is not None:
+                    st.titles.add(st.first.id, normalize(_full_text(st.first)), None, 0)
+            st.titles.add(it.id, norm, dup, seq)
         if dup is None:
             st.unique += 1
         if (ts, seq) < st.first_key:
@@ -472,6 +477,12 @@ class StoryEngine:
             cache.popitem(last=False)
         return story
 
+    @staticmethod
+    def _title(st: _StoryState, kw: tuple[str, ...]) -> str:
+        if st.titles is not None:
+            return st.titles.title(kw)
+        return leading_phrase(clean_for_title(_full_text(st.first))) if st.first is not None else ""
+
     def _summary(self, st: _StoryState) -> Story:
         kw = top_keywords(self._cluster.weights_view(st.id)) or _fallback_keywords(st.first)
         first = st.first
@@ -481,7 +492,7 @@ class StoryEngine:
         ) if st.ranks else ()
         per_hour = float(st.k)  # evaluated just before
         return Story(
-            id=st.id, label=st.titles.title(kw) or label_of(kw), keywords=kw, size=st.size, unique_size=st.unique,
+            id=st.id, label=self._title(st, kw) or label_of(kw), keywords=kw, size=st.size, unique_size=st.unique,
             first_id=first.id, first_source=first.source, first_published=first.published.astimezone(timezone.utc),
             last_published=_dt(st.last_ts), sources=tuple(st.sources), items_per_hour=per_hour,
             engagement=dict(zip(_ENGAGEMENT, st.eng)), rank_history=spans, peak_rank=st.peak_rank,
@@ -513,5 +524,5 @@ def _without_words(it: StoryItem) -> StoryItem:
 def _fallback_keywords(first: StoryItem | None) -> tuple[str, ...]:
     if first is None:
         return ()
-    t = clean_for_title(_full_text(first)).replace("\n", " ")
+    t = strip_noise(_CHAIN_MARK.sub(" ", _full_text(first))).replace("\n", " ")
     return (t[:16],) if t else ()

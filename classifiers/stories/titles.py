@@ -20,7 +20,7 @@ import re
 
 from classifiers.normalize import NormalizedText, normalize
 
-__all__ = ["clean_for_title", "clean_normalized", "leading_phrase", "TitleCandidates", "MAX_CANDIDATES"]
+__all__ = ["clean_for_title", "strip_noise", "clean_normalized", "leading_phrase", "TitleCandidates", "MAX_CANDIDATES"]
 
 MAX_CANDIDATES = 8
 MAX_TAGS = 6
@@ -67,6 +67,11 @@ def clean_normalized(norm: NormalizedText) -> str:
     return own
 
 
+def strip_noise(text: str) -> str:
+    """@-mentions, URLs and emoji removed from a text (no other normalisation)."""
+    return _strip(text or "")
+
+
 def clean_for_title(text: str) -> str:
     """:func:`clean_normalized` of a raw text (the cleaning titles are taken from)."""
     return clean_normalized(normalize(text or ""))
@@ -104,13 +109,14 @@ def _cut(piece: str) -> str:
 
 
 class TitleCandidates:
-    """The bounded title material of one story."""
+    """The bounded title material of one story (most stories are one item: the dicts are
+    made on first use)."""
 
     __slots__ = ("phrases", "tags", "items")
 
     def __init__(self) -> None:
-        self.phrases: dict[str, list] = {}  # phrase -> [support, arrival order, item ids carrying it]
-        self.tags: dict[str, int] = {}  # hashtag -> items carrying it
+        self.phrases: dict[str, list] | None = None  # phrase -> [support, arrival order, (item ids)]
+        self.tags: dict[str, int] | None = None  # hashtag -> items carrying it
         self.items = 0
 
     def add(self, item_id: str, norm: NormalizedText | None, dup_of: str | None, seq: int) -> None:
@@ -120,38 +126,44 @@ class TitleCandidates:
         clean = None
         if norm is not None and norm.hashtags:
             clean = clean_normalized(norm)
+            if self.tags is None:
+                self.tags = {}
             tags = self.tags
             for t in norm.hashtags:
                 if t in tags:
                     tags[t] += 1
                 elif len(tags) < MAX_TAGS and _wordy_len(t) >= 2 and t in clean:
                     tags[t] = 1
-        if dup_of is not None:
-            for entry in self.phrases.values():
+        phrases = self.phrases
+        if dup_of is not None and phrases:
+            for entry in phrases.values():
                 if dup_of in entry[2]:
                     entry[0] += 1
                     return
-            if len(self.phrases) >= MAX_CANDIDATES:
+            if len(phrases) >= MAX_CANDIDATES:
                 return
         if norm is None:
             return
         phrase = leading_phrase(clean if clean is not None else clean_normalized(norm))
         if not phrase:
             return
-        entry = self.phrases.get(phrase)
+        if phrases is None:
+            self.phrases = {phrase: [1, seq, (item_id,)]}
+            return
+        entry = phrases.get(phrase)
         if entry is not None:
             entry[0] += 1
             if len(entry[2]) < 4:
-                entry[2].append(item_id)
+                entry[2] += (item_id,)
             return
-        if len(self.phrases) >= MAX_CANDIDATES:
+        if len(phrases) >= MAX_CANDIDATES:
             # replace the least supported phrase among the later ones (ties: the oldest)
-            later = sorted(self.phrases.items(), key=lambda kv: kv[1][1])[_KEEP_FIRST:]
+            later = sorted(phrases.items(), key=lambda kv: kv[1][1])[_KEEP_FIRST:]
             victim = min(later, key=lambda kv: (kv[1][0], kv[1][1]))
             if victim[1][0] > 1:
                 return
-            del self.phrases[victim[0]]
-        self.phrases[phrase] = [1, seq, [item_id]]
+            del phrases[victim[0]]
+        phrases[phrase] = [1, seq, (item_id,)]
 
     def title(self, keywords: tuple[str, ...]) -> str:
         """The story's title given its top keywords (most significant first)."""
