@@ -20,13 +20,13 @@ from collections import OrderedDict, deque
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable, Sequence
 
-from classifiers.normalize import normalize, normalize_many
+from classifiers.normalize import normalize_many
 from classifiers.stories.cluster import Clusterer, _count_elements
 from classifiers.stories.dedupe import NearDuplicateIndex
 from classifiers.stories.heat import (HOUR, BurstConfig, BurstResult, StreamBaseline, burst_values, explain,
                                       heat_parts, heat_total, own_baseline)
 from classifiers.stories.labels import content_words, label_of, top_keywords
-from classifiers.stories.titles import TitleCandidates, clean_for_title, leading_phrase, strip_noise
+from classifiers.stories.titles import TitleCandidates, strip_noise, title_phrase
 from classifiers.stories.types import Assignment, EvidenceSnapshot, RankSpan, Story, StoryItem, _rank_of
 
 __all__ = ["StoryEngine"]
@@ -82,7 +82,7 @@ class _Item:
 class _StoryState:
     __slots__ = ("id", "size", "unique", "first", "first_key", "last_ts", "sources", "times", "hours", "eng",
                  "ids", "seqs", "off", "ranks", "peak_rank", "heat", "peak_heat", "hot", "hot_since", "burst",
-                 "evidence", "k", "version", "titles")
+                 "evidence", "k", "version", "titles", "title0", "tags0")
 
     def __init__(self, sid: str):
         self.id = sid
@@ -110,6 +110,8 @@ class _StoryState:
         self.k = 0  # items in the last hour at the last evaluation
         self.version = 0  # bumped by every change but the clock's
         self.titles: TitleCandidates | None = None  # made with the second item (most stories have one)
+        self.title0 = ""  # the phrase of the item that started the story
+        self.tags0: tuple[str, ...] = ()  # and its hashtags found in its cleaned text
 
 
 class StoryEngine:
@@ -288,11 +290,13 @@ class StoryEngine:
         st.seqs.append(seq)
         st.version += 1
         st.size += 1
-        if st.size > 1:
-            if st.titles is None:
-                st.titles = TitleCandidates()
-                if st.first is not None:
-                    st.titles.add(st.first.id, normalize(_full_text(st.first)), None, 0)
+        if new:
+            st.title0, st.tags0 = title_phrase(norm)
+        elif st.titles is None:
+            st.titles = TitleCandidates()
+            st.titles.seed(st.ids[0] if st.off == 0 else "", st.title0, st.tags0)
+            st.titles.add(it.id, norm, dup, seq)
+        else:
             st.titles.add(it.id, norm, dup, seq)
         if dup is None:
             st.unique += 1
@@ -481,7 +485,7 @@ class StoryEngine:
     def _title(st: _StoryState, kw: tuple[str, ...]) -> str:
         if st.titles is not None:
             return st.titles.title(kw)
-        return leading_phrase(clean_for_title(_full_text(st.first))) if st.first is not None else ""
+        return st.title0
 
     def _summary(self, st: _StoryState) -> Story:
         kw = top_keywords(self._cluster.weights_view(st.id)) or _fallback_keywords(st.first)

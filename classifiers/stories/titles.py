@@ -20,7 +20,7 @@ import re
 
 from classifiers.normalize import NormalizedText, normalize
 
-__all__ = ["clean_for_title", "strip_noise", "clean_normalized", "leading_phrase", "TitleCandidates", "MAX_CANDIDATES"]
+__all__ = ["clean_for_title", "strip_noise", "title_phrase", "clean_normalized", "leading_phrase", "TitleCandidates", "MAX_CANDIDATES"]
 
 MAX_CANDIDATES = 8
 MAX_TAGS = 6
@@ -90,7 +90,7 @@ def leading_phrase(clean: str) -> str:
     best = ""
     for piece in _STRONG.split(clean):
         piece = piece.strip(_EDGE)
-        if _wordy_len(piece) >= _MIN_CHARS:
+        if len(piece) >= _MIN_CHARS and _wordy_len(piece) >= _MIN_CHARS:
             return _cut(piece)
         if len(piece) > len(best) and _wordy_len(piece) >= 2:
             best = piece
@@ -98,6 +98,8 @@ def leading_phrase(clean: str) -> str:
 
 
 def _cut(piece: str) -> str:
+    if len(piece) <= _CLAUSE_CHARS:
+        return piece
     m = _COMMA.search(piece)
     if m is not None and _wordy_len(piece[: m.start()]) >= _CLAUSE_CHARS:
         piece = piece[: m.start()].strip(_EDGE)  # the leading clause says enough
@@ -106,6 +108,13 @@ def _cut(piece: str) -> str:
     head = piece[: MAX_CHARS + 1]
     cuts = [m.start() for m in _WEAK.finditer(head) if _wordy_len(head[: m.start()]) >= _MIN_CHARS + 3]
     return (head[: cuts[-1]] if cuts else piece[:MAX_CHARS]).strip(_EDGE)
+
+
+def title_phrase(norm: NormalizedText) -> tuple[str, tuple[str, ...]]:
+    """The phrase one item offers as a title, and its hashtags that its cleaned text keeps."""
+    clean = clean_normalized(norm)
+    tags = tuple(t for t in norm.hashtags if t in clean and _wordy_len(t) >= 2) if norm.hashtags else ()
+    return leading_phrase(clean), tags
 
 
 class TitleCandidates:
@@ -118,6 +127,14 @@ class TitleCandidates:
         self.phrases: dict[str, list] | None = None  # phrase -> [support, arrival order, (item ids)]
         self.tags: dict[str, int] | None = None  # hashtag -> items carrying it
         self.items = 0
+
+    def seed(self, item_id: str, phrase: str, tags: tuple[str, ...] = ()) -> None:
+        """The item that started the story, by its :func:`title_phrase` (kept by the story until now)."""
+        self.items += 1
+        if tags:
+            self.tags = {t: 1 for t in tags[:MAX_TAGS]}
+        if phrase:
+            self.phrases = {phrase: [1, 0, (item_id,)]}
 
     def add(self, item_id: str, norm: NormalizedText | None, dup_of: str | None, seq: int) -> None:
         """One item of the story: a near-duplicate supports its original's phrase; a

@@ -105,3 +105,12 @@ def test_titles_are_phrases_of_their_items_on_real_posts(shared_data):
     assert len(phrases) == len(titled) and share >= 0.99
     multi = [s for s in stories if s.size >= 3]
     assert multi and all(len(s.label) <= 40 for s in multi)
+
+
+def test_two_items_sharing_a_hashtag_are_titled_by_it():
+    eng = StoryEngine()
+    out = eng.add_many([StoryItem("h0", "", "#龙江街道停水# 明天全天停水，请提前储水", T0, "weibo"),
+                        StoryItem("h1", "", "转发微博//@路人甲: #龙江街道停水# 明天全天停水，请提前储水",
+                                  T0 + timedelta(minutes=3), "weibo")])
+    assert out[0].story_id == out[1].story_id
+    assert eng.story(out[0].story_id).label == "龙江街道停水"
