@@ -52,8 +52,8 @@ def test_repost_story_is_titled_by_its_original_not_its_mentions():
 
 def test_shared_hashtag_titles_the_story():
     eng = StoryEngine()
-    texts = ["#汉台区停水# 龙江街道明天停水，请储水", "#汉台区停水# 停水到几点？龙江街道",
-             "龙江街道明天停水，大家储水 #汉台区停水#", "#汉台区停水# 停水通知收到了，龙江街道"]
+    texts = ["#汉台区停水# 龙江街道明天全天停水，请居民提前储水", "#汉台区停水# 龙江街道明天全天停水，请居民提前储水！",
+             "#汉台区停水# 龙江街道明天全天停水，请居民们提前储水", "#汉台区停水# 龙江街道明天全天停水 请居民提前储水"]
     out = eng.add_many([StoryItem(f"t{i}", "", t, T0 + timedelta(minutes=i), "weibo") for i, t in enumerate(texts)])
     assert len({a.story_id for a in out}) == 1
     assert eng.story(out[0].story_id).label == "汉台区停水"
