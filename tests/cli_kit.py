@@ -12,3 +12,15 @@ def settle_db(db_path) -> None:
     con = sqlite3.connect(db_path)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
+
+
+def health_candidate(story_id: str) -> dict:
+    """A 一般 incident candidate at 铺镇 whose routing suggested 区卫健局 (stored under its former
+    name 区卫计局, as an older desk wrote it), 区医保局 and the town; 区委宣传部 owns the release."""
+    return {
+        "story_id": story_id, "title": "铺镇卫生院输液后多名患者不适",
+        "first_published": "2026-06-14T08:00:00+08:00", "detected_at": "2026-06-14T09:00:00+08:00",
+        "places": [{"code": "610702100", "name": "铺镇", "level": "town"}], "departments": ["区卫计局"],
+        "responsible_units": ["区卫计局", "区医保局", "铺镇", "区委宣传部"], "topic": "医疗卫生",
+        "severity": "一般", "severity_reasons": [], "item_ids": [1], "trigger": "负面",
+    }

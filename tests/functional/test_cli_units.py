@@ -12,19 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from responders.reports import ROLE_ASSIGNED, UNIT_LEAGUE_TITLE
+from tests.cli_kit import health_candidate
 from yuqing import cli as climod
 
 NOW = "2026-06-14T12:00:00+08:00"
 
 # Routing suggested 区卫健局, 区医保局 and the town; 区委宣传部 is the release owner. Written the way an
 # older desk stored it: 区卫计局 (the former name) for 区卫健局.
-CANDIDATE = {
-    "story_id": "story-7", "title": "铺镇卫生院输液后多名患者不适",
-    "first_published": "2026-06-14T08:00:00+08:00", "detected_at": "2026-06-14T09:00:00+08:00",
-    "places": [{"code": "610702100", "name": "铺镇", "level": "town"}], "departments": ["区卫计局"],
-    "responsible_units": ["区卫计局", "区医保局", "铺镇", "区委宣传部"], "topic": "医疗卫生",
-    "severity": "一般", "severity_reasons": [], "item_ids": [1], "trigger": "负面",
-}
+CANDIDATE = health_candidate("story-7")
 
 
 @pytest.fixture
