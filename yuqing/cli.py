@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "backup": ("yuqing.cmd_ops", "backup", "Copy the desk database safely while it runs (SQLite backup API)."),
     "doctor": ("yuqing.cmd_ops", "doctor", "Check integrity, schema, failing sources, timeline chain, disk and WAL."),
     "retention": ("yuqing.cmd_ops", "retention", "Delete old raw items no incident, evidence or label refers to."),
+    "staff": ("yuqing.cmd_staff", "staff", "Staff and roles: add, list, disable (admin only)."),
     "bench": ("yuqing.cmd_bench", "bench", "Run the benchmark suite (--quick for a short run)."),
     "label": ("yuqing.cmd_labels", "label", "Correct an item's topic, sentiment or place (a training label)."),
     "labels": ("yuqing.cmd_labels", "labels", "List the latest staff label per item and field."),

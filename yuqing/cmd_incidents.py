@@ -59,6 +59,7 @@ def service(ctx: click.Context, db_path: str | None, *, creates: bool = False):
     an incident) may start a new database; the others refuse a missing one, so a mistyped
     --home/--db is an error, not an empty desk."""
     from responders.incidents import IncidentService
+    from responders import staff
     from responders.store import migrations, open_desk
     from yuqing.clictx import check_desk_db
 
@@ -66,7 +67,7 @@ def service(ctx: click.Context, db_path: str | None, *, creates: bool = False):
     path = Path(db_path) if db_path else home / "desk.sqlite"
     policy = _policy(home)
     clock = _now_fn()
-    check_desk_db(path, must_exist=not creates, migration_sets=[migrations])
+    check_desk_db(path, must_exist=not creates, migration_sets=[migrations, staff.migrations])
     return IncidentService(open_desk(path), policy, clock=clock, units=lambda: _unit_names(home))
 
 
@@ -80,24 +81,31 @@ def _unit_names(home: Path):
         raise click.ClickException(f"gazetteer: {exc}") from None
 
 
-def desk_command(name: str, *, creates: bool = False, **kw):
-    """click.command with --actor and --db, and one-line errors for expected failures."""
+def desk_command(name: str, *, creates: bool = False, access: str = "write", **kw):
+    """click.command with --as, --actor and --db, and one-line errors for expected failures.
+
+    ``access`` is what the command needs of its actor (``read``, ``write``, ``lead``, ``admin``,
+    see :mod:`responders.staff`). On a desk with staff the actor is a staff id: ``--as ID``, else
+    the deprecated ``--actor NAME`` (which must name a staff id), else the OS login mapped by
+    ``staff add --login``; a read needs no actor. A desk without staff takes any name as written.
+    """
     def deco(fn):
         @click.command(name=name, **kw)
-        @click.option("--actor", default=None, help="Who acts (default: the OS user).")
+        @click.option("--as", "as_id", default=None, metavar="ID", help="The staff member who acts (staff id).")
+        @click.option("--actor", default=None, help="Deprecated: same as --as.")
         @click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
                       help="Desk database file (default: <home>/desk.sqlite).")
         @click.pass_context
         @functools.wraps(fn)
-        def wrapper(ctx, *args, actor, db_path, **kwargs):
+        def wrapper(ctx, *args, as_id, actor, db_path, **kwargs):
             from responders.exceptions import ResponderError
-            from responders.incidents import default_actor
             from yuqing.clictx import db_error_message
 
             path = db_path or _home(ctx) / "desk.sqlite"
             try:
                 svc = service(ctx, db_path, creates=creates)
-                return fn(svc, actor or default_actor(), *args, **kwargs)
+                who = acting_staff(svc.db, as_id, actor, access)
+                return fn(svc, who, *args, **kwargs)
             except ResponderError as exc:
                 raise click.ClickException(str(exc)) from None
             except sqlite3.Error as exc:
@@ -105,6 +113,24 @@ def desk_command(name: str, *, creates: bool = False, **kw):
         wrapper.__doc__ = fn.__doc__
         return wrapper
     return deco
+
+
+def acting_staff(db, as_id: str | None, actor: str | None, access: str = "write") -> str:
+    """The actor id to record for a command: a checked staff id on a desk with staff, else the
+    name given or the OS user. Raises responders.staff errors (nothing written yet)."""
+    from responders import staff
+    from responders.incidents import default_actor
+
+    if as_id and actor and as_id != actor:
+        raise click.UsageError("--as 与 --actor 指向不同的人员：只用 --as")
+    wanted = as_id or actor
+    if not staff.has_staff(db):
+        return wanted or default_actor()
+    if access == "read" and not wanted:
+        return default_actor()
+    member = staff.resolve_actor(db, wanted, default_actor(), access)  # type: ignore[arg-type]
+    assert member is not None
+    return member.id
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -167,7 +193,7 @@ def _id(value: str) -> int:
 
 # ------------------------------------------------------------------ reading
 
-@desk_command("incidents")
+@desk_command("incidents", access="read")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (ISO 8601 times).")
 @click.option("--all", "show_all", is_flag=True, help="Include archived, dismissed and merged incidents.")
 @click.option("--no-mask", is_flag=True, help="Do not mask personal data in titles (internal use only).")
@@ -195,7 +221,7 @@ def incidents(svc, actor, as_json, show_all, no_mask):
                    f"截止 {_local(i.release_due)}  {_safe(i.title if no_mask else mask_personal(i.title))}")
 
 
-@desk_command("incident")
+@desk_command("incident", access="read")
 @click.argument("incident_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--no-mask", is_flag=True, help="Do not mask phone/ID numbers and home addresses (internal use only).")
@@ -256,7 +282,7 @@ def incident(svc, actor, incident_id, as_json, no_mask):
         click.echo(f"  {e.seq:>3} {_local(e.at)} {e.actor}: {show(summarize(e))}")
 
 
-@desk_command("verify")
+@desk_command("verify", access="read")
 @click.option("--witness", default=None, metavar="COUNT:HASH",
               help="A head witnessed on paper or in chat (the daily report's 时间线见证), e.g. 42:9f3a1c…")
 def verify(svc, actor, witness):
@@ -435,7 +461,7 @@ def dismiss(svc, actor, incident_id, reason, state):
 
 # ------------------------------------------------------------------ release detection
 
-@desk_command("proposals")
+@desk_command("proposals", access="read")
 @click.option("--all", "show_all", is_flag=True, help="Include confirmed and rejected ones.")
 def proposals(svc, actor, show_all):
     """List detected releases awaiting confirmation. Example: yuqing proposals"""
@@ -490,7 +516,7 @@ def _release_owner() -> str:
         raise click.ClickException(str(exc)) from None
 
 
-@desk_command("export")
+@desk_command("export", access="read")
 @click.argument("incident_id")
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "json", "csv", "docx"]), required=True)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write.")
@@ -509,7 +535,7 @@ def export(svc, actor, incident_id, fmt, output, no_mask, force, mkdir):
     click.echo(f"已导出 {output}（{len(data)} 字节）")
 
 
-@desk_command("report")
+@desk_command("report", access="read")
 @click.argument("kind", type=click.Choice(["daily", "weekly", "performance"]))
 @click.option("--from", "date_from", default=None, help="First day, a Beijing-time day (YYYY-MM-DD).")
 @click.option("--to", "date_to", default=None, help="Last day, inclusive, a Beijing-time day (YYYY-MM-DD).")
