@@ -110,6 +110,13 @@ def events(db: sqlite_utils.Database, incident_id: int | None = None, *, kinds: 
     return [_row_event(r) for r in db.execute_returning_dicts(sql, params)]
 
 
+def events_between(db: sqlite_utils.Database, start: datetime, end: datetime) -> list[TimelineEvent]:
+    """Events of every incident (and the desk) recorded in [start, end], oldest first."""
+    rows = db.execute_returning_dicts(
+        "SELECT * FROM timeline_events WHERE at >= ? AND at <= ? ORDER BY id", [to_db(start), to_db(end)])
+    return [_row_event(r) for r in rows]
+
+
 def events_for(db: sqlite_utils.Database, incident_ids: list[int]) -> dict[int, list[TimelineEvent]]:
     """Events of many incidents at once, grouped, oldest first."""
     out: dict[int, list[TimelineEvent]] = {i: [] for i in incident_ids}
