@@ -81,6 +81,9 @@ def _unit_names(home: Path):
         raise click.ClickException(f"gazetteer: {exc}") from None
 
 
+DISMISS_CHOICES = ("误报", "不予处置")
+
+
 def desk_command(name: str, *, creates: bool = False, access: str = "write", **kw):
     """click.command with --as, --actor and --db, and one-line errors for expected failures.
 
@@ -102,6 +105,11 @@ def desk_command(name: str, *, creates: bool = False, access: str = "write", **k
             from yuqing.clictx import db_error_message
 
             path = db_path or _home(ctx) / "desk.sqlite"
+            if name == "dismiss" and as_id in DISMISS_CHOICES:
+                # `dismiss --as 误报` predates staff ids (which are ASCII): it names the state
+                if kwargs.get("state") not in (None, as_id):
+                    raise click.UsageError("--as 与 --state 给出了不同的结论：只用 --state")
+                kwargs["state"], as_id = as_id, None
             try:
                 svc = service(ctx, db_path, creates=creates)
                 who = acting_staff(svc.db, as_id, actor, access)
@@ -453,10 +461,11 @@ def close(svc, actor, incident_id):
 @desk_command("dismiss")
 @click.argument("incident_id")
 @click.option("--reason", required=True, help="Why (required).")
-@click.option("--as", "state", type=click.Choice(["误报", "不予处置"]), default="不予处置", show_default=True)
+@click.option("--state", "state", type=click.Choice(DISMISS_CHOICES), default=None,
+              help="误报 or 不予处置 (default 不予处置). `--as 误报` still works.")
 def dismiss(svc, actor, incident_id, reason, state):
-    """Close as 误报 or 不予处置 with a reason. Example: yuqing dismiss 3 --as 误报 --reason 非本区事件"""
-    _done(svc.dismiss(_id(incident_id), reason, actor=actor, state=state))
+    """Close as 误报 or 不予处置 with a reason. Example: yuqing dismiss 3 --state 误报 --reason 非本区事件 --as li"""
+    _done(svc.dismiss(_id(incident_id), reason, actor=actor, state=state or "不予处置"))
 
 
 # ------------------------------------------------------------------ release detection

@@ -114,7 +114,7 @@ def test_bad_ids_dates_and_values(desk, args, needles):
 @pytest.mark.parametrize("args, needle", [
     (["release", "1", "--channel", "政府网站", "--kind", "bogus"], "--kind"),
     (["export", "1", "--format", "pdf", "-o", "x.pdf"], "--format"),
-    (["dismiss", "1", "--reason", "x", "--as", "bogus"], "--as"),
+    (["dismiss", "1", "--reason", "x", "--state", "bogus"], "--state"),
     (["report", "monthly"], "monthly"),
     (["import", "hotline", "in.csv", "--kind", "fax"], "--kind"),
 ])
