@@ -156,9 +156,10 @@ def m002_timeline_anchor(db: sqlite_utils.Database) -> None:
 
 def open_desk(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the desk DB with the responders tables and staff."""
+    from responders.roster import migrations as roster_migrations
     from responders.staff import migrations as staff_migrations
 
-    return open_db(path, [migrations, staff_migrations])
+    return open_db(path, [migrations, staff_migrations, roster_migrations])
 
 
 def dumps(value: Any) -> str:

@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "retention": ("yuqing.cmd_ops", "retention", "Delete old raw items no incident, evidence or label refers to."),
     "staff": ("yuqing.cmd_staff", "staff", "Staff and roles: add, list, disable (admin only)."),
     "handover": ("yuqing.cmd_handover", "handover", "The handover report (交接班); accept it as the incoming officer."),
+    "roster": ("yuqing.cmd_roster", "roster", "Duty roster (值班表): show, now, gaps, import CSV, generate (admin)."),
     "bench": ("yuqing.cmd_bench", "bench", "Run the benchmark suite (--quick for a short run)."),
     "label": ("yuqing.cmd_labels", "label", "Correct an item's topic, sentiment or place (a training label)."),
     "labels": ("yuqing.cmd_labels", "labels", "List the latest staff label per item and field."),

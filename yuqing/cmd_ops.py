@@ -51,11 +51,11 @@ def doctor(ctx: click.Context, full: bool, as_json: bool) -> None:
 
     Example: yuqing doctor --full
     """
-    from storage.timeutil import utcnow
+    from yuqing.clictx import now_fn
     from yuqing.ops import doctor as run_doctor
 
     home = home_from(ctx)
-    report = run_doctor(home.path, home.db_path, now=utcnow(), full=full)
+    report = run_doctor(home.path, home.db_path, now=now_fn()(), full=full)
     if as_json:
         click.echo(json.dumps({"ok": report.ok, "checks": [
             {"name": c.name, "status": c.status, "detail": c.detail} for c in report.checks]},

@@ -32,7 +32,7 @@ _FETCH_MAX = {
     "connect_timeout": 600, "read_timeout": 3600, "total_timeout": 3600,
     "max_bytes": 1024 ** 3, "max_redirects": 50,
 }
-KNOWN_SECTIONS = ("desk", "fetch", "clock", "alerts", "triggers", "pipeline")
+KNOWN_SECTIONS = ("desk", "fetch", "clock", "alerts", "triggers", "pipeline", "roster")
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def parse_desk(doc: Mapping[str, Any], home: DeskHome, *, file: str = "desk.toml
             raise ConfigError(f"{file}: [fetch].{key}: must be positive, got {value}")
         if value > _FETCH_MAX[key]:
             raise ConfigError(f"{file}: [fetch].{key}: must be at most {_FETCH_MAX[key]:,}, got {value}")
-    sections = {k: doc[k] for k in ("clock", "alerts", "triggers", "pipeline") if k in doc}
+    sections = {k: doc[k] for k in ("clock", "alerts", "triggers", "pipeline", "roster") if k in doc}
     for name, value in sections.items():
         if not isinstance(value, Mapping):
             raise ConfigError(f"{file}: [{name}] must be a table")
@@ -141,6 +141,10 @@ def _validate_sections(sections: Mapping[str, Any], file: str) -> None:
         _wrap(parse_triggers, sections["triggers"], file, "triggers")
     if "pipeline" in sections:
         _wrap(_check_pipeline, sections["pipeline"], file, "pipeline")
+    if "roster" in sections:
+        from responders.roster import check_config
+
+        _wrap(check_config, sections["roster"], file, "roster")
 
 
 def _check_pipeline(table) -> None:

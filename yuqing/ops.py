@@ -210,7 +210,8 @@ def doctor(home_path: str | os.PathLike, db_path: str | os.PathLike, *, now: dat
             for name, fn in (("schema", lambda: _schema_check(db, migration_sets)),
                              ("sources", lambda: _sources_check(db, now)),
                              ("timeline", lambda: _timeline_check(db)),
-                             ("alerts", lambda: _alerts_check(db, now))):
+                             ("alerts", lambda: _alerts_check(db, now)),
+                             ("roster", lambda: _roster_check(db, now, home_path))):
                 try:
                     checks.append(fn())
                 except sqlite3.DatabaseError as exc:
@@ -351,6 +352,27 @@ def _alerts_check(db, now: datetime) -> Check:
     parts = [f"{visible(h.label)} failing since {local(h.failing_since):%m-%d %H:%M} "
              f"({h.failures}x: {visible(h.last_error or '')[:80]})" for h in failing]
     return Check("alerts", "warn", f"{len(failing)} alert channel(s) failing: " + "; ".join(parts))
+
+
+def _roster_check(db, now: datetime, home_path: Path) -> Check:
+    """Stretches of the coming [roster] gap_warning_hours no shift covers (a desk without any
+    roster yet is a one-operator desk: nothing to warn about)."""
+    from monitor.exceptions import ConfigError
+    from responders.roster import RosterError, gap_hours, has_roster, roster_gaps
+    from yuqing.config import read_toml
+
+    if not has_roster(db):
+        return Check("roster", "ok", "尚未排班（单人值守）")
+    try:
+        desk = home_path / "desk.toml"
+        hours = gap_hours(read_toml(desk).get("roster") if desk.exists() else None)
+    except (RosterError, ConfigError) as exc:
+        return Check("roster", "warn", str(exc))
+    gaps = roster_gaps(db, now, timedelta(hours=hours))
+    if not gaps:
+        return Check("roster", "ok", f"今后 {hours} 小时均有人值班")
+    return Check("roster", "warn", f"今后 {hours} 小时内有 {len(gaps)} 段无人值班："
+                 + "；".join(g.text() for g in gaps[:5]) + "（yuqing roster import / generate 补排）")
 
 
 def _timeline_check(db) -> Check:
