@@ -497,6 +497,24 @@ def items_after(db: sqlite_utils.Database, last_id: int, limit: int = 500) -> li
     return [_stored(r) for r in rows]
 
 
+def clock_items(db: sqlite_utils.Database, since: datetime) -> list[tuple[StoredItem, bool]]:
+    """Items fetched since ``since`` from manual intake (12345 hotline, 领导信箱: platform
+    ``hotline``) or from own channels, each with whether its source is an own channel; by id.
+    What working-day clocks are started from. [] on a database without intake tables."""
+    if not db["sources"].exists() or not db["items"].exists():
+        return []
+    sources = [r[0] for r in db.execute(
+        "SELECT id FROM sources WHERE json_extract(spec, '$.platform') = 'hotline'"
+        " OR json_extract(spec, '$.own_channel') = 1")]
+    own = {r[0] for r in db.execute("SELECT id FROM sources WHERE json_extract(spec, '$.own_channel') = 1")}
+    out: list[tuple[StoredItem, bool]] = []
+    for source_id in sources:  # one indexed range per source (items_source_fetched)
+        rows = db.execute_returning_dicts(
+            "SELECT * FROM items WHERE source_id = ? AND fetched_at >= ?", [source_id, to_db(since)])
+        out += [(_stored(r), source_id in own) for r in rows]
+    return sorted(out, key=lambda pair: pair[0].id)
+
+
 def _stored(r: dict) -> StoredItem:
     return StoredItem(
         id=r["id"], source_id=r["source_id"], guid=r["guid"], url=r["url"], canonical_url=r["canonical_url"],

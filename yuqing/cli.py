@@ -49,6 +49,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "retention": ("yuqing.cmd_ops", "retention", "Delete old raw items no incident, evidence or label refers to."),
     "staff": ("yuqing.cmd_staff", "staff", "Staff and roles: add, list, disable (admin only)."),
     "handover": ("yuqing.cmd_handover", "handover", "The handover report (交接班); accept it as the incoming officer."),
+    "workday-clocks": ("yuqing.cmd_workdays", "workday_clocks", "Working-day clocks: hotline acceptance, decision disclosure."),
+    "workday-done": ("yuqing.cmd_workdays", "workday_done", "Record a working-day duty done (受理 or 公示) for an item."),
     "roster": ("yuqing.cmd_roster", "roster", "Duty roster (值班表): show, now, gaps, import CSV, generate (admin)."),
     "bench": ("yuqing.cmd_bench", "bench", "Run the benchmark suite (--quick for a short run)."),
     "label": ("yuqing.cmd_labels", "label", "Correct an item's topic, sentiment or place (a training label)."),

@@ -59,7 +59,7 @@ def service(ctx: click.Context, db_path: str | None, *, creates: bool = False):
     an incident) may start a new database; the others refuse a missing one, so a mistyped
     --home/--db is an error, not an empty desk."""
     from responders.incidents import IncidentService
-    from responders import roster, staff
+    from responders import roster, staff, workday_clocks
     from responders.store import migrations, open_desk
     from yuqing.clictx import check_desk_db
 
@@ -67,7 +67,8 @@ def service(ctx: click.Context, db_path: str | None, *, creates: bool = False):
     path = Path(db_path) if db_path else home / "desk.sqlite"
     policy = _policy(home)
     clock = _now_fn()
-    check_desk_db(path, must_exist=not creates, migration_sets=[migrations, staff.migrations, roster.migrations])
+    check_desk_db(path, must_exist=not creates, migration_sets=[migrations, staff.migrations, roster.migrations,
+                                                              workday_clocks.migrations])
     return IncidentService(open_desk(path), policy, clock=clock, units=lambda: _unit_names(home))
 
 

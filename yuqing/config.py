@@ -32,7 +32,7 @@ _FETCH_MAX = {
     "connect_timeout": 600, "read_timeout": 3600, "total_timeout": 3600,
     "max_bytes": 1024 ** 3, "max_redirects": 50,
 }
-KNOWN_SECTIONS = ("desk", "fetch", "clock", "alerts", "triggers", "pipeline", "roster")
+KNOWN_SECTIONS = ("desk", "fetch", "clock", "alerts", "triggers", "pipeline", "roster", "workday_clocks")
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,8 @@ def parse_desk(doc: Mapping[str, Any], home: DeskHome, *, file: str = "desk.toml
             raise ConfigError(f"{file}: [fetch].{key}: must be positive, got {value}")
         if value > _FETCH_MAX[key]:
             raise ConfigError(f"{file}: [fetch].{key}: must be at most {_FETCH_MAX[key]:,}, got {value}")
-    sections = {k: doc[k] for k in ("clock", "alerts", "triggers", "pipeline", "roster") if k in doc}
+    sections = {k: doc[k] for k in ("clock", "alerts", "triggers", "pipeline", "roster", "workday_clocks")
+                if k in doc}
     for name, value in sections.items():
         if not isinstance(value, Mapping):
             raise ConfigError(f"{file}: [{name}] must be a table")
@@ -145,6 +146,10 @@ def _validate_sections(sections: Mapping[str, Any], file: str) -> None:
         from responders.roster import check_config
 
         _wrap(check_config, sections["roster"], file, "roster")
+    if "workday_clocks" in sections:
+        from responders.workday_clocks import parse_config
+
+        _wrap(parse_config, sections["workday_clocks"], file, "workday_clocks")
 
 
 def _check_pipeline(table) -> None:

@@ -211,7 +211,8 @@ def doctor(home_path: str | os.PathLike, db_path: str | os.PathLike, *, now: dat
                              ("sources", lambda: _sources_check(db, now)),
                              ("timeline", lambda: _timeline_check(db)),
                              ("alerts", lambda: _alerts_check(db, now)),
-                             ("roster", lambda: _roster_check(db, now, home_path))):
+                             ("roster", lambda: _roster_check(db, now, home_path)),
+                             ("workdays", lambda: _workday_check(db, now, home_path))):
                 try:
                     checks.append(fn())
                 except sqlite3.DatabaseError as exc:
@@ -373,6 +374,26 @@ def _roster_check(db, now: datetime, home_path: Path) -> Check:
         return Check("roster", "ok", f"今后 {hours} 小时均有人值班")
     return Check("roster", "warn", f"今后 {hours} 小时内有 {len(gaps)} 段无人值班："
                  + "；".join(g.text() for g in gaps[:5]) + "（yuqing roster import / generate 补排）")
+
+
+def _workday_check(db, now: datetime, home_path: Path) -> Check:
+    """Working-day clocks past their deadline (hotline acceptance, licence/penalty disclosure)."""
+    from monitor.exceptions import ConfigError
+    from responders.exceptions import ResponderError
+    from responders.workday_clocks import DUTY_LABELS, KIND_LABELS, overdue_clocks, parse_config
+    from yuqing.config import read_toml
+
+    try:
+        desk = home_path / "desk.toml"
+        config = parse_config(read_toml(desk).get("workday_clocks") if desk.exists() else None)
+    except (ResponderError, ConfigError) as exc:
+        return Check("workdays", "warn", str(exc))
+    late = overdue_clocks(db, now, config)
+    if not late:
+        return Check("workdays", "ok", "没有超时未完成的工作日时限")
+    parts = [f"#{c.item_id} {KIND_LABELS[c.kind]}（截止 {c.due_day.isoformat()}）{c.title[:30]}" for c in late[:5]]
+    return Check("workdays", "warn", f"{len(late)} 项超过工作日时限未{'/'.join(sorted({DUTY_LABELS[c.kind] for c in late}))}："
+                 + "；".join(parts) + "（yuqing workday-clocks --overdue）")
 
 
 def _timeline_check(db) -> Check:

@@ -26,10 +26,11 @@ def all_migrations() -> list:
     from responders.staff import migrations as staff_migrations
     from responders.store import migrations as responders_migrations
     from responders.roster import migrations as roster_migrations
+    from responders.workday_clocks import migrations as workday_migrations
     from yuqing.outbox import migrations as outbox_migrations
 
     return [monitor_migrations, analysis_migrations, responders_migrations, staff_migrations, alerts_migrations,
-            outbox_migrations, roster_migrations]
+            outbox_migrations, roster_migrations, workday_migrations]
 
 
 class PipelineRunner:
