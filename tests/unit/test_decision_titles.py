@@ -39,3 +39,15 @@ def test_the_notices_before_a_decision_and_the_rules_are_not_decisions():
     assert decision_kind("不予行政处罚决定书") is None
     assert decision_kind("汉台区市场监督管理局行政处罚决定书（汉台市监罚〔2026〕12号）") == "行政处罚"
     assert decision_kind("准予行政许可决定书（汉台水许决字〔2026〕3号）") == "行政许可"
+
+
+def test_no_false_alarm_on_held_out_titles(test_data):
+    rows = []
+    for line in (test_data / "decision_titles_holdout.tsv").read_text("utf-8").splitlines():
+        if not line.startswith("#") and line.strip():
+            label, title, _source = line.split("\t")
+            rows.append((label, title))
+    assert len(rows) >= 20
+    false = [title for label, title in rows if label == "none" and decision_kind(title)]
+    print(f"\nheld-out titles: {len(rows)} non-decisions, {len(false)} false alarms: {false}")
+    assert not false
