@@ -12,6 +12,7 @@ Public API for the rest of the desk (alerts, handover, console, doctor):
 - :func:`next_shift` ``(db, at)``: the first shift starting after ``at`` (the incoming shift).
 - :func:`shift_ending` ``(db, at, window)``: the shift whose end is within ``window`` (default
   1 h) before or after ``at`` — the shift being handed over.
+- :func:`handover_shifts` ``(db, at)``: ``(outgoing, incoming)`` — what the handover (交接班) needs.
 - :func:`roster_gaps` ``(db, now, horizon)``: the stretches of ``[now, now + horizon)`` no shift
   covers (default horizon 72 h, ``[roster] gap_warning_hours`` in desk.toml).
 
@@ -41,6 +42,10 @@ OFFICER_ROLES = frozenset({"officer", "leader", "admin"})
 LEADER_ROLES = frozenset({"leader", "admin"})
 CSV_COLUMNS = ("日期", "班次", "开始", "结束", "值班员", "带班领导")
 DEFAULT_GAP_HOURS = 72
+DEFAULT_ROSTER_TOML = """
+[roster]
+gap_warning_hours = 72          # warn (doctor, console) when no shift covers some time this far ahead
+"""
 
 
 class RosterError(ResponderError):
@@ -160,6 +165,22 @@ def shift_ending(db: sqlite_utils.Database, at: datetime, window: timedelta = ti
     if not rows:
         return None
     return min((_shift(r) for r in rows), key=lambda s: (abs((s.ends_at - at).total_seconds()), s.starts_at))
+
+
+def handover_shifts(db: sqlite_utils.Database, at: datetime,
+                    window: timedelta = timedelta(hours=1)) -> tuple[Shift | None, Shift | None]:
+    """``(outgoing, incoming)`` for a handover at ``at``: the shift ending around ``at``
+    (:func:`shift_ending`) and the one that takes over from it — the first shift starting at or
+    after the outgoing one's start, other than itself, else :func:`next_shift` of ``at``."""
+    outgoing = shift_ending(db, at, window)
+    if outgoing is None:
+        return None, next_shift(db, at)
+    rows = db.execute_returning_dicts(
+        "SELECT * FROM roster_shifts WHERE starts_at > ? AND starts_at <= ? AND NOT (day = ? AND name = ?)"
+        " ORDER BY starts_at, id LIMIT 1",
+        [to_db(outgoing.starts_at), to_db(outgoing.ends_at), outgoing.day.isoformat(), outgoing.name])
+    incoming = _shift(rows[0]) if rows else next_shift(db, outgoing.ends_at - timedelta(microseconds=1))
+    return outgoing, incoming
 
 
 def shifts_between(db: sqlite_utils.Database, start: datetime, end: datetime) -> list[Shift]:

@@ -39,6 +39,13 @@ KIND_LABELS = {"hotline": "12345热线受理", "mailbox": "领导信箱受理", 
 DUTY_LABELS = {"hotline": "受理", "mailbox": "受理", "license_penalty_disclosure": "公示"}
 DEFAULT_DAYS = {"hotline": 1, "mailbox": 1, "license_penalty_disclosure": 7}
 DEFAULT_LOOKBACK_DAYS = 90
+DEFAULT_WORKDAY_CLOCKS_TOML = """
+[workday_clocks]                # deadlines in working days on China's calendar (0 = no clock)
+hotline = 1                     # 12345 hotline work order: accept (受理) within 1 working day
+mailbox = 1                     # 领导信箱 letter: accept within 1 working day
+license_penalty_disclosure = 7  # 行政许可/行政处罚 decision on own channels: disclose (双公示) within 7
+lookback_days = 90              # items fetched longer ago are not clocked
+"""
 STATUS_LABELS = {"open": "进行中", "overdue": "超时未完成", "done_on_time": "按时完成", "done_late": "超时完成"}
 
 

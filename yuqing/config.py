@@ -213,7 +213,9 @@ def default_desk_toml() -> str:
     parts = [DEFAULT_DESK_TOML.read_text("utf-8").rstrip() + "\n"]
     for module, attr in (("responders.policy", "DEFAULT_CLOCK_TOML"),
                          ("responders.alerts.config", "DEFAULT_ALERTS_TOML"),
-                         ("yuqing.triggers", "DEFAULT_TRIGGERS_TOML")):
+                         ("yuqing.triggers", "DEFAULT_TRIGGERS_TOML"),
+                         ("responders.roster", "DEFAULT_ROSTER_TOML"),
+                         ("responders.workday_clocks", "DEFAULT_WORKDAY_CLOCKS_TOML")):
         try:
             mod = __import__(module, fromlist=[attr])
             parts.append(getattr(mod, attr).strip() + "\n")

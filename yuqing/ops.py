@@ -381,6 +381,7 @@ def _workday_check(db, now: datetime, home_path: Path) -> Check:
     from monitor.exceptions import ConfigError
     from responders.exceptions import ResponderError
     from responders.workday_clocks import DUTY_LABELS, KIND_LABELS, overdue_clocks, parse_config
+    from storage.workdays import calendar_gaps, desk_day
     from yuqing.config import read_toml
 
     try:
@@ -388,12 +389,17 @@ def _workday_check(db, now: datetime, home_path: Path) -> Check:
         config = parse_config(read_toml(desk).get("workday_clocks") if desk.exists() else None)
     except (ResponderError, ConfigError) as exc:
         return Check("workdays", "warn", str(exc))
+    today = desk_day(now)
+    missing = calendar_gaps(today + timedelta(days=i) for i in range(60))
+    gap_text = (f"已安装的 chinesecalendar 没有 {'、'.join(map(str, missing))} 年的节假日安排，该年按周一至周五计工作日："
+                "请升级 chinesecalendar（python3 -m pip install -U chinesecalendar）") if missing else ""
     late = overdue_clocks(db, now, config)
     if not late:
-        return Check("workdays", "ok", "没有超时未完成的工作日时限")
+        return Check("workdays", "warn" if missing else "ok", gap_text or "没有超时未完成的工作日时限")
+    duties = "/".join(sorted({DUTY_LABELS[c.kind] for c in late}))
     parts = [f"#{c.item_id} {KIND_LABELS[c.kind]}（截止 {c.due_day.isoformat()}）{c.title[:30]}" for c in late[:5]]
-    return Check("workdays", "warn", f"{len(late)} 项超过工作日时限未{'/'.join(sorted({DUTY_LABELS[c.kind] for c in late}))}："
-                 + "；".join(parts) + "（yuqing workday-clocks --overdue）")
+    return Check("workdays", "warn", f"{len(late)} 项超过工作日时限未{duties}：" + "；".join(parts)
+                 + "（yuqing workday-clocks --overdue）" + (f"；{gap_text}" if gap_text else ""))
 
 
 def _timeline_check(db) -> Check:

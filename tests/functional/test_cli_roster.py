@@ -163,7 +163,9 @@ def test_gaps_are_warned_ahead_in_doctor_and_roster_gaps(tmp_path):
                                           "hours": 14.0}
     # the horizon is configurable: 24 hours ahead sees no gap yet
     desk = home / "desk.toml"
-    desk.write_text(desk.read_text("utf-8") + "\n[roster]\ngap_warning_hours = 24\n", encoding="utf-8")
+    text = desk.read_text("utf-8")
+    assert "gap_warning_hours = 72" in text  # the default desk.toml names the setting
+    desk.write_text(text.replace("gap_warning_hours = 72", "gap_warning_hours = 24"), encoding="utf-8")
     doctor = _run(home, "doctor", "--json", now="2026-06-01 09:00")
     roster_check = next(c for c in json.loads(doctor.output)["checks"] if c["name"] == "roster")
     assert roster_check["status"] == "ok"

@@ -92,7 +92,9 @@ def test_hotline_acceptance_within_one_working_day_across_the_spring_festival(tm
 def test_configured_working_days_per_kind(tmp_path):
     home = _desk(tmp_path)
     desk = home / "desk.toml"
-    desk.write_text(desk.read_text("utf-8") + "\n[workday_clocks]\nhotline = 3\n", encoding="utf-8")
+    text = desk.read_text("utf-8")
+    assert "hotline = 1 " in text  # the default desk.toml names the setting
+    desk.write_text(text.replace("hotline = 1 ", "hotline = 3 "), encoding="utf-8")
     code, clocks = _clocks(home, "2026-02-14 12:00")
     # three working days after Friday 02-13: 02-14, 02-24, 02-25
     assert _by_title(clocks, "停水")["due_date"] == "2026-02-25" and _by_title(clocks, "停水")["workdays"] == 3

@@ -54,3 +54,18 @@ def test_gaps_within_the_horizon(tmp_path):
     assert roster_gaps(db, _t("2026-02-14 09:00"), timedelta(hours=20)) == []
     empty = open_desk(tmp_path / "other.sqlite")
     assert len(roster_gaps(empty, _t("2026-02-14 09:00"), timedelta(hours=72))) == 1
+
+
+def test_handover_shifts_name_the_outgoing_and_the_incoming_shift(tmp_path):
+    from responders.roster import handover_shifts
+
+    db = _desk(tmp_path)
+    store_shifts(db, [make_shift(date(2026, 2, 15), "日班", "08:00", "20:00", "wang", "zhao")],
+                 actor="admin", origin="test")
+    outgoing, incoming = handover_shifts(db, _t("2026-02-14 19:50"))
+    assert (outgoing.name, incoming.name) == ("日班", "夜班")  # the night shift starts 19:30 (overlap)
+    outgoing, incoming = handover_shifts(db, _t("2026-02-15 07:55"))
+    assert (outgoing.day, outgoing.name) == (date(2026, 2, 14), "夜班")
+    assert (incoming.day, incoming.name) == (date(2026, 2, 15), "日班")
+    outgoing, incoming = handover_shifts(db, _t("2026-02-14 12:00"))
+    assert outgoing is None and incoming.name == "夜班"
