@@ -183,6 +183,25 @@ def handover_shifts(db: sqlite_utils.Database, at: datetime,
     return outgoing, incoming
 
 
+def handover_shift(db: sqlite_utils.Database, at: datetime) -> dict | None:
+    """The ``shift`` of a handover report (:func:`responders.handover.build_handover`): the
+    outgoing shift (``shift``, ``starts_at``, ``ends_at``, ``officer``, ``leader`` with
+    ``officer_name``/``leader_name``; ``name`` = its 班次) and the incoming one as ``next``; None
+    when no shift ends around ``at``."""
+    outgoing, incoming = handover_shifts(db, at)
+    if outgoing is None:
+        return None
+
+    def named(s: Shift) -> dict:
+        d = s.to_dict()
+        d.update(name=s.name, officer_name=staff_mod.display_name(db, s.officer),
+                 leader_name=staff_mod.display_name(db, s.leader))
+        return d
+    out = named(outgoing)
+    out["next"] = named(incoming) if incoming is not None else None
+    return out
+
+
 def shifts_between(db: sqlite_utils.Database, start: datetime, end: datetime) -> list[Shift]:
     """Shifts overlapping ``[start, end)``, by start time."""
     if not _exists(db):

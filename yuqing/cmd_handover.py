@@ -15,7 +15,7 @@ def prepare(svc, since=None) -> dict:
     """The handover report for this desk now: the shift began at ``since``, else at the last
     accepted handover, else 24 hours ago."""
     from monitor.store import source_health
-    from responders import handover, staff
+    from responders import handover, roster, staff
 
     now = svc.clock()
     if since is None:
@@ -23,7 +23,7 @@ def prepare(svc, since=None) -> dict:
         since = last.at if last is not None else now - FALLBACK_SHIFT
     failing = handover.failing_source_rows(source_health(svc.db, now)) if svc.db["sources"].exists() else []
     return handover.build_handover(svc, since=since, display=lambda a: staff.display_name(svc.db, a),
-                                   failing_sources=failing)
+                                   failing_sources=failing, shift=roster.handover_shift(svc.db, now))
 
 
 @click.group(name="handover", invoke_without_command=True)

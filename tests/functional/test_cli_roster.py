@@ -170,3 +170,20 @@ def test_gaps_are_warned_ahead_in_doctor_and_roster_gaps(tmp_path):
     roster_check = next(c for c in json.loads(doctor.output)["checks"] if c["name"] == "roster")
     assert roster_check["status"] == "ok"
     assert _run(home, "roster", "gaps", now="2026-06-01 09:00").exit_code == 0
+
+
+def test_the_handover_names_the_outgoing_and_the_incoming_shift(tmp_path):
+    home = _desk(tmp_path)
+    path = tmp_path / "feb.csv"
+    path.write_text("日期,班次,开始,结束,值班员,带班领导\n2026-02-14,日班,08:30,17:30,zhang,zhao\n"
+                    "2026-02-14,夜班,17:30,08:30,李四,qian\n", encoding="utf-8")
+    assert _run(home, "roster", "import", str(path), "--as", "admin").exit_code == 0
+    out = _run(home, "handover", "--json", now="2026-02-14 17:20")
+    assert out.exit_code == 0, out.output
+    shift = json.loads(out.output)["shift"]
+    assert (shift["name"], shift["officer"], shift["officer_name"], shift["leader_name"]) == ("日班", "zhang", "张三", "赵六")
+    assert shift["next"]["name"] == "夜班" and shift["next"]["officer"] == "li"
+    md = _run(home, "handover", now="2026-02-14 17:20").output
+    assert "班次 日班（值班员 张三，带班领导 赵六）" in md and "接班 夜班（值班员 李四）" in md
+    # mid-shift there is nothing to hand over yet: the report has no shift
+    assert json.loads(_run(home, "handover", "--json", now="2026-02-14 12:00").output)["shift"] is None
