@@ -188,3 +188,14 @@ def test_the_handover_names_the_outgoing_and_the_incoming_shift(tmp_path):
     assert "班次 日班（值班员 张三，带班领导 赵六）" in md and "接班 夜班（值班员 李四）" in md
     # mid-shift there is nothing to hand over yet: the report has no shift
     assert json.loads(_run(home, "handover", "--json", now="2026-02-14 12:00").output)["shift"] is None
+
+
+def test_a_year_the_calendar_does_not_cover_is_generated_monday_to_friday_with_a_warning(tmp_path):
+    home = _desk(tmp_path)
+    out = _run(home, "roster", "generate", "--from", "2026-12-28", "--to", "2027-01-03", "--pattern", str(EXAMPLE),
+               "--as", "admin")
+    assert out.exit_code == 0, out.output
+    assert "没有 2027 年的节假日安排" in out.output
+    # 2027-01-01 is a Friday: without the schedule it is counted a working day (日班, not 全天)
+    assert _now(home, "2027-01-01 12:00")[1]["shift"] == "日班"
+    assert _now(home, "2027-01-02 12:00")[1]["shift"] == "全天"
