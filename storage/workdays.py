@@ -14,6 +14,7 @@ of receipt. Received on Friday 2026-02-13 with N = 1: the next working day is th
 """
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, time, timedelta
 from typing import Iterable, Literal
 from zoneinfo import ZoneInfo
@@ -70,6 +71,7 @@ def calendar_gaps(days: Iterable[date]) -> list[int]:
     return sorted({d.year for d in days if not _detail(d)[2]})
 
 
+@functools.lru_cache(maxsize=8192)  # a desk asks for the same few days for thousands of items
 def add_workdays(day: date, n: int) -> date:
     """The ``n``-th working day after ``day`` (``day`` itself never counts; ``n`` ≥ 1)."""
     if n < 1:
