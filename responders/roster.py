@@ -247,6 +247,18 @@ def check_config(section: dict) -> None:
     gap_hours(section)
 
 
+def staffing_problems(db: sqlite_utils.Database, now: datetime,
+                      horizon: timedelta = timedelta(hours=DEFAULT_GAP_HOURS)) -> list[tuple[Shift, str]]:
+    """Shifts of ``[now, now + horizon)`` whose officer or leader can no longer stand them (disabled
+    since, or their role changed), with the reason."""
+    found = []
+    for s in shifts_between(db, now, now + horizon):
+        problem = check_people(db, s.officer, s.leader)
+        if problem:
+            found.append((s, problem))
+    return found
+
+
 def gap_hours(section: dict | None) -> int:
     """``[roster] gap_warning_hours`` from desk.toml (default 72): how far ahead gaps are warned."""
     value = (section or {}).get("gap_warning_hours", DEFAULT_GAP_HOURS)

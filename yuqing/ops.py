@@ -359,7 +359,7 @@ def _roster_check(db, now: datetime, home_path: Path) -> Check:
     """Stretches of the coming [roster] gap_warning_hours no shift covers (a desk without any
     roster yet is a one-operator desk: nothing to warn about)."""
     from monitor.exceptions import ConfigError
-    from responders.roster import RosterError, gap_hours, has_roster, roster_gaps
+    from responders.roster import RosterError, gap_hours, has_roster, roster_gaps, staffing_problems
     from yuqing.config import read_toml
 
     if not has_roster(db):
@@ -370,10 +370,15 @@ def _roster_check(db, now: datetime, home_path: Path) -> Check:
     except (RosterError, ConfigError) as exc:
         return Check("roster", "warn", str(exc))
     gaps = roster_gaps(db, now, timedelta(hours=hours))
-    if not gaps:
+    unfit = staffing_problems(db, now, timedelta(hours=hours))
+    if not gaps and not unfit:
         return Check("roster", "ok", f"今后 {hours} 小时均有人值班")
-    return Check("roster", "warn", f"今后 {hours} 小时内有 {len(gaps)} 段无人值班："
-                 + "；".join(g.text() for g in gaps[:5]) + "（yuqing roster import / generate 补排）")
+    parts = []
+    if gaps:
+        parts.append(f"今后 {hours} 小时内有 {len(gaps)} 段无人值班：" + "；".join(g.text() for g in gaps[:5]))
+    if unfit:
+        parts.append("；".join(f"{s.day} {s.name}：{why}" for s, why in unfit[:5]))
+    return Check("roster", "warn", "。".join(parts) + "（yuqing roster import / generate 补排）")
 
 
 def _workday_check(db, now: datetime, home_path: Path) -> Check:

@@ -171,6 +171,11 @@ def test_gaps_are_warned_ahead_in_doctor_and_roster_gaps(tmp_path):
     roster_check = next(c for c in json.loads(doctor.output)["checks"] if c["name"] == "roster")
     assert roster_check["status"] == "ok"
     assert _run(home, "roster", "gaps", now="2026-06-01 09:00").exit_code == 0
+    # a member disabled after the roster was made: their coming shift is named
+    assert _run(home, "staff", "disable", "li", "--as", "admin").exit_code == 0
+    doctor = _run(home, "doctor", "--json", now="2026-06-01 09:00")
+    roster_check = next(c for c in json.loads(doctor.output)["checks"] if c["name"] == "roster")
+    assert roster_check["status"] == "warn" and "2026-06-02 日班：值班员「li」（李四）已停用" in roster_check["detail"]
 
 
 def test_the_handover_names_the_outgoing_and_the_incoming_shift(tmp_path):
