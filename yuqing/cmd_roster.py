@@ -54,8 +54,11 @@ def _shift_line(db, s) -> str:
 
 
 def _echo_gaps(db, now, horizon) -> None:
-    from responders.roster import roster_gaps
+    from responders.roster import has_roster, roster_gaps
 
+    if not has_roster(db):
+        click.echo("尚未排班（单人值守）：用 yuqing roster import 文件.csv 或 yuqing roster generate 排班。")
+        return
     gaps = roster_gaps(db, now, horizon)
     if gaps:
         hours = int(horizon.total_seconds() // 3600)
