@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from responders.alerts.rules import check_rules, parse_quiet_range
 from responders.alerts.types import (
     CHANNEL_TYPES, DEFAULT_MAX_BYTES, DEFAULT_RATE_LIMITS, LANES, SEVERITIES, AlertConfigError,
-    AlertsConfig, ChannelConfig, EscalationPolicy, EscalationTier, QuietHours, RetryPolicy, Rule,
+    AlertsConfig, ChannelConfig, EscalationPolicy, EscalationStep, PERSON_TARGETS, QuietHours, RetryPolicy, Rule,
 )
 
 DEFAULT_ALERTS_TOML = '''
@@ -28,6 +28,10 @@ mask_personal = true            # mask phone/ID numbers in alert text (all chann
 dedup_window_minutes = 30       # the same alert key inside this window is sent once
 digest_every_minutes = 60       # 'digest' lane alerts are collected and sent as one message this often
 # incident_url = "https://desk.example.gov.cn/incidents/{id}"   # the desk's own link in robot messages
+escalate_after = 15             # minutes: a breaking alert nobody acknowledged goes to the leader on duty
+# duty_channels = ["duty_dingtalk"]   # where people on duty are @-mentioned (default: the alert's channels)
+# duty_officer = "zhangsan"     # staff ids on duty when the roster names nobody (a desk without a roster)
+# duty_leader = "lisi"
 
 [alerts.quiet_hours]            # Asia/Shanghai; channels hold messages in this window
 range = "22:00-07:00"
@@ -99,21 +103,23 @@ channels = ["console"]
 # topics = []
 # channels = ["leader_dingtalk"]
 
-[alerts.escalation]             # unacknowledged alerts go to the next tier
+[alerts.escalation]             # breaking alerts wait for acknowledgement (yuqing alert-ack) and escalate
 lanes = ["breaking"]
 min_severity = "一般"
+# repeat = 0                    # after the last step, run the whole policy again this many times
 
-[[alerts.escalation.tiers]]
-after_minutes = 15              # unacknowledged 15 min after the first send
-channels = ["console", "desktop"]
-
-# [[alerts.escalation.tiers]]
-# after_minutes = 15            # and 15 min after that
-# channels = ["leader_dingtalk"]
+# More steps after the leader, each `after` minutes after the previous send, to "officer",
+# "leader" (on duty when the step fires), "staff:ID" or "channel:NAME"; `repeat` sends the
+# same step again that many times:
+# [[alerts.escalation.steps]]
+# after = 15
+# to = ["staff:zhao", "channel:leader_dingtalk"]
+# repeat = 1
 '''
 
 _TOP_KEYS = {"enabled", "mask_personal", "dedup_window_minutes", "digest_every_minutes", "quiet_hours", "retry",
-             "channels", "rules", "escalation", "incident_url"}
+             "channels", "rules", "escalation", "incident_url", "escalate_after", "duty_channels", "duty_officer",
+             "duty_leader"}
 _COMMON_CH = {"type", "enabled", "rate_limits", "max_bytes", "timeout", "quiet_hours", "mask_personal"}
 _CH_KEYS = {
     "wecom": {"url", "url_env"},
@@ -127,6 +133,7 @@ _CH_KEYS = {
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour)s?\s*$")
 _UNIT = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 _NAME = re.compile(r"^[A-Za-z0-9_\-\u4e00-\u9fff]+$")
+_STAFF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")  # as responders.staff checks it
 
 
 def _incident_url(value: Any) -> str:
@@ -334,14 +341,55 @@ def _rules(value: Any) -> tuple[Rule, ...]:
     return tuple(out)
 
 
-def _escalation(value: Any) -> EscalationPolicy:
+#: At most this many sends per alert once the policy is unrolled (steps x repeats).
+MAX_ESCALATION_SENDS = 50
+MAX_REPEAT = 10
+_TARGET_HELP = ('"officer", "leader", "staff:ID" or "channel:NAME"')
+
+
+def _targets(key: str, value: Any, channels: Mapping[str, ChannelConfig]) -> tuple[str, ...]:
+    """``to = "leader"`` or ``to = ["staff:zhao", "channel:dingtalk"]``, each checked."""
+    out = _strings(key, value)
+    if not out:
+        raise _err(key, f"needs at least one target ({_TARGET_HELP})")
+    for i, t in enumerate(out):
+        where = f"{key}[{i}]" if not isinstance(value, str) else key
+        kind, _, name = t.partition(":")
+        if t in PERSON_TARGETS:
+            continue
+        if kind == "staff" and _STAFF_ID.match(name):
+            continue
+        if kind == "channel" and name:
+            if name not in channels:
+                raise _err(where, f"channel {name!r} is not defined under [alerts.channels]")
+            continue
+        raise _err(where, f"must be {_TARGET_HELP}, got {t!r}")
+    return out
+
+
+def _repeat(key: str, value: Any) -> int:
+    _type(key, value, int, "a whole number")
+    if not 0 <= value <= MAX_REPEAT:
+        raise _err(key, f"must be 0..{MAX_REPEAT} (times the step is sent again), got {value}")
+    return value
+
+
+def _escalation(value: Any, escalate_after: float, channels: Mapping[str, ChannelConfig]) -> EscalationPolicy:
+    """The policy unrolled: the leader step of ``escalate_after`` first, then each of
+    ``[[alerts.escalation.steps]]`` (``after`` minutes, ``to``, ``repeat``), the whole
+    list ``repeat`` more times. ``[[alerts.escalation.tiers]]`` (``after_minutes``,
+    ``channels``) is the older form of channel-only steps."""
     key = "escalation"
     _type(key, value, dict, "a table")
-    _unknown(key, value, {"tiers", "lanes", "min_severity"})
+    _unknown(key, value, {"tiers", "steps", "lanes", "min_severity", "repeat"})
     sev = value.get("min_severity", "一般")
     if sev not in SEVERITIES:
         raise _err(f"{key}.min_severity", f"must be one of {'/'.join(SEVERITIES)}, got {sev!r}")
-    tiers = []
+    if "tiers" in value and "steps" in value:
+        raise _err(f"{key}.tiers", "give [[alerts.escalation.steps]] or the older tiers, not both")
+    steps: list[EscalationStep] = []
+    if escalate_after:
+        steps.append(EscalationStep(after_minutes=escalate_after, targets=("leader",)))
     raw = value.get("tiers", [])
     _type(f"{key}.tiers", raw, list, "an array of tables ([[alerts.escalation.tiers]])")
     for i, t in enumerate(raw):
@@ -351,11 +399,38 @@ def _escalation(value: Any) -> EscalationPolicy:
         for req in ("after_minutes", "channels"):
             if req not in t:
                 raise _err(f"{tkey}.{req}", "is missing")
-        tiers.append(EscalationTier(after_minutes=_number(f"{tkey}.after_minutes", t["after_minutes"], strict=True,
-                                                                  maximum=MAX_MINUTES),
-                                    channels=_strings(f"{tkey}.channels", t["channels"])))
-    return EscalationPolicy(tiers=tuple(tiers), lanes=_strings(f"{key}.lanes", value.get("lanes", ["breaking"]), LANES),
-                            min_severity=sev)
+        after = _number(f"{tkey}.after_minutes", t["after_minutes"], strict=True, maximum=MAX_MINUTES)
+        names = _strings(f"{tkey}.channels", t["channels"])
+        for ch in names:
+            if ch not in channels:
+                raise _err(f"{tkey}.channels", f"channel {ch!r} is not defined under [alerts.channels]")
+        steps.append(EscalationStep(after_minutes=after, targets=tuple(f"channel:{c}" for c in names)))
+    raw = value.get("steps", [])
+    _type(f"{key}.steps", raw, list, "an array of tables ([[alerts.escalation.steps]])")
+    for i, t in enumerate(raw):
+        tkey = f"{key}.steps[{i}]"
+        _type(tkey, t, dict, "a table")
+        _unknown(tkey, t, {"after", "to", "repeat"})
+        for req in ("after", "to"):
+            if req not in t:
+                raise _err(f"{tkey}.{req}", "is missing" + (f" ({_TARGET_HELP})" if req == "to" else
+                                                            " (minutes after the previous send)"))
+        step = EscalationStep(after_minutes=_number(f"{tkey}.after", t["after"], strict=True, maximum=MAX_MINUTES),
+                              targets=_targets(f"{tkey}.to", t["to"], channels))
+        steps.extend([step] * (1 + _repeat(f"{tkey}.repeat", t.get("repeat", 0))))
+    steps = steps * (1 + _repeat(f"{key}.repeat", value.get("repeat", 0)))
+    if len(steps) > MAX_ESCALATION_SENDS:
+        raise _err(f"{key}.repeat", f"the policy unrolls to {len(steps)} sends per alert; at most "
+                                    f"{MAX_ESCALATION_SENDS} (fewer steps or repeats)")
+    return EscalationPolicy(steps=tuple(steps),
+                            lanes=_strings(f"{key}.lanes", value.get("lanes", ["breaking"]), LANES), min_severity=sev)
+
+
+def _staff_id(key: str, value: Any) -> str:
+    _type(key, value, str, "a staff id")
+    if value and not _STAFF_ID.match(value):
+        raise _err(key, f"not a staff id (see `yuqing staff list`), got {value!r}")
+    return value
 
 
 def _retry(value: Any) -> RetryPolicy:
@@ -397,11 +472,12 @@ def parse_alerts_config(table: Mapping[str, Any] | None, *, env: Mapping[str, st
                 raise AlertConfigError(ch.problem)
     rules = _rules(table.get("rules", []))
     check_rules(rules, channels)
-    escalation = _escalation(table.get("escalation", {}))
-    for i, tier in enumerate(escalation.tiers):
-        for ch in tier.channels:
-            if ch not in channels:
-                raise _err(f"escalation.tiers[{i}].channels", f"channel {ch!r} is not defined under [alerts.channels]")
+    escalate_after = _number("escalate_after", table.get("escalate_after", 0), maximum=MAX_MINUTES)
+    escalation = _escalation(table.get("escalation", {}), escalate_after, channels)
+    duty_channels = _strings("duty_channels", table.get("duty_channels", []))
+    for i, ch in enumerate(duty_channels):
+        if ch not in channels:
+            raise _err(f"duty_channels[{i}]", f"channel {ch!r} is not defined under [alerts.channels]")
     quiet = _quiet(table["quiet_hours"]) if "quiet_hours" in table else None
     dedup = _number("dedup_window_minutes", table.get("dedup_window_minutes", 30), maximum=MAX_MINUTES)
     digest = _number("digest_every_minutes", table.get("digest_every_minutes", 60), maximum=MAX_MINUTES)
@@ -411,6 +487,8 @@ def parse_alerts_config(table: Mapping[str, Any] | None, *, env: Mapping[str, st
         retry=_retry(table.get("retry", {})), mask_personal=mask,
         incident_url=_incident_url(table.get("incident_url", "")),
         enabled=_type("enabled", table.get("enabled", True), bool, "true or false"),
+        duty_channels=duty_channels, duty_officer=_staff_id("duty_officer", table.get("duty_officer", "")),
+        duty_leader=_staff_id("duty_leader", table.get("duty_leader", "")),
     )
 
 

@@ -44,11 +44,12 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
 from responders.alerts.channels import Sender, TuiInbox, make_sender
+from responders.alerts.escalation import DutyFn, PeopleFn, next_step_at, resolve_people
 from responders.alerts.formats import prepare
 from responders.alerts.ratelimit import RateLimiter, fold, priority
 from responders.alerts.redact import redact
 from responders.alerts.rules import Deduper, held_by_quiet, quiet_ends_at, route
-from responders.alerts.store import AlertStore, ChannelHealth, TrackRow
+from responders.alerts.store import AlertStore, ChannelHealth, StepRecord, TrackRow
 from responders.alerts.types import (
     Alert, AlertError, AlertsConfig, ChannelConfig, ChannelError, Delivery, severity_rank,
 )
@@ -108,7 +109,8 @@ class SubmitResult:
 class AlertDispatcher:
     def __init__(self, config: AlertsConfig, *, clock: Callable[[], datetime] | None = None, on_delivery: OnDelivery | None = None,
                  wall: Callable[[], datetime] | None = None, inbox: TuiInbox | None = None, session: Any = None,
-                 history: int = 1000, db: Any = None, incident_open: Callable[[Any], bool] | None = None):
+                 history: int = 1000, db: Any = None, incident_open: Callable[[Any], bool] | None = None,
+                 duty: DutyFn | None = None, people: PeopleFn | None = None):
         """``clock``: the desk's time (injected; default the system clock); ``wall``: real time for signatures
         (defaults to the system clock); ``inbox``: the console's queue (made if not
         given); ``session``: an aiohttp ClientSession to reuse (made lazily if not);
@@ -123,6 +125,8 @@ class AlertDispatcher:
         self.wall = wall or utcnow
         self.on_delivery = on_delivery
         self.incident_open = incident_open
+        self.duty = duty
+        self.people = people
         self.inbox = inbox if inbox is not None else TuiInbox()
         self._session = session
         self._own_session = session is None
@@ -163,11 +167,19 @@ class AlertDispatcher:
             log.info("%s", redact(f"重复告警已合并：{alert.key}", self.secrets))
             return SubmitResult(alert.id, duplicate=True)
         names = route(alert, self.config.rules)
+        esc = self.config.escalation
+        escalates = (alert.lane in esc.lanes and severity_rank(alert.severity) >= severity_rank(esc.min_severity)
+                     and (bool(esc.steps) or self.duty is not None))
+        targets: tuple[dict, ...] = ()
+        if alert.lane == "breaking" and self.duty is not None:
+            # a breaking alert is for the officer on duty: @-mentioned where the platform can
+            who = resolve_people(("officer",), now, self.duty, self.people)
+            self._log_problems(alert, who.problems)
+            alert = replace(alert, mentions=who.mentions)
+            targets = who.records()
+            names = tuple(dict.fromkeys(names + self.config.duty_channels))
         routed = tuple(n for n in names if n in self._channels)
         skipped = tuple((n, self.unavailable.get(n, "未定义")) for n in names if n not in self._channels)
-        esc = self.config.escalation
-        escalates = (bool(esc.tiers) and alert.lane in esc.lanes
-                     and severity_rank(alert.severity) >= severity_rank(esc.min_severity))
         track = self._tracks[alert.id] = _Track(alert, escalates)
         if not routed:
             # nothing to send on now: escalation (if any) still counts from here
@@ -177,7 +189,8 @@ class AlertDispatcher:
         for name in routed:
             self._enqueue(self._channels[name], alert, now)
         if self._store is not None:
-            self._save(self._store.submitted, alert.key, now, track, [(n, alert) for n in routed])
+            self._save(self._store.submitted, alert.key, now, track, [(n, alert) for n in routed],
+                       StepRecord(0, now, targets, routed))
         made: list[Delivery] = []
         token = _collector.set(made)
         try:
@@ -478,33 +491,45 @@ class AlertDispatcher:
     # ------------------------------------------------------------ escalation
 
     def _next_escalation_at(self, tr: _Track) -> datetime | None:
-        tiers = self.config.escalation.tiers
-        if not tr.escalates or tr.acked_by is not None or tr.base_at is None or tr.tier >= len(tiers):
-            return None
-        return tr.base_at + timedelta(minutes=tiers[tr.tier].after_minutes)
+        return next_step_at(self.config.escalation, escalates=tr.escalates, acked=tr.acked_by is not None,
+                            base_at=tr.base_at, step=tr.tier)
 
     def _escalate(self, now: datetime) -> None:
-        tiers = self.config.escalation.tiers
+        steps = self.config.escalation.steps
         for tr in list(self._tracks.values()):
             due = self._next_escalation_at(tr)
             if due is None or now < due:
                 continue
-            tier = tiers[tr.tier]
+            step = steps[tr.tier]
+            who = resolve_people(step.people, now, self.duty, self.people)
+            names = step.channels
+            if step.people:  # people are reached where the desk mentions people
+                names = tuple(dict.fromkeys(names + (self.config.duty_channels or route(tr.alert, self.config.rules))))
             tr.tier += 1
             tr.base_at = now
-            esc = replace(tr.alert, escalation_tier=tr.tier)
-            log.warning("%s", redact(f"告警 {tr.alert.id} 未确认，升级到第 {tr.tier} 级：{', '.join(tier.channels)}",
+            esc = replace(tr.alert, escalation_tier=tr.tier, mentions=who.mentions)
+            self._log_problems(tr.alert, who.problems)
+            whom = "、".join(m.label for m in who.mentions) or "渠道"
+            log.warning("%s", redact(f"告警 {tr.alert.id} 未确认，升级到第 {tr.tier} 级：{whom}（{', '.join(names)}）",
                                      self.secrets))
             queued = []
-            for name in tier.channels:
+            for name in names:
                 ch = self._channels.get(name)
                 if ch is not None:
                     self._enqueue(ch, esc, now)
                     queued.append((name, esc))
-            if tr.tier >= len(tiers):
+            if not queued:
+                log.error("%s", redact(f"告警 {tr.alert.id} 第 {tr.tier} 级升级无可用渠道：{', '.join(names) or '无'}",
+                                       self.secrets))
+            if tr.tier >= len(steps):
                 tr.settled_at = now
             if self._store is not None:
-                self._save(self._store.escalated, tr, queued, now)
+                self._save(self._store.escalated, tr, queued, now,
+                           StepRecord(tr.tier, now, who.records(), tuple(n for n, _ in queued)))
+
+    def _log_problems(self, alert: Alert, problems: tuple[str, ...]) -> None:
+        for text in problems:
+            log.warning("%s", redact(f"告警 {alert.id}：{text}", self.secrets))
 
     def _drop_escalations(self, alert_ids: set[str]) -> tuple[list, list]:
         """Acknowledged alerts need no pending escalation messages (queued or retrying).

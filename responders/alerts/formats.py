@@ -34,7 +34,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from urllib.parse import quote_plus
 
-from responders.alerts.types import Alert, ChannelConfig
+from responders.alerts.types import DUTY_LABELS, Alert, ChannelConfig, Mention
 from responders.masking import mask_personal
 from storage.timeutil import local
 from storage.visible import visible
@@ -128,6 +128,50 @@ def footer(alert: Alert) -> str:
     return visible(" · ".join(parts))
 
 
+# ---------------------------------------------------------------- mentions
+
+#: Ids that may go into a platform's mention syntax; anything else is left out (the name stays).
+_WECOM_ID = re.compile(r"^[A-Za-z0-9_.@\-]{1,64}$")
+_MOBILE = re.compile(r"^\+?[0-9][0-9\-]{4,19}$")
+_OPEN_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+_EMAIL = re.compile(r"^[^\s@<>\"',;]+@[^\s@<>\"',;]+$")
+
+
+def platform_id(m: Mention, platform: str) -> str | None:
+    """The person's id on ``platform`` (wecom userid, dingtalk mobile, feishu open_id,
+    email) if it is well-formed, else None."""
+    value, pattern = {"wecom": (m.wecom, _WECOM_ID), "dingtalk": (m.dingtalk, _MOBILE),
+                      "feishu": (m.feishu, _OPEN_ID), "email": (m.email, _EMAIL)}[platform]
+    return value if value and pattern.match(value) else None
+
+
+_ID_KIND = {"wecom": "wecom", "dingtalk": "dingtalk", "feishu_card": "feishu", "feishu_text": "feishu"}
+
+
+def mention_line(alert: Alert, platform: str | None = None) -> str:
+    """"请确认：值班员 张三 <@zhangsan> · 确认：yuqing alert-ack ID" with the platform's own
+    mention syntax (企业微信 markdown ``<@userid>``, 钉钉 ``@mobile`` with ``at.atMobiles``,
+    飞书 card ``<at id=open_id></at>``, 飞书 text ``<at user_id="open_id">name</at>``);
+    empty when the message is for nobody in particular. Names are made inert."""
+    if not alert.mentions:
+        return ""
+    inert = plain_inert if platform in (None, "feishu_text") else md_inert
+    parts = []
+    for m in alert.mentions:
+        text = inert(m.label)
+        pid = platform_id(m, _ID_KIND[platform]) if platform in _ID_KIND else None
+        if pid and platform == "wecom":
+            text += f" <@{pid}>"
+        elif pid and platform == "dingtalk":
+            text += f" @{pid}"
+        elif pid and platform == "feishu_card":
+            text += f" <at id={pid}></at>"
+        elif pid and platform == "feishu_text":
+            text = f"{inert(DUTY_LABELS.get(m.duty, ''))} <at user_id=\"{pid}\">{inert(m.name)}</at>".strip()
+        parts.append(text)
+    return f"请确认：{'、'.join(parts)} · 确认：yuqing alert-ack {alert.id}"
+
+
 def _md_link(alert: Alert) -> str:
     return f"\n[在值班台查看事件 #{md_inert(alert.incident_id)}]({alert.desk_url})" if alert.desk_url else ""
 
@@ -145,18 +189,21 @@ def _fit(head_and_body: str, tail: str, max_bytes: int) -> str:
     return truncate_utf8(head_and_body, max_bytes - utf8_len(tail)) + tail
 
 
-def fitted_markdown(alert: Alert, max_bytes: int) -> str:
-    """Robot Markdown: the desk's heading, the feed text made inert, the desk's link and footer
-    (which survive truncation)."""
-    tail = f"{_md_link(alert)}\n> {footer(alert)}"  # the footer is the desk's own words and ids
+def fitted_markdown(alert: Alert, max_bytes: int, platform: str = "wecom") -> str:
+    """Robot Markdown: the desk's heading, the feed text made inert, the desk's link, whom
+    it is for (mentions) and the footer (which survive truncation)."""
+    who = mention_line(alert, platform)
+    tail = f"{_md_link(alert)}" + (f"\n\n**{who}**" if who else "") + f"\n> {footer(alert)}"
     body = f"### {md_inert(headline(alert))}\n{md_inert(alert.body_text, multiline=True)}"
     return _fit(body, tail, max_bytes)
 
 
-def fitted_text(alert: Alert, max_bytes: int, *, feed_link: bool = False) -> str:
-    """Plain text with tags and mentions inert; ``feed_link`` adds the feed's URL (the console only)."""
+def fitted_text(alert: Alert, max_bytes: int, *, feed_link: bool = False, platform: str | None = None) -> str:
+    """Plain text with tags and mentions inert; ``feed_link`` adds the feed's URL (the console only);
+    whom the message is for is named (mentioned in ``platform``'s syntax when given)."""
     link = f"\n查看事件：{alert.desk_url}" if alert.desk_url else ""
-    tail = f"{link}\n{footer(alert)}"
+    who = mention_line(alert, platform)
+    tail = f"{link}" + (f"\n{who}" if who else "") + f"\n{footer(alert)}"
     lines = [plain_inert(headline(alert)), plain_inert(alert.body_text, multiline=True)]
     if feed_link and alert.url:
         lines.append(f"原文：{visible(alert.url)}")
@@ -192,8 +239,15 @@ def dingtalk_signed_url(url: str, secret: str, now: datetime) -> str:
 
 
 def dingtalk_payload(alert: Alert, max_bytes: int = 20000) -> dict:
+    """Markdown; the people it is for in ``at.atMobiles`` (钉钉 notifies them only when the
+    text also carries ``@mobile``, which the mention line does)."""
     title = truncate_utf8(md_inert(headline(alert)), 256, "…")
-    return {"msgtype": "markdown", "markdown": {"title": title, "text": fitted_markdown(alert, max_bytes)}}
+    payload: dict = {"msgtype": "markdown",
+                     "markdown": {"title": title, "text": fitted_markdown(alert, max_bytes, "dingtalk")}}
+    mobiles = [pid for pid in (platform_id(m, "dingtalk") for m in alert.mentions) if pid]
+    if mobiles:
+        payload["at"] = {"atMobiles": list(dict.fromkeys(mobiles)), "isAtAll": False}
+    return payload
 
 
 # ---------------------------------------------------------------- 飞书
@@ -218,16 +272,27 @@ def feishu_payload(alert: Alert, *, secret: str = "", now: datetime | None = Non
         payload["sign"] = feishu_sign(secret, ts)
     msg_type = msg_type or "interactive"
     if msg_type == "text":
-        payload.update(msg_type="text", content={"text": fitted_text(alert, max_bytes)})
+        payload.update(msg_type="text", content={"text": fitted_text(alert, max_bytes, platform="feishu_text")})
     elif msg_type == "post":
-        text = fitted_text(replace(alert, desk_url=None), max_bytes)
+        text = fitted_text(replace(alert, desk_url=None, mentions=()), max_bytes)
         rows = [[{"tag": "text", "text": line}] for line in text.split("\n")[1:]]
+        if alert.mentions:
+            row: list[dict] = [{"tag": "text", "text": "请确认："}]
+            for m in alert.mentions:
+                pid = platform_id(m, "feishu")
+                if pid:
+                    row.append({"tag": "at", "user_id": pid, "user_name": plain_inert(m.name)})
+                else:
+                    row.append({"tag": "text", "text": plain_inert(m.label) + " "})
+            row.append({"tag": "text", "text": f" · 确认：yuqing alert-ack {alert.id}"})
+            rows.insert(len(rows) - 1, row)
         if alert.desk_url:
             rows.append([{"tag": "a", "text": "在值班台查看事件", "href": alert.desk_url}])
         payload.update(msg_type="post", content={"post": {"zh_cn": {"title": plain_inert(headline(alert)),
                                                                      "content": rows}}})
     else:
-        tail = f"{_md_link(alert)}\n{footer(alert)}"
+        who = mention_line(alert, "feishu_card")
+        tail = f"{_md_link(alert)}" + (f"\n**{who}**" if who else "") + f"\n{footer(alert)}"
         body = md_inert(alert.body_text, multiline=True)
         payload.update(msg_type="interactive", card={
             "config": {"wide_screen_mode": True},
@@ -260,6 +325,9 @@ def webhook_payload(alert: Alert, max_bytes: int = 65536) -> dict:
         "folded": list(alert.folded),
         "escalation_tier": alert.escalation_tier,
         "created_at": alert.created_at.isoformat(),
+        # whom the message is for; no phone numbers or platform ids (a generic endpoint)
+        "mentions": [{"staff_id": m.staff_id or None, "name": m.name or None, "duty": m.duty}
+                     for m in alert.mentions],
     }
 
 
@@ -281,7 +349,8 @@ def email_message(alert: Alert, *, mail_from: str, mail_to: tuple[str, ...] | li
     msg = EmailMessage()
     msg["Subject"] = f"[{BRAND}] {truncate_utf8(plain_inert(headline(alert)), 400, '…')}"
     msg["From"] = mail_from
-    msg["To"] = ", ".join(mail_to)
+    people = [pid for pid in (platform_id(m, "email") for m in alert.mentions) if pid]
+    msg["To"] = ", ".join(dict.fromkeys([*mail_to, *people]))  # the people it is for get it in person
     msg["Date"] = format_datetime(alert.created_at)
     domain = mail_from.rsplit("@", 1)[-1] if "@" in mail_from else "yuqing.local"
     msg["Message-ID"] = make_msgid(idstring=alert.id, domain=domain)

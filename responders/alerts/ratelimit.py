@@ -157,4 +157,5 @@ def fold(alerts: Sequence[Alert], now: datetime, *, heading: str = "舆情告警
         url=first.url,
         folded=ids,
         escalation_tier=max(a.escalation_tier for a in ordered),
+        mentions=tuple({(m.staff_id, m.duty): m for a in ordered for m in a.mentions}.values()),
     )

@@ -24,11 +24,13 @@ from typing import Any, Iterable
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from responders.alerts.types import Alert, AlertError
+from responders.alerts.types import Alert, AlertError, Mention
 from storage.db import open_db, transaction
 from storage.timeutil import from_db, to_db
 
 migrations = Migrations("alerts")
+#: An alert nobody acknowledged stays listed (``yuqing alerts --open``) this long.
+UNACKED_RETENTION = timedelta(days=7)
 
 
 @migrations()
@@ -103,6 +105,21 @@ def m002_channel_health(db: sqlite_utils.Database) -> None:
         )""")
 
 
+@migrations()
+def m003_escalation_steps(db: sqlite_utils.Database) -> None:
+    # one row per send decision of an alert: step 0 is the first send, step k the k-th
+    # escalation; the primary key makes each step happen at most once, whoever decides it
+    db.execute("""
+        CREATE TABLE alert_steps (
+            alert_id TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            targets TEXT NOT NULL,
+            channels TEXT NOT NULL,
+            PRIMARY KEY (alert_id, step)
+        )""")
+
+
 # ---------------------------------------------------------------- alert codec
 
 def alert_to_json(a: Alert) -> str:
@@ -115,6 +132,7 @@ def alert_to_json(a: Alert) -> str:
         "body_markdown": mask_personal(a.body_markdown), "body_text": mask_personal(a.body_text), "created_at": to_db(a.created_at), "severity": a.severity,
         "incident_id": a.incident_id, "item_ids": list(a.item_ids), "topics": list(a.topics),
         "towns": list(a.towns), "url": a.url, "folded": list(a.folded), "escalation_tier": a.escalation_tier,
+        "mentions": [m.to_dict() for m in a.mentions],
     }, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -123,6 +141,7 @@ def alert_from_json(text: str) -> Alert:
     d["created_at"] = from_db(d["created_at"])
     for name in ("item_ids", "topics", "towns", "folded"):
         d[name] = tuple(d.get(name) or ())
+    d["mentions"] = tuple(Mention.from_dict(m) for m in d.get("mentions") or ())
     return Alert(**d)
 
 
@@ -137,6 +156,17 @@ class TrackRow:
     acked_by: str | None = None
     acked_at: datetime | None = None
     settled_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """Who one send of an alert was for: ``targets`` as staff read them
+    (``{"to", "staff_id", "name"}``; staff_id None when nobody was on duty)."""
+
+    step: int
+    at: datetime
+    targets: tuple[dict, ...] = ()
+    channels: tuple[str, ...] = ()
 
 
 @dataclass
@@ -259,19 +289,27 @@ class AlertStore:
 
     # ------------------------------------------------------------ writes
 
-    def submitted(self, key: str, now: datetime, track: TrackRow, queued: Iterable[tuple[str, Alert]]) -> None:
-        """A new alert: its dedup key, its track and its queue rows, at once."""
+    def submitted(self, key: str, now: datetime, track: TrackRow, queued: Iterable[tuple[str, Alert]],
+                  step: StepRecord | None = None) -> None:
+        """A new alert: its dedup key, its track, its queue rows and whom it is for, at once."""
         with transaction(self.db) as conn:
             conn.execute("INSERT OR REPLACE INTO alert_dedup (key, seen_at) VALUES (?, ?)", [key, to_db(now)])
             self._put_track(conn, track, now)
             for channel, alert in queued:
                 self._put_queue(conn, channel, alert, now)
+            if step is not None:
+                self._put_step(conn, track.alert.id, step)
 
-    def escalated(self, track: TrackRow, queued: Iterable[tuple[str, Alert]], now: datetime) -> None:
+    def escalated(self, track: TrackRow, queued: Iterable[tuple[str, Alert]], now: datetime,
+                  step: StepRecord | None = None) -> None:
+        """One escalation step: the track's step and timer, the messages to send and whom
+        they are for, in one transaction (a restart neither repeats nor loses the step)."""
         with transaction(self.db) as conn:
             self._update_track(conn, track)
             for channel, alert in queued:
                 self._put_queue(conn, channel, alert, now)
+            if step is not None:
+                self._put_step(conn, track.alert.id, step)
 
     def attempted(self, channel: str, message: Alert, members: list[Alert], *, from_retry: bool,
                   retry: RetryRow | None, tracks: Iterable[TrackRow], token_at: datetime) -> None:
@@ -327,8 +365,11 @@ class AlertStore:
         """Drop settled tracks older than the retention, expired dedup keys, old sends
         and digest ids none of whose alerts is still tracked."""
         with transaction(self.db) as conn:
-            conn.execute("DELETE FROM alert_tracks WHERE coalesce(settled_at, CASE WHEN escalates = 0 THEN base_at END)"
-                         " < ?", [to_db(now - track_retention)])
+            # an alert still waiting for acknowledgement is kept longer than a settled one
+            conn.execute("DELETE FROM alert_tracks WHERE (acked_by IS NOT NULL OR escalates = 0) AND "
+                         "coalesce(settled_at, base_at) < ? OR acked_by IS NULL AND escalates = 1 AND created_at < ?",
+                         [to_db(now - track_retention), to_db(now - UNACKED_RETENTION)])
+            conn.execute("DELETE FROM alert_steps WHERE alert_id NOT IN (SELECT id FROM alert_tracks)")
             conn.execute("DELETE FROM alert_dedup WHERE seen_at <= ?", [to_db(now - dedup_window)])
             conn.execute("DELETE FROM alert_sends WHERE at <= ?", [to_db(now - send_window)])
             rows = conn.execute("SELECT id, members FROM alert_folds").fetchall()
@@ -345,6 +386,12 @@ class AlertStore:
             "acked_at, settled_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [tr.alert.id, alert_to_json(tr.alert), _incident_text(tr.alert.incident_id), int(tr.escalates),
              to_db(tr.base_at), tr.tier, tr.acked_by, to_db(tr.acked_at), to_db(tr.settled_at), to_db(now)])
+
+    @staticmethod
+    def _put_step(conn, alert_id: str, step: StepRecord) -> None:
+        conn.execute("INSERT OR IGNORE INTO alert_steps (alert_id, step, at, targets, channels) VALUES (?, ?, ?, ?, ?)",
+                     [alert_id, step.step, to_db(step.at), json.dumps(list(step.targets), ensure_ascii=False),
+                      json.dumps(list(step.channels), ensure_ascii=False)])
 
     @staticmethod
     def _update_track(conn, tr: TrackRow) -> None:
@@ -409,3 +456,73 @@ def unacknowledged_alerts(db: sqlite_utils.Database) -> list[tuple[Alert, int]]:
     rows = db.execute("SELECT alert, tier FROM alert_tracks WHERE escalates = 1 AND acked_by IS NULL "
                       "ORDER BY created_at, rowid").fetchall()
     return [(alert_from_json(a), tier) for a, tier in rows]
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """One alert as ``yuqing alerts`` and the console list it: ``step`` is the number of
+    escalations sent, ``base_at`` the last send (the next step counts from it), ``steps``
+    whom each send was for."""
+
+    alert: Alert
+    escalates: bool
+    step: int
+    base_at: datetime | None
+    acked_by: str | None
+    acked_at: datetime | None
+    created_at: datetime
+    steps: tuple[StepRecord, ...] = ()
+
+    @property
+    def open(self) -> bool:
+        """Waiting for acknowledgement."""
+        return self.escalates and self.acked_by is None
+
+
+def list_alerts(db: sqlite_utils.Database, *, open_only: bool = False, limit: int = 500) -> list[AlertRecord]:
+    """Tracked alerts, newest first (``open_only``: those waiting for acknowledgement).
+    Read from any process; a desk whose dispatcher never ran has none."""
+    if not _has_tables(db):
+        return []
+    return _records(db, "WHERE escalates = 1 AND acked_by IS NULL" if open_only else "", [], limit)
+
+
+def _records(db: sqlite_utils.Database, where: str, params: list, limit: int) -> list[AlertRecord]:
+    rows = db.execute(f"SELECT id, alert, escalates, tier, base_at, acked_by, acked_at, created_at FROM alert_tracks "
+                      f"{where} ORDER BY created_at DESC, rowid DESC LIMIT ?", [*params, limit]).fetchall()
+    steps: dict[str, list[StepRecord]] = {}
+    has_steps = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alert_steps'").fetchone()
+    if rows and has_steps:
+        ids = [r[0] for r in rows]
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk:chunk + 500]
+            for aid, step, at, targets, channels in db.execute(
+                    f"SELECT alert_id, step, at, targets, channels FROM alert_steps WHERE alert_id IN "
+                    f"({','.join('?' * len(part))}) ORDER BY step", part).fetchall():
+                steps.setdefault(aid, []).append(StepRecord(step, from_db(at), tuple(json.loads(targets)),
+                                                            tuple(json.loads(channels))))
+    out = []
+    for aid, alert, escalates, tier, base_at, acked_by, acked_at, created_at in rows:
+        try:
+            a = alert_from_json(alert)
+        except (ValueError, TypeError, KeyError, AlertError):
+            continue  # unreadable rows are left in place and skipped, as the dispatcher does
+        out.append(AlertRecord(a, bool(escalates), tier, from_db(base_at), acked_by, from_db(acked_at),
+                               from_db(created_at), tuple(steps.get(aid, ()))))
+    return out
+
+
+def get_alert(db: sqlite_utils.Database, alert_id: str) -> AlertRecord | None:
+    """One tracked alert by id (not a folded digest's id)."""
+    if not _has_tables(db):
+        return None
+    found = _records(db, "WHERE id = ?", [alert_id], 1)
+    return found[0] if found else None
+
+
+def digest_members(db: sqlite_utils.Database, alert_id: str) -> tuple[str, ...]:
+    """The alerts a folded digest id stands for (the id itself when it is no digest)."""
+    if not _has_tables(db):
+        return (alert_id,)
+    row = db.execute("SELECT members FROM alert_folds WHERE id = ?", [alert_id]).fetchone()
+    return tuple(json.loads(row[0])) if row else (alert_id,)

@@ -93,7 +93,9 @@ class Alert:
     ``key`` is the dedup key: two alerts with the same key inside the dedup window
     are one alert (e.g. ``incident:12:opened`` or ``item:abc``). ``folded`` lists the
     ids of the alerts a digest message stands for (empty for a plain alert);
-    ``escalation_tier`` is 0 for the first send and k for the k-th escalation.
+    ``escalation_tier`` is 0 for the first send and k for the k-th escalation;
+    ``mentions`` are the people this send is for (the officer on duty, the leader on
+    duty at an escalation...), @-mentioned where the platform can.
     """
 
     id: str
@@ -114,6 +116,7 @@ class Alert:
     #: The desk's own link to the incident, set per send by ``formats.prepare`` (never
     #: the feed's ``url``: robot messages link only here).
     desk_url: str | None = None
+    mentions: tuple["Mention", ...] = ()
 
     def __post_init__(self):
         if self.lane not in LANES:
@@ -129,7 +132,7 @@ class Alert:
         """Make an alert with a fresh id; a missing body is derived from the other one or the title."""
         md = body_markdown if body_markdown is not None else (body_text or title)
         text = body_text if body_text is not None else (body_markdown or title)
-        for name in ("item_ids", "topics", "towns", "folded"):
+        for name in ("item_ids", "topics", "towns", "folded", "mentions"):
             if name in kw and kw[name] is not None:
                 kw[name] = tuple(kw[name])
         return cls(id=uuid.uuid4().hex[:12], key=key, lane=lane, title=title, body_markdown=md,
@@ -139,6 +142,41 @@ class Alert:
     def count(self) -> int:
         """How many alerts this message stands for."""
         return max(1, len(self.folded))
+
+
+#: Duty roles a message may be for, as staff read them.
+DUTY_LABELS = {"officer": "值班员", "leader": "带班领导", "staff": ""}
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A person a message is for, with their ids on each platform (None when unknown).
+    ``staff_id`` empty means the duty role was wanted but nobody is on duty."""
+
+    staff_id: str
+    name: str
+    duty: str = "staff"  # officer | leader | staff
+    wecom: str | None = None  # 企业微信 userid
+    dingtalk: str | None = None  # 钉钉 mobile number
+    feishu: str | None = None  # 飞书 open_id
+    email: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the message names them: 带班领导 李四, or 带班领导（当前无人在岗）."""
+        role = DUTY_LABELS.get(self.duty, "")
+        if not self.staff_id:
+            return f"{role or '值班人员'}（当前无人在岗）"
+        return f"{role} {self.name}".strip()
+
+    def to_dict(self) -> dict:
+        return {"staff_id": self.staff_id, "name": self.name, "duty": self.duty, "wecom": self.wecom,
+                "dingtalk": self.dingtalk, "feishu": self.feishu, "email": self.email}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Mention":
+        return cls(**{k: d.get(k) for k in ("staff_id", "name", "duty", "wecom", "dingtalk", "feishu", "email")
+                      if k in d})
 
 
 # ---------------------------------------------------------------- configuration
@@ -213,21 +251,48 @@ class QuietHours:
     text: str = ""
 
 
+#: Who an escalation step goes to: ``officer`` / ``leader`` (on duty when the step fires),
+#: ``staff:ID`` (a staff member), ``channel:NAME`` (a configured channel, no mention).
+PERSON_TARGETS = ("officer", "leader")
+
+
 @dataclass(frozen=True)
-class EscalationTier:
+class EscalationStep:
+    """One step of the policy, sent ``after_minutes`` after the previous send of the
+    alert (its first send for step 1) if nobody has acknowledged it."""
+
     after_minutes: float
-    channels: tuple[str, ...]
+    targets: tuple[str, ...]
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels named directly (``channel:NAME``)."""
+        return tuple(t[len("channel:"):] for t in self.targets if t.startswith("channel:"))
+
+    @property
+    def people(self) -> tuple[str, ...]:
+        """The person targets (``officer``, ``leader``, ``staff:ID``)."""
+        return tuple(t for t in self.targets if not t.startswith("channel:"))
+
+
+#: The former name (``[[alerts.escalation.tiers]]`` with channels).
+EscalationTier = EscalationStep
 
 
 @dataclass(frozen=True)
 class EscalationPolicy:
-    """Tier k is sent when an alert stays unacknowledged ``tiers[k].after_minutes``
-    after the previous send (the first dispatch for tier 1). Only alerts in
-    ``lanes`` with at least ``min_severity`` escalate."""
+    """``steps`` is the whole policy unrolled (the leader step of ``escalate_after``,
+    each step's repeats, the policy's repeats): step k is sent when an alert stays
+    unacknowledged ``steps[k].after_minutes`` after its previous send. Alerts in
+    ``lanes`` with at least ``min_severity`` wait for acknowledgement and escalate."""
 
-    tiers: tuple[EscalationTier, ...] = ()
+    steps: tuple[EscalationStep, ...] = ()
     lanes: tuple[str, ...] = ("breaking",)
     min_severity: str = "一般"
+
+    @property
+    def tiers(self) -> tuple[EscalationStep, ...]:
+        return self.steps
 
 
 @dataclass(frozen=True)
@@ -253,6 +318,11 @@ class AlertsConfig:
     mask_personal: bool = True
     enabled: bool = True
     incident_url: str = ""  # template with {id}: the desk's own link in messages
+    #: Where people on duty are @-mentioned; empty: the channels the alert was routed to.
+    duty_channels: tuple[str, ...] = ()
+    #: Fallback duty (staff ids) for a desk without a roster entry for now.
+    duty_officer: str = ""
+    duty_leader: str = ""
 
     def secrets(self) -> tuple[str, ...]:
         out: list[str] = []
