@@ -53,7 +53,7 @@ EVENT_KINDS = (
     "detected", "candidate_joined", "item_linked", "item_unlinked", "clock_set", "graded", "assigned",
     "unassigned", "acknowledged", "note", "release", "followup", "verification", "state_changed", "merged",
     "merged_into", "split", "split_from", "clock_alert", "release_proposed", "release_rejected",
-    "alert_sent", "alert_failed", "dismissed", "archived",
+    "alert_sent", "alert_failed", "dismissed", "archived", "alert_acked",
 )
 
 

@@ -52,6 +52,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "workday-clocks": ("yuqing.cmd_workdays", "workday_clocks", "Working-day clocks (受理, 公示) and what is overdue."),
     "workday-done": ("yuqing.cmd_workdays", "workday_done", "Record an item's working-day duty done (受理 or 公示)."),
     "roster": ("yuqing.cmd_roster", "roster", "Duty roster (值班表): show, now, gaps, import, generate."),
+    "alerts": ("yuqing.cmd_alerts", "alerts", "List alerts: whom they went to, acknowledgement, next escalation."),
+    "alert-ack": ("yuqing.cmd_alerts", "alert_ack", "Acknowledge an alert as a staff member (stops escalation)."),
     "bench": ("yuqing.cmd_bench", "bench", "Run the benchmark suite (--quick for a short run)."),
     "label": ("yuqing.cmd_labels", "label", "Correct an item's topic, sentiment or place (a training label)."),
     "labels": ("yuqing.cmd_labels", "labels", "List the latest staff label per item and field."),

@@ -80,8 +80,12 @@ class PipelineRunner:
         if table is None:
             table = tomllib.loads(DEFAULT_ALERTS_TOML).get("alerts", {})
         config = parse_alerts_config(table, require_secrets=False)
+        from yuqing.alert_duty import duty_source, people_source
+
         dispatcher = AlertDispatcher(config, clock=self.clock, on_delivery=self._on_delivery,
-                                     db=self.cfg.home.db_path, incident_open=self._incident_open)
+                                     db=self.cfg.home.db_path, incident_open=self._incident_open,
+                                     duty=duty_source(self.cfg.home.db_path, config),
+                                     people=people_source(self.cfg.home.db_path))
         await dispatcher.__aenter__()
         return dispatcher
 

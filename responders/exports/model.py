@@ -27,7 +27,7 @@ KIND_LABELS = {
     "release": "发布", "followup": "跟进", "verification": "核实", "state_changed": "状态变更", "merged": "合并",
     "merged_into": "并入其他事件", "split": "拆分", "split_from": "拆分产生", "clock_alert": "时限提醒",
     "release_proposed": "检测到发布", "release_rejected": "驳回发布检测", "alert_sent": "告警已发送",
-    "alert_failed": "告警发送失败", "dismissed": "结案", "archived": "归档",
+    "alert_failed": "告警发送失败", "dismissed": "结案", "archived": "归档", "alert_acked": "确认告警",
 }
 CLOCK_REASONS = {
     "opened": "立案", "regrade": "重新定级", "earlier first publication": "发现更早的首发",
@@ -110,6 +110,9 @@ def summarize(ev: TimelineEvent) -> str:
     if k in ("alert_sent", "alert_failed"):
         detail = p.get("error") or p.get("summary") or p.get("title") or ""
         return f"{KIND_LABELS[k]}：{p.get('channel') or ''} {detail}".strip()
+    if k == "alert_acked":
+        step = f"（已升级 {p.get('step')} 级）" if p.get("step") else ""
+        return f"确认告警 {p.get('alert_id') or ''}{step}：{p.get('title') or ''}".strip()
     if k == "archived":
         return "归档"
     return f"{k}"

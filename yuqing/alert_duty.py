@@ -1,0 +1,72 @@
+"""Who is on duty and how to reach them, for the alert dispatcher.
+
+``duty_source(db_path, config)`` gives ``duty(at) -> (officer_id, leader_id)``: the duty
+roster's shift at ``at`` (``responders.roster.on_duty``) when the desk has one, else the
+fallback staff ids ``[alerts] duty_officer`` / ``duty_leader`` of desk.toml (a desk
+without a roster, or a gap in it). ``people_source(db_path)`` gives
+``people(staff_id) -> Mention | None`` from the staff table (None for an unknown or
+disabled member). Both open a short read-only connection per call: they are asked once
+per breaking alert and once per escalation step.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from responders.alerts.types import AlertsConfig, Mention
+
+log = logging.getLogger("yuqing.alerts")
+
+
+def _read(db_path: Path, fn: Callable):
+    from storage.db import connect
+
+    db = connect(db_path, readonly=True)
+    try:
+        return fn(db)
+    finally:
+        db.conn.close()
+
+
+def roster_shift(db_path: Path, at: datetime) -> tuple[str | None, str | None] | None:
+    """(officer, leader) of the roster's shift at ``at``; None when the desk has no roster
+    (module or table missing) or no shift then."""
+    try:
+        from responders.roster import on_duty  # the duty roster (值班表)
+    except ImportError:
+        return None
+    try:
+        shift = _read(db_path, lambda db: on_duty(db, at))
+    except sqlite3.OperationalError:  # no roster table in this database yet
+        return None
+    if shift is None:
+        return None
+    return shift.officer or None, shift.leader or None
+
+
+def duty_source(db_path: Path, config: AlertsConfig) -> Callable[[datetime], tuple[str | None, str | None]]:
+    """The dispatcher's ``duty``: the roster first, then desk.toml's fallback ids."""
+    def duty(at: datetime) -> tuple[str | None, str | None]:
+        shift = roster_shift(db_path, at)
+        if shift is not None and any(shift):
+            return shift
+        return config.duty_officer or None, config.duty_leader or None
+
+    return duty
+
+
+def people_source(db_path: Path) -> Callable[[str], Mention | None]:
+    """The dispatcher's ``people``: a staff member's name and platform ids."""
+    from responders.staff import get_staff
+
+    def people(staff_id: str) -> Mention | None:
+        member = _read(db_path, lambda db: get_staff(db, staff_id))
+        if member is None or not member.active:
+            return None
+        return Mention(staff_id=member.id, name=member.name, wecom=member.wecom, dingtalk=member.dingtalk,
+                       feishu=member.feishu, email=member.email)
+
+    return people
