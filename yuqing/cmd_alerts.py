@@ -111,7 +111,7 @@ def alerts(svc, actor, open_only, as_json):
         else:
             nxt = _next_at(rec, policy)
             extra = f"下次升级 {desk_text(nxt)}" if nxt else ""
-        click.echo(f"{a.id}  {desk_text(rec.created_at)}  {pad(a.severity, 8)}{pad(_state(rec), 16)}"
+        click.echo(f"{a.id}  {desk_text(rec.created_at)}  {pad(a.severity, 8)}{pad(_state(rec), 18)}"
                    f"{pad(inc, 10)}{terminal_safe(mask_personal(a.title))}  {extra}".rstrip())
         for s in rec.steps:
             whom = "、".join(_target_text(t) for t in s.targets) or "渠道"
