@@ -5,9 +5,14 @@ escalation exactly (each step sent once). Real receivers on 127.0.0.1, a real de
 database with staff; the clock is injected and the roster is the ``duty`` callable."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
+import signal
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +21,7 @@ from responders.alerts import AlertDispatcher, parse_alerts_config
 from responders.alerts.store import ack_alert, list_alerts, migrations
 from storage.db import open_db
 from tests.functional.test_alert_channels import (  # noqa: F401  (platforms is a fixture)
-    ENV, T0, Clock, alert, channels, platforms, rule,
+    DING_SECRET, ENV, FEISHU_SECRET, HOOK_SECRET, T0, Clock, alert, channels, platforms, rule,
 )
 from yuqing.alert_duty import duty_source, people_source
 
@@ -202,6 +207,45 @@ async def test_a_new_dispatcher_on_the_same_file_continues_the_escalation_exactl
     assert len(platforms.wecom) == 4 and len(platforms.dingtalk) == 4 and len(platforms.feishu) == 4
     (rec,) = list_alerts(_db(desk))
     assert [s.step for s in rec.steps] == [0, 1, 2, 3]
+
+
+async def _life(desk, p, at, action, key="item:kill"):
+    """One dispatcher process: it does ``action`` at ``at``, says ready, and is SIGKILLed."""
+    table = {"channels": channels(p), "rules": rule("wecom", "ding", "feishu"), **POLICY,
+             "_ding": DING_SECRET, "_feishu": FEISHU_SECRET, "_hook": HOOK_SECRET}
+    for ch in table["channels"].values():
+        if "url" in ch:
+            ch["url"] = ch["url"].replace(p.base, "BASE")
+    root = Path(__file__).resolve().parents[2]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__).with_name("_alert_child.py")), str(desk), p.base, at.isoformat(), action,
+        key, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(root)})
+    proc.stdin.write(json.dumps(table).encode())
+    proc.stdin.close()
+    try:
+        line = await asyncio.wait_for(proc.stdout.readline(), timeout=120)  # a generous bound
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+    assert line.startswith(b"ready"), line
+    return line.split()[1].decode() if len(line.split()) > 1 else ""
+
+
+async def test_after_kill_9_nothing_is_sent_twice_and_no_step_is_lost(platforms, desk):
+    alert_id = await _life(desk, platforms, T0, "submit")
+    assert len(platforms.wecom) == 1
+    await _life(desk, platforms, T0, "submit")  # the pipeline hands the same notice over again
+    assert len(platforms.wecom) == 1  # dedup key survived the kill
+    await _life(desk, platforms, T0 + timedelta(minutes=10), "tick")  # the leader step
+    await _life(desk, platforms, T0 + timedelta(minutes=10), "tick")  # killed and started again: not again
+    assert len(platforms.wecom) == 2 and len(platforms.dingtalk) == 2 and len(platforms.feishu) == 2
+    assert "<@LiNa>" in platforms.wecom[1]["markdown"]["content"]
+    await _life(desk, platforms, T0 + timedelta(minutes=14), "tick")  # not due yet
+    await _life(desk, platforms, T0 + timedelta(minutes=16), "tick")  # the staff:zhao step
+    assert len(platforms.wecom) == 3 and "<@zhaoq>" in platforms.wecom[2]["markdown"]["content"]
+    (rec,) = list_alerts(_db(desk))
+    assert rec.alert.id == alert_id and [s.step for s in rec.steps] == [0, 1, 2]
 
 
 def test_duty_falls_back_to_desk_toml_ids(desk):
