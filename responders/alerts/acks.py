@@ -47,3 +47,16 @@ def acknowledge(svc, alert_id: str, actor: str, now: datetime | None = None) -> 
                 continue  # the alert named no incident of this desk: the ack itself is kept
     return AckResult(tuple(r for r in records if r.alert.id in fresh),
                      tuple(r for r in records if r.alert.id not in fresh))
+
+
+def acknowledge_incident(svc, incident_id: int, actor: str, now: datetime | None = None) -> AckResult:
+    """Acknowledge every alert of ``incident_id`` still waiting (the console's key on a
+    board row). Nothing waiting gives an empty result."""
+    from responders.alerts.store import list_alerts
+
+    acked: list[AlertRecord] = []
+    with transaction(svc.db):
+        for rec in list_alerts(svc.db, open_only=True):
+            if rec.alert.incident_id is not None and str(rec.alert.incident_id) == str(incident_id):
+                acked.extend(acknowledge(svc, rec.alert.id, actor, now).acked)
+    return AckResult(tuple(acked), ())

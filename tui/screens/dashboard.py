@@ -44,6 +44,7 @@ class DashboardScreen(Screen):
     CSS_PATH = Path(__file__).with_name("dashboard.tcss")
     BINDINGS = [
         Binding("a", "ack", "确认接报", id="dashboard.ack"),
+        Binding("k", "ack_alerts", "确认告警", id="dashboard.ack_alerts"),
         Binding("o", "open", "打开事件", id="dashboard.open"),
         Binding("f5", "refresh", "刷新", id="dashboard.refresh"),
     ]
@@ -145,6 +146,14 @@ class DashboardScreen(Screen):
             self.notify("没有选中的事件", severity="warning")
             return
         self.app.run_db(lambda f: f.acknowledge(iid), target=self, done=f"已确认接报：事件 #{iid}", incident_id=iid)
+
+    def action_ack_alerts(self) -> None:
+        iid = self.query_one(IncidentBoard).selected_id()
+        if iid is None:
+            self.notify("没有选中的事件", severity="warning")
+            return
+        self.app.run_db(lambda f: f.ack_alerts(iid), target=self, incident_id=iid,
+                        done=lambda n: f"已确认事件 #{iid} 的 {n} 条告警，升级已停止" if n else f"事件 #{iid} 没有待确认的告警")
 
     def action_refresh(self) -> None:
         self.app.poll()
