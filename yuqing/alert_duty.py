@@ -47,9 +47,22 @@ def roster_shift(db_path: Path, at: datetime) -> tuple[str | None, str | None] |
     return shift.officer or None, shift.leader or None
 
 
-def duty_source(db_path: Path, config: AlertsConfig) -> Callable[[datetime], tuple[str | None, str | None]]:
-    """The dispatcher's ``duty``: the roster first, then desk.toml's fallback ids."""
-    def duty(at: datetime) -> tuple[str | None, str | None]:
+def has_people(db_path: Path) -> bool:
+    """Whether the desk names people (a staff member exists); a one-operator desk does not."""
+    from responders.staff import has_staff
+
+    try:
+        return _read(db_path, has_staff)
+    except sqlite3.OperationalError:  # no staff table yet
+        return False
+
+
+def duty_source(db_path: Path, config: AlertsConfig) -> Callable[[datetime], tuple[str | None, str | None] | None]:
+    """The dispatcher's ``duty``: the roster first, then desk.toml's fallback ids; None on a desk
+    without staff (its alerts go to the channels, nobody is missing)."""
+    def duty(at: datetime) -> tuple[str | None, str | None] | None:
+        if not has_people(db_path):
+            return None
         shift = roster_shift(db_path, at)
         if shift is not None and any(shift):
             return shift

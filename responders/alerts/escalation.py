@@ -14,7 +14,9 @@ from typing import Callable
 
 from responders.alerts.types import DUTY_LABELS, EscalationPolicy, Mention
 
-DutyFn = Callable[[datetime], "tuple[str | None, str | None]"]
+#: ``duty(at)``: the staff ids (officer, leader) on duty at ``at``, either None when nobody
+#: is; None instead of a pair for a desk that names no people at all (no staff yet).
+DutyFn = Callable[[datetime], "tuple[str | None, str | None] | None"]
 PeopleFn = Callable[[str], "Mention | None"]
 
 
@@ -46,13 +48,15 @@ def resolve_people(targets: tuple[str, ...], at: datetime, duty: DutyFn | None,
     ``channel:`` targets are ignored here. A failing roster counts as nobody on duty."""
     mentions: list[Mention] = []
     problems: list[str] = []
-    on_duty: tuple[str | None, str | None] | None = None
+    on_duty: tuple[str | None, str | None] | bool | None = None
     for target in targets:
         if target.startswith("channel:"):
             continue
         if target in ("officer", "leader"):
             if on_duty is None:
                 on_duty = _on_duty(duty, at, problems)
+            if on_duty is False:
+                continue  # a one-operator desk: the channels are the people
             sid = on_duty[0] if target == "officer" else on_duty[1]
             role = target
             if not sid:
@@ -76,14 +80,18 @@ def resolve_people(targets: tuple[str, ...], at: datetime, duty: DutyFn | None,
     return Resolved(tuple(unique), tuple(problems))
 
 
-def _on_duty(duty: DutyFn | None, at: datetime, problems: list[str]) -> tuple[str | None, str | None]:
+def _on_duty(duty: DutyFn | None, at: datetime, problems: list[str]) -> tuple[str | None, str | None] | bool:
+    """The pair on duty, or False when the desk names no people (no duty callable, or it says so)."""
     if duty is None:
-        return None, None
+        return False
     try:
-        officer, leader = duty(at)
+        pair = duty(at)
     except Exception as exc:  # a broken roster must not stop the alert: it goes to the channels
         problems.append(f"无法读取值班表（{type(exc).__name__}: {exc}）")
         return None, None
+    if pair is None:
+        return False
+    officer, leader = pair
     return officer or None, leader or None
 
 

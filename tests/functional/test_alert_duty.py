@@ -248,9 +248,12 @@ async def test_after_kill_9_nothing_is_sent_twice_and_no_step_is_lost(platforms,
     assert rec.alert.id == alert_id and [s.step for s in rec.steps] == [0, 1, 2]
 
 
-def test_duty_falls_back_to_desk_toml_ids(desk):
+def test_duty_falls_back_to_desk_toml_ids(desk, tmp_path):
     cfg = parse_alerts_config({"duty_officer": "zhang", "duty_leader": "li"})
     assert duty_source(desk, cfg)(T0) == ("zhang", "li")
+    empty = tmp_path / "empty.sqlite"
+    open_db(empty, [staff.migrations]).conn.close()
+    assert duty_source(empty, cfg)(T0) is None  # a desk without staff names nobody
     assert duty_source(desk, parse_alerts_config({}))(T0) == (None, None)
     people = people_source(desk)
     assert people("li").dingtalk == "13900000002" and people("nobody") is None

@@ -109,3 +109,9 @@ def test_the_mention_survives_truncation():
     long = Alert.new(key="k", lane="breaking", title="t", created_at=T0, body_text="长" * 5000, mentions=(ZHANG,))
     content = wecom_payload(long)["markdown"]["content"]
     assert len(content.encode()) <= 4096 and "<@zhangsan>" in content and "已截断" in content
+
+
+def test_a_desk_without_people_mentions_nobody_and_warns_nothing():
+    got = resolve_people(("officer", "leader", "staff:zhang"), T0, lambda at: None, {"zhang": ZHANG}.get)
+    assert [m.staff_id for m in got.mentions] == ["zhang"] and got.problems == ()
+    assert resolve_people(("leader",), T0, None, None).mentions == ()
