@@ -38,7 +38,7 @@ def _policy(desk_toml: Path):
     try:
         return parse_alerts_config(table, env={}).escalation
     except ValueError as exc:
-        fail(f"{desk_toml}: [alerts] {exc}")
+        fail(f"{desk_toml}: [alerts]: {exc}")
 
 
 def _next_at(rec, policy) -> datetime | None:

@@ -376,10 +376,13 @@ def _repeat(key: str, value: Any) -> int:
 
 def _escalation(value: Any, escalate_after: float, channels: Mapping[str, ChannelConfig]) -> EscalationPolicy:
     """The policy unrolled: the leader step of ``escalate_after`` first, then each of
-    ``[[alerts.escalation.steps]]`` (``after`` minutes, ``to``, ``repeat``), the whole
-    list ``repeat`` more times. ``[[alerts.escalation.tiers]]`` (``after_minutes``,
+    ``[[alerts.escalation.steps]]`` (``after`` minutes, ``to``, ``repeat``; or written as
+    ``[[alerts.escalation]]`` tables), the whole list ``repeat`` more times. ``[[alerts.escalation.tiers]]`` (``after_minutes``,
     ``channels``) is the older form of channel-only steps."""
     key = "escalation"
+    steps_key = f"{key}.steps"
+    if isinstance(value, list):  # [[alerts.escalation]] tables: the steps, with the default lanes
+        value, steps_key = {"steps": value}, key
     _type(key, value, dict, "a table")
     _unknown(key, value, {"tiers", "steps", "lanes", "min_severity", "repeat"})
     sev = value.get("min_severity", "一般")
@@ -406,9 +409,9 @@ def _escalation(value: Any, escalate_after: float, channels: Mapping[str, Channe
                 raise _err(f"{tkey}.channels", f"channel {ch!r} is not defined under [alerts.channels]")
         steps.append(EscalationStep(after_minutes=after, targets=tuple(f"channel:{c}" for c in names)))
     raw = value.get("steps", [])
-    _type(f"{key}.steps", raw, list, "an array of tables ([[alerts.escalation.steps]])")
+    _type(steps_key, raw, list, "an array of tables ([[alerts.escalation.steps]])")
     for i, t in enumerate(raw):
-        tkey = f"{key}.steps[{i}]"
+        tkey = f"{steps_key}[{i}]"
         _type(tkey, t, dict, "a table")
         _unknown(tkey, t, {"after", "to", "repeat"})
         for req in ("after", "to"):

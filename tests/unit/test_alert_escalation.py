@@ -29,6 +29,10 @@ def test_policy_unrolls_leader_steps_and_repeats_in_order():
     assert steps == once * 2
     assert cfg.escalation.steps[3].channels == ("ding",) and cfg.escalation.steps[3].people == ("officer",)
     assert _cfg().escalation.steps == ()  # no escalate_after and no steps: nothing escalates
+    short = _cfg(escalate_after=10, escalation=[{"after": 10, "to": "leader"}, {"after": 5, "to": ["staff:zhao"]}])
+    assert [s.targets for s in short.escalation.steps] == [("leader",), ("leader",), ("staff:zhao",)]
+    with pytest.raises(AlertConfigError, match=r"^escalation\[1\]\.to: must be"):
+        _cfg(escalation=[{"after": 10, "to": "leader"}, {"after": 5, "to": "the boss"}])
     legacy = _cfg(escalation={"tiers": [{"after_minutes": 15, "channels": ["ding"]}]})
     assert legacy.escalation.tiers[0].targets == ("channel:ding",)
 
