@@ -391,6 +391,9 @@ class IncidentService:
             self._update(conn, row["id"], now, acknowledged_at=to_db(now))
             timeline.append(conn, row["id"], "acknowledged", actor, now, {"first": True})
             self._advance_to(conn, row, "研判", actor, now)
+            from responders.alerts.store import ack_incident_alerts
+
+            ack_incident_alerts(self.db, row["id"], actor, now)  # its alerts have reached a person
         return self.get(row["id"])
 
     def grade(self, incident_id: int, severity: str, reasons: Sequence[str] = (), actor: str | None = None,

@@ -435,6 +435,23 @@ def ack_alert(db: sqlite_utils.Database, alert_id: str, actor: str, now: datetim
     return fresh
 
 
+def ack_incident_alerts(db: sqlite_utils.Database, incident_id: Any, actor: str, now: datetime) -> list[str]:
+    """Acknowledge every alert of an incident still waiting for a person: acknowledging the
+    incident (确认接报) answers them. Joins the caller's transaction; the ids acknowledged."""
+    if now.tzinfo is None:
+        raise AlertError(f"acknowledgement time must be timezone-aware, got {now!r}")
+    if not _has_tables(db):
+        return []
+    with transaction(db) as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM alert_tracks WHERE incident_id = ? AND escalates = 1 "
+                                          "AND acked_by IS NULL", [_incident_text(incident_id)]).fetchall()]
+        for aid in ids:
+            conn.execute("UPDATE alert_tracks SET acked_by = ?, acked_at = ?, settled_at = ?, "
+                         "ack_seq = (SELECT coalesce(max(ack_seq), 0) + 1 FROM alert_tracks) WHERE id = ?",
+                         [actor, to_db(now), to_db(now), aid])
+    return ids
+
+
 def _health_rows(db: sqlite_utils.Database) -> list[ChannelHealth]:
     rows = db.execute("SELECT channel, label, failing_since, failures, last_error, last_ok_at "
                       "FROM alert_channel_health ORDER BY channel").fetchall()

@@ -116,3 +116,19 @@ async def test_an_unacknowledged_alert_reaches_the_leader_named_in_desk_toml(des
 def test_no_alerts_yet(desk):
     assert _alerts(desk) == []
     assert "没有待确认的告警" in _run(desk, "alerts", "--open").output
+
+
+async def test_acknowledging_the_incident_answers_its_alerts(desk):
+    async with _dispatcher(desk, lambda: T0) as d:
+        a = Alert.new(key="k1", lane="breaking", title="突发", created_at=T0, severity="较大", incident_id=1)
+        other = Alert.new(key="k2", lane="breaking", title="另一事", created_at=T0, severity="较大", incident_id=7)
+        await d.submit(a)
+        await d.submit(other)
+    later = T0 + timedelta(minutes=3)
+    assert _run(desk, "ack", "1", "--as", "zhang", now=later).exit_code == 0  # 确认接报
+    rows = {r["id"]: r for r in _alerts(desk)}
+    assert (rows[a.id]["acked_by"], rows[a.id]["acked_at"]) == ("zhang", "2026-06-14T10:03:00+08:00")
+    assert rows[other.id]["open"]
+    async with _dispatcher(desk, lambda: T0 + timedelta(minutes=30)) as d:
+        await d.tick()
+        assert [n.alert.id for n in d.inbox.drain()] == [other.id]  # only the other one climbs
