@@ -22,8 +22,11 @@ def prepare(svc, since=None) -> dict:
         last = handover.last_acceptance(svc.db)
         since = last.at if last is not None else now - FALLBACK_SHIFT
     failing = handover.failing_source_rows(source_health(svc.db, now)) if svc.db["sources"].exists() else []
+    from responders.alerts.store import waiting_rows
+
     return handover.build_handover(svc, since=since, display=lambda a: staff.display_name(svc.db, a),
-                                   failing_sources=failing, shift=roster.handover_shift(svc.db, now))
+                                   failing_sources=failing, shift=roster.handover_shift(svc.db, now),
+                                   unacked_alerts=waiting_rows(svc.db))
 
 
 @click.group(name="handover", invoke_without_command=True)

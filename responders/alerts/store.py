@@ -543,3 +543,11 @@ def digest_members(db: sqlite_utils.Database, alert_id: str) -> tuple[str, ...]:
         return (alert_id,)
     row = db.execute("SELECT members FROM alert_folds WHERE id = ?", [alert_id]).fetchone()
     return tuple(json.loads(row[0])) if row else (alert_id,)
+
+
+def waiting_rows(db: sqlite_utils.Database) -> list[dict]:
+    """Alerts waiting for acknowledgement as the handover lists them, oldest first:
+    ``id``, ``incident``, ``sent_at`` (last send), ``step`` (escalations so far), ``text``."""
+    return [{"id": r.alert.id, "incident": r.alert.incident_id, "sent_at": r.base_at or r.created_at,
+             "step": r.step, "text": r.alert.title}
+            for r in reversed(list_alerts(db, open_only=True))]

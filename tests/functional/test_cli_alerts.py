@@ -132,3 +132,15 @@ async def test_acknowledging_the_incident_answers_its_alerts(desk):
     async with _dispatcher(desk, lambda: T0 + timedelta(minutes=30)) as d:
         await d.tick()
         assert [n.alert.id for n in d.inbox.drain()] == [other.id]  # only the other one climbs
+
+
+async def test_the_handover_lists_alerts_nobody_acknowledged(desk):
+    async with _dispatcher(desk, lambda: T0) as d:
+        a = Alert.new(key="k1", lane="breaking", title="铺镇突发", created_at=T0, severity="较大", incident_id=1)
+        await d.submit(a)
+    out = _run(desk, "handover", "--json", now=T0 + timedelta(minutes=5))
+    assert out.exit_code == 0, out.output
+    (row,) = json.loads(out.output)["unacked_alerts"]
+    assert (row["id"], row["incident"], row["step"], row["text"]) == (a.id, 1, 0, "铺镇突发")
+    assert _run(desk, "alert-ack", a.id, "--as", "zhang").exit_code == 0
+    assert json.loads(_run(desk, "handover", "--json").output)["unacked_alerts"] == []
