@@ -57,8 +57,8 @@ def _state(rec) -> str:
 
 
 def _whom(rec) -> list[dict]:
-    return [{"step": s.step, "at": desk_iso(s.at), "to": list(s.targets), "channels": list(s.channels)}
-            for s in rec.steps]
+    return [{"step": s.step, "at": desk_iso(s.at), "to": list(s.targets), "channels": list(s.channels),
+             "waiting": list(s.waiting)} for s in rec.steps]
 
 
 def _record_json(rec, policy, names) -> dict:
@@ -115,8 +115,9 @@ def alerts(svc, actor, open_only, as_json):
                    f"{pad(inc, 10)}{terminal_safe(mask_personal(a.title))}  {extra}".rstrip())
         for s in rec.steps:
             whom = "、".join(_target_text(t) for t in s.targets) or "渠道"
-            label = "首发" if s.step == 0 else f"第{s.step}级"
-            click.echo(f"    {label} {desk_text(s.at)} → {whom}（{', '.join(s.channels) or '无可用渠道'}）")
+            label = "首次发送" if s.step == 0 else f"第{s.step}级升级"
+            wait = f"；待发/重试中：{', '.join(s.waiting)}" if s.waiting else ""
+            click.echo(f"    {label} {desk_text(s.at)} → {whom}（{', '.join(s.channels) or '无可用渠道'}{wait}）")
 
 
 @desk_command("alert-ack", access="write")

@@ -167,6 +167,8 @@ class StepRecord:
     at: datetime
     targets: tuple[dict, ...] = ()
     channels: tuple[str, ...] = ()
+    #: Channels whose message of this step is still queued or waiting for a retry (when listed).
+    waiting: tuple[str, ...] = ()
 
 
 @dataclass
@@ -509,6 +511,7 @@ def _records(db: sqlite_utils.Database, where: str, params: list, limit: int) ->
                       f"{where} ORDER BY created_at DESC, rowid DESC LIMIT ?", [*params, limit]).fetchall()
     steps: dict[str, list[StepRecord]] = {}
     has_steps = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alert_steps'").fetchone()
+    waiting = _waiting(db) if rows and has_steps else {}
     if rows and has_steps:
         ids = [r[0] for r in rows]
         for chunk in range(0, len(ids), 500):
@@ -517,7 +520,8 @@ def _records(db: sqlite_utils.Database, where: str, params: list, limit: int) ->
                     f"SELECT alert_id, step, at, targets, channels FROM alert_steps WHERE alert_id IN "
                     f"({','.join('?' * len(part))}) ORDER BY step", part).fetchall():
                 steps.setdefault(aid, []).append(StepRecord(step, from_db(at), tuple(json.loads(targets)),
-                                                            tuple(json.loads(channels))))
+                                                            tuple(json.loads(channels)),
+                                                            tuple(sorted(waiting.get((aid, step), ())))))
     out = []
     for aid, alert, escalates, tier, base_at, acked_by, acked_at, created_at in rows:
         try:
@@ -526,6 +530,22 @@ def _records(db: sqlite_utils.Database, where: str, params: list, limit: int) ->
             continue  # unreadable rows are left in place and skipped, as the dispatcher does
         out.append(AlertRecord(a, bool(escalates), tier, from_db(base_at), acked_by, from_db(acked_at),
                                from_db(created_at), tuple(steps.get(aid, ()))))
+    return out
+
+
+def _waiting(db: sqlite_utils.Database) -> dict[tuple[str, int], set[str]]:
+    """(alert id, step) -> channels where that send has no outcome yet (queued, or failed
+    and waiting for a retry, also inside a folded digest)."""
+    out: dict[tuple[str, int], set[str]] = {}
+    for channel, aid, tier in db.execute("SELECT channel, alert_id, tier FROM alert_queue").fetchall():
+        out.setdefault((aid, tier), set()).add(channel)
+    for channel, members in db.execute("SELECT channel, members FROM alert_retries").fetchall():
+        try:
+            for m in json.loads(members):
+                d = json.loads(m)
+                out.setdefault((d["id"], int(d.get("escalation_tier") or 0)), set()).add(channel)
+        except (ValueError, TypeError, KeyError):
+            continue
     return out
 
 

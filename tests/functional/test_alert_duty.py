@@ -257,3 +257,17 @@ def test_duty_falls_back_to_desk_toml_ids(desk, tmp_path):
     assert duty_source(desk, parse_alerts_config({}))(T0) == (None, None)
     people = people_source(desk)
     assert people("li").dingtalk == "13900000002" and people("nobody") is None
+
+
+async def test_the_list_shows_which_sends_are_still_waiting(platforms, desk):
+    clock = Clock()
+    platforms.flaky_failures = 1
+    cfg = parse_alerts_config({"channels": channels(platforms), "rules": rule("flaky", "wecom")}, env=ENV)
+    async with AlertDispatcher(cfg, clock=clock, db=desk, duty=Roster(), people=people_source(desk)) as d:
+        await d.submit(alert(1))
+        (rec,) = list_alerts(_db(desk))
+        assert rec.steps[0].channels == ("flaky", "wecom") and rec.steps[0].waiting == ("flaky",)
+        clock.advance(minutes=1)
+        await d.tick()
+    (rec,) = list_alerts(_db(desk))
+    assert rec.steps[0].waiting == () and len(platforms.flaky) == 1
