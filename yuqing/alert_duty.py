@@ -59,7 +59,19 @@ def has_people(db_path: Path) -> bool:
 
 def duty_source(db_path: Path, config: AlertsConfig) -> Callable[[datetime], tuple[str | None, str | None] | None]:
     """The dispatcher's ``duty``: the roster first, then desk.toml's fallback ids; None on a desk
-    without staff (its alerts go to the channels, nobody is missing)."""
+    without staff (its alerts go to the channels, nobody is missing). Fallback ids that name
+    nobody active are warned about once, here."""
+    from responders.staff import get_staff
+
+    for key, sid in (("duty_officer", config.duty_officer), ("duty_leader", config.duty_leader)):
+        if not sid:
+            continue
+        try:
+            member = _read(db_path, lambda db: get_staff(db, sid))
+        except sqlite3.OperationalError:
+            member = None
+        if member is None or not member.active:
+            log.warning("desk.toml [alerts] %s = %r：未登记或已停用的人员，告警无法 @ 提醒此人", key, sid)
     def duty(at: datetime) -> tuple[str | None, str | None] | None:
         if not has_people(db_path):
             return None

@@ -248,9 +248,12 @@ async def test_after_kill_9_nothing_is_sent_twice_and_no_step_is_lost(platforms,
     assert rec.alert.id == alert_id and [s.step for s in rec.steps] == [0, 1, 2]
 
 
-def test_duty_falls_back_to_desk_toml_ids(desk, tmp_path):
+def test_duty_falls_back_to_desk_toml_ids(desk, tmp_path, caplog):
     cfg = parse_alerts_config({"duty_officer": "zhang", "duty_leader": "li"})
     assert duty_source(desk, cfg)(T0) == ("zhang", "li")
+    with caplog.at_level(logging.WARNING, logger="yuqing.alerts"):
+        duty_source(desk, parse_alerts_config({"duty_leader": "wang"}))
+    assert any("duty_leader" in r.getMessage() and "wang" in r.getMessage() for r in caplog.records)
     empty = tmp_path / "empty.sqlite"
     open_db(empty, [staff.migrations]).conn.close()
     assert duty_source(empty, cfg)(T0) is None  # a desk without staff names nobody
