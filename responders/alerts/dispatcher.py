@@ -392,6 +392,8 @@ class AlertDispatcher:
         for tr in tracks:
             if tr.base_at is None:
                 tr.base_at = now
+        if self._store is not None and ch.cfg.type != "tui":  # the console's notices never leave the process
+            self._save(self._store.sending, ch.cfg.name, message, members, from_retry=from_retry, now=now)
         try:
             await ch.sender.send(prepare(message, ch.cfg, incident_url=self.config.incident_url))
         except ChannelError as exc:
@@ -646,6 +648,8 @@ class AlertDispatcher:
             ch = self._channels.get(name)
             if ch is not None:
                 ch.limiter.restore(times)
+        if snap.interrupted:
+            log.warning("告警：上次停止时有 %d 条正在发送，将重发并标明“可能重复”", snap.interrupted)
         waiting = sum(len(c.queue) + len(c.retries) for c in self._channels.values())
         if snap.tracks or waiting:
             log.info("告警状态已恢复：%d 条跟踪，%d 条待发", len(snap.tracks), waiting)

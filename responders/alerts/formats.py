@@ -117,6 +117,8 @@ def local_stamp(dt: datetime) -> str:
 def headline(alert: Alert) -> str:
     """One line of plain text (control characters visible): not yet made inert for a format."""
     prefix = f"【升级·第{alert.escalation_tier}级·未确认】" if alert.escalation_tier else ""
+    if alert.resent:
+        prefix = "【重发·可能重复】" + prefix
     lane = "突发" if alert.lane == "breaking" else "汇总"
     return visible(f"{prefix}【{alert.severity}·{lane}】{alert.title}")
 

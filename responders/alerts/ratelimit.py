@@ -158,4 +158,5 @@ def fold(alerts: Sequence[Alert], now: datetime, *, heading: str = "舆情告警
         folded=ids,
         escalation_tier=max(a.escalation_tier for a in ordered),
         mentions=tuple({(m.staff_id, m.duty): m for a in ordered for m in a.mentions}.values()),
+        resent=any(a.resent for a in ordered),
     )

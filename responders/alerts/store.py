@@ -7,7 +7,10 @@ alert's acknowledgement and escalation timer. ``AlertDispatcher(config, db=...)`
 writes through this store as it goes and reads it back when it starts.
 
 Delivery is at-least-once: an alert leaves its queue row only once its send has an
-outcome, so a crash in the middle of a send sends it again after the restart.
+outcome, so a crash in the middle of a send sends it again after the restart, marked
+【重发·可能重复】 (the row was marked as being sent just before the send started). Each
+escalation step is decided once: its messages, whom they are for (``alert_steps``) and
+the track's new step and timer are written in one transaction.
 
 Consoles in other processes acknowledge through :func:`ack_alert` on their own
 connection; the dispatcher picks acknowledgements up on its next ``tick``.
@@ -120,6 +123,14 @@ def m003_escalation_steps(db: sqlite_utils.Database) -> None:
         )""")
 
 
+@migrations()
+def m004_sending(db: sqlite_utils.Database) -> None:
+    # set just before a send starts: a row still marked at the next start was being sent when
+    # the desk stopped, so its resend says it may be a repeat
+    db.execute("ALTER TABLE alert_queue ADD COLUMN sending_at TEXT")
+    db.execute("ALTER TABLE alert_retries ADD COLUMN sending_at TEXT")
+
+
 # ---------------------------------------------------------------- alert codec
 
 def alert_to_json(a: Alert) -> str:
@@ -132,7 +143,7 @@ def alert_to_json(a: Alert) -> str:
         "body_markdown": mask_personal(a.body_markdown), "body_text": mask_personal(a.body_text), "created_at": to_db(a.created_at), "severity": a.severity,
         "incident_id": a.incident_id, "item_ids": list(a.item_ids), "topics": list(a.topics),
         "towns": list(a.towns), "url": a.url, "folded": list(a.folded), "escalation_tier": a.escalation_tier,
-        "mentions": [m.to_dict() for m in a.mentions],
+        "mentions": [m.to_dict() for m in a.mentions], "resent": a.resent,
     }, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -210,6 +221,13 @@ class Snapshot:
     ack_seq: int = 0
     health: dict[str, ChannelHealth] = field(default_factory=dict)
     unreadable: int = 0  # rows that could not be decoded (skipped, left in place)
+    interrupted: int = 0  # messages that were being sent when the last dispatcher stopped
+
+
+def _resent(alert: Alert, sending_at: str | None) -> Alert:
+    from dataclasses import replace
+
+    return replace(alert, resent=True) if sending_at else alert
 
 
 def _decode(snap: Snapshot, make):
@@ -265,17 +283,20 @@ class AlertStore:
                                                 row[4], from_db(row[5]), from_db(row[6])))
             if tr is not None:
                 snap.tracks.append(tr)
-        for channel, alert, at in ex("SELECT channel, alert, enqueued_at FROM alert_queue "
-                                     "ORDER BY enqueued_at, rowid").fetchall():
-            entry = _decode(snap, lambda: (alert_from_json(alert), from_db(at)))
+        for channel, alert, at, sending in ex("SELECT channel, alert, enqueued_at, sending_at FROM alert_queue "
+                                              "ORDER BY enqueued_at, rowid").fetchall():
+            entry = _decode(snap, lambda: (_resent(alert_from_json(alert), sending), from_db(at)))
             if entry is not None:
                 snap.queues.setdefault(channel, []).append(entry)
-        for channel, message, members, attempt, due in ex(
-                "SELECT channel, message, members, attempt, due FROM alert_retries ORDER BY due, rowid").fetchall():
-            r = _decode(snap, lambda: RetryRow(channel, from_db(due), alert_from_json(message),
+                snap.interrupted += bool(sending)
+        for channel, message, members, attempt, due, sending in ex(
+                "SELECT channel, message, members, attempt, due, sending_at FROM alert_retries "
+                "ORDER BY due, rowid").fetchall():
+            r = _decode(snap, lambda: RetryRow(channel, from_db(due), _resent(alert_from_json(message), sending),
                                                [alert_from_json(m) for m in json.loads(members)], attempt))
             if r is not None:
                 snap.retries.append(r)
+                snap.interrupted += bool(sending)
         snap.folds = {fid: tuple(json.loads(m)) for fid, m in ex("SELECT id, members FROM alert_folds").fetchall()}
         for channel, at in ex("SELECT channel, at FROM alert_sends ORDER BY at").fetchall():
             snap.sends.setdefault(channel, []).append(from_db(at))
@@ -338,6 +359,17 @@ class AlertStore:
             for tr in tracks:
                 self._update_track(conn, tr)
             conn.execute("INSERT INTO alert_sends (channel, at) VALUES (?, ?)", [channel, to_db(token_at)])
+
+    def sending(self, channel: str, message: Alert, members: list[Alert], *, from_retry: bool,
+                now: datetime) -> None:
+        """Mark a message as being sent, just before the send starts (see ``m004_sending``)."""
+        with transaction(self.db) as conn:
+            if from_retry:
+                conn.execute("UPDATE alert_retries SET sending_at = ? WHERE channel = ? AND message_id = ? AND tier = ?",
+                             [to_db(now), channel, message.id, message.escalation_tier])
+            else:
+                conn.executemany("UPDATE alert_queue SET sending_at = ? WHERE channel = ? AND alert_id = ? AND tier = ?",
+                                 [(to_db(now), channel, a.id, a.escalation_tier) for a in members])
 
     def acked(self, tracks: Iterable[TrackRow], dropped_queue: Iterable[tuple[str, str, int]],
               dropped_retries: Iterable[tuple[str, str, int]]) -> None:

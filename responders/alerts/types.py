@@ -117,6 +117,9 @@ class Alert:
     #: the feed's ``url``: robot messages link only here).
     desk_url: str | None = None
     mentions: tuple["Mention", ...] = ()
+    #: Sent again after the desk stopped in the middle of sending it: the channel may
+    #: already have it (the message says so).
+    resent: bool = False
 
     def __post_init__(self):
         if self.lane not in LANES:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from responders import staff
 from responders.alerts import AlertDispatcher, parse_alerts_config
@@ -209,13 +210,16 @@ async def test_a_new_dispatcher_on_the_same_file_continues_the_escalation_exactl
     assert [s.step for s in rec.steps] == [0, 1, 2, 3]
 
 
-async def _life(desk, p, at, action, key="item:kill"):
-    """One dispatcher process: it does ``action`` at ``at``, says ready, and is SIGKILLed."""
-    table = {"channels": channels(p), "rules": rule("wecom", "ding", "feishu"), **POLICY,
+async def _life(desk, p, at, action, key="item:kill", *, rules=None, kill_when=None):
+    """One dispatcher process: it does ``action`` at ``at``, says ready, and is SIGKILLed
+    (once ``kill_when()`` holds, if given)."""
+    table = {"channels": channels(p), "rules": rules or rule("wecom", "ding", "feishu"), **POLICY,
              "_ding": DING_SECRET, "_feishu": FEISHU_SECRET, "_hook": HOOK_SECRET}
     for ch in table["channels"].values():
         if "url" in ch:
             ch["url"] = ch["url"].replace(p.base, "BASE")
+    if getattr(p, "slow", None):
+        table["channels"]["slow"] = {"type": "wecom", "url": p.slow, "rate_limits": []}
     root = Path(__file__).resolve().parents[2]
     proc = await asyncio.create_subprocess_exec(
         sys.executable, str(Path(__file__).with_name("_alert_child.py")), str(desk), p.base, at.isoformat(), action,
@@ -225,6 +229,10 @@ async def _life(desk, p, at, action, key="item:kill"):
     proc.stdin.close()
     try:
         line = await asyncio.wait_for(proc.stdout.readline(), timeout=120)  # a generous bound
+        for _ in range(1200):
+            if kill_when is None or kill_when():
+                break
+            await asyncio.sleep(0.1)
     finally:
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
@@ -246,6 +254,38 @@ async def test_after_kill_9_nothing_is_sent_twice_and_no_step_is_lost(platforms,
     assert len(platforms.wecom) == 3 and "<@zhaoq>" in platforms.wecom[2]["markdown"]["content"]
     (rec,) = list_alerts(_db(desk))
     assert rec.alert.id == alert_id and [s.step for s in rec.steps] == [0, 1, 2]
+
+
+async def test_killed_in_the_middle_of_a_send_the_resend_says_it_may_be_a_repeat(platforms, desk):
+    """The one window where a message can arrive twice: the desk dies while the platform
+    has the request. The next start sends it again, marked, and only once."""
+    hold = asyncio.Event()
+    seen = []
+
+    async def slow_wecom(request):
+        seen.append(await request.json())
+        if len(seen) == 1:
+            await hold.wait()  # the first request never gets its answer
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    app = web.Application()
+    app.router.add_post("/slow", slow_wecom)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    platforms.slow = f"http://{host}:{port}/slow"
+    try:
+        rules = rule("slow")
+        await _life(desk, platforms, T0, "send", rules=rules, kill_when=lambda: len(seen) == 1)
+        await _life(desk, platforms, T0 + timedelta(seconds=30), "tick", rules=rules)
+        await _life(desk, platforms, T0 + timedelta(seconds=60), "tick", rules=rules)
+    finally:
+        hold.set()
+        await runner.cleanup()
+    texts = [d["markdown"]["content"] for d in seen]
+    assert len(texts) == 2 and "重发" not in texts[0] and texts[1].startswith("### 【重发·可能重复】")
 
 
 def test_duty_falls_back_to_desk_toml_ids(desk, tmp_path, caplog):
