@@ -5,7 +5,8 @@ Typical wiring (the daemon)::
 
     from responders.alerts import AlertDispatcher, Alert, parse_alerts_config
     cfg = parse_alerts_config(desk.sections.get("alerts"), require_secrets=True)
-    dispatcher = AlertDispatcher(cfg, clock=utcnow, on_delivery=record_on_timeline, db=home.db_path)
+    dispatcher = AlertDispatcher(cfg, clock=utcnow, on_delivery=record_on_timeline, db=home.db_path,
+                                 duty=who_is_on_duty, people=staff_contacts)
     await dispatcher.submit(Alert.new(key="incident:12:opened", lane="breaking", title=..., created_at=now, ...))
     ... every few seconds: await dispatcher.tick()
     dispatcher.ack(alert_id, actor="张三")
@@ -13,8 +14,9 @@ Typical wiring (the daemon)::
 With ``db`` the dedup keys, queues, rate-limit windows, acknowledgements and
 escalation timers survive a restart (tables of the migration set "alerts",
 ``responders.alerts.store.migrations``). A console in another process
-acknowledges with ``ack_alert(db, alert_id, actor, now)`` and lists what waits
-with ``unacknowledged_alerts(db)``.
+acknowledges with ``ack_alert(db, alert_id, actor, now)`` (or, as a staff member
+with a timeline event, ``responders.alerts.acks.acknowledge``) and lists alerts with
+``responders.alerts.store.list_alerts(db)``.
 """
 from importlib import import_module
 

@@ -20,6 +20,14 @@ dispatcher on the same file carries on where the last one stopped: an escalation
 that fell due while the desk was down fires on the first ``tick``. If the file
 cannot be written (disk full) the dispatcher logs it and keeps working in memory.
 
+Alerts reach people: with ``duty(at) -> (officer_id, leader_id)`` and
+``people(staff_id) -> Mention``, a breaking alert is for the officer on duty
+(@-mentioned on 企业微信, 钉钉 and 飞书, mailed in person, named elsewhere) and waits
+for acknowledgement; each step of the escalation policy (the leader on duty after
+``escalate_after``, then staff, roles or channels) is decided once, at its due time,
+from the stored time of the previous send, and stored with whom it was for. Nobody on
+duty: the step goes to the channels, says so, and the policy goes on.
+
 Each channel sends from its own task, one send at a time, bounded by the channel's
 own timeout: a robot that never answers holds up only its own queue. ``submit`` and
 ``tick`` wait for the sends they start unless ``wait=False`` (the daemon's way: the
