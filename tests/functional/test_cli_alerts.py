@@ -144,3 +144,15 @@ async def test_the_handover_lists_alerts_nobody_acknowledged(desk):
     assert (row["id"], row["incident"], row["step"], row["text"]) == (a.id, 1, 0, "铺镇突发")
     assert _run(desk, "alert-ack", a.id, "--as", "zhang").exit_code == 0
     assert json.loads(_run(desk, "handover", "--json").output)["unacked_alerts"] == []
+
+
+async def test_the_roster_names_who_is_on_duty_before_desk_toml(desk, tmp_path):
+    pytest.importorskip("responders.roster")
+    csv = tmp_path / "roster.csv"
+    csv.write_text("日期,班次,开始,结束,值班员,带班领导\n2026-06-14,白班,08:00,20:00,li,admin\n", encoding="utf-8")
+    out = _run(desk, "roster", "import", str(csv), "--as", "admin")
+    assert out.exit_code == 0, out.output
+    cfg = parse_alerts_config(CONFIG)  # desk.toml names zhang and li as the fallback
+    duty = duty_source(desk / "desk.sqlite", cfg)
+    assert duty(T0) == ("li", "admin")  # 10:00 Beijing time: the roster's 白班
+    assert duty(T0 + timedelta(hours=12)) == ("zhang", "li")  # 22:00: a gap, desk.toml's fallback
