@@ -16,14 +16,13 @@ def prepare(svc, since=None) -> dict:
     accepted handover, else 24 hours ago."""
     from monitor.store import source_health
     from responders import handover, roster, staff
+    from responders.alerts.store import waiting_rows
 
     now = svc.clock()
     if since is None:
         last = handover.last_acceptance(svc.db)
         since = last.at if last is not None else now - FALLBACK_SHIFT
     failing = handover.failing_source_rows(source_health(svc.db, now)) if svc.db["sources"].exists() else []
-    from responders.alerts.store import waiting_rows
-
     return handover.build_handover(svc, since=since, display=lambda a: staff.display_name(svc.db, a),
                                    failing_sources=failing, shift=roster.handover_shift(svc.db, now),
                                    unacked_alerts=waiting_rows(svc.db))
