@@ -27,6 +27,8 @@ migrations = Migrations("staff")
 ROLES = ("admin", "leader", "officer", "viewer")
 ROLE_LABELS = {"admin": "管理员", "leader": "带班领导", "officer": "值班员", "viewer": "只读"}
 CONTACT_FIELDS = ("login", "wecom", "dingtalk", "feishu", "email")
+#: Actors the desk itself records (the pipeline, clocks, release detection), shown as 系统.
+SYSTEM_ACTORS = frozenset({"system", "daemon", "pipeline"})
 
 #: What an action needs: ``read`` anyone active; ``write`` officers, leaders and admins;
 #: ``lead`` leaders and admins (instructions); ``admin`` admins only (staff, sources, schemes).
@@ -126,10 +128,12 @@ def by_login(db: sqlite_utils.Database, login: str) -> Staff | None:
 def display_name(db: sqlite_utils.Database, actor: str) -> str:
     """How staff see an actor: the member's name for a staff id, 系统 for the desk itself,
     else the actor as recorded."""
-    if not actor or actor.startswith("["):
+    member = get_staff(db, actor) if actor else None
+    if member is not None:
+        return member.name
+    if not actor or actor.startswith("[") or actor in SYSTEM_ACTORS:
         return "系统"
-    member = get_staff(db, actor)
-    return member.name if member is not None else actor
+    return actor
 
 
 def add_staff(db: sqlite_utils.Database, staff_id: str, name: str, role: str, *,

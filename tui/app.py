@@ -107,6 +107,8 @@ class DeskApp(App):
         self._facade_lock = threading.Lock()
         self._polling = False
         self.poll_error: str | None = None
+        #: Why this console's staff member may not change the desk (a viewer), None when they may; each poll.
+        self.write_refusal: str | None = None
         self._seen_incidents: set[int] | None = None
         self._seen_items: set[int] | None = None
         #: Alert notices shown this session (newest last): (desk time, text).
@@ -220,8 +222,13 @@ class DeskApp(App):
     FORMS_KEPT = 12
 
     def show_form(self, title: str, fields: list, values: dict | None, callback: Callable[[dict | None], None]) -> None:
-        """Show a FormScreen; forms are installed and reused by (title, fields), so a repeat costs no compose."""
+        """Show a FormScreen; forms are installed and reused by (title, fields), so a repeat costs no compose.
+        Every form changes the desk: a console whose staff member may not (a viewer) says so instead."""
         from tui.screens.forms import FormScreen
+
+        if self.write_refusal:
+            self.notify(self.write_refusal, title="只读：不能操作", severity="warning", markup=False, timeout=8)
+            return
 
         key = (title, tuple(fields))
         screen = self._forms.pop(key, None)
@@ -308,6 +315,7 @@ class DeskApp(App):
         def job() -> None:
             try:
                 snap = self.facade().snapshot()
+                self.write_refusal = self.facade().refusal("write")
             except Exception as exc:  # noqa: BLE001
                 self.post_message(DeskFailed(describe_error(exc), "poll"))
             else:

@@ -82,6 +82,19 @@ def _alerting(schemes_json: str | None) -> bool:
         return False
 
 
+def _acting(access: str):
+    """The console's staff member must be allowed ``access`` (:mod:`responders.staff`) for this
+    method; checked on every call, so a member disabled meanwhile is refused too."""
+    def deco(fn):
+        def wrapper(self, *args, **kwargs):
+            self.require(access)
+            return fn(self, *args, **kwargs)
+        wrapper.__name__ = fn.__name__
+        wrapper.__doc__ = fn.__doc__
+        return wrapper
+    return deco
+
+
 class DeskFacade:
     retry_delays: tuple[float, ...] = RETRY_DELAYS
 
@@ -90,6 +103,7 @@ class DeskFacade:
         from monitor.store import migrations as monitor_migrations
         from responders.analysis import migrations as analysis_migrations
         from responders.incidents import IncidentService, default_actor
+        from responders.staff import migrations as staff_migrations
         from responders.store import migrations as responders_migrations
         from storage.db import open_db
 
@@ -99,7 +113,8 @@ class DeskFacade:
         self.actor = actor or default_actor()
         self._lock = threading.RLock()
         try:
-            self.db = open_db(self.db_path, [monitor_migrations, analysis_migrations, responders_migrations])
+            self.db = open_db(self.db_path, [monitor_migrations, analysis_migrations, responders_migrations,
+                                             staff_migrations])
         except sqlite3.DatabaseError as exc:
             raise DeskBusy(f"无法打开数据库 {self.db_path}：{exc}") from None
         # units: classifiers.units.UnitNames: assignment checks names against the gazetteer
@@ -109,6 +124,36 @@ class DeskFacade:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def require(self, access: str = "write") -> None:
+        """Refuse (StaffError, a message for staff) unless the console's actor may ``access``;
+        a desk without staff lets anyone act."""
+        from responders import staff
+
+        with self._lock:
+            # a staff id, or an OS login mapped by `staff add --login`: recorded as the member's id
+            known = staff.get_staff(self.db, self.actor) is not None
+            member = staff.resolve_actor(self.db, self.actor if known else None, self.actor, access)  # type: ignore[arg-type]
+            if member is not None:
+                self.actor = member.id
+
+    @_retrying
+    def refusal(self, access: str = "write") -> str | None:
+        """Why the console's actor may not ``access`` (a message for staff), or None when they may."""
+        from responders.staff import StaffError
+
+        try:
+            self.require(access)
+        except StaffError as exc:
+            return str(exc)
+        return None
+
+    @_retrying
+    def actor_names(self, actors) -> dict[str, str]:
+        """actor id -> the name staff read (responders.staff.display_name)."""
+        from responders.staff import display_name
+
+        return {a: display_name(self.db, a) for a in set(actors)}
 
     def close(self) -> None:
         with self._lock:
@@ -202,11 +247,16 @@ class DeskFacade:
         first = min(dated, key=lambda e: e.published).id if dated else (ev[0].id if ev else None)
         items = tuple(LinkedItem(e.item_id, e.title, e.source or "", e.published, e.url, e.id == first,
                                  heat.get(str(e.item_id))) for e in ev)
-        return IncidentDetail(inc, clock, items, tuple(self.svc.timeline(incident_id)),
+        from responders.staff import display_name
+
+        events = tuple(self.svc.timeline(incident_id))
+        return IncidentDetail(inc, clock, items, events,
                               tuple(self.svc.releases(incident_id)),
-                              tuple(list_proposals(self.svc, "proposed", incident_id)))
+                              tuple(list_proposals(self.svc, "proposed", incident_id)),
+                              {a: display_name(self.db, a) for a in {e.actor for e in events}})
 
     @_retrying
+    @_acting("write")
     def acknowledge(self, incident_id: int):
         return self.svc.acknowledge(incident_id, actor=self.actor)
 
@@ -228,14 +278,17 @@ class DeskFacade:
         return len(acknowledge_incident(self.svc, incident_id, actor).acked)
 
     @_retrying
+    @_acting("write")
     def grade(self, incident_id: int, severity: str, reason: str = ""):
         return self.svc.grade(incident_id, severity, [reason] if reason else [], actor=self.actor)
 
     @_retrying
+    @_acting("write")
     def assign(self, incident_id: int, units: Sequence[str], *, replace: bool = False, remove: Sequence[str] = ()):
         return self.svc.assign(incident_id, list(units), actor=self.actor, replace=replace, remove=list(remove))
 
     @_retrying
+    @_acting("write")
     def note(self, incident_id: int, text: str):
         if not text.strip():
             from responders.exceptions import InvalidValue
@@ -244,26 +297,31 @@ class DeskFacade:
         return self.svc.note(incident_id, text.strip(), actor=self.actor)
 
     @_retrying
+    @_acting("write")
     def followup(self, incident_id: int, text: str):
         return self.svc.followup(incident_id, text, actor=self.actor)
 
     @_retrying
+    @_acting("write")
     def set_verification(self, incident_id: int, status: str, note: str = ""):
         return self.svc.set_verification(incident_id, status, note, actor=self.actor)
 
     @_retrying
+    @_acting("write")
     def record_release(self, incident_id: int, *, channel: str, url: str, at: datetime, text: str,
                        kind: str | None):
         return self.svc.record_release(incident_id, channel=channel, url=url, at=at, text=text, kind=kind or None,
                                        actor=self.actor)
 
     @_retrying
+    @_acting("write")
     def confirm_proposal(self, proposal_id: int):
         from responders.release_detect import confirm_proposal
 
         return confirm_proposal(self.svc, proposal_id, actor=self.actor)
 
     @_retrying
+    @_acting("write")
     def reject_proposal(self, proposal_id: int, reason: str):
         """Reject a detected release (it was not the district's answer); the reason goes on the timeline."""
         from responders.exceptions import InvalidValue
@@ -275,20 +333,24 @@ class DeskFacade:
         return get_proposal(self.svc, proposal_id)
 
     @_retrying
+    @_acting("write")
     def merge(self, target_id: int, other_ids: Sequence[int]):
         return self.svc.merge(target_id, list(other_ids), actor=self.actor)
 
     @_retrying
+    @_acting("write")
     def split(self, incident_id: int, item_ids: Sequence[int | str], title: str | None = None):
         """Move linked items (and their evidence) out into a new incident; returns the new Incident."""
         return self.svc.split(incident_id, [str(i) for i in item_ids], title=(title or "").strip() or None,
                               actor=self.actor)
 
     @_retrying
+    @_acting("write")
     def close_incident(self, incident_id: int):
         return self.svc.close(incident_id, actor=self.actor)
 
     @_retrying
+    @_acting("write")
     def dismiss(self, incident_id: int, reason: str, state: str = "不予处置"):
         return self.svc.dismiss(incident_id, reason, actor=self.actor, state=state)
 
@@ -358,6 +420,7 @@ class DeskFacade:
                 for r in rows]
 
     @_retrying
+    @_acting("write")
     def correct(self, item_id: int, field: str, value: str) -> int:
         """Save a staff correction (topic / sentiment / place) as a training label."""
         from responders.analysis import add_label
@@ -414,6 +477,7 @@ class DeskFacade:
                 hits.append((iid, title, hit.explanation))
         return SchemePreview(True, "", len(rows), tuple(hits))
 
+    @_acting("admin")
     def save_scheme(self, name: str, expr: str) -> Path:
         """Write ``expr`` for scheme ``name`` to <home>/schemes.toml (copying the bundled file first)."""
         import tomllib

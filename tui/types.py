@@ -83,6 +83,8 @@ class IncidentDetail:
     timeline: tuple[Any, ...]  # responders.types.TimelineEvent
     releases: tuple[Any, ...]  # responders.types.Release
     proposals: tuple[Any, ...]  # responders.types.ReleaseProposal (status proposed)
+    actor_names: Mapping[str, str] = field(default_factory=dict)  # timeline actor id -> name staff read
+    instructions: tuple[Any, ...] = ()  # responders.instructions.Instruction of this incident
 
 
 @dataclass(frozen=True)

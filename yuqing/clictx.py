@@ -323,3 +323,59 @@ def parse_user_date(value: str | None, name: str):
         return parse_desk_date(value, name=name)
     except TimeInputError as exc:
         fail(str(exc))
+
+
+# ------------------------------------------------------------------ who acts (staff and roles)
+
+def actor_options(fn):
+    """``--as ID`` and the deprecated ``--actor NAME`` on a command that changes the desk; the
+    command gets ``as_id`` and ``actor`` and checks them with :func:`acting_staff` or
+    :func:`act_on_desk` before it writes anything."""
+    fn = click.option("--actor", default=None, help="Deprecated: same as --as (must name a staff id).")(fn)
+    return click.option("--as", "as_id", default=None, metavar="ID",
+                        help="The staff member who acts (staff id; default: the OS login mapped by "
+                             "`yuqing staff add --login`).")(fn)
+
+
+def acting_staff(db, as_id: str | None, actor: str | None, access: str = "write") -> str:
+    """The actor id to record for a command: a checked staff id on a desk with staff, else the
+    name given or the OS user (a desk without staff works as a one-operator desk). ``access`` is
+    what the command needs (``read``, ``write``, ``lead``, ``admin``: :mod:`responders.staff`).
+    Raises responders.staff errors, with a message for staff, before anything is written."""
+    from responders import staff
+    from responders.incidents import default_actor
+
+    if as_id and actor and as_id != actor:
+        raise click.UsageError("--as 与 --actor 指向不同的人员：只用 --as")
+    wanted = as_id or actor
+    if not staff.has_staff(db):
+        return wanted or default_actor()
+    if access == "read" and not wanted:  # reading needs nobody; the OS login names the reader if it can
+        known = staff.by_login(db, default_actor())
+        return known.id if known is not None else default_actor()
+    member = staff.resolve_actor(db, wanted, default_actor(), access)  # type: ignore[arg-type]
+    assert member is not None
+    return member.id
+
+
+def act_on_desk(db_path, as_id: str | None, actor: str | None, access: str = "write") -> str:
+    """:func:`acting_staff` for a command that does not otherwise open the desk database (it edits
+    a file of the desk home, e.g. sources.toml): checked against the staff of ``db_path``; a desk
+    with no database yet has no staff. Errors are one line; nothing has been written."""
+    from responders.exceptions import ResponderError
+    from responders.incidents import default_actor
+    from responders.staff import migrations as staff_migrations
+
+    path = Path(db_path)
+    if not path.exists():
+        if as_id and actor and as_id != actor:
+            raise click.UsageError("--as 与 --actor 指向不同的人员：只用 --as")
+        return as_id or actor or default_actor()
+    db = open_desk_db(path, [staff_migrations])
+    try:
+        with db_errors(path):
+            return acting_staff(db, as_id, actor, access)
+    except ResponderError as exc:
+        fail(str(exc))
+    finally:
+        db.conn.close()

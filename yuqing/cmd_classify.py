@@ -10,7 +10,7 @@ from collections import Counter
 
 import click
 
-from yuqing.clictx import check_desk_db, home_from, std_stream
+from yuqing.clictx import act_on_desk, actor_options, check_desk_db, home_from, std_stream
 
 BATCH = 256
 FIRST_BATCH = 8  # a small first batch: the first result comes out fast
@@ -354,8 +354,9 @@ def _eval_places(rows, results, as_json: bool, district_only: bool) -> None:
 @click.command("train")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20),
               help="Folds of the cross-validation.")
+@actor_options
 @click.pass_context
-def train(ctx, folds) -> None:
+def train(ctx, folds, as_id, actor) -> None:
     """Retrain the topic model from the seed corpus and the staff labels in the desk's database.
 
     Prints the cross-validated accuracy and macro-F1, then caches the model in <home>/models
@@ -372,6 +373,7 @@ def train(ctx, folds) -> None:
 
     home = _home(ctx)
     check_desk_db(home / "desk.sqlite", must_exist=False)  # the staff labels must be readable
+    act_on_desk(home / "desk.sqlite", as_id, actor, "write")  # the model serves the whole desk
     try:
         gaz = load_gazetteer(gazetteer_dir(home))
         seg = default_segmenter(gaz.user_words())

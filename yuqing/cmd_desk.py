@@ -6,14 +6,15 @@ import asyncio
 import click
 
 from monitor.exceptions import MonitorError
-from yuqing.clictx import (check_desk_db, db_errors, fail, hold_desk_lock, home_from, load_config_or_exit,
-                           open_desk_db, setup_logging_or_exit)
+from yuqing.clictx import (act_on_desk, actor_options, check_desk_db, db_errors, fail, hold_desk_lock, home_from,
+                           load_config_or_exit, open_desk_db, setup_logging_or_exit)
 
 
 @click.command()
-@click.option("--force", is_flag=True, help="Overwrite desk.toml and sources.toml if they exist.")
+@click.option("--force", is_flag=True, help="Overwrite desk.toml and sources.toml if they exist (admin only).")
+@actor_options
 @click.pass_context
-def init(ctx: click.Context, force: bool) -> None:
+def init(ctx: click.Context, force: bool, as_id: str | None, actor: str | None) -> None:
     """Write a default desk home: desk.toml, sources.toml and the database.
 
     Example: yuqing --home ./desk init
@@ -24,6 +25,8 @@ def init(ctx: click.Context, force: bool) -> None:
     if home.path.exists() and not home.path.is_dir():
         fail(f"{home.path}: is a file, not a folder (pass a folder to --home)")
     check_desk_db(home.db_path, must_exist=False)  # never write config next to a database we cannot use
+    if force:  # replaces the desk's configuration: an admin's edit once the desk has staff
+        act_on_desk(home.db_path, as_id, actor, "admin")
     try:
         written = init_home(home, force=force)
     except OSError as exc:

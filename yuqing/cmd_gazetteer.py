@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from yuqing.clictx import home_from
+from yuqing.clictx import act_on_desk, actor_options, home_from
 
 
 def _in_use(ctx: click.Context, directory: str | None) -> Path:
@@ -40,8 +40,10 @@ def gazetteer() -> None:
 @click.option("--national", type=click.Path(dir_okay=False), default=None,
               help="Optional all-China town list (code,name,level,parent_code) to flag town names "
                    "shared with other places and list other provinces/cities/counties.")
+@actor_options
 @click.pass_context
-def import_(ctx: click.Context, csv_file: str, county_code: str, out_dir: str | None, national: str | None) -> None:
+def import_(ctx: click.Context, csv_file: str, county_code: str, out_dir: str | None, national: str | None,
+            as_id: str | None, actor: str | None) -> None:
     """Build a gazetteer folder for one county from a division CSV with columns
     code,name,level,parent_code[,short_name,source,mca2025_code].
 
@@ -56,6 +58,8 @@ def import_(ctx: click.Context, csv_file: str, county_code: str, out_dir: str | 
         raise click.ClickException(f"{csv_file}: file not found")
     if not (county_code.isdigit() and len(county_code) == 6):
         raise click.ClickException(f"--county {county_code!r}: expected a 6-digit county code such as 610702")
+    if not out_dir:  # the desk's own gazetteer is desk configuration, like sources and schemes
+        act_on_desk(home_from(ctx).db_path, as_id, actor, "admin")
     out = Path(out_dir) if out_dir else home_from(ctx).path / "gazetteer"
     try:
         summary = import_county_csv(Path(csv_file), county_code, out,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from monitor.exceptions import MonitorError
-from yuqing.clictx import check_desk_db, db_errors, load_config_or_exit, open_desk_db
+from yuqing.clictx import act_on_desk, actor_options, check_desk_db, db_errors, load_config_or_exit, open_desk_db
 
 
 @click.group("import")
@@ -17,8 +17,9 @@ def import_() -> None:
 @click.option("--kind", type=click.Choice(["hotline", "mailbox"]), default="hotline",
               help="hotline = 12345 热线工单, mailbox = 领导信箱.")
 @click.option("--source", "source_id", default=None, help="Source id to file them under (default: the kind).")
+@actor_options
 @click.pass_context
-def hotline(ctx, file, kind, source_id) -> None:
+def hotline(ctx, file, kind, source_id, as_id, actor) -> None:
     """Import a CSV of 12345 hotline work orders or 领导信箱 letters.
 
     Columns are found by header (编号/工单编号, 标题, 内容/诉求内容, 来电时间/提交时间, 来电人, 联系电话, 地址,
@@ -32,6 +33,7 @@ def hotline(ctx, file, kind, source_id) -> None:
 
     cfg = load_config_or_exit(ctx)
     check_desk_db(cfg.home.db_path, must_exist=False)  # before reading: refuse a bad database first
+    act_on_desk(cfg.home.db_path, as_id, actor, "write")
     try:
         with open(file, "rb") as fh:
             result = parse_intake_csv(fh.read(), kind=kind)

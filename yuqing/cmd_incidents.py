@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 
 from storage.timeutil import desk_iso, desk_text
+from yuqing.clictx import acting_staff, actor_options  # noqa: F401 - acting_staff: kept importable here
 
 
 # ------------------------------------------------------------------ plumbing
@@ -95,8 +96,7 @@ def desk_command(name: str, *, creates: bool = False, access: str = "write", **k
     """
     def deco(fn):
         @click.command(name=name, **kw)
-        @click.option("--as", "as_id", default=None, metavar="ID", help="The staff member who acts (staff id).")
-        @click.option("--actor", default=None, help="Deprecated: same as --as.")
+        @actor_options
         @click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
                       help="Desk database file (default: <home>/desk.sqlite).")
         @click.pass_context
@@ -122,24 +122,6 @@ def desk_command(name: str, *, creates: bool = False, access: str = "write", **k
         wrapper.__doc__ = fn.__doc__
         return wrapper
     return deco
-
-
-def acting_staff(db, as_id: str | None, actor: str | None, access: str = "write") -> str:
-    """The actor id to record for a command: a checked staff id on a desk with staff, else the
-    name given or the OS user. Raises responders.staff errors (nothing written yet)."""
-    from responders import staff
-    from responders.incidents import default_actor
-
-    if as_id and actor and as_id != actor:
-        raise click.UsageError("--as 与 --actor 指向不同的人员：只用 --as")
-    wanted = as_id or actor
-    if not staff.has_staff(db):
-        return wanted or default_actor()
-    if access == "read" and not wanted:
-        return default_actor()
-    member = staff.resolve_actor(db, wanted, default_actor(), access)  # type: ignore[arg-type]
-    assert member is not None
-    return member.id
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -240,6 +222,7 @@ def incident(svc, actor, incident_id, as_json, no_mask):
     from responders.clock import format_remaining
     from responders.exports.model import published_label, summarize
     from responders.masking import clean, mask_personal
+    from responders.staff import display_name
 
     show = _safe if no_mask else (lambda text: mask_personal(_safe(text)))
 
@@ -264,7 +247,9 @@ def incident(svc, actor, incident_id, as_json, no_mask):
         d["releases"] = [{"kind": r.kind, "channel": r.channel, "url": r.url, "released_at": _iso(r.released_at),
                           "text": r.text} for r in svc.releases(iid)]
         d["feedback"] = [_feedback_json(f) for f in feedback]
-        d["timeline"] = [{"seq": e.seq, "kind": e.kind, "actor": e.actor, "at": _iso(e.at),
+        # actor: the staff id (or 系统's system/[system]) that the hash chain covers; text: as staff read it
+        d["timeline"] = [{"seq": e.seq, "at": _iso(e.at), "kind": e.kind, "actor": e.actor,
+                          "actor_name": display_name(svc.db, e.actor), "text": summarize(e),
                           "payload": dict(e.payload)} for e in events]
         click.echo(json.dumps(clean(d, mask=not no_mask), ensure_ascii=False, indent=2))
         return
@@ -288,7 +273,7 @@ def incident(svc, actor, incident_id, as_json, no_mask):
         click.echo(f"发布 {r.kind_label} {r.channel} {_local(r.released_at)} {_safe(r.url)}")
     click.echo("时间线：")
     for e in events:
-        click.echo(f"  {e.seq:>3} {_local(e.at)} {e.actor}: {show(summarize(e))}")
+        click.echo(f"  {e.seq:>3} {_local(e.at)} {_safe(display_name(svc.db, e.actor))}: {show(summarize(e))}")
 
 
 @desk_command("verify", access="read")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import click
 
-from yuqing.clictx import db_errors, fail, home_from, now_fn, open_desk_db, parse_id, terminal_safe
+from yuqing.clictx import (acting_staff, actor_options, db_errors, fail, home_from, now_fn, open_desk_db, parse_id,
+                           terminal_safe)
 
 FIELD_NAMES = {"topic": "主题", "sentiment": "情感", "place": "地点"}
 
@@ -24,8 +25,9 @@ def _open(path: Path):
     """The desk database with the two sets labels need: items (monitor) and labels (analysis)."""
     from monitor.store import migrations as monitor_migrations
     from responders.analysis import migrations as analysis_migrations
+    from responders.staff import migrations as staff_migrations
 
-    return open_desk_db(path, [monitor_migrations, analysis_migrations])
+    return open_desk_db(path, [monitor_migrations, analysis_migrations, staff_migrations])
 
 
 def _item_id(value: str) -> int:
@@ -36,11 +38,11 @@ def _item_id(value: str) -> int:
 @click.argument("item_id")
 @click.argument("field")
 @click.argument("value")
-@click.option("--actor", default=None, help="Who corrects (default: the OS user).")
+@actor_options
 @click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
               help="Desk database file (default: <home>/desk.sqlite).")
 @click.pass_context
-def label(ctx: click.Context, item_id: str, field: str, value: str, actor: str | None,
+def label(ctx: click.Context, item_id: str, field: str, value: str, as_id: str | None, actor: str | None,
           db_path: str | None) -> None:
     """Correct an item's topic, sentiment or place (a training label, as in the console).
 
@@ -51,17 +53,21 @@ def label(ctx: click.Context, item_id: str, field: str, value: str, actor: str |
     Example: yuqing label 12 topic 城市管理
     """
     from responders.analysis import add_label
-    from responders.incidents import default_actor
+    from responders.exceptions import ResponderError
 
     iid = _item_id(item_id)
     path = _db_path(ctx, db_path)
     value = value.strip()
     db = _open(path)
     with db_errors(path):
+        try:
+            who = acting_staff(db, (as_id or "").strip() or None, (actor or "").strip() or None, "write")
+        except ResponderError as exc:
+            fail(str(exc))
         if db.execute("SELECT 1 FROM items WHERE id = ?", [iid]).fetchone() is None:
             fail(f"no item #{iid} in {path} (see the console's 检索 screen, or `yuqing labels` for labelled items)")
         try:
-            add_label(db, iid, field, value, (actor or "").strip() or default_actor(), now_fn()())
+            add_label(db, iid, field, value, who, now_fn()())
         except ValueError as exc:
             fail(str(exc))
     click.echo(f"已保存更正（训练标注）：#{iid} {FIELD_NAMES.get(field, field)} → {value}")

@@ -5,7 +5,7 @@ import json
 
 import click
 
-from yuqing.clictx import check_desk_db, db_errors, fail, home_from, setup_logging_or_exit
+from yuqing.clictx import act_on_desk, actor_options, check_desk_db, db_errors, fail, home_from, setup_logging_or_exit
 
 _MARK = {"ok": "正常", "warn": "注意", "fail": "故障"}
 
@@ -72,10 +72,12 @@ def doctor(ctx: click.Context, full: bool, as_json: bool) -> None:
 @click.option("--days", type=click.IntRange(min=1), required=True,
               help="Delete raw items fetched more than this many days ago (incident items and labelled items are kept).")
 @click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+@actor_options
 @click.pass_context
-def retention(ctx: click.Context, days: int, dry_run: bool) -> None:
+def retention(ctx: click.Context, days: int, dry_run: bool, as_id: str | None, actor: str | None) -> None:
     """Delete old raw items that no incident, evidence, release proposal or label refers to,
-    with their metrics, analysis and search rows. The timeline is never touched.
+    with their metrics, analysis and search rows. The timeline is never touched. Deleting is for
+    an admin; --dry-run for anyone.
 
     Example: yuqing retention --days 180 --dry-run
     """
@@ -88,6 +90,7 @@ def retention(ctx: click.Context, days: int, dry_run: bool) -> None:
     if not home.db_path.is_file():
         fail(f"no desk database at {home.db_path} (run `yuqing init` first, or pass the right --home)")
     check_desk_db(home.db_path)
+    act_on_desk(home.db_path, as_id, actor, "read" if dry_run else "admin")
     if not dry_run:
         setup_logging_or_exit(home, stderr=False)
     with db_errors(home.db_path):

@@ -7,7 +7,8 @@ import json
 import click
 
 from monitor.exceptions import MonitorError
-from yuqing.clictx import db_error_message, db_errors, home_from, load_config_or_exit, open_desk_db
+from yuqing.clictx import (act_on_desk, actor_options, db_error_message, db_errors, home_from, load_config_or_exit,
+                           open_desk_db)
 from yuqing.config import load_sources
 
 
@@ -83,17 +84,19 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 @click.option("--own-channel", is_flag=True, help="The district's own release channel.")
 @click.option("--select", "selectors", multiple=True, metavar="FIELD=SELECTOR",
               help="For html sources: item=..., title=..., link=a@href, published=...")
+@actor_options
 @click.pass_context
 def add(ctx, source_id, url, name, kind, mapping, interval, priority, platform, encoding, local, own_channel,
-        selectors) -> None:
-    """Append a source to sources.toml (validated first; comments kept).
+        selectors, as_id, actor) -> None:
+    """Append a source to sources.toml (validated first; comments kept). Admin only.
 
-    Example: yuqing sources add hz-news --url https://example.org/rss.xml --interval 300
+    Example: yuqing sources add hz-news --url https://example.org/rss.xml --interval 300 --as wang
     """
     from monitor.sources import parse_source
     from yuqing.sourcesfile import append_source
 
     home = home_from(ctx)
+    act_on_desk(home.db_path, as_id, actor, "admin")
     fields = {}
     for sel in selectors:
         if "=" not in sel:
@@ -124,7 +127,7 @@ def _write_error(home, exc: OSError) -> str:
             f"may write {home.path}")
 
 
-def _set_enabled(ctx, source_id: str, enabled: bool) -> None:
+def _set_enabled(ctx, source_id: str, enabled: bool, as_id: str | None, actor: str | None) -> None:
     from monitor import store
     from storage.timeutil import desk_iso, utcnow, zone_label
     from yuqing.clictx import pad
@@ -133,6 +136,7 @@ def _set_enabled(ctx, source_id: str, enabled: bool) -> None:
     import sqlite3
 
     home = home_from(ctx)
+    act_on_desk(home.db_path, as_id, actor, "admin")
     # the database first: a file we cannot use is refused before sources.toml changes
     db = open_desk_db(home.db_path) if home.db_path.exists() else None
     try:
@@ -154,24 +158,26 @@ def _set_enabled(ctx, source_id: str, enabled: bool) -> None:
 
 @sources.command("enable")
 @click.argument("source_id")
+@actor_options
 @click.pass_context
-def enable(ctx, source_id) -> None:
-    """Enable a source (sources.toml and the running desk).
+def enable(ctx, source_id, as_id, actor) -> None:
+    """Enable a source (sources.toml and the running desk). Admin only.
 
-    Example: yuqing sources enable hz-news
+    Example: yuqing sources enable hz-news --as wang
     """
-    _set_enabled(ctx, source_id, True)
+    _set_enabled(ctx, source_id, True, as_id, actor)
 
 
 @sources.command("disable")
 @click.argument("source_id")
+@actor_options
 @click.pass_context
-def disable(ctx, source_id) -> None:
-    """Disable a source; its stored items stay.
+def disable(ctx, source_id, as_id, actor) -> None:
+    """Disable a source; its stored items stay. Admin only.
 
-    Example: yuqing sources disable hz-news
+    Example: yuqing sources disable hz-news --as wang
     """
-    _set_enabled(ctx, source_id, False)
+    _set_enabled(ctx, source_id, False, as_id, actor)
 
 
 @sources.command("test")

@@ -7,15 +7,19 @@ from pathlib import Path
 
 import click
 
+from yuqing.clictx import act_on_desk, actor_options
+
 
 @click.command(name="tui")
-@click.option("--actor", default=None, help="Who acts on incidents (default: the OS user).")
+@actor_options
 @click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
               help="Desk database file (default: <home>/desk.sqlite).")
 @click.pass_context
-def tui(ctx: click.Context, actor: str | None, db_path: str | None) -> None:
+def tui(ctx: click.Context, as_id: str | None, actor: str | None, db_path: str | None) -> None:
     """Open the duty console: incident board with live countdowns, item stream and actions.
 
+    On a desk with staff the console works as one staff member (--as ID, else the OS login
+    mapped by `yuqing staff add --login`); a viewer (只读) sees everything and changes nothing.
     Several consoles may run at once against one desk; the daemon (`yuqing run`) collects.
     Keys: 1 值班台 2 检索 3 信源 4 方案 5 报表, Enter opens an incident, Ctrl+P command palette,
     Ctrl+Q quit. Example: yuqing --home ~/desk tui
@@ -32,6 +36,8 @@ def tui(ctx: click.Context, actor: str | None, db_path: str | None) -> None:
 
     # the sets the console opens (tui.facade); importing every package would slow its start
     check_desk_db(path, migration_sets=[monitor_migrations, analysis_migrations, responders_migrations])
+    # who works this console: checked now (a viewer may open it to read); every action is checked again
+    who = act_on_desk(path, as_id, actor, "read")
     clock = now_fn() if os.environ.get("YUQING_NOW") else None
     policy = clock_policy(home.desk_toml)
     from tui.app import run_console
@@ -42,6 +48,6 @@ def tui(ctx: click.Context, actor: str | None, db_path: str | None) -> None:
     except GazetteerError as exc:
         raise click.ClickException(f"gazetteer: {exc}") from None
     try:
-        run_console(path, clock=clock, actor=actor, policy=policy, units=units)
+        run_console(path, clock=clock, actor=who, policy=policy, units=units)
     except sqlite3.Error as exc:
         raise click.ClickException(db_error_message(path, exc)) from None

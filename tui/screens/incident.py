@@ -195,7 +195,7 @@ class IncidentScreen(Screen):
             rel.append_text(safe(p.evidence.get("item_title") or p.item_id, width=50))
             rel.append("  按 p 确认，j 驳回\n")
         self.query_one("#releases", Static).update(rel if rel.plain else Text("尚无发布记录"))
-        self.query_one("#timeline", Static).update(timeline_text(d.timeline))
+        self.query_one("#timeline", Static).update(timeline_text(d.timeline, d.actor_names))
         self.tick()
 
     def _placeholder(self) -> Text:

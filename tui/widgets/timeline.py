@@ -1,7 +1,7 @@
 """An incident's timeline as Text: local time, actor, event summary (payload text kept literal)."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from rich.text import Text
 
@@ -19,11 +19,13 @@ def summarize(ev) -> str:
         return str(dict(ev.payload))
 
 
-def timeline_text(events: Sequence) -> Text:
+def timeline_text(events: Sequence, names: Mapping[str, str] | None = None) -> Text:
+    """``names``: actor id -> the name shown (staff names, 系统 for the desk itself)."""
+    names = names or {}
     out = Text(end="")
     for i, ev in enumerate(events):
         out.append(local_time(ev.at, "%m-%d %H:%M:%S") + " ", style="dim")
-        out.append(f"[{clean(ev.actor)}] ", style="cyan")
+        out.append(f"[{clean(names.get(ev.actor, ev.actor))}] ", style="cyan")
         line = clean(summarize(ev))
         out.append(KIND_LABELS.get(ev.kind, ev.kind) + "：" + line if line == ev.kind else line)
         if i < len(events) - 1:
