@@ -90,6 +90,7 @@ REFUSED = [
     (["ack", "1"], "chen", "无权处置操作"),
     (["note", "1", "x"], "zhao", "已停用"),
     (["staff", "add", "x2", "--name", "某", "--role", "officer"], "li", "无权管理"),
+    (["tui"], "nobody", "未登记的人员「nobody」"),  # the console does not open for an unknown actor
 ]
 
 

@@ -1,0 +1,82 @@
+"""The console works as one staff member (Pilot, real desk files): a viewer sees the board and
+incidents but every action is refused with a Chinese notice and nothing is written; an officer's
+actions are recorded under their staff id and the timeline shows names."""
+from __future__ import annotations
+
+import pytest
+
+from responders import staff
+from tests.functional.test_tui_console import plain, service, settle
+from tests.tui_kit import build_desk, open_desk_db
+from tui.app import DeskApp
+from tui.screens.forms import FormScreen
+from tui.screens.incident import IncidentScreen
+
+
+@pytest.fixture
+def desk(tmp_path):
+    path, clock = build_desk(tmp_path)
+    db = open_desk_db(path)
+    staff.migrations.apply(db)
+    staff.add_staff(db, "wang", "王伟", "admin")
+    staff.add_staff(db, "li", "李娜", "officer")
+    staff.add_staff(db, "chen", "陈静", "viewer")
+    db.conn.close()
+    return path, clock
+
+
+def notices(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def events(path, clock, iid):
+    return [(e.kind, e.actor) for e in service(path, clock).timeline(iid)]
+
+
+async def test_viewer_reads_but_cannot_act(desk):
+    path, clock = desk
+    before = events(path, clock, 2), events(path, clock, 1)
+    app = DeskApp(path, clock=clock, actor="chen")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None and app.write_refusal is not None)
+        assert [r.id for r in app.screen.query_one("#board").rows_data] == [2, 1]  # sees everything
+        await pilot.press("a")  # acknowledge from the board
+        await settle(pilot, app, lambda: any("无权" in n for n in notices(app)))
+        assert any("陈静" in n and "只读" in n and "未作任何更改" in n for n in notices(app))
+        await pilot.press("down", "enter")  # incident #1 opens and shows its timeline
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen) and app.screen.detail is not None)
+        assert "系统" in plain(app.screen.query_one("#timeline"))
+        n_before = len(notices(app))
+        await pilot.press("n")  # a note form: refused before anything is typed
+        await settle(pilot, app, lambda: len(notices(app)) > n_before)
+        assert not isinstance(app.screen, FormScreen)
+        assert "无权" in notices(app)[-1]
+    assert (events(path, clock, 2), events(path, clock, 1)) == before
+
+
+async def test_officer_acts_under_their_id_and_is_shown_by_name(desk):
+    path, clock = desk
+    app = DeskApp(path, clock=clock, actor="li")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        await pilot.press("a")
+        await settle(pilot, app, lambda: app.snapshot.status.alerts_waiting == 1)
+        assert ("acknowledged", "li") in events(path, clock, 2)
+        await pilot.press("enter")  # incident #2
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen) and app.screen.detail is not None
+                     and any(e.kind == "acknowledged" for e in app.screen.detail.timeline))
+        shown = plain(app.screen.query_one("#timeline"))
+        assert "[李娜]" in shown and "[li]" not in shown
+
+
+async def test_a_member_disabled_while_the_console_runs_is_refused(desk):
+    path, clock = desk
+    app = DeskApp(path, clock=clock, actor="li")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        db = open_desk_db(path)
+        staff.disable_staff(db, "li")
+        db.conn.close()
+        await pilot.press("a")
+        await settle(pilot, app, lambda: any("已停用" in n for n in notices(app)))
+    assert ("acknowledged", "li") not in events(path, clock, 2)
