@@ -103,6 +103,7 @@ class DeskFacade:
         from monitor.store import migrations as monitor_migrations
         from responders.analysis import migrations as analysis_migrations
         from responders.incidents import IncidentService, default_actor
+        from responders.instructions import migrations as instructions_migrations
         from responders.staff import migrations as staff_migrations
         from responders.store import migrations as responders_migrations
         from storage.db import open_db
@@ -114,7 +115,7 @@ class DeskFacade:
         self._lock = threading.RLock()
         try:
             self.db = open_db(self.db_path, [monitor_migrations, analysis_migrations, responders_migrations,
-                                             staff_migrations])
+                                             staff_migrations, instructions_migrations])
         except sqlite3.DatabaseError as exc:
             raise DeskBusy(f"无法打开数据库 {self.db_path}：{exc}") from None
         # units: classifiers.units.UnitNames: assignment checks names against the gazetteer
@@ -172,12 +173,16 @@ class DeskFacade:
             "SELECT id, title, state, severity, places, responsible_units, assigned_units, release_due,"
             f" released_at, acknowledged_at FROM incidents WHERE {open_sql}"
             " ORDER BY released_at IS NOT NULL, release_due, id LIMIT ?", [*BOARD_STATES, BOARD_LIMIT])
+        from responders.instructions import open_counts
+
+        orders = open_counts(self.db, now)
         board = []
         for r in rows:
             units = self.svc.canonical_units(json.loads(r["assigned_units"]) or json.loads(r["responsible_units"]))
             board.append(BoardRow(
                 r["id"], r["title"], r["state"], r["severity"], _names(json.loads(r["places"])), tuple(units),
-                from_db(r["release_due"]), from_db(r["released_at"]), r["acknowledged_at"] is not None))
+                from_db(r["release_due"]), from_db(r["released_at"]), r["acknowledged_at"] is not None,
+                *orders.get(r["id"], (0, 0))))
         return Snapshot(tuple(board), total, tuple(self._stream(stream_limit)), self._status(now, waiting))
 
     def _stream(self, limit: int) -> list[StreamItem]:
@@ -247,13 +252,18 @@ class DeskFacade:
         first = min(dated, key=lambda e: e.published).id if dated else (ev[0].id if ev else None)
         items = tuple(LinkedItem(e.item_id, e.title, e.source or "", e.published, e.url, e.id == first,
                                  heat.get(str(e.item_id))) for e in ev)
+        from responders.instructions import list_instructions
         from responders.staff import display_name
 
         events = tuple(self.svc.timeline(incident_id))
+        orders = tuple(list_instructions(self.db, incident_ids=[incident_id]))
+        actors = {e.actor for e in events} | {a for i in orders for a in (i.leader, i.done_by) if a}
+        names = {a: display_name(self.db, a) for a in actors}
         return IncidentDetail(inc, clock, items, events,
                               tuple(self.svc.releases(incident_id)),
                               tuple(list_proposals(self.svc, "proposed", incident_id)),
-                              {a: display_name(self.db, a) for a in {e.actor for e in events}})
+                              names,
+                              orders)
 
     @_retrying
     @_acting("write")

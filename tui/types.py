@@ -22,6 +22,8 @@ class BoardRow:
     due_at: datetime
     released_at: datetime | None
     acknowledged: bool
+    instructions_open: int = 0  # leader instructions (领导批示) not yet fed back
+    instructions_overdue: int = 0  # of which past their due time
 
 
 @dataclass(frozen=True)

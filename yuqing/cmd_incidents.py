@@ -61,6 +61,7 @@ def service(ctx: click.Context, db_path: str | None, *, creates: bool = False):
     --home/--db is an error, not an empty desk."""
     from responders.incidents import IncidentService
     from responders import roster, staff, workday_clocks
+    from responders.instructions import migrations as instructions_migrations
     from responders.store import migrations, open_desk
     from yuqing.clictx import check_desk_db
 
@@ -69,7 +70,7 @@ def service(ctx: click.Context, db_path: str | None, *, creates: bool = False):
     policy = _policy(home)
     clock = _now_fn()
     check_desk_db(path, must_exist=not creates, migration_sets=[migrations, staff.migrations, roster.migrations,
-                                                              workday_clocks.migrations])
+                                                              workday_clocks.migrations, instructions_migrations])
     return IncidentService(open_desk(path), policy, clock=clock, units=lambda: _unit_names(home))
 
 
@@ -237,6 +238,9 @@ def incident(svc, actor, incident_id, as_json, no_mask):
     first = min(dated, key=lambda e: e.published) if dated else None
     edited = {i: n["versions"] for i, n in notes.items() if n.get("versions", 1) > 1}
     feedback = svc.feedback(iid, now)
+    from responders.instructions import list_instructions
+
+    orders = list_instructions(svc.db, incident_ids=[iid])
     if as_json:
         d = _incident_json(inc, c)
         d["clock_start_basis"] = c.start_basis
@@ -247,6 +251,9 @@ def incident(svc, actor, incident_id, as_json, no_mask):
         d["releases"] = [{"kind": r.kind, "channel": r.channel, "url": r.url, "released_at": _iso(r.released_at),
                           "text": r.text} for r in svc.releases(iid)]
         d["feedback"] = [_feedback_json(f) for f in feedback]
+        d["instructions"] = [i.to_dict(now) for i in orders]
+        d["instructions_open"] = sum(1 for i in orders if i.is_open())
+        d["instructions_overdue"] = sum(1 for i in orders if i.status(now) == "overdue")
         # actor: the staff id (or 系统's system/[system]) that the hash chain covers; text: as staff read it
         d["timeline"] = [{"seq": e.seq, "at": _iso(e.at), "kind": e.kind, "actor": e.actor,
                           "actor_name": display_name(svc.db, e.actor), "text": summarize(e),
@@ -269,6 +276,15 @@ def incident(svc, actor, incident_id, as_json, no_mask):
     for f in feedback:
         click.echo(f"反馈 {f.unit}：{_local(f.assigned_at)} 交办，{f.hours:g} 小时内反馈，时限 {_local(f.due_at)} · "
                    + _feedback_text(f, now))
+    if orders:
+        from yuqing.cmd_instructions import instruction_lines
+
+        late = sum(1 for i in orders if i.status(now) == "overdue")
+        click.echo(f"领导批示 {len(orders)} 件，待落实 {sum(1 for i in orders if i.is_open())} 件"
+                   + (f"（已超期 {late} 件）" if late else "") + "：")
+        for i in orders:
+            for line in instruction_lines(i, now, lambda a: display_name(svc.db, a), show):
+                click.echo("  " + line)
     for r in svc.releases(iid):
         click.echo(f"发布 {r.kind_label} {r.channel} {_local(r.released_at)} {_safe(r.url)}")
     click.echo("时间线：")

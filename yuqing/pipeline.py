@@ -23,6 +23,7 @@ def all_migrations() -> list:
     from monitor.store import migrations as monitor_migrations
     from responders.analysis import migrations as analysis_migrations
     from responders.alerts.store import migrations as alerts_migrations
+    from responders.instructions import migrations as instructions_migrations
     from responders.staff import migrations as staff_migrations
     from responders.store import migrations as responders_migrations
     from responders.roster import migrations as roster_migrations
@@ -30,7 +31,7 @@ def all_migrations() -> list:
     from yuqing.outbox import migrations as outbox_migrations
 
     return [monitor_migrations, analysis_migrations, responders_migrations, staff_migrations, alerts_migrations,
-            outbox_migrations, roster_migrations, workday_migrations]
+            outbox_migrations, roster_migrations, workday_migrations, instructions_migrations]
 
 
 class PipelineRunner:

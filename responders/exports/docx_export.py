@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import re
 
-from responders.exports.model import edited_mark, fmt_duration, fmt_time
+from responders.exports.model import INSTRUCTION_HEADER, edited_mark, fmt_duration, fmt_time, instruction_rows
 from storage.timeutil import zone_label
 
 # XML 1.0 forbids most control characters; feed text may carry them.
@@ -89,10 +89,13 @@ def render_docx(r: dict) -> bytes:
     rows = [[rel["kind_label"] + ("（自动检测）" if rel["detected"] else ""), rel["channel"],
              fmt_time(rel["released_at"]), rel["url"], rel["text"]] for rel in r["releases"]]
     _table(doc, ["类型", "渠道", "时间", "链接", "内容"], rows or [["—", "—", "—", "—", "尚无发布"]])
+    if r.get("instructions"):
+        doc.add_heading("领导批示", level=2)
+        _table(doc, INSTRUCTION_HEADER, instruction_rows(r))
 
     doc.add_heading("五、时间线", level=1)
     _table(doc, ["序号", "时间", "类型", "操作人", "内容"],
-           [[str(ev["seq"]), fmt_time(ev["at"]), ev["kind_label"], ev["actor"], ev["summary"]] for ev in r["timeline"]])
+           [[str(ev["seq"]), fmt_time(ev["at"]), ev["kind_label"], ev.get("actor_name") or ev["actor"], ev["summary"]] for ev in r["timeline"]])
 
     doc.add_heading("六、时效统计", level=1)
     _table(doc, None, [

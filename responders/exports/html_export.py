@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from responders.exports.model import edited_mark, fmt_duration, fmt_time
+from responders.exports.model import INSTRUCTION_HEADER, edited_mark, fmt_duration, fmt_time, instruction_rows
 from storage.timeutil import local, zone_label
 from storage.visible import visible
 
@@ -134,11 +134,14 @@ def render_html(r: dict) -> str:
                    f"<td>{link(rel['url'])}</td><td>{e(rel['text'])}</td></tr>")
     if not r["releases"]:
         out.append('<tr><td colspan="5">尚无发布</td></tr>')
+    if r.get("instructions"):
+        out.append("</table><h3>领导批示</h3><table><tr>" + "".join(f"<th>{e(h)}</th>" for h in INSTRUCTION_HEADER) + "</tr>")
+        out += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in instruction_rows(r)]
     out.append("</table><h2>五、时间线</h2>")
     out.append("<table><tr><th>序号</th><th>时间</th><th>类型</th><th>操作人</th><th>内容</th></tr>")
     for ev in r["timeline"]:
         out.append(f"<tr><td>{ev['seq']}</td><td>{e(fmt_time(ev['at']))}</td><td>{e(ev['kind_label'])}</td>"
-                   f"<td>{e(ev['actor'])}</td><td>{e(ev['summary'])}</td></tr>")
+                   f"<td>{e(ev.get('actor_name') or ev['actor'])}</td><td>{e(ev['summary'])}</td></tr>")
     out.append("</table><h2>六、时效统计</h2><table>")
     out.append(_rows([
         ("接报确认用时", e(fmt_duration(tm["time_to_acknowledge"]))),

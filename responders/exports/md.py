@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from responders.exports.model import edited_mark, fmt_duration, fmt_time
+from responders.exports.model import INSTRUCTION_HEADER, edited_mark, fmt_duration, fmt_time, instruction_rows
 from storage.timeutil import zone_label
 from storage.visible import visible
 
@@ -76,9 +76,12 @@ def render_markdown(r: dict) -> str:
                      f"{fmt_time(rel['released_at'])} | {e(rel['url'])} | {e(rel['text'])} |")
     if not r["releases"]:
         lines.append("| — | — | — | — | 尚无发布 |")
+    if r.get("instructions"):
+        lines += ["", "### 领导批示", "", "| " + " | ".join(INSTRUCTION_HEADER) + " |", "|---" * len(INSTRUCTION_HEADER) + "|"]
+        lines += ["| " + " | ".join(e(c) for c in row) + " |" for row in instruction_rows(r)]
     lines += ["", "## 五、时间线", "", "| 序号 | 时间 | 类型 | 操作人 | 内容 |", "|---|---|---|---|---|"]
     for ev in r["timeline"]:
-        lines.append(f"| {ev['seq']} | {fmt_time(ev['at'])} | {ev['kind_label']} | {e(ev['actor'])} | {e(ev['summary'])} |")
+        lines.append(f"| {ev['seq']} | {fmt_time(ev['at'])} | {ev['kind_label']} | {e(ev.get('actor_name') or ev['actor'])} | {e(ev['summary'])} |")
     lines += [
         "",
         "## 六、时效统计",

@@ -28,6 +28,7 @@ KIND_LABELS = {
     "merged_into": "并入其他事件", "split": "拆分", "split_from": "拆分产生", "clock_alert": "时限提醒",
     "release_proposed": "检测到发布", "release_rejected": "驳回发布检测", "alert_sent": "告警已发送",
     "alert_failed": "告警发送失败", "dismissed": "结案", "archived": "归档", "alert_acked": "确认告警",
+    "instruction": "领导批示", "instruction_done": "批示反馈",
 }
 CLOCK_REASONS = {
     "opened": "立案", "regrade": "重新定级", "earlier first publication": "发现更早的首发",
@@ -115,6 +116,11 @@ def summarize(ev: TimelineEvent) -> str:
         return f"确认告警 {p.get('alert_id') or ''}{step}：{p.get('title') or ''}".strip()
     if k == "archived":
         return "归档"
+    if k == "instruction":
+        due = f"（落实时限 {fmt_iso(p.get('due_at'))}）" if p.get("due_at") else ""
+        return f"领导批示 #{p.get('instruction_id')}：{p.get('text', '')}{due}"
+    if k == "instruction_done":
+        return f"批示 #{p.get('instruction_id')} 反馈：{p.get('text', '')}" + ("（超期）" if p.get("late") else "")
     return f"{k}"
 
 
@@ -158,6 +164,31 @@ def edited_mark(ev: Mapping[str, Any]) -> str:
     return f" 〔已修改，共{n}个版本〕" if n > 1 else ""
 
 
+#: The columns of the 领导批示 table in every export (see :func:`instruction_rows`).
+INSTRUCTION_HEADER = ["编号", "批示人", "批示时间", "落实时限", "批示内容", "状态", "反馈人", "反馈时间", "反馈内容"]
+
+
+def _instructions(svc: "IncidentService", incident_id: int, now: datetime, name) -> list[dict]:
+    """The incident's leader instructions (领导批示) with their feedback, for the report."""
+    from responders.instructions import STATUS_LABELS, list_instructions
+
+    out = []
+    for i in list_instructions(svc.db, incident_ids=[incident_id]):
+        status = i.status(now)
+        out.append({"id": i.id, "leader": i.leader, "leader_name": name(i.leader), "given_at": i.given_at,
+                    "due_at": i.due_at, "text": i.text, "status": status, "status_label": STATUS_LABELS[status],
+                    "done_by": i.done_by, "done_by_name": name(i.done_by) if i.done_by else "",
+                    "done_at": i.done_at, "feedback": i.feedback or ""})
+    return out
+
+
+def instruction_rows(report: Mapping[str, Any]) -> list[list[str]]:
+    """The report's instructions as text rows under :data:`INSTRUCTION_HEADER`."""
+    return [[f"#{i['id']}", i["leader_name"], fmt_time(i["given_at"]), fmt_time(i["due_at"]) or "—", i["text"],
+             i["status_label"], i["done_by_name"] or "—", fmt_time(i["done_at"]) or "—", i["feedback"] or "—"]
+            for i in report.get("instructions", [])]
+
+
 def build_report(svc: "IncidentService", incident_id: int, *, mask: bool = True,
                  now: datetime | None = None) -> dict:
     now = now or svc.clock()
@@ -166,6 +197,14 @@ def build_report(svc: "IncidentService", incident_id: int, *, mask: bool = True,
     releases = svc.releases(incident_id)
     evidence = svc.evidence(incident_id)
     clock = compute_clock(svc.policy, events, now)
+    from responders.staff import display_name
+
+    names: dict[str, str] = {}
+
+    def name(actor: str) -> str:
+        if actor not in names:
+            names[actor] = display_name(svc.db, actor)
+        return names[actor]
 
     dated = [e for e in evidence if e.published]
     first = min(dated, key=lambda e: e.published) if dated else None
@@ -213,7 +252,8 @@ def build_report(svc: "IncidentService", incident_id: int, *, mask: bool = True,
             "detected": r.source_item_id is not None} for r in releases],
         "timeline": [{
             "id": e.id, "seq": e.seq, "at": e.at, "kind": e.kind, "kind_label": KIND_LABELS.get(e.kind, e.kind),
-            "actor": e.actor, "summary": summarize(e), "hash": e.hash} for e in events],
+            "actor": e.actor, "actor_name": name(e.actor), "summary": summarize(e), "hash": e.hash} for e in events],
+        "instructions": _instructions(svc, incident_id, now, name),
         "timing": {
             "time_to_acknowledge": (inc.acknowledged_at - start) if inc.acknowledged_at else None,
             "time_to_first_release": (inc.released_at - start) if inc.released_at else None,

@@ -84,6 +84,10 @@ class DashboardScreen(Screen):
         title = f"未结事件 {snap.open_total} 起（按剩余时间排序）"
         if shown < snap.open_total:
             title += f"，显示前 {shown} 起"
+        orders = sum(r.instructions_open for r in snap.board)
+        if orders:
+            late = sum(r.instructions_overdue for r in snap.board)
+            title += f" · 批示待落实 {orders} 件" + (f"（超期 {late} 件）" if late else "")
         self.query_one("#board-title", Static).update(Text(title))
         self.query_one("#banner").display = not snap.status.daemon_alive
         self.query_one("#status", Static).update(status_text(snap.status, now))

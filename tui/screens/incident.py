@@ -80,6 +80,29 @@ def summary_text(inc, clock=None) -> Text:
     return t
 
 
+def instructions_text(d, now) -> Text:
+    """The incident's leader instructions (领导批示): open and overdue ones marked, feedback shown."""
+    from responders.instructions import STATUS_LABELS
+
+    t = Text(end="")
+    for i in getattr(d, "instructions", ()):
+        status = i.status(now)
+        style = {"overdue": "bold red", "open": "bold yellow"}.get(status, "")
+        t.append(f"领导批示 #{i.id} [{STATUS_LABELS[status]}] ", style=style)
+        t.append_text(safe(d.actor_names.get(i.leader, i.leader)))
+        t.append("：")
+        t.append_text(safe(i.text, width=60))
+        if i.due_at is not None:
+            t.append(f"（时限 {local_time(i.due_at)}）")
+        if i.done_at is not None:
+            t.append(f"\n  反馈 {local_time(i.done_at)} ")
+            t.append_text(safe(d.actor_names.get(i.done_by, i.done_by or ""), width=12))
+            t.append("：")
+            t.append_text(safe(i.feedback or "", width=60))
+        t.append("\n")
+    return t
+
+
 class IncidentScreen(Screen):
     """One screen instance serves every incident: the app installs it once and calls :meth:`show_incident`
     before showing it, so opening an incident costs no compose/mount (see ``DeskApp.open_incident``)."""
@@ -194,6 +217,7 @@ class IncidentScreen(Screen):
             rel.append(f"待确认发布 #{p.id}（相似度 {p.score:.2f}）：", style="bold yellow")
             rel.append_text(safe(p.evidence.get("item_title") or p.item_id, width=50))
             rel.append("  按 p 确认，j 驳回\n")
+        rel.append_text(instructions_text(d, self.app.desk_clock()))
         self.query_one("#releases", Static).update(rel if rel.plain else Text("尚无发布记录"))
         self.query_one("#timeline", Static).update(timeline_text(d.timeline, d.actor_names))
         self.tick()

@@ -25,8 +25,16 @@ def board_cells(r: BoardRow, now: datetime) -> list[Text]:
     state = Text(label if r.acknowledged else f"●{label}", style="" if r.acknowledged else "bold")
     return [countdown_text(r.due_at, now, r.released_at), Text(str(r.id)), state,
             Text(r.severity, style=SEVERITY_STYLE.get(r.severity, "")),
-            safe(r.title, width=COLUMNS[4][2]), safe("、".join(r.towns) or "—", width=COLUMNS[5][2]),
+            _marked_title(r), safe("、".join(r.towns) or "—", width=COLUMNS[5][2]),
             safe("、".join(r.units) or "—", width=COLUMNS[6][2])]
+
+
+def _marked_title(r: BoardRow) -> Text:
+    """The title, led by 批 when leader instructions wait on the incident (批! in red when one is overdue)."""
+    if not r.instructions_open:
+        return safe(r.title, width=COLUMNS[4][2])
+    mark = Text("批!" if r.instructions_overdue else "批", style="bold red" if r.instructions_overdue else "bold yellow")
+    return mark + Text(" ") + safe(r.title, width=COLUMNS[4][2] - mark.cell_len - 1)
 
 
 class IncidentBoard(LightTable):
