@@ -80,3 +80,33 @@ async def test_a_member_disabled_while_the_console_runs_is_refused(desk):
         await pilot.press("a")
         await settle(pilot, app, lambda: any("已停用" in n for n in notices(app)))
     assert ("acknowledged", "li") not in events(path, clock, 2)
+
+
+async def test_board_and_incident_show_open_and_overdue_instructions(desk):
+    from datetime import timedelta
+
+    from responders import instructions
+
+    path, clock = desk
+    db = open_desk_db(path)
+    instructions.migrations.apply(db)
+    svc = service(path, clock)
+    instructions.instruct(svc, 1, "wang", "请区生态环境分局今日内回复", clock() + timedelta(hours=2))
+    instructions.instruct(svc, 1, "wang", "做好舆论引导")
+    db.conn.close()
+    app = DeskApp(path, clock=clock, actor="li")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        board = app.screen.query_one("#board")
+        row = board.rows_data.index(next(r for r in board.rows_data if r.id == 1))
+        assert board.get_row_at(row)[4].plain.startswith("批 ")
+        assert "批示待落实 2 件" in plain(app.screen.query_one("#board-title"))
+        clock.advance(hours=3)
+        await settle(pilot, app, lambda: "超期 1 件" in plain(app.screen.query_one("#board-title")))
+        assert board.get_row_at(row)[4].plain.startswith("批! ")
+        board.move_cursor(row=row)
+        await pilot.press("enter")
+        await settle(pilot, app, lambda: isinstance(app.screen, IncidentScreen) and app.screen.detail is not None
+                     and app.screen.detail.instructions)
+        shown = plain(app.screen.query_one("#releases"))
+        assert "领导批示 #1 [已超期] 王伟：请区生态环境分局今日内回复" in shown and "#2 [待落实]" in shown
