@@ -178,3 +178,35 @@ def open_counts(db: sqlite_utils.Database, now: datetime) -> dict[int, tuple[int
         n, late = out.get(ins.incident_id, (0, 0))
         out[ins.incident_id] = (n + 1, late + (ins.status(now) == "overdue"))
     return out
+
+
+def check_against_timeline(db: sqlite_utils.Database) -> str:
+    """'' when every instruction row agrees with its timeline events (who, what, when due, the
+    feedback) and every instruction event has its row; else the first disagreement, for
+    ``yuqing verify``: the chain protects the events, this catches the table edited behind them."""
+    from responders import timeline
+    from responders.masking import clean
+
+    if not db["instructions"].exists():
+        return ""
+    given: dict[int, object] = {}
+    done: dict[int, object] = {}
+    for ev in timeline.events(db, kinds=("instruction", "instruction_done")):
+        (given if ev.kind == "instruction" else done)[ev.payload.get("instruction_id")] = ev
+    rows = {i.id: i for i in list_instructions(db)}
+    for key in sorted(set(given) | set(done), key=str):
+        if key not in rows:
+            return f"批示 #{key} 在时间线上有记录，表中却没有（instructions 表被直接改动）"
+    for i in rows.values():
+        g, d = given.get(i.id), done.get(i.id)
+        if g is None:
+            return f"批示 #{i.id} 在时间线上没有记录（instructions 表被直接改动）"
+        due = g.payload.get("due_at")
+        if (g.incident_id, g.actor, g.payload.get("text")) != (i.incident_id, i.leader, clean(i.text)) or \
+                (datetime.fromisoformat(due) if due else None) != i.due_at:
+            return f"批示 #{i.id} 与时间线不符（批示人、内容或时限被改动：instructions 表被直接改动）"
+        if (d is None) != (i.done_at is None):
+            return f"批示 #{i.id} 的反馈状态与时间线不符（instructions 表被直接改动）"
+        if d is not None and (d.actor, d.payload.get("text"), d.at) != (i.done_by, clean(i.feedback or ""), i.done_at):
+            return f"批示 #{i.id} 的反馈与时间线不符（反馈人、内容或时间被改动：instructions 表被直接改动）"
+    return ""

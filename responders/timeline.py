@@ -229,7 +229,9 @@ def verify(db: sqlite_utils.Database, *, witness: str | None = None) -> VerifyRe
         row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [name]).fetchone()
         if row is None or " ".join((row[0] or "").split()) != sql:
             return _fail(checked, None, f"防改触发器 {name} 被删除或改动（时间线不再只能追加）", notes)
-    problem = _cross_check(db)
+    from responders.instructions import check_against_timeline
+
+    problem = _cross_check(db) or check_against_timeline(db)
     if problem:
         return _fail(checked, None, problem, notes)
     problem = _witness_check(anc, hashes, checked, witness, notes)

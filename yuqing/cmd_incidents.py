@@ -344,7 +344,9 @@ def ack(svc, actor, incident_id):
         _done(svc.acknowledge(iid, actor=actor))
         return
     inc, first = svc.get(iid), svc.acknowledged_by(iid)
-    who = f"由 {first.actor} " if first is not None else ""
+    from responders.staff import display_name
+
+    who = f"由 {_safe(display_name(svc.db, first.actor))} " if first is not None else ""
     click.echo(f"事件 #{inc.id} 已于 {_local(inc.acknowledged_at)} {who}确认接报，无需重复确认（状态：{inc.state}）")
 
 

@@ -171,3 +171,22 @@ def test_open_instructions_for_the_handover(desk):
     got = open_instructions(db, now)
     assert [(i.text, i.status(now)) for i in got] == [("早到期", "overdue"), ("晚到期", "open"), ("无时限", "open")]
     db.conn.close()
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE instructions SET text = '不必核实'",
+    "UPDATE instructions SET leader = 'wang'",
+    "UPDATE instructions SET due_at = NULL",
+    "UPDATE instructions SET done_at = given_at, done_by = 'li', feedback = '伪造的反馈'",
+    "DELETE FROM instructions",
+])
+def test_verify_catches_the_instructions_table_edited_behind_the_timeline(desk, sql):
+    assert desk("instruct", "1", "--as", "zhao", "--text", "请核实", "--due", "2026-06-14 18:00").exit_code == 0
+    assert desk("verify").exit_code == 0
+    settle_db(desk.home / "desk.sqlite")
+    con = sqlite3.connect(desk.home / "desk.sqlite")
+    con.execute(sql)
+    con.commit()
+    con.close()
+    res = desk("verify")
+    assert res.exit_code == 1 and "批示 #1" in res.output, res.output
