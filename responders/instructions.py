@@ -210,3 +210,11 @@ def check_against_timeline(db: sqlite_utils.Database) -> str:
         if d is not None and (d.actor, d.payload.get("text"), d.at) != (i.done_by, clean(i.feedback or ""), i.done_at):
             return f"批示 #{i.id} 的反馈与时间线不符（反馈人、内容或时间被改动：instructions 表被直接改动）"
     return ""
+
+
+def handover_rows(db: sqlite_utils.Database, now: datetime, name=lambda actor: actor) -> list[dict]:
+    """:func:`open_instructions` in the shape the handover report takes
+    (``responders.handover.build_handover(open_instructions=...)``); ``name`` shows an actor id."""
+    return [{"id": i.id, "incident": i.incident_id, "leader": i.leader, "leader_name": name(i.leader),
+             "text": i.text, "given_at": i.given_at, "due": i.due_at, "overdue": i.status(now) == "overdue"}
+            for i in open_instructions(db, now)]

@@ -17,15 +17,17 @@ def prepare(svc, since=None) -> dict:
     from monitor.store import source_health
     from responders import handover, roster, staff
     from responders.alerts.store import waiting_rows
+    from responders.instructions import handover_rows
 
     now = svc.clock()
     if since is None:
         last = handover.last_acceptance(svc.db)
         since = last.at if last is not None else now - FALLBACK_SHIFT
     failing = handover.failing_source_rows(source_health(svc.db, now)) if svc.db["sources"].exists() else []
-    return handover.build_handover(svc, since=since, display=lambda a: staff.display_name(svc.db, a),
-                                   failing_sources=failing, shift=roster.handover_shift(svc.db, now),
-                                   unacked_alerts=waiting_rows(svc.db))
+    name = lambda a: staff.display_name(svc.db, a)  # noqa: E731
+    return handover.build_handover(svc, since=since, display=name, failing_sources=failing,
+                                   shift=roster.handover_shift(svc.db, now), unacked_alerts=waiting_rows(svc.db),
+                                   open_instructions=handover_rows(svc.db, now, name))
 
 
 @click.group(name="handover", invoke_without_command=True)

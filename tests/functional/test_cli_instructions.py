@@ -190,3 +190,13 @@ def test_verify_catches_the_instructions_table_edited_behind_the_timeline(desk, 
     con.close()
     res = desk("verify")
     assert res.exit_code == 1 and "批示 #1" in res.output, res.output
+
+
+def test_handover_lists_open_and_overdue_instructions(desk):
+    assert desk("instruct", "1", "--as", "zhao", "--text", "早到期", "--due", "2026-06-14 12:00").exit_code == 0
+    assert desk("instruct", "1", "--as", "zhao", "--text", "已办").exit_code == 0
+    assert desk("instruct-done", "2", "--as", "li", "--text", "办结").exit_code == 0
+    rep = _json(desk("handover", "--json", at="2026-06-14T13:00+08:00"))
+    assert [(i["id"], i["incident"], i["leader_name"], i["text"], i["overdue"]) for i in rep["open_instructions"]] == [
+        (1, 1, "赵强", "早到期", True)]
+    assert rep["open_instructions"][0]["due"] == "2026-06-14T12:00:00+08:00"
