@@ -55,6 +55,10 @@ class Instruction:
             return "done_late" if self.due_at is not None and self.done_at > self.due_at else "done"
         return "overdue" if self.due_at is not None and now > self.due_at else "open"
 
+    def status_label(self, now: datetime) -> str:
+        """待落实, 已超期, 已反馈 or 超期反馈."""
+        return STATUS_LABELS[self.status(now)]
+
     def is_open(self) -> bool:
         return self.done_at is None
 

@@ -82,13 +82,11 @@ def summary_text(inc, clock=None) -> Text:
 
 def instructions_text(d, now) -> Text:
     """The incident's leader instructions (领导批示): open and overdue ones marked, feedback shown."""
-    from responders.instructions import STATUS_LABELS
-
     t = Text(end="")
     for i in getattr(d, "instructions", ()):
         status = i.status(now)
         style = {"overdue": "bold red", "open": "bold yellow"}.get(status, "")
-        t.append(f"领导批示 #{i.id} [{STATUS_LABELS[status]}] ", style=style)
+        t.append(f"领导批示 #{i.id} [{i.status_label(now)}] ", style=style)
         t.append_text(safe(d.actor_names.get(i.leader, i.leader)))
         t.append("：")
         t.append_text(safe(i.text, width=60))
