@@ -112,7 +112,9 @@ def instruct(svc: "IncidentService", incident_id: int, leader: str, text: str,
     now = svc.clock()
     if due_at is not None and due_at <= now:
         raise InvalidValue(f"落实时限 {desk_text(due_at)} 早于现在（{desk_text(now)}），请给出将来的时间")
-    svc.get(incident_id)  # IncidentNotFound with the incident service's wording
+    inc = svc.get(incident_id)  # IncidentNotFound with the incident service's wording
+    if inc.merged_into:
+        raise InvalidValue(f"事件 #{inc.id} 已并入事件 #{inc.merged_into}：请对事件 #{inc.merged_into} 批示（未作任何更改）")
     with transaction(svc.db) as conn:
         cur = conn.execute("INSERT INTO instructions (incident_id, leader, text, given_at, due_at)"
                            " VALUES (?, ?, ?, ?, ?)", [incident_id, leader, text, to_db(now), to_db(due_at)])

@@ -200,3 +200,15 @@ def test_handover_lists_open_and_overdue_instructions(desk):
     assert [(i["id"], i["incident"], i["leader_name"], i["text"], i["overdue"]) for i in rep["open_instructions"]] == [
         (1, 1, "赵强", "早到期", True)]
     assert rep["open_instructions"][0]["due"] == "2026-06-14T12:00:00+08:00"
+
+
+def test_a_merged_incident_points_to_the_one_it_joined(desk, tmp_path):
+    cand = tmp_path / "c2.json"
+    other = dict(health_candidate("s-other"), title="武乡镇道路积水 出行不便", places=[], topic="城建",
+                 departments=["区住建局"], responsible_units=["区住建局"], item_ids=[2])
+    cand.write_text(json.dumps(other), encoding="utf-8")
+    assert desk("open-incident", str(cand), "--as", "li").exit_code == 0
+    assert desk("merge", "1", "2", "--as", "li").exit_code == 0
+    res = desk("instruct", "2", "--as", "zhao", "--text", "请核实")
+    assert res.exit_code == 1 and "已并入事件 #1" in res.output
+    assert _json(desk("instructions", "--json")) == []
