@@ -231,7 +231,18 @@ class DeskFacade:
         from responders.alerts.store import failing_channels
 
         return DeskStatus(now, len(src), len(enabled) - failing, failing, silent, self._items_today(now),
-                          waiting, alive, last, tuple(h.label for h in failing_channels(self.db)))
+                          waiting, alive, last, tuple(h.label for h in failing_channels(self.db)),
+                          self._operator())
+
+    def _operator(self) -> str:
+        """The console's staff member as staff read it: name and role (未登记 when the desk has staff
+        but not this actor; '' on a desk without staff)."""
+        from responders import staff
+
+        member = staff.get_staff(self.db, self.actor)
+        if member is not None:
+            return f"{member.name}（{member.role_label}{'' if member.active else '，已停用'}）"
+        return f"未登记人员 {self.actor}" if staff.has_staff(self.db) else ""
 
     # ------------------------------------------------------------ incidents
 

@@ -54,6 +54,8 @@ class DeskStatus:
     last_check_at: datetime | None
     #: Labels of the alert channels whose last send failed (robots down, keys revoked).
     alert_channels_failing: tuple[str, ...] = ()
+    #: Who works this console, as staff read it (李娜（值班员）); '' on a desk without staff.
+    operator: str = ""
 
 
 @dataclass(frozen=True)

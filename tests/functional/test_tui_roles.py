@@ -40,6 +40,7 @@ async def test_viewer_reads_but_cannot_act(desk):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None and app.write_refusal is not None)
         assert [r.id for r in app.screen.query_one("#board").rows_data] == [2, 1]  # sees everything
+        assert "操作人 陈静（只读）" in plain(app.screen.query_one("#status"))
         await pilot.press("a")  # acknowledge from the board
         await settle(pilot, app, lambda: any("无权" in n for n in notices(app)))
         assert any("陈静" in n and "只读" in n and "未作任何更改" in n for n in notices(app))

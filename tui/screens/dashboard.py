@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from tui.widgets.keyhelp import KeyHelp
 from tui.messages import ActionDone
-from tui.text import clean, countdown_status, local_time
+from tui.text import clean, countdown_status, local_time, safe
 from tui.widgets.board import IncidentBoard
 from tui.widgets.stream import ItemStream
 from tui.widgets.table import LightTable
@@ -37,6 +37,9 @@ def status_text(status, now) -> Text:
     t.append(" │ " + local_time(now, "%m-%d %H:%M:%S"))
     if not status.daemon_alive:
         t.append(" │ 守护进程离线", style="bold white on red")
+    if status.operator:
+        t.append(" │ 操作人 ")
+        t.append_text(safe(status.operator))
     return t
 
 
