@@ -75,7 +75,7 @@ def build(tmp: Path, n: int, hours: float) -> tuple[Path, datetime]:
     from storage.db import open_db
     from yuqing.config import init_home
     from yuqing.home import DeskHome
-    from yuqing.pipeline import all_migrations
+    from pipeline.runner import all_migrations
 
     home = DeskHome(tmp / "home")
     init_home(home, sources_text="")
@@ -106,8 +106,8 @@ from pathlib import Path
 from datetime import datetime
 sys.path.insert(0, {repo!r})
 from yuqing.home import DeskHome
-from yuqing.pipeline import all_migrations
-from yuqing.stages import DeskPipeline
+from pipeline.runner import all_migrations
+from pipeline.stages import DeskPipeline
 home = DeskHome(Path({home!r}))
 now = datetime.fromisoformat({now!r})
 def peak_kb():  # this process's own peak: ru_maxrss starts from the parent's when it forked (Linux)

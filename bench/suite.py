@@ -128,8 +128,8 @@ def measure_pipeline(n: int, district_share: float = 0.1, key: str = "pipeline")
     from storage.db import open_db
     from yuqing.config import init_home
     from yuqing.home import DeskHome
-    from yuqing.pipeline import all_migrations
-    from yuqing.stages import DeskPipeline
+    from pipeline.runner import all_migrations
+    from pipeline.stages import DeskPipeline
 
     texts = make_stream(n, district_share)
     t0 = _cpu()
@@ -189,9 +189,9 @@ def measure_fts(n: int, queries: int = 40) -> list[Measure]:
     import rjieba
 
     from bench_classify import make_items
-    from responders.analysis import search_items
+    from pipeline.store import search_items
     from storage.db import open_db, transaction
-    from yuqing.pipeline import all_migrations
+    from pipeline.runner import all_migrations
 
     tmp = Path(tempfile.mkdtemp(prefix="yuqing-bench-fts-"))
     db = open_db(tmp / "desk.sqlite", all_migrations())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from monitor.store import migrations as monitor_migrations, store_fetch, sync_sources
 from monitor.types import ParsedItem, SourceSpec
-from responders.analysis import ItemAnalysis, index_for_search, migrations as analysis_migrations, save_analysis
+from pipeline.store import ItemAnalysis, index_for_search, migrations as analysis_migrations, save_analysis
 from responders.incidents import IncidentService
 from responders.store import migrations as responders_migrations
 from storage.db import open_db, transaction

@@ -101,7 +101,7 @@ class DeskFacade:
     def __init__(self, db_path: str | Path, *, clock: Callable[[], datetime] | None = None,
                  actor: str | None = None, policy=None, home: Path | None = None, units=None):
         from monitor.store import migrations as monitor_migrations
-        from responders.analysis import migrations as analysis_migrations
+        from pipeline.store import migrations as analysis_migrations
         from responders.incidents import IncidentService, default_actor
         from responders.instructions import migrations as instructions_migrations
         from responders.staff import migrations as staff_migrations
@@ -186,7 +186,7 @@ class DeskFacade:
         return Snapshot(tuple(board), total, tuple(self._stream(stream_limit)), self._status(now, waiting))
 
     def _stream(self, limit: int) -> list[StreamItem]:
-        from responders.analysis import flagged_items
+        from pipeline.store import flagged_items
 
         out = []
         for r in flagged_items(self.db, limit=limit):
@@ -396,7 +396,7 @@ class DeskFacade:
         if f.query.strip():
             from classifiers.normalize import normalize
             from classifiers.segment import default_segmenter
-            from responders.analysis import search_items
+            from pipeline.store import search_items
 
             # Cut like the index was cut: normalised Simplified text (Traditional queries work too).
             query = normalize(f.query.strip()).text
@@ -444,7 +444,7 @@ class DeskFacade:
     @_acting("write")
     def correct(self, item_id: int, field: str, value: str) -> int:
         """Save a staff correction (topic / sentiment / place) as a training label."""
-        from responders.analysis import add_label
+        from pipeline.store import add_label
 
         return add_label(self.db, int(item_id), field, value.strip(), self.actor, self.clock())
 

@@ -29,10 +29,10 @@ MODEL_VERSION = "topic-v6"  # bump when features or the model format change
 LABEL_FIELDS = ("topic", "sentiment", "place")
 
 def __getattr__(name: str):
-    """``migrations``: the set that owns the ``labels`` table (``responders.analysis``), loaded on
+    """``migrations``: the set that owns the ``labels`` table (``pipeline.store``), loaded on
     first use: importing sqlite_utils costs ~0.4 s, which `yuqing classify` does not need."""
     if name == "migrations":
-        from responders.analysis import migrations as mset
+        from pipeline.store import migrations as mset
 
         globals()["migrations"] = mset
         return mset
@@ -46,8 +46,8 @@ class ClassifyDataError(ValueError):
 # -- labels ------------------------------------------------------------------------
 
 def add_label(db, item_id: int, field: str, value: str, actor: str = "", now=None) -> int:
-    """Store one staff correction; returns the row id (the table lives in responders.analysis)."""
-    from responders.analysis import add_label as _add
+    """Store one staff correction; returns the row id (the table lives in pipeline.store)."""
+    from pipeline.store import add_label as _add
     from storage.timeutil import utcnow
 
     return _add(db, int(item_id), field, value, actor or "staff", now or utcnow())

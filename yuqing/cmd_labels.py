@@ -1,7 +1,7 @@
 """`yuqing label` and `yuqing labels`: staff corrections (training labels) from the command line.
 
 The console's 检索 screen saves the same corrections (topic / sentiment / place of an item)
-through :func:`responders.analysis.add_label`, which holds the validation both use; `yuqing
+through :func:`pipeline.store.add_label`, which holds the validation both use; `yuqing
 train` learns from the latest topic label per item.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ def _db_path(ctx: click.Context, db_path: str | None) -> Path:
 def _open(path: Path):
     """The desk database with the two sets labels need: items (monitor) and labels (analysis)."""
     from monitor.store import migrations as monitor_migrations
-    from responders.analysis import migrations as analysis_migrations
+    from pipeline.store import migrations as analysis_migrations
     from responders.staff import migrations as staff_migrations
 
     return open_desk_db(path, [monitor_migrations, analysis_migrations, staff_migrations])
@@ -52,7 +52,7 @@ def label(ctx: click.Context, item_id: str, field: str, value: str, as_id: str |
 
     Example: yuqing label 12 topic 城市管理
     """
-    from responders.analysis import add_label
+    from pipeline.store import add_label
     from responders.exceptions import ResponderError
 
     iid = _item_id(item_id)
@@ -85,7 +85,7 @@ def labels(ctx: click.Context, field: str | None, as_json: bool, no_mask: bool, 
 
     Example: yuqing labels --field topic --json
     """
-    from responders.analysis import LABEL_FIELDS, labels as latest_labels
+    from pipeline.store import LABEL_FIELDS, labels as latest_labels
     from responders.masking import mask_personal
     from storage.timeutil import desk_iso, desk_text, from_db
 

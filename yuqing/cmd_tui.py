@@ -31,7 +31,7 @@ def tui(ctx: click.Context, as_id: str | None, actor: str | None, db_path: str |
     if not path.exists():
         raise click.ClickException(f"no desk database at {path}: run `yuqing init` (or `yuqing demo`) first")
     from monitor.store import migrations as monitor_migrations
-    from responders.analysis import migrations as analysis_migrations
+    from pipeline.store import migrations as analysis_migrations
     from responders.store import migrations as responders_migrations
 
     # the sets the console opens (tui.facade); importing every package would slow its start

@@ -137,7 +137,7 @@ def _validate_sections(sections: Mapping[str, Any], file: str) -> None:
         else:
             _wrap(parse_alerts_config, sections["alerts"], file, "alerts")
     if "triggers" in sections:
-        from yuqing.triggers import parse_triggers
+        from pipeline.triggers import parse_triggers
 
         _wrap(parse_triggers, sections["triggers"], file, "triggers")
     if "pipeline" in sections:
@@ -213,7 +213,7 @@ def default_desk_toml() -> str:
     parts = [DEFAULT_DESK_TOML.read_text("utf-8").rstrip() + "\n"]
     for module, attr in (("responders.policy", "DEFAULT_CLOCK_TOML"),
                          ("responders.alerts.config", "DEFAULT_ALERTS_TOML"),
-                         ("yuqing.triggers", "DEFAULT_TRIGGERS_TOML"),
+                         ("pipeline.triggers", "DEFAULT_TRIGGERS_TOML"),
                          ("responders.roster", "DEFAULT_ROSTER_TOML"),
                          ("responders.workday_clocks", "DEFAULT_WORKDAY_CLOCKS_TOML")):
         try:

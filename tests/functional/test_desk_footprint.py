@@ -19,8 +19,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from yuqing.config import init_home
 from yuqing.home import DeskHome
-from yuqing.pipeline import all_migrations
-from yuqing.stages import DeskPipeline
+from pipeline.runner import all_migrations
+from pipeline.stages import DeskPipeline
 
 home = DeskHome(Path(sys.argv[1]))
 init_home(home, sources_text="")

@@ -61,7 +61,7 @@ def surfaces(tmp_path_factory):
 
     # the search index, written the way the pipeline writes it (segmented tokens)
     from classifiers.segment import default_segmenter
-    from responders import analysis
+    from pipeline import store as analysis
     from storage.db import open_db
 
     seg = default_segmenter()

@@ -13,8 +13,8 @@ from monitor.types import ParsedItem, SourceSpec
 from storage.db import open_db
 from yuqing.config import init_home
 from yuqing.home import DeskHome
-from yuqing.pipeline import all_migrations
-from yuqing.stages import DeskPipeline
+from pipeline.runner import all_migrations
+from pipeline.stages import DeskPipeline
 
 NOW = datetime(2026, 6, 14, 4, 0, tzinfo=timezone.utc)
 
@@ -137,7 +137,7 @@ def test_notices_wait_in_the_outbox_until_handed_over(tmp_path):
 
 async def test_the_runner_hands_over_what_a_stopped_desk_left_in_the_outbox(tmp_path):
     from yuqing.config import load_config
-    from yuqing.pipeline import PipelineRunner
+    from pipeline.runner import PipelineRunner
 
     home = _home(tmp_path, "home")
     pipe = DeskPipeline(home.db_path, home.path, clock=lambda: NOW, migrations=all_migrations())

@@ -17,8 +17,8 @@ from monitor.types import ParsedItem, SourceSpec
 from storage.db import open_db
 from yuqing.config import init_home
 from yuqing.home import DeskHome
-from yuqing.pipeline import all_migrations
-from yuqing.stages import DeskPipeline
+from pipeline.runner import all_migrations
+from pipeline.stages import DeskPipeline
 
 NOW = datetime(2026, 6, 14, 10, 0, tzinfo=timezone.utc)
 SPEC = SourceSpec(id="local", name="汉中本地论坛", url="http://127.0.0.1:9/feed", local=True)

@@ -27,7 +27,7 @@ def test_training_uses_the_last_correction_written_even_with_an_earlier_clock(tm
 
     from monitor import store
     from monitor.types import ParsedItem, SourceSpec
-    from responders.analysis import migrations as analysis_migrations
+    from pipeline.store import migrations as analysis_migrations
     from storage.db import open_db
     from yuqing.classify_io import add_label, labelled_topic_items
 

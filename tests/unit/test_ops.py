@@ -10,13 +10,13 @@ import pytest
 
 from monitor import store
 from monitor.types import ParsedItem, SourceSpec
-from responders import analysis
+from pipeline import store as analysis
 from responders.incidents import IncidentService
 from responders.policy import ClockPolicy
 from storage.db import open_db, transaction
 from tests.responders_kit import Clock, candidate
 from yuqing.ops import OpsError, backup, doctor, retention
-from yuqing.pipeline import all_migrations
+from pipeline.runner import all_migrations
 
 UTC = timezone.utc
 NOW = datetime(2026, 6, 14, 4, 0, tzinfo=UTC)

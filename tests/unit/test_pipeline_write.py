@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from responders import analysis
+from pipeline import store as analysis
 from responders.incidents import IncidentService
 from storage.db import open_db, transaction
 

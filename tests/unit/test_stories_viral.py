@@ -130,7 +130,7 @@ def _desk(tmp_path: Path, items: list[StoryItem]):
     from storage.db import open_db
     from yuqing.config import init_home
     from yuqing.home import DeskHome
-    from yuqing.pipeline import all_migrations
+    from pipeline.runner import all_migrations
 
     home = DeskHome(tmp_path / "home")
     init_home(home, sources_text="")
@@ -153,8 +153,8 @@ def _stories(engine) -> list[tuple]:
 
 
 def test_a_restart_after_a_big_story_rebuilds_the_same_stories(tmp_path):
-    from yuqing.pipeline import all_migrations
-    from yuqing.stages import DeskPipeline
+    from pipeline.runner import all_migrations
+    from pipeline.stages import DeskPipeline
 
     home, now = _desk(tmp_path, mixed(700))
     pipe = DeskPipeline(home.db_path, home.path, clock=lambda: now, migrations=all_migrations())

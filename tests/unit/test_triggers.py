@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from yuqing.triggers import (StoryFacts, TriggerConfig, bigrams, cosine, norm, parse_triggers, trigger_reason,
+from pipeline.triggers import (StoryFacts, TriggerConfig, bigrams, cosine, norm, parse_triggers, trigger_reason,
                              weak_join_reason)
 
 T0 = datetime(2026, 6, 14, 4, 0, tzinfo=timezone.utc)

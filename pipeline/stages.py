@@ -18,13 +18,13 @@ from typing import Any, Callable
 
 from monitor import store as monitor_store
 from monitor.types import StoredItem
-from responders import analysis
+from pipeline import store as analysis
 from responders.types import IncidentCandidate
 from storage.db import open_db, transaction
 from storage.timeutil import from_db, to_db
 from classifiers.normalize import to_simplified
-from yuqing import outbox
-from yuqing.triggers import StoryFacts, TriggerConfig, trigger_reason, weak_join_reason
+from pipeline import outbox
+from pipeline.triggers import StoryFacts, TriggerConfig, trigger_reason, weak_join_reason
 
 log = logging.getLogger("yuqing.pipeline")
 
@@ -353,7 +353,7 @@ class DeskPipeline:
 
     def _index_incident(self, inc, evidence_titles: list[str], kept: dict | None = None) -> None:
         from classifiers.normalize import to_simplified_many
-        from yuqing.triggers import bigrams, norm
+        from pipeline.triggers import bigrams, norm
 
         towns = {p["code"] for p in inc.places if p.get("level") == "town"}
         if not towns or self._index is None:
@@ -465,7 +465,7 @@ class DeskPipeline:
         """A new story joining an open incident is breaking news of its own when it hits an alert
         scheme or is graded 较大 or above (e.g. an explosion reported while a complaint about the
         same plant is open): people hear about it, they do not find it in the timeline later."""
-        from yuqing.triggers import SEVERITY_ORDER
+        from pipeline.triggers import SEVERITY_ORDER
 
         if not facts.alert_schemes and SEVERITY_ORDER.index(facts.severity) < SEVERITY_ORDER.index("较大"):
             return []

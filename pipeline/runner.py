@@ -13,7 +13,7 @@ from typing import Callable
 
 from yuqing.config import DeskConfig
 from yuqing.daemon import DeskRun, Stage
-from yuqing.triggers import DEFAULT_TRIGGERS_TOML, parse_triggers  # noqa: F401  (default desk.toml section)
+from pipeline.triggers import DEFAULT_TRIGGERS_TOML, parse_triggers  # noqa: F401  (default desk.toml section)
 
 log = logging.getLogger("yuqing.pipeline")
 
@@ -21,21 +21,21 @@ log = logging.getLogger("yuqing.pipeline")
 def all_migrations() -> list:
     """Every package's migration set, in dependency order."""
     from monitor.store import migrations as monitor_migrations
-    from responders.analysis import migrations as analysis_migrations
+    from pipeline.store import migrations as analysis_migrations
     from responders.alerts.store import migrations as alerts_migrations
     from responders.instructions import migrations as instructions_migrations
     from responders.staff import migrations as staff_migrations
     from responders.store import migrations as responders_migrations
     from responders.roster import migrations as roster_migrations
     from responders.workday_clocks import migrations as workday_migrations
-    from yuqing.outbox import migrations as outbox_migrations
+    from pipeline.outbox import migrations as outbox_migrations
 
     return [monitor_migrations, analysis_migrations, responders_migrations, staff_migrations, alerts_migrations,
             outbox_migrations, roster_migrations, workday_migrations, instructions_migrations]
 
 
 class PipelineRunner:
-    """Drives :class:`yuqing.stages.DeskPipeline` from the daemon's event loop."""
+    """Drives :class:`pipeline.stages.DeskPipeline` from the daemon's event loop."""
 
     def __init__(self, cfg: DeskConfig, clock, echo: Callable[[str], None] | None = None,
                  auto_confirm_releases: bool = False):
@@ -59,7 +59,7 @@ class PipelineRunner:
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
     async def start(self) -> None:
-        from yuqing.stages import DeskPipeline
+        from pipeline.stages import DeskPipeline
 
         self.pipeline = DeskPipeline(
             self.cfg.home.db_path, self.cfg.home.path, clock=self.clock, policy=self.policy,

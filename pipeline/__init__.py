@@ -1,0 +1,1 @@
+"""The pipeline after intake: understanding, stories, incident candidates, releases, notices."""
