@@ -75,7 +75,7 @@ def build(tmp: Path, n: int, hours: float) -> tuple[Path, datetime]:
     from storage.db import open_db
     from yuqing.config import init_home
     from yuqing.home import DeskHome
-    from pipeline.runner import all_migrations
+    from pipeline.schema import all_migrations
 
     home = DeskHome(tmp / "home")
     init_home(home, sources_text="")
@@ -106,7 +106,7 @@ from pathlib import Path
 from datetime import datetime
 sys.path.insert(0, {repo!r})
 from yuqing.home import DeskHome
-from pipeline.runner import all_migrations
+from pipeline.schema import all_migrations
 from pipeline.stages import DeskPipeline
 home = DeskHome(Path({home!r}))
 now = datetime.fromisoformat({now!r})

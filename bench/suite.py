@@ -128,7 +128,7 @@ def measure_pipeline(n: int, district_share: float = 0.1, key: str = "pipeline")
     from storage.db import open_db
     from yuqing.config import init_home
     from yuqing.home import DeskHome
-    from pipeline.runner import all_migrations
+    from pipeline.schema import all_migrations
     from pipeline.stages import DeskPipeline
 
     texts = make_stream(n, district_share)
@@ -191,7 +191,7 @@ def measure_fts(n: int, queries: int = 40) -> list[Measure]:
     from bench_classify import make_items
     from pipeline.store import search_items
     from storage.db import open_db, transaction
-    from pipeline.runner import all_migrations
+    from pipeline.schema import all_migrations
 
     tmp = Path(tempfile.mkdtemp(prefix="yuqing-bench-fts-"))
     db = open_db(tmp / "desk.sqlite", all_migrations())

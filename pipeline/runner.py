@@ -18,22 +18,6 @@ from pipeline.triggers import DEFAULT_TRIGGERS_TOML, parse_triggers  # noqa: F40
 log = logging.getLogger("yuqing.pipeline")
 
 
-def all_migrations() -> list:
-    """Every package's migration set, in dependency order."""
-    from monitor.store import migrations as monitor_migrations
-    from pipeline.store import migrations as analysis_migrations
-    from responders.alerts.store import migrations as alerts_migrations
-    from responders.instructions import migrations as instructions_migrations
-    from responders.staff import migrations as staff_migrations
-    from responders.store import migrations as responders_migrations
-    from responders.roster import migrations as roster_migrations
-    from responders.workday_clocks import migrations as workday_migrations
-    from pipeline.outbox import migrations as outbox_migrations
-
-    return [monitor_migrations, analysis_migrations, responders_migrations, staff_migrations, alerts_migrations,
-            outbox_migrations, roster_migrations, workday_migrations, instructions_migrations]
-
-
 class PipelineRunner:
     """Drives :class:`pipeline.stages.DeskPipeline` from the daemon's event loop."""
 
@@ -59,6 +43,7 @@ class PipelineRunner:
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
     async def start(self) -> None:
+        from pipeline.schema import all_migrations
         from pipeline.stages import DeskPipeline
 
         self.pipeline = DeskPipeline(
@@ -81,12 +66,8 @@ class PipelineRunner:
         if table is None:
             table = tomllib.loads(DEFAULT_ALERTS_TOML).get("alerts", {})
         config = parse_alerts_config(table, require_secrets=False)
-        from yuqing.alert_duty import duty_source, people_source
-
         dispatcher = AlertDispatcher(config, clock=self.clock, on_delivery=self._on_delivery,
-                                     db=self.cfg.home.db_path, incident_open=self._incident_open,
-                                     duty=duty_source(self.cfg.home.db_path, config),
-                                     people=people_source(self.cfg.home.db_path))
+                                     db=self.cfg.home.db_path, incident_open=self._incident_open)
         await dispatcher.__aenter__()
         return dispatcher
 

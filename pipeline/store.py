@@ -8,6 +8,7 @@ in the same transaction as the stage's output so a crash never skips or repeats 
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from json.encoder import encode_basestring
@@ -321,6 +322,20 @@ def labels(db: sqlite_utils.Database, field: str | None = None) -> list[dict]:
         sql += " AND l.field = ?"
         args.append(field)
     return db.execute_returning_dicts(sql + " ORDER BY l.id", args)
+
+
+def latest_topic_labels(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """(title, text, topic) of every labelled item by its latest topic label, in item order;
+    [] when the desk has no items or labels yet (a plain, possibly read-only, connection)."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if not {"labels", "items"} <= tables:
+        return []
+    return conn.execute("""
+        SELECT i.title, i.text, l.value FROM labels l
+        JOIN items i ON i.id = l.item_id
+        WHERE l.field = 'topic' AND l.id = (  -- the last correction written, as everywhere else
+            SELECT max(l2.id) FROM labels l2 WHERE l2.item_id = l.item_id AND l2.field = 'topic')
+        ORDER BY l.item_id""").fetchall()
 
 
 def iter_json(value: str | None) -> Iterable[Any]:

@@ -100,12 +100,8 @@ class DeskFacade:
 
     def __init__(self, db_path: str | Path, *, clock: Callable[[], datetime] | None = None,
                  actor: str | None = None, policy=None, home: Path | None = None, units=None):
-        from monitor.store import migrations as monitor_migrations
-        from pipeline.store import migrations as analysis_migrations
+        from pipeline.schema import all_migrations
         from responders.incidents import IncidentService, default_actor
-        from responders.instructions import migrations as instructions_migrations
-        from responders.staff import migrations as staff_migrations
-        from responders.store import migrations as responders_migrations
         from storage.db import open_db
 
         self.db_path = Path(db_path)
@@ -114,8 +110,7 @@ class DeskFacade:
         self.actor = actor or default_actor()
         self._lock = threading.RLock()
         try:
-            self.db = open_db(self.db_path, [monitor_migrations, analysis_migrations, responders_migrations,
-                                             staff_migrations, instructions_migrations])
+            self.db = open_db(self.db_path, all_migrations())
         except sqlite3.DatabaseError as exc:
             raise DeskBusy(f"无法打开数据库 {self.db_path}：{exc}") from None
         # units: classifiers.units.UnitNames: assignment checks names against the gazetteer

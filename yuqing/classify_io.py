@@ -5,8 +5,8 @@
 model in <home>/models, keyed by a hash of the seed, the hint words and the staff labels,
 so it retrains when any of them changes.
 
-Staff corrections live in the ``labels`` table (migration set "labels"): the TUI writes a
-row per correction and ``yuqing train`` uses the latest label per item and field.
+Staff corrections live in the ``labels`` table (``pipeline.store``): the TUI writes a row
+per correction and ``yuqing train`` uses the latest label per item and field.
 """
 from __future__ import annotations
 
@@ -26,18 +26,6 @@ from data import DATA_DIR
 LEXICON_DIR = DATA_DIR / "lexicons"
 SEED_PATH = DATA_DIR / "topics_seed.jsonl"
 MODEL_VERSION = "topic-v6"  # bump when features or the model format change
-LABEL_FIELDS = ("topic", "sentiment", "place")
-
-def __getattr__(name: str):
-    """``migrations``: the set that owns the ``labels`` table (``pipeline.store``), loaded on
-    first use: importing sqlite_utils costs ~0.4 s, which `yuqing classify` does not need."""
-    if name == "migrations":
-        from pipeline.store import migrations as mset
-
-        globals()["migrations"] = mset
-        return mset
-    raise AttributeError(name)
-
 
 class ClassifyDataError(ValueError):
     """A data file for the classifiers is missing or malformed; the message names it."""
@@ -63,16 +51,10 @@ def labelled_topic_items(db_path: Path) -> list[tuple[str, str, str]]:
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=15)
     except sqlite3.Error:
         return []
+    from pipeline.store import latest_topic_labels
+
     try:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if not {"labels", "items"} <= tables:
-            return []
-        rows = conn.execute("""
-            SELECT i.title, i.text, l.value FROM labels l
-            JOIN items i ON i.id = l.item_id
-            WHERE l.field = 'topic' AND l.id = (  -- the last correction written, as everywhere else
-                SELECT max(l2.id) FROM labels l2 WHERE l2.item_id = l.item_id AND l2.field = 'topic')
-            ORDER BY l.item_id""").fetchall()
+        rows = latest_topic_labels(conn)
     except sqlite3.Error:
         return []
     finally:

@@ -212,7 +212,7 @@ def newer_schema_steps(path, migration_sets=None) -> list[str]:
 
     whole_desk = migration_sets is None
     if whole_desk:
-        from pipeline.runner import all_migrations
+        from pipeline.schema import all_migrations
 
         migration_sets = all_migrations()
     try:
@@ -236,7 +236,7 @@ def open_desk_db(path, migration_sets=None, *, must_exist: bool = True):
 
     check_desk_db(path, must_exist=must_exist, migration_sets=migration_sets)
     if migration_sets is None:
-        from pipeline.runner import all_migrations
+        from pipeline.schema import all_migrations
 
         migration_sets = all_migrations()
     try:

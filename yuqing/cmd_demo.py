@@ -125,7 +125,7 @@ class DemoSession:
         from responders.incidents import IncidentService
         from responders.policy import policy_from_mapping
         from storage.db import open_db
-        from pipeline.runner import all_migrations
+        from pipeline.schema import all_migrations
 
         db = open_db(self.home.db_path, all_migrations())
         svc = IncidentService(db, policy_from_mapping(self.cfg.sections.get("clock")), clock=self.clock,
@@ -196,7 +196,7 @@ class DutyOfficer:
             from storage.db import open_db
             from yuqing.classify_io import load_routing
             from yuqing.gazetteer_io import gazetteer_dir, load_gazetteer
-            from pipeline.runner import all_migrations
+            from pipeline.schema import all_migrations
 
             home = self.session.home.path
             routing = load_routing(home, load_gazetteer(gazetteer_dir(home)))

@@ -22,12 +22,8 @@ def _db_path(ctx: click.Context, db_path: str | None) -> Path:
 
 
 def _open(path: Path):
-    """The desk database with the two sets labels need: items (monitor) and labels (analysis)."""
-    from monitor.store import migrations as monitor_migrations
-    from pipeline.store import migrations as analysis_migrations
-    from responders.staff import migrations as staff_migrations
-
-    return open_desk_db(path, [monitor_migrations, analysis_migrations, staff_migrations])
+    """The desk database (items and labels, with the rest of the desk's schema)."""
+    return open_desk_db(path)
 
 
 def _item_id(value: str) -> int:

@@ -30,12 +30,7 @@ def tui(ctx: click.Context, as_id: str | None, actor: str | None, db_path: str |
     path = Path(db_path) if db_path else home.db_path
     if not path.exists():
         raise click.ClickException(f"no desk database at {path}: run `yuqing init` (or `yuqing demo`) first")
-    from monitor.store import migrations as monitor_migrations
-    from pipeline.store import migrations as analysis_migrations
-    from responders.store import migrations as responders_migrations
-
-    # the sets the console opens (tui.facade); importing every package would slow its start
-    check_desk_db(path, migration_sets=[monitor_migrations, analysis_migrations, responders_migrations])
+    check_desk_db(path)
     # who works this console: checked now (a viewer may open it to read); every action is checked again
     who = act_on_desk(path, as_id, actor, "read")
     clock = now_fn() if os.environ.get("YUQING_NOW") else None

@@ -303,7 +303,7 @@ def _integrity_check(db, full: bool) -> Check:
 
 def _schema_check(db, migration_sets) -> Check:
     if migration_sets is None:
-        from pipeline.runner import all_migrations
+        from pipeline.schema import all_migrations
 
         migration_sets = all_migrations()
     from storage.db import NewerSchemaError, unknown_steps

@@ -187,7 +187,7 @@ def test_reject_a_detected_release_from_the_cli(run, tmp_path):
     from responders.release_detect import propose_releases
     from responders.types import OwnChannelItem
     from storage.db import open_db
-    from pipeline.runner import all_migrations
+    from pipeline.schema import all_migrations
 
     cand = tmp_path / "cand.json"
     cand.write_text(json.dumps(CANDIDATE, ensure_ascii=False), encoding="utf-8")

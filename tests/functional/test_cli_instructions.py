@@ -15,7 +15,7 @@ from responders.instructions import open_instructions
 from storage.db import open_db
 from tests.cli_kit import health_candidate, settle_db
 from yuqing.cli import cli
-from yuqing.pipeline import all_migrations
+from pipeline.schema import all_migrations
 
 T_GIVE = "2026-06-14T10:00+08:00"
 T_LATE = "2026-06-14T19:00+08:00"

@@ -17,7 +17,7 @@ from monitor.types import ParsedItem, SourceSpec
 from storage.db import open_db
 from storage.timeutil import utcnow
 from yuqing import cli as climod
-from pipeline.runner import all_migrations
+from pipeline.schema import all_migrations
 
 OPS = {"backup": ("yuqing.cmd_ops", "backup"), "doctor": ("yuqing.cmd_ops", "doctor"),
        "retention": ("yuqing.cmd_ops", "retention"), "bench": ("yuqing.cmd_bench", "bench")}

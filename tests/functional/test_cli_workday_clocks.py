@@ -13,7 +13,7 @@ from monitor.types import ParsedItem, SourceSpec
 from storage.db import open_db
 from storage.timeutil import DEFAULT_TZ
 from yuqing.cli import cli
-from pipeline.runner import all_migrations
+from pipeline.schema import all_migrations
 
 HOTLINE = """工单编号,来电时间,诉求内容
 HT-1,2026-02-13 16:20,铺镇某小区停水三天无人处理

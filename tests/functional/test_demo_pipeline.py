@@ -21,7 +21,7 @@ from yuqing.cmd_demo import DemoSession
 from yuqing.demo_scenario import parse_offset
 from yuqing.demo_server import load_expected
 from yuqing.home import DeskHome
-from pipeline.runner import all_migrations
+from pipeline.schema import all_migrations
 
 SPEED = 2400.0  # scenario seconds per real second: 12 scenario hours in 18 s
 

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from yuqing.config import init_home
 from yuqing.home import DeskHome
-from pipeline.runner import all_migrations
+from pipeline.schema import all_migrations
 from pipeline.stages import DeskPipeline
 
 home = DeskHome(Path(sys.argv[1]))

@@ -25,7 +25,7 @@ from storage.db import open_db
 from tests.functional.test_kill_daemon import _write_home, feeds  # noqa: F401 - fixture
 from tests.loopback import loopback  # noqa: F401 - fixture
 from tests.responders_kit import Clock, candidate
-from pipeline.runner import all_migrations
+from pipeline.schema import all_migrations
 
 UTC = timezone.utc
 T0 = datetime(2026, 6, 14, 0, 0, tzinfo=UTC)

@@ -30,7 +30,7 @@ from tui.screens.items import item_text
 from yuqing.cli import cli
 from yuqing.config import init_home
 from yuqing.home import DeskHome
-from pipeline.runner import all_migrations
+from pipeline.schema import all_migrations
 from pipeline.stages import DeskPipeline
 
 NOW = datetime(2026, 6, 14, 4, 0, tzinfo=timezone.utc)

@@ -17,7 +17,7 @@ from monitor.types import ParsedItem, SourceSpec
 from storage.db import open_db
 from yuqing.config import init_home
 from yuqing.home import DeskHome
-from pipeline.runner import all_migrations
+from pipeline.schema import all_migrations
 from pipeline.stages import DeskPipeline
 
 NOW = datetime(2026, 6, 14, 10, 0, tzinfo=timezone.utc)

@@ -16,7 +16,7 @@ from responders.policy import ClockPolicy
 from storage.db import open_db, transaction
 from tests.responders_kit import Clock, candidate
 from yuqing.ops import OpsError, backup, doctor, retention
-from pipeline.runner import all_migrations
+from pipeline.schema import all_migrations
 
 UTC = timezone.utc
 NOW = datetime(2026, 6, 14, 4, 0, tzinfo=UTC)

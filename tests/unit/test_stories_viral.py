@@ -130,7 +130,7 @@ def _desk(tmp_path: Path, items: list[StoryItem]):
     from storage.db import open_db
     from yuqing.config import init_home
     from yuqing.home import DeskHome
-    from pipeline.runner import all_migrations
+    from pipeline.schema import all_migrations
 
     home = DeskHome(tmp_path / "home")
     init_home(home, sources_text="")
@@ -153,7 +153,7 @@ def _stories(engine) -> list[tuple]:
 
 
 def test_a_restart_after_a_big_story_rebuilds_the_same_stories(tmp_path):
-    from pipeline.runner import all_migrations
+    from pipeline.schema import all_migrations
     from pipeline.stages import DeskPipeline
 
     home, now = _desk(tmp_path, mixed(700))

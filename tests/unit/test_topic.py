@@ -97,7 +97,7 @@ def test_train_rejects_unknown_labels():
 
 def test_cache_and_staff_labels(tmp_path, seg):
     from storage.db import open_db
-    from yuqing.classify_io import migrations
+    from pipeline.store import migrations
 
     home = tmp_path / "home"
     m1, info1 = load_topic_model(home, seg)
