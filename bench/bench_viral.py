@@ -106,8 +106,7 @@ from pathlib import Path
 from datetime import datetime
 sys.path.insert(0, {repo!r})
 from yuqing.home import DeskHome
-from pipeline.schema import all_migrations
-from pipeline.stages import DeskPipeline
+from yuqing.pipeline import desk_pipeline
 home = DeskHome(Path({home!r}))
 now = datetime.fromisoformat({now!r})
 def peak_kb():  # this process's own peak: ru_maxrss starts from the parent's when it forked (Linux)
@@ -115,8 +114,8 @@ def peak_kb():  # this process's own peak: ru_maxrss starts from the parent's wh
         return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
     except (OSError, StopIteration):
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-pipe = DeskPipeline(home.db_path, home.path, clock=lambda: now, migrations=all_migrations())
 t0, c0 = time.monotonic(), time.process_time()
+pipe = desk_pipeline(home.db_path, home.path, clock=lambda: now)  # loads the classifier
 pipe.open()
 open_s, open_cpu = time.monotonic() - t0, time.process_time() - c0
 t0 = time.monotonic()

@@ -129,7 +129,7 @@ def measure_pipeline(n: int, district_share: float = 0.1, key: str = "pipeline")
     from yuqing.config import init_home
     from yuqing.home import DeskHome
     from pipeline.schema import all_migrations
-    from pipeline.stages import DeskPipeline
+    from yuqing.pipeline import desk_pipeline
 
     texts = make_stream(n, district_share)
     t0 = _cpu()
@@ -157,8 +157,8 @@ def measure_pipeline(n: int, district_share: float = 0.1, key: str = "pipeline")
     store_rate = n / (_cpu() - t0)
     db.conn.close()
 
-    pipe = DeskPipeline(home.db_path, home.path, clock=lambda: NOW, migrations=all_migrations())
     t0 = time.monotonic()
+    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: NOW)  # loads the classifier
     pipe.open()
     open_s = time.monotonic() - t0
     t0 = _cpu()

@@ -1,37 +1,33 @@
-"""The `yuqing run` pipeline: which tables exist and which stages run after intake.
+"""Drives the pipeline from the daemon's event loop: its thread, the alert dispatcher, the outbox.
 
-Intake (the collector) writes items; the pipeline thread reads them by watermark,
-understands them, groups stories, opens incidents, detects releases and keeps the
-clocks; notices become alerts through the dispatcher and lines on the console.
+The pipeline runs in one thread of its own (its SQLite connection and classifier live
+there); the runner hands each batch's notices to the alert dispatcher and prints them,
+and records on the incident timeline how their deliveries went.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from datetime import tzinfo
+from pathlib import Path
 from typing import Callable
-
-from yuqing.config import DeskConfig
-from yuqing.daemon import DeskRun, Stage
-from pipeline.triggers import DEFAULT_TRIGGERS_TOML, parse_triggers  # noqa: F401  (default desk.toml section)
 
 log = logging.getLogger("yuqing.pipeline")
 
 
 class PipelineRunner:
-    """Drives :class:`pipeline.stages.DeskPipeline` from the daemon's event loop."""
+    """Drives a :class:`pipeline.stages.DeskPipeline` (built by ``make_pipeline`` in the pipeline
+    thread) and an alert dispatcher configured by ``alerts`` (``responders.alerts.AlertsConfig``)."""
 
-    def __init__(self, cfg: DeskConfig, clock, echo: Callable[[str], None] | None = None,
-                 auto_confirm_releases: bool = False):
-        from responders.policy import policy_from_mapping
-
-        self.cfg = cfg
+    def __init__(self, make_pipeline: Callable[[], object], *, db_path: Path, clock, alerts,
+                 timezone: tzinfo, echo: Callable[[str], None] | None = None):
+        self.make_pipeline = make_pipeline
+        self.db_path = Path(db_path)
         self.clock = clock
+        self.alerts = alerts
+        self.timezone = timezone
         self.echo = echo
-        self.policy = policy_from_mapping(cfg.sections.get("clock"))
-        self.triggers = parse_triggers(cfg.sections.get("triggers"))
-        pipeline_cfg = cfg.sections.get("pipeline", {})
-        self.auto_confirm = bool(pipeline_cfg.get("auto_confirm_releases", auto_confirm_releases))
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yuqing-pipeline")
         self.pipeline = None
         self.dispatcher = None
@@ -43,12 +39,7 @@ class PipelineRunner:
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
     async def start(self) -> None:
-        from pipeline.schema import all_migrations
-        from pipeline.stages import DeskPipeline
-
-        self.pipeline = DeskPipeline(
-            self.cfg.home.db_path, self.cfg.home.path, clock=self.clock, policy=self.policy,
-            triggers=self.triggers, auto_confirm_releases=self.auto_confirm, migrations=all_migrations())
+        self.pipeline = await self._run(self.make_pipeline)
         await self._run(self.pipeline.open)
         self.dispatcher = await self._make_dispatcher()
         self._opened = True
@@ -58,16 +49,10 @@ class PipelineRunner:
             await self._announce(pending)
 
     async def _make_dispatcher(self):
-        from responders.alerts import AlertDispatcher, parse_alerts_config
-        from responders.alerts.config import DEFAULT_ALERTS_TOML
-        import tomllib
+        from responders.alerts import AlertDispatcher
 
-        table = self.cfg.sections.get("alerts")
-        if table is None:
-            table = tomllib.loads(DEFAULT_ALERTS_TOML).get("alerts", {})
-        config = parse_alerts_config(table, require_secrets=False)
-        dispatcher = AlertDispatcher(config, clock=self.clock, on_delivery=self._on_delivery,
-                                     db=self.cfg.home.db_path, incident_open=self._incident_open)
+        dispatcher = AlertDispatcher(self.alerts, clock=self.clock, on_delivery=self._on_delivery,
+                                     db=self.db_path, incident_open=self._incident_open)
         await dispatcher.__aenter__()
         return dispatcher
 
@@ -76,7 +61,7 @@ class PipelineRunner:
         from responders.incidents import incident_open
         from storage.db import connect
 
-        db = connect(self.cfg.home.db_path, readonly=True)
+        db = connect(self.db_path, readonly=True)
         try:
             return incident_open(db, int(incident_id))
         finally:
@@ -111,7 +96,7 @@ class PipelineRunner:
         from responders.alerts import Alert
 
         for n in notices:
-            stamp = self.clock().astimezone(self.cfg.timezone).strftime("%m-%d %H:%M")
+            stamp = self.clock().astimezone(self.timezone).strftime("%m-%d %H:%M")
             log.info("%s: %s", n.title, n.body)
             if self.echo:
                 self.echo(f"[{stamp}] {n.title}\n          {n.body}")
@@ -146,18 +131,3 @@ class PipelineRunner:
             await self._run(self.pipeline.record_delivery, alert.incident_id, channel, ok, error, alert.title)
         except Exception:
             log.exception("could not record the delivery of %s", alert.id)
-
-
-def build_run(cfg: DeskConfig, *, echo: Callable[[str], None] | None = None, pipeline: bool = True,
-              **kwargs) -> DeskRun:
-    """The daemon with its pipeline stages; ``pipeline=False`` runs intake only."""
-    run = DeskRun(cfg, **kwargs)
-    if not pipeline:
-        return run
-    runner = PipelineRunner(cfg, run.clock, echo=echo)
-    run.before_start.append(runner.start)
-    run.after_stop.append(runner.stop)
-    run.stages.append(Stage("understand", runner.understand, 0.5))
-    run.stages.append(Stage("clocks", runner.clocks, 1.0))
-    run.runner = runner
-    return run

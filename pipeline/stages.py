@@ -13,14 +13,13 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, Callable
 
 from monitor import store as monitor_store
 from monitor.types import StoredItem
 from pipeline import store as analysis
 from responders.types import IncidentCandidate
-from storage.db import open_db, transaction
+from storage.db import transaction
 from storage.timeutil import from_db, to_db
 from classifiers.normalize import to_simplified
 from pipeline import outbox
@@ -71,22 +70,22 @@ class PipelineState:
 
 
 class DeskPipeline:
-    def __init__(self, db_path: Path, home_path: Path | None, *, clock: Callable[[], datetime],
-                 policy=None, triggers: TriggerConfig | None = None, auto_confirm_releases: bool = False,
-                 migrations: list | None = None):
-        self.db_path = db_path
-        self.home_path = home_path
+    """The pipeline on the desk database ``db`` (a ``sqlite_utils.Database`` it owns from now on),
+    understanding items with ``classifier`` (``classifiers.pipeline.Classifier``) and handing
+    candidates to ``incidents`` (``responders.incidents.IncidentService`` on the same database).
+    Build it, call :meth:`open` and every other method in the one thread that runs it."""
+
+    def __init__(self, db, *, clock: Callable[[], datetime], classifier, incidents,
+                 triggers: TriggerConfig | None = None, auto_confirm_releases: bool = False):
+        self.db = db
+        self.classifier = classifier
+        self.svc = incidents
         self.clock = clock
         self.triggers = triggers or TriggerConfig()
         self.auto_confirm_releases = auto_confirm_releases
         self.state = PipelineState()
-        self._migrations = migrations or []
-        self._policy = policy
-        self.db = None
-        self.classifier = None
         self._regions: tuple[str, ...] | None = None
         self.engine = None
-        self.svc = None
         self.sources: dict[str, dict] = {}
         self._index: dict[str, list[tuple]] | None = None
         self.last_batch = 0  # items the last step processed (0: caught up)
@@ -97,15 +96,11 @@ class DeskPipeline:
 
     # -- setup (in the pipeline thread) -----------------------------------
     def open(self) -> None:
+        """Start the story engine and rebuild the window's stories from what is stored."""
         from classifiers.stories.engine import StoryEngine
-        from responders.incidents import IncidentService
-        from yuqing.classify_io import load_classifier
 
-        self.db = open_db(self.db_path, self._migrations)
-        self.classifier = load_classifier(self.home_path, train_in_child=True)
         self.engine = StoryEngine(window=timedelta(hours=self.triggers.story_window_hours),
                                   segment=self.classifier.segmenter.cut if self.classifier.segmenter else None)
-        self.svc = IncidentService(self.db, self._policy, clock=self.clock)
         _tune_gc()
         self._replay()
 

@@ -92,7 +92,7 @@ class DemoSession:
         return base
 
     async def run(self, duration: float | None, *, install_signals: bool = False):
-        from pipeline.runner import build_run
+        from yuqing.pipeline import build_run
 
         self.loop = asyncio.get_running_loop()
         base = await self.setup()

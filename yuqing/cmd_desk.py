@@ -63,7 +63,7 @@ def run(ctx: click.Context, duration: float | None, verbose: bool, intake_only: 
     SIGINT/SIGTERM finish the write in flight and exit cleanly.
     Example: yuqing --home ./desk run
     """
-    from pipeline.runner import build_run
+    from yuqing.pipeline import build_run
 
     if duration is not None and duration <= 0:
         raise click.BadParameter(f"must be more than 0 seconds, got {duration:g}", param_hint="--for")

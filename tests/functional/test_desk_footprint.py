@@ -19,13 +19,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from yuqing.config import init_home
 from yuqing.home import DeskHome
-from pipeline.schema import all_migrations
-from pipeline.stages import DeskPipeline
+from yuqing.pipeline import desk_pipeline
 
 home = DeskHome(Path(sys.argv[1]))
 init_home(home, sources_text="")
-pipe = DeskPipeline(home.db_path, home.path, clock=lambda: datetime(2026, 11, 27, tzinfo=timezone.utc),
-                    migrations=all_migrations())
+pipe = desk_pipeline(home.db_path, home.path, clock=lambda: datetime(2026, 11, 27, tzinfo=timezone.utc))
 pipe.open()
 res = pipe.classifier.classify_many([("汉台区铺镇一化工厂发生爆炸", "据网友爆料，汉台区铺镇一化工厂今天下午发生爆炸，现场浓烟滚滚。")])
 pipe.step()

@@ -31,7 +31,7 @@ from yuqing.cli import cli
 from yuqing.config import init_home
 from yuqing.home import DeskHome
 from pipeline.schema import all_migrations
-from pipeline.stages import DeskPipeline
+from yuqing.pipeline import desk_pipeline
 
 NOW = datetime(2026, 6, 14, 4, 0, tzinfo=timezone.utc)
 FETCH = NOW - timedelta(hours=1)
@@ -70,7 +70,7 @@ async def _fetch(home, *specs, at=FETCH):
 
 
 def _drain(home, now=NOW):
-    pipe = DeskPipeline(home.db_path, home.path, clock=lambda: now, migrations=all_migrations())
+    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: now)
     pipe.open()
     notices = []
     try:

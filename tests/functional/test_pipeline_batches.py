@@ -15,6 +15,7 @@ from yuqing.config import init_home
 from yuqing.home import DeskHome
 from pipeline.schema import all_migrations
 from pipeline.stages import DeskPipeline
+from yuqing.pipeline import desk_pipeline
 
 NOW = datetime(2026, 6, 14, 4, 0, tzinfo=timezone.utc)
 
@@ -73,7 +74,7 @@ def _outcome(home: DeskHome) -> dict:
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory):
     home = _home(tmp_path_factory.mktemp("clean"), "home")
-    pipe = DeskPipeline(home.db_path, home.path, clock=lambda: NOW, migrations=all_migrations())
+    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: NOW)
     pipe.open()
     try:
         notices = _drain(pipe)
@@ -94,7 +95,7 @@ def test_clean_run_opens_one_incident_per_story(clean):
 
 def test_a_full_disk_mid_batch_writes_nothing_and_the_retry_counts_nothing_twice(tmp_path, clean):
     home = _home(tmp_path, "home")
-    pipe = DeskPipeline(home.db_path, home.path, clock=lambda: NOW, migrations=all_migrations())
+    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: NOW)
     pipe.open()
     try:
         pages = pipe.db.conn.execute("PRAGMA page_count").fetchone()[0]
@@ -115,7 +116,7 @@ def test_a_full_disk_mid_batch_writes_nothing_and_the_retry_counts_nothing_twice
 
 def test_notices_wait_in_the_outbox_until_handed_over(tmp_path):
     home = _home(tmp_path, "home")
-    pipe = DeskPipeline(home.db_path, home.path, clock=lambda: NOW, migrations=all_migrations())
+    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: NOW)
     pipe.open()
     try:
         notices = _drain(pipe)
@@ -125,7 +126,7 @@ def test_notices_wait_in_the_outbox_until_handed_over(tmp_path):
         pipe.notice_sent(opened[0])
     finally:
         pipe.close()
-    again = DeskPipeline(home.db_path, home.path, clock=lambda: NOW, migrations=all_migrations())
+    again = desk_pipeline(home.db_path, home.path, clock=lambda: NOW)
     again.open()  # a restart: what was never handed over is still there, nothing else
     try:
         left = again.pending_notices()
@@ -137,17 +138,17 @@ def test_notices_wait_in_the_outbox_until_handed_over(tmp_path):
 
 async def test_the_runner_hands_over_what_a_stopped_desk_left_in_the_outbox(tmp_path):
     from yuqing.config import load_config
-    from pipeline.runner import PipelineRunner
+    from yuqing.pipeline import pipeline_runner
 
     home = _home(tmp_path, "home")
-    pipe = DeskPipeline(home.db_path, home.path, clock=lambda: NOW, migrations=all_migrations())
+    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: NOW)
     pipe.open()
     try:
         keys = {n.key for n in _drain(pipe)}  # decided, committed, then the desk "died"
     finally:
         pipe.close()
     lines: list[str] = []
-    runner = PipelineRunner(load_config(home), lambda: NOW, echo=lines.append)
+    runner = pipeline_runner(load_config(home), lambda: NOW, echo=lines.append)
     await runner.start()
     try:
         for _ in range(100):
@@ -169,7 +170,7 @@ def test_a_restart_rebuilds_the_same_stories(clean):
     for item_id, story_id in con.execute("SELECT item_id, story_id FROM item_analysis"):
         stored.setdefault(story_id, set()).add(str(item_id))
     con.close()
-    pipe = DeskPipeline(home.db_path, home.path, clock=lambda: NOW, migrations=all_migrations())
+    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: NOW)
     pipe.open()  # replays the window
     try:
         rebuilt = {sid: set(pipe.engine.story(sid).item_ids) for sid in stored}
@@ -192,7 +193,7 @@ def test_a_grave_story_joining_an_open_incident_is_announced(tmp_path):
                           now=NOW, next_check=NOW, etag=None, last_modified=None, body_digest=None)
 
     publish("a", "汉台区铺镇化工厂排放刺鼻异味 村民投诉污染", "铺镇化工厂夜间排放刺鼻气体，村民投诉污染严重，多次反映无人处理。", 120)
-    pipe = DeskPipeline(home.db_path, home.path, clock=lambda: NOW, migrations=all_migrations())
+    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: NOW)
     pipe.open()
     try:
         assert [n.kind for n in _drain(pipe)] == ["incident_opened"]

@@ -19,6 +19,7 @@ from yuqing.config import init_home
 from yuqing.home import DeskHome
 from pipeline.schema import all_migrations
 from pipeline.stages import DeskPipeline
+from yuqing.pipeline import desk_pipeline
 
 NOW = datetime(2026, 6, 14, 10, 0, tzinfo=timezone.utc)
 SPEC = SourceSpec(id="local", name="汉中本地论坛", url="http://127.0.0.1:9/feed", local=True)
@@ -64,7 +65,7 @@ def test_distinct_events_in_one_town_are_separate_incidents(tmp_path, other):
     db = open_db(home.db_path, all_migrations())
     store.sync_sources(db, [SPEC], NOW)
     clock = {"now": NOW}
-    pipe = DeskPipeline(home.db_path, home.path, clock=lambda: clock["now"], migrations=all_migrations())
+    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: clock["now"])
     pipe.open()
     try:
         _store(db, EXPLOSION, NOW - timedelta(hours=2), "boom")

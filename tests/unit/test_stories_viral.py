@@ -154,10 +154,10 @@ def _stories(engine) -> list[tuple]:
 
 def test_a_restart_after_a_big_story_rebuilds_the_same_stories(tmp_path):
     from pipeline.schema import all_migrations
-    from pipeline.stages import DeskPipeline
+    from yuqing.pipeline import desk_pipeline
 
     home, now = _desk(tmp_path, mixed(700))
-    pipe = DeskPipeline(home.db_path, home.path, clock=lambda: now, migrations=all_migrations())
+    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: now)
     pipe.open()
     try:
         while True:
@@ -167,7 +167,7 @@ def test_a_restart_after_a_big_story_rebuilds_the_same_stories(tmp_path):
         live = _stories(pipe.engine)
     finally:
         pipe.close()
-    again = DeskPipeline(home.db_path, home.path, clock=lambda: now, migrations=all_migrations())
+    again = desk_pipeline(home.db_path, home.path, clock=lambda: now)
     again.open()  # replays the window in chunks of another size than the live batches
     try:
         replayed = _stories(again.engine)

@@ -1,0 +1,75 @@
+"""Wiring of the pipeline for `yuqing run` and the demo: what it is built from a desk home.
+
+The classifier comes from the home's data files and model cache, the incident service
+and the release clock from desk.toml; :func:`build_run` adds the pipeline's stages to
+the daemon.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from yuqing.config import DeskConfig
+from yuqing.daemon import DeskRun, Stage
+
+
+def desk_pipeline(db_path: Path, home_path: Path | None, *, clock: Callable[[], datetime], policy=None,
+                  triggers=None, auto_confirm_releases: bool = False):
+    """A :class:`pipeline.stages.DeskPipeline` on the desk database, with the home's classifier
+    (a missing topic model is trained in a child process). Call it in the thread that runs it."""
+    from pipeline.schema import all_migrations
+    from pipeline.stages import DeskPipeline
+    from responders.incidents import IncidentService
+    from storage.db import open_db
+    from yuqing.classify_io import load_classifier
+
+    db = open_db(db_path, all_migrations())
+    try:
+        classifier = load_classifier(home_path, train_in_child=True)
+    except BaseException:
+        db.conn.close()
+        raise
+    return DeskPipeline(db, clock=clock, classifier=classifier,
+                        incidents=IncidentService(db, policy, clock=clock), triggers=triggers,
+                        auto_confirm_releases=auto_confirm_releases)
+
+
+def pipeline_runner(cfg: DeskConfig, clock, echo: Callable[[str], None] | None = None,
+                    auto_confirm_releases: bool = False):
+    """The :class:`pipeline.runner.PipelineRunner` of a desk configuration."""
+    import tomllib
+    from functools import partial
+
+    from pipeline.runner import PipelineRunner
+    from pipeline.triggers import parse_triggers
+    from responders.alerts import parse_alerts_config
+    from responders.alerts.config import DEFAULT_ALERTS_TOML
+    from responders.policy import policy_from_mapping
+
+    pipeline_cfg = cfg.sections.get("pipeline", {})
+    make = partial(desk_pipeline, cfg.home.db_path, cfg.home.path, clock=clock,
+                   policy=policy_from_mapping(cfg.sections.get("clock")),
+                   triggers=parse_triggers(cfg.sections.get("triggers")),
+                   auto_confirm_releases=bool(pipeline_cfg.get("auto_confirm_releases", auto_confirm_releases)))
+    table = cfg.sections.get("alerts")
+    if table is None:
+        table = tomllib.loads(DEFAULT_ALERTS_TOML).get("alerts", {})
+    alerts = parse_alerts_config(table, require_secrets=False)
+    return PipelineRunner(make, db_path=cfg.home.db_path, clock=clock, alerts=alerts, timezone=cfg.timezone,
+                          echo=echo)
+
+
+def build_run(cfg: DeskConfig, *, echo: Callable[[str], None] | None = None, pipeline: bool = True,
+              **kwargs) -> DeskRun:
+    """The daemon with its pipeline stages; ``pipeline=False`` runs intake only."""
+    run = DeskRun(cfg, **kwargs)
+    if not pipeline:
+        return run
+    runner = pipeline_runner(cfg, run.clock, echo=echo)
+    run.before_start.append(runner.start)
+    run.after_stop.append(runner.stop)
+    run.stages.append(Stage("understand", runner.understand, 0.5))
+    run.stages.append(Stage("clocks", runner.clocks, 1.0))
+    run.runner = runner
+    return run
