@@ -252,6 +252,11 @@ def due_sources(db: sqlite_utils.Database, now: datetime, exclude: Iterable[str]
     return out
 
 
+def source_specs(db: sqlite_utils.Database) -> dict[str, dict]:
+    """Every source's id -> its spec as stored (the decoded JSON object), enabled or not."""
+    return {r["id"]: json.loads(r["spec"]) for r in db.execute_returning_dicts("SELECT id, spec FROM sources")}
+
+
 def source_row(db: sqlite_utils.Database, source_id: str) -> dict | None:
     rows = db.execute_returning_dicts("SELECT * FROM sources WHERE id = ?", [source_id])
     return rows[0] if rows else None

@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from json.encoder import encode_basestring
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import sqlite_utils
 from sqlite_utils import Migrations
@@ -169,6 +169,69 @@ class ItemAnalysis:
     analysed_at: datetime
 
 
+def analysis_of(item_id: int, c, a, now: datetime) -> ItemAnalysis:
+    """The row of one item from its classification ``c`` (``classifiers.pipeline`` result) and
+    its story assignment ``a`` (``classifiers.stories`` engine)."""
+    places = tuple({"code": p.code, "name": p.name, "level": p.level, "in_district": p.in_district,
+                    "reason": p.reason} for p in c.jurisdiction.places)
+    schemes = tuple({"scheme": s.scheme, "words": list(s.words), "alert": s.alert} for s in c.schemes)
+    flagged = c.jurisdiction.involves_district or bool(schemes)
+    return ItemAnalysis(
+        item_id=item_id, topic=c.topic.label, topic_p=float(c.topic.probability), sentiment=c.sentiment.label,
+        sentiment_score=float(c.sentiment.score), severity=c.severity.level,
+        severity_reasons=tuple(c.severity.reasons), places=places,
+        departments=tuple(d.name for d in c.jurisdiction.departments), units=tuple(c.responsible_units),
+        schemes=schemes, risk_words=tuple(c.risk_words), involves_district=c.jurisdiction.involves_district,
+        flagged=flagged, story_id=a.story_id, duplicate_of=int(a.duplicate_of) if a.duplicate_of else None,
+        hot=a.hot, heat=float(a.heat), analysed_at=now)
+
+
+def facts_dict(row: ItemAnalysis) -> dict:
+    """What a story's facts take from an item's analysis (the shape :func:`decode_lists` gives)."""
+    return {"places": row.places, "departments": row.departments, "units": row.units, "topic": row.topic,
+            "risk_words": row.risk_words, "severity": row.severity, "severity_reasons": row.severity_reasons,
+            "sentiment": row.sentiment, "schemes": row.schemes, "involves_district": row.involves_district}
+
+
+_LIST_COLUMNS = ("places", "departments", "units", "risk_words", "severity_reasons", "schemes")
+
+
+def decode_lists(r: Mapping[str, Any], memo: dict | None = None) -> dict:
+    """The row with its JSON lists decoded. With ``memo`` (a replay: copies of one post
+    have the same lists) equal strings are decoded once and share the result: read it only."""
+    d = dict(r)
+    for key in _LIST_COLUMNS:
+        v = r[key]
+        if not v or v == "[]":
+            d[key] = []
+        elif memo is None:
+            d[key] = json.loads(v)
+        else:
+            got = memo.get(v)
+            if got is None:
+                if len(memo) >= 4096:
+                    memo.clear()
+                got = memo[v] = json.loads(v)
+            d[key] = got
+    return d
+
+
+def replay_rows(conn, last_item_id: int, since: datetime, chunk: int) -> Iterator[list[dict]]:
+    """The stored items of the story window (published or fetched since ``since``) up to
+    ``last_item_id``, each with its analysis row, in item order, ``chunk`` at a time: a full
+    window can be 300,000 items, far too many to hold at once. Reads ``items`` (monitor's)."""
+    cur = conn.execute(
+        "SELECT i.id, i.title, i.text, i.url, i.published, i.fetched_at, i.source_id, i.metrics, a.*"
+        " FROM items i JOIN item_analysis a ON a.item_id = i.id"
+        " WHERE i.id <= ? AND coalesce(i.published, i.fetched_at) >= ? ORDER BY i.id", [last_item_id, to_db(since)])
+    names = [d[0] for d in cur.description]
+    while True:
+        rows = cur.fetchmany(chunk)
+        if not rows:
+            return
+        yield [dict(zip(names, r)) for r in rows]
+
+
 def watermark(conn, stage: str) -> int:
     row = conn.execute("SELECT last_item_id FROM pipeline_state WHERE stage = ?", [stage]).fetchone()
     return row[0] if row else 0
@@ -277,6 +340,15 @@ def _story_params(story: Mapping[str, Any], updated_at: str) -> tuple:
             story.get("first_source"), story.get("first_published"), story.get("sources", 1),
             int(bool(story.get("hot"))), story.get("hot_since"), float(story.get("heat", 0.0)),
             float(story.get("peak_heat", 0.0)), _j(story.get("explanation", ())), updated_at)
+
+
+def story_dict(story) -> dict:
+    """The row of a story as the story engine summarises it (``classifiers.stories`` Story)."""
+    return {"id": story.id, "label": story.label, "size": story.size,
+            "first_item_id": int(story.first_id) if str(story.first_id).isdigit() else None,
+            "first_source": story.first_source, "first_published": to_db(story.first_published),
+            "sources": len(story.sources), "hot": story.hot, "hot_since": to_db(story.hot_since),
+            "heat": story.heat, "peak_heat": story.peak_heat, "explanation": []}
 
 
 def save_story(conn, story: Mapping[str, Any], now: datetime) -> None:

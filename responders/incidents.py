@@ -223,6 +223,26 @@ class IncidentService:
                          from_db(r["published"]), r["source"], r["rank"], r["content_hash"],
                          from_db(r["added_at"])) for r in rows]
 
+    def evidence_titles(self, incident_ids: Sequence[int], per_incident: int = 20) -> dict[int, list[str]]:
+        """Incident id -> the titles of its first ``per_incident`` evidence snapshots, in the order
+        of :meth:`evidence` (what a new story is compared with)."""
+        titles: dict[int, list[str]] = {}
+        ids = [int(i) for i in incident_ids]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for iid, title in self.db.execute(
+                    "SELECT incident_id, title FROM incident_evidence WHERE incident_id IN"
+                    f" ({','.join('?' * len(chunk))}) ORDER BY incident_id, published IS NULL, published, id",
+                    chunk):
+                got = titles.setdefault(iid, [])
+                if len(got) < per_incident:
+                    got.append(title)
+        return titles
+
+    def linked_story_ids(self) -> set[str]:
+        """Ids of the stories any incident holds (open, closed or merged)."""
+        return {sid for (sid,) in self.db.execute("SELECT story_id FROM incident_stories")}
+
     def clock_state(self, incident_id: int, now: datetime | None = None) -> ClockState:
         return compute_clock(self.policy, self.timeline(incident_id), now or self.clock())
 

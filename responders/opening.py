@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 
 def join_candidates(svc: "IncidentService", c: IncidentCandidate, rows: dict | None = None) -> Iterator[Incident]:
-    """Open incidents that might take the candidate: same story, shared items, same topic in the window.
+    """Open incidents that might take the candidate: same story, shared items, the incident the
+    story stage found telling the same event, same topic in the window.
 
     Their ``item_ids`` and ``story_ids`` hold only the candidate's items and story they already have
     (enough for ``join_reason``). ``rows``, when given, receives their rows by id."""
@@ -41,6 +42,9 @@ def join_candidates(svc: "IncidentService", c: IncidentCandidate, rows: dict | N
                 f" WHERE x.item_id IN ({','.join('?' * len(items))}) AND {open_sql} ORDER BY i.id",
                 [*items, *OPEN_STATES]):
             ids.append(iid)
+    if c.same_event_as is not None:
+        ids += [iid for (iid,) in svc.db.execute(f"SELECT id FROM incidents WHERE id = ? AND {open_sql}",
+                                                 [int(c.same_event_as), *OPEN_STATES])]
     towns = sorted({p["code"] for p in c.places if p.get("level") == "town" and p.get("code")})
     if towns:
         for (iid,) in svc.db.execute(

@@ -77,6 +77,7 @@ class IncidentCandidate:
     evidence: tuple[Mapping[str, Any], ...] = ()  # title, text, url, published, source, rank, content_hash
     trigger: str = ""  # why the story became a candidate
     first_published_basis: str = ""  # which time first_published is and why (Chinese, for staff)
+    same_event_as: int | None = None  # an open incident the story stage found telling the same event
 
 
 # ---------------------------------------------------------------- incidents

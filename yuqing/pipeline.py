@@ -30,9 +30,24 @@ def desk_pipeline(db_path: Path, home_path: Path | None, *, clock: Callable[[], 
     except BaseException:
         db.conn.close()
         raise
+    tune_gc()
     return DeskPipeline(db, clock=clock, classifier=classifier,
                         incidents=IncidentService(db, policy, clock=clock), triggers=triggers,
                         auto_confirm_releases=auto_confirm_releases)
+
+
+GC_THRESHOLD = (20_000, 20, 20)
+
+
+def tune_gc() -> None:
+    """Collect cyclic garbage less often in the pipeline's process. The story window keeps
+    hundreds of thousands of long-lived objects and a batch allocates tens of thousands more,
+    so the default thresholds (700, 10, 10) spend a noticeable share of the pipeline's CPU on
+    collections that find little: the pipeline makes little cyclic garbage. Thresholds
+    already set higher are kept."""
+    import gc
+
+    gc.set_threshold(*(max(a, b) for a, b in zip(gc.get_threshold(), GC_THRESHOLD)))
 
 
 def pipeline_runner(cfg: DeskConfig, clock, echo: Callable[[str], None] | None = None,
