@@ -1,9 +1,10 @@
-"""What the pipeline learned about each item and story, stored for the console and reports.
+"""The pipeline's store: what it learned about each item and story, for the console and reports.
 
-Tables (migration set "analysis"): ``item_analysis`` (one row per analysed item),
-``stories`` (one row per story, updated as it grows), ``labels`` (staff corrections,
-used by `yuqing train`), ``pipeline_state`` (each stage's watermark over item ids, written
-in the same transaction as the stage's output so a crash never skips or repeats an item).
+It owns the tables of migration set "analysis": ``item_analysis`` (one row per analysed
+item), ``stories`` (one row per story, updated as it grows), ``labels`` (staff corrections,
+used by `yuqing train`), ``pipeline_state`` (each stage's watermark over item ids, written in
+the same transaction as the stage's output so a crash never skips or repeats an item) and
+``items_fts`` (the search index). It reads monitor's ``items`` alongside them, never writes it.
 """
 from __future__ import annotations
 

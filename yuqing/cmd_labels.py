@@ -48,6 +48,7 @@ def label(ctx: click.Context, item_id: str, field: str, value: str, as_id: str |
 
     Example: yuqing label 12 topic 城市管理
     """
+    from monitor.store import get_items
     from pipeline.store import add_label
     from responders.exceptions import ResponderError
 
@@ -60,7 +61,7 @@ def label(ctx: click.Context, item_id: str, field: str, value: str, as_id: str |
             who = acting_staff(db, (as_id or "").strip() or None, (actor or "").strip() or None, "write")
         except ResponderError as exc:
             fail(str(exc))
-        if db.execute("SELECT 1 FROM items WHERE id = ?", [iid]).fetchone() is None:
+        if not get_items(db, [iid]):
             fail(f"no item #{iid} in {path} (see the console's 检索 screen, or `yuqing labels` for labelled items)")
         try:
             add_label(db, iid, field, value, who, now_fn()())
