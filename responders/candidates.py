@@ -140,16 +140,24 @@ def town_codes(places: Iterable[Mapping[str, Any]]) -> set[str]:
     return {p["code"] for p in places if p.get("level") == "town" and p.get("code")}
 
 
+def judged_topic(c: IncidentCandidate, same_event_topic: str | None) -> str:
+    """The topic a candidate is joined and opened under: a story found telling the same event as
+    an incident (``c.same_event_as``, whose topic is ``same_event_topic``) takes that incident's
+    topic, however its own items were classified; any other candidate its own."""
+    if c.same_event_as is not None and same_event_topic:
+        return same_event_topic
+    return c.topic
+
+
 def join_reason(c: IncidentCandidate, inc: Incident, window: timedelta,
-                incident_texts: Callable[[], Sequence[str]] | None = None) -> str | None:
+                incident_texts: Callable[[], Sequence[str]] | None = None, topic: str | None = None) -> str | None:
     """Why the candidate belongs to this open incident, or None.
 
-    Same story; shared items; or the same event in the same town: same town, same topic (or
-    the incident is the one the story stage found telling the same event, ``same_event_as``:
-    the two may be classified under different topics), first published within ``window`` of
-    the incident's story, and the candidate's reports share the incident's event words once
-    place names are set aside (``incident_texts`` gives the incident's title and evidence
-    titles; two events in one town are two incidents).
+    Same story; shared items; or the same event in the same town: same town, same topic
+    (``topic``: the one it is judged under, :func:`judged_topic`), first published within
+    ``window`` of the incident's story, and the candidate's reports share the incident's event
+    words once place names are set aside (``incident_texts`` gives the incident's title and
+    evidence titles; two events in one town are two incidents).
     """
     if c.story_id in inc.story_ids:
         return f"同一报道簇 {c.story_id}"
@@ -157,13 +165,13 @@ def join_reason(c: IncidentCandidate, inc: Incident, window: timedelta,
     if shared:
         return f"共享条目 {', '.join(sorted(shared)[:5])}"
     towns = town_codes(c.places) & town_codes(inc.places)
-    same_topic = c.topic == inc.topic or c.same_event_as == inc.id
-    if towns and same_topic and abs(c.first_published - inc.first_published) <= window:
+    topic = topic or c.topic
+    if towns and topic == inc.topic and abs(c.first_published - inc.first_published) <= window:
         words = _same_event(c, inc, incident_texts() if incident_texts else [inc.title])
         if words is None:
             return None
         names = sorted(p["name"] for p in c.places if p.get("code") in towns)
-        return f"同一镇办（{'、'.join(names)}）同一领域（{inc.topic}）且为同一事件（共有 {'、'.join(words[:6])}）"
+        return f"同一镇办（{'、'.join(names)}）同一领域（{topic}）且为同一事件（共有 {'、'.join(words[:6])}）"
     return None
 
 

@@ -26,7 +26,7 @@ import sqlite_utils
 
 from classifiers.units import UnitNames
 from responders import timeline
-from responders.candidates import join_reason, validate_candidate
+from responders.candidates import join_reason, judged_topic, validate_candidate
 from responders.clock import compute_clock, compute_feedback, deadline
 from responders.exceptions import IllegalTransition, IncidentNotFound, InvalidValue, UnknownUnit
 from responders.evidence import add_evidence
@@ -344,14 +344,21 @@ class IncidentService:
                 join_incident(self, conn, row["id"], c, f"同一报道簇 {c.story_id}", actor, now, row=row)
                 return row["id"], None
             rows: dict[int, dict] = {}
-            for inc in join_candidates(self, c, rows):
+            topic = judged_topic(c, self._topic_of(c.same_event_as))
+            for inc in join_candidates(self, c, rows, topic):
                 reason = join_reason(c, inc, self.join_window,
-                                     lambda: [e.title for e in self.evidence(inc.id)][:50])  # noqa: B023
+                                     lambda: [e.title for e in self.evidence(inc.id)][:50], topic)  # noqa: B023
                 if reason:
                     join_incident(self, conn, inc.id, c, reason, actor, now, row=rows[inc.id])
                     return inc.id, None
-            inc = open_incident(self, conn, c, actor, now)
+            inc = open_incident(self, conn, c, actor, now, topic)
             return inc.id, inc
+
+    def _topic_of(self, incident_id: int | None) -> str | None:
+        if incident_id is None:
+            return None
+        row = self.db.execute("SELECT topic FROM incidents WHERE id = ?", [int(incident_id)]).fetchone()
+        return row[0] if row else None
 
     @contextmanager
     def _forget_on_error(self):

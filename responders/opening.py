@@ -23,9 +23,10 @@ if TYPE_CHECKING:
     from responders.incidents import IncidentService
 
 
-def join_candidates(svc: "IncidentService", c: IncidentCandidate, rows: dict | None = None) -> Iterator[Incident]:
-    """Open incidents that might take the candidate: same story, shared items, the incident the
-    story stage found telling the same event, same topic in the window.
+def join_candidates(svc: "IncidentService", c: IncidentCandidate, rows: dict | None = None,
+                    topic: str | None = None) -> Iterator[Incident]:
+    """Open incidents that might take the candidate: same story, shared items, same topic (``topic``,
+    see :func:`responders.candidates.judged_topic`) in the window.
 
     Their ``item_ids`` and ``story_ids`` hold only the candidate's items and story they already have
     (enough for ``join_reason``). ``rows``, when given, receives their rows by id."""
@@ -42,9 +43,6 @@ def join_candidates(svc: "IncidentService", c: IncidentCandidate, rows: dict | N
                 f" WHERE x.item_id IN ({','.join('?' * len(items))}) AND {open_sql} ORDER BY i.id",
                 [*items, *OPEN_STATES]):
             ids.append(iid)
-    if c.same_event_as is not None:
-        ids += [iid for (iid,) in svc.db.execute(f"SELECT id FROM incidents WHERE id = ? AND {open_sql}",
-                                                 [int(c.same_event_as), *OPEN_STATES])]
     towns = sorted({p["code"] for p in c.places if p.get("level") == "town" and p.get("code")})
     if towns:
         for (iid,) in svc.db.execute(
@@ -53,7 +51,7 @@ def join_candidates(svc: "IncidentService", c: IncidentCandidate, rows: dict | N
                 f" WHERE json_extract(p.value, '$.level') = 'town'"
                 f" AND json_extract(p.value, '$.code') IN ({','.join('?' * len(towns))}))"
                 " ORDER BY release_due, id",
-                [c.topic, to_db(c.first_published - svc.join_window), to_db(c.first_published + svc.join_window),
+                [topic or c.topic, to_db(c.first_published - svc.join_window), to_db(c.first_published + svc.join_window),
                  *OPEN_STATES, *towns]):
             ids.append(iid)
     ids = list(dict.fromkeys(ids))
@@ -69,21 +67,22 @@ def join_candidates(svc: "IncidentService", c: IncidentCandidate, rows: dict | N
     if len(ids) > 1:
         yield from svc._build([by_id[i] for i in ids[1:]], only_items=items, only_stories=[c.story_id])
 
-def open_incident(svc: "IncidentService", conn, c: IncidentCandidate, actor: str, now: datetime) -> Incident:
-    tier = c.severity
+def open_incident(svc: "IncidentService", conn, c: IncidentCandidate, actor: str, now: datetime,
+                  topic: str | None = None) -> Incident:
+    tier, topic = c.severity, topic or c.topic
     started, due, hours = deadline(svc.policy, tier, c.first_published, c.detected_at)
     cur = conn.execute(
         "INSERT INTO incidents (title, state, severity, tier, topic, first_published, detected_at,"
         " clock_started_at, release_due, created_at, updated_at, places, departments, responsible_units,"
         " severity_reasons, trigger) VALUES (?, '发现', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [c.title, c.severity, tier, c.topic, to_db(c.first_published), to_db(c.detected_at), to_db(started),
+        [c.title, c.severity, tier, topic, to_db(c.first_published), to_db(c.detected_at), to_db(started),
          to_db(due), to_db(now), to_db(now), dumps([dict(p) for p in c.places]), dumps(list(c.departments)),
          dumps(list(c.responsible_units)), dumps(list(c.severity_reasons)), c.trigger])
     iid = cur.lastrowid
     conn.execute("INSERT INTO incident_stories (story_id, incident_id) VALUES (?, ?)", [c.story_id, iid])
     timeline.append(conn, iid, "detected", actor, now, {
         "story_id": c.story_id, "title": c.title, "first_published": to_db(c.first_published),
-        "detected_at": to_db(c.detected_at), "severity": c.severity, "tier": tier, "topic": c.topic,
+        "detected_at": to_db(c.detected_at), "severity": c.severity, "tier": tier, "topic": topic,
         "trigger": c.trigger, "first_published_basis": c.first_published_basis,
         "severity_reasons": list(c.severity_reasons),
         "places": [p.get("name") for p in c.places], "departments": list(c.departments)})

@@ -54,6 +54,35 @@ def test_same_town_and_topic_but_another_event_opens_its_own(svc):
     assert c.id == a.id and "同一事件" in [e for e in svc.timeline(a.id) if e.kind == "candidate_joined"][0].payload["reason"]
 
 
+def test_a_story_telling_the_same_event_joins_under_the_incidents_topic(svc):
+    """The story stage found the story telling the same event as an incident (``same_event_as``):
+    classified under another topic, it still joins, and the join names the incident's topic."""
+    from dataclasses import replace
+
+    a = svc.open_or_join(candidate("s1"))
+    other = candidate("s2", title="铺镇化工厂夜间异味又来了 刺鼻难闻", item_ids=(6,), topic="安全生产",
+                      first_published=T0 + 4 * H)
+    assert svc.open_or_join(other).id != a.id  # on its own topic alone it would not join
+    again = replace(candidate("s3", title="铺镇化工厂夜间异味又来了 刺鼻难闻", item_ids=(7,), topic="安全生产",
+                              first_published=T0 + 4 * H), same_event_as=a.id)
+    b, opened = svc.open_or_join_result(again)
+    assert not opened and b.id == a.id
+    reason = [e for e in svc.timeline(a.id) if e.kind == "candidate_joined"][0].payload["reason"]
+    assert "同一领域（生态环境）" in reason and "同一事件" in reason
+
+
+def test_a_story_telling_the_same_event_that_still_does_not_join_opens_under_that_topic(svc):
+    """Another event word-wise (the join still needs shared event words): it opens its own
+    incident, under the topic of the incident it was found to resemble."""
+    from dataclasses import replace
+
+    a = svc.open_or_join(candidate("s1"))
+    c = replace(candidate("s2", title="铺镇养殖场污水直排河道 村民投诉", item_ids=(5,), topic="农业农村",
+                          first_published=T0 + 3 * H), same_event_as=a.id)
+    b, opened = svc.open_or_join_result(c)
+    assert opened and b.id != a.id and b.topic == "生态环境"
+
+
 def test_same_story_joins(svc):
     a = svc.open_or_join(candidate("s1"))
     b, opened = svc.open_or_join_result(candidate("s1", item_ids=(3,)))
