@@ -59,19 +59,17 @@ def service(ctx: click.Context, db_path: str | None, *, creates: bool = False):
     """The IncidentService for this command's desk DB. Only a command that ``creates`` (opening
     an incident) may start a new database; the others refuse a missing one, so a mistyped
     --home/--db is an error, not an empty desk."""
+    from pipeline.schema import all_migrations
     from responders.incidents import IncidentService
-    from responders import roster, staff, workday_clocks
-    from responders.instructions import migrations as instructions_migrations
-    from responders.store import migrations, open_desk
+    from storage.db import open_db
     from yuqing.clictx import check_desk_db
 
     home = _home(ctx)
     path = Path(db_path) if db_path else home / "desk.sqlite"
     policy = _policy(home)
     clock = _now_fn()
-    check_desk_db(path, must_exist=not creates, migration_sets=[migrations, staff.migrations, roster.migrations,
-                                                              workday_clocks.migrations, instructions_migrations])
-    return IncidentService(open_desk(path), policy, clock=clock, units=lambda: _unit_names(home))
+    check_desk_db(path, must_exist=not creates)
+    return IncidentService(open_db(path, all_migrations()), policy, clock=clock, units=lambda: _unit_names(home))
 
 
 def _unit_names(home: Path):
