@@ -624,3 +624,56 @@ def item_notes(db: sqlite_utils.Database, ids: Sequence[int | str]) -> dict[int,
         for iid, n in version_counts(db, ids).items():
             out.setdefault(iid, {})["versions"] = n
     return out
+
+
+# ---------------------------------------------------------------- retention
+
+#: Monitor's tables whose rows hang off an item id and go with it: (table, column).
+ITEM_CHILDREN = (("item_metrics", "item_id"), ("item_private", "item_id"), ("item_versions", "item_id"),
+                 ("item_sightings", "sighting_id"), ("item_sightings", "item_id"))
+
+
+def _old_items(cutoff: datetime, below_id: int) -> tuple[str, list]:
+    return "fetched_at < ? AND id < ?", [to_db(cutoff), below_id]
+
+
+def max_item_id(conn) -> int:
+    return conn.execute("SELECT max(id) FROM items").fetchone()[0] or 0
+
+
+def count_old_items(conn, cutoff: datetime, below_id: int, *, among: Sequence[str] | None = None,
+                    excluding: Sequence[str] = ()) -> int:
+    """Items fetched before ``cutoff`` with an id below ``below_id``; with ``among`` only those some
+    of these queries (each selecting item ids) return, with ``excluding`` none of those do."""
+    where, params = _old_items(cutoff, below_id)
+    return conn.execute(f"SELECT count(*) FROM items WHERE {where}{_in(among, excluding)}", params).fetchone()[0]
+
+
+def old_item_ids(conn, cutoff: datetime, below_id: int, limit: int, *, excluding: Sequence[str] = ()) -> list[int]:
+    """The first ``limit`` ids of :func:`count_old_items`' items that none of ``excluding`` returns."""
+    where, params = _old_items(cutoff, below_id)
+    return [r[0] for r in conn.execute(
+        f"SELECT id FROM items WHERE {where}{_in(None, excluding)} ORDER BY id LIMIT ?", params + [limit])]
+
+
+def _in(among: Sequence[str] | None, excluding: Sequence[str]) -> str:
+    sql = ""
+    if among is not None:
+        sql += f" AND id IN ({' UNION '.join(among) or 'SELECT NULL WHERE 0'})"
+    for query in excluding:
+        sql += f" AND id NOT IN ({query})"
+    return sql
+
+
+def delete_items(conn, ids: Sequence[int], tables: set[str]) -> dict[str, int]:
+    """Delete the items and their rows in monitor's tables (those in ``tables``, the existing
+    ones) inside the caller's transaction; rows deleted per table."""
+    marks = ",".join("?" * len(ids))
+    deleted: dict[str, int] = {}
+    for table, col in ITEM_CHILDREN:
+        if table in tables:
+            cur = conn.execute(f"DELETE FROM {table} WHERE {col} IN ({marks})", list(ids))
+            deleted[table] = deleted.get(table, 0) + max(cur.rowcount, 0)
+    deleted["items"] = conn.execute(f"DELETE FROM items WHERE id IN ({marks})", list(ids)).rowcount
+    return deleted
+

@@ -411,5 +411,26 @@ def latest_topic_labels(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
         ORDER BY l.item_id""").fetchall()
 
 
+def labelled_items(tables: set[str]) -> list[str]:
+    """The query selecting the ids of items staff labelled (kept when old items are pruned)."""
+    return ["SELECT item_id FROM labels"] if "labels" in tables else []
+
+
+#: The pipeline's tables whose rows hang off an item id: (table, column).
+ITEM_CHILDREN = (("item_analysis", "item_id"), ("items_fts", "rowid"))
+
+
+def forget_items(conn, ids: Sequence[int], tables: set[str]) -> dict[str, int]:
+    """Delete what the pipeline stored about these items (inside the caller's transaction; only
+    tables in ``tables``, the existing ones); rows deleted per table."""
+    marks = ",".join("?" * len(ids))
+    deleted: dict[str, int] = {}
+    for table, col in ITEM_CHILDREN:
+        if table in tables:
+            cur = conn.execute(f"DELETE FROM {table} WHERE {col} IN ({marks})", list(ids))
+            deleted[table] = max(cur.rowcount, 0)
+    return deleted
+
+
 def iter_json(value: str | None) -> Iterable[Any]:
     return json.loads(value) if value else []

@@ -165,6 +165,15 @@ def open_desk(path: str | Path) -> sqlite_utils.Database:
                           instructions_migrations])
 
 
+def item_references(tables: set[str]) -> list[str]:
+    """Queries selecting the ids of items an incident refers to (linked, frozen as evidence or
+    proposed as a release), for those of the tables that exist: such items are never pruned."""
+    queries = {"incident_items": "SELECT CAST(item_id AS INTEGER) FROM incident_items",
+               "incident_evidence": "SELECT CAST(item_id AS INTEGER) FROM incident_evidence WHERE item_id IS NOT NULL",
+               "release_proposals": "SELECT CAST(item_id AS INTEGER) FROM release_proposals"}
+    return [q for table, q in queries.items() if table in tables]
+
+
 def dumps(value: Any) -> str:
     """Canonical JSON used for stored JSON columns and hashing."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from storage.timeutil import desk_stamp, desk_text, to_db
+from storage.timeutil import desk_stamp, desk_text
 
 log = logging.getLogger("yuqing.ops")
 
@@ -434,16 +434,6 @@ class RetentionResult:
         return self.deleted.get("items", 0)
 
 
-# Tables whose rows hang off an item id and go with it (only those that exist are touched).
-_ITEM_CHILDREN = (("item_metrics", "item_id"), ("item_private", "item_id"), ("item_analysis", "item_id"),
-                  ("items_fts", "rowid"), ("item_versions", "item_id"), ("item_sightings", "sighting_id"),
-                  ("item_sightings", "item_id"))
-
-
-def _tables(conn) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
-
-
 def retention(db, *, days: int, now: datetime, dry_run: bool = False, batch: int = 2000) -> RetentionResult:
     """Delete items fetched more than ``days`` days before ``now`` that nothing refers to.
 
@@ -452,40 +442,28 @@ def retention(db, *, days: int, now: datetime, dry_run: bool = False, batch: int
     by staff (``labels``), and always the newest item (ids must never be reused: the
     pipeline's watermarks count on them). Each batch is one transaction.
     """
+    from monitor import store as monitor_store
+    from pipeline import store as pipeline_store
+    from responders import store as responders_store
     from storage.db import transaction
 
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
         raise OpsError(f"retention: days must be a whole number >= 1, got {days!r}")
     cutoff = now - timedelta(days=days)
     conn = db.conn
-    tables = _tables(conn)
+    tables = set(db.table_names()) | set(db.view_names())
     if "items" not in tables:
         return RetentionResult(cutoff, dry_run, 0, 0, 0, {})
-    cutoff_s = to_db(cutoff)
-    max_id = conn.execute("SELECT max(id) FROM items").fetchone()[0] or 0
-    linked_sql, labelled_sql = [], []
-    if "incident_items" in tables:
-        linked_sql.append("SELECT CAST(item_id AS INTEGER) FROM incident_items")
-    if "incident_evidence" in tables:
-        linked_sql.append("SELECT CAST(item_id AS INTEGER) FROM incident_evidence WHERE item_id IS NOT NULL")
-    if "release_proposals" in tables:
-        linked_sql.append("SELECT CAST(item_id AS INTEGER) FROM release_proposals")
-    if "labels" in tables:
-        labelled_sql.append("SELECT item_id FROM labels")
-    old_where = "fetched_at < ? AND id < ?"
-    params = [cutoff_s, max_id]
-    old_items = conn.execute(f"SELECT count(*) FROM items WHERE {old_where}", params).fetchone()[0]
-    linked_q = " UNION ".join(linked_sql) or "SELECT NULL WHERE 0"
-    labelled_q = " UNION ".join(labelled_sql) or "SELECT NULL WHERE 0"
-    kept_linked = conn.execute(
-        f"SELECT count(*) FROM items WHERE {old_where} AND id IN ({linked_q})", params).fetchone()[0]
-    kept_labelled = conn.execute(
-        f"SELECT count(*) FROM items WHERE {old_where} AND id NOT IN ({linked_q}) AND id IN ({labelled_q})",
-        params).fetchone()[0]
-    select = (f"SELECT id FROM items WHERE {old_where} AND id NOT IN ({linked_q})"
-              f" AND id NOT IN ({labelled_q}) ORDER BY id LIMIT ?")
-    children = [(t, c) for t, c in _ITEM_CHILDREN if t in tables]
-    deleted: dict[str, int] = {"items": 0, **{t: 0 for t, _ in children}}
+    below = monitor_store.max_item_id(conn)
+    linked = responders_store.item_references(tables)
+    labelled = pipeline_store.labelled_items(tables)
+    old_items = monitor_store.count_old_items(conn, cutoff, below)
+    kept_linked = monitor_store.count_old_items(conn, cutoff, below, among=linked)
+    kept_labelled = monitor_store.count_old_items(conn, cutoff, below, among=labelled, excluding=linked)
+    # Rows deleted per table, in the order they hang off an item.
+    order = [t for t in ("item_metrics", "item_private", "item_analysis", "items_fts", "item_versions",
+                         "item_sightings") if t in tables]
+    deleted: dict[str, int] = {"items": 0, **{t: 0 for t in order}}
     if dry_run:
         return RetentionResult(cutoff, True, old_items, kept_linked, kept_labelled,
                                {"items": old_items - kept_linked - kept_labelled})
@@ -493,14 +471,11 @@ def retention(db, *, days: int, now: datetime, dry_run: bool = False, batch: int
              " %d kept as labelled)", desk_text(cutoff), old_items, kept_linked, kept_labelled)
     while True:
         with transaction(db):
-            ids = [r[0] for r in conn.execute(select, params + [batch]).fetchall()]
+            ids = monitor_store.old_item_ids(conn, cutoff, below, batch, excluding=linked + labelled)
             if not ids:
                 break
-            marks = ",".join("?" * len(ids))
-            for table, col in children:
-                cur = conn.execute(f"DELETE FROM {table} WHERE {col} IN ({marks})", ids)
-                deleted[table] += max(cur.rowcount, 0)
-            cur = conn.execute(f"DELETE FROM items WHERE id IN ({marks})", ids)
-            deleted["items"] += cur.rowcount
+            for got in (pipeline_store.forget_items(conn, ids, tables), monitor_store.delete_items(conn, ids, tables)):
+                for table, n in got.items():
+                    deleted[table] = deleted.get(table, 0) + n
     log.info("retention: deleted %s", ", ".join(f"{t} {n}" for t, n in deleted.items()))
     return RetentionResult(cutoff, False, old_items, kept_linked, kept_labelled, deleted)
