@@ -1,4 +1,4 @@
-"""Story facts, candidate triggers and the weak join of quiet stories (yuqing/triggers.py)."""
+"""Story facts, candidate triggers and the weak join of quiet stories (pipeline/triggers.py)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
