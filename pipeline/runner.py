@@ -18,14 +18,18 @@ log = logging.getLogger("yuqing.pipeline")
 
 class PipelineRunner:
     """Drives a :class:`pipeline.stages.DeskPipeline` (built by ``make_pipeline`` in the pipeline
-    thread) and an alert dispatcher configured by ``alerts`` (``responders.alerts.AlertsConfig``)."""
+    thread) and an alert dispatcher configured by ``alerts`` (``responders.alerts.AlertsConfig``),
+    which learns who is on duty from ``duty`` and how to reach them from ``people``."""
 
     def __init__(self, make_pipeline: Callable[[], object], *, db_path: Path, clock, alerts,
-                 timezone: tzinfo, echo: Callable[[str], None] | None = None):
+                 timezone: tzinfo, echo: Callable[[str], None] | None = None,
+                 duty: Callable | None = None, people: Callable | None = None):
         self.make_pipeline = make_pipeline
         self.db_path = Path(db_path)
         self.clock = clock
         self.alerts = alerts
+        self.duty = duty
+        self.people = people
         self.timezone = timezone
         self.echo = echo
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yuqing-pipeline")
@@ -52,7 +56,8 @@ class PipelineRunner:
         from responders.alerts import AlertDispatcher
 
         dispatcher = AlertDispatcher(self.alerts, clock=self.clock, on_delivery=self._on_delivery,
-                                     db=self.db_path, incident_open=self._incident_open)
+                                     db=self.db_path, incident_open=self._incident_open,
+                                     duty=self.duty, people=self.people)
         await dispatcher.__aenter__()
         return dispatcher
 

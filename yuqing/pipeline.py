@@ -61,6 +61,7 @@ def pipeline_runner(cfg: DeskConfig, clock, echo: Callable[[str], None] | None =
     from responders.alerts import parse_alerts_config
     from responders.alerts.config import DEFAULT_ALERTS_TOML
     from responders.policy import policy_from_mapping
+    from yuqing.alert_duty import duty_source, people_source
 
     pipeline_cfg = cfg.sections.get("pipeline", {})
     make = partial(desk_pipeline, cfg.home.db_path, cfg.home.path, clock=clock,
@@ -72,7 +73,8 @@ def pipeline_runner(cfg: DeskConfig, clock, echo: Callable[[str], None] | None =
         table = tomllib.loads(DEFAULT_ALERTS_TOML).get("alerts", {})
     alerts = parse_alerts_config(table, require_secrets=False)
     return PipelineRunner(make, db_path=cfg.home.db_path, clock=clock, alerts=alerts, timezone=cfg.timezone,
-                          echo=echo)
+                          echo=echo, duty=duty_source(cfg.home.db_path, alerts),
+                          people=people_source(cfg.home.db_path))
 
 
 def build_run(cfg: DeskConfig, *, echo: Callable[[str], None] | None = None, pipeline: bool = True,

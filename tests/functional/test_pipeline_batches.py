@@ -208,3 +208,23 @@ def test_a_grave_story_joining_an_open_incident_is_announced(tmp_path):
     assert len(joined) == 1 and joined[0].lane == "breaking" and joined[0].incident_id == 1
     assert "爆炸" in joined[0].title and joined[0].key.startswith("incident:1:story:")
     assert not [n for n in notices if n.kind == "incident_opened"]
+
+
+async def test_the_daemons_dispatcher_learns_who_is_on_duty_and_how_to_reach_them(tmp_path):
+    from responders import staff
+    from yuqing.config import load_config
+    from yuqing.pipeline import pipeline_runner
+
+    home = _home(tmp_path, "home")
+    db = open_db(home.db_path, all_migrations())
+    staff.add_staff(db, "zhang", "张伟", "officer", wecom="ZhangWei")
+    db.conn.close()
+    runner = pipeline_runner(load_config(home), lambda: NOW)
+    await runner.start()
+    try:
+        dispatcher = runner.dispatcher
+        assert dispatcher.duty is not None
+        assert dispatcher.people("zhang").wecom == "ZhangWei"
+        assert dispatcher.people("nobody") is None
+    finally:
+        await runner.stop()
