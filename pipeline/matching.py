@@ -45,7 +45,7 @@ class IncidentMatcher:
         index = self._incident_index()
         seen: set[int] = set()
         self._compared.add(sid)
-        for code in facts.town_codes:
+        for code in sorted(facts.town_codes):  # the same incident in every process (sets follow the hash seed)
             for inc, towns, grams, grams_norm, keys in index.get(code, ()):
                 if inc.id in seen or (only is not None and inc.id not in only):
                     continue
