@@ -20,6 +20,7 @@ MIGRATION_SETS: tuple[str, ...] = (
     "responders.roster",        # the duty roster
     "responders.workday_clocks",  # release clocks counted in working days
     "responders.instructions",  # leader instructions (领导批示)
+    "responders.review",        # post-incident reviews (复盘) and their action items
 )
 
 

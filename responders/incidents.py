@@ -41,7 +41,8 @@ from storage.db import transaction
 from storage.timeutil import desk_text, from_db, to_db, utcnow
 
 #: Event kinds other packages may append with :meth:`IncidentService.record_event`.
-EXTERNAL_KINDS = ("alert_sent", "alert_failed", "note", "alert_acked", "instruction", "instruction_done")
+EXTERNAL_KINDS = ("alert_sent", "alert_failed", "note", "alert_acked", "instruction", "instruction_done",
+                  "review", "review_action")
 #: How far a release time may lie in the future (clock skew between machines).
 FUTURE_TOLERANCE = timedelta(minutes=5)
 _ORDER = {s: i for i, s in enumerate(FLOW_STATES)}

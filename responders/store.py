@@ -155,14 +155,15 @@ def m002_timeline_anchor(db: sqlite_utils.Database) -> None:
 
 
 def open_desk(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating if needed) the desk DB with the responders tables and staff."""
+    """Open (creating if needed) the desk DB with the responders tables, staff, roster, reviews."""
     from responders.instructions import migrations as instructions_migrations
+    from responders.review import migrations as review_migrations
     from responders.roster import migrations as roster_migrations
     from responders.staff import migrations as staff_migrations
     from responders.workday_clocks import migrations as workday_migrations
 
     return open_db(path, [migrations, staff_migrations, roster_migrations, workday_migrations,
-                          instructions_migrations])
+                          instructions_migrations, review_migrations])
 
 
 def item_references(tables: set[str]) -> list[str]:

@@ -1,8 +1,10 @@
 """Exports of one incident (舆情处置报告): md, html, json, csv, docx.
 
-``export_incident(svc, incident_id, fmt, path=None, mask=True) -> bytes``
+``export_incident(svc, incident_id, fmt, path=None, mask=True, home=None) -> bytes``
 builds the report once (secrets scrubbed, personal data masked unless
-``mask=False``), renders it and, when ``path`` is given, writes it atomically.
+``mask=False``), renders it (md, html and docx from the report templates, the desk
+``home``'s own first: responders/exports/templates.py) and, when ``path`` is given,
+writes it atomically.
 """
 from __future__ import annotations
 
@@ -19,15 +21,16 @@ if TYPE_CHECKING:
 FORMATS = ("md", "html", "json", "csv", "docx")
 
 
-def render(report: dict, fmt: str) -> bytes:
+def render(report: dict, fmt: str, home: str | Path | None = None) -> bytes:
+    """``report`` in ``fmt``; md, html and docx come from templates (``home``'s own first)."""
     if fmt == "md":
         from responders.exports.md import render_markdown
 
-        return render_markdown(report).encode("utf-8")
+        return render_markdown(report, home).encode("utf-8")
     if fmt == "html":
         from responders.exports.html_export import render_html
 
-        return render_html(report).encode("utf-8")
+        return render_html(report, home).encode("utf-8")
     if fmt == "json":
         from responders.exports.data_export import render_json
 
@@ -39,7 +42,7 @@ def render(report: dict, fmt: str) -> bytes:
     if fmt == "docx":
         from responders.exports.docx_export import render_docx
 
-        return render_docx(report)
+        return render_docx(report, home)
     raise ExportError(f"unknown export format {fmt!r} (use one of {', '.join(FORMATS)})")
 
 
@@ -59,12 +62,12 @@ def write_atomic(path: str | Path, data: bytes) -> None:
 
 
 def export_incident(svc: "IncidentService", incident_id: int, fmt: str, path: str | Path | None = None,
-                    *, mask: bool = True) -> bytes:
+                    *, mask: bool = True, home: str | Path | None = None) -> bytes:
     from responders.exports.model import build_report
 
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r} (use one of {', '.join(FORMATS)})")
-    data = render(build_report(svc, incident_id, mask=mask), fmt)
+    data = render(build_report(svc, incident_id, mask=mask), fmt, home)
     if path is not None:
         write_atomic(path, data)
     return data

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from monitor.store import item_notes
 from responders.clock import compute_clock
 from responders.masking import clean
+from responders.review import review_for_report
 from responders.types import CLOCK_STATUSES, RELEASE_KINDS, TimelineEvent
 from storage.timeutil import desk_text
 
@@ -29,6 +30,7 @@ KIND_LABELS = {
     "release_proposed": "检测到发布", "release_rejected": "驳回发布检测", "alert_sent": "告警已发送",
     "alert_failed": "告警发送失败", "dismissed": "结案", "archived": "归档", "alert_acked": "确认告警",
     "instruction": "领导批示", "instruction_done": "批示反馈",
+    "review": "复盘", "review_action": "整改事项",
 }
 CLOCK_REASONS = {
     "opened": "立案", "regrade": "重新定级", "earlier first publication": "发现更早的首发",
@@ -121,6 +123,10 @@ def summarize(ev: TimelineEvent) -> str:
         return f"领导批示 #{p.get('instruction_id')}：{p.get('text', '')}{due}"
     if k == "instruction_done":
         return f"批示 #{p.get('instruction_id')} 反馈：{p.get('text', '')}" + ("（超期）" if p.get("late") else "")
+    if k in ("review", "review_action"):
+        from responders.review import summarize_event
+
+        return summarize_event(k, dict(p))
     return f"{k}"
 
 
@@ -266,5 +272,6 @@ def build_report(svc: "IncidentService", incident_id: int, *, mask: bool = True,
             "title": e.title, "text": e.text, "url": e.url or "", "published": e.published, "source": e.source or "",
             "rank": e.rank, "versions": _versions(e, notes)} for e in evidence],
         "spread": spread_series([e.published for e in dated]),
+        "review": review_for_report(svc.db, inc.id, now),
     }
     return clean(report, mask=mask)

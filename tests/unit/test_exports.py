@@ -102,9 +102,9 @@ def test_docx_layout_reads_back(incident, tmp_path):
     svc, iid = incident
     export_incident(svc, iid, "docx", tmp_path / "r.docx")
     doc = Document(str(tmp_path / "r.docx"))
-    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     assert headings == ["一、基本情况", "二、监测发现", "三、研判", "四、处置与发布", "五、时间线", "六、时效统计",
-                        "七、附件：证据快照"]
+                        "七、复盘", "八、附件：证据快照"]
     text = _docx_text(tmp_path / "r.docx")
     assert "微博@某网友" in text  # first publisher
     assert "发现滞后 1小时00分" in text
