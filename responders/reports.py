@@ -19,7 +19,9 @@ suggested are never ranked. The town table ranks the towns (places of level
 - 平均用时: hours from the clock's start to the first release, or from the
   assignment to the feedback.
 
-Period bounds are local dates (Asia/Shanghai) turned into UTC instants.
+Period bounds are local dates (Asia/Shanghai) turned into UTC instants. The weekly report also
+lists the review action items (复盘整改事项, responders/review.py) not done yet, of any incident.
+md, html and docx are rendered from the report templates (responders/exports/templates.py).
 """
 from __future__ import annotations
 
@@ -28,14 +30,14 @@ import io
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from classifiers.types import RELEASE_OWNER
 from responders.clock import compute_clock
 from responders.exports.model import fmt_duration, fmt_time
 from responders.masking import clean
-from responders import anchor, timeline
+from responders import anchor, review, timeline
 from responders.types import DISMISS_STATES, Incident, UnitFeedback
 from storage.timeutil import desk_tz, zone_label
 
@@ -200,6 +202,9 @@ def build_period_report(svc: "IncidentService", kind: str, start: datetime, end:
                                                        svc.feedback_for(in_period, now))],
         "by_town": [r.to_json() for r in league_table(in_period, now, "town")],
     }
+    if kind == "weekly":
+        titles = {i.id: i.title for i in all_incs}
+        report["open_actions"] = review.open_actions_for_report(svc.db, now, titles)
     report = clean(report, mask=mask)
     # After masking: the head hash is a witness and must print exactly.
     report["chain"] = anchor.record_witness(svc.db.conn, TITLES[kind])
@@ -245,6 +250,11 @@ def _sections(rep: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     if rep["kind"] in ("weekly", "performance"):
         out.append((UNIT_LEAGUE_TITLE, LEAGUE_HEADER, [_league_cells(r) for r in rep["by_unit"]]))
         out.append(("镇办按时发布排名", LEAGUE_HEADER, [_league_cells(r) for r in rep["by_town"]]))
+    if rep["kind"] == "weekly":
+        acts = rep.get("open_actions", [])
+        out.append((f"复盘整改事项（未完成 {len(acts)} 项）", ["事件", "责任单位", "完成时限", "事项", "状态"],
+                    [[f"#{a['incident_id']} {a['incident_title']}", a["unit"], a["due_label"], a["text"],
+                      a["status"] + ("（已逾期）" if a["overdue"] else "")] for a in acts]))
     return out
 
 
@@ -262,61 +272,41 @@ def _chain_text(rep: dict) -> str:
     return f" · 时间线见证 {w['count']}:{w['head'][:16]}（{w['count']} 条事件，链头 {w['head'][:16]}）"
 
 
-def render_report(rep: dict, fmt: str) -> bytes:
-    sections = _sections(rep)
+#: the DOCX template of each report kind
+DOCX_TEMPLATES = {"daily": "daily_report.docx", "weekly": "weekly_report.docx", "performance": "performance_report.docx"}
+
+
+def template_context(rep: dict) -> dict:
+    """What the report templates see: the report plus its period line and the league title."""
+    return {**rep, "period_line": _period_line(rep), "unit_league_title": UNIT_LEAGUE_TITLE,
+            "open_actions": rep.get("open_actions", [])}
+
+
+def render_report(rep: dict, fmt: str, home: Path | str | None = None) -> bytes:
+    """md, html and docx from the report templates (``home``'s own first); csv from the sections."""
     if fmt == "md":
-        from responders.exports.md import md_escape as e
+        from responders.exports.templates import render_text
 
-        lines = [f"# {rep['title']}", "", _period_line(rep), ""]
-        for heading, header, rows in sections:
-            lines += [f"## {heading}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-            lines += ["| " + " | ".join(e(c) for c in row) + " |" for row in rows] or ["| " + " | ".join(["—"] * len(header)) + " |"]
-            lines.append("")
-        return "\n".join(lines).encode("utf-8")
+        return render_text("period_report.md.j2", template_context(rep), home).encode("utf-8")
     if fmt == "html":
-        from responders.exports.html_export import CSS
+        from responders.exports.templates import render_text
 
-        parts = ['<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">',
-                 f"<title>{escape(rep['title'])}</title><style>{CSS}</style></head><body>",
-                 f"<h1>{escape(rep['title'])}</h1><p class=\"meta\">{escape(_period_line(rep))}</p>"]
-        for heading, header, rows in sections:
-            parts.append(f"<h2>{escape(heading)}</h2><table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")
-            parts += ["<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
-            parts.append("</table>")
-        parts.append("</body></html>")
-        return "\n".join(parts).encode("utf-8")
+        return render_text("period_report.html.j2", template_context(rep), home).encode("utf-8")
+    if fmt == "docx":
+        from responders.exports.templates import render_docx
+
+        return render_docx(DOCX_TEMPLATES[rep["kind"]], template_context(rep), home)
     if fmt == "csv":
         from responders.exports.data_export import _cell
 
         buf = io.StringIO()
         w = csv.writer(buf)
-        for heading, header, rows in sections:
+        for heading, header, rows in _sections(rep):
             w.writerow([heading])
             w.writerow(header)
             w.writerows([[_cell(c) for c in row] for row in rows])
             w.writerow([])
         return ("\ufeff" + buf.getvalue()).encode("utf-8")
-    if fmt == "docx":
-        from docx import Document
-
-        from responders.exports.docx_export import _set_cjk_font, _t
-
-        doc = Document()
-        _set_cjk_font(doc)
-        doc.add_heading(rep["title"], level=0)
-        doc.add_paragraph(_period_line(rep))
-        for heading, header, rows in sections:
-            doc.add_heading(heading, level=1)
-            table = doc.add_table(rows=1, cols=len(header))
-            table.style = "Table Grid"
-            for c, h in zip(table.rows[0].cells, header):
-                c.text = h
-            for row in rows:
-                for c, v in zip(table.add_row().cells, row):
-                    c.text = _t(v)
-        buf = io.BytesIO()
-        doc.save(buf)
-        return buf.getvalue()
     from responders.exceptions import ExportError
 
     raise ExportError(f"unknown report format {fmt!r} (use one of {', '.join(REPORT_FORMATS)})")

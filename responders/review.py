@@ -267,5 +267,39 @@ def summarize_event(kind: str, payload: dict) -> str:
     return f"{head}：{payload.get('text')}（{status}）"
 
 
-def incident_ids(actions: Iterable[Action]) -> list[int]:
-    return list(dict.fromkeys(a.incident_id for a in actions))
+@dataclass(frozen=True)
+class ActionSpec:
+    unit: str
+    due: date
+    text: str
+
+
+def parse_action_spec(spec: str) -> ActionSpec:
+    """``UNIT|DUE|TEXT`` as typed on the command line (a full-width ｜ works too)."""
+    parts = [p.strip() for p in (spec or "").replace("｜", "|").split("|", 2)]
+    if len(parts) != 3 or not all(parts):
+        raise InvalidValue(f"整改事项格式应为「责任单位|完成时限|事项」，例如「区住建局|2026-07-31|完善夜间巡查制度」，"
+                           f"收到「{spec}」（未作任何更改）")
+    return ActionSpec(parts[0], parse_due(parts[1]), parts[2])
+
+
+def apply_changes(svc: "IncidentService", incident_id: int, *, actor: str, findings: dict[str, str] | None = None,
+                  actions: Iterable[ActionSpec] = (), statuses: Iterable[tuple[int, str]] = ()) -> Review:
+    """Several review changes at once, all or none: findings (field -> text), new action items,
+    and (number, status) moves. Each change is its own timeline event."""
+    findings = {k: v for k, v in (findings or {}).items() if v is not None}
+    unknown = [k for k in findings if k not in FINDINGS]
+    if unknown:
+        raise InvalidValue(f"unknown review finding {unknown[0]!r} (use {', '.join(FINDINGS)})")
+    statuses = [(int(no), parse_status(st)) for no, st in statuses]
+    actions = list(actions)
+    for a in actions:  # refuse an unknown unit before anything is written
+        svc.check_units([a.unit])
+    with transaction(svc.db):
+        if findings:
+            set_findings(svc, incident_id, actor=actor, **findings)
+        for a in actions:
+            add_action(svc, incident_id, unit=a.unit, due=a.due, text=a.text, actor=actor)
+        for no, st in statuses:
+            set_action_status(svc, incident_id, no, st, actor=actor)
+    return get_review(svc.db, incident_id)

@@ -379,7 +379,7 @@ class DeskFacade:
         stamp = desk_stamp(self.clock())
         path = self.home / "exports" / f"incident-{int(incident_id)}-{stamp}.{fmt}"
         path.parent.mkdir(parents=True, exist_ok=True)
-        export_incident(self.svc, incident_id, fmt, path)
+        export_incident(self.svc, incident_id, fmt, path, home=self.home)
         return path
 
     # ------------------------------------------------------------ items

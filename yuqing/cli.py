@@ -43,6 +43,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "reject-release": ("yuqing.cmd_incidents", "reject_release", "Reject a detected release, with a reason."),
     "export": ("yuqing.cmd_incidents", "export", "Export an incident's report: md, html, json, csv, docx."),
     "report": ("yuqing.cmd_incidents", "report", "Daily, weekly and on-time performance reports."),
+    "review": ("yuqing.cmd_review", "review", "Post-incident review (复盘): findings and action items."),
+    "templates": ("yuqing.cmd_templates", "templates", "List the report templates; copy defaults to edit."),
     "verify": ("yuqing.cmd_incidents", "verify", "Check the timeline's hash chain; name the first broken event."),
     "backup": ("yuqing.cmd_ops", "backup", "Copy the desk database safely while it runs (SQLite backup API)."),
     "doctor": ("yuqing.cmd_ops", "doctor", "Check integrity, schema, failing sources, timeline chain, disk and WAL."),

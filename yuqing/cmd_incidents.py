@@ -542,7 +542,7 @@ def export(svc, actor, incident_id, fmt, output, no_mask, force, mkdir):
 
     iid = _id(incident_id)
     output_file(output, force=force, mkdir=mkdir)
-    data = export_incident(svc, iid, fmt, output, mask=not no_mask)
+    data = export_incident(svc, iid, fmt, output, mask=not no_mask, home=_home(click.get_current_context()))
     click.echo(f"已导出 {output}（{len(data)} 字节）")
 
 
@@ -566,7 +566,8 @@ def report(svc, actor, kind, date_from, date_to, fmt, output, force, mkdir):
         from yuqing.clictx import output_file
 
         output_file(output, force=force, mkdir=mkdir)
-    data = render_report(build_period_report(svc, kind, start, end, release_owner=_release_owner()), fmt)
+    data = render_report(build_period_report(svc, kind, start, end, release_owner=_release_owner()), fmt,
+                         _home(click.get_current_context()))
     if output:
         write_atomic(output, data)
         click.echo(f"已生成 {output}")

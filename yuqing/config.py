@@ -190,10 +190,16 @@ def load_sources(home: DeskHome) -> list[SourceSpec]:
 
 
 def init_home(home: DeskHome, *, force: bool = False, sources_text: str | None = None) -> list[Path]:
-    """Write default desk.toml and sources.toml (never overwriting unless ``force``)."""
+    """Write default desk.toml and sources.toml (never overwriting unless ``force``), and the
+    ``templates/`` folder for the department's own report templates with its README."""
     home.path.mkdir(parents=True, exist_ok=True)
     home.log_dir.mkdir(exist_ok=True)
     written = []
+    templates = home.path / "templates"  # the department's own report templates (yuqing templates)
+    templates.mkdir(exist_ok=True)
+    if not (templates / "README.txt").exists():
+        (templates / "README.txt").write_text((DATA_DIR / "templates" / "README.txt").read_text("utf-8"), encoding="utf-8")
+        written.append(templates / "README.txt")
     defaults = [
         (home.desk_toml, default_desk_toml()),
         (home.sources_toml, sources_text if sources_text is not None else DEFAULT_SOURCES_TOML.read_text("utf-8")),

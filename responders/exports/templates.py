@@ -81,7 +81,7 @@ def find_template(name: str, home: Path | str | None = None) -> Path:
 
 
 def list_templates(home: Path | str | None = None) -> list[tuple[str, Path, bool]]:
-    names = sorted(p.name for p in DEFAULT_DIR.iterdir() if p.suffix in (".j2", ".docx") and p.is_file())
+    names = sorted(p.name for p in DEFAULT_DIR.iterdir() if p.suffix in (".j2", ".docx", ".css") and p.is_file())
     out = []
     for name in names:
         path = find_template(name, home)

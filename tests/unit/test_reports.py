@@ -128,7 +128,7 @@ def test_reports_render_in_every_format(history, tmp_path):
     assert not any(r and r[0] == "区财政局" for r in rows)
     (tmp_path / "w.docx").write_bytes(render_report(rep, "docx"))
     doc = Document(str(tmp_path / "w.docx"))
-    assert any(p.text == "镇办按时发布排名" for p in doc.paragraphs) and len(doc.tables) == 5
+    assert any(p.text == "镇办按时发布排名" for p in doc.paragraphs) and len(doc.tables) == 6  # + open action items
     perf = build_period_report(svc, "performance", start, end)
     assert "本期事件" not in render_report(perf, "md").decode()
     daily = build_period_report(svc, "daily", *period_for("daily", T0))
