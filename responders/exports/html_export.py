@@ -4,26 +4,17 @@ chart drawn here, its text escaped with :func:`e`."""
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from html import escape
+from pathlib import Path
 
 from responders.exports.model import fmt_time
 from storage.timeutil import local
 from storage.visible import visible
 
 
-
 def e(text) -> str:
     """Escape feed text for HTML; control characters become visible symbols (␛, ␇ ...)."""
     return escape(visible(text, multiline=True), quote=True)
-
-
-def link(url: str | None) -> str:
-    if not url:
-        return "—"
-    if url.lower().startswith(("http://", "https://")):
-        return f'<a href="{e(url)}" rel="noopener noreferrer">{e(url)}</a>'
-    return e(url)
 
 
 def spread_svg(series: list, releases: list[dict], due: datetime | None, width: int = 900, height: int = 220) -> str:
