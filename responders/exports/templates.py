@@ -12,6 +12,8 @@ The API (``home`` is the desk home folder, or None for the bundled defaults only
   the document's text: ``{{ x }}``, ``{%p for ... %}``, ``{%tr for ... %}``); values are
   XML-escaped and control characters dropped.
 - ``list_templates(home=None)``: (name, path, from the home?) for every template in use.
+- ``check_template(name, home=None)``: parse the template in use without rendering it
+  (TemplateError when its tags are broken), e.g. after the department edited it.
 - ``TemplateError`` (an ``ExportError``): a missing or broken template; ``.path``, ``.line`` and a
   one-line message in Chinese and English naming the file and the line (for a DOCX, the text of
   the paragraph around the bad tag).
@@ -236,3 +238,33 @@ def render_docx(name: str, context: Mapping[str, Any], home: Path | str | None =
             raise
         raise TemplateError(path, f"不是可用的 Word 文档 / not a usable .docx file ({type(exc).__name__}: {exc})") from None
     return buf.getvalue()
+
+
+def check_template(name: str, home: Path | str | None = None) -> Path:
+    """Parse the template ``name`` in use (the home's or the default); TemplateError when broken."""
+    path = find_template(name, home)
+    kind = _kind(name)
+    if kind == "text" and not name.endswith(".j2"):
+        return path  # a file templates include verbatim (report_style.css)
+    if kind != "docx":
+        render_dirs = tuple(str(d) for d in template_dirs(home))
+        try:
+            _environment(kind, render_dirs).get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(exc.filename or path, exc.message or str(exc), exc.lineno) from None
+        return path
+    from docxtpl import DocxTemplate
+
+    try:
+        tpl = DocxTemplate(str(path))
+        tpl.init_docx()
+        xml = re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(tpl.get_xml()))
+    except Exception as exc:  # not a Word document (zip/XML errors from python-docx)
+        raise TemplateError(path, f"不是可用的 Word 文档 / not a usable .docx file ({type(exc).__name__}: {exc})") from None
+    try:
+        _environment("docx", ()).parse(xml)
+    except jinja2.TemplateSyntaxError as exc:
+        lines = xml.splitlines()[max((exc.lineno or 1) - 4, 0):(exc.lineno or 1) + 3]
+        exc.docx_context = [re.sub(r"<[^>]+>", "", ln) for ln in lines]
+        raise TemplateError(path, exc.message or str(exc), near=_paragraph_near(exc)) from None
+    return path

@@ -137,3 +137,30 @@ def test_review_in_exports_and_open_actions_in_the_weekly_report(run):
     assert not any("已完成的一项" in c for r in rows for c in r)
     daily = run("report", "daily").output
     assert "复盘整改事项" not in daily  # the weekly report only
+
+
+def test_templates_command_lists_copies_and_checks(tmp_path):
+    runner = CliRunner()
+    home = tmp_path / "home"
+
+    def invoke(*args):
+        return runner.invoke(climod.cli, ["--home", str(home), *args])
+
+    from yuqing.config import init_home
+    from yuqing.home import DeskHome
+
+    init_home(DeskHome(home))  # what `yuqing init` writes (without training the topic model)
+    assert (home / "templates" / "README.txt").is_file()  # the folder, and what goes in it
+    listed = invoke("templates").output
+    assert "incident_report.docx" in listed and "默认" in listed and "本地" not in listed
+    res = invoke("templates", "--copy", "incident_report.md.j2")
+    assert res.exit_code == 0 and (home / "templates" / "incident_report.md.j2").is_file()
+    assert "本地" in invoke("templates").output
+    assert "kept" in invoke("templates", "--copy", "incident_report.md.j2").output  # not overwritten
+    assert invoke("templates", "--copy", "nope.docx").exit_code != 0
+    assert invoke("templates", "--check").exit_code == 0
+    (home / "templates" / "incident_report.md.j2").write_text("# {{ incident.title }}\n\n{% if x %}\n",
+                                                              encoding="utf-8")
+    res = invoke("templates", "--check")
+    assert res.exit_code != 0
+    assert f"{home / 'templates' / 'incident_report.md.j2'} 第 3 行" in res.output and "endif" in res.output
