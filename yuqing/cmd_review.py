@@ -40,7 +40,17 @@ def _lines(title: str, review, today) -> list[str]:
     return out
 
 
-@desk_command("review")
+def _writer(svc, actor: str) -> str:
+    """The command reads as anyone; a change needs a staff member who may act (on a desk with staff)."""
+    from responders import staff
+
+    if not staff.has_staff(svc.db):
+        return actor
+    known = staff.get_staff(svc.db, actor) is not None  # --as ID, else the OS login
+    return staff.resolve_actor(svc.db, actor if known else None, None if known else actor, "write").id
+
+
+@desk_command("review", access="read")
 @click.argument("incident_id")
 @click.option("--well", default=None, metavar="TEXT", help="What went well (做得好的); \"\" clears it.")
 @click.option("--late", default=None, metavar="TEXT", help="What went late (迟滞环节); \"\" clears it.")
@@ -64,7 +74,7 @@ def review(svc, actor, incident_id, well, late, why, actions, statuses, done, as
     inc = svc.get(iid)
     changing = any(v is not None for v in (well, late, why)) or specs or moves
     if changing:
-        result = rv.apply_changes(svc, iid, actor=actor, findings={"well": well, "late": late, "why": why},
+        result = rv.apply_changes(svc, iid, actor=_writer(svc, actor), findings={"well": well, "late": late, "why": why},
                                   actions=specs, statuses=moves)
     else:
         result = rv.get_review(svc.db, iid)

@@ -164,3 +164,24 @@ def test_templates_command_lists_copies_and_checks(tmp_path):
     res = invoke("templates", "--check")
     assert res.exit_code != 0
     assert f"{home / 'templates' / 'incident_report.md.j2'} 第 3 行" in res.output and "endif" in res.output
+
+
+def test_review_reads_as_anyone_and_changes_as_staff_who_may_act(run):
+    runner = CliRunner()
+
+    def raw(*args):
+        return runner.invoke(climod.cli, ["--home", str(run.home), *args])
+
+    n = len(_timeline(run, 1))
+    assert raw("staff", "add", "wang", "--name", "王伟", "--role", "admin").exit_code == 0
+    assert raw("staff", "add", "zhao", "--name", "赵敏", "--role", "viewer", "--as", "wang").exit_code == 0
+    assert "做得好的：（未填写）" in raw("review", "1", "--as", "zhao").output  # a viewer reads
+    res = raw("review", "1", "--as", "zhao", "--well", "查看员不能写")
+    assert res.exit_code != 0 and "无权" in res.output
+    res = raw("review", "1", "--as", "nobody", "--well", "x")
+    assert res.exit_code != 0 and "nobody" in res.output
+    assert raw("review", "1", "--as", "wang", "--well", "首发及时").exit_code == 0
+    path = run.home / "t.json"
+    assert raw("export", "1", "--format", "json", "-o", str(path), "--as", "wang").exit_code == 0
+    events = json.loads(path.read_text(encoding="utf-8"))["timeline"][n:]
+    assert [(e["kind"], e["actor"]) for e in events] == [("review", "wang")]
