@@ -3,7 +3,8 @@
 At the end of a shift the desk prepares what the outgoing officer hands over: open incidents with
 the time left on their clocks, what was done during the shift, alerts nobody acknowledged, open
 leader instructions, release proposals awaiting a decision and failing sources. The report is a
-plain dict (``build_handover``) rendered as Markdown, HTML, DOCX or JSON (``render_handover``).
+plain dict (``build_handover``) rendered as JSON, or as Markdown, HTML or DOCX from the report
+templates ``handover.*`` (``render_handover``; responders/exports/templates.py).
 
 The incoming officer's acceptance (``accept_handover``) is an event on the desk-level timeline
 (incident id ``DESK_TIMELINE`` = 0, outside every incident) so the hash chain covers who took the
@@ -14,10 +15,8 @@ plain rows, so this module depends only on the response engine.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from datetime import datetime
-from html import escape
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from responders import anchor, timeline
@@ -169,64 +168,22 @@ def _json_default(v: Any) -> Any:
     return str(v)
 
 
-def render_handover(rep: Mapping[str, Any], fmt: str) -> bytes:
+#: the template of each rendered format (responders/exports/templates.py; the desk home's own first)
+TEMPLATES = {"md": "handover.md.j2", "html": "handover.html.j2", "docx": "handover.docx"}
+
+
+def render_handover(rep: Mapping[str, Any], fmt: str, home: Any = None) -> bytes:
     if fmt == "json":
         return json.dumps(rep, ensure_ascii=False, indent=2, default=_json_default).encode("utf-8")
-    sections = handover_sections(rep)
-    if fmt == "md":
-        from responders.exports.md import md_escape as e
+    if fmt not in TEMPLATES:
+        raise HandoverError(f"交接班报告不支持格式「{fmt}」，可选：{'、'.join(FORMATS)}")
+    from responders.exports.templates import render_docx, render_text
 
-        lines = [f"# {rep['title']}", "", e(_meta(rep)), ""]
-        for heading, header, rows in sections:
-            lines += [f"## {heading}", ""]
-            if not rows:
-                lines += ["无。", ""]
-                continue
-            lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-            lines += ["| " + " | ".join(e(c) for c in row) + " |" for row in rows]
-            lines.append("")
-        return "\n".join(lines).encode("utf-8")
-    if fmt == "html":
-        from responders.exports.html_export import CSS
-
-        parts = ['<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">',
-                 f"<title>{escape(rep['title'])}</title><style>{CSS}</style></head><body>",
-                 f"<h1>{escape(rep['title'])}</h1><p class=\"meta\">{escape(_meta(rep))}</p>"]
-        for heading, header, rows in sections:
-            parts.append(f"<h2>{escape(heading)}</h2>")
-            if not rows:
-                parts.append("<p>无。</p>")
-                continue
-            parts.append("<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")
-            parts += ["<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
-            parts.append("</table>")
-        parts.append("</body></html>")
-        return "\n".join(parts).encode("utf-8")
+    ctx = {"title": rep["title"], "meta": _meta(rep), "report": rep,
+           "sections": [{"heading": h, "header": header, "rows": rows} for h, header, rows in handover_sections(rep)]}
     if fmt == "docx":
-        from docx import Document
-
-        from responders.exports.docx_export import _set_cjk_font, _t
-
-        doc = Document()
-        _set_cjk_font(doc)
-        doc.add_heading(rep["title"], level=0)
-        doc.add_paragraph(_meta(rep))
-        for heading, header, rows in sections:
-            doc.add_heading(heading, level=1)
-            if not rows:
-                doc.add_paragraph("无。")
-                continue
-            table = doc.add_table(rows=1, cols=len(header))
-            table.style = "Table Grid"
-            for c, h in zip(table.rows[0].cells, header):
-                c.text = h
-            for row in rows:
-                for c, v in zip(table.add_row().cells, row):
-                    c.text = _t(v)
-        buf = io.BytesIO()
-        doc.save(buf)
-        return buf.getvalue()
-    raise HandoverError(f"交接班报告不支持格式「{fmt}」，可选：{'、'.join(FORMATS)}")
+        return render_docx(TEMPLATES[fmt], ctx, home)
+    return render_text(TEMPLATES[fmt], ctx, home).encode("utf-8")
 
 
 def failing_source_rows(health: Iterable[Any]) -> list[dict]:

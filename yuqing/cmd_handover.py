@@ -49,7 +49,7 @@ def handover(ctx, as_json, fmt, output, since, force, mkdir, db_path):
         return
     from responders import handover as ho
     from responders.exceptions import ResponderError
-    from yuqing.clictx import output_file, parse_user_time
+    from yuqing.clictx import home_from, output_file, parse_user_time
     from yuqing.cmd_incidents import service
 
     fmt = "json" if as_json else (fmt or "md")
@@ -58,7 +58,7 @@ def handover(ctx, as_json, fmt, output, since, force, mkdir, db_path):
     try:
         svc = service(ctx, db_path)
         rep = prepare(svc, parse_user_time(since, "--since") if since else None)
-        data = ho.render_handover(rep, fmt)
+        data = ho.render_handover(rep, fmt, home_from(ctx).path)
     except ResponderError as exc:
         raise click.ClickException(str(exc)) from None
     if output:

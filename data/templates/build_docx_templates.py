@@ -347,9 +347,9 @@ LEAGUE_CELLS = ["{{ r.name }}", "{{ r.incidents }}", "{{ r.on_time }}", "{{ r.la
                 "{{ r.mean_hours_to_first_release|hours1 }}", "{{ r.role }}"]
 
 
-def _period_head(doc) -> None:
+def _period_head(doc, line: str = "period_line") -> None:
     para(doc, "{{ title }}", "Title")
-    para(doc, "{{ period_line }}", META_STYLE)
+    para(doc, f"{{{{ {line} }}}}", META_STYLE)
 
 
 def _period_sections(doc) -> None:
@@ -405,11 +405,32 @@ def performance_report() -> Document:
     return doc
 
 
+#: columns of each handover section, in the order responders/handover.py (handover_sections) lists them
+HANDOVER_COLUMNS = [8, 5, 6, 4, 3, 4]
+
+
+def handover_report() -> Document:
+    """舆情值班交接班报告: the headings and column names come with the data, the layout from here."""
+    doc = base_document()
+    _period_head(doc, "meta")
+    for i, ncols in enumerate(HANDOVER_COLUMNS):
+        sec = f"sections[{i}]"
+        heading(doc, f"{{{{ {sec}.heading }}}}")
+        para(doc, f"{{%p if {sec}.rows %}}")
+        loop_table(doc, [f"{{{{ {sec}.header[{j}] }}}}" for j in range(ncols)], f"row in {sec}.rows",
+                   [f"{{{{ row[{j}] }}}}" for j in range(ncols)])
+        para(doc, "{%p else %}")
+        para(doc, "无。")
+        para(doc, "{%p endif %}")
+    return doc
+
+
 TEMPLATES = {
     "incident_report.docx": incident_report,
     "daily_report.docx": daily_report,
     "weekly_report.docx": weekly_report,
     "performance_report.docx": performance_report,
+    "handover.docx": handover_report,
 }
 
 

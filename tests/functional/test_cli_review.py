@@ -185,3 +185,22 @@ def test_review_reads_as_anyone_and_changes_as_staff_who_may_act(run):
     assert raw("export", "1", "--format", "json", "-o", str(path), "--as", "wang").exit_code == 0
     events = json.loads(path.read_text(encoding="utf-8"))["timeline"][n:]
     assert [(e["kind"], e["actor"]) for e in events] == [("review", "wang")]
+
+
+def test_handover_renders_from_the_templates(tmp_path):
+    from tests.functional.test_cli_handover import _desk, _run
+
+    home = _desk(tmp_path)
+    html_path = tmp_path / "h.html"
+    assert _run(home, "handover", "--format", "html", "-o", str(html_path)).exit_code == 0
+    html = html_path.read_text(encoding="utf-8")
+    assert "<h2>在办事件（2 起，按剩余时间）</h2>" in html and "<td>汉中路街道小区停水三天</td>" in html
+    assert "<p>无。</p>" in html
+    docx_path = tmp_path / "h.docx"
+    assert _run(home, "handover", "--format", "docx", "-o", str(docx_path)).exit_code == 0
+    doc = Document(str(docx_path))
+    assert round(doc.sections[0].page_width.mm) == 210 and doc.paragraphs[0].style.name == "Title"
+    assert [c.text for c in doc.tables[0].rows[0].cells][:3] == ["编号", "事件", "等级"]
+    (home / "templates").mkdir(exist_ok=True)
+    (home / "templates" / "handover.md.j2").write_text("{{ title }}：{{ sections|length }} 项\n", encoding="utf-8")
+    assert _run(home, "handover").output.startswith("舆情值班交接班报告：6 项")

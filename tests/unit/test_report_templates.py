@@ -14,7 +14,8 @@ from responders.exports import export_incident
 from responders.exports.templates import DEFAULT_DIR, TemplateError, find_template, render_docx, render_text
 from tests.responders_kit import T0, Clock, candidate, make_service
 
-DOCX_DEFAULTS = ["incident_report.docx", "daily_report.docx", "weekly_report.docx", "performance_report.docx"]
+DOCX_DEFAULTS = ["incident_report.docx", "daily_report.docx", "weekly_report.docx", "performance_report.docx",
+                 "handover.docx"]
 
 
 @pytest.fixture
