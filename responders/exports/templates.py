@@ -132,10 +132,12 @@ def _weburl(value) -> bool:
 
 
 def _html_finalize(value):
+    # Markup (a join's or macro's output, the chart) is already escaped; its control characters
+    # are still made visible, which keeps it safe.
     if value is None:
         return ""
     if isinstance(value, Markup):
-        return value
+        return Markup(visible(str(value), multiline=True))
     return visible(value, multiline=True)
 
 
@@ -147,7 +149,7 @@ def _xml_finalize(value):
     if value is None:
         return ""
     if isinstance(value, Markup):
-        return value
+        return Markup(_XML_CONTROL.sub("", str(value)))
     return _XML_CONTROL.sub("", str(value))
 
 

@@ -114,10 +114,11 @@ def test_docx_values_are_escaped_and_control_characters_dropped(tmp_path):
     doc = Document()
     doc.add_paragraph("{{ text }}")
     (tmp_path / "templates").mkdir()
+    doc.add_paragraph('{{ names|join("、") }}')
     doc.save(str(tmp_path / "templates" / "x.docx"))
-    data = render_docx("x.docx", {"text": '<w:t>注入</w:t> & "引号"\x07\x1b'}, tmp_path)
+    data = render_docx("x.docx", {"text": '<w:t>注入</w:t> & "引号"\x07\x1b', "names": ["甲\x0b", "<乙>"]}, tmp_path)
     out = Document(io.BytesIO(data))
-    assert out.paragraphs[0].text == '<w:t>注入</w:t> & "引号"'
+    assert [p.text for p in out.paragraphs] == ['<w:t>注入</w:t> & "引号"', "甲、<乙>"]
 
 
 def test_markdown_template_makes_values_literal(tmp_path):
