@@ -142,7 +142,7 @@ def base_document(title_size: float = 22) -> Document:
 
     normal = doc.styles["Normal"]
     style_font(normal, BODY_FONT, 16)
-    paragraph_format(normal, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+    paragraph_format(normal, align=WD_ALIGN_PARAGRAPH.JUSTIFY, first_line=32)  # 首行缩进两字
 
     title = doc.styles["Title"]
     style_font(title, TITLE_FONT, title_size)

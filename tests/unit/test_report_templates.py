@@ -43,6 +43,8 @@ def test_default_docx_follows_gbt_9704(name):
     assert _style_fonts(doc, "Title")[:2] == ("方正小标宋简体", 22)  # 二号小标宋
     assert _style_fonts(doc, "Heading 1")[:2] == ("黑体", 16)
     assert doc.styles["Title"].paragraph_format.alignment == 1  # centred
+    assert doc.styles["Normal"].paragraph_format.first_line_indent.pt == 32  # body indented two characters
+    assert doc.styles["表格文字"].paragraph_format.first_line_indent.pt == 0 and doc.styles["表格文字"].font.size.pt == 12
     for style in ("Normal", "Title", "Heading 1", "Heading 2"):
         rfonts = _style_fonts(doc, style)[2]
         assert rfonts.get(qn("w:asciiTheme")) is None and rfonts.get(qn("w:eastAsiaTheme")) is None, style
