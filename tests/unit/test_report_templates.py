@@ -176,3 +176,17 @@ def test_missing_template_is_named(tmp_path):
         render_text("nope.md.j2", {}, tmp_path)
     with pytest.raises(TemplateError, match="plain file name"):
         render_text("../incident_report.md.j2", {}, tmp_path)
+
+
+def test_handover_docx_template_has_a_table_per_handover_section():
+    """A column added to a handover section needs the builder's HANDOVER_COLUMNS and a rebuilt template."""
+    import runpy
+
+    from responders.handover import handover_sections
+
+    empty = {k: [] for k in ("open_incidents", "unacked_alerts", "open_instructions", "pending_proposals",
+                             "failing_sources", "done")}
+    columns = [len(header) for _, header, _ in handover_sections(empty)]
+    assert runpy.run_path(str(DEFAULT_DIR / "build_docx_templates.py"))["HANDOVER_COLUMNS"] == columns
+    doc = Document(str(DEFAULT_DIR / "handover.docx"))
+    assert [len(t.columns) for t in doc.tables] == columns
