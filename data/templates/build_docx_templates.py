@@ -298,10 +298,19 @@ def incident_report() -> Document:
                ["{{ rel.kind_label }}{% if rel.detected %}（自动检测）{% endif %}", "{{ rel.channel }}",
                 "{{ rel.released_at|time }}", "{{ rel.url }}", "{{ rel.text }}"],
                ["—", "—", "—", "—", "尚无发布"], [24, 24, 30, 34, 44])
+    para(doc, "{%p if instructions %}")
+    heading(doc, "领导批示", 2)
+    loop_table(doc, ["编号", "批示人", "批示时间", "落实时限", "批示内容", "状态", "反馈人", "反馈时间", "反馈内容"],
+               "i in instructions",
+               ["#{{ i.id }}", "{{ i.leader_name }}", "{{ i.given_at|time }}", '{{ i.due_at|time or "—" }}',
+                "{{ i.text }}", "{{ i.status_label }}", '{{ i.done_by_name or "—" }}', '{{ i.done_at|time or "—" }}',
+                '{{ i.feedback or "—" }}'])
+    para(doc, "{%p endif %}")
 
     heading(doc, "五、时间线")
     loop_table(doc, ["序号", "时间", "类型", "操作人", "内容"], "ev in timeline",
-               ["{{ ev.seq }}", "{{ ev.at|time }}", "{{ ev.kind_label }}", "{{ ev.actor }}", "{{ ev.summary }}"],
+               ["{{ ev.seq }}", "{{ ev.at|time }}", "{{ ev.kind_label }}", "{{ ev.actor_name or ev.actor }}",
+                "{{ ev.summary }}"],
                widths=[14, 30, 22, 22, 68])
 
     heading(doc, "六、时效统计")
