@@ -2,32 +2,16 @@
 incoming officer's acceptance (CLI wiring over responders.handover)."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import click
 
 from yuqing.cmd_incidents import desk_command
 
-FALLBACK_SHIFT = timedelta(hours=24)
-
 
 def prepare(svc, since=None) -> dict:
-    """The handover report for this desk now: the shift began at ``since``, else at the last
-    accepted handover, else 24 hours ago."""
-    from monitor.store import source_health
-    from responders import handover, roster, staff
-    from responders.alerts.store import waiting_rows
-    from responders.instructions import handover_rows
+    """The handover report for this desk now (responders.handover_desk.prepare_handover)."""
+    from responders.handover_desk import prepare_handover
 
-    now = svc.clock()
-    if since is None:
-        last = handover.last_acceptance(svc.db)
-        since = last.at if last is not None else now - FALLBACK_SHIFT
-    failing = handover.failing_source_rows(source_health(svc.db, now)) if svc.db["sources"].exists() else []
-    name = lambda a: staff.display_name(svc.db, a)  # noqa: E731
-    return handover.build_handover(svc, since=since, display=name, failing_sources=failing,
-                                   shift=roster.handover_shift(svc.db, now), unacked_alerts=waiting_rows(svc.db),
-                                   open_instructions=handover_rows(svc.db, now, name))
+    return prepare_handover(svc, since)
 
 
 @click.group(name="handover", invoke_without_command=True)
