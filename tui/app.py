@@ -24,7 +24,7 @@ from tui.messages import ActionDone, DeskFailed, Loaded, SnapshotReady
 log = logging.getLogger(__name__)
 
 MODE_LABELS = {"dashboard": "值班台", "items": "信息检索", "sources": "信源状态", "schemes": "监测方案",
-               "reports": "统计报表"}
+               "reports": "统计报表", "duty": "值班", "orders": "领导批示", "alerts": "待确认告警"}
 
 
 def describe_error(exc: BaseException) -> str:
@@ -50,13 +50,16 @@ PAGES = {
     "sources": ("tui.screens.sources", "SourcesScreen"),
     "schemes": ("tui.screens.schemes", "SchemesScreen"),
     "reports": ("tui.screens.reports", "ReportsScreen"),
+    "duty": ("tui.screens.duty", "DutyScreen"),
+    "orders": ("tui.screens.orders", "OrdersScreen"),
+    "alerts": ("tui.screens.alerts", "AlertsScreen"),
 }
 
 
 #: Every screen's stylesheet, read once at start: showing a screen the first time then needs no CSS reparse
 #: (screen selectors are scoped, e.g. ``IncidentScreen .section``).
 SCREEN_CSS = [Path(__file__).with_name("screens") / f"{name}.tcss"
-              for name in ("dashboard", "incident", "forms", "items", "sources", "schemes", "reports")]
+              for name in ("dashboard", "incident", "forms", "items", "sources", "schemes", "reports", "duty")]
 
 
 def warm_imports() -> None:
@@ -88,6 +91,9 @@ class DeskApp(App):
         Binding("3", "page('sources')", "信源", id="mode.sources"),
         Binding("4", "page('schemes')", "方案", id="mode.schemes"),
         Binding("5", "page('reports')", "报表", id="mode.reports"),
+        Binding("6", "page('duty')", "值班", id="mode.duty"),
+        Binding("7", "page('orders')", "批示", id="mode.orders"),
+        Binding("8", "page('alerts')", "告警", id="mode.alerts"),
         Binding("ctrl+q", "quit", "退出", id="quit", priority=True),
     ]
     POLL_SECONDS = 1.5

@@ -536,3 +536,86 @@ class DeskFacade:
         incs = self.svc.list(include_closed=True, links=False)
         league = tuple(league_table(incs, now, feedback=self.svc.feedback_for(incs, now)))
         return Report(now, per_hour, stories, league)
+
+    # ------------------------------------------------------------ duty: roster, handover, instructions, alerts
+
+    def _duty_shift(self, s) -> "DutyShift | None":
+        from responders.staff import display_name
+        from tui.types import DutyShift
+
+        if s is None:
+            return None
+        return DutyShift(s.name, s.starts_at, s.ends_at, display_name(self.db, s.officer),
+                         display_name(self.db, s.leader))
+
+    @_retrying
+    def duty(self, *, gap_hours: int | None = None) -> "DutyView":
+        """Who is on duty now, the next shift, roster gaps ahead and the handover's counts."""
+        from responders import handover, roster
+        from responders.handover_desk import prepare_handover
+        from responders.staff import display_name
+        from tui.types import DutyView
+
+        now = self.clock()
+        hours = gap_hours or roster.DEFAULT_GAP_HOURS
+        has = roster.has_roster(self.db)
+        gaps = tuple((g.start, g.end) for g in roster.roster_gaps(self.db, now, timedelta(hours=hours))) if has else ()
+        rep = prepare_handover(self.svc)
+        last = handover.last_acceptance(self.db)
+        return DutyView(now, has, self._duty_shift(roster.on_duty(self.db, now)),
+                        self._duty_shift(roster.next_shift(self.db, now)), gaps, hours,
+                        len(rep["open_incidents"]), len(rep["unacked_alerts"]), len(rep["open_instructions"]),
+                        len(rep["pending_proposals"]), len(rep["failing_sources"]), rep["since"],
+                        (last.at, display_name(self.db, last.actor)) if last is not None else None)
+
+    @_retrying
+    @_acting("write")
+    def accept_handover(self, note: str = ""):
+        """Accept the handover as the console's staff member (a desk timeline event)."""
+        from responders.handover import accept_handover
+        from responders.handover_desk import prepare_handover
+
+        return accept_handover(self.svc, self.actor, prepare_handover(self.svc), note)
+
+    @_retrying
+    def open_instructions(self) -> list:
+        """Instructions not yet fed back, overdue first (responders.instructions.open_instructions)."""
+        from responders.instructions import open_instructions
+        from responders.staff import display_name
+        from tui.types import InstructionRow
+
+        now = self.clock()
+        rows = open_instructions(self.db, now)
+        titles = {i.id: i.title for i in self.svc.list(include_closed=True, links=False)}
+        return [InstructionRow(i.id, i.incident_id, titles.get(i.incident_id, ""), display_name(self.db, i.leader),
+                               i.text, i.given_at, i.due_at, i.status(now) == "overdue") for i in rows]
+
+    @_retrying
+    @_acting("write")
+    def instruction_done(self, instruction_id: int, feedback: str):
+        """Record the feedback (反馈) that closes an instruction, as the console's staff member."""
+        from responders.instructions import complete
+
+        return complete(self.svc, int(instruction_id), self.actor, feedback)
+
+    @_retrying
+    def open_alerts(self) -> list:
+        """Alerts waiting for acknowledgement, oldest first."""
+        from responders.alerts.store import list_alerts
+        from tui.types import AlertRow
+
+        out = []
+        for r in reversed(list_alerts(self.db, open_only=True)):
+            inc = r.alert.incident_id
+            out.append(AlertRow(r.alert.id, r.alert.title, r.alert.severity,
+                                int(inc) if inc is not None and str(inc).isdigit() else None,
+                                r.created_at, r.base_at, r.step))
+        return out
+
+    @_retrying
+    @_acting("write")
+    def ack_alert(self, alert_id: str) -> int:
+        """Acknowledge one alert (a folded digest: every alert it stood for); how many newly."""
+        from responders.alerts.acks import acknowledge
+
+        return len(acknowledge(self.svc, alert_id, self.actor).acked)

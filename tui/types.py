@@ -133,3 +133,56 @@ class Report:
     per_hour: tuple[tuple[datetime, int], ...]  # local hour start, items fetched
     top_stories: tuple[tuple[str, float, int], ...]  # label, heat, size
     league: tuple[Any, ...]  # responders.reports.LeagueRow
+
+
+@dataclass(frozen=True)
+class DutyShift:
+    """A roster shift as the 值班 page shows it (staff names, not ids)."""
+    name: str  # 班次
+    starts_at: datetime
+    ends_at: datetime
+    officer: str  # 值班员's name
+    leader: str  # 带班领导's name
+
+
+@dataclass(frozen=True)
+class DutyView:
+    """The 值班 page: who is on duty, who is next, roster gaps ahead, the handover's counts."""
+    now: datetime
+    has_roster: bool
+    on_duty: DutyShift | None
+    next_shift: DutyShift | None
+    gaps: tuple[tuple[datetime, datetime], ...]  # stretches of the next hours no shift covers
+    gap_hours: int  # how far ahead gaps are looked for
+    open_incidents: int
+    unacked_alerts: int
+    open_instructions: int
+    pending_proposals: int
+    failing_sources: int
+    since: datetime | None  # the shift being handed over began
+    last_accepted: tuple[datetime, str] | None  # (when, by whom) the last handover was accepted
+
+
+@dataclass(frozen=True)
+class InstructionRow:
+    """An open leader instruction (领导批示) on the 批示 page."""
+    id: int
+    incident_id: int
+    incident_title: str
+    leader: str  # name
+    text: str
+    given_at: datetime
+    due_at: datetime | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    """An alert waiting for acknowledgement on the 告警 page."""
+    id: str
+    title: str
+    severity: str
+    incident_id: int | None
+    created_at: datetime
+    sent_at: datetime | None  # the last send (escalations count from it)
+    step: int  # escalations sent so far

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-GLOBAL_KEYS = (("1-5", "页面"), ("^P", "命令"), ("^Q", "退出"))
+GLOBAL_KEYS = (("1-8", "页面"), ("^P", "命令"), ("^Q", "退出"))
 
 
 class KeyHelp(Static):
