@@ -67,6 +67,11 @@ def notices(app) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 
+def screen_text(app) -> str:
+    """The cells painted on the terminal, one line per row (wide characters once)."""
+    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
+
+
 def table_text(table) -> str:
     return "\n".join(" ".join(c.plain for c in table.get_row_at(i)) for i in range(table.row_count))
 
@@ -87,6 +92,8 @@ async def test_duty_page_shows_shifts_gaps_and_handover(desk, size):
         for part in ("在办事件 2", "未确认告警 2", "待落实批示 2", "异常信源 0"):
             assert part in ho
         assert not re.search("[A-Za-z]", shown + ho)  # no English words on the page
+        painted = screen_text(app)
+        assert "值班员 李娜" in painted and "未确认告警 2" in painted
 
 
 async def test_a_accepts_the_handover_as_the_consoles_member(desk):
@@ -116,6 +123,8 @@ async def test_orders_page_lists_overdue_first_and_f_records_feedback(desk, size
         assert [table.get_row_at(i)[0].plain for i in range(2)] == ["超期", "待落实"]
         assert "#1" in table.get_row_at(0)[2].plain and "赵强" in table.get_row_at(0)[3].plain
         assert "待落实 2 条，其中超期 1 条" in plain(app.screen.query_one("#orders-title"))
+        painted = screen_text(app)
+        assert "超期" in painted and "待落实" in painted and "赵强" in painted and "请于半小时内" in painted
         await pilot.press("f")
         await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
         await pilot.press(*"已核实排放达标")
@@ -139,6 +148,8 @@ async def test_alerts_page_lists_waiting_alerts_and_k_acknowledges_one(desk, siz
         table = app.screen.query_one("#alerts")
         text = table_text(table)
         assert "突发告警0号" in text and "突发告警1号" in text and "较大" in text
+        painted = screen_text(app)
+        assert "突发告警0号" in painted and "突发告警1号" in painted and "确认告警" in painted
         first = app.screen.rows[0]
         await pilot.press("k")
         await settle(pilot, app, lambda: len(app.screen.rows) == 1)
@@ -168,3 +179,18 @@ async def test_viewer_is_refused_on_every_duty_page(desk):
     assert handover.last_acceptance(db) is None
     assert get_instruction(db, 1).done_at is None
     assert len(list_alerts(db, open_only=True)) == 2
+
+
+async def test_pages_and_their_actions_are_in_the_command_palette(desk):
+    path, clock = desk
+    app = DeskApp(path, clock=clock, actor="li")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"切换到值班", "切换到领导批示", "切换到待确认告警"} <= set(titles)
+        await pilot.press("8")
+        await settle(pilot, app, lambda: app.current_page == "alerts" and len(app.screen.rows) == 2)
+        (ack,) = [c for c in app.get_system_commands(app.screen) if c.title.startswith("告警：确认")]
+        ack.callback()
+        await settle(pilot, app, lambda: len(app.screen.rows) == 1)
+    assert len(list_alerts(full_db(path), open_only=True)) == 1

@@ -67,5 +67,10 @@ class AlertsScreen(Screen):
             return
         self.app.run_db(lambda f: f.ack_alert(r.id), target=self, done=lambda n: f"已确认告警 {n} 条")
 
+    def palette_commands(self):
+        from textual.app import SystemCommand
+
+        yield SystemCommand("告警：确认所选告警（k）", "确认后停止升级", self.action_ack)
+
     def on_action_done(self, message: ActionDone) -> None:
         self.action_refresh()

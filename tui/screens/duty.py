@@ -110,5 +110,10 @@ class DutyScreen(Screen):
         self.app.run_db(lambda f: f.accept_handover(), target=self,
                         done=lambda ev: f"已接班（交接指纹 {ev.payload['digest']}）")
 
+    def palette_commands(self):
+        from textual.app import SystemCommand
+
+        yield SystemCommand("值班：接班（a）", "以本台操作人身份接受交接班", self.action_accept)
+
     def on_action_done(self, message: ActionDone) -> None:
         self.action_refresh()  # and let it bubble: the app shows the notice and polls

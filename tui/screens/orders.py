@@ -93,5 +93,10 @@ class OrdersScreen(Screen):
         self.app.show_form(f"反馈批示 #{r.id}（事件 #{r.incident_id}）",
                            [Field("text", "落实情况", placeholder="已落实的情况")], None, after)
 
+    def palette_commands(self):
+        from textual.app import SystemCommand
+
+        yield SystemCommand("批示：反馈所选批示（f）", "填写所选批示的落实情况", self.action_feedback)
+
     def on_action_done(self, message: ActionDone) -> None:
         self.action_refresh()
