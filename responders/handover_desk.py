@@ -1,7 +1,8 @@
 """The desk's handover report as of now: gathers the parts other owners hold (failing sources
 from intake, the roster's shifts, unacknowledged alerts, open instructions, staff names) and
 hands them to :func:`responders.handover.build_handover`. One function for the CLI
-(``yuqing handover``) and the console's 值班 page.
+(``yuqing handover``) and the console's 值班 page; :func:`handover_counts` is the cheap summary the
+console shows every few seconds (it records no witness of the timeline, unlike a prepared report).
 """
 from __future__ import annotations
 
@@ -15,6 +16,30 @@ if TYPE_CHECKING:
 FALLBACK_SHIFT = timedelta(hours=24)
 
 
+def shift_began(svc: "IncidentService") -> datetime:
+    """When the shift being handed over began: the last accepted handover, else 24 hours ago."""
+    from responders import handover
+
+    last = handover.last_acceptance(svc.db)
+    return last.at if last is not None else svc.clock() - FALLBACK_SHIFT
+
+
+def handover_counts(svc: "IncidentService") -> dict[str, int]:
+    """How many of each the handover would list now: ``open_incidents``, ``unacked_alerts``,
+    ``open_instructions``, ``pending_proposals``, ``failing_sources``."""
+    from monitor.store import source_health
+    from responders import handover
+    from responders.alerts.store import list_alerts
+    from responders.instructions import open_instructions
+    from responders.release_detect import list_proposals
+
+    now = svc.clock()
+    failing = handover.failing_source_rows(source_health(svc.db, now)) if svc.db["sources"].exists() else []
+    return {"open_incidents": len(svc.list(links=False)), "unacked_alerts": len(list_alerts(svc.db, open_only=True)),
+            "open_instructions": len(open_instructions(svc.db, now)), "pending_proposals": len(list_proposals(svc)),
+            "failing_sources": len(failing)}
+
+
 def prepare_handover(svc: "IncidentService", since: datetime | None = None) -> dict:
     """The handover report for this desk now: the shift began at ``since``, else at the last
     accepted handover, else 24 hours ago."""
@@ -25,8 +50,7 @@ def prepare_handover(svc: "IncidentService", since: datetime | None = None) -> d
 
     now = svc.clock()
     if since is None:
-        last = handover.last_acceptance(svc.db)
-        since = last.at if last is not None else now - FALLBACK_SHIFT
+        since = shift_began(svc)
     failing = handover.failing_source_rows(source_health(svc.db, now)) if svc.db["sources"].exists() else []
     name = lambda a: staff.display_name(svc.db, a)  # noqa: E731
     return handover.build_handover(svc, since=since, display=name, failing_sources=failing,

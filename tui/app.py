@@ -336,11 +336,33 @@ class DeskApp(App):
         if self.snapshot is None:  # the board is about to show: import the other screens meanwhile
             self.run_worker(warm_imports, thread=True, group="warm", exit_on_error=False)
             self._read_items_ahead()
+            self.warn_roster_gaps()
+            self.set_interval(self.GAP_CHECK_SECONDS, self.warn_roster_gaps)
         self.poll_error = None
         self.snapshot = snap
         self._alert_on_new(snap)
         for listener in list(self.snapshot_listeners):
             listener.show_snapshot(snap)
+
+    GAP_CHECK_SECONDS = 1800
+
+    def warn_roster_gaps(self) -> None:
+        """A notice when the roster leaves time ahead uncovered (at start, then every half hour)."""
+        def job() -> None:
+            try:
+                view = self.facade().duty()
+            except Exception:  # noqa: BLE001 - the 值班 page shows the error when opened
+                return
+            if view.has_roster and view.gaps:
+                start, end = view.gaps[0]
+                from tui.text import local_time
+
+                self.call_from_thread(
+                    self.notify, f"未来 {view.gap_hours} 小时内有 {len(view.gaps)} 段无人值班，最早 {local_time(start)}"
+                    f" 至 {local_time(end)}；按 6 查看值班表", title="值班表有空档", severity="warning",
+                    markup=False, timeout=12)
+
+        self.run_worker(job, thread=True, group="roster-gaps", exclusive=True, exit_on_error=False)
 
     def _alert_on_new(self, snap) -> None:
         """A notice and the bell for new incidents and new alerting/hot items."""

@@ -552,7 +552,7 @@ class DeskFacade:
     def duty(self, *, gap_hours: int | None = None) -> "DutyView":
         """Who is on duty now, the next shift, roster gaps ahead and the handover's counts."""
         from responders import handover, roster
-        from responders.handover_desk import prepare_handover
+        from responders.handover_desk import handover_counts, shift_began
         from responders.staff import display_name
         from tui.types import DutyView
 
@@ -560,12 +560,12 @@ class DeskFacade:
         hours = gap_hours or roster.DEFAULT_GAP_HOURS
         has = roster.has_roster(self.db)
         gaps = tuple((g.start, g.end) for g in roster.roster_gaps(self.db, now, timedelta(hours=hours))) if has else ()
-        rep = prepare_handover(self.svc)
+        n = handover_counts(self.svc)
         last = handover.last_acceptance(self.db)
         return DutyView(now, has, self._duty_shift(roster.on_duty(self.db, now)),
                         self._duty_shift(roster.next_shift(self.db, now)), gaps, hours,
-                        len(rep["open_incidents"]), len(rep["unacked_alerts"]), len(rep["open_instructions"]),
-                        len(rep["pending_proposals"]), len(rep["failing_sources"]), rep["since"],
+                        n["open_incidents"], n["unacked_alerts"], n["open_instructions"], n["pending_proposals"],
+                        n["failing_sources"], shift_began(self.svc),
                         (last.at, display_name(self.db, last.actor)) if last is not None else None)
 
     @_retrying

@@ -194,3 +194,22 @@ async def test_pages_and_their_actions_are_in_the_command_palette(desk):
         ack.callback()
         await settle(pilot, app, lambda: len(app.screen.rows) == 1)
     assert len(list_alerts(full_db(path), open_only=True)) == 1
+
+
+async def test_roster_gaps_are_warned_when_the_console_opens(desk):
+    path, clock = desk
+    app = DeskApp(path, clock=clock, actor="li")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: any("无人值班" in n for n in notices(app)))
+        assert any("最早 06-14 20:00 至 06-15 08:00" in n for n in notices(app))
+
+
+def test_handover_counts_match_the_prepared_report(desk):
+    from responders.handover_desk import handover_counts, prepare_handover
+
+    path, clock = desk
+    svc = IncidentService(full_db(path), clock=clock)
+    rep = prepare_handover(svc)
+    assert handover_counts(svc) == {k: len(rep[k]) for k in (
+        "open_incidents", "unacked_alerts", "open_instructions", "pending_proposals", "failing_sources")}
+    assert handover_counts(svc)["unacked_alerts"] == 2
