@@ -99,8 +99,9 @@ class DeskApp(App):
     POLL_SECONDS = 1.5
 
     def __init__(self, db_path: Path, *, clock: Callable[[], datetime] | None = None, actor: str | None = None,
-                 policy=None, poll_seconds: float | None = None, units=None) -> None:
+                 policy=None, poll_seconds: float | None = None, units=None, gap_hours: int | None = None) -> None:
         super().__init__()
+        self.gap_hours = gap_hours  # desk.toml [roster] gap_warning_hours (None: the roster's default)
         self.units = units  # classifiers.units.UnitNames for the facade
         self.db_path = Path(db_path)
         self.desk_clock: Callable[[], datetime] = clock or utcnow
@@ -350,7 +351,7 @@ class DeskApp(App):
         """A notice when the roster leaves time ahead uncovered (at start, then every half hour)."""
         def job() -> None:
             try:
-                view = self.facade().duty()
+                view = self.facade().duty(gap_hours=self.gap_hours)
             except Exception:  # noqa: BLE001 - the 值班 page shows the error when opened
                 return
             if view.has_roster and view.gaps:
@@ -423,7 +424,7 @@ class DeskApp(App):
 
 
 def run_console(db_path: Path, *, clock: Callable[[], datetime] | None = None, actor: str | None = None,
-                policy=None, units=None) -> None:
+                policy=None, units=None, gap_hours: int | None = None) -> None:
     """Open the console on ``db_path`` (blocks until staff quit); ``units`` (UnitNames) checks
-    the names of assigned units."""
-    DeskApp(Path(db_path), clock=clock, actor=actor, policy=policy, units=units).run()
+    the names of assigned units; ``gap_hours``: how far ahead roster gaps are warned about."""
+    DeskApp(Path(db_path), clock=clock, actor=actor, policy=policy, units=units, gap_hours=gap_hours).run()

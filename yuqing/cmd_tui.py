@@ -21,7 +21,7 @@ def tui(ctx: click.Context, as_id: str | None, actor: str | None, db_path: str |
     On a desk with staff the console works as one staff member (--as ID, else the OS login
     mapped by `yuqing staff add --login`); a viewer (只读) sees everything and changes nothing.
     Several consoles may run at once against one desk; the daemon (`yuqing run`) collects.
-    Keys: 1 值班台 2 检索 3 信源 4 方案 5 报表, Enter opens an incident, Ctrl+P command palette,
+    Keys: 1 值班台 2 检索 3 信源 4 方案 5 报表 6 值班 7 批示 8 告警, Enter opens an incident, Ctrl+P command palette,
     Ctrl+Q quit. Example: yuqing --home ~/desk tui
     """
     from yuqing.clictx import check_desk_db, clock_policy, db_error_message, home_from, now_fn
@@ -43,6 +43,9 @@ def tui(ctx: click.Context, as_id: str | None, actor: str | None, db_path: str |
     except GazetteerError as exc:
         raise click.ClickException(f"gazetteer: {exc}") from None
     try:
-        run_console(path, clock=clock, actor=who, policy=policy, units=units)
+        from yuqing.cmd_roster import gap_horizon
+
+        gap_hours = int(gap_horizon(home.path).total_seconds() // 3600)
+        run_console(path, clock=clock, actor=who, policy=policy, units=units, gap_hours=gap_hours)
     except sqlite3.Error as exc:
         raise click.ClickException(db_error_message(path, exc)) from None

@@ -213,3 +213,14 @@ def test_handover_counts_match_the_prepared_report(desk):
     assert handover_counts(svc) == {k: len(rep[k]) for k in (
         "open_incidents", "unacked_alerts", "open_instructions", "pending_proposals", "failing_sources")}
     assert handover_counts(svc)["unacked_alerts"] == 2
+
+
+async def test_the_gap_horizon_is_the_consoles_setting(desk):
+    path, clock = desk
+    app = DeskApp(path, clock=clock, actor="li", gap_hours=6)  # 09:00-15:00: covered by 白班
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: app.snapshot is not None)
+        await pilot.press("6")
+        await settle(pilot, app, lambda: app.current_page == "duty" and app.screen.view is not None)
+        assert "未来 6 小时排班完整" in plain(app.screen.query_one("#duty"))
+        assert not any("无人值班" in n for n in notices(app))

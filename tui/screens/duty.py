@@ -92,7 +92,7 @@ class DutyScreen(Screen):
         self.action_refresh()
 
     def action_refresh(self) -> None:
-        self.app.run_db(lambda f: f.duty(), target=self, tag="duty", group="duty")
+        self.app.run_db(lambda f: f.duty(gap_hours=self.app.gap_hours), target=self, tag="duty", group="duty")
 
     def on_loaded(self, message: Loaded) -> None:
         if message.tag != "duty":
