@@ -169,7 +169,7 @@ async def test_no_english_on_the_main_pages(desk, size):
 
 async def test_details_view_keeps_the_internals(desk):
     path, clock = desk
-    app = DeskApp(path, clock=clock)
+    app = DeskApp(path, clock=clock, actor="zhang3")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None)
         app.open_incident(3)
@@ -198,7 +198,7 @@ async def test_details_view_keeps_the_internals(desk):
 async def test_board_columns(desk, size):
     """倒计时, 级别, 标题, 镇街, 责任单位 at 80 columns (编号 and 状态 join them on a wide screen)."""
     path, clock = desk
-    app = DeskApp(path, clock=clock)
+    app = DeskApp(path, clock=clock, actor="zhang3")
     async with app.run_test(size=size) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None)
         await pilot.pause(0.05)
@@ -217,7 +217,7 @@ async def test_board_columns(desk, size):
 
 async def test_lists_sorted_by_the_time_shown(desk):
     path, clock = desk
-    app = DeskApp(path, clock=clock)
+    app = DeskApp(path, clock=clock, actor="zhang3")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None and app.screen.query_one("#stream").items)
         shown = [it.published or it.fetched_at for it in app.screen.query_one("#stream").items]
@@ -233,7 +233,7 @@ async def test_lists_sorted_by_the_time_shown(desk):
 
 async def test_q_quits_at_once_without_unsaved_work(desk):
     path, clock = desk
-    app = DeskApp(path, clock=clock)
+    app = DeskApp(path, clock=clock, actor="zhang3")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None)
         await pilot.press("q")
@@ -243,7 +243,7 @@ async def test_q_quits_at_once_without_unsaved_work(desk):
 
 async def test_q_asks_first_when_a_form_holds_input(desk):
     path, clock = desk
-    app = DeskApp(path, clock=clock)
+    app = DeskApp(path, clock=clock, actor="zhang3")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None)
         await pilot.press("enter")
@@ -269,7 +269,7 @@ async def test_q_asks_first_when_a_form_holds_input(desk):
 
 async def test_q_asks_first_when_a_scheme_edit_is_left_on_its_page(desk):
     path, clock = desk
-    app = DeskApp(path, clock=clock)
+    app = DeskApp(path, clock=clock, actor="zhang3")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None)
         await pilot.press("4")
@@ -292,7 +292,7 @@ async def test_q_asks_first_when_a_scheme_edit_is_left_on_its_page(desk):
 
 async def test_palette_commands_are_chinese_and_include_incident_actions(desk):
     path, clock = desk
-    app = DeskApp(path, clock=clock)
+    app = DeskApp(path, clock=clock, actor="zhang3")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None)
         commands = list(app.get_system_commands(app.screen))
@@ -322,7 +322,7 @@ async def test_palette_commands_are_chinese_and_include_incident_actions(desk):
 
 async def test_notices_never_cover_a_form_or_the_status_line(desk):
     path, clock = desk
-    app = DeskApp(path, clock=clock)
+    app = DeskApp(path, clock=clock, actor="zhang3")
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None)
         app.notify("测试提醒：铺镇化工厂有新报道", title="突发提醒", severity="warning", timeout=30)
@@ -375,7 +375,7 @@ async def test_empty_desk_says_so_in_chinese(tmp_path):
     db = open_desk_db(path)
     sync_sources(db, [NEWS, WEIBO], clock())
     db.conn.close()
-    app = DeskApp(path, clock=clock)
+    app = DeskApp(path, clock=clock, actor="zhang3")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None)
         await pilot.pause(0.05)

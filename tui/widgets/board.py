@@ -35,23 +35,23 @@ UNACKED = "●"
 
 def board_cells(r: BoardRow, now: datetime, *, towns_width: int = 8, units_width: int = 18) -> list[Text]:
     label = SHORT_STATES.get(r.state, r.state)
-    title = Text(end="")
-    if not r.acknowledged:
-        title.append(UNACKED, style="bold yellow")
-    title.append_text(_marked_title(r))
+    title = _marked_title(r)
     return [countdown_text(r.due_at, now, r.released_at), Text(str(r.id)), Text(label),
             Text(r.severity, style=SEVERITY_STYLE.get(r.severity, "")), title,
             safe(fit_names(r.towns, towns_width)), safe(fit_names(r.units, units_width))]
 
 
 def _marked_title(r: BoardRow) -> Text:
-    """The title, led by 批 when leader instructions wait on the incident (批! in red when one is overdue);
-    the table cuts it to the column."""
-    style = "" if r.acknowledged else "bold"
-    if not r.instructions_open:
-        return safe(r.title, style)
-    mark = Text("批!" if r.instructions_overdue else "批", style="bold red" if r.instructions_overdue else "bold yellow")
-    return mark + Text(" ") + safe(r.title, style)
+    """The title, led by 批 when leader instructions wait on the incident (批! in red when one is
+    overdue), then ● while it is not acknowledged; the table cuts it to the column."""
+    title = Text(end="")
+    if r.instructions_open:
+        title.append("批!" if r.instructions_overdue else "批", style="bold red" if r.instructions_overdue else "bold yellow")
+        title.append(" ")
+    if not r.acknowledged:
+        title.append(UNACKED, style="bold yellow")
+    title.append_text(safe(r.title, "" if r.acknowledged else "bold"))
+    return title
 
 
 class IncidentBoard(LightTable):
