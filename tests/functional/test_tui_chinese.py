@@ -51,7 +51,7 @@ def build_chinese_desk(tmp_path):
     """Sources with names, a staff member, three incidents (one 特别重大 with three units), a join
     carrying a story id and similarity internals, a trigger naming scheme ids, a detected release."""
     from monitor.store import migrations as monitor_migrations
-    from responders.analysis import migrations as analysis_migrations
+    from pipeline.store import migrations as analysis_migrations
     from responders.release_detect import propose_releases
     from responders.store import migrations as responders_migrations
     from responders.types import OwnChannelItem
