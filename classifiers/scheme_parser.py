@@ -47,6 +47,35 @@ class SchemeSyntaxError(SchemeError):
         super().__init__(f"{where}column {column}: {message}{pointer}")
 
 
+#: The parser's reasons (by their opening words) as staff read them in the console.
+_REASONS_ZH = (
+    ("unterminated phrase", "引号没有闭合"),
+    ("empty phrase", "引号中间没有内容"),
+    ("expected a distance", "NEAR/ 或 ~ 后面应写相隔的字数，例如 NEAR/10"),
+    ("expected 'NEAR/N(a, b)'", "应写成 NEAR/字数(词语, 词语)"),
+    ("nested more than", "括号或 NOT 嵌套过深，请简化表达式"),
+    ("empty expression", "表达式为空"),
+    ("unbalanced ')'", "多了一个右括号"),
+    ("expected AND, OR, NOT or the end", "此处应为 AND、OR、NOT 或表达式结束"),
+    ("a proximity operand", "NEAR 两边应为词语、\"短语\"或用 OR 连接的一组词"),
+    ("empty parentheses", "括号中没有内容"),
+    ("expected ')' to close", "缺少右括号"),
+    ("expected '(' after NEAR", "NEAR/字数 后面应为左括号"),
+    ("expected ',' between", "NEAR/字数( ) 中的两项之间应有逗号"),
+    ("unexpected end", "表达式不完整"),
+    ("expected a word", "此处应为词语、\"短语\"或左括号"),
+)
+
+
+def explain_zh(exc: "SchemeError") -> str:
+    """A scheme error in Chinese for staff: where (column) and what is wrong."""
+    reason = getattr(exc, "reason", None)
+    if reason is None:
+        return f"方案定义有误：{exc}"
+    what = next((zh for en, zh in _REASONS_ZH if reason.startswith(en)), "语法错误")
+    return f"第 {exc.column} 个字符处：{what}"
+
+
 def _display_width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
@@ -170,6 +199,27 @@ def tokenize(expr: str, scheme: str | None = None) -> list[_Tok]:
             i = j
     toks.append(_Tok("END", "", n + 1))
     return toks
+
+
+#: The operator words written as the symbols the language also takes (for staff who read no English).
+_SYMBOLS = {"AND": "+", "OR": "|", "NOT": "-"}
+
+
+def symbolic(expr: str) -> str:
+    """``expr`` with the operator words AND / OR / NOT written as + | - (the same expression: the
+    parser reads both). Phrases and words are kept as written; an expression that does not parse
+    is returned unchanged."""
+    try:
+        parse(expr)
+    except SchemeSyntaxError:
+        return expr
+    toks = tokenize(expr)
+    out = expr
+    for tok in reversed(toks):
+        if tok.kind in _SYMBOLS and tok.text.upper() == tok.kind:
+            start = tok.col - 1
+            out = out[:start] + _SYMBOLS[tok.kind] + out[start + len(tok.text):]
+    return out
 
 
 # --- parser --------------------------------------------------------------------------------

@@ -217,8 +217,8 @@ def _normalize_towns(towns) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
-_SCHEME_KEYS = {"expr", "alert", "description"}
-_TEMPLATE_KEYS = {"places", "events", "exclude", "alert", "description", "near"}
+_SCHEME_KEYS = {"expr", "alert", "description", "label"}
+_TEMPLATE_KEYS = {"places", "events", "exclude", "alert", "description", "near", "label"}
 
 
 def _str_list(value, where: str, *, required: bool) -> list[str]:
@@ -239,6 +239,24 @@ def _check_bool(value, where: str) -> bool:
     if not isinstance(value, bool):
         raise SchemeError(f"{where}: expected true or false, got {value!r}")
     return value
+
+
+def scheme_labels(doc: Mapping[str, Any]) -> dict[str, str]:
+    """Scheme and template name -> its Chinese ``label`` from a parsed schemes file (what staff
+    read instead of the name; a template's instances are named ``NAME:PLACE``). Names without a
+    label are left out; a malformed file gives what can be read (it is checked where it is loaded)."""
+    out: dict[str, str] = {}
+    if not isinstance(doc, Mapping):
+        return out
+    for section in ("schemes", "templates"):
+        table = doc.get(section)
+        if not isinstance(table, Mapping):
+            continue
+        for name, spec in table.items():
+            label = spec.get("label") if isinstance(spec, Mapping) else None
+            if isinstance(label, str) and label.strip():
+                out[str(name)] = label.strip()
+    return out
 
 
 class SchemeSet:
@@ -332,6 +350,8 @@ class SchemeSet:
             desc = spec.get("description", "")
             if not isinstance(desc, str):
                 raise SchemeError(f"{where}.description: expected a string")
+            if not isinstance(spec.get("label", ""), str):
+                raise SchemeError(f"{where}.label: expected a string (the name staff read)")
             out.append(compile_scheme(name, spec["expr"], alert, desc))
         town_list = _normalize_towns(towns)
         for name, spec in (doc.get("templates") or {}).items():
@@ -359,6 +379,8 @@ def _expand_template(name: str, spec, towns: list[tuple[str, tuple[str, ...]]]) 
     exclude = _str_list(spec.get("exclude"), f"{where}.exclude", required=False)
     alert = _check_bool(spec.get("alert", False), f"{where}.alert")
     desc = spec.get("description", "")
+    if not isinstance(spec.get("label", ""), str):
+        raise SchemeError(f"{where}.label: expected a string (the name staff read)")
     near = spec.get("near")
     if near is not None and (isinstance(near, bool) or not isinstance(near, int) or near < 0):
         raise SchemeError(f"{where}.near: expected a distance in characters (a whole number >= 0)")

@@ -262,6 +262,11 @@ def source_row(db: sqlite_utils.Database, source_id: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def source_names(db: sqlite_utils.Database) -> dict[str, str]:
+    """Source id -> its configured display name (what staff read instead of the id)."""
+    return {sid: name for sid, name in db.execute("SELECT id, name FROM sources") if name}
+
+
 @_full_is_clear
 def record_not_modified(db, source_id: str, now: datetime, next_check: datetime) -> None:
     """A 304 or an unchanged body: a success that moves the schedule."""

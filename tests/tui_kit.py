@@ -2,6 +2,7 @@
 made with the real store / analysis / IncidentService APIs, and a pinned clock."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -66,3 +67,23 @@ def build_desk(tmp_path: Path, clock: Clock | None = None, *, incidents: int = 2
                                    item_ids=(item_ids[3],), units=("区住建局",), first_published=T0 - 10 * H))
     db.conn.close()
     return path, clock
+
+
+# ------------------------------------------------------------------ English on screen
+
+#: Key-cap names printed on the keyboard, and the one command staff are told to type when the
+#: collector is down; nothing else in ASCII letters may show on the console's main pages.
+ALLOWED_WORDS = {"Ctrl", "Esc", "Tab"}
+_COMMANDS = re.compile(r"yuqing\s+run")
+_URL = re.compile(r"https?://[^\s）)]*")  # links are data, shown as they are
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def english_words(text: str) -> list[str]:
+    """The ASCII words of 2+ letters in rendered console text, outside the allowlist and URLs."""
+    return sorted({w for w in _WORD.findall(_COMMANDS.sub(" ", _URL.sub(" ", text))) if w not in ALLOWED_WORDS})
+
+
+def screen_text(app) -> str:
+    """What the terminal shows of the current screen, line by line (rendered cells)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())

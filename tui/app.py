@@ -19,12 +19,14 @@ from textual.message_pump import MessagePump
 from textual.screen import Screen
 
 from storage.timeutil import utcnow
+from tui.display import DisplayNames
 from tui.messages import ActionDone, DeskFailed, Loaded, SnapshotReady
+from tui.pages import PAGE_LIST, PAGES
 
 log = logging.getLogger(__name__)
 
-MODE_LABELS = {"dashboard": "值班台", "items": "信息检索", "sources": "信源状态", "schemes": "监测方案",
-               "reports": "统计报表", "duty": "值班", "orders": "领导批示", "alerts": "待确认告警"}
+#: Textual's own notices and prompts that staff could see, in Chinese.
+HELP_QUIT_TEXT = "按 q 或 Ctrl+Q 退出值班台"
 
 
 def describe_error(exc: BaseException) -> str:
@@ -34,32 +36,69 @@ def describe_error(exc: BaseException) -> str:
     from tui.facade import DeskBusy
 
     if isinstance(exc, (DeskBusy, ResponderError, NewerSchemaError)):
-        return str(exc)
+        return chinese_errors(str(exc))
     if isinstance(exc, ValueError):
-        return f"输入有误：{exc}"
+        return f"输入有误：{chinese_errors(str(exc))}"
     if isinstance(exc, OSError):
-        return f"文件错误：{exc.strerror or exc}"
+        where = f"（{exc.filename}）" if getattr(exc, "filename", None) else ""
+        return f"文件错误{where}：{OS_ERRORS.get(exc.errno, exc.strerror or '无法读写')}"
     log.exception("console action failed")
-    return f"内部错误：{type(exc).__name__}: {exc}"
+    return "内部错误，操作未完成（详情已记入日志）"
 
 
-#: page name -> (module, Screen class); each page screen is made once, installed, and switched to.
-PAGES = {
-    "dashboard": ("tui.screens.dashboard", "DashboardScreen"),
-    "items": ("tui.screens.items", "ItemsScreen"),
-    "sources": ("tui.screens.sources", "SourcesScreen"),
-    "schemes": ("tui.screens.schemes", "SchemesScreen"),
-    "reports": ("tui.screens.reports", "ReportsScreen"),
-    "duty": ("tui.screens.duty", "DutyScreen"),
-    "orders": ("tui.screens.orders", "OrdersScreen"),
-    "alerts": ("tui.screens.alerts", "AlertsScreen"),
-}
+#: errno -> what staff read for a failed file operation.
+OS_ERRORS = {28: "磁盘空间不足", 13: "没有权限", 1: "没有权限", 2: "文件或目录不存在", 30: "文件系统只读",
+             5: "磁盘读写错误", 122: "磁盘配额已满", 36: "文件名过长"}
+#: SQLite's English messages (carried in the desk's errors) -> Chinese.
+DB_ERRORS = (
+    ("database is locked", "数据库正被其他程序占用"),
+    ("database table is locked", "数据表正被其他程序占用"),
+    ("file is not a database", "文件不是数据库"),
+    ("file is encrypted or is not a database", "文件不是数据库"),
+    ("database disk image is malformed", "数据库文件已损坏"),
+    ("unable to open database file", "无法打开数据库文件"),
+    ("disk I/O error", "磁盘读写错误"),
+    ("database or disk is full", "磁盘空间不足"),
+    ("attempt to write a readonly database", "数据库只读，无法写入"),
+)
+
+
+def chinese_errors(text: str) -> str:
+    """``text`` with SQLite's English phrases put in Chinese."""
+    for english, chinese in DB_ERRORS:
+        text = text.replace(english, chinese)
+    return text
+
+
+#: How the palette writes a key.
+KEY_NAMES = {"escape": "Esc", "slash": "/", "enter": "回车", "tab": "Tab"}
+
+
+def key_label(key: str) -> str:
+    key = key.split(",")[0]
+    if key in KEY_NAMES:
+        return KEY_NAMES[key]
+    if key.startswith("ctrl+"):
+        return "Ctrl+" + key[5:].upper()
+    return key.upper() if len(key) > 1 else key
+
+
+def binding_commands(screen: Screen) -> Iterable[SystemCommand]:
+    """A page's own keys as palette commands (its bindings' Chinese descriptions), for screens
+    without a ``palette_commands`` list of their own."""
+    for b in screen.BINDINGS:
+        if not isinstance(b, Binding):
+            b = Binding(*b)
+        if not b.description or b.action.startswith("app."):
+            continue
+        yield SystemCommand(f"{b.description}（{key_label(b.key)}）", f"本页操作：{b.description}",
+                            lambda action=b.action: screen.run_action(action))
 
 
 #: Every screen's stylesheet, read once at start: showing a screen the first time then needs no CSS reparse
 #: (screen selectors are scoped, e.g. ``IncidentScreen .section``).
 SCREEN_CSS = [Path(__file__).with_name("screens") / f"{name}.tcss"
-              for name in ("dashboard", "incident", "forms", "items", "sources", "schemes", "reports", "duty")]
+              for name in ("dashboard", "incident", "forms", "items", "sources", "schemes", "reports", "quit", "duty")]
 
 
 def warm_imports() -> None:
@@ -72,7 +111,8 @@ def warm_imports() -> None:
 
         for name in ("Input", "Select", "Button", "Label"):  # textual.widgets imports these lazily
             getattr(widgets, name)
-        for module in ("tui.screens.incident", "tui.screens.forms", *(m for m, _ in PAGES.values())):
+        for module in ("tui.screens.incident", "tui.screens.forms", "tui.screens.quit",
+                       *(p.module for p in PAGE_LIST)):
             importlib.import_module(module)
     except Exception:  # noqa: BLE001 - the import is retried, and reported, where the screen is used
         log.debug("warm imports failed", exc_info=True)
@@ -85,17 +125,31 @@ class DeskApp(App):
 
     TITLE = "舆情值班台"
     CSS_PATH = SCREEN_CSS
-    BINDINGS = [
-        Binding("1", "page('dashboard')", "值班台", id="mode.dashboard"),
-        Binding("2", "page('items')", "检索", id="mode.items"),
-        Binding("3", "page('sources')", "信源", id="mode.sources"),
-        Binding("4", "page('schemes')", "方案", id="mode.schemes"),
-        Binding("5", "page('reports')", "报表", id="mode.reports"),
-        Binding("6", "page('duty')", "值班", id="mode.duty"),
-        Binding("7", "page('orders')", "批示", id="mode.orders"),
-        Binding("8", "page('alerts')", "告警", id="mode.alerts"),
-        Binding("ctrl+q", "quit", "退出", id="quit", priority=True),
+    BINDINGS = [Binding(p.key, f"page('{p.name}')", p.short, id=f"mode.{p.name}") for p in PAGE_LIST] + [
+        Binding("ctrl+q", "request_quit", "退出", id="quit", priority=True),
+        Binding("q", "request_quit", "退出", id="quit.q"),
+        Binding("ctrl+c", "help_quit", "", show=False),
     ]
+    #: Notices float top right, under the first line: never over the status line and key guide at the
+    #: bottom; a form and the pages with input boxes (检索, 方案) show notices in a line of their own
+    #: (``show_notice``, see :meth:`notify`).
+    CSS = """
+    ToastRack {
+        dock: top;
+        align: right top;
+        margin-top: 1;
+        margin-bottom: 0;
+    }
+    Toast {
+        width: 50;
+        max-width: 60%;
+    }
+    ItemsScreen ToastHolder, SchemesScreen ToastHolder {
+        display: none;
+    }
+    """
+    #: How often the display names (sources, schemes, staff) are read again.
+    NAMES_SECONDS = 30.0
     POLL_SECONDS = 1.5
 
     def __init__(self, db_path: Path, *, clock: Callable[[], datetime] | None = None, actor: str | None = None,
@@ -126,6 +180,8 @@ class DeskApp(App):
         self._pages: dict[str, Screen] = {}
         self._forms: OrderedDict[tuple, Screen] = OrderedDict()
         self._items_ahead: tuple[float, list] | None = None  # (monotonic time, rows) for the items page
+        self.names = DisplayNames()
+        self._names_at: float | None = None  # monotonic time of the last read of the display names
 
     # ------------------------------------------------------------ pages
 
@@ -135,8 +191,8 @@ class DeskApp(App):
         if screen is None:
             import importlib
 
-            module, cls = PAGES[name]
-            screen = self._pages[name] = getattr(importlib.import_module(module), cls)()
+            page = PAGES[name]
+            screen = self._pages[name] = getattr(importlib.import_module(page.module), page.cls)()
             self.install_screen(screen, f"page.{name}")
         return screen
 
@@ -225,6 +281,13 @@ class DeskApp(App):
             return  # under a form: that form belongs to the incident shown
         screen.show_incident(int(incident_id), row=row, detail=self._details.get(int(incident_id)))
         self.push_screen(screen)
+
+    def incident_action(self, incident_id: int, action: str, row=None) -> None:
+        """Open incident ``incident_id`` and run one of its actions (e.g. ``grade``) once it is read."""
+        self.open_incident(incident_id, row)
+        screen = self._incident_screen
+        if screen is not None and screen.incident_id == int(incident_id):
+            screen.run_when_loaded(action)
 
     FORMS_KEPT = 12
 
@@ -320,9 +383,15 @@ class DeskApp(App):
         self._polling = True
 
         def job() -> None:
+            import time
+
             try:
-                snap = self.facade().snapshot()
-                self.write_refusal = self.facade().refusal("write")
+                facade = self.facade()
+                if self._names_at is None or time.monotonic() - self._names_at >= self.NAMES_SECONDS:
+                    self.names = facade.display_names()  # before the snapshot that shows them
+                    self._names_at = time.monotonic()
+                snap = facade.snapshot()
+                self.write_refusal = facade.refusal("write")
             except Exception as exc:  # noqa: BLE001
                 self.post_message(DeskFailed(describe_error(exc), "poll"))
             else:
@@ -407,13 +476,69 @@ class DeskApp(App):
         self.notify(message.text, title="操作未完成", severity="error", markup=False, timeout=8)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        for mode, label in MODE_LABELS.items():
-            yield SystemCommand(f"切换到{label}", f"打开「{label}」页面",
-                                lambda mode=mode: self.action_page(mode))
+        """The palette: the current screen's own commands (incident actions first), then the pages, then
+        退出. Textual's English system commands (theme, screenshot, key panel) are left out."""
         extra = getattr(screen, "palette_commands", None)
         if extra is not None:
             yield from extra()
+        else:
+            yield from binding_commands(screen)
+        for page in PAGE_LIST:
+            yield SystemCommand(f"切换到{page.label}（{page.key}）", page.help,
+                                lambda name=page.name: self.action_page(name))
+        yield SystemCommand("退出值班台（q）", "退出控制台；有未保存的输入时先确认", self.action_request_quit)
+
+    def action_command_palette(self) -> None:
+        from tui.screens.quit import DeskCommandPalette
+
+        if self.use_command_palette and not DeskCommandPalette.is_open(self):
+            self.push_screen(DeskCommandPalette(id="--command-palette"))
+
+    # ------------------------------------------------------------ notices and quitting
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information", timeout: float | None = None,
+               markup: bool = True) -> None:
+        """A notice; on a form it goes to the form's own notice line, never over its fields."""
+        try:
+            show = getattr(self.screen, "show_notice", None)
+        except Exception:  # noqa: BLE001 - no screen yet
+            show = None
+        if show is not None and threading.current_thread() is threading.main_thread():
+            show(message, title=title, severity=severity, markup=markup)
+            return
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def action_help_quit(self) -> None:
+        self.notify(HELP_QUIT_TEXT, title="要退出吗？", markup=False)
+
+    def unsaved_work(self) -> str | None:
+        """What would be lost by quitting now (a form or an edit with input, on the screens shown or on a
+        page left with an edit in it), or None."""
+        shown = list(reversed(self.screen_stack))
+        for screen in shown + [s for s in self._pages.values() if s not in shown]:
+            check = getattr(screen, "unsaved", None)
+            what = check() if check is not None else None
+            if what:
+                return what
+        return None
+
+    def action_request_quit(self) -> None:
+        """q / Ctrl+Q: quit at once, or ask first when typed input would be lost."""
+        from tui.screens.quit import QuitScreen
+
+        if isinstance(self.screen, QuitScreen):
+            self.exit()
+            return
+        what = self.unsaved_work()
+        if what is None:
+            self.exit()
+            return
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit()
+
+        self.push_screen(QuitScreen(what), answered)
 
     def on_unmount(self) -> None:
         if self._facade is not None:

@@ -19,6 +19,7 @@ from typing import Any, Callable, Sequence
 from monitor.store import item_notes
 from monitor.timebounds import published_note
 from storage.timeutil import desk_tz, from_db, to_db, utcnow
+from tui.display import DisplayNames
 from tui.types import (
     BoardRow, DeskStatus, IncidentDetail, ItemFilter, ItemRow, LinkedItem, Report, SchemePreview, Snapshot,
     StreamItem,
@@ -462,29 +463,50 @@ class DeskFacade:
         own = self.home / "schemes.toml"
         return own if own.is_file() else REPO_SCHEMES
 
-    def schemes(self) -> dict[str, dict]:
-        """name -> {expr, alert, description} from the desk's schemes file."""
+    def _schemes_doc(self) -> dict:
         import tomllib
 
         path = self.schemes_path()
         try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+            return tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise DeskBusy(f"无法读取方案文件 {path}：{exc}") from None
         except RecursionError:
             raise DeskBusy(f"无法读取方案文件 {path}：数组或表嵌套过深") from None
-        return {k: dict(v) for k, v in (doc.get("schemes") or {}).items() if isinstance(v, dict)}
+
+    def schemes(self) -> dict[str, dict]:
+        """name -> {expr, alert, description, label} from the desk's schemes file."""
+        return {k: dict(v) for k, v in (self._schemes_doc().get("schemes") or {}).items() if isinstance(v, dict)}
+
+    @_retrying
+    def display_names(self) -> DisplayNames:
+        """What staff read instead of ids: source names, scheme labels, staff names (by id and login)."""
+        from classifiers.schemes import scheme_labels
+        from monitor.store import source_names
+        from responders.staff import list_staff
+
+        try:
+            labels = scheme_labels(self._schemes_doc())
+        except DeskBusy:  # the schemes page says what is wrong with the file
+            labels = {}
+        staff: dict[str, str] = {}
+        for member in list_staff(self.db):
+            staff[member.id] = member.name
+            if member.login and member.active:
+                staff.setdefault(member.login, member.name)
+        return DisplayNames(source_names(self.db), labels, staff)
 
     @_retrying
     def preview_scheme(self, name: str, expr: str, *, recent: int = 500) -> SchemePreview:
+        from classifiers.scheme_parser import explain_zh
         from classifiers.schemes import compile_scheme
 
         try:
             scheme = compile_scheme(name or "preview", expr)
         except ValueError as exc:  # SchemeError / SchemeSyntaxError, with the column
-            return SchemePreview(False, str(exc))
+            return SchemePreview(False, explain_zh(exc))
         rows = self.db.execute("SELECT id, title, text FROM items ORDER BY id DESC LIMIT ?", [recent]).fetchall()
         hits = []
         for iid, title, text in rows:
@@ -507,7 +529,9 @@ class DeskFacade:
         try:
             compile_scheme(name, expr)
         except ValueError as exc:
-            raise DeskBusy(f"方案表达式有误：{exc}") from None
+            from classifiers.scheme_parser import explain_zh
+
+            raise DeskBusy(f"方案表达式有误：{explain_zh(exc)}") from None
         src = self.schemes_path()
         doc = tomllib.loads(src.read_text(encoding="utf-8")) if src.is_file() else {}
         doc.setdefault("schemes", {}).setdefault(name, {})["expr"] = expr

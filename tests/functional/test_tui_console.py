@@ -54,7 +54,8 @@ async def test_dashboard_at_80x24_with_frozen_clock(desk):
         assert [r.id for r in board.rows_data] == [2, 1]
         assert board.get_row_at(0)[0].plain == " 13:00:00"
         assert board.get_row_at(1)[0].plain == " 23:00:00"
-        assert board.get_row_at(0)[2].plain == "●发现"  # not yet acknowledged
+        assert board.get_row_at(0)[2].plain == "发现"
+        assert board.get_row_at(0)[4].plain.startswith("●")  # not yet acknowledged
         status = plain(app.screen.query_one("#status"))
         assert "2正常" in status and "今日 4 条" in status and "待确认 2" in status and "06-14 09:00:00" in status
         assert not app.screen.query_one("#banner").display

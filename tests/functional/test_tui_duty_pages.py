@@ -187,7 +187,7 @@ async def test_pages_and_their_actions_are_in_the_command_palette(desk):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None)
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert {"切换到值班", "切换到领导批示", "切换到待确认告警"} <= set(titles)
+        assert {"切换到值班（6）", "切换到领导批示（7）", "切换到待确认告警（8）"} <= set(titles)
         await pilot.press("8")
         await settle(pilot, app, lambda: app.current_page == "alerts" and len(app.screen.rows) == 2)
         (ack,) = [c for c in app.get_system_commands(app.screen) if c.title.startswith("告警：确认")]

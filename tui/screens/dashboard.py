@@ -16,7 +16,7 @@ from tui.widgets.board import IncidentBoard
 from tui.widgets.stream import ItemStream
 from tui.widgets.table import LightTable
 
-BANNER = "⚠ 采集守护进程未运行：超过 3 个采集周期没有检查任何信源（请运行 yuqing run）"
+BANNER = "⚠ 采集守护进程未运行：超过 3 个采集周期没有检查任何信源（请在终端执行 yuqing run 启动）"
 
 
 def status_text(status, now) -> Text:
@@ -59,7 +59,7 @@ class DashboardScreen(Screen):
         yield Static(Text("预警信息流"), classes="section")
         yield ItemStream(id="stream")
         yield Static(Text("正在读取数据库…"), id="status")
-        yield KeyHelp((("Enter", "打开"), ("a", "确认接报"), ("Tab", "信息流"), ("F5", "刷新")))
+        yield KeyHelp((("回车", "打开"), ("a", "确认接报"), ("k", "确认告警"), ("Tab", "信息流"), ("F5", "刷新")))
 
     _statuses: dict[int, str] | None = None
 
@@ -82,7 +82,7 @@ class DashboardScreen(Screen):
         if first and board.selected_id() is not None:
             self.app.prefetch_incident(board.selected_id())
         self._clock_alerts(snap.board, now)
-        self.query_one(ItemStream).show(snap.stream)
+        self.query_one(ItemStream).show(snap.stream, self.app.names)
         shown = len(snap.board)
         title = f"未结事件 {snap.open_total} 起（按剩余时间排序）"
         if shown < snap.open_total:
@@ -164,6 +164,28 @@ class DashboardScreen(Screen):
 
     def action_refresh(self) -> None:
         self.app.poll()
+
+    def palette_commands(self):
+        """The selected incident's actions (it opens, then the action runs), then one 打开 per incident."""
+        from textual.app import SystemCommand
+
+        from tui.screens.incident import ACTIONS
+
+        board = self.query_one(IncidentBoard)
+        row = board.selected_row()
+        if row is not None:
+            title = clean(row.title)[:16]
+            yield SystemCommand(f"打开事件 #{row.id}（回车）", f"{title}：查看详情、时间线和发布记录",
+                                lambda: self._open(row.id))
+            yield SystemCommand(f"事件 #{row.id}：确认告警（k）", f"{title}：确认此事件待确认的告警，停止升级",
+                                self.action_ack_alerts)
+            for key, action, label, help_text in ACTIONS:
+                yield SystemCommand(f"事件 #{row.id}：{label}（{key}）", f"{title}：{help_text}",
+                                    lambda action=action: self.app.incident_action(row.id, action, row))
+        for other in board.rows_data[:30]:
+            if row is None or other.id != row.id:
+                yield SystemCommand(f"打开事件 #{other.id}", clean(other.title)[:30],
+                                    lambda other=other: self._open(other.id))
 
     def on_action_done(self, message: ActionDone) -> None:
         pass  # bubbles to the app: notice + poll

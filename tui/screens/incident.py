@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from classifiers.types import RELEASE_OWNER
 from responders.types import CHANNELS, DISMISS_STATES, RELEASE_KINDS, SEVERITIES, VERIFICATIONS
+from tui.display import DisplayNames
 from tui.messages import ActionDone, DeskFailed, Loaded
 from tui.screens.forms import Field
 from tui.text import clean, countdown_text, local_time, parse_local, safe
@@ -23,7 +24,8 @@ from tui.widgets.timeline import timeline_text
 
 KIND_CHOICES = ("自动",) + tuple(RELEASE_KINDS.values())
 _KIND_BY_LABEL = {v: k for k, v in RELEASE_KINDS.items()}
-EXPORT_FORMATS = ("md", "html", "json", "csv", "docx")
+#: Export format label (what staff pick) -> format; the file's extension says it too.
+EXPORT_FORMATS = {"公文文档（可编辑）": "docx", "网页": "html", "纯文本": "md", "表格": "csv", "结构化数据": "json"}
 TOWN_PLACEHOLDER = "相关镇办"  # the routing's "the towns concerned": not a unit to assign
 LINKED_COLUMNS = (("first", "", 2), ("id", "编号", 7), ("at", "发布时间", 11), ("source", "来源", 12),
                   ("title", "标题", 28), ("heat", "热度", 6))
@@ -43,7 +45,7 @@ ACTIONS = (
     ("s", "split", "拆分", "把部分关联信息移出，另立新事件"),
     ("c", "archive", "归档", "处置结果已发布或已结案后归档"),
     ("x", "dismiss", "结案", "标记为误报或不予处置（须填理由）"),
-    ("e", "export", "导出", "导出报告（md/html/json/csv/docx）到 exports/"),
+    ("e", "export", "导出", "导出处置报告（公文文档、网页、纯文本、表格）到本台导出目录"),
 )
 
 
@@ -59,7 +61,9 @@ def _units(value: str) -> list[str]:
     return [p for p in re.split(r"[\s,，、;；]+", value or "") if p]
 
 
-def summary_text(inc, clock=None) -> Text:
+def summary_text(inc, clock=None, names: DisplayNames | None = None, *, details: bool = False) -> Text:
+    """The incident's facts; ``details`` adds the matching internals (trigger, story ids, severity reasons)."""
+    names = names or DisplayNames()
     t = Text(end="")
     t.append(f"#{inc.id} ", style="bold")
     t.append_text(safe(inc.title, "bold"))
@@ -67,7 +71,8 @@ def summary_text(inc, clock=None) -> Text:
     towns = "、".join(clean(p.get("name", "")) for p in inc.towns) or "—"
     t.append(f"\n镇街 {towns} │ 首发 {local_time(inc.first_published)} │ 发现 {local_time(inc.detected_at)}")
     if clock is not None and clock.start_basis:
-        t.append_text(safe(f"\n计时起点 {clock.start_basis}"))
+        t.append("\n")
+        t.append_text(safe(f"计时起点 {clock.start_basis}"))
     units = "、".join(clean(u) for u in inc.assigned_units) or "未交办"
     t.append(f"\n交办单位 {units}")
     if inc.suggested_units:
@@ -77,6 +82,14 @@ def summary_text(inc, clock=None) -> Text:
         t.append(f"\n结案理由 {clean(inc.dismiss_reason)}")
     if inc.merged_into:
         t.append(f"\n已并入事件 #{inc.merged_into}", style="bold yellow")
+    if details:
+        t.append("\n")
+        t.append_text(safe(f"触发原因 {names.relabel(inc.trigger) or '—'}", "dim"))
+        if inc.severity_reasons:
+            t.append("\n")
+            t.append_text(safe(f"定级依据 {'；'.join(inc.severity_reasons)}", "dim"))
+        t.append("\n")
+        t.append_text(safe(f"报道编号 {'、'.join(inc.story_ids) or '—'}", "dim"))
     return t
 
 
@@ -106,7 +119,8 @@ class IncidentScreen(Screen):
     before showing it, so opening an incident costs no compose/mount (see ``DeskApp.open_incident``)."""
 
     CSS_PATH = Path(__file__).with_name("incident.tcss")
-    BINDINGS = [Binding("escape", "app.pop_screen", "返回", id="incident.back")] + [
+    BINDINGS = [Binding("escape", "app.pop_screen", "返回", id="incident.back"),
+                Binding("d", "details", "详情", id="incident.details")] + [
         Binding(key, action, label, id=f"incident.{action}", show=key in "argrfxe") for key, action, label, _ in ACTIONS]
 
     def __init__(self, incident_id: int | None = None) -> None:
@@ -115,18 +129,21 @@ class IncidentScreen(Screen):
         self.detail = None
         self._row = None  # the board row the incident was opened from (painted before the detail arrives)
         self._loading: int | None = None  # the incident id being read, if any
+        self.details = False  # the details view: matching internals, full timeline
+        self._pending: str | None = None  # an action to run once the incident is read (from the board's palette)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="incident"):
             yield Static(Text("正在读取…"), id="summary")
             yield Static(Text(""), id="clock")
             yield Static(Text("关联信息（★ 首发）"), classes="section")
-            yield LightTable(LINKED_COLUMNS, id="linked")
+            yield LightTable(LINKED_COLUMNS, id="linked", empty="没有关联信息")
             yield Static(Text("发布记录"), classes="section")
             yield Static(Text("—"), id="releases")
-            yield Static(Text("时间线"), classes="section")
+            yield Static(Text("时间线"), id="timeline-title", classes="section")
             yield Static(Text(""), id="timeline")
-        yield KeyHelp(tuple((k, label) for k, _, label, _ in ACTIONS) + (("Esc", "返回"),), global_keys=False)
+        yield KeyHelp(tuple((k, label) for k, _, label, _ in ACTIONS) + (("d", "详情"), ("Esc", "返回")),
+                      global_keys=False)
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.tick)
@@ -136,6 +153,10 @@ class IncidentScreen(Screen):
 
     def show_incident(self, incident_id: int, *, row=None, detail=None) -> None:
         """Switch to ``incident_id``: paint what is known now (a cached detail, else the board row), then read it."""
+        if int(incident_id) != self.incident_id and self.details:  # each incident opens on its brief view
+            self.details = False
+            if self.is_mounted:
+                self.query_one("#timeline-title", Static).update(Text("时间线"))
         self.incident_id = int(incident_id)
         self._row = row
         self.detail = detail if detail is not None and detail.incident.id == self.incident_id else None
@@ -183,6 +204,7 @@ class IncidentScreen(Screen):
             return  # a late answer for the incident shown before
         old = self.detail
         self.detail = d
+        self._run_pending()
         if old is not None and (old.incident, old.items, old.timeline, old.releases, old.proposals) == (
                 d.incident, d.items, d.timeline, d.releases, d.proposals):
             return  # only the clock moved: tick() shows it
@@ -198,27 +220,56 @@ class IncidentScreen(Screen):
             self.query_one("#timeline", Static).update(Text("正在读取…", style="dim"))
             self.tick()
             return
-        self.query_one("#summary", Static).update(summary_text(d.incident, d.clock))
+        names = self.app.names.with_staff(d.actor_names)
+        self.query_one("#summary", Static).update(summary_text(d.incident, d.clock, names, details=self.details))
         table.set_rows([(f"{i}", [Text("★", style="bold yellow") if it.first else Text(""),
                                   safe(it.item_id or "—", width=7), Text(local_time(it.published)),
                                   safe(it.source or "—", width=12), safe(it.title, width=28),
                                   Text("—" if it.heat is None else f"{it.heat:.0f}")])
-                        for i, it in enumerate(d.items)])
+                        for i, it in enumerate(self.linked_items())])
         rel = Text(end="")
-        for r in d.releases:
+        for r in sorted(d.releases, key=lambda r: r.released_at):
             rel.append(f"{local_time(r.released_at)} {r.kind_label} {r.channel} ", style="green")
             rel.append_text(safe(r.url or ""))
             rel.append(" ")
             rel.append_text(safe(r.text, width=60))
             rel.append("\n")
         for p in d.proposals:
-            rel.append(f"待确认发布 #{p.id}（相似度 {p.score:.2f}）：", style="bold yellow")
+            rel.append(f"待确认发布 #{p.id}", style="bold yellow")
+            if self.details:
+                rel.append(f"（置信度 {p.score:.2f}）", style="yellow")
+            rel.append("：", style="bold yellow")
             rel.append_text(safe(p.evidence.get("item_title") or p.item_id, width=50))
             rel.append("  按 p 确认，j 驳回\n")
         rel.append_text(instructions_text(d, self.app.desk_clock()))
         self.query_one("#releases", Static).update(rel if rel.plain else Text("尚无发布记录"))
-        self.query_one("#timeline", Static).update(timeline_text(d.timeline, d.actor_names))
+        self.query_one("#timeline", Static).update(timeline_text(d.timeline, names, details=self.details))
         self.tick()
+
+    def linked_items(self) -> list:
+        """The linked items as listed: by publication time (the first publisher first; undated last)."""
+        from datetime import datetime, timezone
+
+        latest = datetime.max.replace(tzinfo=timezone.utc)
+        return sorted(self.detail.items if self.detail else (), key=lambda it: it.published or latest)
+
+    def action_details(self) -> None:
+        """Show or hide the matching internals (trigger, story ids, scores) and the full timeline."""
+        self.details = not self.details
+        self.query_one("#timeline-title", Static).update(Text("时间线（详情）" if self.details else "时间线"))
+        self._paint(self.detail)
+
+    def run_when_loaded(self, action: str) -> None:
+        """Run ``action`` (an ACTIONS name) on this incident as soon as its detail is read."""
+        self._pending = action
+        self._run_pending()
+
+    def _run_pending(self) -> None:
+        action, d = self._pending, self.detail
+        if action is None or d is None or d.incident.id != self.incident_id:
+            return
+        self._pending = None
+        self.call_after_refresh(getattr(self, f"action_{action}"))
 
     def _placeholder(self) -> Text:
         r = self._row
@@ -271,8 +322,8 @@ class IncidentScreen(Screen):
             try:
                 call, done = submit(result)
             except ValueError as exc:
-                self.notify(str(exc), title="输入有误", severity="error", markup=False)
-                self.ask(title, fields, submit, result)
+                self.ask(title, fields, submit, result)  # first: the notice then shows in the form
+                self.app.notify(str(exc), title="输入有误", severity="error", markup=False)
                 return
             self.app.run_db(call, target=self, done=done, incident_id=self.incident_id,
                             retry=(title, fields, submit, result))
@@ -290,9 +341,9 @@ class IncidentScreen(Screen):
             self._loading = None
         if message.retry:
             title, fields, submit, values = message.retry
-            self.app.notify(message.text, title="操作未完成", severity="error", markup=False, timeout=8)
             message.stop()
-            self.ask(title, fields, submit, values)
+            self.ask(title, fields, submit, values)  # first: the notice then shows in the form
+            self.app.notify(message.text, title="操作未完成", severity="error", markup=False, timeout=8)
 
     def _inc(self):
         return self.detail.incident if self.detail else None
@@ -392,7 +443,7 @@ class IncidentScreen(Screen):
 
     def action_split(self) -> None:
         iid, d = self.incident_id, self.detail
-        linked = [it.item_id for it in (d.items if d else ()) if it.item_id]
+        linked = [it.item_id for it in self.linked_items() if it.item_id]
         if len(linked) < 2:
             self.notify("此事件的关联信息少于 2 条，无法拆分", severity="warning")
             return
@@ -440,10 +491,14 @@ class IncidentScreen(Screen):
 
     def action_export(self) -> None:
         iid = self.incident_id
-        self.ask("导出报告", [Field("fmt", "格式", EXPORT_FORMATS, "docx")],
-                 lambda v: ((lambda f: f.export(iid, v["fmt"])), lambda path: f"已导出：{path}"))
+        labels = tuple(EXPORT_FORMATS)
+        self.ask("导出报告", [Field("fmt", "格式", labels, labels[0])],
+                 lambda v: ((lambda f: f.export(iid, EXPORT_FORMATS[v["fmt"]])), lambda path: f"已导出：{path}"))
 
     def palette_commands(self):
         for key, action, label, help_text in ACTIONS:
             yield SystemCommand(f"事件 #{self.incident_id}：{label}（{key}）", help_text,
                                 getattr(self, f"action_{action}"))
+        yield SystemCommand(f"事件 #{self.incident_id}：{'收起详情' if self.details else '详情'}（d）",
+                            "显示或收起触发原因、报道编号、检测置信度和完整时间线", self.action_details)
+        yield SystemCommand("返回值班台（Esc）", "关闭事件页", self.app.pop_screen)

@@ -1,6 +1,7 @@
 """Items: filters and full-text search; corrections of topic/sentiment/place saved as training labels.
 
-The search box takes words plus filters: ``镇:铺镇 主题:生态环境 情感:负面 来源:weibo 关键词``.
+The search box takes words plus filters: ``镇:铺镇 主题:生态环境 情感:负面 来源:微博 关键词`` (a source by
+its name or part of it). Results are listed newest first by the time shown.
 """
 from __future__ import annotations
 
@@ -15,17 +16,20 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from tui.widgets.keyhelp import KeyHelp
+from tui.widgets.notice import NoticeLine
 from tui.messages import ActionDone, Loaded
 from tui.screens.forms import Field
 from tui.text import local_time, safe
+from tui.display import DisplayNames
 from tui.types import ItemFilter
 from tui.widgets.table import LightTable
 
 _KEYS = {"镇": "town", "镇街": "town", "town": "town", "主题": "topic", "topic": "topic", "情感": "sentiment",
          "sentiment": "sentiment", "来源": "source", "source": "source", "近": "since", "since": "since"}
 SENTIMENTS = ("负面", "中性", "正面")
-RESULT_COLUMNS = (("at", "时间", 11), ("source", "来源", 10), ("topic", "主题", 8), ("sentiment", "情感", 4),
+RESULT_COLUMNS = (("at", "时间", 11), ("source", "来源", 12), ("topic", "主题", 8), ("sentiment", "情感", 4),
                   ("title", "标题", 40))
+SEARCH_HINT = "搜索：关键词 镇:铺镇 主题:生态环境 情感:负面 来源:微博 近:6小时（回车）"
 
 
 def parse_filter(text: str, limit: int = 200) -> ItemFilter:
@@ -50,11 +54,38 @@ def parse_filter(text: str, limit: int = 200) -> ItemFilter:
     return ItemFilter(query=" ".join(words), limit=limit, since_hours=hours, **fields)
 
 
-def item_text(row) -> Text:
+def source_filter(text: str, names: DisplayNames) -> str:
+    """The source id a 来源: filter means: an id, a display name, or part of one name.
+
+    Raises ValueError (in Chinese) when the text names several sources or none."""
+    if not text or text in names.sources:
+        return text
+    exact = [sid for sid, name in names.sources.items() if name == text]
+    if exact:
+        return exact[0]
+    partial = [sid for sid, name in names.sources.items() if text in name]
+    if len(partial) == 1:
+        return partial[0]
+    if partial:
+        listed = "、".join(names.sources[sid] for sid in partial[:5])
+        raise ValueError(f"「来源:{text}」对应多个信源：{listed}，请写得更完整")
+    raise ValueError(f"没有名称含「{text}」的信源")
+
+
+def newest_first(rows) -> list:
+    """Rows by the time the list shows (publication time), newest first; undated last."""
+    from datetime import datetime, timezone
+
+    earliest = datetime.min.replace(tzinfo=timezone.utc)
+    return sorted(rows, key=lambda r: (r.published is not None, r.published or earliest, r.id), reverse=True)
+
+
+def item_text(row, names: DisplayNames | None = None) -> Text:
+    names = names or DisplayNames()
     t = Text(end="")
     t.append_text(safe(row.title, "bold"))
     t.append(f"\n#{row.id} │ ")
-    t.append_text(safe(row.source_id))
+    t.append_text(safe(names.source(row.source_id)))
     t.append(f" │ {local_time(row.published)}")
     if row.published_note:
         t.append(f" {row.published_note}", style="yellow")
@@ -91,12 +122,18 @@ class ItemsScreen(Screen):
         super().__init__()
         self.rows: list = []
 
+    def show_notice(self, message: str, **kw) -> None:
+        """Notices go to the page's notice line: a toast would cover its input boxes."""
+        self.query_one("#notice", NoticeLine).show_notice(message, **kw)
+
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="搜索：关键词 镇:铺镇 主题:生态环境 情感:负面 来源:ID 近:6h（回车）", id="search")
+        yield Input(placeholder=SEARCH_HINT, id="search")
         yield Static(Text(""), id="count", classes="section")
-        yield LightTable(RESULT_COLUMNS, id="results", zebra_stripes=True)
+        yield LightTable(RESULT_COLUMNS, id="results", zebra_stripes=True, flex="title", min_flex=16,
+                         empty="没有符合条件的信息")
         with VerticalScroll(id="detail-box"):
             yield Static(Text("选中一条信息查看全文；t/y/l 更正主题/情感/地点"), id="detail")
+        yield NoticeLine(id="notice")
         yield KeyHelp((("/", "搜索"), ("Esc", "列表"), ("t", "改主题"), ("y", "改情感"), ("l", "改地点")))
 
     def on_mount(self) -> None:
@@ -108,6 +145,10 @@ class ItemsScreen(Screen):
     def search(self, text: str) -> None:
         try:
             flt = parse_filter(text)
+            if flt.source:
+                from dataclasses import replace
+
+                flt = replace(flt, source=source_filter(flt.source, self.app.names))
         except ValueError as exc:
             self.notify(str(exc), title="检索条件有误", severity="error", markup=False)
             return
@@ -133,12 +174,13 @@ class ItemsScreen(Screen):
         self.show_rows(message.result)
 
     def show_rows(self, rows) -> None:
-        self.rows = list(rows)
+        self.rows = newest_first(rows)
+        names = self.app.names
         table = self.query_one("#results", LightTable)
-        table.set_rows([(str(r.id), [Text(local_time(r.published)), safe(r.source_id, width=10),
+        table.set_rows([(str(r.id), [Text(local_time(r.published)), safe(names.source(r.source_id)),
                                      safe(r.labels.get("topic") or r.topic or "—", width=8),
                                      safe(r.labels.get("sentiment") or r.sentiment or "—", width=4),
-                                     safe(r.title, width=40)]) for r in self.rows])  # the cursor keeps its item
+                                     safe(r.title)]) for r in self.rows])  # the cursor keeps its item
         self.query_one("#count", Static).update(Text(f"共 {len(self.rows)} 条"))
         self.show_detail()
 
@@ -151,7 +193,7 @@ class ItemsScreen(Screen):
     def show_detail(self) -> None:
         row = self.selected()
         if row is not None:
-            self.query_one("#detail", Static).update(item_text(row))
+            self.query_one("#detail", Static).update(item_text(row, self.app.names))
 
     def on_light_table_highlighted(self, event: LightTable.Highlighted) -> None:
         self.show_detail()
@@ -204,4 +246,4 @@ class ItemDetailScreen(Screen):
         if message.tag == "item":
             message.stop()
             row = message.result
-            self.query_one("#detail", Static).update(item_text(row) if row else Text("信息不存在"))
+            self.query_one("#detail", Static).update(item_text(row, self.app.names) if row else Text("信息不存在"))

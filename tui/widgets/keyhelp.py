@@ -4,7 +4,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-GLOBAL_KEYS = (("1-8", "页面"), ("^P", "命令"), ("^Q", "退出"))
+from tui.pages import page_keys_text
+
+GLOBAL_KEYS = ((page_keys_text(), "页面"), ("^P", "命令"), ("q", "退出"))
 
 
 class KeyHelp(Static):

@@ -6,7 +6,10 @@ all visible cells again through Rich: 40–100 ms per frame for the 5,000-incide
 Here each row keeps its rendered Strip until that row changes, so a tick re-renders only
 the rows whose countdown moved and a cursor move re-renders two rows.
 
-Cells are ``rich.text.Text`` (never markup); callers cut them to the column width.
+Cells are ``rich.text.Text`` (never markup); a cell wider than its column is cut with "…".
+One column may be *flexible* (``flex=KEY``): it takes the width the others leave, so a
+narrow terminal shortens it (the title) and keeps the others whole; :meth:`LightTable.narrow`
+may hide columns below a width.
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ class LightTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {"light-table--header", "light-table--cursor", "light-table--even-row"}
     DEFAULT_CSS = """
     LightTable {
+        scrollbar-size-vertical: 1;
         background: $surface;
         color: $foreground;
         height: auto;
@@ -85,19 +89,56 @@ class LightTable(ScrollView, can_focus=True):
     class Selected(RowMessage):
         """Enter (or a click on the cursor row) on row ``index`` (key ``key``)."""
 
-    def __init__(self, columns: Sequence[Column], *, zebra_stripes: bool = False, **kw) -> None:
+    #: Cells kept for the vertical scrollbar when the flexible column is sized.
+    SCROLLBAR = 1
+
+    def __init__(self, columns: Sequence[Column], *, zebra_stripes: bool = False, flex: str | None = None,
+                 min_flex: int = 8, empty: str = "", **kw) -> None:
         super().__init__(**kw)
-        self.columns: tuple[Column, ...] = tuple(columns)
+        self.empty = empty  # shown (dim) under the header while there are no rows
+        self.all_columns: tuple[Column, ...] = tuple(columns)
+        self.columns: tuple[Column, ...] = tuple(columns)  # the columns shown, at their current widths
+        self.flex = flex
+        self.min_flex = min_flex
         self.zebra_stripes = zebra_stripes
         self._keys: list[str] = []
         self._cells: list[list[Text]] = []
         self._index: dict[str, int] = {}
-        self._col: dict[str, int] = {key: i for i, (key, _, _) in enumerate(self.columns)}
+        self._col: dict[str, int] = {key: i for i, (key, _, _) in enumerate(self.all_columns)}
         self._cursor = 0
         self._strips: dict[int, Strip] = {}  # row index -> rendered line (full width, before scrolling)
         self._header: Strip | None = None
         self._width = sum(w + 2 * PAD for _, _, w in self.columns)
         self.virtual_size = Size(self._width, 1)
+
+    # ------------------------------------------------------------ column widths
+
+    def narrow(self, width: int) -> frozenset[str]:
+        """Column keys hidden at ``width`` cells (none; the board hides some on 80 columns)."""
+        return frozenset()
+
+    def fit(self, width: int) -> None:
+        """Lay the columns out for ``width`` cells: hide what :meth:`narrow` says, size the flexible one."""
+        hidden = self.narrow(width)
+        shown = [c for c in self.all_columns if c[0] not in hidden]
+        if self.flex is not None:
+            fixed = sum(w + 2 * PAD for key, _, w in shown if key != self.flex)
+            room = max(self.min_flex, width - self.SCROLLBAR - fixed - 2 * PAD)
+            shown = [(key, label, room if key == self.flex else w) for key, label, w in shown]
+        if tuple(shown) == self.columns:
+            return
+        self.columns = tuple(shown)
+        self._width = sum(w + 2 * PAD for _, _, w in self.columns)
+        self.virtual_size = Size(self._width, len(self._keys) + 1)
+        self._strips.clear()
+        self._header = None
+        self.refresh()
+
+    def column_width(self, key: str) -> int:
+        return next((w for k, _, w in self.columns if k == key), 0)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit(event.size.width)
 
     # ------------------------------------------------------------ data
 
@@ -220,12 +261,14 @@ class LightTable(ScrollView, can_focus=True):
 
     def _line(self, cells: Sequence[Text], base: Style) -> Strip:
         line = Text(no_wrap=True, end="")
-        for cell, (_, _, width) in zip(cells, self.columns):
+        col = self._col
+        for _key, _, width in self.columns:
+            cell = cells[col[_key]]
             line.append(" " * PAD)
             n = cell.cell_len
             if n > width:
                 cell = cell.copy()
-                cell.truncate(width)
+                cell.truncate(width, overflow="ellipsis")
                 n = cell.cell_len
             line.append_text(cell)
             line.append(" " * (width - n + PAD))
@@ -238,9 +281,13 @@ class LightTable(ScrollView, can_focus=True):
         if y == 0:
             if self._header is None:
                 style = self.get_component_rich_style("light-table--header")
-                self._header = self._line([Text(label) for _, label, _ in self.columns], style)
+                self._header = self._line([Text(label) for _, label, _ in self.all_columns], style)
             return self._header.crop_extend(scroll_x, scroll_x + width, self.rich_style)
         index = int(scroll_y) + y - 1
+        if not self._keys and y == 1 and self.empty:
+            line = Text(" " * PAD + self.empty, style="dim", no_wrap=True, end="")
+            return Strip(Segment.apply_style(line.render(self.app.console), self.rich_style)).crop_extend(
+                scroll_x, scroll_x + width, self.rich_style)
         if index >= len(self._keys):
             return Strip.blank(width, self.rich_style)
         strip = self._strips.get(index)
