@@ -2,13 +2,16 @@
 anything else is a bug and propagates."""
 from __future__ import annotations
 
+from common.errors import ConfigError, YuqingError
 
-class MonitorError(Exception):
+
+class MonitorError(YuqingError):
     """Base of every expected intake error."""
 
 
-class ConfigError(MonitorError):
-    """A source definition is wrong. Message names file, key and problem."""
+# A source definition that is wrong raises the desk's one ConfigError (shared with desk.toml).
+__all__ = ["ConfigError", "MonitorError", "ParseError", "RetrieveError", "FetchTimeout", "ResponseTooLarge",
+           "TooManyRedirects", "HTTPStatusError", "ConnectError", "ImportRowError"]
 
 
 class ParseError(MonitorError):

@@ -1,8 +1,10 @@
 """One exception tree for the response engine. Messages are one line, fit for staff."""
 from __future__ import annotations
 
+from common.errors import YuqingError
 
-class ResponderError(Exception):
+
+class ResponderError(YuqingError):
     """Base of every expected response-engine error."""
 
 

@@ -31,9 +31,9 @@ def describe_error(exc: BaseException) -> str:
     """A one-line Chinese message for staff (never a traceback)."""
     from responders.exceptions import ResponderError
     from storage.db import NewerSchemaError
-    from tui.facade import DeskBusy
+    from tui.errors import ConsoleError
 
-    if isinstance(exc, (DeskBusy, ResponderError, NewerSchemaError)):
+    if isinstance(exc, (ConsoleError, ResponderError, NewerSchemaError)):
         return str(exc)
     if isinstance(exc, ValueError):
         return f"输入有误：{exc}"

@@ -19,6 +19,7 @@ from typing import Any, Callable, Sequence
 from monitor.store import item_notes
 from monitor.timebounds import published_note
 from storage.timeutil import desk_tz, from_db, to_db, utcnow
+from tui.errors import DeskBusy, InvalidInput
 from tui.types import (
     BoardRow, DeskStatus, IncidentDetail, ItemFilter, ItemRow, LinkedItem, Report, SchemePreview, Snapshot,
     StreamItem,
@@ -37,10 +38,6 @@ BOARD_STATES = ["发现", "研判", "交办", "已发布权威信息", "持续�
 
 _ITEM_SQL = ("SELECT i.id, i.source_id, i.title, i.text, i.url, i.published, a.topic, a.sentiment, a.places,"
              " a.flagged FROM items i LEFT JOIN item_analysis a ON a.item_id = i.id WHERE 1=1")
-
-
-class DeskBusy(Exception):
-    """The database stayed locked or failed; the message is shown to staff."""
 
 
 def _retrying(fn):
@@ -503,7 +500,7 @@ class DeskFacade:
         from classifiers.schemes import compile_scheme
 
         if not name.strip():
-            raise DeskBusy("方案名不能为空")
+            raise InvalidInput("方案名不能为空")
         try:
             compile_scheme(name, expr)
         except ValueError as exc:

@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Iterable
 
 from data import DATA_DIR
+from yuqing.errors import DeskError
 
 LEXICON_DIR = DATA_DIR / "lexicons"
 SEED_PATH = DATA_DIR / "topics_seed.jsonl"
 MODEL_VERSION = "topic-v6"  # bump when features or the model format change
 
-class ClassifyDataError(ValueError):
+class ClassifyDataError(DeskError, ValueError):
     """A data file for the classifiers is missing or malformed; the message names it."""
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from common.errors import ConfigError
 from monitor.exceptions import MonitorError
 from yuqing.home import DeskHome, resolve_home, secure
 
@@ -47,7 +48,7 @@ def load_config_or_exit(ctx: click.Context):
     home = home_from(ctx)
     try:
         return load_config(home)
-    except MonitorError as exc:
+    except (ConfigError, MonitorError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -247,7 +248,6 @@ def open_desk_db(path, migration_sets=None, *, must_exist: bool = True):
 
 def clock_policy(desk_toml):
     """The [clock] policy of desk.toml (defaults when the file is absent); errors name the file."""
-    from monitor.exceptions import ConfigError
     from responders.exceptions import ResponderError
     from responders.policy import ClockPolicy, policy_from_mapping
     from yuqing.config import read_toml

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from data import DATA_DIR
-from monitor.exceptions import ConfigError
+from common.errors import ConfigError
 from monitor.sources import parse_sources
 from monitor.types import SourceSpec
 from yuqing.home import DeskHome

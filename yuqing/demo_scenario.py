@@ -19,12 +19,13 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import data
+from yuqing.errors import DeskError
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 FORMATS = ("rss", "weibo", "hotlist", "gov")
 
 
-class ScenarioError(ValueError):
+class ScenarioError(DeskError, ValueError):
     """A scenario file is wrong: the message names the file and the entry."""
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import tomli_w
 
-from monitor.exceptions import ConfigError
+from common.errors import ConfigError
 from monitor.sources import parse_sources, source_to_table
 from monitor.types import SourceSpec
 from yuqing.config import read_toml
