@@ -461,17 +461,15 @@ class DeskFacade:
 
     def schemes(self) -> dict[str, dict]:
         """name -> {expr, alert, description} from the desk's schemes file."""
-        import tomllib
+        from storage.tomlfile import TomlError, read_toml
 
         path = self.schemes_path()
         try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise DeskBusy(f"无法读取方案文件 {path}：{exc}") from None
-        except RecursionError:
-            raise DeskBusy(f"无法读取方案文件 {path}：数组或表嵌套过深") from None
+            doc = read_toml(path)
+        except TomlError as exc:
+            if exc.kind == "missing":
+                return {}
+            raise DeskBusy(f"无法读取方案文件 {path}：{exc.detail}") from None
         return {k: dict(v) for k, v in (doc.get("schemes") or {}).items() if isinstance(v, dict)}
 
     @_retrying
@@ -493,9 +491,9 @@ class DeskFacade:
     @_acting("admin")
     def save_scheme(self, name: str, expr: str) -> Path:
         """Write ``expr`` for scheme ``name`` to <home>/schemes.toml (copying the bundled file first)."""
-        import tomllib
-
         import tomli_w
+
+        from storage.tomlfile import read_toml
 
         from classifiers.schemes import compile_scheme
 
@@ -506,7 +504,7 @@ class DeskFacade:
         except ValueError as exc:
             raise DeskBusy(f"方案表达式有误：{exc}") from None
         src = self.schemes_path()
-        doc = tomllib.loads(src.read_text(encoding="utf-8")) if src.is_file() else {}
+        doc = read_toml(src) if src.is_file() else {}
         doc.setdefault("schemes", {}).setdefault(name, {})["expr"] = expr
         dest = self.home / "schemes.toml"
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -16,12 +16,12 @@ import os
 import sys
 import tempfile
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 from data import DATA_DIR
+from storage.tomlfile import TomlError, read_toml
 from yuqing.errors import DeskError
 
 LEXICON_DIR = DATA_DIR / "lexicons"
@@ -78,18 +78,9 @@ def _lines(path: Path) -> list[str]:
 
 def _toml(path: Path) -> dict:
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ClassifyDataError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ClassifyDataError(f"{path}: not valid TOML: {exc}") from None
-    except RecursionError:
-        raise ClassifyDataError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
-    except UnicodeDecodeError as exc:
-        raise ClassifyDataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
-    except IsADirectoryError:
-        raise ClassifyDataError(f"{path}: is a folder, not a TOML file") from None
+        return read_toml(path)
+    except TomlError as exc:
+        raise ClassifyDataError(str(exc)) from None
 
 
 def _home_or_default(home: Path | None, name: str) -> Path:

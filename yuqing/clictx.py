@@ -26,18 +26,17 @@ def home_from(ctx: click.Context) -> DeskHome:
 def use_desk_zone(home: DeskHome) -> None:
     """Read [desk] timezone from the home's desk.toml and make it this process's desk time zone
     (Asia/Shanghai when there is no usable desk.toml: loading the configuration reports that)."""
-    import tomllib
     from zoneinfo import ZoneInfo
 
     from storage.timeutil import set_desk_tz
+    from storage.tomlfile import TomlError, read_toml
 
     tz = None
     try:
-        with open(home.desk_toml, "rb") as fh:
-            name = tomllib.load(fh).get("desk", {}).get("timezone")
+        name = read_toml(home.desk_toml).get("desk", {}).get("timezone")
         if isinstance(name, str):
             tz = ZoneInfo(name)
-    except (OSError, ValueError, KeyError, AttributeError, RecursionError):  # unreadable, bad TOML, unknown zone
+    except (TomlError, OSError, ValueError, KeyError, AttributeError):  # unreadable, bad TOML, unknown zone
         tz = None
     set_desk_tz(tz)
 

@@ -20,10 +20,9 @@ from yuqing.cmd_incidents import _home, desk_command
 
 def _policy(desk_toml: Path):
     """The escalation policy of desk.toml's [alerts] (the default desk's when absent)."""
-    import tomllib
-
-    from monitor.exceptions import ConfigError
+    from common.errors import ConfigError
     from responders.alerts.config import DEFAULT_ALERTS_TOML, parse_alerts_config
+    from storage.tomlfile import parse_toml
     from yuqing.clictx import fail
     from yuqing.config import read_toml
 
@@ -34,7 +33,7 @@ def _policy(desk_toml: Path):
         except ConfigError as exc:
             fail(str(exc))
     if table is None:
-        table = tomllib.loads(DEFAULT_ALERTS_TOML)["alerts"]
+        table = parse_toml(DEFAULT_ALERTS_TOML, "default [alerts]")["alerts"]
     try:
         return parse_alerts_config(table, env={}).escalation
     except ValueError as exc:

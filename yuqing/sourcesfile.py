@@ -9,7 +9,7 @@ import tomli_w
 from common.errors import ConfigError
 from monitor.sources import parse_sources, source_to_table
 from monitor.types import SourceSpec
-from yuqing.config import read_toml
+from yuqing.config import parse_config_text, read_toml
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -26,7 +26,7 @@ def append_source(path: Path, spec: SourceSpec) -> None:
     block = tomli_w.dumps({"sources": {spec.id: table}})
     text = path.read_text("utf-8")
     new_text = text.rstrip("\n") + "\n\n" + block
-    parse_sources(__import__("tomllib").loads(new_text), file=str(path))  # never write a broken file
+    parse_sources(parse_config_text(new_text, str(path)), file=str(path))  # never write a broken file
     _write_atomic(path, new_text)
 
 
@@ -57,5 +57,5 @@ def set_enabled_in_file(path: Path, source_id: str, enabled: bool) -> None:
     else:
         lines.insert(start + 1, f"enabled = {value}")
     text = "\n".join(lines) + "\n"
-    parse_sources(__import__("tomllib").loads(text), file=str(path))
+    parse_sources(parse_config_text(text, str(path)), file=str(path))
     _write_atomic(path, text)

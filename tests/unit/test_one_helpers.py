@@ -1,0 +1,45 @@
+"""The desk's one-of-each helpers, through their public functions: the TOML reader, the
+severity scale, the secret scrubber, the content hash, html_to_text, the atomic write, the
+desk-clock override, terminal-safe text and the data folder."""
+from __future__ import annotations
+
+import pytest
+
+from common.errors import YuqingError
+from storage.tomlfile import TomlError, parse_toml, read_toml
+
+
+def test_toml_reader_names_file_and_line(tmp_path):
+    path = tmp_path / "desk.toml"
+    path.write_text('[desk]\nname = "汉台"\nbroken = \n', encoding="utf-8")
+    with pytest.raises(TomlError) as err:
+        read_toml(path)
+    assert err.value.line == 3 and err.value.kind == "syntax"
+    assert str(err.value).startswith(f"{path}: not valid TOML") and "line 3" in str(err.value)
+    assert isinstance(err.value, YuqingError) and isinstance(err.value, ValueError)
+
+
+@pytest.mark.parametrize("content, kind, words", [
+    (None, "missing", "file not found"),
+    ("[a]\nx = 1\n[a]\n".encode(), "syntax", "may appear only once"),
+    ("name = '汉台'".encode("gbk"), "encoding", "not UTF-8 text"),
+    (("x = " + "[" * 3000 + "]" * 3000).encode(), "nesting", "nested too deeply"),
+])
+def test_toml_reader_says_what_is_wrong(tmp_path, content, kind, words):
+    path = tmp_path / "f.toml"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(TomlError) as err:
+        read_toml(path)
+    assert err.value.kind == kind and words in str(err.value) and str(path) in str(err.value)
+
+
+def test_toml_text_and_folder():
+    assert parse_toml('a = 1\n[b]\nc = "汉中"\n') == {"a": 1, "b": {"c": "汉中"}}
+    with pytest.raises(TomlError, match=r"^schemes\.toml: not valid TOML"):
+        parse_toml("a = ", "schemes.toml")
+
+
+def test_toml_reader_refuses_a_folder(tmp_path):
+    with pytest.raises(TomlError, match="is a folder"):
+        read_toml(tmp_path)
