@@ -43,3 +43,13 @@ def test_toml_text_and_folder():
 def test_toml_reader_refuses_a_folder(tmp_path):
     with pytest.raises(TomlError, match="is a folder"):
         read_toml(tmp_path)
+
+
+def test_one_severity_scale():
+    import responders.alerts.types
+    import responders.types
+    from classifiers.types import SEVERITIES, severity_rank
+
+    assert responders.types.SEVERITIES is SEVERITIES and responders.alerts.types.SEVERITIES is SEVERITIES
+    assert [severity_rank(s) for s in SEVERITIES] == [0, 1, 2, 3]
+    assert severity_rank("未知") == 0 and max(["重大", "一般", "特别重大"], key=severity_rank) == "特别重大"
