@@ -53,3 +53,26 @@ def test_one_severity_scale():
     assert responders.types.SEVERITIES is SEVERITIES and responders.alerts.types.SEVERITIES is SEVERITIES
     assert [severity_rank(s) for s in SEVERITIES] == [0, 1, 2, 3]
     assert severity_rank("未知") == 0 and max(["重大", "一般", "特别重大"], key=severity_rank) == "特别重大"
+
+
+def test_the_one_scrubber_masks_every_name_of_the_union():
+    from common.secrets import SECRET_NAMES, is_secret_field, scrub_record, scrub_text
+    from monitor.fetch import redact_url
+    from responders.alerts.redact import redact
+    from responders.masking import scrub_secrets
+
+    assert redact is scrub_text and scrub_secrets is scrub_record
+    # every name of the three former lists (fetch errors, alerts, exports), in a URL and in text
+    for name in sorted(SECRET_NAMES) + ["myToken", "app-secret", "auth_code", "webhook_key"]:
+        assert redact_url(f"https://h.example/x?{name}=S3CRETVALUE&page=2") == \
+            f"https://h.example/x?{name}=***&page=2", name
+        out = scrub_text(f"GET /send?{name}=S3CRETVALUE&page=2 and {{\"{name}\": \"S3CRETVALUE\"}}")
+        assert "S3CRETVALUE" not in out and "page=2" in out, name
+    assert "timestamp=17" in scrub_text("x?timestamp=17&sign=abc")
+    # records: a field with a telling name is masked; short generic names (a rate-limit key,
+    # a place code) stay data
+    for field in ("app_secret", "webhook_url", "access_token", "password", "api_key", "client_secret", "jwt"):
+        assert is_secret_field(field), field
+        assert scrub_record({field: "v", "n": [1]}) == {field: "***", "n": [1]}
+    assert scrub_record({"key": "warning:12h", "code": "610702"}) == {"key": "warning:12h", "code": "610702"}
+    assert scrub_text("smtp://user:pa55@mail.example.com") == "smtp://***@mail.example.com"
