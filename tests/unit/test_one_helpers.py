@@ -76,3 +76,53 @@ def test_the_one_scrubber_masks_every_name_of_the_union():
         assert scrub_record({field: "v", "n": [1]}) == {field: "***", "n": [1]}
     assert scrub_record({"key": "warning:12h", "code": "610702"}) == {"key": "warning:12h", "code": "610702"}
     assert scrub_text("smtp://user:pa55@mail.example.com") == "smtp://***@mail.example.com"
+
+
+def test_one_content_hash_and_old_databases_are_rehashed(tmp_path):
+    """Items (monitor), their versions and story evidence use one hash; a database written
+    with the former sha1 item hashes is recomputed on upgrade, so an unchanged item re-served
+    by its feed is still unchanged and an edited one is still an edit."""
+    import hashlib
+    from datetime import datetime, timedelta, timezone
+
+    import sqlite_utils
+
+    from classifiers.stories import content_hash as story_hash
+    from common.hashing import content_hash
+    from monitor import store
+    from monitor.types import ParsedItem, SourceSpec
+    from storage.db import open_db
+
+    assert story_hash is content_hash and len(content_hash("标题", "正文")) == 64
+    t0 = datetime(2026, 6, 14, 2, 0, tzinfo=timezone.utc)
+    spec = SourceSpec(id="news", name="news", url="http://127.0.0.1/news")
+
+    def fetch(db, items, now):
+        return store.store_fetch(db, spec, items, now=now, next_check=now + timedelta(minutes=5), etag=None,
+                                 last_modified=None, body_digest="x")
+
+    def item(guid, text):
+        return ParsedItem(guid=guid, title=f"标题{guid}", link=None, text=text, published=t0)
+
+    path = tmp_path / "desk.sqlite"
+    old = sqlite_utils.Database(path)
+    store.migrations.apply(old, stop_before="m006_content_hash_sha256")
+    store.sync_sources(old, [spec], t0)
+    fetch(old, [item("a", "正文一"), item("b", "正文二")], t0)
+    fetch(old, [item("b", "正文二（更正）")], t0 + timedelta(hours=1))  # b now has two versions
+    sha1 = lambda title, text: hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()  # noqa: E731
+    old.conn.create_function("sha1_hash", 2, sha1)
+    old.execute("UPDATE items SET content_hash = sha1_hash(title, text)")
+    old.execute("UPDATE item_versions SET content_hash = sha1_hash(title, text)")
+    old.conn.commit()
+    old.conn.close()
+
+    db = open_db(path, [store.migrations])
+    rows = db.execute("SELECT title, text, content_hash FROM items UNION ALL "
+                      "SELECT title, text, content_hash FROM item_versions").fetchall()
+    assert len(rows) == 4 and all(h == content_hash(t, x) for t, x, h in rows)
+    again = fetch(db, [item("a", "正文一"), item("b", "正文二（更正）")], t0 + timedelta(hours=2))
+    assert again.edited == 0
+    edited = fetch(db, [item("a", "正文一（改）")], t0 + timedelta(hours=3))
+    assert edited.edited == 1
+    db.conn.close()
