@@ -126,3 +126,14 @@ def test_one_content_hash_and_old_databases_are_rehashed(tmp_path):
     edited = fetch(db, [item("a", "正文一（改）")], t0 + timedelta(hours=3))
     assert edited.edited == 1
     db.conn.close()
+
+
+def test_one_html_to_text_with_the_nesting_guard():
+    import classifiers.normalize
+    from classifiers.htmltext import html_to_text
+
+    assert classifiers.normalize.html_to_text is html_to_text
+    assert html_to_text("<p>汉台&amp;汉中</p><script>x()</script><div>第二段<br>第三行</div>") == "汉台&汉中\n第二段\n第三行"
+    deep = "<div>" * 20_000 + "深层正文" + "</div>" * 20_000
+    assert html_to_text(deep) == "深层正文"  # stripped textually, in bounded time
+    assert html_to_text("<img alt=[怒] src=x.png>气死了") == "[怒]气死了"
