@@ -493,6 +493,7 @@ class DeskFacade:
         """Write ``expr`` for scheme ``name`` to <home>/schemes.toml (copying the bundled file first)."""
         import tomli_w
 
+        from storage.files import write_atomic
         from storage.tomlfile import read_toml
 
         from classifiers.schemes import compile_scheme
@@ -508,9 +509,7 @@ class DeskFacade:
         doc.setdefault("schemes", {}).setdefault(name, {})["expr"] = expr
         dest = self.home / "schemes.toml"
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_suffix(".toml.tmp")
-        tmp.write_text("# Edited in the duty console (yuqing tui).\n" + tomli_w.dumps(doc), encoding="utf-8")
-        tmp.replace(dest)
+        write_atomic(dest, "# Edited in the duty console (yuqing tui).\n" + tomli_w.dumps(doc))
         return dest
 
     @_retrying

@@ -14,13 +14,13 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 from data import DATA_DIR
+from storage.files import write_atomic
 from storage.tomlfile import TomlError, read_toml
 from yuqing.errors import DeskError
 
@@ -306,15 +306,12 @@ def _save(path: Path, model) -> None:
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".topic-", suffix=".npz")
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **model.to_arrays())
-        os.replace(tmp, path)
+        write_atomic(path, lambda fh: np.savez(fh, **model.to_arrays()))
         for old in path.parent.glob("topic-*.npz"):
             if old != path:
                 old.unlink(missing_ok=True)
         stale = time.time() - 3600  # temp files of saves killed half-way (not one being written now)
-        for left in path.parent.glob(".topic-*.npz"):
+        for left in path.parent.glob(".topic-*"):
             try:
                 if left.stat().st_mtime < stale:
                     left.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from common.errors import ConfigError
 from data import DATA_DIR
 from monitor.sources import parse_sources
 from monitor.types import SourceSpec
+from storage.files import write_atomic
 from storage.tomlfile import TomlError, parse_toml
 from storage.tomlfile import read_toml as storage_read_toml
 from yuqing.home import DeskHome
@@ -207,9 +208,7 @@ def init_home(home: DeskHome, *, force: bool = False, sources_text: str | None =
     for path, text in defaults:
         if path.exists() and not force:
             continue
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, text)
         written.append(path)
     return written
 

@@ -9,13 +9,8 @@ import tomli_w
 from common.errors import ConfigError
 from monitor.sources import parse_sources, source_to_table
 from monitor.types import SourceSpec
+from storage.files import write_atomic
 from yuqing.config import parse_config_text, read_toml
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def append_source(path: Path, spec: SourceSpec) -> None:
@@ -27,7 +22,7 @@ def append_source(path: Path, spec: SourceSpec) -> None:
     text = path.read_text("utf-8")
     new_text = text.rstrip("\n") + "\n\n" + block
     parse_sources(parse_config_text(new_text, str(path)), file=str(path))  # never write a broken file
-    _write_atomic(path, new_text)
+    write_atomic(path, new_text)
 
 
 _HEADER = re.compile(r"^\s*\[\s*sources\s*\.\s*(?P<id>\"[^\"]+\"|[A-Za-z0-9_.-]+?)\s*\]\s*(#.*)?$")
@@ -58,4 +53,4 @@ def set_enabled_in_file(path: Path, source_id: str, enabled: bool) -> None:
         lines.insert(start + 1, f"enabled = {value}")
     text = "\n".join(lines) + "\n"
     parse_sources(parse_config_text(text, str(path)), file=str(path))
-    _write_atomic(path, text)
+    write_atomic(path, text)

@@ -137,3 +137,26 @@ def test_one_html_to_text_with_the_nesting_guard():
     deep = "<div>" * 20_000 + "深层正文" + "</div>" * 20_000
     assert html_to_text(deep) == "深层正文"  # stripped textually, in bounded time
     assert html_to_text("<img alt=[怒] src=x.png>气死了") == "[怒]气死了"
+
+
+def test_atomic_write_is_whole_or_nothing(tmp_path):
+    import stat
+
+    from storage.files import write_atomic
+
+    path = tmp_path / "schemes.toml"
+    write_atomic(path, "a = 1\n")
+    assert path.read_text() == "a = 1\n" and stat.S_IMODE(path.stat().st_mode) == 0o600
+
+    def half_then_fail(fh):
+        fh.write(b"b = ")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        write_atomic(path, half_then_fail)
+    assert path.read_text() == "a = 1\n"  # the old file, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["schemes.toml"]  # no partial temporary file
+    write_atomic(path, b"\x00\x01", mode=0o644)
+    assert path.read_bytes() == b"\x00\x01" and stat.S_IMODE(path.stat().st_mode) == 0o644
+    with pytest.raises(FileNotFoundError):
+        write_atomic(tmp_path / "no-such-folder" / "x", "x")
