@@ -286,19 +286,19 @@ def setup_logging_or_exit(home, **kw) -> None:
              f"check that {home.log_dir} is a folder this user may write")
 
 
-def now_fn():
-    """The clock of a command: ``YUQING_NOW`` (ISO 8601; no offset = desk time) pins it for
-    demos and tests, else the wall clock in UTC."""
-    import os
-    from datetime import datetime
+def now_fn(*, pinned_only: bool = False):
+    """The clock of a command (:func:`storage.deskclock.desk_clock`: ``YUQING_NOW`` pins it for
+    demos and tests, else the wall clock in UTC); with ``pinned_only``, None when not pinned.
+    A bad ``YUQING_NOW`` is one line with an example."""
+    from storage.deskclock import desk_clock, pinned_now
+    from storage.timeutil import TimeInputError
 
-    from storage.timeutil import UTC
-
-    pinned = os.environ.get("YUQING_NOW")
-    if not pinned:
-        return lambda: datetime.now(UTC)
-    fixed = parse_user_time(pinned, "YUQING_NOW")
-    return lambda: fixed
+    try:
+        if pinned_only and pinned_now() is None:
+            return None
+        return desk_clock()
+    except TimeInputError as exc:
+        fail(str(exc))
 
 
 def parse_user_time(value: str, name: str):

@@ -160,3 +160,18 @@ def test_atomic_write_is_whole_or_nothing(tmp_path):
     assert path.read_bytes() == b"\x00\x01" and stat.S_IMODE(path.stat().st_mode) == 0o644
     with pytest.raises(FileNotFoundError):
         write_atomic(tmp_path / "no-such-folder" / "x", "x")
+
+
+def test_one_desk_clock_override():
+    from datetime import datetime, timezone
+
+    from storage.deskclock import desk_clock, pinned_now
+    from storage.timeutil import TimeInputError
+
+    assert pinned_now({}) is None
+    assert pinned_now({"YUQING_NOW": "2026-06-14 10:00"}) == datetime(2026, 6, 14, 2, 0, tzinfo=timezone.utc)
+    assert desk_clock({"YUQING_NOW": "2026-06-14T10:00+08:00"})() == datetime(2026, 6, 14, 2, 0, tzinfo=timezone.utc)
+    assert desk_clock({})().tzinfo is not None
+    for bad in ("soon", "0099-01-01", "3026-01-01T00:00"):  # unreadable or out of range
+        with pytest.raises(TimeInputError, match="YUQING_NOW"):
+            pinned_now({"YUQING_NOW": bad})
