@@ -104,13 +104,6 @@ def output_file(path: str, *, force: bool = False, mkdir: bool = False, option: 
     return out
 
 
-def terminal_safe(text: str) -> str:
-    """Feed text shown in a terminal: control characters (escape sequences) made visible."""
-    from storage.visible import visible
-
-    return visible(text)
-
-
 def display_width(text: str) -> int:
     """Terminal columns ``text`` takes: CJK characters count two (wcwidth)."""
     from wcwidth import wcswidth

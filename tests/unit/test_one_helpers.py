@@ -175,3 +175,13 @@ def test_one_desk_clock_override():
     for bad in ("soon", "0099-01-01", "3026-01-01T00:00"):  # unreadable or out of range
         with pytest.raises(TimeInputError, match="YUQING_NOW"):
             pinned_now({"YUQING_NOW": bad})
+
+
+def test_one_terminal_safe_text():
+    from storage.visible import visible
+    from tui.text import clean
+
+    hostile = "标题\x1b[2J\x07\u202e\n第二行"
+    assert visible(hostile) == "标题␛[2J␇<U+202E>␊第二行"  # one value, one line
+    assert visible(hostile, multiline=True) == "标题␛[2J␇<U+202E>\n第二行"
+    assert clean(hostile, mask=False) == visible(hostile)  # the console shows what the CLI prints
