@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from data import DATA_DIR
 from monitor.store import item_notes
 from monitor.timebounds import published_note
 from storage.timeutil import desk_tz, from_db, to_db, utcnow
@@ -25,7 +26,7 @@ from tui.types import (
     StreamItem,
 )
 
-REPO_SCHEMES = Path(__file__).resolve().parents[1] / "data" / "schemes.toml"
+REPO_SCHEMES = DATA_DIR / "schemes.toml"
 #: No source checked for more than this many intervals -> the daemon is shown as down.
 DAEMON_INTERVALS = 3
 BOARD_LIMIT = 200

@@ -185,3 +185,16 @@ def test_one_terminal_safe_text():
     assert visible(hostile) == "标题␛[2J␇<U+202E>␊第二行"  # one value, one line
     assert visible(hostile, multiline=True) == "标题␛[2J␇<U+202E>\n第二行"
     assert clean(hostile, mask=False) == visible(hostile)  # the console shows what the CLI prints
+
+
+def test_one_data_folder():
+    import data
+    import tui.facade
+    import yuqing.classify_io
+    import yuqing.config
+    import yuqing.gazetteer_io
+
+    assert (data.DATA_DIR / "schemes.toml").is_file()
+    assert tui.facade.REPO_SCHEMES == data.DATA_DIR / "schemes.toml"
+    assert yuqing.gazetteer_io.DEFAULT_DIR == data.DATA_DIR / "gazetteer"
+    assert yuqing.classify_io.LEXICON_DIR.parent == data.DATA_DIR == yuqing.config.DEFAULT_DESK_TOML.parent
