@@ -30,10 +30,13 @@ MODE_LABELS = {"dashboard": "值班台", "items": "信息检索", "sources": "�
 def describe_error(exc: BaseException) -> str:
     """A one-line Chinese message for staff (never a traceback)."""
     from responders.exceptions import ResponderError
+    from responders.wording import staff_message
     from storage.db import NewerSchemaError
     from tui.errors import ConsoleError
 
-    if isinstance(exc, (ConsoleError, ResponderError, NewerSchemaError)):
+    if isinstance(exc, ResponderError):
+        return staff_message(exc)
+    if isinstance(exc, (ConsoleError, NewerSchemaError)):
         return str(exc)
     if isinstance(exc, ValueError):
         return f"输入有误：{exc}"

@@ -19,6 +19,8 @@ from typing import Any, Callable, Sequence
 from data import DATA_DIR
 from monitor.store import item_notes
 from monitor.timebounds import published_note
+from responders.exceptions import ResponderError
+from responders.wording import staff_message
 from storage.timeutil import desk_tz, from_db, to_db, utcnow
 from tui.errors import DeskBusy, InvalidInput
 from tui.types import (
@@ -48,6 +50,9 @@ def _retrying(fn):
             try:
                 with self._lock:
                     return fn(self, *args, **kwargs)
+            except ResponderError as exc:
+                exc.args = (staff_message(exc),)  # what the console shows is str(exc): staff's words
+                raise
             except sqlite3.OperationalError as exc:
                 msg = str(exc).lower()
                 if ("locked" in msg or "busy" in msg) and attempt < len(delays):

@@ -103,6 +103,7 @@ def desk_command(name: str, *, creates: bool = False, access: str = "write", **k
         @functools.wraps(fn)
         def wrapper(ctx, *args, as_id, actor, db_path, **kwargs):
             from responders.exceptions import ResponderError
+            from responders.wording import staff_message
             from yuqing.clictx import db_error_message
 
             path = db_path or _home(ctx) / "desk.sqlite"
@@ -116,7 +117,7 @@ def desk_command(name: str, *, creates: bool = False, access: str = "write", **k
                 who = acting_staff(svc.db, as_id, actor, access)
                 return fn(svc, who, *args, **kwargs)
             except ResponderError as exc:
-                raise click.ClickException(str(exc)) from None
+                raise click.ClickException(staff_message(exc)) from None
             except sqlite3.Error as exc:
                 raise click.ClickException(db_error_message(path, exc)) from None
         wrapper.__doc__ = fn.__doc__

@@ -42,3 +42,19 @@ def test_config_problems_share_one_type():
     from monitor.exceptions import ConfigError as SourcesConfigError
 
     assert SourcesConfigError is ConfigError and issubclass(ConfigError, YuqingError)
+
+
+def test_staff_words_are_chosen_where_errors_are_shown():
+    import re
+
+    from responders.exceptions import IncidentNotFound, ProposalNotFound, UnknownUnit
+    from responders.wording import staff_message
+    from tui.app import describe_error
+
+    errors = [IncidentNotFound(9), ProposalNotFound(4), UnknownUnit("区环保委", ["区生态环境分局"]), UnknownUnit("某某", [])]
+    assert not any(re.search(r"[\u4e00-\u9fff]{2}", str(e).replace("区环保委", "").replace("区生态环境分局", "")
+                             .replace("某某", "")) for e in errors)  # the types carry facts, not staff's words
+    assert [staff_message(e) for e in errors] == [
+        "事件 #9 不存在", "发布检测提议 #4 不存在", "未知单位「区环保委」，最接近的：区生态环境分局（未作任何更改）",
+        "未知单位「某某」，请用地名录中的部门或镇办名称（未作任何更改）"]
+    assert describe_error(errors[0]) == "事件 #9 不存在"
