@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from common.errors import ConfigError, YuqingError
 
+# A wrong source definition raises the desk's one ConfigError (shared with desk.toml).
+__all__ = ["ConfigError", "MonitorError", "ParseError", "RetrieveError", "FetchTimeout", "ResponseTooLarge",
+           "TooManyRedirects", "HTTPStatusError", "ConnectError", "ImportRowError"]
+
 
 class MonitorError(YuqingError):
     """Base of every expected intake error."""
-
-
-# A source definition that is wrong raises the desk's one ConfigError (shared with desk.toml).
-__all__ = ["ConfigError", "MonitorError", "ParseError", "RetrieveError", "FetchTimeout", "ResponseTooLarge",
-           "TooManyRedirects", "HTTPStatusError", "ConnectError", "ImportRowError"]
 
 
 class ParseError(MonitorError):
