@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+from classifiers.errors import ClassifierError
+
 __all__ = ["Division", "Department", "Landmark", "Gazetteer", "GazetteerError", "LEVELS",
            "derive_short_names", "split_list"]
 
@@ -22,7 +24,7 @@ _TOWN_SUFFIXES = ("街道办事处", "街道", "镇", "乡", "苏木")
 _COUNTY_SUFFIXES = ("自治县", "县", "区", "市", "旗")
 
 
-class GazetteerError(ValueError):
+class GazetteerError(ClassifierError):
     """A gazetteer row or file is invalid; the message names the row."""
 
 

@@ -1,12 +1,15 @@
 """Text normalisation: HTML to text, Traditional to Simplified, width, whitespace,
 crawler residue, and Weibo-style repost chains kept apart from the poster's own words.
 
-Pure functions, no I/O. OpenCC (the C++ ``opencc`` binding) and selectolax load lazily.
+Pure functions, no I/O. OpenCC (the C++ ``opencc`` binding) loads lazily; HTML goes through
+the desk's one :func:`classifiers.htmltext.html_to_text`.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from classifiers.htmltext import html_to_text
 
 __all__ = ["NormalizedText", "to_simplified", "to_simplified_many", "html_to_text", "normalize", "normalize_many"]
 
@@ -36,10 +39,6 @@ _SPACES = re.compile(r"[ \t\r\f\v]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
 _REPOST = re.compile(r"//\s*@([^:：\s/]{1,40})\s*[:：]")
 _HASHTAG = re.compile(r"#([^#\n]{1,60}?)#")
-_BLOCK_TAGS = re.compile(
-    r"<\s*(?:br|/p|/div|/li|/h[1-6]|/tr|/section|/article|/blockquote|/pre|/table|hr)\b[^>]*>", re.I
-)
-_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "head")
 _BATCH_SEP = "\ue000"
 
 
@@ -82,26 +81,6 @@ def to_simplified_many(texts: list[str]) -> list[str]:
     if len(out) != len(texts):  # pragma: no cover - defensive: separator altered
         return [to_simplified(t) for t in texts]
     return out
-
-
-def html_to_text(html: str) -> str:
-    """Visible text of an HTML fragment or page: entities decoded, scripts and styles
-    dropped, block elements become line breaks. Never raises on broken markup."""
-    if not html:
-        return ""
-    if "<" not in html and "&" not in html:
-        return html.strip()
-    from selectolax.lexbor import LexborHTMLParser
-
-    marked = _BLOCK_TAGS.sub(lambda m: m.group(0) + "\n", html)
-    tree = LexborHTMLParser(marked)
-    for tag in _DROP_TAGS:
-        for node in tree.css(tag):
-            node.decompose()
-    root = tree.body or tree.root
-    text = root.text(deep=True, separator="") if root is not None else ""
-    text = _SPACES.sub(" ", text)
-    return _NEWLINES.sub("\n", text).strip()
 
 
 def _clean(text: str) -> str:

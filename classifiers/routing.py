@@ -18,9 +18,10 @@ from typing import Any, Iterable, Mapping
 
 from classifiers.types import RELEASE_OWNER, TOPICS
 from classifiers.units import UnitNames, normalize_unit
+from classifiers.errors import ClassifierError
 
 
-class RoutingError(ValueError):
+class RoutingError(ClassifierError):
     """The routing table is malformed; the message names the key."""
 
 

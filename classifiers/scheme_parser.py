@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from classifiers.errors import ClassifierError
+
 _OPEN = "(（"
 _CLOSE = ")）"
 _QUOTES = {'"': '"', "“": "”", "「": "」", "'": "'"}
@@ -30,7 +32,7 @@ _KEYWORDS = {"AND", "OR", "NOT"}
 _BREAK = set(_OPEN) | set(_CLOSE) | set(_QUOTES) | set(_SINGLE) | {" ", "\t", "\n", "\r", "\u3000"}
 
 
-class SchemeError(ValueError):
+class SchemeError(ClassifierError):
     """A scheme file or definition is wrong (missing key, bad type, unknown template field)."""
 
 

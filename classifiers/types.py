@@ -9,8 +9,17 @@ TOPICS = (
     "城市管理", "政务作风", "社会治安", "自然灾害", "其他",
 )
 SENTIMENTS = ("负面", "中性", "正面")
+#: The desk's one severity scale, lowest first (incidents, alerts, triggers and the estimator).
 SEVERITIES = ("一般", "较大", "重大", "特别重大")
 RELEASE_OWNER = "区委宣传部"
+
+
+def severity_rank(severity: str) -> int:
+    """0 for 一般 ... 3 for 特别重大; unknown values rank lowest."""
+    try:
+        return SEVERITIES.index(severity)
+    except ValueError:
+        return 0
 
 
 @dataclass(frozen=True)

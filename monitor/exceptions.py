@@ -2,13 +2,15 @@
 anything else is a bug and propagates."""
 from __future__ import annotations
 
+from common.errors import ConfigError, YuqingError
 
-class MonitorError(Exception):
+# A wrong source definition raises the desk's one ConfigError (shared with desk.toml).
+__all__ = ["ConfigError", "MonitorError", "ParseError", "RetrieveError", "FetchTimeout", "ResponseTooLarge",
+           "TooManyRedirects", "HTTPStatusError", "ConnectError", "ImportRowError"]
+
+
+class MonitorError(YuqingError):
     """Base of every expected intake error."""
-
-
-class ConfigError(MonitorError):
-    """A source definition is wrong. Message names file, key and problem."""
 
 
 class ParseError(MonitorError):

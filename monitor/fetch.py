@@ -21,7 +21,6 @@ import http
 import ipaddress
 import socket
 import math
-import re
 import time
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
@@ -29,6 +28,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 from urllib.parse import urljoin, urlsplit
 
+from common.secrets import is_secret_param, scrub_text
 from monitor.exceptions import (
     ConnectError,
     FetchTimeout,
@@ -48,14 +48,6 @@ ACCEPT = (
     "text/html;q=0.8, application/xhtml+xml;q=0.8, */*;q=0.5"
 )
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-# Query parameters whose values are secrets: masked in every message.
-SECRET_PARAMS = frozenset({
-    "access_token", "token", "key", "apikey", "api_key", "appkey", "app_key", "secret",
-    "client_secret", "appsecret", "app_secret", "sign", "signature", "sig", "password",
-    "passwd", "pwd", "auth", "authorization", "ticket", "sessionid", "session", "sid",
-    "jwt", "code", "private_token", "accesskey", "access_key", "secretkey", "secret_key",
-})
-_SECRET_SUFFIXES = ("token", "secret", "key", "sign", "signature", "password", "passwd")
 _CROSS_ORIGIN_DROP = ("authorization", "cookie", "proxy-authorization")
 _MAX_URL_IN_MESSAGE = 200
 _CHUNK = 64 * 1024
@@ -100,11 +92,6 @@ _MAY_BE_ZERO = frozenset({"per_host_spacing", "max_redirects"})
 
 # -- helpers (pure) ---------------------------------------------------------------
 
-def _is_secret(name: str) -> bool:
-    n = name.strip().lower()
-    return n in SECRET_PARAMS or n.endswith(_SECRET_SUFFIXES)
-
-
 def redact_url(url: str | None) -> str:
     """The URL fit for a log line or an error message: no user:password, secret query
     values masked as ``***``, no fragment, no control characters, at most 200 characters."""
@@ -125,7 +112,7 @@ def redact_url(url: str | None) -> str:
         masked = []
         for pair in query.split("&"):
             name, sep, _value = pair.partition("=")
-            masked.append(f"{name}=***" if sep and _is_secret(name) else pair)
+            masked.append(f"{name}=***" if sep and is_secret_param(name) else pair)
         query = "&".join(masked)
     out = f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else f"{netloc}{parts.path}"
     if query:
@@ -135,18 +122,12 @@ def redact_url(url: str | None) -> str:
     return out
 
 
-_USERINFO_RE = re.compile(r"(//)[^/\s@]*@")
-_SECRET_PAIR_RE = re.compile(r"([?&;\s])([A-Za-z_\-]*(?:token|secret|key|sign|signature|sig|password|passwd|pwd|auth|ticket|sid|code))=([^&\s'\">]+)",
-                             re.IGNORECASE)
-
-
 def _scrub(text: str, url: str) -> str:
     """One line of library-provided text, with any credentials it might quote removed."""
     text = " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
     if url:
         text = text.replace(url, redact_url(url))
-    text = _USERINFO_RE.sub(r"\1", text)
-    text = _SECRET_PAIR_RE.sub(r"\1\2=***", text)
+    text = scrub_text(text)
     return text if len(text) <= 160 else text[:159] + "…"
 
 

@@ -18,6 +18,7 @@ from typing import Any, Iterable, Sequence
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from common.hashing import content_hash
 from monitor.exceptions import MonitorError
 from monitor.schedule import DEFAULT_MAX_BACKOFF
 from monitor.timebounds import Bounded, bound_published, neighbour_floor
@@ -135,6 +136,14 @@ def m005_item_versions(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE items ADD COLUMN versions INTEGER NOT NULL DEFAULT 1")
 
 
+@migrations()
+def m006_content_hash_sha256(db: sqlite_utils.Database) -> None:
+    # Stored hashes were sha1 of the same text: recompute them with the desk's one content hash.
+    db.conn.create_function("yuqing_content_hash", 2, content_hash, deterministic=True)
+    db.execute("UPDATE items SET content_hash = yuqing_content_hash(title, text)")
+    db.execute("UPDATE item_versions SET content_hash = yuqing_content_hash(title, text)")
+
+
 MAX_VERSIONS = 50  # per item: a feed whose text changes at every fetch must not grow without bound
 
 
@@ -161,10 +170,6 @@ def _full_is_clear(fn):
             raise StoreFull(f"磁盘/数据库已满: {_db_file(db.conn)} ({exc}); free disk space — nothing was lost,"
                             " the source is fetched again on its next check") from None
     return wrapper
-
-
-def content_hash(title: str, text: str) -> str:
-    return hashlib.sha1(f"{title}\n{text}".encode("utf-8")).hexdigest()
 
 
 def body_hash(body: bytes) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.triggers import SEVERITY_ORDER
+from classifiers.types import SEVERITIES
 from storage.timeutil import desk_tz
 
 
@@ -45,7 +45,7 @@ def story_joined(iid: int, sid: str, cand, facts, topic: str) -> list[Notice]:
     """A new story joining an open incident is breaking news of its own when it hits an alert
     scheme or is graded 较大 or above (e.g. an explosion reported while a complaint about the
     same plant is open): people hear about it, they do not find it in the timeline later."""
-    if not facts.alert_schemes and SEVERITY_ORDER.index(facts.severity) < SEVERITY_ORDER.index("较大"):
+    if not facts.alert_schemes and SEVERITIES.index(facts.severity) < SEVERITIES.index("较大"):
         return []
     towns = tuple(p["name"] for p in facts.places.values() if p.get("level") == "town")
     return [Notice(

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
 
 from classifiers.same_event import bigrams, event_bigrams, place_bigram_test
-
-SEVERITY_ORDER = ("一般", "较大", "重大", "特别重大")
+from classifiers.types import SEVERITIES
 
 DEFAULT_TRIGGERS_TOML = """\
 [triggers]
@@ -128,7 +127,7 @@ class StoryFacts:
         for w in analysis.get("risk_words", ()):
             self.risk_words.setdefault(w, None)
         sev = analysis.get("severity", "一般")
-        if SEVERITY_ORDER.index(sev) > SEVERITY_ORDER.index(self.severity):
+        if SEVERITIES.index(sev) > SEVERITIES.index(self.severity):
             self.severity = sev
             self.severity_reasons = list(analysis.get("severity_reasons", ()))
         if analysis.get("sentiment") == "负面":

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from storage.files import write_atomic
+
 KEY_ENV = "YUQING_TIMELINE_KEY"
 KEY_FILE = "timeline.key"
 WITNESS_FILE = "timeline.witness"
@@ -91,15 +93,7 @@ def _read_key_file(path: Path) -> dict | None:
 
 def _write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically, readable by the owner only."""
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, text.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    write_atomic(path, text, mode=0o600)
 
 
 def load(conn: sqlite3.Connection, *, create: bool = False) -> Anchor:

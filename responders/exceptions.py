@@ -1,8 +1,12 @@
-"""One exception tree for the response engine. Messages are one line, fit for staff."""
+"""One exception tree for the response engine. Errors carry their facts (an incident id, a
+unit name); the words staff read are chosen where an error is shown
+(:func:`responders.wording.staff_message`)."""
 from __future__ import annotations
 
+from common.errors import YuqingError
 
-class ResponderError(Exception):
+
+class ResponderError(YuqingError):
     """Base of every expected response-engine error."""
 
 
@@ -12,7 +16,7 @@ class PolicyError(ResponderError):
 
 class IncidentNotFound(ResponderError):
     def __init__(self, incident_id):
-        super().__init__(f"事件 #{incident_id} 不存在")
+        super().__init__(f"incident #{incident_id} does not exist")
         self.incident_id = incident_id
 
 
@@ -28,8 +32,7 @@ class UnknownUnit(InvalidValue):
     """A unit name the gazetteer does not know; the message names the nearest known ones."""
 
     def __init__(self, name: str, nearest: list[str]):
-        hint = f"，最接近的：{'、'.join(nearest)}" if nearest else "，请用地名录中的部门或镇办名称"
-        super().__init__(f"未知单位「{name}」{hint}（未作任何更改）")
+        super().__init__(f"unknown unit {name!r}" + (f" (nearest: {', '.join(nearest)})" if nearest else ""))
         self.name = name
         self.nearest = nearest
 
@@ -40,7 +43,7 @@ class CandidateError(ResponderError):
 
 class ProposalNotFound(ResponderError):
     def __init__(self, proposal_id):
-        super().__init__(f"发布检测提议 #{proposal_id} 不存在")
+        super().__init__(f"release proposal #{proposal_id} does not exist")
         self.proposal_id = proposal_id
 
 

@@ -29,15 +29,16 @@ Numbers glued to Latin letters or other digits are left alone, so hashes, hex id
 and tokens in exports never change (``Tel13812345678`` is still masked). Full-width
 digits are masked like ASCII ones. The result is stable: masking twice changes nothing.
 
-``scrub_secrets(obj)`` replaces values whose key looks secret (token, secret,
-password, key, sign, webhook ...) by "***" and removes ``access_token=``/``key=``/
-``sign=`` query values from URLs in text. ``clean(obj)`` does both on a JSON-like
-value. All are pure.
+``scrub_secrets(obj)`` is the desk's one secret scrubber
+(:func:`common.secrets.scrub_record`). ``clean(obj)`` scrubs and masks a JSON-like value.
+All are pure.
 """
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from common.secrets import scrub_record as scrub_secrets
 
 # ---------------------------------------------------------------- personal data
 
@@ -220,29 +221,6 @@ def mask_personal(text: str | None) -> str:
 
 
 # ---------------------------------------------------------------- secrets
-
-_SECRET_QS = re.compile(r"(?i)([?&](?:access_token|token|key|secret|sign|signature|password|pwd)=)[^&#\s\"'<>]+")
-_SECRET_KEYS = re.compile(
-    r"(?i)(secret|token|password|passwd|(api|access|app|secret)[_-]?key|^sign$|signature|webhook|credential)")
-
-
-def scrub_url_secrets(text: str | None) -> str:
-    if not text:
-        return text or ""
-    return _SECRET_QS.sub(lambda m: m.group(1) + "***", text)
-
-
-def scrub_secrets(obj: Any) -> Any:
-    """A copy of a JSON-like value with secret-looking keys' values replaced by '***'."""
-    if isinstance(obj, dict):
-        return {k: ("***" if isinstance(k, str) and _SECRET_KEYS.search(k) and v not in (None, "") else scrub_secrets(v))
-                for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [scrub_secrets(v) for v in obj]
-    if isinstance(obj, str):
-        return scrub_url_secrets(obj)
-    return obj
-
 
 def clean(obj: Any, *, mask: bool = True) -> Any:
     """Scrub secrets and (by default) mask personal data in every string of a JSON-like value."""

@@ -164,12 +164,10 @@ def policy_from_mapping(mapping: Mapping[str, Any] | None) -> ClockPolicy:
 
 def policy_from_toml_text(text: str) -> ClockPolicy:
     """Parse a whole desk.toml and return its clock policy (defaults when there is no [clock])."""
-    import tomllib
+    from storage.tomlfile import TomlError, parse_toml
 
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"desk.toml: {exc}") from None
-    except RecursionError:
-        raise PolicyError("desk.toml: arrays or tables nested too deeply") from None
+        data = parse_toml(text, "desk.toml")
+    except TomlError as exc:
+        raise PolicyError(str(exc)) from None
     return policy_from_mapping(data.get("clock"))

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
+from classifiers.types import SEVERITIES  # noqa: F401  (the one severity scale, re-exported)
+
 # ---------------------------------------------------------------- vocabularies
 
 #: The forward path of an incident.
@@ -21,7 +23,6 @@ OPEN_STATES = FLOW_STATES[:-1]
 #: States from which archiving (归档) is allowed.
 ARCHIVABLE_STATES = ("处置结果已发布",) + DISMISS_STATES
 
-SEVERITIES = ("一般", "较大", "重大", "特别重大")
 VERIFICATIONS = ("待核实", "已核实", "不实信息", "反转")
 CHANNELS = ("政府网站", "政务微博", "政务微信", "新闻发布会", "媒体采访", "其他")
 

@@ -13,6 +13,8 @@ from typing import Iterable
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from storage.errors import StorageError
+
 BUSY_TIMEOUT_MS = 15_000
 
 
@@ -61,7 +63,7 @@ def is_disk_full(exc: BaseException | None) -> bool:
     return False
 
 
-class NewerSchemaError(sqlite3.DatabaseError):
+class NewerSchemaError(StorageError, sqlite3.DatabaseError):
     """The database holds schema steps this code does not know: a newer version wrote it.
     Nothing is written to it (an older version must not guess at a newer schema)."""
 

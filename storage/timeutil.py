@@ -6,6 +6,8 @@ import re
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
+from storage.errors import StorageError
+
 UTC = timezone.utc
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -57,7 +59,7 @@ def set_desk_tz(tz: ZoneInfo | None) -> None:
     _desk_tz = tz or DEFAULT_TZ
 
 
-class TimeInputError(ValueError):
+class TimeInputError(StorageError, ValueError):
     """A time typed by a person that cannot be read; the message says how to write it."""
 
 

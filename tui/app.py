@@ -32,10 +32,13 @@ HELP_QUIT_TEXT = "按 q 或 Ctrl+Q 退出值班台"
 def describe_error(exc: BaseException) -> str:
     """A one-line Chinese message for staff (never a traceback)."""
     from responders.exceptions import ResponderError
+    from responders.wording import staff_message
     from storage.db import NewerSchemaError
-    from tui.facade import DeskBusy
+    from tui.errors import ConsoleError
 
-    if isinstance(exc, (DeskBusy, ResponderError, NewerSchemaError)):
+    if isinstance(exc, ResponderError):
+        return chinese_errors(staff_message(exc))
+    if isinstance(exc, (ConsoleError, NewerSchemaError)):
         return chinese_errors(str(exc))
     if isinstance(exc, ValueError):
         return f"输入有误：{chinese_errors(str(exc))}"

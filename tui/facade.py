@@ -16,16 +16,20 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from data import DATA_DIR
 from monitor.store import item_notes
 from monitor.timebounds import published_note
+from responders.exceptions import ResponderError
+from responders.wording import staff_message
 from storage.timeutil import desk_tz, from_db, to_db, utcnow
 from tui.display import DisplayNames
+from tui.errors import DeskBusy, InvalidInput
 from tui.types import (
     BoardRow, DeskStatus, IncidentDetail, ItemFilter, ItemRow, LinkedItem, Report, SchemePreview, Snapshot,
     StreamItem,
 )
 
-REPO_SCHEMES = Path(__file__).resolve().parents[1] / "data" / "schemes.toml"
+REPO_SCHEMES = DATA_DIR / "schemes.toml"
 #: No source checked for more than this many intervals -> the daemon is shown as down.
 DAEMON_INTERVALS = 3
 BOARD_LIMIT = 200
@@ -40,10 +44,6 @@ _ITEM_SQL = ("SELECT i.id, i.source_id, i.title, i.text, i.url, i.published, a.t
              " a.flagged FROM items i LEFT JOIN item_analysis a ON a.item_id = i.id WHERE 1=1")
 
 
-class DeskBusy(Exception):
-    """The database stayed locked or failed; the message is shown to staff."""
-
-
 def _retrying(fn):
     def wrapper(self, *args, **kwargs):
         delays = self.retry_delays
@@ -51,6 +51,9 @@ def _retrying(fn):
             try:
                 with self._lock:
                     return fn(self, *args, **kwargs)
+            except ResponderError as exc:
+                exc.args = (staff_message(exc),)  # what the console shows is str(exc): staff's words
+                raise
             except sqlite3.OperationalError as exc:
                 msg = str(exc).lower()
                 if ("locked" in msg or "busy" in msg) and attempt < len(delays):
@@ -464,17 +467,15 @@ class DeskFacade:
         return own if own.is_file() else REPO_SCHEMES
 
     def _schemes_doc(self) -> dict:
-        import tomllib
+        from storage.tomlfile import TomlError, read_toml
 
         path = self.schemes_path()
         try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise DeskBusy(f"无法读取方案文件 {path}：{exc}") from None
-        except RecursionError:
-            raise DeskBusy(f"无法读取方案文件 {path}：数组或表嵌套过深") from None
+            return read_toml(path)
+        except TomlError as exc:
+            if exc.kind == "missing":
+                return {}
+            raise DeskBusy(f"无法读取方案文件 {path}：{exc.detail}") from None
 
     def schemes(self) -> dict[str, dict]:
         """name -> {expr, alert, description, label} from the desk's schemes file."""
@@ -518,14 +519,15 @@ class DeskFacade:
     @_acting("admin")
     def save_scheme(self, name: str, expr: str) -> Path:
         """Write ``expr`` for scheme ``name`` to <home>/schemes.toml (copying the bundled file first)."""
-        import tomllib
-
         import tomli_w
+
+        from storage.files import write_atomic
+        from storage.tomlfile import read_toml
 
         from classifiers.schemes import compile_scheme
 
         if not name.strip():
-            raise DeskBusy("方案名不能为空")
+            raise InvalidInput("方案名不能为空")
         try:
             compile_scheme(name, expr)
         except ValueError as exc:
@@ -533,13 +535,11 @@ class DeskFacade:
 
             raise DeskBusy(f"方案表达式有误：{explain_zh(exc)}") from None
         src = self.schemes_path()
-        doc = tomllib.loads(src.read_text(encoding="utf-8")) if src.is_file() else {}
+        doc = read_toml(src) if src.is_file() else {}
         doc.setdefault("schemes", {}).setdefault(name, {})["expr"] = expr
         dest = self.home / "schemes.toml"
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_suffix(".toml.tmp")
-        tmp.write_text("# Edited in the duty console (yuqing tui).\n" + tomli_w.dumps(doc), encoding="utf-8")
-        tmp.replace(dest)
+        write_atomic(dest, "# Edited in the duty console (yuqing tui).\n" + tomli_w.dumps(doc))
         return dest
 
     @_retrying

@@ -14,20 +14,21 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 from data import DATA_DIR
+from storage.files import write_atomic
+from storage.tomlfile import TomlError, read_toml
+from yuqing.errors import DeskError
 
 LEXICON_DIR = DATA_DIR / "lexicons"
 SEED_PATH = DATA_DIR / "topics_seed.jsonl"
 MODEL_VERSION = "topic-v6"  # bump when features or the model format change
 
-class ClassifyDataError(ValueError):
+class ClassifyDataError(DeskError, ValueError):
     """A data file for the classifiers is missing or malformed; the message names it."""
 
 
@@ -77,18 +78,9 @@ def _lines(path: Path) -> list[str]:
 
 def _toml(path: Path) -> dict:
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ClassifyDataError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ClassifyDataError(f"{path}: not valid TOML: {exc}") from None
-    except RecursionError:
-        raise ClassifyDataError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
-    except UnicodeDecodeError as exc:
-        raise ClassifyDataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
-    except IsADirectoryError:
-        raise ClassifyDataError(f"{path}: is a folder, not a TOML file") from None
+        return read_toml(path)
+    except TomlError as exc:
+        raise ClassifyDataError(str(exc)) from None
 
 
 def _home_or_default(home: Path | None, name: str) -> Path:
@@ -314,15 +306,12 @@ def _save(path: Path, model) -> None:
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".topic-", suffix=".npz")
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **model.to_arrays())
-        os.replace(tmp, path)
+        write_atomic(path, lambda fh: np.savez(fh, **model.to_arrays()))
         for old in path.parent.glob("topic-*.npz"):
             if old != path:
                 old.unlink(missing_ok=True)
         stale = time.time() - 3600  # temp files of saves killed half-way (not one being written now)
-        for left in path.parent.glob(".topic-*.npz"):
+        for left in path.parent.glob(".topic-*"):
             try:
                 if left.stat().st_mtime < stale:
                     left.unlink(missing_ok=True)

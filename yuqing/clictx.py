@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from common.errors import ConfigError
 from monitor.exceptions import MonitorError
 from yuqing.home import DeskHome, resolve_home, secure
 
@@ -25,18 +26,17 @@ def home_from(ctx: click.Context) -> DeskHome:
 def use_desk_zone(home: DeskHome) -> None:
     """Read [desk] timezone from the home's desk.toml and make it this process's desk time zone
     (Asia/Shanghai when there is no usable desk.toml: loading the configuration reports that)."""
-    import tomllib
     from zoneinfo import ZoneInfo
 
     from storage.timeutil import set_desk_tz
+    from storage.tomlfile import TomlError, read_toml
 
     tz = None
     try:
-        with open(home.desk_toml, "rb") as fh:
-            name = tomllib.load(fh).get("desk", {}).get("timezone")
+        name = read_toml(home.desk_toml).get("desk", {}).get("timezone")
         if isinstance(name, str):
             tz = ZoneInfo(name)
-    except (OSError, ValueError, KeyError, AttributeError, RecursionError):  # unreadable, bad TOML, unknown zone
+    except (TomlError, OSError, ValueError, KeyError, AttributeError):  # unreadable, bad TOML, unknown zone
         tz = None
     set_desk_tz(tz)
 
@@ -47,7 +47,7 @@ def load_config_or_exit(ctx: click.Context):
     home = home_from(ctx)
     try:
         return load_config(home)
-    except MonitorError as exc:
+    except (ConfigError, MonitorError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -102,13 +102,6 @@ def output_file(path: str, *, force: bool = False, mkdir: bool = False, option: 
     if out.exists() and not force:
         fail(f"{option} {path}: file already exists (pass --force to replace it, or choose another name)")
     return out
-
-
-def terminal_safe(text: str) -> str:
-    """Feed text shown in a terminal: control characters (escape sequences) made visible."""
-    from storage.visible import visible
-
-    return visible(text)
 
 
 def display_width(text: str) -> int:
@@ -247,7 +240,6 @@ def open_desk_db(path, migration_sets=None, *, must_exist: bool = True):
 
 def clock_policy(desk_toml):
     """The [clock] policy of desk.toml (defaults when the file is absent); errors name the file."""
-    from monitor.exceptions import ConfigError
     from responders.exceptions import ResponderError
     from responders.policy import ClockPolicy, policy_from_mapping
     from yuqing.config import read_toml
@@ -287,19 +279,19 @@ def setup_logging_or_exit(home, **kw) -> None:
              f"check that {home.log_dir} is a folder this user may write")
 
 
-def now_fn():
-    """The clock of a command: ``YUQING_NOW`` (ISO 8601; no offset = desk time) pins it for
-    demos and tests, else the wall clock in UTC."""
-    import os
-    from datetime import datetime
+def now_fn(*, pinned_only: bool = False):
+    """The clock of a command (:func:`storage.deskclock.desk_clock`: ``YUQING_NOW`` pins it for
+    demos and tests, else the wall clock in UTC); with ``pinned_only``, None when not pinned.
+    A bad ``YUQING_NOW`` is one line with an example."""
+    from storage.deskclock import desk_clock, pinned_now
+    from storage.timeutil import TimeInputError
 
-    from storage.timeutil import UTC
-
-    pinned = os.environ.get("YUQING_NOW")
-    if not pinned:
-        return lambda: datetime.now(UTC)
-    fixed = parse_user_time(pinned, "YUQING_NOW")
-    return lambda: fixed
+    try:
+        if pinned_only and pinned_now() is None:
+            return None
+        return desk_clock()
+    except TimeInputError as exc:
+        fail(str(exc))
 
 
 def parse_user_time(value: str, name: str):

@@ -20,10 +20,9 @@ from yuqing.cmd_incidents import _home, desk_command
 
 def _policy(desk_toml: Path):
     """The escalation policy of desk.toml's [alerts] (the default desk's when absent)."""
-    import tomllib
-
-    from monitor.exceptions import ConfigError
+    from common.errors import ConfigError
     from responders.alerts.config import DEFAULT_ALERTS_TOML, parse_alerts_config
+    from storage.tomlfile import parse_toml
     from yuqing.clictx import fail
     from yuqing.config import read_toml
 
@@ -34,7 +33,7 @@ def _policy(desk_toml: Path):
         except ConfigError as exc:
             fail(str(exc))
     if table is None:
-        table = tomllib.loads(DEFAULT_ALERTS_TOML)["alerts"]
+        table = parse_toml(DEFAULT_ALERTS_TOML, "default [alerts]")["alerts"]
     try:
         return parse_alerts_config(table, env={}).escalation
     except ValueError as exc:
@@ -92,7 +91,8 @@ def alerts(svc, actor, open_only, as_json):
     from responders.alerts.store import list_alerts
     from responders.masking import mask_personal
     from responders.staff import display_name
-    from yuqing.clictx import pad, terminal_safe
+    from storage.visible import visible
+    from yuqing.clictx import pad
 
     policy = _policy(_home(click.get_current_context()) / "desk.toml")
     records = list_alerts(svc.db, open_only=open_only)
@@ -112,7 +112,7 @@ def alerts(svc, actor, open_only, as_json):
             nxt = _next_at(rec, policy)
             extra = f"下次升级 {desk_text(nxt)}" if nxt else ""
         click.echo(f"{a.id}  {desk_text(rec.created_at)}  {pad(a.severity, 8)}{pad(_state(rec), 18)}"
-                   f"{pad(inc, 10)}{terminal_safe(mask_personal(a.title))}  {extra}".rstrip())
+                   f"{pad(inc, 10)}{visible(mask_personal(a.title))}  {extra}".rstrip())
         for s in rec.steps:
             whom = "、".join(_target_text(t) for t in s.targets) or "渠道"
             label = "首次发送" if s.step == 0 else f"第{s.step}级升级"

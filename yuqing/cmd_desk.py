@@ -5,6 +5,7 @@ import asyncio
 
 import click
 
+from common.errors import ConfigError
 from monitor.exceptions import MonitorError
 from yuqing.clictx import (act_on_desk, actor_options, check_desk_db, db_errors, fail, hold_desk_lock, home_from,
                            load_config_or_exit, open_desk_db, setup_logging_or_exit)
@@ -36,7 +37,7 @@ def init(ctx: click.Context, force: bool, as_id: str | None, actor: str | None) 
         click.echo(f"wrote {path}")
     try:
         cfg = load_config(home)
-    except MonitorError as exc:
+    except (ConfigError, MonitorError) as exc:
         fail(f"{exc} (fix it, or move that file away and run `yuqing init` again for a default one)")
     db = open_desk_db(home.db_path, must_exist=False)
     db.conn.close()

@@ -33,6 +33,7 @@ def handover(ctx, as_json, fmt, output, since, force, mkdir, db_path):
         return
     from responders import handover as ho
     from responders.exceptions import ResponderError
+    from responders.wording import staff_message
     from yuqing.clictx import home_from, output_file, parse_user_time
     from yuqing.cmd_incidents import service
 
@@ -44,7 +45,7 @@ def handover(ctx, as_json, fmt, output, since, force, mkdir, db_path):
         rep = prepare(svc, parse_user_time(since, "--since") if since else None)
         data = ho.render_handover(rep, fmt, home_from(ctx).path)
     except ResponderError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(staff_message(exc)) from None
     if output:
         from responders.exports import write_atomic
 

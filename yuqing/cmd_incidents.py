@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 
 from storage.timeutil import desk_iso, desk_text
+from storage.visible import visible
 from yuqing.clictx import acting_staff, actor_options  # noqa: F401 - acting_staff: kept importable here
 
 
@@ -102,6 +103,7 @@ def desk_command(name: str, *, creates: bool = False, access: str = "write", **k
         @functools.wraps(fn)
         def wrapper(ctx, *args, as_id, actor, db_path, **kwargs):
             from responders.exceptions import ResponderError
+            from responders.wording import staff_message
             from yuqing.clictx import db_error_message
 
             path = db_path or _home(ctx) / "desk.sqlite"
@@ -115,7 +117,7 @@ def desk_command(name: str, *, creates: bool = False, access: str = "write", **k
                 who = acting_staff(svc.db, as_id, actor, access)
                 return fn(svc, who, *args, **kwargs)
             except ResponderError as exc:
-                raise click.ClickException(str(exc)) from None
+                raise click.ClickException(staff_message(exc)) from None
             except sqlite3.Error as exc:
                 raise click.ClickException(db_error_message(path, exc)) from None
         wrapper.__doc__ = fn.__doc__
@@ -169,12 +171,6 @@ def _local(dt: datetime | None) -> str:
     return desk_text(dt)
 
 
-def _safe(text: str) -> str:
-    from yuqing.clictx import terminal_safe
-
-    return terminal_safe(text)
-
-
 def _id(value: str) -> int:
     from yuqing.clictx import parse_id
 
@@ -208,7 +204,7 @@ def incidents(svc, actor, as_json, show_all, no_mask):
         c = clocks[i.id]
         left = format_remaining(c.remaining) if c.status not in ("released", "closed") else ""
         click.echo(f"#{i.id:<5} {i.state:<8} {i.severity:<4} {c.status_label:<4} {left:<16} "
-                   f"截止 {_local(i.release_due)}  {_safe(i.title if no_mask else mask_personal(i.title))}")
+                   f"截止 {_local(i.release_due)}  {visible(i.title if no_mask else mask_personal(i.title))}")
 
 
 @desk_command("incident", access="read")
@@ -223,7 +219,7 @@ def incident(svc, actor, incident_id, as_json, no_mask):
     from responders.masking import clean, mask_personal
     from responders.staff import display_name
 
-    show = _safe if no_mask else (lambda text: mask_personal(_safe(text)))
+    show = visible if no_mask else (lambda text: mask_personal(visible(text)))
 
     iid = _id(incident_id)
     inc = svc.get(iid)
@@ -284,10 +280,10 @@ def incident(svc, actor, incident_id, as_json, no_mask):
             for line in instruction_lines(i, now, lambda a: display_name(svc.db, a), show):
                 click.echo("  " + line)
     for r in svc.releases(iid):
-        click.echo(f"发布 {r.kind_label} {r.channel} {_local(r.released_at)} {_safe(r.url)}")
+        click.echo(f"发布 {r.kind_label} {r.channel} {_local(r.released_at)} {visible(r.url)}")
     click.echo("时间线：")
     for e in events:
-        click.echo(f"  {e.seq:>3} {_local(e.at)} {_safe(display_name(svc.db, e.actor))}: {show(summarize(e))}")
+        click.echo(f"  {e.seq:>3} {_local(e.at)} {visible(display_name(svc.db, e.actor))}: {show(summarize(e))}")
 
 
 @desk_command("verify", access="read")
@@ -330,7 +326,7 @@ def open_incident(svc, actor, candidate_file):
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{candidate_file}: invalid JSON: {exc}") from None
     inc, opened = svc.open_or_join_result(candidate_from_mapping(data), actor=actor)
-    click.echo(f"{'新建' if opened else '并入'}事件 #{inc.id}：{_safe(inc.title)}")
+    click.echo(f"{'新建' if opened else '并入'}事件 #{inc.id}：{visible(inc.title)}")
 
 
 @desk_command("ack")
@@ -344,7 +340,7 @@ def ack(svc, actor, incident_id):
     inc, first = svc.get(iid), svc.acknowledged_by(iid)
     from responders.staff import display_name
 
-    who = f"由 {_safe(display_name(svc.db, first.actor))} " if first is not None else ""
+    who = f"由 {visible(display_name(svc.db, first.actor))} " if first is not None else ""
     click.echo(f"事件 #{inc.id} 已于 {_local(inc.acknowledged_at)} {who}确认接报，无需重复确认（状态：{inc.state}）")
 
 
@@ -450,7 +446,7 @@ def split(svc, actor, incident_id, items, title):
     """Move items to a new incident. Example: yuqing split 3 --items 12,13 --title 另一事件"""
     ids = [x.strip() for chunk in items for x in chunk.split(",") if x.strip()]
     inc = svc.split(_id(incident_id), ids, title=title, actor=actor)
-    click.echo(f"拆分出事件 #{inc.id}：{_safe(inc.title)}")
+    click.echo(f"拆分出事件 #{inc.id}：{visible(inc.title)}")
 
 
 @desk_command("close")
@@ -484,7 +480,7 @@ def proposals(svc, actor, show_all):
     for p in rows:
         ev = p.evidence
         click.echo(f"提议 #{p.id} 事件 #{p.incident_id} [{p.status}] 得分 {p.score:.2f} "
-                   f"{_safe(ev.get('item_title') or '')} {_safe(ev.get('item_url') or '')}\n    {_safe(ev.get('why', ''))}")
+                   f"{visible(ev.get('item_title') or '')} {visible(ev.get('item_url') or '')}\n    {visible(ev.get('why', ''))}")
 
 
 @desk_command("confirm-release")
@@ -510,7 +506,7 @@ def reject_release(svc, actor, proposal_id, reason):
         raise click.UsageError("请写明驳回理由（REASON 不能为空）")
     reject_proposal(svc, proposal_id, reason.strip(), actor=actor)
     p = get_proposal(svc, proposal_id)
-    click.echo(f"已驳回发布检测提议 #{p.id}（事件 #{p.incident_id}）：{_safe(reason.strip())}")
+    click.echo(f"已驳回发布检测提议 #{p.id}（事件 #{p.incident_id}）：{visible(reason.strip())}")
 
 
 # ------------------------------------------------------------------ exports and reports

@@ -9,7 +9,8 @@ import json
 
 import click
 
-from yuqing.cmd_incidents import _id, _local, _parse_time, _safe, desk_command
+from storage.visible import visible
+from yuqing.cmd_incidents import _id, _local, _parse_time, desk_command
 
 
 def instruction_lines(ins, now, name=lambda a: a, show=None) -> list[str]:
@@ -19,13 +20,13 @@ def instruction_lines(ins, now, name=lambda a: a, show=None) -> list[str]:
     from responders.instructions import STATUS_LABELS
     from responders.masking import mask_personal
 
-    show = show or (lambda text: mask_personal(_safe(text)))
+    show = show or (lambda text: mask_personal(visible(text)))
     status = ins.status(now)
     due = f" 时限 {_local(ins.due_at)}" if ins.due_at is not None else ""
-    lines = [f"批示 #{ins.id} 事件 #{ins.incident_id} [{STATUS_LABELS[status]}] {_safe(name(ins.leader))} "
+    lines = [f"批示 #{ins.id} 事件 #{ins.incident_id} [{STATUS_LABELS[status]}] {visible(name(ins.leader))} "
              f"{_local(ins.given_at)}{due}：{show(ins.text)}"]
     if ins.done_at is not None:
-        lines.append(f"    反馈 {_safe(name(ins.done_by or ''))} {_local(ins.done_at)}：{show(ins.feedback or '')}")
+        lines.append(f"    反馈 {visible(name(ins.done_by or ''))} {_local(ins.done_at)}：{show(ins.feedback or '')}")
     return lines
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from yuqing.clictx import (acting_staff, actor_options, db_errors, fail, home_from, now_fn, open_desk_db, parse_id,
-                           terminal_safe)
+from storage.visible import visible
+from yuqing.clictx import acting_staff, actor_options, db_errors, fail, home_from, now_fn, open_desk_db, parse_id
 
 FIELD_NAMES = {"topic": "主题", "sentiment": "情感", "place": "地点"}
 
@@ -92,7 +92,7 @@ def labels(ctx: click.Context, field: str | None, as_json: bool, no_mask: bool, 
     db = _open(path)
     with db_errors(path):
         rows = latest_labels(db, field)
-    show = (lambda t: terminal_safe(t or "")) if no_mask else (lambda t: mask_personal(terminal_safe(t or "")))
+    show = (lambda t: visible(t or "")) if no_mask else (lambda t: mask_personal(visible(t or "")))
     if as_json:
         out = [{"item_id": r["item_id"], "field": r["field"], "value": r["value"], "actor": r["actor"],
                 "created_at": desk_iso(from_db(r["created_at"])), "title": show(r["title"])} for r in rows]
@@ -103,5 +103,5 @@ def labels(ctx: click.Context, field: str | None, as_json: bool, no_mask: bool, 
         return
     for r in rows:
         at = desk_text(from_db(r["created_at"]))
-        click.echo(f"#{r['item_id']:<6} {FIELD_NAMES.get(r['field'], r['field'])} {terminal_safe(r['value']):<8} "
-                   f"{terminal_safe(r['actor'])} {at}  {show(r['title'])[:60]}")
+        click.echo(f"#{r['item_id']:<6} {FIELD_NAMES.get(r['field'], r['field'])} {visible(r['value']):<8} "
+                   f"{visible(r['actor'])} {at}  {show(r['title'])[:60]}")

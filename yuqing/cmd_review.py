@@ -28,7 +28,7 @@ def _number(value: str, option: str) -> int:
 
 def _lines(title: str, review, today) -> list[str]:
     from responders.review import FINDINGS
-    from yuqing.clictx import terminal_safe as safe
+    from storage.visible import visible as safe
 
     out = [f"事件 #{review.incident_id}「{safe(title)}」复盘"]
     for key, label in FINDINGS.items():

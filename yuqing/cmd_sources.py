@@ -6,6 +6,7 @@ import json
 
 import click
 
+from common.errors import ConfigError
 from monitor.exceptions import MonitorError
 from yuqing.clictx import (act_on_desk, actor_options, db_error_message, db_errors, home_from, load_config_or_exit,
                            open_desk_db)
@@ -115,7 +116,7 @@ def add(ctx, source_id, url, name, kind, mapping, interval, priority, platform, 
         spec = parse_source(source_id, table, file="--options")
         load_sources(home)  # the file as it is must be valid before we append to it
         append_source(home.sources_toml, spec)
-    except MonitorError as exc:
+    except (ConfigError, MonitorError) as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(_write_error(home, exc)) from None
@@ -142,7 +143,7 @@ def _set_enabled(ctx, source_id: str, enabled: bool, as_id: str | None, actor: s
     try:
         load_sources(home)  # a broken file is named as broken, not as "no such source"
         set_enabled_in_file(home.sources_toml, source_id, enabled)
-    except MonitorError as exc:
+    except (ConfigError, MonitorError) as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(_write_error(home, exc)) from None

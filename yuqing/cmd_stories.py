@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import click
 
 from yuqing.clictx import std_stream
+from yuqing.errors import DeskError
 
 _TZ = None
 BATCH = 256
@@ -22,7 +23,7 @@ def _local_tz():
     return _TZ
 
 
-class BadLine(ValueError):
+class BadLine(DeskError, ValueError):
     pass
 
 

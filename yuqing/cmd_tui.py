@@ -1,7 +1,6 @@
 """`yuqing tui`: open the duty console (Textual) on the desk home."""
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 
@@ -33,7 +32,7 @@ def tui(ctx: click.Context, as_id: str | None, actor: str | None, db_path: str |
     check_desk_db(path)
     # who works this console: checked now (a viewer may open it to read); every action is checked again
     who = act_on_desk(path, as_id, actor, "read")
-    clock = now_fn() if os.environ.get("YUQING_NOW") else None
+    clock = now_fn(pinned_only=True)
     policy = clock_policy(home.desk_toml)
     from tui.app import run_console
     from yuqing.gazetteer_io import GazetteerError, gazetteer_dir, load_unit_names

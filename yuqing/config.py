@@ -5,16 +5,18 @@ the file, the key and what is wrong.
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from common.errors import ConfigError
 from data import DATA_DIR
-from monitor.exceptions import ConfigError
 from monitor.sources import parse_sources
 from monitor.types import SourceSpec
+from storage.files import write_atomic
+from storage.tomlfile import TomlError, parse_toml
+from storage.tomlfile import read_toml as storage_read_toml
 from yuqing.home import DeskHome
 
 DEFAULT_DESK_TOML = DATA_DIR / "desk.default.toml"
@@ -52,21 +54,20 @@ class DeskConfig:
 
 
 def read_toml(path: Path) -> dict:
+    """A configuration file's table; any problem is a ConfigError naming the file."""
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found (run `yuqing init` to create the desk home)") from None
-    except tomllib.TOMLDecodeError as exc:
-        hint = " (each [table] and key may appear only once: rename or remove the second one)" \
-            if "twice" in str(exc) or "overwrite" in str(exc) else ""
-        raise ConfigError(f"{path}: not valid TOML: {exc}{hint}") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}): save it as UTF-8") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+        return storage_read_toml(path)
+    except TomlError as exc:
+        hint = " (run `yuqing init` to create the desk home)" if exc.kind == "missing" else ""
+        raise ConfigError(f"{exc}{hint}") from None
+
+
+def parse_config_text(text: str, file: str) -> dict:
+    """The table of a configuration text about to be written to ``file``."""
+    try:
+        return parse_toml(text, file)
+    except TomlError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _check_type(file: str, key: str, value: Any, typ) -> None:
@@ -207,9 +208,7 @@ def init_home(home: DeskHome, *, force: bool = False, sources_text: str | None =
     for path, text in defaults:
         if path.exists() and not force:
             continue
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, text)
         written.append(path)
     return written
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,12 +18,14 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import data
+from storage.tomlfile import TomlError, read_toml
+from yuqing.errors import DeskError
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 FORMATS = ("rss", "weibo", "hotlist", "gov")
 
 
-class ScenarioError(ValueError):
+class ScenarioError(DeskError, ValueError):
     """A scenario file is wrong: the message names the file and the entry."""
 
 
@@ -160,16 +161,12 @@ def hash_text(text: str) -> int:
     return int(hashlib.md5(text.encode("utf-8")).hexdigest()[:12], 16)
 
 
-def _read(path: Path) -> dict:
+def read_scenario_toml(path: Path) -> dict:
+    """A scenario file's table; any problem is a ScenarioError naming the file."""
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: scenario file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        return read_toml(path)
+    except TomlError as exc:
+        raise ScenarioError(f"{path}: scenario file not found" if exc.kind == "missing" else str(exc)) from None
 
 
 def _req(table: Mapping, key: str, typ: type, where: str, default: Any = ...) -> Any:
@@ -208,7 +205,7 @@ def load_scenario(scenario_dir: Path = data.DEMO_DIR) -> Scenario:
     """Read and validate ``scenario.toml`` and every ``<source>.toml`` of a scenario folder."""
     scenario_dir = Path(scenario_dir)
     main_path = scenario_dir / "scenario.toml"
-    doc = _read(main_path)
+    doc = read_scenario_toml(main_path)
     head = doc.get("scenario")
     if not isinstance(head, Mapping):
         raise ScenarioError(f"{main_path}: [scenario] table is missing")
@@ -243,7 +240,7 @@ def load_scenario(scenario_dir: Path = data.DEMO_DIR) -> Scenario:
             raise ScenarioError(f"{where}.pub_tz: expected '+0800' or 'GMT', got {src.pub_tz!r}")
         sources.append(src)
         item_path = scenario_dir / f"{sid}.toml"
-        entries = _read(item_path).get("item")
+        entries = read_scenario_toml(item_path).get("item")
         if not isinstance(entries, list) or not entries:
             raise ScenarioError(f"{item_path}: no [[item]] entries")
         if fmt == "hotlist":

@@ -34,6 +34,7 @@ from yuqing.demo_scenario import (  # noqa: F401  (re-exported: the demo's publi
     ScenarioError,
     load_scenario,
     parse_offset,
+    read_scenario_toml,
     render_text,
 )
 
@@ -420,15 +421,7 @@ class DemoServer:
 
 def load_expected(scenario_dir: Path = data.DEMO_DIR) -> dict:
     """``expected.toml`` of a scenario: what the desk should detect (see data/demo/README.md)."""
-    import tomllib
-
-    path = Path(scenario_dir) / "expected.toml"
-    try:
-        return tomllib.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: scenario file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    return read_scenario_toml(Path(scenario_dir) / "expected.toml")
 
 
 async def _serve(speed: float, port: int, skip: str) -> None:  # pragma: no cover - manual use

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from storage.timeutil import desk_text, from_db, to_db, utcnow
+from yuqing.errors import DeskError
 
 #: How long a starting daemon retries a busy lock: covers `yuqing doctor`'s instant probe.
 WAIT_SECONDS = 2.0
@@ -23,7 +24,7 @@ WAIT_SECONDS = 2.0
 _held: dict[Path, int] = {}  # lock file -> open descriptor, kept for the process's life
 
 
-class DeskLocked(Exception):
+class DeskLocked(DeskError):
     """Another process holds the desk's lock; ``holder`` is what its file says."""
 
     def __init__(self, path: Path, holder: dict):

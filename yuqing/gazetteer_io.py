@@ -12,16 +12,17 @@ A gazetteer folder holds:
 from __future__ import annotations
 
 import csv
-import tomllib
 from collections import Counter
 from pathlib import Path
 
 from classifiers.gazetteer import LEVELS, Gazetteer, GazetteerError, derive_short_names
+from data import DATA_DIR
+from storage.tomlfile import TomlError, read_toml
 
 __all__ = ["DEFAULT_DIR", "gazetteer_dir", "load_gazetteer", "load_unit_names", "load_matcher", "load_context_gazetteer", "import_county_csv", "GazetteerError",
            "DIVISION_FIELDS"]
 
-DEFAULT_DIR = Path(__file__).resolve().parents[1] / "data" / "gazetteer"
+DEFAULT_DIR = DATA_DIR / "gazetteer"
 DIVISION_FIELDS = ["code", "name", "level", "parent_code", "short_names", "mca2025_code", "homonyms", "source"]
 _CODE_LEN = {"province": 6, "city": 6, "county": 6, "town": 9, "village": 12}
 _PSEUDO = ("开发区", "园区", "高新", "经济", "示范", "管理", "管委会", "市辖区", "直辖", "新城", "工业", "农场")
@@ -53,11 +54,9 @@ def _read_departments(path: Path) -> list[dict]:
     if not path.exists():
         return []
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise GazetteerError(f"{path}: {exc}") from None
-    except RecursionError:
-        raise GazetteerError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
+        data = read_toml(path)
+    except TomlError as exc:
+        raise GazetteerError(str(exc)) from None
     rows = data.get("department", [])
     if not isinstance(rows, list):
         raise GazetteerError(f"{path}: 'department' must be an array of tables ([[department]])")

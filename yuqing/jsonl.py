@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 from typing import IO, Iterator
 
+from yuqing.errors import DeskError
+
 #: Longest line read (characters of a text stream, bytes of a binary one): far above any
 #: article or post; a longer line is reported and skipped unread.
 MAX_LINE_CHARS = 1 << 20
 
 
-class BadJSON(ValueError):
+class BadJSON(DeskError, ValueError):
     """A line that is not readable JSON; the message says why, in a few words."""
 
 

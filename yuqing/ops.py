@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from storage.timeutil import desk_stamp, desk_text
+from yuqing.errors import DeskError
 
 log = logging.getLogger("yuqing.ops")
 
@@ -32,7 +33,7 @@ DISK_FREE_FAIL = 100 * 1024 ** 2  # 100 MiB
 WAL_WARN = 256 * 1024 ** 2  # 256 MiB: checkpoints are not keeping up
 
 
-class OpsError(Exception):
+class OpsError(DeskError):
     """An operation could not run; the message says what to fix."""
 
 

@@ -53,7 +53,6 @@ def tune_gc() -> None:
 def pipeline_runner(cfg: DeskConfig, clock, echo: Callable[[str], None] | None = None,
                     auto_confirm_releases: bool = False):
     """The :class:`pipeline.runner.PipelineRunner` of a desk configuration."""
-    import tomllib
     from functools import partial
 
     from pipeline.runner import PipelineRunner
@@ -61,6 +60,7 @@ def pipeline_runner(cfg: DeskConfig, clock, echo: Callable[[str], None] | None =
     from responders.alerts import parse_alerts_config
     from responders.alerts.config import DEFAULT_ALERTS_TOML
     from responders.policy import policy_from_mapping
+    from storage.tomlfile import parse_toml
     from yuqing.alert_duty import duty_source, people_source
 
     pipeline_cfg = cfg.sections.get("pipeline", {})
@@ -70,7 +70,7 @@ def pipeline_runner(cfg: DeskConfig, clock, echo: Callable[[str], None] | None =
                    auto_confirm_releases=bool(pipeline_cfg.get("auto_confirm_releases", auto_confirm_releases)))
     table = cfg.sections.get("alerts")
     if table is None:
-        table = tomllib.loads(DEFAULT_ALERTS_TOML).get("alerts", {})
+        table = parse_toml(DEFAULT_ALERTS_TOML, "default [alerts]").get("alerts", {})
     alerts = parse_alerts_config(table, require_secrets=False)
     return PipelineRunner(make, db_path=cfg.home.db_path, clock=clock, alerts=alerts, timezone=cfg.timezone,
                           echo=echo, duty=duty_source(cfg.home.db_path, alerts),

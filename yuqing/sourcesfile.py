@@ -6,16 +6,11 @@ from pathlib import Path
 
 import tomli_w
 
-from monitor.exceptions import ConfigError
+from common.errors import ConfigError
 from monitor.sources import parse_sources, source_to_table
 from monitor.types import SourceSpec
-from yuqing.config import read_toml
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+from storage.files import write_atomic
+from yuqing.config import parse_config_text, read_toml
 
 
 def append_source(path: Path, spec: SourceSpec) -> None:
@@ -26,8 +21,8 @@ def append_source(path: Path, spec: SourceSpec) -> None:
     block = tomli_w.dumps({"sources": {spec.id: table}})
     text = path.read_text("utf-8")
     new_text = text.rstrip("\n") + "\n\n" + block
-    parse_sources(__import__("tomllib").loads(new_text), file=str(path))  # never write a broken file
-    _write_atomic(path, new_text)
+    parse_sources(parse_config_text(new_text, str(path)), file=str(path))  # never write a broken file
+    write_atomic(path, new_text)
 
 
 _HEADER = re.compile(r"^\s*\[\s*sources\s*\.\s*(?P<id>\"[^\"]+\"|[A-Za-z0-9_.-]+?)\s*\]\s*(#.*)?$")
@@ -57,5 +52,5 @@ def set_enabled_in_file(path: Path, source_id: str, enabled: bool) -> None:
     else:
         lines.insert(start + 1, f"enabled = {value}")
     text = "\n".join(lines) + "\n"
-    parse_sources(__import__("tomllib").loads(text), file=str(path))
-    _write_atomic(path, text)
+    parse_sources(parse_config_text(text, str(path)), file=str(path))
+    write_atomic(path, text)

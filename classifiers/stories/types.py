@@ -4,10 +4,11 @@ Every datetime is timezone-aware (UTC inside the engine).
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
+
+from common.hashing import content_hash
 
 __all__ = ["StoryItem", "Assignment", "RankSpan", "Story", "EvidenceSnapshot", "content_hash"]
 
@@ -151,10 +152,6 @@ class Story:
             "rank_history": [r.to_json() for r in self.rank_history],
             "keywords": list(self.keywords),
         }
-
-
-def content_hash(title: str, text: str) -> str:
-    return hashlib.sha256(f"{title or ''}\n{text or ''}".encode("utf-8")).hexdigest()
 
 
 def _rank_of(metrics: Mapping[str, Any]) -> int | None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
+from classifiers.htmltext import html_to_text, one_line, strip_huge_tags
 from monitor.exceptions import ParseError
 from monitor.parsing.common import short, stable_guid
-from monitor.textutil import clean_link, html_to_text, one_line, strip_huge_tags
+from monitor.textutil import clean_link
 from monitor.timeparse import parse_time
 from monitor.types import ParsedFeed, ParsedItem
 

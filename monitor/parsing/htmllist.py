@@ -17,9 +17,10 @@ from datetime import datetime
 from typing import Mapping
 from urllib.parse import urljoin
 
+from classifiers.htmltext import MAX_NESTING, clean_text, nesting_depth, one_line, strip_huge_tags
 from monitor.exceptions import ParseError
 from monitor.parsing.common import short, stable_guid
-from monitor.textutil import MAX_NESTING, clean_link, clean_text, nesting_depth, one_line, strip_huge_tags
+from monitor.textutil import clean_link
 from monitor.timeparse import find_time
 from monitor.types import ParsedFeed, ParsedItem
 

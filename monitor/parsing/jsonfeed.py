@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from classifiers.htmltext import clean_text, html_to_text, one_line
 from monitor.exceptions import ParseError
 from monitor.parsing.common import short, stable_guid, title_from_text
-from monitor.textutil import clean_link, clean_text, html_to_text, one_line
+from monitor.textutil import clean_link
 from monitor.timeparse import parse_time
 from monitor.types import ParsedFeed, ParsedItem
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Mapping
 
+from classifiers.htmltext import html_to_text, one_line
 from monitor.exceptions import ParseError
 from monitor.parsing.common import (MISSING, parse_count, resolve_path, short,
                                     stable_guid, title_from_text)
-from monitor.textutil import clean_link, html_to_text, one_line
+from monitor.textutil import clean_link
 from monitor.timeparse import parse_time
 from monitor.types import ParsedFeed, ParsedItem
 

@@ -22,9 +22,10 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
+from classifiers.htmltext import clean_text, html_to_text, one_line
 from monitor.exceptions import ParseError
 from monitor.parsing.common import parse_count, short, stable_guid, title_from_text
-from monitor.textutil import clean_link, clean_text, html_to_text, one_line
+from monitor.textutil import clean_link
 from monitor.timeparse import parse_time
 from monitor.types import ParsedFeed, ParsedItem
 

@@ -497,6 +497,6 @@ def parse_alerts_config(table: Mapping[str, Any] | None, *, env: Mapping[str, st
 
 def load_default() -> AlertsConfig:
     """The parsed ``DEFAULT_ALERTS_TOML`` (what a fresh desk runs with)."""
-    import tomllib
+    from storage.tomlfile import parse_toml
 
-    return parse_alerts_config(tomllib.loads(DEFAULT_ALERTS_TOML)["alerts"])
+    return parse_alerts_config(parse_toml(DEFAULT_ALERTS_TOML, "default [alerts]")["alerts"])

@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any, Mapping
 
+from classifiers.types import SEVERITIES, severity_rank  # noqa: F401  (the one scale, re-exported)
 from responders.exceptions import ResponderError
 
 # ---------------------------------------------------------------- vocabularies
 
 LANES = ("breaking", "digest")
-#: Same strings and order as responders.types.SEVERITIES (lowest first).
-SEVERITIES = ("一般", "较大", "重大", "特别重大")
 #: Channel types and the platform each one speaks.
 CHANNEL_TYPES = ("wecom", "dingtalk", "feishu", "webhook", "email", "desktop", "tui")
 CHANNEL_LABELS = {
@@ -49,14 +48,6 @@ DEFAULT_MAX_BYTES = {
     "desktop": 1024,
     "tui": 8192,
 }
-
-
-def severity_rank(severity: str) -> int:
-    """0 for 一般 ... 3 for 特别重大; unknown values rank lowest."""
-    try:
-        return SEVERITIES.index(severity)
-    except ValueError:
-        return 0
 
 
 # ---------------------------------------------------------------- errors

@@ -8,12 +8,11 @@ writes it atomically.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from responders.exceptions import ExportError
+from storage.files import write_atomic as storage_write_atomic
 
 if TYPE_CHECKING:
     from responders.incidents import IncidentService
@@ -53,10 +52,7 @@ def write_atomic(path: str | Path, data: bytes) -> None:
     if not path.parent.is_dir():
         raise ExportError(f"cannot write {path}: folder {path.parent} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        storage_write_atomic(path, data)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
 
