@@ -89,7 +89,20 @@ class DemoSession:
             text += "\n[pipeline]\nauto_confirm_releases = true   # the demo confirms detected releases itself\n"
         self.home.desk_toml.write_text(text, encoding="utf-8")
         self.cfg = load_config(self.home)
+        self.team = self._seed_team()
         return base
+
+    def _seed_team(self):
+        """Three staff and a roster over the scenario's days (data/demo/team.toml)."""
+        from storage.db import open_db
+        from yuqing.demo_team import seed_team
+        from yuqing.pipeline import all_migrations
+
+        db = open_db(self.home.db_path, all_migrations())
+        try:
+            return seed_team(db, self.t0, self.clock.start + timedelta(hours=48), now=self.clock())
+        finally:
+            db.conn.close()
 
     async def run(self, duration: float | None, *, install_signals: bool = False):
         from yuqing.pipeline import build_run
@@ -97,6 +110,7 @@ class DemoSession:
         self.loop = asyncio.get_running_loop()
         base = await self.setup()
         self.echo(f"演示场景：{base}（时间压缩 {self.speed:g} 倍），值班台目录 {self.home.path}")
+        self.echo(self.team_line())
         self.desk_run = build_run(self.cfg, clock=self.clock, tick_seconds=0.2, on_outcome=self._print_outcome,
                                   echo=self.echo)
         officer = None
@@ -112,6 +126,19 @@ class DemoSession:
             if officer is not None:
                 officer.close()
             await self.server.stop()
+
+    def team_line(self) -> str:
+        from responders.staff import get_staff
+        from storage.db import open_db
+        from yuqing.pipeline import all_migrations
+
+        db = open_db(self.home.db_path, all_migrations())
+        try:
+            who = [get_staff(db, sid) for sid in (self.team.officer, self.team.leader, self.team.admin)]
+        finally:
+            db.conn.close()
+        return ("值班人员：" + "、".join(f"{m.role_label} {m.name}（{m.id}）" for m in who if m is not None)
+                + f"；值班表已按中国日历排定 {self.team.shifts} 个班次")
 
     def units(self):
         """The desk's canonical unit names (its gazetteer)."""
@@ -148,8 +175,20 @@ class DemoSession:
             lines.append(f"    报告已导出：{out_dir}/incident-{inc.id}.{{md,html,json,csv,docx}}")
         if not lines:
             lines.append("（本次演示期间尚未形成舆情事件；可加长 --for 或提高 --speed）")
+        lines += self._handover(svc, out_dir)
         db.conn.close()
         return lines
+
+    def _handover(self, svc, out_dir: Path) -> list[str]:
+        """The handover (交接班) as of the scenario's end, exported beside the incident reports."""
+        from responders.handover import handover_sections, render_handover
+        from yuqing.cmd_handover import prepare
+
+        rep = prepare(svc)
+        path = out_dir / "handover.md"
+        path.write_bytes(render_handover(rep, "md"))
+        counts = "，".join(heading for heading, _h, _r in handover_sections(rep))
+        return [f"交接班报告：{counts}", f"    已导出：{path}"]
 
     def stop(self):
         """Thread-safe: ask the desk to finish its write in flight and stop."""
@@ -172,11 +211,11 @@ class DutyOfficer:
     minutes after detection, then assigns (交办) the units the routing matrix suggests — not the
     release owner (the desk itself), nor the 相关镇办 placeholder, nor the matrix's fallback
     (区政府办公室) when a unit more to the point is suggested. Each incident once: what staff
-    change afterwards stays. Works on its own connection in its own thread."""
+    change afterwards stays. Acts as the staff id the roster has on duty (the demo team's officer
+    in a gap). Works on its own connection in its own thread."""
 
     ACK_AFTER = timedelta(minutes=10)
     ASSIGN_AFTER = timedelta(minutes=30)
-    ACTOR = "演示值班员"
 
     def __init__(self, session: "DemoSession"):
         from concurrent.futures import ThreadPoolExecutor
@@ -207,21 +246,24 @@ class DutyOfficer:
         return self.svc
 
     def _step(self) -> None:
+        from yuqing.demo_team import on_duty_officer
+
         svc = self._service()
         now = svc.clock()
+        actor = on_duty_officer(svc.db, now, self.session.team.officer)
         for inc in svc.list(links=False):
             if inc.id in self.done:
                 continue
             waited = now - inc.detected_at
             if inc.acknowledged_at is None and waited >= self.ACK_AFTER:
-                svc.acknowledge(inc.id, actor=self.ACTOR)
+                svc.acknowledge(inc.id, actor=actor)
             if waited >= self.ASSIGN_AFTER:
                 units = [u for u in inc.suggested_units
                          if u != self.owner and svc.units is not None and svc.units.canonical(u)]
                 if any(u not in self.fallback for u in units):  # the matrix's fallback only when alone
                     units = [u for u in units if u not in self.fallback]
                 if units and not inc.assigned_units:
-                    svc.assign(inc.id, units, actor=self.ACTOR)
+                    svc.assign(inc.id, units, actor=actor)
                 self.done.add(inc.id)
 
     def close(self) -> None:
@@ -298,7 +340,7 @@ def _run_with_console(session: DemoSession, home, duration: float | None) -> Non
     if errors:
         raise click.ClickException(f"the demo desk failed to start: {errors[0]}")
     try:
-        run_console(home.db_path, clock=session.clock, units=session.units())
+        run_console(home.db_path, clock=session.clock, units=session.units(), actor=session.team.officer)
     finally:
         session.stop()
         thread.join(15)

@@ -129,13 +129,14 @@ def test_demo_incident_to_archive_from_the_cli(demo_run, tmp_path):
         assert result.exit_code == 0, result.output
         return result.output
 
-    run("ack", str(inc.id), "--actor", "值班员")
-    run("assign", str(inc.id), "区市场监管局", "--actor", "值班员")
+    who = session.team.officer  # the demo desk has staff: every write names one
+    run("ack", str(inc.id), "--as", who)
+    run("assign", str(inc.id), "区市场监管局", "--as", who)
     run("release", str(inc.id), "--channel", "政府网站", "--url", "http://www.htq.gov.cn/p/2",
-        "--at", (later - timedelta(hours=6)).isoformat(), "--text", "进展通报", "--kind", "progress")
+        "--at", (later - timedelta(hours=6)).isoformat(), "--text", "进展通报", "--kind", "progress", "--as", who)
     run("release", str(inc.id), "--channel", "政务微博", "--url", "http://www.htq.gov.cn/p/3",
-        "--at", (later - timedelta(hours=1)).isoformat(), "--text", "处置结果", "--kind", "final")
-    run("close", str(inc.id), "--actor", "值班员")
+        "--at", (later - timedelta(hours=1)).isoformat(), "--text", "处置结果", "--kind", "final", "--as", who)
+    run("close", str(inc.id), "--as", who)
     for fmt in ("md", "html", "json", "csv", "docx"):
         out = tmp_path / f"report.{fmt}"
         run("export", str(inc.id), "--format", fmt, "-o", str(out))
@@ -159,7 +160,9 @@ def test_demo_duty_officer_assigns_and_the_league_table_charges_only_assigned_un
     session, svc, _ = demo_run
     inc = svc.list(include_closed=True)[0]
     kinds = [(e.kind, e.actor) for e in svc.timeline(inc.id)]
-    assert ("acknowledged", "演示值班员") in kinds and ("assigned", "演示值班员") in kinds
+    # as the officer the demo's roster has on duty (a staff id, data/demo/team.toml)
+    officer = session.team.officer
+    assert ("acknowledged", officer) in kinds and ("assigned", officer) in kinds
     env = {"YUQING_HOME": str(session.home.path), "YUQING_NOW": session.clock().isoformat()}
     shown = json.loads(CliRunner().invoke(cli, ["incidents", "--json", "--all"], env=env).output)[0]
     expected = load_expected()["incident"]
@@ -181,3 +184,42 @@ def test_demo_duty_officer_assigns_and_the_league_table_charges_only_assigned_un
     assert set(ranked) <= {"区委宣传部", *assigned}, ranked
     assert not set(ranked) & suggested_only, ranked
     assert all(name in names for name in ranked), ranked
+
+
+def test_demo_desk_is_staffed_and_rostered_and_hands_over(demo_run):
+    """The demo seeds three staff (admin, officer, leader) and a roster over the scenario's days;
+    `yuqing roster now` names the demo's officer and leader, doctor finds no roster gap, and the
+    summary's handover lists the open incident and what the officer did, by name."""
+    from click.testing import CliRunner
+
+    from yuqing.cli import cli
+
+    session, svc, _ = demo_run
+    at = session.clock()  # the scenario clock runs on: one instant for every command
+    env = {"YUQING_HOME": str(session.home.path), "YUQING_NOW": at.isoformat()}
+
+    def run(*args):
+        result = CliRunner().invoke(cli, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    staff = {m["id"]: m["role"] for m in json.loads(run("staff", "list", "--json"))}
+    team = session.team
+    assert staff == {team.admin: "admin", team.officer: "officer", team.leader: "leader"}
+    for offset in (timedelta(0), timedelta(hours=-30), timedelta(hours=30)):
+        env["YUQING_NOW"] = (at + offset).isoformat()
+        now = json.loads(run("roster", "now", "--json"))
+        assert (now["officer"], now["leader"]) == (team.officer, team.leader), offset
+    env["YUQING_NOW"] = at.isoformat()
+    doctor = CliRunner().invoke(cli, ["doctor"], env=env).output
+    assert "今后 72 小时均有人值班" in doctor, doctor
+    lines = session.summary()
+    # (another test of this module may archive the incident: the open ones are whatever svc says)
+    open_ids = [i.id for i in svc.list()]
+    assert any(line.startswith(f"交接班报告：在办事件（{len(open_ids)} 起") for line in lines), lines
+    handover = (session.home.path / "exports" / "handover.md").read_text(encoding="utf-8")
+    assert f"## 在办事件（{len(open_ids)} 起" in handover and "## 本班处置记录" in handover
+    shown = json.loads(run("handover", "--json", "--since", (session.t0 - timedelta(hours=4)).isoformat()))
+    assert [r["id"] for r in shown["open_incidents"]] == open_ids
+    officer_name = next(m["name"] for m in json.loads(run("staff", "list", "--json")) if m["id"] == team.officer)
+    assert any(d["actor"] == team.officer and d["actor_name"] == officer_name for d in shown["done"]), shown["done"]
