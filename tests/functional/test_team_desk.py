@@ -1,0 +1,148 @@
+"""Issue 13's "Done when", through the CLI on a real desk: a new desk set up with three staff (the
+first an admin) and a month's roster over National Day 2026 with its 调休 days; an incident opened
+from a candidate and worked by named staff from detection to the final release; every timeline
+event's actor a staff id, the hash chain verified; the handover listing what it should and its
+acceptance by the incoming officer. Time is pinned per command with ``YUQING_NOW``."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from tests.cli_kit import health_candidate
+from yuqing.cli import cli
+
+ADMIN, OFFICER, LEADER = "lina", "zhangwei", "wangjianguo"
+TEAM = [(ADMIN, "李娜", "officer"),  # asked as an officer: the desk's first member is made admin
+        (OFFICER, "张伟", "officer"), (LEADER, "王建国", "leader")]
+NAMES = {sid: name for sid, name, _ in TEAM}
+PATTERN = f"""
+anchor = 2026-09-20
+[workday]
+shifts = [{{ name = "日班", start = "08:30", end = "17:30" }}, {{ name = "夜班", start = "17:30", end = "08:30" }}]
+officers = ["{OFFICER}", "{ADMIN}"]
+leaders = ["{LEADER}"]
+[restday]
+shifts = [{{ name = "全天", start = "08:30", end = "08:30" }}]
+[holiday]
+shifts = [{{ name = "白班", start = "08:30", end = "20:30" }}, {{ name = "夜班", start = "20:30", end = "08:30" }}]
+"""
+
+
+def _run(home, *args, now: str):
+    out = CliRunner().invoke(cli, ["--home", str(home), *args], catch_exceptions=False, env={"YUQING_NOW": now})
+    return out
+
+
+def _ok(home, *args, now: str) -> str:
+    out = _run(home, *args, now=now)
+    assert out.exit_code == 0, (args, out.output)
+    return out.output
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory):
+    """A new desk: `yuqing init`, three staff, the roster of 2026-09-20..2026-10-20."""
+    tmp = tmp_path_factory.mktemp("team")
+    home = tmp / "home"
+    setup = "2026-09-19T10:00:00+08:00"
+    _ok(home, "init", now=setup)
+    first = _ok(home, "staff", "add", TEAM[0][0], "--name", TEAM[0][1], "--role", TEAM[0][2], now=setup)
+    assert "管理员" in first
+    for sid, name, role in TEAM[1:]:
+        _ok(home, "staff", "add", sid, "--name", name, "--role", role, "--as", ADMIN, now=setup)
+    pattern = tmp / "roster.toml"
+    pattern.write_text(PATTERN, encoding="utf-8")
+    refused = _run(home, "roster", "generate", "--from", "2026-09-20", "--to", "2026-10-20", "--pattern",
+                   str(pattern), "--as", OFFICER, now=setup)
+    assert refused.exit_code != 0 and "无权" in refused.output
+    generated = _ok(home, "roster", "generate", "--from", "2026-09-20", "--to", "2026-10-20", "--pattern",
+                    str(pattern), "--as", ADMIN, now=setup)
+    return home, generated
+
+
+def test_three_staff_the_first_an_admin(desk):
+    home, _ = desk
+    staff = json.loads(_ok(home, "staff", "list", "--json", now="2026-09-19T11:00:00+08:00"))
+    assert {m["id"]: m["role"] for m in staff} == {ADMIN: "admin", OFFICER: "officer", LEADER: "leader"}
+
+
+def test_a_months_roster_across_national_day_and_its_make_up_days(desk):
+    home, generated = desk
+    # 2026: Sunday 09-20 and Saturday 10-10 are 调休 working days; 中秋 09-25..27 and 国庆 10-01..07 off
+    assert "调休上班日：2026-09-20、2026-10-10" in generated, generated
+    assert "法定节假日 10 天" in generated, generated
+
+    def now(at):
+        return json.loads(_ok(home, "roster", "now", "--json", now=at))
+
+    sunday = now("2026-09-20T10:00:00+08:00")  # a make-up working Sunday: the working-day shifts
+    assert sunday == {"shift": "日班", "starts_at": "2026-09-20T08:30:00+08:00",
+                      "ends_at": "2026-09-20T17:30:00+08:00", "officer": OFFICER, "leader": LEADER}
+    assert now("2026-09-20T20:00:00+08:00")["officer"] == ADMIN  # the night shift takes the next officer
+    holiday = now("2026-10-03T10:00:00+08:00")
+    assert (holiday["shift"], holiday["ends_at"]) == ("白班", "2026-10-03T20:30:00+08:00")
+    assert now("2026-10-10T10:00:00+08:00")["shift"] == "日班"  # the make-up Saturday
+    assert now("2026-10-17T10:00:00+08:00")["shift"] == "全天"  # an ordinary Saturday
+    doctor = _run(home, "doctor", now="2026-10-01T09:00:00+08:00").output
+    assert "今后 72 小时均有人值班" in doctor, doctor
+    # the month's end is warned about ahead of time
+    late = _run(home, "doctor", now="2026-10-19T09:00:00+08:00").output
+    assert "今后 72 小时内有 1 段无人值班：2026-10-21 08:30" in late, late
+
+
+def test_the_incident_is_worked_by_named_staff_from_detection(desk, tmp_path):
+    home, _ = desk
+    cand = health_candidate("s-national-day")
+    cand.update(first_published="2026-10-02T07:00:00+08:00", detected_at="2026-10-02T07:20:00+08:00")
+    path = tmp_path / "cand.json"
+    path.write_text(json.dumps(cand, ensure_ascii=False), encoding="utf-8")
+    refused = _run(home, "open-incident", str(path), "--as", "nobody", now="2026-10-02T07:20:00+08:00")
+    assert refused.exit_code != 0 and "未登记的人员" in refused.output
+    assert json.loads(_ok(home, "incidents", "--json", now="2026-10-02T07:20:00+08:00")) == []  # nothing written
+    _ok(home, "open-incident", str(path), "--as", OFFICER, now="2026-10-02T07:20:00+08:00")
+    (inc,) = json.loads(_ok(home, "incidents", "--json", now="2026-10-02T07:21:00+08:00"))
+    iid = str(inc["id"])
+    steps = [
+        ("2026-10-02T07:30:00+08:00", OFFICER, ("ack", iid)),
+        ("2026-10-02T07:45:00+08:00", LEADER, ("grade", iid, "较大", "--reason", "国庆假期、涉及患者多")),
+        ("2026-10-02T08:00:00+08:00", OFFICER, ("assign", iid, "区卫健局", "铺镇")),
+        ("2026-10-02T11:00:00+08:00", OFFICER, ("release", iid, "--channel", "政务微博", "--kind", "authoritative",
+                                                "--url", "https://weibo.com/htfb/1", "--text", "情况通报")),
+        ("2026-10-02T15:00:00+08:00", OFFICER, ("followup", iid, "--unit", "区卫健局", "--text", "患者均已出院")),
+    ]
+    for at, who, args in steps:
+        _ok(home, *args, "--as", who, now=at)
+    viewer_like = _run(home, "note", iid, "越权", "--as", "nobody", now="2026-10-02T15:10:00+08:00")
+    assert viewer_like.exit_code != 0
+
+    # the handover at the end of the 白班: the open incident, what was done by whom, the shifts
+    rep = json.loads(_ok(home, "handover", "--json", "--since", "2026-10-02T07:00:00+08:00",
+                         now="2026-10-02T20:30:00+08:00"))
+    assert [(r["id"], r["release_due"]) for r in rep["open_incidents"]] == [(inc["id"], inc["release_due"])]
+    done = {(d["actor"], d["actor_name"]) for d in rep["done"]}
+    assert {(OFFICER, "张伟"), (LEADER, "王建国")} <= done
+    shift = rep["shift"]
+    assert (shift["name"], shift["officer"], shift["leader_name"]) == ("白班", OFFICER, "王建国")
+    assert (shift["next"]["name"], shift["next"]["officer"]) == ("夜班", ADMIN)
+    for part in ("unacked_alerts", "open_instructions", "pending_proposals", "failing_sources"):
+        assert part in rep
+    md = _ok(home, "handover", now="2026-10-02T20:30:00+08:00")
+    assert "在办事件（1 起" in md and "张伟" in md and "王建国" in md
+    accepted = _ok(home, "handover", "accept", "--as", ADMIN, now="2026-10-02T20:35:00+08:00")
+    assert ADMIN in accepted
+
+    _ok(home, "release", iid, "--channel", "政府网站", "--kind", "final", "--url", "https://www.htq.gov.cn/r/2",
+        "--text", "处置结果", "--as", ADMIN, now="2026-10-03T10:00:00+08:00")
+    _ok(home, "close", iid, "--as", OFFICER, now="2026-10-04T09:00:00+08:00")
+
+    shown = json.loads(_ok(home, "incident", iid, "--json", now="2026-10-04T09:05:00+08:00"))
+    timeline = shown["timeline"]
+    kinds = [e["kind"] for e in timeline]
+    for kind in ("detected", "acknowledged", "graded", "assigned", "release", "followup", "state_changed"):
+        assert kind in kinds, kinds
+    assert shown["state"] == "归档", shown["state"]
+    assert {e["actor"] for e in timeline} <= set(NAMES), {(e["kind"], e["actor"]) for e in timeline}
+    assert {e["actor"] for e in timeline} == set(NAMES)  # all three worked it
+    assert "校验通过" in _ok(home, "verify", now="2026-10-04T09:10:00+08:00")
