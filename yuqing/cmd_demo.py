@@ -69,6 +69,7 @@ class DemoSession:
         self.t0 = self.clock.start - skip
         self.echo = echo
         self.server = None
+        self.team = None  # the demo's staff (yuqing.demo_team.DemoTeam), seeded in setup()
         self.desk_run = None
         self.ready = threading.Event()
         self.auto_confirm_releases = auto_confirm_releases
@@ -96,7 +97,7 @@ class DemoSession:
         """Three staff and a roster over the scenario's days (data/demo/team.toml)."""
         from storage.db import open_db
         from yuqing.demo_team import seed_team
-        from yuqing.pipeline import all_migrations
+        from pipeline.schema import all_migrations
 
         db = open_db(self.home.db_path, all_migrations())
         try:
@@ -130,7 +131,7 @@ class DemoSession:
     def team_line(self) -> str:
         from responders.staff import get_staff
         from storage.db import open_db
-        from yuqing.pipeline import all_migrations
+        from pipeline.schema import all_migrations
 
         db = open_db(self.home.db_path, all_migrations())
         try:
@@ -153,6 +154,7 @@ class DemoSession:
         from responders.policy import policy_from_mapping
         from storage.db import open_db
         from pipeline.schema import all_migrations
+        from yuqing.demo_team import alert_line, instruction_lines, review_incident
 
         db = open_db(self.home.db_path, all_migrations())
         svc = IncidentService(db, policy_from_mapping(self.cfg.sections.get("clock")), clock=self.clock,
@@ -161,6 +163,10 @@ class DemoSession:
         out_dir = self.home.path / "exports"
         out_dir.mkdir(exist_ok=True)
         tz = self.cfg.timezone
+        reviewed = {}
+        if self.team is not None:
+            for inc in svc.list(include_closed=True):
+                reviewed[inc.id] = review_incident(svc, inc, self.team)
         for inc in svc.list(include_closed=True):
             st = svc.clock_state(inc.id)
             lines.append(f"事件 #{inc.id}「{inc.title}」 状态 {inc.state} · 等级 {inc.severity} · 计时 {st.status_label}")
@@ -172,9 +178,15 @@ class DemoSession:
                 path = out_dir / f"incident-{inc.id}.{fmt}"
                 export_incident(svc, inc.id, fmt, path, home=self.home.path)
             lines.append(f"    交办单位：{'、'.join(inc.assigned_units) or '未交办'}")
+            lines += instruction_lines(svc, inc.id)
+            if reviewed.get(inc.id):
+                lines.append(reviewed[inc.id])
             lines.append(f"    报告已导出：{out_dir}/incident-{inc.id}.{{md,html,json,csv,docx}}")
         if not lines:
             lines.append("（本次演示期间尚未形成舆情事件；可加长 --for 或提高 --speed）")
+        alerts = alert_line(db)
+        if alerts:
+            lines.append(alerts)
         lines += self._handover(svc, out_dir)
         db.conn.close()
         return lines
@@ -220,13 +232,25 @@ class DutyOfficer:
     def __init__(self, session: "DemoSession"):
         from concurrent.futures import ThreadPoolExecutor
 
+        from yuqing.demo_team import TeamActs
+
         self.session = session
+        self.acts = TeamActs(session.team, self.say)
         self.svc = None
         self.done: set[int] = set()
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yuqing-demo-duty")
 
     async def step(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self.pool, self._step)
+
+    def say(self, db, actor: str, text: str) -> None:
+        """One line of the headless output: when (scenario time), who (name and role), what."""
+        from responders.staff import get_staff
+
+        member = get_staff(db, actor)
+        who = f"{member.role_label} {member.name}" if member is not None else actor
+        when = self.session.clock().astimezone(self.session.cfg.timezone).strftime("%m-%d %H:%M")
+        self.session.echo(f"[{when}] {who}：{text}")
 
     def _service(self):
         if self.svc is None:
@@ -257,6 +281,7 @@ class DutyOfficer:
             waited = now - inc.detected_at
             if inc.acknowledged_at is None and waited >= self.ACK_AFTER:
                 svc.acknowledge(inc.id, actor=actor)
+                self.say(svc.db, actor, f"确认接报 事件 #{inc.id}")
             if waited >= self.ASSIGN_AFTER:
                 units = [u for u in inc.suggested_units
                          if u != self.owner and svc.units is not None and svc.units.canonical(u)]
@@ -264,7 +289,9 @@ class DutyOfficer:
                     units = [u for u in units if u not in self.fallback]
                 if units and not inc.assigned_units:
                     svc.assign(inc.id, units, actor=actor)
+                    self.say(svc.db, actor, f"交办 事件 #{inc.id} 至 {'、'.join(units)}")
                 self.done.add(inc.id)
+        self.acts.step(svc)
 
     def close(self) -> None:
         def shut():

@@ -65,3 +65,161 @@ def on_duty_leader(db, at: datetime, fallback: str) -> str:
 
     shift = on_duty(db, at)
     return shift.leader if shift is not None else fallback
+
+
+class TeamActs:
+    """What the demo's leader on duty and duty officer do besides acknowledging and assigning: the
+    officer acknowledges each breaking alert five minutes after it was sent; the leader gives one
+    instruction (领导批示) on the gravest incident an hour after its detection, due
+    six hours later, and the officer reports it done (反馈) three hours on. Each act once; done as
+    the staff ids the roster has on duty. Runs on the DutyOfficer's connection and thread."""
+
+    INSTRUCT_AFTER = timedelta(hours=1)
+    INSTRUCTION_DUE = timedelta(hours=6)
+    FEEDBACK_AFTER = timedelta(hours=3)
+    ALERT_ACK_AFTER = timedelta(minutes=5)
+
+    def __init__(self, team: DemoTeam, say=lambda db, actor, text: None):
+        self.team = team
+        self.say = say  # (db, actor, text): a line of the headless output
+        self.instruction: int | None = None
+        self.fed_back = False
+
+    def step(self, svc) -> None:
+        now = svc.clock()
+        self._ack_alerts(svc, now)
+        if landed("responders.instructions"):
+            self._instruct(svc, now)
+            self._feed_back(svc, now)
+
+    def _ack_alerts(self, svc, now: datetime) -> None:
+        """Acknowledge (确认) each breaking alert waiting ALERT_ACK_AFTER, as the officer on duty,
+        before ``[alerts] escalate_after`` would take it to the leader."""
+        from responders.alerts.acks import acknowledge
+        from responders.alerts.store import list_alerts
+
+        for rec in reversed(list_alerts(svc.db, open_only=True)):
+            if now - rec.created_at < self.ALERT_ACK_AFTER:
+                continue
+            officer = on_duty_officer(svc.db, now, self.team.officer)
+            if acknowledge(svc, rec.alert.id, officer, now).acked:
+                about = f"，事件 #{rec.alert.incident_id}" if rec.alert.incident_id is not None else ""
+                self.say(svc.db, officer, f"确认突发预警 {rec.alert.id}（{rec.alert.severity or '—'}{about}）")
+
+    def _instruct(self, svc, now: datetime) -> None:
+        from responders.instructions import instruct
+        from responders.types import SEVERITIES
+
+        if self.instruction is not None:
+            return
+        ready = [i for i in svc.list(links=False) if now - i.detected_at >= self.INSTRUCT_AFTER]
+        if not ready:
+            return
+        inc = max(ready, key=lambda i: (SEVERITIES.index(i.severity), -i.id))
+        units = "、".join(inc.assigned_units) or "相关单位"
+        due = now + self.INSTRUCTION_DUE
+        asked = "持续核查处置，及时发布进展情况" if svc.releases(inc.id) else "立即核查处置，尽快发布权威信息"
+        text = f"请{units}{asked}，做好回应引导，{_when(due)}前反馈落实情况。"
+        leader = on_duty_leader(svc.db, now, self.team.leader)
+        self.instruction = instruct(svc, inc.id, leader, text, due).id
+        self.say(svc.db, leader, f"批示 事件 #{inc.id}：{text}")
+
+    def _feed_back(self, svc, now: datetime) -> None:
+        from responders.instructions import complete, get_instruction
+
+        if self.instruction is None or self.fed_back:
+            return
+        ins = get_instruction(svc.db, self.instruction)
+        if ins.done_at is None:
+            if now - ins.given_at < self.FEEDBACK_AFTER:
+                return
+            released = svc.releases(ins.incident_id)
+            done = (f"权威信息已于 {_when(released[0].released_at)} 发布；" if released
+                    else "已督促责任单位尽快发布权威信息；")
+            text = "已向责任单位传达批示要求，" + done + "持续关注舆情走势。"
+            officer = on_duty_officer(svc.db, now, self.team.officer)
+            complete(svc, ins.id, officer, text)
+            self.say(svc.db, officer, f"反馈批示 #{ins.id}：{text}")
+        self.fed_back = True
+
+
+def _when(at: datetime) -> str:
+    """A desk-time instant as a notice writes it: 12月6日19:38."""
+    local = at.astimezone(_desk_tz())
+    return f"{local.month}月{local.day}日{local:%H:%M}"
+
+
+def alert_line(db) -> str | None:
+    """The summary's line on breaking alerts: how many, acknowledged by whom, escalated."""
+    from responders.alerts.store import list_alerts
+    from responders.staff import display_name
+
+    tracked = [r for r in list_alerts(db) if r.escalates]
+    if not tracked:
+        return None
+    acked = [r for r in tracked if r.acked_by]
+    who = "、".join(sorted({display_name(db, r.acked_by) for r in acked if r.acked_by}))
+    escalated = sum(1 for r in tracked if r.step)
+    return (f"突发预警 {len(tracked)} 条：已确认 {len(acked)} 条" + (f"（{who}）" if who else "")
+            + f"，升级至带班领导 {escalated} 条，待确认 {len(tracked) - len(acked)} 条")
+
+
+def landed(module: str) -> bool:
+    """Whether a feature another branch is adding is in this build yet (temporary)."""
+    from importlib.util import find_spec
+
+    return find_spec(module) is not None
+
+
+def instruction_lines(svc, incident_id: int) -> list[str]:
+    """The summary's lines for an incident's leader instructions and their feedback."""
+    if not landed("responders.instructions"):
+        return []
+    from responders.instructions import list_instructions
+    from responders.staff import display_name
+
+    lines = []
+    for ins in list_instructions(svc.db, incident_ids=[incident_id]):
+        lines.append(f"    领导批示 #{ins.id}（{display_name(svc.db, ins.leader)}，{_when(ins.given_at)}）：{ins.text}")
+        if ins.done_at is not None:
+            lines.append(f"        反馈（{display_name(svc.db, ins.done_by or '')}，{_when(ins.done_at)}，"
+                         f"{ins.status_label(svc.clock())}）：{ins.feedback}")
+    return lines
+
+
+def review_incident(svc, inc, team: DemoTeam) -> str | None:
+    """The short post-incident review (复盘) the leader on duty writes once an incident's final
+    release is out: what went well and what went late, measured from its timeline, and one action
+    item for the first unit it was assigned to. Nothing when the incident is still being worked or
+    already has a review. Returns a line for the summary."""
+    if not landed("responders.review"):
+        return None
+    from responders.exports.model import fmt_duration
+    from responders.review import add_action, get_review, set_findings
+
+    if inc.state not in ("处置结果已发布", "归档") or get_review(svc.db, inc.id).updated_at is not None:
+        return None
+    now = svc.clock()
+    st = svc.clock_state(inc.id)
+    leader = on_duty_leader(svc.db, now, team.leader)
+    well = [f"发现后 {fmt_duration(inc.acknowledged_at - inc.detected_at)} 确认接报"] if inc.acknowledged_at else []
+    if st.released_at is not None and st.released_on_time:
+        well.append(f"权威信息于时限前 {fmt_duration(st.due_at - st.released_at)} 发布")
+    late = f"首发后 {fmt_duration(inc.detected_at - inc.first_published)} 才发现"
+    set_findings(svc, inc.id, actor=leader, well="；".join(well) or "—", late=late,
+                 why="首发为网民个人微博，发布于监测开始之前，值班台开始采集后才发现")
+    if inc.assigned_units:
+        due = (now.astimezone(_desk_tz()) + timedelta(days=30)).date()
+        add_action(svc, inc.id, unit=inc.assigned_units[0], due=due, actor=leader,
+                   text="开展学校食堂食品安全排查整改，报送整改情况")
+    from responders.staff import display_name
+
+    actions = len(get_review(svc.db, inc.id).actions)
+    return (f"    复盘（{display_name(svc.db, leader)}）：{'；'.join(well) or '—'}；迟滞环节：{late}；"
+            f"整改事项 {actions} 项")
+
+
+def _desk_tz():
+    from storage.timeutil import desk_tz
+
+    return desk_tz()

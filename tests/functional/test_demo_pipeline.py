@@ -211,6 +211,9 @@ def test_demo_desk_is_staffed_and_rostered_and_hands_over(demo_run):
         now = json.loads(run("roster", "now", "--json"))
         assert (now["officer"], now["leader"]) == (team.officer, team.leader), offset
     env["YUQING_NOW"] = at.isoformat()
+    # the officer acknowledges the breaking alerts (those of the incident, or any left waiting)
+    alerts = [a for a in json.loads(run("alerts", "--json")) if a["acked_by"]]
+    assert alerts and {a["acked_by"] for a in alerts} == {team.officer}, alerts
     doctor = CliRunner().invoke(cli, ["doctor"], env=env).output
     assert "今后 72 小时均有人值班" in doctor, doctor
     lines = session.summary()
