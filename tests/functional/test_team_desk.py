@@ -1,16 +1,24 @@
 """Issue 13's "Done when", through the CLI on a real desk: a new desk set up with three staff (the
 first an admin) and a month's roster over National Day 2026 with its 调休 days; an incident opened
-from a candidate and worked by named staff from detection to the final release; every timeline
-event's actor a staff id, the hash chain verified; the handover listing what it should and its
-acceptance by the incoming officer. Time is pinned per command with ``YUQING_NOW``."""
+from a candidate, its breaking alert to the officer on duty climbing to the leader on duty when
+nobody acknowledges it (the desk's alert dispatcher on an injected clock, real robot receivers on
+127.0.0.1), then worked by named staff from detection to the final release; every timeline event's
+actor a staff id, the hash chain verified; the handover listing what it should and its acceptance
+by the incoming officer. Time is pinned per command with ``YUQING_NOW``."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 from click.testing import CliRunner
 
+from responders.alerts import Alert, AlertDispatcher, parse_alerts_config
 from tests.cli_kit import health_candidate
+from tests.functional.test_alert_channels import (  # noqa: F401  (platforms is a fixture)
+    ENV, Clock, channels, platforms, rule,
+)
+from yuqing.alert_duty import duty_source, people_source
 from yuqing.cli import cli
 
 ADMIN, OFFICER, LEADER = "lina", "zhangwei", "wangjianguo"
@@ -48,10 +56,11 @@ def desk(tmp_path_factory):
     home = tmp / "home"
     setup = "2026-09-19T10:00:00+08:00"
     _ok(home, "init", now=setup)
-    first = _ok(home, "staff", "add", TEAM[0][0], "--name", TEAM[0][1], "--role", TEAM[0][2], now=setup)
+    first = _ok(home, "staff", "add", TEAM[0][0], "--name", TEAM[0][1], "--role", TEAM[0][2], "--wecom", TEAM[0][0],
+                now=setup)
     assert "管理员" in first
     for sid, name, role in TEAM[1:]:
-        _ok(home, "staff", "add", sid, "--name", name, "--role", role, "--as", ADMIN, now=setup)
+        _ok(home, "staff", "add", sid, "--name", name, "--role", role, "--as", ADMIN, "--wecom", sid, now=setup)
     pattern = tmp / "roster.toml"
     pattern.write_text(PATTERN, encoding="utf-8")
     refused = _run(home, "roster", "generate", "--from", "2026-09-20", "--to", "2026-10-20", "--pattern",
@@ -92,7 +101,7 @@ def test_a_months_roster_across_national_day_and_its_make_up_days(desk):
     assert "今后 72 小时内有 1 段无人值班：2026-10-21 08:30" in late, late
 
 
-def test_the_incident_is_worked_by_named_staff_from_detection(desk, tmp_path):
+async def test_the_incident_is_worked_by_named_staff_from_detection(desk, tmp_path, platforms):
     home, _ = desk
     cand = health_candidate("s-national-day")
     cand.update(first_published="2026-10-02T07:00:00+08:00", detected_at="2026-10-02T07:20:00+08:00")
@@ -104,6 +113,7 @@ def test_the_incident_is_worked_by_named_staff_from_detection(desk, tmp_path):
     _ok(home, "open-incident", str(path), "--as", OFFICER, now="2026-10-02T07:20:00+08:00")
     (inc,) = json.loads(_ok(home, "incidents", "--json", now="2026-10-02T07:21:00+08:00"))
     iid = str(inc["id"])
+    await _alert_climbs_to_the_leader(home, platforms, inc)
     steps = [
         ("2026-10-02T07:30:00+08:00", OFFICER, ("ack", iid)),
         ("2026-10-02T07:45:00+08:00", LEADER, ("grade", iid, "较大", "--reason", "国庆假期、涉及患者多")),
@@ -116,6 +126,7 @@ def test_the_incident_is_worked_by_named_staff_from_detection(desk, tmp_path):
         _ok(home, *args, "--as", who, now=at)
     viewer_like = _run(home, "note", iid, "越权", "--as", "nobody", now="2026-10-02T15:10:00+08:00")
     assert viewer_like.exit_code != 0
+    waiting = await _send_alert(home, platforms, inc, "2026-10-02T20:20:00+08:00", "新增重要报道")  # nobody acks
 
     # the handover at the end of the 白班: the open incident, what was done by whom, the shifts
     rep = json.loads(_ok(home, "handover", "--json", "--since", "2026-10-02T07:00:00+08:00",
@@ -126,12 +137,15 @@ def test_the_incident_is_worked_by_named_staff_from_detection(desk, tmp_path):
     shift = rep["shift"]
     assert (shift["name"], shift["officer"], shift["leader_name"]) == ("白班", OFFICER, "王建国")
     assert (shift["next"]["name"], shift["next"]["officer"]) == ("夜班", ADMIN)
-    for part in ("unacked_alerts", "open_instructions", "pending_proposals", "failing_sources"):
+    assert [(a["id"], a["incident"]) for a in rep["unacked_alerts"]] == [(waiting, inc["id"])]
+    for part in ("open_instructions", "pending_proposals", "failing_sources"):
         assert part in rep
     md = _ok(home, "handover", now="2026-10-02T20:30:00+08:00")
     assert "在办事件（1 起" in md and "张伟" in md and "王建国" in md
+    assert "未确认的预警（1 条）" in md
     accepted = _ok(home, "handover", "accept", "--as", ADMIN, now="2026-10-02T20:35:00+08:00")
     assert ADMIN in accepted
+    _ok(home, "alert-ack", waiting, "--as", ADMIN, now="2026-10-02T20:36:00+08:00")  # the incoming officer
 
     _ok(home, "release", iid, "--channel", "政府网站", "--kind", "final", "--url", "https://www.htq.gov.cn/r/2",
         "--text", "处置结果", "--as", ADMIN, now="2026-10-03T10:00:00+08:00")
@@ -146,3 +160,52 @@ def test_the_incident_is_worked_by_named_staff_from_detection(desk, tmp_path):
     assert {e["actor"] for e in timeline} <= set(NAMES), {(e["kind"], e["actor"]) for e in timeline}
     assert {e["actor"] for e in timeline} == set(NAMES)  # all three worked it
     assert "校验通过" in _ok(home, "verify", now="2026-10-04T09:10:00+08:00")
+
+
+async def _alert_climbs_to_the_leader(home, platforms, inc) -> None:
+    """The incident's breaking alert goes to the officer the roster has on duty (the holiday's 夜班,
+    @-mentioned on 企业微信); nobody acknowledges it within escalate_after, so it goes to the leader
+    on duty, who acknowledges it with the CLI."""
+    at = "2026-10-02T07:20:00+08:00"
+    on_duty = json.loads(_ok(home, "roster", "now", "--json", now=at))
+    officer, leader = on_duty["officer"], on_duty["leader"]
+    assert (on_duty["shift"], leader) == ("夜班", LEADER) and officer in NAMES
+    clock = Clock(datetime.fromisoformat(at))
+    async with _dispatcher(home, platforms, clock) as d:
+        a = Alert.new(key=f"incident:{inc['id']}:opened", lane="breaking", title=inc["title"],
+                      created_at=clock(), severity="较大", incident_id=inc["id"])
+        await d.submit(a)
+        clock.advance(minutes=14, seconds=59)
+        await d.tick()
+        assert len(platforms.wecom) == 1  # not yet
+        clock.advance(seconds=1)
+        await d.tick()
+    sent = [m["markdown"]["content"] for m in platforms.wecom]
+    assert len(sent) == 2, sent
+    assert f"值班员 {NAMES[officer]} <@{officer}>" in sent[0] and "带班领导" not in sent[0], sent[0]
+    assert "升级·第1级" in sent[1] and f"带班领导 {NAMES[LEADER]} <@{LEADER}>" in sent[1], sent[1]
+    later = "2026-10-02T07:36:00+08:00"
+    (row,) = json.loads(_ok(home, "alerts", "--json", "--open", now=later))
+    assert row["id"] == a.id and row["step"] == 1 and row["sends"][1]["to"][0]["staff_id"] == LEADER
+    acked = _ok(home, "alert-ack", a.id, "--as", LEADER, now=later)
+    assert NAMES[LEADER] in acked
+    assert json.loads(_ok(home, "alerts", "--json", "--open", now=later)) == []
+
+
+async def _send_alert(home, platforms, inc, at: str, title: str) -> str:
+    """A breaking alert of the incident sent at ``at`` by the desk's dispatcher; its id."""
+    clock = Clock(datetime.fromisoformat(at))
+    async with _dispatcher(home, platforms, clock) as d:
+        a = Alert.new(key=f"incident:{inc['id']}:{title}", lane="breaking", title=title, created_at=clock(),
+                      severity="较大", incident_id=inc["id"])
+        await d.submit(a)
+    return a.id
+
+
+def _dispatcher(home, platforms, clock) -> AlertDispatcher:
+    """The desk's alert dispatcher as the daemon wires it (who is on duty from the roster, how to
+    reach them from the staff table), sending to a 企业微信 robot on 127.0.0.1."""
+    db = home / "desk.sqlite"
+    cfg = parse_alerts_config({"escalate_after": 15, "channels": {"wecom": channels(platforms)["wecom"]},
+                               "rules": rule("wecom", lanes=["breaking"])}, env=ENV)
+    return AlertDispatcher(cfg, clock=clock, db=db, duty=duty_source(db, cfg), people=people_source(db))
