@@ -110,6 +110,8 @@ def instruct(svc: "IncidentService", incident_id: int, leader: str, text: str,
     A due time before now is refused; the incident must exist."""
     text = _text(text, "批示")
     now = svc.clock()
+    if due_at is not None:
+        due_at = due_at.replace(microsecond=0)  # as the timeline event states it (whole seconds)
     if due_at is not None and due_at <= now:
         raise InvalidValue(f"落实时限 {desk_text(due_at)} 早于现在（{desk_text(now)}），请给出将来的时间")
     inc = svc.get(incident_id)  # IncidentNotFound with the incident service's wording
@@ -139,8 +141,9 @@ def complete(svc: "IncidentService", instruction_id: int, actor: str, feedback: 
         late = ins.due_at is not None and now > ins.due_at
         ev = svc.record_event(ins.incident_id, "instruction_done",
                               {"instruction_id": ins.id, "text": feedback, "late": late}, actor=actor)
+        # the event's own time: the service reads its clock again, and a running clock has moved on
         conn.execute("UPDATE instructions SET done_at = ?, done_by = ?, feedback = ?, done_event = ? WHERE id = ?",
-                     [to_db(now), actor, feedback, ev.id, ins.id])
+                     [to_db(ev.at), actor, feedback, ev.id, ins.id])
     return get_instruction(svc.db, instruction_id)
 
 

@@ -124,6 +124,12 @@ async def test_the_incident_is_worked_by_named_staff_from_detection(desk, tmp_pa
     ]
     for at, who, args in steps:
         _ok(home, *args, "--as", who, now=at)
+        if args[0] == "assign":  # the leader's instruction (领导批示); an officer may not give one
+            text = ("--text", "请区卫健局全力救治，18:00前发布权威信息")
+            refused = _run(home, "instruct", iid, *text, "--as", OFFICER, now="2026-10-02T08:05:00+08:00")
+            assert refused.exit_code != 0 and "无权" in refused.output
+            _ok(home, "instruct", iid, *text, "--due", "2026-10-02 21:00", "--as", LEADER,
+                now="2026-10-02T08:10:00+08:00")
     viewer_like = _run(home, "note", iid, "越权", "--as", "nobody", now="2026-10-02T15:10:00+08:00")
     assert viewer_like.exit_code != 0
     waiting = await _send_alert(home, platforms, inc, "2026-10-02T20:20:00+08:00", "新增重要报道")  # nobody acks
@@ -138,14 +144,20 @@ async def test_the_incident_is_worked_by_named_staff_from_detection(desk, tmp_pa
     assert (shift["name"], shift["officer"], shift["leader_name"]) == ("白班", OFFICER, "王建国")
     assert (shift["next"]["name"], shift["next"]["officer"]) == ("夜班", ADMIN)
     assert [(a["id"], a["incident"]) for a in rep["unacked_alerts"]] == [(waiting, inc["id"])]
-    for part in ("open_instructions", "pending_proposals", "failing_sources"):
+    (ins,) = rep["open_instructions"]
+    assert (ins["incident"], ins["leader"], ins["due"]) == (inc["id"], LEADER, "2026-10-02T21:00:00+08:00"), ins
+    for part in ("pending_proposals", "failing_sources"):
         assert part in rep
     md = _ok(home, "handover", now="2026-10-02T20:30:00+08:00")
     assert "在办事件（1 起" in md and "张伟" in md and "王建国" in md
-    assert "未确认的预警（1 条）" in md
+    assert "未确认的预警（1 条）" in md and "待落实的领导批示（1 条）" in md
     accepted = _ok(home, "handover", "accept", "--as", ADMIN, now="2026-10-02T20:35:00+08:00")
     assert ADMIN in accepted
     _ok(home, "alert-ack", waiting, "--as", ADMIN, now="2026-10-02T20:36:00+08:00")  # the incoming officer
+    (open_ins,) = json.loads(_ok(home, "instructions", "--open", "--json", now="2026-10-02T20:40:00+08:00"))
+    _ok(home, "instruct-done", str(open_ins["id"]), "--text", "患者均已出院，情况通报已发布", "--as", ADMIN,
+        now="2026-10-02T20:40:00+08:00")
+    assert json.loads(_ok(home, "instructions", "--open", "--json", now="2026-10-02T20:41:00+08:00")) == []
 
     _ok(home, "release", iid, "--channel", "政府网站", "--kind", "final", "--url", "https://www.htq.gov.cn/r/2",
         "--text", "处置结果", "--as", ADMIN, now="2026-10-03T10:00:00+08:00")
@@ -154,7 +166,8 @@ async def test_the_incident_is_worked_by_named_staff_from_detection(desk, tmp_pa
     shown = json.loads(_ok(home, "incident", iid, "--json", now="2026-10-04T09:05:00+08:00"))
     timeline = shown["timeline"]
     kinds = [e["kind"] for e in timeline]
-    for kind in ("detected", "acknowledged", "graded", "assigned", "release", "followup", "state_changed"):
+    for kind in ("detected", "alert_acked", "acknowledged", "graded", "assigned", "instruction", "release",
+                 "followup", "instruction_done", "state_changed"):
         assert kind in kinds, kinds
     assert shown["state"] == "归档", shown["state"]
     assert {e["actor"] for e in timeline} <= set(NAMES), {(e["kind"], e["actor"]) for e in timeline}
@@ -200,6 +213,25 @@ async def _send_alert(home, platforms, inc, at: str, title: str) -> str:
                       severity="较大", incident_id=inc["id"])
         await d.submit(a)
     return a.id
+
+
+def test_instructions_on_a_running_clock_still_verify(tmp_path):
+    """Without YUQING_NOW the desk's clock moves between reading it and writing the event: the
+    instruction row and its events must still agree (`yuqing verify`)."""
+    home = tmp_path / "home"
+
+    def run(*args):
+        out = CliRunner().invoke(cli, ["--home", str(home), *args], catch_exceptions=False, env={"YUQING_NOW": ""})
+        assert out.exit_code == 0, (args, out.output)
+        return out.output
+
+    run("staff", "add", LEADER, "--name", NAMES[LEADER], "--role", "leader")
+    cand = tmp_path / "cand.json"
+    cand.write_text(json.dumps(health_candidate("s-running")), encoding="utf-8")
+    run("open-incident", str(cand), "--as", LEADER)
+    run("instruct", "1", "--text", "请核实", "--due", "2099-01-01 12:00", "--as", LEADER)
+    run("instruct-done", "1", "--text", "已核实", "--as", LEADER)
+    assert "校验通过" in run("verify")
 
 
 def _dispatcher(home, platforms, clock) -> AlertDispatcher:
