@@ -184,7 +184,7 @@ class DemoSession:
             lines.append(f"    报告已导出：{out_dir}/incident-{inc.id}.{{md,html,json,csv,docx}}")
         if not lines:
             lines.append("（本次演示期间尚未形成舆情事件；可加长 --for 或提高 --speed）")
-        alerts = alert_line(db)
+        alerts = alert_line(svc, self.t0 - timedelta(days=1))
         if alerts:
             lines.append(alerts)
         lines += self._handover(svc, out_dir)

@@ -88,9 +88,8 @@ class TeamActs:
     def step(self, svc) -> None:
         now = svc.clock()
         self._ack_alerts(svc, now)
-        if landed("responders.instructions"):
-            self._instruct(svc, now)
-            self._feed_back(svc, now)
+        self._instruct(svc, now)
+        self._feed_back(svc, now)
 
     def _ack_alerts(self, svc, now: datetime) -> None:
         """Acknowledge (确认) each breaking alert waiting ALERT_ACK_AFTER, as the officer on duty,
@@ -117,7 +116,7 @@ class TeamActs:
             return
         inc = max(ready, key=lambda i: (SEVERITIES.index(i.severity), -i.id))
         units = "、".join(inc.assigned_units) or "相关单位"
-        due = now + self.INSTRUCTION_DUE
+        due = (now + self.INSTRUCTION_DUE).replace(second=0, microsecond=0)  # a leader names a minute
         asked = "持续核查处置，及时发布进展情况" if svc.releases(inc.id) else "立即核查处置，尽快发布权威信息"
         text = f"请{units}{asked}，做好回应引导，{_when(due)}前反馈落实情况。"
         leader = on_duty_leader(svc.db, now, self.team.leader)
@@ -149,19 +148,21 @@ def _when(at: datetime) -> str:
     return f"{local.month}月{local.day}日{local:%H:%M}"
 
 
-def alert_line(db) -> str | None:
-    """The summary's line on breaking alerts: how many, acknowledged by whom, escalated."""
+def alert_line(svc, since: datetime) -> str | None:
+    """The summary's line on breaking alerts since ``since``: acknowledged by whom (from the
+    timeline: settled alerts leave the alert tables after a while), and those still waiting."""
+    from responders import timeline
     from responders.alerts.store import list_alerts
     from responders.staff import display_name
 
-    tracked = [r for r in list_alerts(db) if r.escalates]
-    if not tracked:
+    acks = [e for e in timeline.events_between(svc.db, since, svc.clock()) if e.kind == "alert_acked"]
+    waiting = list_alerts(svc.db, open_only=True)
+    if not acks and not waiting:
         return None
-    acked = [r for r in tracked if r.acked_by]
-    who = "、".join(sorted({display_name(db, r.acked_by) for r in acked if r.acked_by}))
-    escalated = sum(1 for r in tracked if r.step)
-    return (f"突发预警 {len(tracked)} 条：已确认 {len(acked)} 条" + (f"（{who}）" if who else "")
-            + f"，升级至带班领导 {escalated} 条，待确认 {len(tracked) - len(acked)} 条")
+    who = "、".join(sorted({display_name(svc.db, e.actor) for e in acks}))
+    escalated = sum(1 for r in waiting if r.step)
+    return (f"突发预警：已确认 {len(acks)} 条" + (f"（{who}）" if who else "")
+            + f"，待确认 {len(waiting)} 条" + (f"（其中 {escalated} 条已升级至带班领导）" if escalated else ""))
 
 
 def landed(module: str) -> bool:
@@ -173,8 +174,6 @@ def landed(module: str) -> bool:
 
 def instruction_lines(svc, incident_id: int) -> list[str]:
     """The summary's lines for an incident's leader instructions and their feedback."""
-    if not landed("responders.instructions"):
-        return []
     from responders.instructions import list_instructions
     from responders.staff import display_name
 

@@ -94,3 +94,26 @@ def test_no_related_item_is_taken_as_a_release(demo_home):
     # Each proposal explains itself: the evidence in words with weights, and the threshold.
     why = [e["payload"]["why"] for e in detail["timeline"] if e["kind"] == "release_proposed"]
     assert all("提及地点 铺镇（+0.30）" in w and "自动确认阈值" in w for w in why), why
+
+
+def test_the_incident_is_worked_by_the_demo_team(demo_home):
+    """The demo's staff work the incident: every event not the desk's own is a staff id of
+    data/demo/team.toml; the leader on duty gives an instruction and the officer reports it done;
+    the officer acknowledges the breaking alerts; the output says who did what."""
+    from yuqing.config import read_toml
+    from yuqing.demo_team import TEAM_FILE
+
+    home, stdout = demo_home
+    team = {m["role"]: m for m in read_toml(TEAM_FILE)["staff"]}
+    officer, leader = team["officer"], team["leader"]
+    detail = json.loads(_yuqing(home, "incident", "1", "--json").stdout)
+    people = {e["actor"] for e in detail["timeline"] if e["actor"] != "system"}
+    assert people and people <= {m["id"] for m in team.values()}, people
+    worked = {(e["kind"], e["actor"]) for e in detail["timeline"]}
+    assert {("acknowledged", officer["id"]), ("assigned", officer["id"]), ("instruction", leader["id"]),
+            ("instruction_done", officer["id"]), ("alert_acked", officer["id"])} <= worked, worked
+    (ins,) = json.loads(_yuqing(home, "instructions", "--json").stdout)
+    assert (ins["incident_id"], ins["leader"], ins["done_by"]) == (1, leader["id"], officer["id"])
+    assert f"带班领导 {leader['name']}：批示 事件 #1" in stdout and f"值班员 {officer['name']}：反馈批示 #1" in stdout
+    assert f"领导批示 #1（{leader['name']}" in stdout and "突发预警：已确认" in stdout
+    assert "校验通过" in _yuqing(home, "verify").stdout
