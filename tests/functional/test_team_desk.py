@@ -2,7 +2,8 @@
 first an admin) and a month's roster over National Day 2026 with its 调休 days; an incident opened
 from a candidate, its breaking alert to the officer on duty climbing to the leader on duty when
 nobody acknowledges it (the desk's alert dispatcher on an injected clock, real robot receivers on
-127.0.0.1), then worked by named staff from detection to the final release; every timeline event's
+127.0.0.1), then worked by named staff from detection to review (acknowledged, graded, assigned, a
+leader's instruction and its feedback, releases, follow-up, archive, 复盘); every timeline event's
 actor a staff id, the hash chain verified; the handover listing what it should and its acceptance
 by the incoming officer. Time is pinned per command with ``YUQING_NOW``."""
 from __future__ import annotations
@@ -162,17 +163,29 @@ async def test_the_incident_is_worked_by_named_staff_from_detection(desk, tmp_pa
     _ok(home, "release", iid, "--channel", "政府网站", "--kind", "final", "--url", "https://www.htq.gov.cn/r/2",
         "--text", "处置结果", "--as", ADMIN, now="2026-10-03T10:00:00+08:00")
     _ok(home, "close", iid, "--as", OFFICER, now="2026-10-04T09:00:00+08:00")
+    # the post-incident review (复盘) by the leader, with an action item; nobody unknown may write one
+    findings = ("--well", "接报后10分钟确认，时限内发布情况通报", "--late", "首发后20分钟才发现",
+                "--why", "节假日夜班一人值守", "--action", "区卫健局|2026-11-01|完善节假日输液安全巡查")
+    refused = _run(home, "review", iid, *findings, "--as", "nobody", now="2026-10-04T10:00:00+08:00")
+    assert refused.exit_code != 0 and "未登记的人员" in refused.output
+    review = json.loads(_ok(home, "review", iid, *findings, "--as", LEADER, "--json", now="2026-10-04T10:00:00+08:00"))
+    assert (review["updated_by"], review["late"]) == (LEADER, "首发后20分钟才发现")
+    assert [(a["unit"], a["due"], a["status"]) for a in review["actions"]] == [("区卫健局", "2026-11-01", "待办")]
+    report = tmp_path / "report.md"
+    _ok(home, "export", iid, "--format", "md", "-o", str(report), now="2026-10-04T10:05:00+08:00")
+    text = report.read_text(encoding="utf-8")
+    assert "复盘" in text and "完善节假日输液安全巡查" in text and "王建国" in text
 
-    shown = json.loads(_ok(home, "incident", iid, "--json", now="2026-10-04T09:05:00+08:00"))
+    shown = json.loads(_ok(home, "incident", iid, "--json", now="2026-10-04T10:10:00+08:00"))
     timeline = shown["timeline"]
     kinds = [e["kind"] for e in timeline]
     for kind in ("detected", "alert_acked", "acknowledged", "graded", "assigned", "instruction", "release",
-                 "followup", "instruction_done", "state_changed"):
+                 "followup", "instruction_done", "state_changed", "review", "review_action"):
         assert kind in kinds, kinds
     assert shown["state"] == "归档", shown["state"]
     assert {e["actor"] for e in timeline} <= set(NAMES), {(e["kind"], e["actor"]) for e in timeline}
     assert {e["actor"] for e in timeline} == set(NAMES)  # all three worked it
-    assert "校验通过" in _ok(home, "verify", now="2026-10-04T09:10:00+08:00")
+    assert "校验通过" in _ok(home, "verify", now="2026-10-04T10:15:00+08:00")
 
 
 async def _alert_climbs_to_the_leader(home, platforms, inc) -> None:
