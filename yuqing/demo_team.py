@@ -165,13 +165,6 @@ def alert_line(svc, since: datetime) -> str | None:
             + f"，待确认 {len(waiting)} 条" + (f"（其中 {escalated} 条已升级至带班领导）" if escalated else ""))
 
 
-def landed(module: str) -> bool:
-    """Whether a feature another branch is adding is in this build yet (temporary)."""
-    from importlib.util import find_spec
-
-    return find_spec(module) is not None
-
-
 def instruction_lines(svc, incident_id: int) -> list[str]:
     """The summary's lines for an incident's leader instructions and their feedback."""
     from responders.instructions import list_instructions
@@ -188,13 +181,12 @@ def instruction_lines(svc, incident_id: int) -> list[str]:
 
 def review_incident(svc, inc, team: DemoTeam) -> str | None:
     """The short post-incident review (复盘) the leader on duty writes once an incident's final
-    release is out: what went well and what went late, measured from its timeline, and one action
-    item for the first unit it was assigned to. Nothing when the incident is still being worked or
-    already has a review. Returns a line for the summary."""
-    if not landed("responders.review"):
-        return None
+    release is out: what went well and what went late, measured from its timeline; why, and one
+    action item, from the [review] of data/demo/team.toml. Nothing when the incident is still
+    being worked or already has a review. Returns a line for the summary."""
     from responders.exports.model import fmt_duration
     from responders.review import add_action, get_review, set_findings
+    from responders.staff import display_name
 
     if inc.state not in ("处置结果已发布", "归档") or get_review(svc.db, inc.id).updated_at is not None:
         return None
@@ -205,14 +197,12 @@ def review_incident(svc, inc, team: DemoTeam) -> str | None:
     if st.released_at is not None and st.released_on_time:
         well.append(f"权威信息于时限前 {fmt_duration(st.due_at - st.released_at)} 发布")
     late = f"首发后 {fmt_duration(inc.detected_at - inc.first_published)} 才发现"
-    set_findings(svc, inc.id, actor=leader, well="；".join(well) or "—", late=late,
-                 why="首发为网民个人微博，发布于监测开始之前，值班台开始采集后才发现")
-    if inc.assigned_units:
+    plan = load_team().get("review", {})
+    set_findings(svc, inc.id, actor=leader, well="；".join(well) or "—", late=late, why=plan.get("why", ""))
+    unit = plan.get("action_unit") or (inc.assigned_units[0] if inc.assigned_units else None)
+    if unit and plan.get("action"):
         due = (now.astimezone(_desk_tz()) + timedelta(days=30)).date()
-        add_action(svc, inc.id, unit=inc.assigned_units[0], due=due, actor=leader,
-                   text="开展学校食堂食品安全排查整改，报送整改情况")
-    from responders.staff import display_name
-
+        add_action(svc, inc.id, unit=unit, due=due, actor=leader, text=plan["action"])
     actions = len(get_review(svc.db, inc.id).actions)
     return (f"    复盘（{display_name(svc.db, leader)}）：{'；'.join(well) or '—'}；迟滞环节：{late}；"
             f"整改事项 {actions} 项")

@@ -99,7 +99,8 @@ def test_no_related_item_is_taken_as_a_release(demo_home):
 def test_the_incident_is_worked_by_the_demo_team(demo_home):
     """The demo's staff work the incident: every event not the desk's own is a staff id of
     data/demo/team.toml; the leader on duty gives an instruction and the officer reports it done;
-    the officer acknowledges the breaking alerts; the output says who did what."""
+    the officer acknowledges the breaking alerts; the leader reviews the incident at the end; the
+    output says who did what."""
     from yuqing.config import read_toml
     from yuqing.demo_team import TEAM_FILE
 
@@ -116,4 +117,10 @@ def test_the_incident_is_worked_by_the_demo_team(demo_home):
     assert (ins["incident_id"], ins["leader"], ins["done_by"]) == (1, leader["id"], officer["id"])
     assert f"带班领导 {leader['name']}：批示 事件 #1" in stdout and f"值班员 {officer['name']}：反馈批示 #1" in stdout
     assert f"领导批示 #1（{leader['name']}" in stdout and "突发预警：已确认" in stdout
+    # the leader's short review (复盘) once the final release is out, in the incident's report
+    review = json.loads(_yuqing(home, "review", "1", "--json").stdout)
+    assert review["updated_by"] == leader["id"] and "确认接报" in review["well"] and "才发现" in review["late"]
+    assert [a["unit"] for a in review["actions"]] == [read_toml(TEAM_FILE)["review"]["action_unit"]]
+    assert f"复盘（{leader['name']}）" in stdout
+    assert "## 七、复盘" in (home / "exports" / "incident-1.md").read_text(encoding="utf-8")
     assert "校验通过" in _yuqing(home, "verify").stdout
