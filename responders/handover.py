@@ -68,7 +68,8 @@ def build_handover(svc: "IncidentService", *, since: datetime, shift: Mapping[st
         c = compute_clock(svc.policy, evs[inc.id], now)
         rows.append({"id": inc.id, "title": inc.title, "state": inc.state, "severity": inc.severity,
                      "release_due": inc.release_due, "clock": c.status_label,
-                     "remaining_seconds": None if c.remaining is None else int(c.remaining.total_seconds()),
+                     "remaining_seconds": None if c.remaining is None or c.status in ("released", "closed")
+                     else int(c.remaining.total_seconds()),
                      "units": units_label(inc)})
     rows.sort(key=lambda r: (r["remaining_seconds"] is None, r["remaining_seconds"] or 0, r["id"]))
     titles = {i.id: i.title for i in svc.list(include_closed=True)}
