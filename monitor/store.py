@@ -539,6 +539,37 @@ def count_items(db: sqlite_utils.Database) -> int:
     return db.execute("SELECT count(*) FROM items").fetchone()[0]
 
 
+def last_item_id(db: sqlite_utils.Database) -> int:
+    """The newest item's id (0 when there are none)."""
+    return db.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]
+
+
+def count_fetched_since(db: sqlite_utils.Database, since: datetime, *, after_id: int = 0) -> int:
+    """How many items were fetched at or after ``since`` (only those with an id above ``after_id``)."""
+    return db.execute("SELECT count(*) FROM items WHERE id > ? AND fetched_at >= ?",
+                      [after_id, to_db(since)]).fetchone()[0]
+
+
+def fetched_times_since(db: sqlite_utils.Database, since: datetime) -> list[datetime]:
+    """When each item fetched at or after ``since`` was fetched."""
+    return [from_db(t) for (t,) in db.execute("SELECT fetched_at FROM items WHERE fetched_at >= ?", [to_db(since)])]
+
+
+def recent_texts(db: sqlite_utils.Database, limit: int) -> list[tuple[int, str, str]]:
+    """(id, title, text) of the newest ``limit`` items, newest first."""
+    return [tuple(r) for r in db.execute("SELECT id, title, text FROM items ORDER BY id DESC LIMIT ?", [limit])]
+
+
+def source_ids(db: sqlite_utils.Database) -> list[str]:
+    return [r[0] for r in db.execute("SELECT id FROM sources ORDER BY id") if r[0]]
+
+
+def source_checks(db: sqlite_utils.Database) -> list[dict]:
+    """Each source's {enabled, interval, last_check_at (datetime or None), error_streak}."""
+    rows = db.execute_returning_dicts("SELECT enabled, interval, last_check_at, error_streak FROM sources")
+    return [r | {"last_check_at": from_db(r["last_check_at"])} for r in rows]
+
+
 def source_health(db: sqlite_utils.Database, now: datetime) -> list[SourceHealth]:
     since = to_db(now - timedelta(hours=24))
     counts = dict(db.execute(

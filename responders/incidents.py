@@ -31,7 +31,7 @@ from responders.clock import compute_clock, compute_feedback, deadline
 from responders.exceptions import IllegalTransition, IncidentNotFound, InvalidValue, UnknownUnit
 from responders.evidence import add_evidence
 from responders.policy import ClockPolicy
-from responders.store import dumps, loads
+from responders.store import board_counts, board_rows, dumps, loads
 from responders.types import (
     ARCHIVABLE_STATES, CHANNELS, DISMISS_STATES, FLOW_STATES, OPEN_STATES, RELEASE_KINDS, SEVERITIES,
     VERIFICATIONS, ClockAlert, ClockState, Evidence, Incident, IncidentCandidate, Release, TimelineEvent,
@@ -205,6 +205,12 @@ class IncidentService:
         sql += " ORDER BY release_due, id"
         rows = self.db.execute_returning_dicts(sql, params)
         return self._build(rows) if links else self._build(rows, only_items=(), only_stories=())
+
+    def board(self, states: Sequence[str], limit: int) -> tuple[int, int, list[Incident]]:
+        """(how many incidents are in ``states``, how many of those nobody acknowledged yet, the first
+        ``limit`` of them: unreleased first, by release due time), their links left out."""
+        total, waiting = board_counts(self.db, states)
+        return total, waiting, self._build(board_rows(self.db, states, limit), only_items=(), only_stories=())
 
     def timeline(self, incident_id: int) -> list[TimelineEvent]:
         self._row(incident_id)

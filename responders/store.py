@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import sqlite_utils
 from sqlite_utils import Migrations
@@ -184,3 +184,23 @@ def loads(value: str | None, default: Any = None) -> Any:
     if value is None or value == "":
         return default
     return json.loads(value)
+
+
+def _in_states(states: Sequence[str]) -> str:
+    return f"merged_into IS NULL AND state IN ({','.join('?' * len(states))})"
+
+
+def board_counts(db: sqlite_utils.Database, states: Sequence[str]) -> tuple[int, int]:
+    """(incidents in ``states`` not merged away, how many of them nobody acknowledged yet)."""
+    total, waiting = db.execute(
+        f"SELECT count(*), count(*) - count(acknowledged_at) FROM incidents WHERE {_in_states(states)}",
+        list(states)).fetchone()
+    return total, waiting
+
+
+def board_rows(db: sqlite_utils.Database, states: Sequence[str], limit: int) -> list[dict]:
+    """Rows of the first ``limit`` incidents in ``states`` (not merged away): unreleased first,
+    then by release due time."""
+    return db.execute_returning_dicts(
+        f"SELECT * FROM incidents WHERE {_in_states(states)} ORDER BY released_at IS NOT NULL, release_due, id LIMIT ?",
+        [*states, limit])
