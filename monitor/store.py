@@ -20,7 +20,7 @@ from sqlite_utils import Migrations
 
 from monitor.exceptions import MonitorError
 from monitor.schedule import DEFAULT_MAX_BACKOFF
-from monitor.timebounds import Bounded, bound_published, neighbour_floor
+from monitor.timebounds import Bounded, bound_published, neighbour_floor, published_note
 from monitor.types import ParsedItem, SourceHealth, SourceSpec, StoredItem
 from monitor.urls import canonical_url
 from storage.db import transaction
@@ -647,7 +647,8 @@ def item_versions(db: sqlite_utils.Database, item_id: int) -> list[dict]:
 
 def item_notes(db: sqlite_utils.Database, ids: Sequence[int | str]) -> dict[int, dict]:
     """What staff should know about items' dates and content, for items with something to say:
-    {"published_orig", "published_flag"} when the publication time was clamped, {"versions"} when
+    {"published_orig", "published_flag", "published_note"} when the publication time was clamped
+    (the note in staff's words), {"versions"} when
     the item was re-served changed. Empty when the database has no item tables (a desk fed by hand)."""
     if not db["items"].exists():
         return {}
@@ -655,7 +656,8 @@ def item_notes(db: sqlite_utils.Database, ids: Sequence[int | str]) -> dict[int,
     out: dict[int, dict] = {}
     if "published_flag" in db["items"].columns_dict:  # not yet migrated by the intake: nothing clamped
         for iid, (_, orig, flag) in published_flags(db, ids).items():
-            out.setdefault(iid, {}).update(published_orig=orig, published_flag=flag)
+            out.setdefault(iid, {}).update(published_orig=orig, published_flag=flag,
+                                           published_note=published_note(orig, flag))
     if db["item_versions"].exists():
         for iid, n in version_counts(db, ids).items():
             out.setdefault(iid, {})["versions"] = n

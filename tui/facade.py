@@ -21,7 +21,6 @@ from typing import Callable, Sequence
 
 from classifiers.types import RELEASE_OWNER
 from monitor import store as monitor_store
-from monitor.timebounds import published_note
 from responders.types import CHANNELS, DISMISS_STATES, RELEASE_KINDS, SEVERITIES, VERIFICATIONS
 from storage import schemes_file
 from storage.timeutil import UTC, TimeInputError, desk_tz, from_db, local, parse_desk_time, to_db, utcnow
@@ -106,7 +105,7 @@ def _note_fields(note: dict | None) -> tuple[str, int]:
     """(published note, versions) of an item for ItemRow."""
     if not note:
         return "", 1
-    text = published_note(note["published_orig"], note.get("published_flag")) if note.get("published_orig") else ""
+    text = note.get("published_note") or ""
     return text, int(note.get("versions") or 1)
 
 
@@ -400,7 +399,7 @@ class DeskFacade:
         stamp = desk_stamp(self.clock())
         path = self.home / "exports" / f"incident-{int(incident_id)}-{stamp}.{fmt}"
         path.parent.mkdir(parents=True, exist_ok=True)
-        export_incident(self.svc, incident_id, fmt, path, home=self.home)
+        export_incident(self.svc, incident_id, fmt, path, home=self.home, item_notes=monitor_store.item_notes)
         return path
 
     # ------------------------------------------------------------ items

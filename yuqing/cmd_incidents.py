@@ -537,12 +537,14 @@ def _release_owner() -> str:
 def export(svc, actor, incident_id, fmt, output, no_mask, force, mkdir):
     """Export an incident's 舆情处置报告 (times in Beijing time). An existing file is kept unless
     --force; a missing folder is refused unless --mkdir. Example: yuqing export 3 --format docx -o 报告.docx"""
+    from monitor.store import item_notes
     from responders.exports import export_incident
     from yuqing.clictx import output_file
 
     iid = _id(incident_id)
     output_file(output, force=force, mkdir=mkdir)
-    data = export_incident(svc, iid, fmt, output, mask=not no_mask, home=_home(click.get_current_context()))
+    data = export_incident(svc, iid, fmt, output, mask=not no_mask, home=_home(click.get_current_context()),
+                           item_notes=item_notes)
     click.echo(f"已导出 {output}（{len(data)} 字节）")
 
 
