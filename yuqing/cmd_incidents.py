@@ -329,8 +329,8 @@ def open_incident(svc, actor, candidate_file):
         raise click.ClickException(f"cannot read {candidate_file}: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{candidate_file}: invalid JSON: {exc}") from None
-    inc, opened = svc.open_or_join_result(candidate_from_mapping(data), actor=actor)
-    click.echo(f"{'新建' if opened else '并入'}事件 #{inc.id}：{_safe(inc.title)}")
+    joined = svc.open_or_join(candidate_from_mapping(data), actor=actor)
+    click.echo(f"{'新建' if joined.opened else '并入'}事件 #{joined.incident_id}：{_safe(joined.incident.title)}")
 
 
 @desk_command("ack")
