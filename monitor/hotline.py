@@ -188,19 +188,9 @@ def _title_from(content: str) -> str:
 
 def import_rows(db: sqlite_utils.Database, source_id: str, rows: Iterable[IntakeRow], now: datetime):
     """Store intake rows exactly once (re-importing the same file adds nothing) with their personal data."""
-    from monitor.store import insert_manual_items
-    from storage.db import transaction
+    from monitor.store import insert_manual_items, keep_private
 
     rows = list(rows)
     outcome = insert_manual_items(db, source_id, [r.item for r in rows], now)
-    with transaction(db):
-        for row in rows:
-            found = db.execute(
-                "SELECT id FROM items WHERE source_id = ? AND guid = ?", [source_id, row.item.guid]
-            ).fetchone()
-            if found and (row.name or row.phone or row.address):
-                db.execute(
-                    "INSERT OR IGNORE INTO item_private (item_id, name, phone, address) VALUES (?, ?, ?, ?)",
-                    [found[0], row.name, row.phone, row.address],
-                )
+    keep_private(db, source_id, [(r.item.guid, r.name, r.phone, r.address) for r in rows])
     return outcome

@@ -480,6 +480,18 @@ def insert_manual_items(db: sqlite_utils.Database, source_id: str, items: Sequen
 MAX_MANUAL_INTERVAL = 7 * 86400
 
 
+def keep_private(db: sqlite_utils.Database, source_id: str,
+                 people: Sequence[tuple[str, str, str, str]]) -> None:
+    """Keep callers' personal data apart from the item text: (guid, name, phone, address) of
+    items of ``source_id``, each stored once (an item already kept is left as it is)."""
+    with transaction(db):
+        for guid, name, phone, address in people:
+            found = db.execute("SELECT id FROM items WHERE source_id = ? AND guid = ?", [source_id, guid]).fetchone()
+            if found and (name or phone or address):
+                db.execute("INSERT OR IGNORE INTO item_private (item_id, name, phone, address) VALUES (?, ?, ?, ?)",
+                           [found[0], name, phone, address])
+
+
 def ensure_manual_source(db, spec: SourceSpec, now: datetime) -> None:
     if source_row(db, spec.id) is None:
         with transaction(db):
@@ -558,6 +570,20 @@ def fetched_times_since(db: sqlite_utils.Database, since: datetime) -> list[date
 def recent_texts(db: sqlite_utils.Database, limit: int) -> list[tuple[int, str, str]]:
     """(id, title, text) of the newest ``limit`` items, newest first."""
     return [tuple(r) for r in db.execute("SELECT id, title, text FROM items ORDER BY id DESC LIMIT ?", [limit])]
+
+
+def own_channel_items(db: sqlite_utils.Database, since_item_id: int = 0, limit: int = 500) -> list[dict]:
+    """Items (after an id) from sources whose spec has own_channel = true, as release detection takes
+    them: {item_id, title, text, url, published, source_id, platform, source_name}."""
+    rows = db.execute_returning_dicts(
+        "SELECT items.id, items.title, items.text, items.url, items.published, items.source_id,"
+        " sources.name AS source_name, sources.spec FROM items JOIN sources ON sources.id = items.source_id"
+        " WHERE items.id > ? AND json_extract(sources.spec, '$.own_channel') = 1 ORDER BY items.id LIMIT ?",
+        [since_item_id, limit]) if db["items"].exists() else []
+    return [{"item_id": str(r["id"]), "title": r["title"], "text": r["text"], "url": r["url"],
+             "published": from_db(r["published"]), "source_id": r["source_id"],
+             "platform": json.loads(r["spec"]).get("platform", "own"), "source_name": r["source_name"]}
+            for r in rows]
 
 
 def source_ids(db: sqlite_utils.Database) -> list[str]:
