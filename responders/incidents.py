@@ -156,11 +156,19 @@ class IncidentService:
         rows = store.listed_rows(self.db, None if include_closed else OPEN_STATES)
         return self._build(rows) if links else self._build(rows, only_items=(), only_stories=())
 
-    def board(self, states: Sequence[str], limit: int) -> tuple[int, int, list[Incident]]:
+    def board(self, states: Sequence[str], limit: int) -> tuple[int, int, list[dict]]:
         """(how many incidents are in ``states``, how many of those nobody acknowledged yet, the first
-        ``limit`` of them: unreleased first, by release due time), their links left out."""
+        ``limit`` of them: unreleased first, by release due time). Each of those is only what a
+        board shows (read every few seconds): {id, title, state, severity, places, units (assigned,
+        else responsible; canonical), release_due, released_at, acknowledged}."""
         total, waiting = store.board_counts(self.db, states)
-        return total, waiting, self._build(store.board_rows(self.db, states, limit), only_items=(), only_stories=())
+        out = [{"id": r["id"], "title": r["title"], "state": r["state"], "severity": r["severity"],
+                "places": loads(r["places"], []),
+                "units": self.canonical_units(loads(r["assigned_units"], []) or loads(r["responsible_units"], [])),
+                "release_due": from_db(r["release_due"]), "released_at": from_db(r["released_at"]),
+                "acknowledged": r["acknowledged_at"] is not None}
+               for r in store.board_rows(self.db, states, limit)]
+        return total, waiting, out
 
     def timeline(self, incident_id: int) -> list[TimelineEvent]:
         self._row(incident_id)

@@ -204,11 +204,12 @@ def board_counts(db: sqlite_utils.Database, states: Sequence[str]) -> tuple[int,
 
 
 def board_rows(db: sqlite_utils.Database, states: Sequence[str], limit: int) -> list[dict]:
-    """Rows of the first ``limit`` incidents in ``states`` (not merged away): unreleased first,
-    then by release due time."""
+    """What the board shows of the first ``limit`` incidents in ``states`` (not merged away):
+    unreleased first, then by release due time."""
     return db.execute_returning_dicts(
-        f"SELECT * FROM incidents WHERE {_in_states(states)} ORDER BY released_at IS NOT NULL, release_due, id LIMIT ?",
-        [*states, limit])
+        "SELECT id, title, state, severity, places, responsible_units, assigned_units, release_due, released_at,"
+        f" acknowledged_at FROM incidents WHERE {_in_states(states)}"
+        " ORDER BY released_at IS NOT NULL, release_due, id LIMIT ?", [*states, limit])
 
 
 

@@ -198,13 +198,13 @@ class DeskFacade:
     @_retrying
     def snapshot(self, *, stream_limit: int = 60) -> Snapshot:
         now = self.clock()
-        total, waiting, incs = self.svc.board(BOARD_STATES, BOARD_LIMIT)
+        total, waiting, rows = self.svc.board(BOARD_STATES, BOARD_LIMIT)
         from responders.instructions import open_counts
 
         orders = open_counts(self.db, now)
-        board = [BoardRow(i.id, i.title, i.state, i.severity, _names(i.places),
-                          tuple(i.assigned_units or i.responsible_units), i.release_due, i.released_at,
-                          i.acknowledged_at is not None, *orders.get(i.id, (0, 0))) for i in incs]
+        board = [BoardRow(r["id"], r["title"], r["state"], r["severity"], _names(r["places"]), tuple(r["units"]),
+                          r["release_due"], r["released_at"], r["acknowledged"], *orders.get(r["id"], (0, 0)))
+                 for r in rows]
         return Snapshot(tuple(board), total, tuple(self._stream(stream_limit)), self._status(now, waiting))
 
     def _stream(self, limit: int) -> list[StreamItem]:
