@@ -16,12 +16,14 @@ EDITED_HEADER = "# Edited in the duty console (yuqing tui).\n"
 
 
 class SchemesFileError(ValueError):
-    """The schemes file cannot be read or written; ``path`` and ``reason`` say which and why."""
+    """The schemes file cannot be read; ``path`` and ``reason`` say which and why (``too_deep``:
+    its arrays or tables are nested beyond what the reader takes)."""
 
-    def __init__(self, path: Path, reason: str):
+    def __init__(self, path: Path, reason: str, *, too_deep: bool = False):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+        self.too_deep = too_deep
 
 
 def schemes_path(home: Path) -> Path:
@@ -38,7 +40,7 @@ def _document(path: Path) -> dict:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SchemesFileError(path, str(exc)) from None
     except RecursionError:
-        raise SchemesFileError(path, "数组或表嵌套过深") from None
+        raise SchemesFileError(path, "arrays or tables nested too deeply", too_deep=True) from None
 
 
 def read_document(home: Path) -> dict:

@@ -113,6 +113,10 @@ def _names(places) -> tuple[str, ...]:
     return tuple(p.get("name", "") for p in places if isinstance(p, dict) and p.get("level") == "town")
 
 
+def _unreadable_schemes(exc: schemes_file.SchemesFileError) -> DeskBusy:
+    return DeskBusy(f"无法读取方案文件 {exc.path}：{'数组或表嵌套过深' if exc.too_deep else exc.reason}")
+
+
 def _alerting(schemes_json: str | None) -> bool:
     try:
         return any(isinstance(s, dict) and s.get("alert") for s in json.loads(schemes_json or "[]"))
@@ -470,7 +474,7 @@ class DeskFacade:
         try:
             return schemes_file.read_document(self.home)
         except schemes_file.SchemesFileError as exc:
-            raise DeskBusy(f"无法读取方案文件 {exc.path}：{exc.reason}") from None
+            raise _unreadable_schemes(exc) from None
 
     def schemes(self) -> dict[str, dict]:
         """name -> {expr, alert, description, label} from the desk's schemes file."""
@@ -526,7 +530,7 @@ class DeskFacade:
         try:
             return schemes_file.save_expression(self.home, name, expr)
         except schemes_file.SchemesFileError as exc:
-            raise DeskBusy(f"无法读取方案文件 {exc.path}：{exc.reason}") from None
+            raise _unreadable_schemes(exc) from None
 
     @_retrying
     def report(self, *, hours: int = 24, top: int = 8) -> Report:
