@@ -94,6 +94,18 @@ def test_the_floors_contract_holds():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_every_package_has_its_floor():
+    """A new top-level package must be placed on a floor (pyproject's root_packages and the layers)."""
+    import tomllib
+
+    conf = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    ours = {p.parent.name for p in REPO.glob("*/__init__.py")} - {"tests"}
+    assert ours <= set(conf["root_packages"]), f"not in [tool.importlinter] root_packages: {ours - set(conf['root_packages'])}"
+    floors = {name.strip(" ()") for c in conf["contracts"] if c["id"] == "floors"
+              for layer in c["layers"] for name in layer.replace("|", ":").split(":")}
+    assert ours <= floors, f"no floor in the layers contract: {ours - floors}"
+
+
 def test_no_sql_outside_the_store_modules_and_storage():
     offenders = {}
     for rel, path in _sources():
