@@ -20,7 +20,8 @@ PACKAGES = ("yuqing", "tui", "pipeline", "responders", "monitor", "classifiers",
 STORE_MODULES = {
     "monitor/store.py": "sources, items and what intake keeps about them",
     "responders/store.py": "incidents, their stories, items, evidence, releases and release proposals",
-    "responders/timeline.py": "the timeline's hash chain: events, head and anchor (and its verification)",
+    "responders/timeline.py": "the timeline's hash chain (events, head, anchor); verifying it also reads the "
+                              "incidents and releases rows its events explain",
     "responders/alerts/store.py": "the alert dispatcher's dedup, queues, retries, folds and channel health",
     "responders/staff.py": "the staff table (members and roles)",
     "responders/analysis.py": "item analysis, stories, labels, the search index and watermarks",
