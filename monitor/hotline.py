@@ -18,6 +18,7 @@ from typing import Iterable
 import sqlite_utils
 
 from monitor.exceptions import ImportRowError, MonitorError
+from storage.csvtext import decode_csv
 from monitor.types import ParsedItem
 from storage.timeutil import desk_tz
 
@@ -54,16 +55,6 @@ class IntakeRow:
 class ImportResult:
     rows: tuple[IntakeRow, ...]
     errors: tuple[ImportRowError, ...]
-
-
-def decode_csv(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (Excel on Chinese Windows saves GBK)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("gb18030", errors="replace")
 
 
 def parse_time(value: str, tz=None) -> datetime:
