@@ -25,6 +25,7 @@ STORE_MODULES = {
     "responders/alerts/store.py": "the alert dispatcher's dedup, queues, retries, folds and channel health",
     "responders/staff.py": "the staff table (members and roles)",
     "responders/roster.py": "the duty roster's shifts",
+    "responders/instructions.py": "leader instructions (领导批示) and their feedback",
     "responders/workday_clocks.py": "the working-day clocks' done marks",
     "responders/analysis.py": "item analysis, stories, labels, the search index and watermarks",
     "yuqing/outbox.py": "the notice outbox",
