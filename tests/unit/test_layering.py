@@ -27,18 +27,12 @@ STORE_MODULES = {
     "responders/roster.py": "the duty roster's shifts",
     "responders/instructions.py": "leader instructions (领导批示) and their feedback",
     "responders/workday_clocks.py": "the working-day clocks' done marks",
-    "responders/analysis.py": "item analysis, stories, labels, the search index and watermarks",
-    "yuqing/outbox.py": "the notice outbox",
+    "pipeline/store.py": "item analysis, stories, labels, the search index and watermarks",
+    "pipeline/outbox.py": "the notice outbox",
 }
 
 #: Statements outside their owner today, each with the part of issue 15 that moves them.
-KNOWN_ELSEWHERE = {
-    "yuqing/stages.py": "TODO issue 15 part 1: the stages move to pipeline/ and ask the owners of sources, "
-                        "incident_stories, item_analysis and incident_evidence",
-    "yuqing/classify_io.py": "TODO issue 15 part 2: the topic-label query belongs to the labels table's owner",
-    "yuqing/ops.py": "TODO issue 15 part 2: retention deletes old items across every package's tables; each "
-                     "owner should name the items it refers to and delete its own rows",
-}
+KNOWN_ELSEWHERE: dict[str, str] = {}  # none today
 
 _STATEMENT = re.compile(
     r"\bSELECT\b[\s\S]+\bFROM\b|\bSELECT\s+(1|RAISE|COALESCE|count)\b|\bINSERT\s+(OR\s+\w+\s+)?INTO\b"
