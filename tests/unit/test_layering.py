@@ -26,6 +26,7 @@ STORE_MODULES = {
     "responders/staff.py": "the staff table (members and roles)",
     "responders/roster.py": "the duty roster's shifts",
     "responders/instructions.py": "leader instructions (领导批示) and their feedback",
+    "responders/review.py": "incident reviews (复盘) and their follow-up actions",
     "responders/workday_clocks.py": "the working-day clocks' done marks",
     "pipeline/store.py": "item analysis, stories, labels, the search index and watermarks",
     "pipeline/outbox.py": "the notice outbox",
