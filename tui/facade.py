@@ -34,7 +34,7 @@ from tui.types import (
 __all__ = [  # what the screens use from lower floors, re-exported so they import only this module
     "CHANNELS", "DISMISS_STATES", "RELEASE_KINDS", "RELEASE_OWNER", "SEVERITIES", "VERIFICATIONS", "UTC",
     "TimeInputError", "local", "parse_desk_time", "utcnow", "visible", "mask_personal", "describe_known_error",
-    "timeline_labels", "summarize_event", "DeskBusy", "DeskFacade",
+    "timeline_labels", "summarize_event", "symbolic", "DeskBusy", "DeskFacade",
 ]
 
 REPO_SCHEMES = schemes_file.BUNDLED
@@ -65,6 +65,13 @@ def describe_known_error(exc: BaseException) -> str | None:
     from storage.db import NewerSchemaError
 
     return str(exc) if isinstance(exc, (DeskBusy, ResponderError, NewerSchemaError)) else None
+
+
+def symbolic(expr: str) -> str:
+    """A scheme expression with AND / OR / NOT written as + | - (as the scheme editor shows it)."""
+    from classifiers.scheme_parser import symbolic as sym
+
+    return sym(expr)
 
 
 def timeline_labels() -> dict[str, str]:
