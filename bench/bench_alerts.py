@@ -1,4 +1,4 @@
-"""Alert dispatch cost, by hand: ``python bench/bench_alerts.py [N]``.
+"""Alert dispatch cost, by hand: ``python -m bench.bench_alerts [N]``.
 
 Submits N breaking alerts to a loopback 企业微信-style receiver (no rate limit) and
 to the console channel, and reports submit latency (median / p99) and throughput.

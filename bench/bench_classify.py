@@ -1,6 +1,6 @@
 """Bench: classifier throughput per core and cold start of `yuqing classify` (run by hand).
 
-    python bench/bench_classify.py [--items 3000] [--batch 256]
+    python -m bench.bench_classify [--items 3000] [--batch 256]
 
 Items are ~300 characters (title + body) composed from the bundled seed corpus with
 district place names mixed in. Reports items/s for the whole `Classifier.classify_many`

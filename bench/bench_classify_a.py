@@ -1,6 +1,6 @@
 """Bench for issue 3 part A: normalisation, segmentation (rjieba vs jieba), jurisdiction.
 
-Run by hand:  python bench/bench_classify_a.py [--n 3000]
+Run by hand:  python -m bench.bench_classify_a [--n 3000]
 Items are ~300 characters: real national news titles and Weibo posts from ../shared
 glued together (fallback: synthetic local messages), with a Hantai message mixed in
 every 10th item so the matcher's slow path (boundary checks) is exercised.

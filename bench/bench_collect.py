@@ -6,7 +6,7 @@ items/s into the store during it, CPU share over the following steady-state minu
 304s and a few changed feeds), and peak RSS. Goal: a 1,000-source cycle under 25 % of one
 core and under 300 MB.
 
-    python bench/bench_collect.py [-n 1000] [--interval 60] [--steady 120]
+    python -m bench.bench_collect [-n 1000] [--interval 60] [--steady 120]
 """
 from __future__ import annotations
 

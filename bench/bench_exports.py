@@ -20,7 +20,7 @@ from tests.responders_kit import T0, Clock, candidate, make_service
 def main(events: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         svc = make_service(Path(tmp), Clock(T0 + timedelta(hours=1)))
-        inc = svc.open_or_join(candidate(title="铺镇排污", item_ids=tuple(range(1, 51))))
+        inc = svc.open_or_join(candidate(title="铺镇排污", item_ids=tuple(range(1, 51)))).incident
         for i in range(events):
             svc.note(inc.id, f"第{i}次跟进记录，已电话联系铺镇。", actor="张三")
         for fmt in ("md", "html", "docx"):

@@ -1,6 +1,6 @@
 """Response-engine speed on a desk with many incidents (run by hand, not a test).
 
-    python bench/bench_incidents.py [N]
+    python -m bench.bench_incidents [N]
 
 Opens N incidents from candidates (each in its own town/topic so none join),
 acts on some, then times what the TUI and daemon do repeatedly: list open

@@ -5,7 +5,7 @@ Cases: RSS 2.0 with 50 entries/feed (UTF-8 and GBK), Atom with 50 entries, Weibo
 HTML list page (50 rows). Each document is parsed whole, as the collector does.
 Reference (PERF-NOTES.md): feedparser alone ~3.3 k items/s for RSS.
 
-    python bench/bench_parse.py [--seconds 2]
+    python -m bench.bench_parse [--seconds 2]
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Throughput and memory of the story stage (dedupe + clustering + heat), by hand:
 
-    python bench/bench_stories.py [--items 300000] [--window-items 100000] [--batch 200] [--pre-segmented]
+    python -m bench.bench_stories [--items 300000] [--window-items 100000] [--batch 200] [--pre-segmented]
 
 Items are ~150-300 characters made from real Weibo posts when ../shared is present
 (otherwise from a synthetic vocabulary), with 20 % near-duplicates (reposts,

@@ -1,6 +1,6 @@
 """Duty-console speed on a big desk (run by hand, not a test).
 
-    python bench/bench_tui.py [INCIDENTS] [ITEMS] [--db FILE]   # defaults: 5000 incidents, 1,000,000 items
+    python -m bench.bench_tui [INCIDENTS] [ITEMS] [--db FILE]   # defaults: 5000 incidents, 1,000,000 items
 
 ``--db FILE`` keeps the built desk in FILE and reuses it on later runs (same sizes), so
 only the first run pays for building it.

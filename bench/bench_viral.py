@@ -1,6 +1,6 @@
 """One viral story through the desk pipeline: memory of a first run and of a restart.
 
-    python bench/bench_viral.py [--items 50000] [--hours 24] [--repo PATH]
+    python -m bench.bench_viral [--items 50000] [--hours 24] [--repo PATH]
 
 A real viral post is reposted tens of thousands of times within hours: bare reposts
 ("转发：... 现场视频{i}"), reposts with a comment quoting the post

@@ -1,6 +1,6 @@
 """Burst detection through a sustained crisis, by hand (needs ../shared):
 
-    python bench/bench_waves.py [--days 200,2000,10000,15000,20000,20000] [--seed 7]
+    python -m bench.bench_waves [--days 200,2000,10000,15000,20000,20000] [--seed 7]
 
 Builds a multi-day stream from real Weibo posts whose background grows 100x, with news
 events of 150-1200 posts planted on later days (tests/waves.py), runs the story engine

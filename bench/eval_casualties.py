@@ -1,7 +1,7 @@
 """Eval: casualty figures and severity grades on tests/data/casualty_headlines.tsv, and the
 severity stage's cost per title (run by hand).
 
-    python bench/eval_casualties.py [--against REV] [--titles N]
+    python -m bench.eval_casualties [--against REV] [--titles N]
 
 Prints how many rows get every figure exactly right and how many get the grade right. With
 ``--against REV`` (e.g. the commit before the casualty parser), the same table is graded by that

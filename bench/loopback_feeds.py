@@ -2,7 +2,7 @@
 
 Run it in its own process, so that serving does not eat the collector's CPU::
 
-    python bench/loopback_feeds.py -n 1000 --port 8765 --sources-toml /tmp/bench-sources.toml
+    python -m bench.loopback_feeds -n 1000 --port 8765 --sources-toml /tmp/bench-sources.toml
     # prints the base URL, then serves until killed (Ctrl-C / SIGTERM)
 
 Endpoints

@@ -1,6 +1,6 @@
 """The desk's benchmark suite: one line per measure, then one line of ratios against the goals.
 
-    python bench/suite.py [--quick] [--only pipeline,pipeline_stress,fts,help,loopback,alerts,console]
+    python -m bench.suite [--quick] [--only pipeline,pipeline_stress,fts,help,loopback,alerts,console]
     yuqing bench [--quick]
 
 Everything runs on generated, realistic items (the bundled seed corpus with district
@@ -33,9 +33,8 @@ from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-for p in (str(REPO), str(HERE)):
-    if p not in sys.path:
-        sys.path.insert(0, p)
+if str(REPO) not in sys.path:  # run as a script: python bench/suite.py
+    sys.path.insert(0, str(REPO))
 
 UTC = timezone.utc
 NOW = datetime(2026, 6, 14, 4, 0, tzinfo=UTC)
@@ -188,7 +187,7 @@ def measure_pipeline(n: int, district_share: float = 0.1, key: str = "pipeline")
 def measure_fts(n: int, queries: int = 40) -> list[Measure]:
     import rjieba
 
-    from bench_classify import make_items
+    from bench.bench_classify import make_items
     from pipeline.store import search_items
     from storage.db import open_db, transaction
     from pipeline.schema import all_migrations

@@ -18,6 +18,7 @@ from typing import Iterable
 import sqlite_utils
 
 from monitor.exceptions import ImportRowError, MonitorError
+from storage.csvtext import decode_csv
 from monitor.types import ParsedItem
 from storage.timeutil import desk_tz
 
@@ -54,16 +55,6 @@ class IntakeRow:
 class ImportResult:
     rows: tuple[IntakeRow, ...]
     errors: tuple[ImportRowError, ...]
-
-
-def decode_csv(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (Excel on Chinese Windows saves GBK)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("gb18030", errors="replace")
 
 
 def parse_time(value: str, tz=None) -> datetime:
@@ -188,19 +179,9 @@ def _title_from(content: str) -> str:
 
 def import_rows(db: sqlite_utils.Database, source_id: str, rows: Iterable[IntakeRow], now: datetime):
     """Store intake rows exactly once (re-importing the same file adds nothing) with their personal data."""
-    from monitor.store import insert_manual_items
-    from storage.db import transaction
+    from monitor.store import insert_manual_items, keep_private
 
     rows = list(rows)
     outcome = insert_manual_items(db, source_id, [r.item for r in rows], now)
-    with transaction(db):
-        for row in rows:
-            found = db.execute(
-                "SELECT id FROM items WHERE source_id = ? AND guid = ?", [source_id, row.item.guid]
-            ).fetchone()
-            if found and (row.name or row.phone or row.address):
-                db.execute(
-                    "INSERT OR IGNORE INTO item_private (item_id, name, phone, address) VALUES (?, ?, ?, ?)",
-                    [found[0], row.name, row.phone, row.address],
-                )
+    keep_private(db, source_id, [(r.item.guid, r.name, r.phone, r.address) for r in rows])
     return outcome

@@ -21,7 +21,7 @@ from sqlite_utils import Migrations
 from common.hashing import content_hash
 from monitor.exceptions import MonitorError
 from monitor.schedule import DEFAULT_MAX_BACKOFF
-from monitor.timebounds import Bounded, bound_published, neighbour_floor
+from monitor.timebounds import Bounded, bound_published, neighbour_floor, published_note
 from monitor.types import ParsedItem, SourceHealth, SourceSpec, StoredItem
 from monitor.urls import canonical_url
 from storage.db import transaction
@@ -485,6 +485,18 @@ def insert_manual_items(db: sqlite_utils.Database, source_id: str, items: Sequen
 MAX_MANUAL_INTERVAL = 7 * 86400
 
 
+def keep_private(db: sqlite_utils.Database, source_id: str,
+                 people: Sequence[tuple[str, str, str, str]]) -> None:
+    """Keep callers' personal data apart from the item text: (guid, name, phone, address) of
+    items of ``source_id``, each stored once (an item already kept is left as it is)."""
+    with transaction(db):
+        for guid, name, phone, address in people:
+            found = db.execute("SELECT id FROM items WHERE source_id = ? AND guid = ?", [source_id, guid]).fetchone()
+            if found and (name or phone or address):
+                db.execute("INSERT OR IGNORE INTO item_private (item_id, name, phone, address) VALUES (?, ?, ?, ?)",
+                           [found[0], name, phone, address])
+
+
 def ensure_manual_source(db, spec: SourceSpec, now: datetime) -> None:
     if source_row(db, spec.id) is None:
         with transaction(db):
@@ -542,6 +554,51 @@ def _stored(r: dict) -> StoredItem:
 
 def count_items(db: sqlite_utils.Database) -> int:
     return db.execute("SELECT count(*) FROM items").fetchone()[0]
+
+
+def last_item_id(db: sqlite_utils.Database) -> int:
+    """The newest item's id (0 when there are none)."""
+    return db.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]
+
+
+def count_fetched_since(db: sqlite_utils.Database, since: datetime, *, after_id: int = 0) -> int:
+    """How many items were fetched at or after ``since`` (only those with an id above ``after_id``)."""
+    return db.execute("SELECT count(*) FROM items WHERE id > ? AND fetched_at >= ?",
+                      [after_id, to_db(since)]).fetchone()[0]
+
+
+def fetched_times_since(db: sqlite_utils.Database, since: datetime) -> list[datetime]:
+    """When each item fetched at or after ``since`` was fetched."""
+    return [from_db(t) for (t,) in db.execute("SELECT fetched_at FROM items WHERE fetched_at >= ?", [to_db(since)])]
+
+
+def recent_texts(db: sqlite_utils.Database, limit: int) -> list[tuple[int, str, str]]:
+    """(id, title, text) of the newest ``limit`` items, newest first."""
+    return [tuple(r) for r in db.execute("SELECT id, title, text FROM items ORDER BY id DESC LIMIT ?", [limit])]
+
+
+def own_channel_items(db: sqlite_utils.Database, since_item_id: int = 0, limit: int = 500) -> list[dict]:
+    """Items (after an id) from sources whose spec has own_channel = true, as release detection takes
+    them: {item_id, title, text, url, published, source_id, platform, source_name}."""
+    rows = db.execute_returning_dicts(
+        "SELECT items.id, items.title, items.text, items.url, items.published, items.source_id,"
+        " sources.name AS source_name, sources.spec FROM items JOIN sources ON sources.id = items.source_id"
+        " WHERE items.id > ? AND json_extract(sources.spec, '$.own_channel') = 1 ORDER BY items.id LIMIT ?",
+        [since_item_id, limit]) if db["items"].exists() else []
+    return [{"item_id": str(r["id"]), "title": r["title"], "text": r["text"], "url": r["url"],
+             "published": from_db(r["published"]), "source_id": r["source_id"],
+             "platform": json.loads(r["spec"]).get("platform", "own"), "source_name": r["source_name"]}
+            for r in rows]
+
+
+def source_ids(db: sqlite_utils.Database) -> list[str]:
+    return [r[0] for r in db.execute("SELECT id FROM sources ORDER BY id") if r[0]]
+
+
+def source_checks(db: sqlite_utils.Database) -> list[dict]:
+    """Each source's {enabled, interval, last_check_at (datetime or None), error_streak}."""
+    rows = db.execute_returning_dicts("SELECT enabled, interval, last_check_at, error_streak FROM sources")
+    return [r | {"last_check_at": from_db(r["last_check_at"])} for r in rows]
 
 
 def source_health(db: sqlite_utils.Database, now: datetime) -> list[SourceHealth]:
@@ -621,7 +678,8 @@ def item_versions(db: sqlite_utils.Database, item_id: int) -> list[dict]:
 
 def item_notes(db: sqlite_utils.Database, ids: Sequence[int | str]) -> dict[int, dict]:
     """What staff should know about items' dates and content, for items with something to say:
-    {"published_orig", "published_flag"} when the publication time was clamped, {"versions"} when
+    {"published_orig", "published_flag", "published_note"} when the publication time was clamped
+    (the note in staff's words), {"versions"} when
     the item was re-served changed. Empty when the database has no item tables (a desk fed by hand)."""
     if not db["items"].exists():
         return {}
@@ -629,7 +687,8 @@ def item_notes(db: sqlite_utils.Database, ids: Sequence[int | str]) -> dict[int,
     out: dict[int, dict] = {}
     if "published_flag" in db["items"].columns_dict:  # not yet migrated by the intake: nothing clamped
         for iid, (_, orig, flag) in published_flags(db, ids).items():
-            out.setdefault(iid, {}).update(published_orig=orig, published_flag=flag)
+            out.setdefault(iid, {}).update(published_orig=orig, published_flag=flag,
+                                           published_note=published_note(orig, flag))
     if db["item_versions"].exists():
         for iid, n in version_counts(db, ids).items():
             out.setdefault(iid, {})["versions"] = n

@@ -319,7 +319,8 @@ class DeskPipeline:
             responsible_units=tuple(facts.units), topic=facts.topic, severity=facts.severity,
             severity_reasons=tuple(facts.severity_reasons), item_ids=item_ids, evidence=tuple(ev),
             trigger=reason, same_event_as=same_event.id if same_event is not None else None)
-        iid, incident = self.svc.open_or_join_id(cand)
+        joined = self.svc.open_or_join(cand)
+        iid, incident = joined.incident_id, joined.opened
         first_time = not facts.candidate_sent
         if first_time:
             facts.candidate_sent = True

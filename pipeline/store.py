@@ -326,6 +326,54 @@ def flagged_items(db: sqlite_utils.Database, *, limit: int = 200, before_id: int
     return db.execute_returning_dicts(sql, args)
 
 
+_ANALYSED_SQL = ("SELECT i.id, i.source_id, i.title, i.text, i.url, i.published, a.topic, a.sentiment, a.places,"
+                 " a.flagged FROM items i LEFT JOIN item_analysis a ON a.item_id = i.id WHERE 1=1")
+
+
+def analysed_items(db: sqlite_utils.Database, *, ids: Sequence[int] | None = None, town: str = "",
+                   since: datetime | None = None, topic: str = "", sentiment: str = "", source: str = "",
+                   limit: int = 200) -> list[dict]:
+    """Items with what was learned about them (topic, sentiment, places, flagged; None when not
+    analysed yet), newest first: only ``ids`` when given, a town named in their places, fetched
+    at or after ``since``, of a topic, sentiment or source."""
+    sql, args = _ANALYSED_SQL, []
+    if ids is not None:
+        sql += f" AND i.id IN ({','.join('?' * len(ids))})"
+        args += [int(i) for i in ids]
+    if town:
+        sql += " AND a.places LIKE ?"
+        args.append(f"%{town}%")
+    if since is not None:
+        sql += " AND i.fetched_at >= ?"
+        args.append(to_db(since))
+    for col, val in (("a.topic", topic), ("a.sentiment", sentiment), ("i.source_id", source)):
+        if val:
+            sql += f" AND {col} = ?"
+            args.append(val)
+    return db.execute_returning_dicts(sql + " ORDER BY i.id DESC LIMIT ?", [*args, limit])
+
+
+def item_heat(db: sqlite_utils.Database, ids: Sequence[int]) -> dict[int, float]:
+    """item id -> the heat of its story when it was analysed."""
+    ids = [int(i) for i in ids]
+    if not ids:
+        return {}
+    return dict(db.execute(f"SELECT item_id, heat FROM item_analysis WHERE item_id IN ({','.join('?' * len(ids))})",
+                           ids).fetchall())
+
+
+def analysis_values(db: sqlite_utils.Database, column: str) -> list[str]:
+    """The distinct non-empty topics or sentiments seen, sorted."""
+    if column not in ("topic", "sentiment"):
+        raise ValueError(f"not a choice column: {column!r}")
+    return [r[0] for r in db.execute(f"SELECT DISTINCT {column} FROM item_analysis ORDER BY {column}") if r[0]]
+
+
+def top_stories(db: sqlite_utils.Database, limit: int) -> list[tuple[str, float, int]]:
+    """(label, heat, size) of the hottest ``limit`` stories."""
+    return [tuple(r) for r in db.execute("SELECT label, heat, size FROM stories ORDER BY heat DESC LIMIT ?", [limit])]
+
+
 _STORY_SQL = (
     "INSERT INTO stories (id, label, size, first_item_id, first_source, first_published, sources, hot,"
     " hot_since, heat, peak_heat, explanation, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -430,6 +478,18 @@ def forget_items(conn, ids: Sequence[int], tables: set[str]) -> dict[str, int]:
             cur = conn.execute(f"DELETE FROM {table} WHERE {col} IN ({marks})", list(ids))
             deleted[table] = max(cur.rowcount, 0)
     return deleted
+
+
+def item_labels(db: sqlite_utils.Database, ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """item id -> {field: value} of its corrections, the latest per field."""
+    out: dict[int, dict[str, str]] = {}
+    ids = [int(i) for i in ids]
+    if ids:
+        for item_id, field, value in db.execute(
+                f"SELECT item_id, field, value FROM labels WHERE item_id IN ({','.join('?' * len(ids))}) ORDER BY id",
+                ids):
+            out.setdefault(item_id, {})[field] = value
+    return out
 
 
 def iter_json(value: str | None) -> Iterable[Any]:

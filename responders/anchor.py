@@ -139,10 +139,9 @@ def witness_text(count: int, last_event_id: int, head: str, at: str) -> str:
     return f"witness:{count}:{last_event_id}:{head}:{at}"
 
 
-def record_witness(conn: sqlite3.Connection, where: str) -> dict:
-    """The current head (count, last id, hash); appended, signed, to the witness file when a key
-    is available. Returned for printing in the report."""
-    row = conn.execute("SELECT last_event_id, last_hash, count FROM timeline_head WHERE id = 1").fetchone()
+def record_witness(conn: sqlite3.Connection, where: str, row: tuple | None) -> dict:
+    """The chain's current head ``row`` (last event id, hash, count: ``timeline.head``) appended,
+    signed, to the witness file when a key is available. Returned for printing in the report."""
     last_id, head, count = (row[0], row[1], row[2]) if row else (0, "0" * 64, 0)
     at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     w = {"at": at, "where": where, "count": count, "last_event_id": last_id, "head": head}

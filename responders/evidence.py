@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
+from responders.store import evidence_keys, has_evidence, insert_evidence
 from storage.timeutil import to_db
 
-__all__ = ["add_evidence", "evidence_keys"]
+__all__ = ["add_evidence"]
 
 
 def _key(value: Any) -> str:
@@ -43,9 +44,7 @@ def add_evidence(conn, iid: int, evidence: Iterable[Mapping[str, Any]], now: dat
         if h or url:
             if (h is not None and _key(h) in hashes) or (url is not None and _key(url) in urls):
                 continue
-            if cache is None and conn.execute(
-                    "SELECT 1 FROM incident_evidence WHERE incident_id = ? AND (content_hash = ? OR url = ?)",
-                    [iid, h, url]).fetchone():
+            if cache is None and has_evidence(conn, iid, h, url):
                 continue
         pub = e.get("published")
         if isinstance(pub, str) and pub:
@@ -62,21 +61,10 @@ def add_evidence(conn, iid: int, evidence: Iterable[Mapping[str, Any]], now: dat
             urls.add(_key(url))
     if rows:
         try:
-            conn.executemany(
-                "INSERT INTO incident_evidence (incident_id, item_id, title, text, url, published, source,"
-                " rank, content_hash, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            insert_evidence(conn, rows)
         except BaseException:
             if cache is not None:
                 cache.pop(iid, None)  # its sets hold keys that were not written
             raise
     return len(rows)
 
-
-def evidence_keys(conn, iid: int) -> tuple[set, set]:
-    """The content hashes and URLs of incident ``iid``'s evidence."""
-    hashes: set = set()
-    urls: set = set()
-    for h, url in conn.execute("SELECT content_hash, url FROM incident_evidence WHERE incident_id = ?", [iid]):
-        hashes.add(h)
-        urls.add(url)
-    return hashes, urls

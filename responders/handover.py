@@ -85,7 +85,7 @@ def build_handover(svc: "IncidentService", *, since: datetime, shift: Mapping[st
         "failing_sources": [dict(s) for s in failing_sources],
     }
     report = clean(report, mask=mask)
-    report["chain"] = anchor.record_witness(svc.db.conn, TITLE)
+    report["chain"] = anchor.record_witness(svc.db.conn, TITLE, timeline.head(svc.db.conn))
     return report
 
 

@@ -25,17 +25,19 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import sqlite_utils
 
 from classifiers.units import UnitNames
-from responders import timeline
+from responders import store, timeline
 from responders.candidates import join_reason, judged_topic, validate_candidate
 from responders.clock import compute_clock, compute_feedback, deadline
 from responders.exceptions import IllegalTransition, IncidentNotFound, InvalidValue, UnknownUnit
 from responders.evidence import add_evidence
+from responders.merging import merged_lists, merged_times, split_row
+from responders.opening import detected_payload, join_changes, opening_row, town_codes
 from responders.policy import ClockPolicy
 from responders.store import dumps, loads
 from responders.types import (
     ARCHIVABLE_STATES, CHANNELS, DISMISS_STATES, FLOW_STATES, OPEN_STATES, RELEASE_KINDS, SEVERITIES,
-    VERIFICATIONS, ClockAlert, ClockState, Evidence, Incident, IncidentCandidate, Release, TimelineEvent,
-    UnitFeedback,
+    VERIFICATIONS, ClockAlert, ClockState, Evidence, Incident, IncidentCandidate, JoinResult, Release,
+    TimelineEvent, UnitFeedback,
 )
 from storage.db import transaction
 from storage.timeutil import desk_text, from_db, to_db, utcnow
@@ -55,30 +57,13 @@ def default_actor() -> str:
         return os.environ.get("USER") or "staff"
 
 
-def _union(*seqs: Iterable[str]) -> list[str]:
-    out: list[str] = []
-    for seq in seqs:
-        for v in seq:
-            if v and v not in out:
-                out.append(v)
-    return out
-
-
-def _union_places(*seqs: Iterable[Mapping[str, Any]]) -> list[dict]:
-    out: dict[str, dict] = {}
-    for seq in seqs:
-        for p in seq:
-            out.setdefault(p.get("code") or p.get("name"), dict(p))
-    return list(out.values())
-
-
 def incident_open(db, incident_id: Any) -> bool:
     """Whether an incident (followed through merges) is still being handled. An id
     that is not (or no longer) in the table counts as closed."""
     seen = set()
     while incident_id is not None and incident_id not in seen:
         seen.add(incident_id)
-        row = db.execute("SELECT state, merged_into FROM incidents WHERE id = ?", [incident_id]).fetchone()
+        row = store.state_of(db, incident_id)
         if row is None:
             return False
         if row[1] is None:
@@ -101,46 +86,17 @@ class IncidentService:
     # ------------------------------------------------------------ reading
 
     def _row(self, incident_id: int) -> dict:
-        rows = self.db.execute_returning_dicts("SELECT * FROM incidents WHERE id = ?", [int(incident_id)])
-        if not rows:
+        row = store.incident_row(self.db, incident_id)
+        if row is None:
             raise IncidentNotFound(incident_id)
-        return rows[0]
+        return row
 
     def _build(self, rows: list[dict], only_items: Sequence[str] | None = None,
                only_stories: Sequence[str] | None = None) -> list[Incident]:
         """Incidents from their rows; ``only_items`` / ``only_stories`` limit ``item_ids`` /
         ``story_ids`` to those items / stories (a cheap build for matching a candidate against
         incidents with many items and stories)."""
-        ids = [r["id"] for r in rows]
-        stories: dict[int, list[str]] = {i: [] for i in ids}
-        items: dict[int, list[str]] = {i: [] for i in ids}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            if only_stories is None:
-                sql, params = (f"SELECT incident_id, story_id FROM incident_stories WHERE incident_id IN ({marks})",
-                               chunk)
-            else:
-                wanted = list(only_stories)[:500]
-                sql = (f"SELECT incident_id, story_id FROM incident_stories WHERE incident_id IN ({marks})"
-                       f" AND story_id IN ({','.join('?' * len(wanted))})")
-                params = [*chunk, *wanted]
-            if only_stories is None or wanted:
-                for iid, sid in self.db.execute(sql, params):
-                    stories[iid].append(sid)
-            if only_items is not None:
-                wanted = list(only_items)[:500]
-                if not wanted:
-                    continue
-                sql = (f"SELECT incident_id, item_id FROM incident_items WHERE incident_id IN ({marks})"
-                       f" AND item_id IN ({','.join('?' * len(wanted))}) ORDER BY linked_at, item_id")
-                params = [*chunk, *wanted]
-            else:
-                sql = (f"SELECT incident_id, item_id FROM incident_items WHERE incident_id IN ({marks})"
-                       " ORDER BY linked_at, item_id")
-                params = chunk
-            for iid, item in self.db.execute(sql, params):
-                items[iid].append(item)
+        stories, items = store.incident_links(self.db, [r["id"] for r in rows], only_items, only_stories)
         out = []
         for r in rows:
             out.append(Incident(
@@ -197,29 +153,34 @@ class IncidentService:
     def list(self, *, include_closed: bool = False, links: bool = True) -> list[Incident]:
         """Incidents sorted by release due time (open ones only unless include_closed); with
         ``links=False`` their ``item_ids`` and ``story_ids`` are left empty (cheaper)."""
-        sql = "SELECT * FROM incidents"
-        params: list[Any] = []
-        if not include_closed:
-            sql += f" WHERE merged_into IS NULL AND state IN ({','.join('?' * len(OPEN_STATES))})"
-            params = list(OPEN_STATES)
-        sql += " ORDER BY release_due, id"
-        rows = self.db.execute_returning_dicts(sql, params)
+        rows = store.listed_rows(self.db, None if include_closed else OPEN_STATES)
         return self._build(rows) if links else self._build(rows, only_items=(), only_stories=())
+
+    def board(self, states: Sequence[str], limit: int) -> tuple[int, int, list[dict]]:
+        """(how many incidents are in ``states``, how many of those nobody acknowledged yet, the first
+        ``limit`` of them: unreleased first, by release due time). Each of those is only what a
+        board shows (read every few seconds): {id, title, state, severity, places, units (assigned,
+        else responsible; canonical), release_due, released_at, acknowledged}."""
+        total, waiting = store.board_counts(self.db, states)
+        out = [{"id": r["id"], "title": r["title"], "state": r["state"], "severity": r["severity"],
+                "places": loads(r["places"], []),
+                "units": self.canonical_units(loads(r["assigned_units"], []) or loads(r["responsible_units"], [])),
+                "release_due": from_db(r["release_due"]), "released_at": from_db(r["released_at"]),
+                "acknowledged": r["acknowledged_at"] is not None}
+               for r in store.board_rows(self.db, states, limit)]
+        return total, waiting, out
 
     def timeline(self, incident_id: int) -> list[TimelineEvent]:
         self._row(incident_id)
         return timeline.events(self.db, int(incident_id))
 
     def releases(self, incident_id: int) -> list[Release]:
-        rows = self.db.execute_returning_dicts(
-            "SELECT * FROM releases WHERE incident_id = ? ORDER BY released_at, id", [int(incident_id)])
+        rows = store.release_rows(self.db, incident_id)
         return [Release(r["id"], r["incident_id"], r["kind"], r["channel"], r["url"], from_db(r["released_at"]),
                         r["text"], from_db(r["recorded_at"]), r["actor"], r["source_item_id"]) for r in rows]
 
     def evidence(self, incident_id: int) -> list[Evidence]:
-        rows = self.db.execute_returning_dicts(
-            "SELECT * FROM incident_evidence WHERE incident_id = ? ORDER BY published IS NULL, published, id",
-            [int(incident_id)])
+        rows = store.evidence_rows(self.db, incident_id)
         return [Evidence(r["id"], r["incident_id"], r["item_id"], r["title"], r["text"], r["url"],
                          from_db(r["published"]), r["source"], r["rank"], r["content_hash"],
                          from_db(r["added_at"])) for r in rows]
@@ -228,26 +189,25 @@ class IncidentService:
         """Incident id -> the titles of its first ``per_incident`` evidence snapshots, in the order
         of :meth:`evidence` (what a new story is compared with)."""
         titles: dict[int, list[str]] = {}
-        ids = [int(i) for i in incident_ids]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            for iid, title in self.db.execute(
-                    "SELECT incident_id, title FROM incident_evidence WHERE incident_id IN"
-                    f" ({','.join('?' * len(chunk))}) ORDER BY incident_id, published IS NULL, published, id",
-                    chunk):
-                got = titles.setdefault(iid, [])
-                if len(got) < per_incident:
-                    got.append(title)
+        for iid, title in store.evidence_titles(self.db, [int(i) for i in incident_ids]):
+            got = titles.setdefault(iid, [])
+            if len(got) < per_incident:
+                got.append(title)
         return titles
 
     def linked_story_ids(self) -> set[str]:
         """Ids of the stories any incident holds (open, closed or merged)."""
-        return {sid for (sid,) in self.db.execute("SELECT story_id FROM incident_stories")}
+        return store.linked_story_ids(self.db)
 
     def clock_state(self, incident_id: int, now: datetime | None = None) -> ClockState:
         return compute_clock(self.policy, self.timeline(incident_id), now or self.clock())
 
     # ------------------------------------------------------------ helpers
+
+    def require_open(self, incident_id: int, action: str) -> Incident:
+        """The incident, when it is still being handled; else IllegalTransition saying that
+        ``action`` (e.g. 确认发布) cannot be done on it."""
+        return self._build([self._open_row(incident_id, action)], only_items=(), only_stories=())[0]
 
     def _open_row(self, incident_id: int, action: str) -> dict:
         row = self._row(incident_id)
@@ -258,9 +218,7 @@ class IncidentService:
         return row
 
     def _update(self, conn, incident_id: int, now: datetime, **fields: Any) -> None:
-        fields["updated_at"] = to_db(now)
-        cols = ", ".join(f"{k} = ?" for k in fields)
-        conn.execute(f"UPDATE incidents SET {cols} WHERE id = ?", [*fields.values(), incident_id])
+        store.update_incident(conn, incident_id, {**fields, "updated_at": to_db(now)})
 
     def _move(self, conn, row: dict, to: str, actor: str, now: datetime, reason: str = "") -> None:
         if row["state"] == to:
@@ -291,13 +249,7 @@ class IncidentService:
         row.update(tier=tier, clock_started_at=to_db(started), release_due=to_db(due), first_published=to_db(fp))
 
     def _add_items(self, conn, iid: int, item_ids: Iterable[int | str], now: datetime) -> list[str]:
-        added = []
-        for item in item_ids:
-            cur = conn.execute("INSERT OR IGNORE INTO incident_items (incident_id, item_id, linked_at) VALUES (?, ?, ?)",
-                               [iid, str(item), to_db(now)])
-            if cur.rowcount:
-                added.append(str(item))
-        return added
+        return store.add_items(conn, iid, item_ids, now)
 
     def _add_evidence(self, conn, iid: int, evidence: Iterable[Mapping[str, Any]], now: datetime) -> int:
         """Add evidence snapshots the incident does not have yet; returns how many were added."""
@@ -323,43 +275,85 @@ class IncidentService:
 
     # ------------------------------------------------------------ candidates
 
-    def open_or_join(self, candidate: IncidentCandidate, actor: str = "system") -> Incident:
-        return self.open_or_join_result(candidate, actor)[0]
-
-    def open_or_join_result(self, c: IncidentCandidate, actor: str = "system") -> tuple[Incident, bool]:
-        """(incident, opened): join the open incident the candidate belongs to, else open one."""
-        iid, opened = self.open_or_join_id(c, actor)
-        return opened or self.get(iid), opened is not None
-
-    def open_or_join_id(self, c: IncidentCandidate, actor: str = "system") -> tuple[int, Incident | None]:
-        """Like :meth:`open_or_join_result`, cheaper for the pipeline: (incident id, the incident
-        when it was opened now, else None). A candidate whose story already belongs to an open
-        incident joins it directly; a repeated join that brings nothing new writes nothing."""
-        from responders.opening import join_candidates, join_incident, open_incident
-
+    def open_or_join(self, c: IncidentCandidate, actor: str = "system") -> JoinResult:
+        """Join the open incident the candidate belongs to, else open one. A candidate whose story
+        already belongs to an open incident joins it directly; a repeated join that brings nothing
+        new writes nothing. The result's ``incident`` reads a joined incident only when asked."""
         validate_candidate(c)
         now = self.clock()
         with transaction(self.db) as conn, self._forget_on_error():
-            row = self._open_incident_row_of_story(c.story_id)
+            row = store.open_row_of_story(self.db, c.story_id, OPEN_STATES)
             if row is not None:
-                join_incident(self, conn, row["id"], c, f"同一报道簇 {c.story_id}", actor, now, row=row)
-                return row["id"], None
-            rows: dict[int, dict] = {}
+                self._join(conn, row, c, f"同一报道簇 {c.story_id}", actor, now)
+                return JoinResult(row["id"], None, self.get)
             topic = judged_topic(c, self._topic_of(c.same_event_as))
-            for inc in join_candidates(self, c, rows, topic):
+            for row, inc in self._join_candidates(c, topic):
                 reason = join_reason(c, inc, self.join_window,
                                      lambda: [e.title for e in self.evidence(inc.id)][:50], topic)  # noqa: B023
                 if reason:
-                    join_incident(self, conn, inc.id, c, reason, actor, now, row=rows[inc.id])
-                    return inc.id, None
-            inc = open_incident(self, conn, c, actor, now, topic)
-            return inc.id, inc
+                    self._join(conn, row, c, reason, actor, now)
+                    return JoinResult(inc.id, None, self.get)
+            inc = self._open(conn, c, actor, now, topic)
+            return JoinResult(inc.id, inc, self.get)
+
+    def _join_candidates(self, c: IncidentCandidate, topic: str):
+        """(row, incident) of open incidents that might take the candidate: same story, shared items,
+        same topic (``topic``, see :func:`responders.candidates.judged_topic`) and town in the window. Their ``item_ids`` and ``story_ids`` hold only the
+        candidate's items and story they already have (enough for ``join_reason``)."""
+        items = [str(i) for i in c.item_ids][:500]
+        ids = store.join_candidate_ids(
+            self.db, OPEN_STATES, story_id=c.story_id, item_ids=items, topic=topic, town_codes=town_codes(c),
+            window=(c.first_published - self.join_window, c.first_published + self.join_window))
+        if not ids:
+            return
+        rows = store.incident_rows(self.db, ids)
+        # Only the candidate's own items matter for matching: do not load every linked item. The
+        # first candidate almost always matches, so build the others only when asked for.
+        first, = self._build([rows[ids[0]]], only_items=items, only_stories=[c.story_id])
+        yield rows[ids[0]], first
+        if len(ids) > 1:
+            for inc in self._build([rows[i] for i in ids[1:]], only_items=items, only_stories=[c.story_id]):
+                yield rows[inc.id], inc
+
+    def _open(self, conn, c: IncidentCandidate, actor: str, now: datetime, topic: str) -> Incident:
+        started, due, hours = deadline(self.policy, c.severity, c.first_published, c.detected_at)
+        iid = store.insert_incident(conn, opening_row(c, started, due, now, topic))
+        store.add_story(conn, iid, c.story_id)
+        timeline.append(conn, iid, "detected", actor, now, detected_payload(c, topic))
+        timeline.append(conn, iid, "clock_set", actor, now, {
+            "started_at": to_db(started), "due_at": to_db(due), "tier": c.severity, "hours": hours,
+            "reason": "opened"})
+        added = self._add_items(conn, iid, c.item_ids, now)
+        self._add_evidence(conn, iid, c.evidence, now)
+        if added:
+            timeline.append(conn, iid, "item_linked", actor, now, {"item_ids": added, "reason": "detected"})
+        return self.get(iid)
+
+    def _join(self, conn, row: dict, c: IncidentCandidate, reason: str, actor: str, now: datetime) -> bool:
+        """Add the candidate to the incident of ``row`` (read in this transaction); False when it
+        brought nothing new (nothing written, so a batch repeated after a crash leaves no second event)."""
+        iid = row["id"]
+        story_new = store.add_story(conn, iid, c.story_id)
+        added = self._add_items(conn, iid, c.item_ids, now)
+        evidence = self._add_evidence(conn, iid, c.evidence, now)
+        changes, higher, earlier = join_changes(row, c)
+        if not (story_new or added or evidence or changes or higher or earlier):
+            return False
+        self._update(conn, iid, now, **changes)
+        timeline.append(conn, iid, "candidate_joined", actor, now, {
+            "story_id": c.story_id, "reason": reason, "trigger": c.trigger, "item_ids": added})
+        if higher:
+            self._grade(conn, row, c.severity, list(c.severity_reasons) or ["新报道研判等级更高"], actor, now)
+        if earlier:
+            self._set_clock(conn, row, actor, now, "earlier first publication", first_published=c.first_published,
+                            first_basis=c.first_published_basis)
+        return True
 
     def _topic_of(self, incident_id: int | None) -> str | None:
         if incident_id is None:
             return None
-        row = self.db.execute("SELECT topic FROM incidents WHERE id = ?", [int(incident_id)]).fetchone()
-        return row[0] if row else None
+        row = store.incident_row(self.db, incident_id)
+        return row["topic"] if row else None
 
     @contextmanager
     def _forget_on_error(self):
@@ -369,14 +363,6 @@ class IncidentService:
             if self._evidence_seen is not None:  # the savepoint rolls the call's evidence back
                 self._evidence_seen.clear()
             raise
-
-    def _open_incident_row_of_story(self, story_id: str) -> dict | None:
-        """The row of the open incident (lowest id) that already holds the story, or None."""
-        rows = self.db.execute_returning_dicts(
-            "SELECT i.* FROM incident_stories s JOIN incidents i ON i.id = s.incident_id"
-            f" WHERE s.story_id = ? AND i.merged_into IS NULL AND i.state IN ({','.join('?' * len(OPEN_STATES))})"
-            " ORDER BY i.id LIMIT 1", [story_id, *OPEN_STATES])
-        return rows[0] if rows else None
 
     # ------------------------------------------------------------ items
 
@@ -399,8 +385,7 @@ class IncidentService:
             row = self._row(incident_id)
             removed = []
             for item in item_ids:
-                if conn.execute("DELETE FROM incident_items WHERE incident_id = ? AND item_id = ?",
-                                [row["id"], str(item)]).rowcount:
+                if store.remove_item(conn, row["id"], str(item)):
                     removed.append(str(item))
             if removed:
                 self._update(conn, row["id"], now)
@@ -559,11 +544,8 @@ class IncidentService:
 
     def _release_in(self, conn, row: dict, kind: str, channel: str, url: str, at: datetime, text: str,
                     actor: str, now: datetime, source_item_id: str | None = None) -> int:
-        cur = conn.execute(
-            "INSERT INTO releases (incident_id, kind, channel, url, released_at, text, recorded_at, actor,"
-            " source_item_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [row["id"], kind, channel, url or "", to_db(at), text or "", to_db(now), actor, source_item_id])
-        rid = cur.lastrowid
+        rid = store.insert_release(conn, row["id"], kind, channel, url or "", at, text or "", now, actor,
+                                   source_item_id)
         fields: dict[str, Any] = {}
         if row["released_at"] is None:
             fields["released_at"] = row["released_at"] = to_db(at)
@@ -673,20 +655,84 @@ class IncidentService:
     # ------------------------------------------------------------ merge and split (responders/merging.py)
 
     def merge(self, target_id: int, other_ids: Sequence[int], actor: str | None = None) -> Incident:
-        from responders.merging import merge
-
         try:
-            return merge(self, target_id, other_ids, actor or default_actor())
+            return self._merge(target_id, other_ids, actor or default_actor())
         finally:
             if self._evidence_seen is not None:  # evidence moved between incidents
                 self._evidence_seen.clear()
+
+    def _merge(self, target_id: int, other_ids: Sequence[int], actor: str) -> Incident:
+        now = self.clock()
+        target = self._open_row(target_id, "合并")
+        others = []
+        for oid in dict.fromkeys(int(o) for o in other_ids):
+            if oid == target["id"]:
+                raise InvalidValue(f"不能把事件 #{oid} 合并到它自己")
+            others.append(self._open_row(oid, "合并"))
+        if not others:
+            raise InvalidValue("合并至少需要另一个事件")
+        tid = target["id"]
+        with transaction(self.db) as conn:
+            moved_items: list[str] = []
+            for o in others:
+                items = store.move_everything(conn, o["id"], tid, now)
+                moved_items += items
+                self._update(conn, o["id"], now, merged_into=tid, closed_at=to_db(now))
+                timeline.append(conn, o["id"], "merged_into", actor, now, {"target": tid, "item_ids": items})
+            rows = [target] + others
+            self._update(conn, tid, now, **merged_lists(rows))
+            times = merged_times(rows)
+            self._update(conn, tid, now, **times)
+            timeline.append(conn, tid, "merged", actor, now, {"others": [o["id"] for o in others],
+                                                              "item_ids": moved_items})
+            top = max(rows, key=lambda r: SEVERITIES.index(r["severity"]))
+            if SEVERITIES.index(top["severity"]) > SEVERITIES.index(target["severity"]):
+                self._grade(conn, target, top["severity"], [f"合并事件 #{top['id']} 的等级"], actor, now)
+            target["released_at"] = times["released_at"]
+            earliest = min(from_db(r["first_published"]) for r in rows)
+            if earliest < from_db(target["first_published"]) and not target["released_at"]:
+                self._set_clock(conn, target, actor, now, "merge: earlier first publication",
+                                first_published=earliest, first_basis="合并事件中最早的首发")
+            furthest = max((r["state"] for r in rows), key=lambda s: _ORDER[s])
+            if _ORDER[furthest] > _ORDER[target["state"]]:
+                self._move(conn, target, furthest, actor, now, reason="合并")
+        return self.get(tid)
 
     def split(self, incident_id: int, item_ids: Sequence[int | str], title: str | None = None,
               actor: str | None = None) -> Incident:
-        from responders.merging import split
-
         try:
-            return split(self, incident_id, item_ids, title, actor or default_actor())
+            return self._split(incident_id, item_ids, title, actor or default_actor())
         finally:
             if self._evidence_seen is not None:  # evidence moved between incidents
                 self._evidence_seen.clear()
+
+    def _split(self, incident_id: int, item_ids: Sequence[int | str], title: str | None, actor: str) -> Incident:
+        now = self.clock()
+        row = self._open_row(incident_id, "拆分")
+        items = list(dict.fromkeys(str(i) for i in item_ids))
+        if not items:
+            raise InvalidValue("拆分需要指定要移出的条目")
+        linked = set(store.linked_items(self.db, row["id"]))
+        missing = [i for i in items if i not in linked]
+        if missing:
+            raise InvalidValue(f"条目 {', '.join(missing)} 不属于事件 #{row['id']}")
+        pubs = store.evidence_published(self.db, row["id"], items)
+        first_published = min(pubs) if pubs else from_db(row["first_published"])
+        started, due, hours = deadline(self.policy, row["tier"], first_published, from_db(row["detected_at"]))
+        new_title = (title or "").strip() or f"{row['title']}（拆分）"
+        with transaction(self.db) as conn:
+            fields = split_row(row, new_title, first_published, started, due, now)
+            nid = store.insert_incident(conn, fields)
+            store.move_items(conn, row["id"], nid, items)
+            self._update(conn, row["id"], now)
+            timeline.append(conn, row["id"], "split", actor, now, {"new_incident": nid, "item_ids": items})
+            timeline.append(conn, nid, "detected", actor, now, {
+                "story_id": None, "title": new_title, "first_published": fields["first_published"],
+                "detected_at": fields["detected_at"], "severity": row["severity"], "tier": row["tier"],
+                "topic": row["topic"], "trigger": fields["trigger"]})
+            timeline.append(conn, nid, "split_from", actor, now, {"incident": row["id"], "item_ids": items})
+            timeline.append(conn, nid, "clock_set", actor, now, {
+                "started_at": to_db(started), "due_at": to_db(due), "tier": row["tier"], "hours": hours,
+                "reason": "split"})
+            timeline.append(conn, nid, "item_linked", actor, now, {"item_ids": items, "reason": "split"})
+        return self.get(nid)

@@ -22,18 +22,17 @@ calibrated on tests/data/release_calibration.jsonl (precision 1.0 there). The re
 """
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from classifiers.release_kind import AUTHORITATIVE, FINAL, PROGRESS, release_kind, title_style
-from responders import timeline
+from responders import store, timeline
 from responders.exceptions import InvalidValue, ProposalNotFound
 from responders.store import dumps, loads
 from responders.types import Incident, OwnChannelItem, Release, ReleaseProposal
 from storage.db import transaction
-from storage.timeutil import from_db, to_db
+from storage.timeutil import from_db
 
 if TYPE_CHECKING:
     from responders.incidents import IncidentService
@@ -185,14 +184,10 @@ def propose_releases(svc: "IncidentService", items: Iterable[OwnChannelItem], *,
         score, inc, ev = best
         ev = {**ev, "why": f"{ev['why']}（自动确认阈值 {auto_threshold:.2f}）"}
         with transaction(svc.db) as conn:
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO release_proposals (incident_id, item_id, score, evidence, status, created_at)"
-                " VALUES (?, ?, ?, ?, 'proposed', ?)",
-                [inc.id, str(item.item_id), score, dumps({**ev, "platform": item.platform,
-                                                          "text": item.text[:2000]}), to_db(now)])
-            if not cur.rowcount:
+            pid = store.insert_proposal(conn, inc.id, str(item.item_id), score,
+                                        dumps({**ev, "platform": item.platform, "text": item.text[:2000]}), now)
+            if pid is None:
                 continue
-            pid = cur.lastrowid
             timeline.append(conn, inc.id, "release_proposed", actor, now,
                             {"proposal_id": pid, "item_id": str(item.item_id), "score": score, "why": ev["why"],
                              "url": item.url, "title": item.title})
@@ -210,22 +205,15 @@ def _proposal(r: Mapping) -> ReleaseProposal:
 
 
 def get_proposal(svc: "IncidentService", proposal_id: int) -> ReleaseProposal:
-    rows = svc.db.execute_returning_dicts("SELECT * FROM release_proposals WHERE id = ?", [int(proposal_id)])
-    if not rows:
+    row = store.proposal_row(svc.db, proposal_id)
+    if row is None:
         raise ProposalNotFound(proposal_id)
-    return _proposal(rows[0])
+    return _proposal(row)
 
 
 def list_proposals(svc: "IncidentService", status: str | None = "proposed",
                    incident_id: int | None = None) -> list[ReleaseProposal]:
-    sql, params = "SELECT * FROM release_proposals WHERE 1=1", []
-    if status:
-        sql += " AND status = ?"
-        params.append(status)
-    if incident_id is not None:
-        sql += " AND incident_id = ?"
-        params.append(int(incident_id))
-    return [_proposal(r) for r in svc.db.execute_returning_dicts(sql + " ORDER BY id", params)]
+    return [_proposal(r) for r in store.proposal_rows(svc.db, status, incident_id)]
 
 
 def confirm_proposal(svc: "IncidentService", proposal_id: int, *, kind: str | None = None,
@@ -239,18 +227,16 @@ def confirm_proposal(svc: "IncidentService", proposal_id: int, *, kind: str | No
         if p.status != "proposed":
             raise InvalidValue(f"发布检测提议 #{p.id} 状态为 {p.status}，不能再确认")
         ev = p.evidence
-        row = svc._open_row(p.incident_id, "确认发布")
+        inc = svc.require_open(p.incident_id, "确认发布")
         channel = channel or PLATFORM_CHANNELS.get(ev.get("platform", ""), "其他")
         at = datetime.fromisoformat(ev["published"]) if ev.get("published") else p.created_at
         at = min(at, now)  # a feed's clock may run ahead of ours
-        text = ev.get("item_title") or ""
-        url = ev.get("item_url") or ""
-        kind = kind or recorded_kind(ev.get("doc_kind"), row["released_at"] is None)
-        kind = svc._check_release(row, channel, url, at, text, kind, now)
-        rid = svc._release_in(conn, row, kind, channel, url, at, text, actor, now, source_item_id=p.item_id)
-        conn.execute("UPDATE release_proposals SET status = 'confirmed', decided_at = ?, release_id = ? WHERE id = ?",
-                     [to_db(now), rid, p.id])
-    return next(r for r in svc.releases(p.incident_id) if r.id == rid)
+        kind = kind or recorded_kind(ev.get("doc_kind"), inc.released_at is None)
+        release = svc.record_release(p.incident_id, channel=channel, url=ev.get("item_url") or "", at=at,
+                                     text=ev.get("item_title") or "", kind=kind, actor=actor,
+                                     source_item_id=p.item_id)
+        store.decide_proposal(conn, p.id, "confirmed", now, release.id)
+    return release
 
 
 def reject_proposal(svc: "IncidentService", proposal_id: int, reason: str = "", actor: str | None = None) -> None:
@@ -261,27 +247,6 @@ def reject_proposal(svc: "IncidentService", proposal_id: int, reason: str = "", 
     if p.status != "proposed":
         raise InvalidValue(f"发布检测提议 #{p.id} 状态为 {p.status}，不能再驳回")
     with transaction(svc.db) as conn:
-        conn.execute("UPDATE release_proposals SET status = 'rejected', decided_at = ? WHERE id = ?",
-                     [to_db(now), p.id])
+        store.decide_proposal(conn, p.id, "rejected", now)
         timeline.append(conn, p.incident_id, "release_rejected", actor, now,
                         {"proposal_id": p.id, "item_id": p.item_id, "reason": reason})
-
-
-def own_channel_items(db, since_item_id: int = 0, limit: int = 500) -> list[OwnChannelItem]:
-    """Items stored by ``monitor`` from sources whose spec has own_channel = true (after an id)."""
-    try:
-        rows = db.execute_returning_dicts(
-            "SELECT items.id, items.title, items.text, items.url, items.published, items.source_id,"
-            " sources.name AS source_name, sources.spec FROM items JOIN sources ON sources.id = items.source_id"
-            " WHERE items.id > ? AND json_extract(sources.spec, '$.own_channel') = 1 ORDER BY items.id LIMIT ?",
-            [since_item_id, limit])
-    except Exception as exc:  # the monitor tables are absent in a responders-only DB
-        if "no such table" in str(exc):
-            return []
-        raise
-    out = []
-    for r in rows:
-        spec = json.loads(r["spec"])
-        out.append(OwnChannelItem(str(r["id"]), r["title"], r["text"], r["url"], from_db(r["published"]),
-                                  r["source_id"], spec.get("platform", "own"), r["source_name"]))
-    return out

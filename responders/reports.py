@@ -207,7 +207,7 @@ def build_period_report(svc: "IncidentService", kind: str, start: datetime, end:
         report["open_actions"] = review.open_actions_for_report(svc.db, now, titles)
     report = clean(report, mask=mask)
     # After masking: the head hash is a witness and must print exactly.
-    report["chain"] = anchor.record_witness(svc.db.conn, TITLES[kind])
+    report["chain"] = anchor.record_witness(svc.db.conn, TITLES[kind], timeline.head(svc.db.conn))
     return report
 
 

@@ -377,7 +377,7 @@ def parse_csv(db: sqlite_utils.Database, data: bytes) -> tuple[list[Shift], list
     """Read a roster CSV (UTF-8 or GBK; columns 日期,班次,开始,结束,值班员,带班领导 in any order).
     Each row is checked on its own; returns the good shifts and the bad rows with their reason.
     Raises RosterError only when the file as a whole is unusable."""
-    from monitor.hotline import decode_csv
+    from storage.csvtext import decode_csv
 
     text = decode_csv(data)
     if not text.strip():

@@ -38,14 +38,19 @@ def event_hash(event_id: int, incident_id: int, seq: int, kind: str, actor: str,
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+def head(conn: sqlite3.Connection) -> tuple[int, str, int] | None:
+    """The chain head: (last event id, its hash, how many events), None before the first event."""
+    return conn.execute("SELECT last_event_id, last_hash, count FROM timeline_head WHERE id = 1").fetchone()
+
+
 def append(conn: sqlite3.Connection, incident_id: int, kind: str, actor: str, at: datetime,
            payload: Mapping[str, Any] | None = None) -> TimelineEvent:
     """Append one event (inside an open transaction) and move the chain head."""
     # Canonical and JSON-safe; personal data masked and secrets scrubbed, because the timeline
     # is kept for good (retention never deletes it) and is shown and exported as it is.
     payload = clean(json.loads(dumps(dict(payload or {}))))
-    head = conn.execute("SELECT last_event_id, last_hash, count FROM timeline_head WHERE id = 1").fetchone()
-    prev_hash = head[1] if head else GENESIS
+    top = head(conn)
+    prev_hash = top[1] if top else GENESIS
     last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM timeline_events").fetchone()[0]
     event_id = last_id + 1
     seq = conn.execute(
@@ -60,7 +65,7 @@ def append(conn: sqlite3.Connection, incident_id: int, kind: str, actor: str, at
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [event_id, incident_id, seq, kind, actor, at_s, dumps(payload), prev_hash, h, mac],
     )
-    count = (head[2] if head else 0) + 1
+    count = (top[2] if top else 0) + 1
     head_mac = anc.mac(anchor.head_text(event_id, h, count)) if anc.key is not None else None
     conn.execute(
         "INSERT INTO timeline_head (id, last_event_id, last_hash, count, mac) VALUES (1, ?, ?, ?, ?)"

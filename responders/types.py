@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from functools import cached_property
+from typing import Any, Callable, Mapping
 
 from classifiers.types import SEVERITIES  # noqa: F401  (the one severity scale, re-exported)
 
@@ -158,6 +159,21 @@ class Incident:
     @property
     def towns(self) -> tuple[Mapping[str, Any], ...]:
         return tuple(p for p in self.places if p.get("level") == "town")
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    """What ``IncidentService.open_or_join`` did with a candidate: the incident it opened or
+    joined, ``opened`` (that incident when it was opened now, None when the candidate joined an
+    open one) and ``incident``, read on first use when it was joined (the pipeline does not need it)."""
+
+    incident_id: int
+    opened: Incident | None
+    load: Callable[[int], Incident] = field(repr=False, compare=False)
+
+    @cached_property
+    def incident(self) -> Incident:
+        return self.opened if self.opened is not None else self.load(self.incident_id)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from textual.binding import Binding
 from textual.message_pump import MessagePump
 from textual.screen import Screen
 
-from storage.timeutil import utcnow
 from tui.display import DisplayNames
+from tui.facade import utcnow
 from tui.messages import ActionDone, DeskFailed, Loaded, SnapshotReady
 from tui.pages import PAGE_LIST, PAGES
 
@@ -31,15 +31,11 @@ HELP_QUIT_TEXT = "按 q 或 Ctrl+Q 退出值班台"
 
 def describe_error(exc: BaseException) -> str:
     """A one-line Chinese message for staff (never a traceback)."""
-    from responders.exceptions import ResponderError
-    from responders.wording import staff_message
-    from storage.db import NewerSchemaError
-    from tui.errors import ConsoleError
+    from tui.facade import describe_known_error
 
-    if isinstance(exc, ResponderError):
-        return chinese_errors(staff_message(exc))
-    if isinstance(exc, (ConsoleError, NewerSchemaError)):
-        return chinese_errors(str(exc))
+    known = describe_known_error(exc)
+    if known is not None:
+        return chinese_errors(known)
     if isinstance(exc, ValueError):
         return f"输入有误：{chinese_errors(str(exc))}"
     if isinstance(exc, OSError):

@@ -1,4 +1,7 @@
-"""The one door between the console and the desk: SQLite, IncidentService, analysis queries.
+"""The one door between the console and the desk: every read and action of the console
+goes through :class:`DeskFacade`, which calls the functions of the modules that own the
+data (``monitor.store``, ``pipeline.store``, the incident service, the schemes file),
+and the few names the screens need from lower floors are re-exported here.
 
 The UI never runs SQL or models itself; Textual workers call these methods (any
 thread) and post the results as messages. One connection per facade, guarded by a
@@ -14,14 +17,16 @@ import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
-from data import DATA_DIR
-from monitor.store import item_notes
-from monitor.timebounds import published_note
+from classifiers.types import RELEASE_OWNER
+from monitor import store as monitor_store
 from responders.exceptions import ResponderError
+from responders.types import CHANNELS, DISMISS_STATES, RELEASE_KINDS, SEVERITIES, VERIFICATIONS
 from responders.wording import staff_message
-from storage.timeutil import desk_tz, from_db, to_db, utcnow
+from storage import schemes_file
+from storage.timeutil import UTC, TimeInputError, desk_tz, from_db, local, parse_desk_time, utcnow
+from storage.visible import visible
 from tui.display import DisplayNames
 from tui.errors import DeskBusy, InvalidInput
 from tui.types import (
@@ -29,7 +34,13 @@ from tui.types import (
     StreamItem,
 )
 
-REPO_SCHEMES = DATA_DIR / "schemes.toml"
+__all__ = [  # what the screens use from lower floors, re-exported so they import only this module
+    "CHANNELS", "DISMISS_STATES", "RELEASE_KINDS", "RELEASE_OWNER", "SEVERITIES", "VERIFICATIONS", "UTC",
+    "TimeInputError", "local", "parse_desk_time", "utcnow", "visible", "mask_personal", "describe_known_error",
+    "timeline_labels", "summarize_event", "symbolic", "DeskBusy", "DeskFacade",
+]
+
+REPO_SCHEMES = schemes_file.BUNDLED
 #: No source checked for more than this many intervals -> the daemon is shown as down.
 DAEMON_INTERVALS = 3
 BOARD_LIMIT = 200
@@ -40,8 +51,44 @@ SILENT_REFRESH_SECONDS = 30
 BOARD_STATES = ["发现", "研判", "交办", "已发布权威信息", "持续发布", "处置结果已发布"]
 
 
-_ITEM_SQL = ("SELECT i.id, i.source_id, i.title, i.text, i.url, i.published, a.topic, a.sentiment, a.places,"
-             " a.flagged FROM items i LEFT JOIN item_analysis a ON a.item_id = i.id WHERE 1=1")
+def mask_personal(text: str) -> str:
+    """Personal data (phones, ID numbers, e-mail, addresses) masked, as on every screen."""
+    from responders.masking import mask_personal as mask
+
+    return mask(text)
+
+
+def describe_known_error(exc: BaseException) -> str | None:
+    """The message of an error the desk raises for staff (their own words), else None."""
+    from responders.exceptions import ResponderError
+    from storage.db import NewerSchemaError
+
+    from tui.errors import ConsoleError
+
+    if isinstance(exc, ResponderError):
+        return staff_message(exc)
+    return str(exc) if isinstance(exc, (ConsoleError, NewerSchemaError)) else None
+
+
+def symbolic(expr: str) -> str:
+    """A scheme expression with AND / OR / NOT written as + | - (as the scheme editor shows it)."""
+    from classifiers.scheme_parser import symbolic as sym
+
+    return sym(expr)
+
+
+def timeline_labels() -> dict[str, str]:
+    """Timeline event kind -> its Chinese name (one wording for console and reports)."""
+    from responders.exports.model import KIND_LABELS
+
+    return KIND_LABELS
+
+
+def summarize_event(ev) -> str:
+    """One line on a timeline event, worded as in the reports."""
+    from responders.exports.model import summarize
+
+    return summarize(ev)
 
 
 def _retrying(fn):
@@ -71,12 +118,16 @@ def _note_fields(note: dict | None) -> tuple[str, int]:
     """(published note, versions) of an item for ItemRow."""
     if not note:
         return "", 1
-    text = published_note(note["published_orig"], note.get("published_flag")) if note.get("published_orig") else ""
+    text = note.get("published_note") or ""
     return text, int(note.get("versions") or 1)
 
 
 def _names(places) -> tuple[str, ...]:
     return tuple(p.get("name", "") for p in places if isinstance(p, dict) and p.get("level") == "town")
+
+
+def _unreadable_schemes(exc: schemes_file.SchemesFileError) -> DeskBusy:
+    return DeskBusy(f"无法读取方案文件 {exc.path}：{'数组或表嵌套过深' if exc.too_deep else exc.reason}")
 
 
 def _alerting(schemes_json: str | None) -> bool:
@@ -164,24 +215,13 @@ class DeskFacade:
     @_retrying
     def snapshot(self, *, stream_limit: int = 60) -> Snapshot:
         now = self.clock()
-        open_sql = "merged_into IS NULL AND state IN (%s)" % ",".join("?" * len(BOARD_STATES))
-        total, waiting = self.db.execute(
-            f"SELECT count(*), count(*) - count(acknowledged_at) FROM incidents WHERE {open_sql}",
-            BOARD_STATES).fetchone()
-        rows = self.db.execute_returning_dicts(
-            "SELECT id, title, state, severity, places, responsible_units, assigned_units, release_due,"
-            f" released_at, acknowledged_at FROM incidents WHERE {open_sql}"
-            " ORDER BY released_at IS NOT NULL, release_due, id LIMIT ?", [*BOARD_STATES, BOARD_LIMIT])
+        total, waiting, rows = self.svc.board(BOARD_STATES, BOARD_LIMIT)
         from responders.instructions import open_counts
 
         orders = open_counts(self.db, now)
-        board = []
-        for r in rows:
-            units = self.svc.canonical_units(json.loads(r["assigned_units"]) or json.loads(r["responsible_units"]))
-            board.append(BoardRow(
-                r["id"], r["title"], r["state"], r["severity"], _names(json.loads(r["places"])), tuple(units),
-                from_db(r["release_due"]), from_db(r["released_at"]), r["acknowledged_at"] is not None,
-                *orders.get(r["id"], (0, 0))))
+        board = [BoardRow(r["id"], r["title"], r["state"], r["severity"], _names(r["places"]), tuple(r["units"]),
+                          r["release_due"], r["released_at"], r["acknowledged"], *orders.get(r["id"], (0, 0)))
+                 for r in rows]
         return Snapshot(tuple(board), total, tuple(self._stream(stream_limit)), self._status(now, waiting))
 
     def _stream(self, limit: int) -> list[StreamItem]:
@@ -197,30 +237,26 @@ class DeskFacade:
 
     def _items_today(self, now: datetime) -> int:
         day = now.astimezone(desk_tz()).date()
-        start = to_db(datetime.combine(day, datetime.min.time(), tzinfo=desk_tz()))
-        top = self.db.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]
+        start = datetime.combine(day, datetime.min.time(), tzinfo=desk_tz())
+        top = monitor_store.last_item_id(self.db)
         if self._today is None or self._today[0] != day.isoformat() or top < self._today[1]:
-            n = self.db.execute("SELECT count(*) FROM items WHERE fetched_at >= ?", [start]).fetchone()[0]
+            n = monitor_store.count_fetched_since(self.db, start)
         else:  # only the new rows since the last poll
-            n = self._today[2] + self.db.execute(
-                "SELECT count(*) FROM items WHERE id > ? AND fetched_at >= ?", [self._today[1], start]).fetchone()[0]
+            n = self._today[2] + monitor_store.count_fetched_since(self.db, start, after_id=self._today[1])
         self._today = (day.isoformat(), top, n)
         return n
 
     def _silent_count(self, now: datetime) -> int:
         """Silent sources (no new items for several usual gaps); recomputed at most every 30 s."""
-        from monitor.store import source_health
-
         if self._silent is None or abs((now - self._silent[0]).total_seconds()) >= SILENT_REFRESH_SECONDS:
-            self._silent = (now, sum(1 for h in source_health(self.db, now) if h.silent))
+            self._silent = (now, sum(1 for h in monitor_store.source_health(self.db, now) if h.silent))
         return self._silent[1]
 
     def _status(self, now: datetime, waiting: int) -> DeskStatus:
-        src = self.db.execute_returning_dicts(
-            "SELECT enabled, interval, last_check_at, error_streak FROM sources")
+        src = monitor_store.source_checks(self.db)
         enabled = [s for s in src if s["enabled"]]
         failing = sum(1 for s in enabled if s["error_streak"])
-        checks = [from_db(s["last_check_at"]) for s in enabled if s["last_check_at"]]
+        checks = [s["last_check_at"] for s in enabled if s["last_check_at"]]
         last = max(checks) if checks else None
         alive = True
         if enabled:
@@ -247,17 +283,14 @@ class DeskFacade:
 
     @_retrying
     def incident(self, incident_id: int) -> IncidentDetail:
+        from pipeline.store import item_heat
         from responders.release_detect import list_proposals
 
         inc = self.svc.get(incident_id)
         clock = self.svc.clock_state(incident_id)
         ev = self.svc.evidence(incident_id)
-        heat: dict[str, float] = {}
         ids = [int(e.item_id) for e in ev if e.item_id and str(e.item_id).isdigit()]
-        if ids:
-            for iid, h in self.db.execute(
-                    f"SELECT item_id, heat FROM item_analysis WHERE item_id IN ({','.join('?' * len(ids))})", ids):
-                heat[str(iid)] = h
+        heat = {str(iid): h for iid, h in item_heat(self.db, ids).items()}
         dated = [e for e in ev if e.published is not None]
         first = min(dated, key=lambda e: e.published).id if dated else (ev[0].id if ev else None)
         items = tuple(LinkedItem(e.item_id, e.title, e.source or "", e.published, e.url, e.id == first,
@@ -383,15 +416,16 @@ class DeskFacade:
         stamp = desk_stamp(self.clock())
         path = self.home / "exports" / f"incident-{int(incident_id)}-{stamp}.{fmt}"
         path.parent.mkdir(parents=True, exist_ok=True)
-        export_incident(self.svc, incident_id, fmt, path, home=self.home)
+        export_incident(self.svc, incident_id, fmt, path, home=self.home, item_notes=monitor_store.item_notes)
         return path
 
     # ------------------------------------------------------------ items
 
     @_retrying
     def items(self, f: ItemFilter = ItemFilter()) -> list[ItemRow]:
-        sql = _ITEM_SQL
-        args: list[Any] = []
+        from pipeline.store import analysed_items
+
+        ids = None
         if f.query.strip():
             from classifiers.normalize import normalize
             from classifiers.segment import default_segmenter
@@ -403,37 +437,23 @@ class DeskFacade:
             ids = [r["id"] for r in search_items(self.db, tokens, limit=1000)]
             if not ids:
                 return []
-            sql += f" AND i.id IN ({','.join('?' * len(ids))})"
-            args += ids
-        if f.town:
-            sql += " AND a.places LIKE ?"
-            args.append(f"%{f.town}%")
-        if f.since_hours:
-            sql += " AND i.fetched_at >= ?"
-            args.append(to_db(self.clock() - timedelta(hours=f.since_hours)))
-        for col, val in (("a.topic", f.topic), ("a.sentiment", f.sentiment), ("i.source_id", f.source)):
-            if val:
-                sql += f" AND {col} = ?"
-                args.append(val)
-        sql += " ORDER BY i.id DESC LIMIT ?"
-        args.append(f.limit)
-        return self._item_rows(sql, args)
+        since = self.clock() - timedelta(hours=f.since_hours) if f.since_hours else None
+        return self._item_rows(analysed_items(self.db, ids=ids, town=f.town, since=since, topic=f.topic,
+                                              sentiment=f.sentiment, source=f.source, limit=f.limit))
 
     @_retrying
     def item(self, item_id: int) -> ItemRow | None:
-        rows = self._item_rows(_ITEM_SQL + " AND i.id = ?", [int(item_id)])
+        from pipeline.store import analysed_items
+
+        rows = self._item_rows(analysed_items(self.db, ids=[int(item_id)], limit=1))
         return rows[0] if rows else None
 
-    def _item_rows(self, sql: str, args: list) -> list[ItemRow]:
-        rows = self.db.execute_returning_dicts(sql, args)
-        labels: dict[int, dict[str, str]] = {}
+    def _item_rows(self, rows: list[dict]) -> list[ItemRow]:
+        from pipeline.store import item_labels
+
         ids = [r["id"] for r in rows]
-        if ids:
-            for item_id, field, value in self.db.execute(
-                    f"SELECT item_id, field, value FROM labels WHERE item_id IN ({','.join('?' * len(ids))})"
-                    " ORDER BY id", ids):
-                labels.setdefault(item_id, {})[field] = value
-        notes = item_notes(self.db, ids)
+        labels = item_labels(self.db, ids)
+        notes = monitor_store.item_notes(self.db, ids)
         return [ItemRow(r["id"], r["source_id"], r["title"], r["text"], r["url"], from_db(r["published"]),
                         r["topic"] or "", r["sentiment"] or "", _names(json.loads(r["places"] or "[]")),
                         bool(r["flagged"]), labels.get(r["id"], {}), *_note_fields(notes.get(r["id"])))
@@ -449,38 +469,29 @@ class DeskFacade:
 
     @_retrying
     def filter_choices(self) -> dict[str, list[str]]:
-        q = lambda sql: [r[0] for r in self.db.execute(sql) if r[0]]  # noqa: E731
-        return {"topic": q("SELECT DISTINCT topic FROM item_analysis ORDER BY topic"),
-                "sentiment": q("SELECT DISTINCT sentiment FROM item_analysis ORDER BY sentiment"),
-                "source": q("SELECT id FROM sources ORDER BY id")}
+        from pipeline.store import analysis_values
+
+        return {"topic": analysis_values(self.db, "topic"), "sentiment": analysis_values(self.db, "sentiment"),
+                "source": monitor_store.source_ids(self.db)}
 
     # ------------------------------------------------------------ sources, schemes, reports
 
     @_retrying
     def sources(self):
-        from monitor.store import source_health
-
-        return source_health(self.db, self.clock())
+        return monitor_store.source_health(self.db, self.clock())
 
     def schemes_path(self) -> Path:
-        own = self.home / "schemes.toml"
-        return own if own.is_file() else REPO_SCHEMES
+        return schemes_file.schemes_path(self.home)
 
     def _schemes_doc(self) -> dict:
-        from storage.tomlfile import TomlError, read_toml
-
-        path = self.schemes_path()
         try:
-            return read_toml(path)
-        except TomlError as exc:
-            if exc.kind == "missing":
-                return {}
-            raise DeskBusy(f"无法读取方案文件 {path}：{exc.detail}") from None
+            return schemes_file.read_document(self.home)
+        except schemes_file.SchemesFileError as exc:
+            raise _unreadable_schemes(exc) from None
 
     def schemes(self) -> dict[str, dict]:
         """name -> {expr, alert, description, label} from the desk's schemes file."""
-        return {k: dict(v) for k, v in (self._schemes_doc().get("schemes") or {}).items() if isinstance(v, dict)}
-
+        return schemes_file.schemes_of(self._schemes_doc())
     @_retrying
     def display_names(self) -> DisplayNames:
         """What staff read instead of ids: source names, scheme labels, staff names (by id and login)."""
@@ -508,7 +519,7 @@ class DeskFacade:
             scheme = compile_scheme(name or "preview", expr)
         except ValueError as exc:  # SchemeError / SchemeSyntaxError, with the column
             return SchemePreview(False, explain_zh(exc))
-        rows = self.db.execute("SELECT id, title, text FROM items ORDER BY id DESC LIMIT ?", [recent]).fetchall()
+        rows = monitor_store.recent_texts(self.db, recent)
         hits = []
         for iid, title, text in rows:
             hit = scheme.match(f"{title}\n{text}")
@@ -519,11 +530,6 @@ class DeskFacade:
     @_acting("admin")
     def save_scheme(self, name: str, expr: str) -> Path:
         """Write ``expr`` for scheme ``name`` to <home>/schemes.toml (copying the bundled file first)."""
-        import tomli_w
-
-        from storage.files import write_atomic
-        from storage.tomlfile import read_toml
-
         from classifiers.schemes import compile_scheme
 
         if not name.strip():
@@ -534,29 +540,26 @@ class DeskFacade:
             from classifiers.scheme_parser import explain_zh
 
             raise DeskBusy(f"方案表达式有误：{explain_zh(exc)}") from None
-        src = self.schemes_path()
-        doc = read_toml(src) if src.is_file() else {}
-        doc.setdefault("schemes", {}).setdefault(name, {})["expr"] = expr
-        dest = self.home / "schemes.toml"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(dest, "# Edited in the duty console (yuqing tui).\n" + tomli_w.dumps(doc))
-        return dest
+        try:
+            return schemes_file.save_expression(self.home, name, expr)
+        except schemes_file.SchemesFileError as exc:
+            raise _unreadable_schemes(exc) from None
 
     @_retrying
     def report(self, *, hours: int = 24, top: int = 8) -> Report:
+        from pipeline.store import top_stories
         from responders.reports import league_table
 
         now = self.clock()
         end = now.astimezone(desk_tz()).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         start = end - timedelta(hours=hours)
         counts = {h: 0 for h in range(hours)}
-        for (fetched,) in self.db.execute("SELECT fetched_at FROM items WHERE fetched_at >= ?", [to_db(start)]):
-            k = int((from_db(fetched) - start).total_seconds() // 3600)
+        for fetched in monitor_store.fetched_times_since(self.db, start):
+            k = int((fetched - start).total_seconds() // 3600)
             if 0 <= k < hours:
                 counts[k] += 1
         per_hour = tuple((start + timedelta(hours=k), counts[k]) for k in range(hours))
-        stories = tuple((r[0], r[1], r[2]) for r in self.db.execute(
-            "SELECT label, heat, size FROM stories ORDER BY heat DESC LIMIT ?", [top]))
+        stories = tuple(top_stories(self.db, top))
         incs = self.svc.list(include_closed=True, links=False)
         league = tuple(league_table(incs, now, feedback=self.svc.feedback_for(incs, now)))
         return Report(now, per_hour, stories, league)

@@ -10,8 +10,7 @@ from datetime import datetime, timedelta
 
 from rich.text import Text
 
-from storage.timeutil import local
-from storage.visible import visible
+from tui.facade import local, visible
 
 # Personal data (phone/ID numbers, e-mail, home addresses) always has 3+ digits or an "@".
 _MAYBE_PERSONAL = re.compile(r"[0-9\uff10-\uff19]{3}|@|＠")
@@ -22,7 +21,7 @@ def clean(value: object, *, oneline: bool = True, mask: bool = True) -> str:
     ``mask=False``, personal data masked (DESIGN: masked on screens by default)."""
     s = "" if value is None else str(value)
     if mask and _MAYBE_PERSONAL.search(s):
-        from responders.masking import mask_personal
+        from tui.facade import mask_personal
 
         s = mask_personal(s)
     return visible(s, multiline=not oneline)
@@ -101,7 +100,7 @@ def parse_local(value: str, now: datetime) -> datetime:
 
     Raises ValueError with a Chinese message.
     """
-    from storage.timeutil import UTC, TimeInputError, parse_desk_time
+    from tui.facade import UTC, TimeInputError, parse_desk_time
 
     s = (value or "").strip()
     if not s:

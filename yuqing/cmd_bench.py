@@ -1,24 +1,7 @@
-"""`yuqing bench`: run the benchmark suite (bench/suite.py) from a source checkout."""
+"""`yuqing bench`: run the benchmark suite (:mod:`bench.suite`)."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import click
-
-SUITE = Path(__file__).resolve().parents[1] / "bench" / "suite.py"
-
-
-def load_suite():
-    if not SUITE.is_file():
-        raise click.ClickException(
-            f"the benchmark suite is not installed ({SUITE} is missing): run `yuqing bench` from a source checkout")
-    spec = importlib.util.spec_from_file_location("yuqing_bench_suite", SUITE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @click.command()
@@ -32,7 +15,8 @@ def bench(quick: bool, only: str) -> None:
 
     Example: yuqing bench --quick
     """
-    suite = load_suite()
+    from bench import suite
+
     names = [s.strip() for s in only.split(",") if s.strip()]
     unknown = [s for s in names if s not in suite.MEASURES]
     if unknown:

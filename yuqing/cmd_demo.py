@@ -149,6 +149,7 @@ class DemoSession:
 
     def summary(self) -> list[str]:
         """After the run: every incident with its clock in scenario time, and its exports."""
+        from monitor.store import item_notes
         from responders.exports import export_incident
         from responders.incidents import IncidentService
         from responders.policy import policy_from_mapping
@@ -176,7 +177,7 @@ class DemoSession:
                             f"（{'按时' if st.released_on_time else '超时'}）" if st.released_at else ""))
             for fmt in ("md", "html", "json", "csv", "docx"):
                 path = out_dir / f"incident-{inc.id}.{fmt}"
-                export_incident(svc, inc.id, fmt, path, home=self.home.path)
+                export_incident(svc, inc.id, fmt, path, home=self.home.path, item_notes=item_notes)
             lines.append(f"    交办单位：{'、'.join(inc.assigned_units) or '未交办'}")
             lines += instruction_lines(svc, inc.id)
             if reviewed.get(inc.id):

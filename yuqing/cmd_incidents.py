@@ -325,8 +325,8 @@ def open_incident(svc, actor, candidate_file):
         raise click.ClickException(f"cannot read {candidate_file}: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{candidate_file}: invalid JSON: {exc}") from None
-    inc, opened = svc.open_or_join_result(candidate_from_mapping(data), actor=actor)
-    click.echo(f"{'新建' if opened else '并入'}事件 #{inc.id}：{visible(inc.title)}")
+    joined = svc.open_or_join(candidate_from_mapping(data), actor=actor)
+    click.echo(f"{'新建' if joined.opened else '并入'}事件 #{joined.incident_id}：{visible(joined.incident.title)}")
 
 
 @desk_command("ack")
@@ -533,12 +533,14 @@ def _release_owner() -> str:
 def export(svc, actor, incident_id, fmt, output, no_mask, force, mkdir):
     """Export an incident's 舆情处置报告 (times in Beijing time). An existing file is kept unless
     --force; a missing folder is refused unless --mkdir. Example: yuqing export 3 --format docx -o 报告.docx"""
+    from monitor.store import item_notes
     from responders.exports import export_incident
     from yuqing.clictx import output_file
 
     iid = _id(incident_id)
     output_file(output, force=force, mkdir=mkdir)
-    data = export_incident(svc, iid, fmt, output, mask=not no_mask, home=_home(click.get_current_context()))
+    data = export_incident(svc, iid, fmt, output, mask=not no_mask, home=_home(click.get_current_context()),
+                           item_notes=item_notes)
     click.echo(f"已导出 {output}（{len(data)} 字节）")
 
 

@@ -58,12 +58,14 @@ def write_atomic(path: str | Path, data: bytes) -> None:
 
 
 def export_incident(svc: "IncidentService", incident_id: int, fmt: str, path: str | Path | None = None,
-                    *, mask: bool = True, home: str | Path | None = None) -> bytes:
+                    *, mask: bool = True, home: str | Path | None = None, item_notes=None) -> bytes:
+    """``item_notes(db, item_ids)``: what staff should know about the evidence items' dates and
+    versions (``monitor.store.item_notes``); without it the report has no such notes."""
     from responders.exports.model import build_report
 
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r} (use one of {', '.join(FORMATS)})")
-    data = render(build_report(svc, incident_id, mask=mask), fmt, home)
+    data = render(build_report(svc, incident_id, mask=mask, item_notes=item_notes), fmt, home)
     if path is not None:
         write_atomic(path, data)
     return data

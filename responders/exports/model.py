@@ -12,7 +12,6 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Mapping
 
-from monitor.store import item_notes
 from responders.clock import compute_clock
 from responders.masking import clean
 from responders.review import review_for_report
@@ -151,11 +150,9 @@ def _note(e, notes: dict) -> dict:
 
 def published_label(e, notes: dict) -> str:
     """The 首发 time as staff read it: the time, and why it is not the feed's own when it was clamped."""
-    from monitor.timebounds import published_note
-
     n = _note(e, notes)
-    if n.get("published_orig"):
-        return f"{fmt_time(e.published)} {published_note(n['published_orig'], n.get('published_flag'))}"
+    if n.get("published_note"):
+        return f"{fmt_time(e.published)} {n['published_note']}"
     return fmt_time(e.published)
 
 
@@ -196,7 +193,9 @@ def instruction_rows(report: Mapping[str, Any]) -> list[list[str]]:
 
 
 def build_report(svc: "IncidentService", incident_id: int, *, mask: bool = True,
-                 now: datetime | None = None) -> dict:
+                 now: datetime | None = None, item_notes=None) -> dict:
+    """``item_notes(db, item_ids)`` -> {item id: {"published_note", "versions"}} (see
+    ``monitor.store.item_notes``): how the evidence items' 首发 times and versions read."""
     now = now or svc.clock()
     inc = svc.get(incident_id)
     events = svc.timeline(incident_id)
@@ -214,7 +213,7 @@ def build_report(svc: "IncidentService", incident_id: int, *, mask: bool = True,
 
     dated = [e for e in evidence if e.published]
     first = min(dated, key=lambda e: e.published) if dated else None
-    notes = item_notes(svc.db, [e.item_id for e in evidence if e.item_id])
+    notes = item_notes(svc.db, [e.item_id for e in evidence if e.item_id]) if item_notes else {}
     updates = sorted(r.released_at for r in releases)
     gaps = [(b - a).total_seconds() / 3600 for a, b in zip(updates, updates[1:])]
     regularity = "—"

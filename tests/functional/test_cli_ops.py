@@ -88,7 +88,7 @@ def test_doctor_exits_1_on_a_broken_chain(yq):
 
     db = open_db(yq.home / "desk.sqlite", all_migrations())
     svc = IncidentService(db, ClockPolicy())
-    inc = svc.open_or_join(candidate("s1"))
+    inc = svc.open_or_join(candidate("s1")).incident
     svc.note(inc.id, "甲")
     db.conn.execute("DROP TRIGGER timeline_no_update")
     db.conn.execute("UPDATE timeline_events SET actor = '某人' WHERE id = 1")

@@ -125,7 +125,7 @@ def test_daemon_and_three_consoles_see_no_locked_database(tmp_path, feeds):  # n
     _write_home(home, feeds.base)
     db_path = home / "desk.sqlite"
     db = open_db(db_path, all_migrations())
-    iid = IncidentService(db, ClockPolicy(), Clock(T0)).open_or_join(candidate("s1")).id
+    iid = IncidentService(db, ClockPolicy(), Clock(T0)).open_or_join(candidate("s1")).incident.id
     db.conn.close()
     daemon = subprocess.Popen([sys.executable, "-m", "yuqing", "--home", str(home), "run"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -173,7 +173,7 @@ def test_release_clock_warnings_survive_clock_jumps(tmp_path):
     clock = Clock(T0)
     policy = ClockPolicy()
     svc = IncidentService(open_db(tmp_path / "desk.sqlite", all_migrations()), policy, clock)
-    inc = svc.open_or_join(candidate("s1", first_published=T0, detected_at=T0 + timedelta(minutes=30)))
+    inc = svc.open_or_join(candidate("s1", first_published=T0, detected_at=T0 + timedelta(minutes=30))).incident
     due = svc.clock_state(inc.id).due_at
     fired: list[str] = []
 

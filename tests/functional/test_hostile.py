@@ -260,7 +260,7 @@ def test_html_export_runs_no_script_in_chromium(tmp_path):
     hostile = " ".join(PAYLOADS)
     ev = [{"item_id": 1, "title": hostile, "text": hostile, "url": "javascript:document.title='PWNED'",
            "published": "2026-06-14T08:00:00+08:00", "source": PAYLOADS[1], "content_hash": "h1"}]
-    inc = svc.open_or_join(candidate("s1", title="铺镇 " + PAYLOADS[0] + PAYLOADS[3], evidence=ev, item_ids=(1,)))
+    inc = svc.open_or_join(candidate("s1", title="铺镇 " + PAYLOADS[0] + PAYLOADS[3], evidence=ev, item_ids=(1,))).incident
     svc.note(inc.id, hostile, actor=PAYLOADS[2])
     out = tmp_path / "report.html"
     export_incident(svc, inc.id, "html", out)
@@ -285,7 +285,7 @@ def test_html_export_has_no_control_characters(tmp_path):
     from tests.responders_kit import candidate, make_service
 
     svc = make_service(tmp_path)
-    inc = svc.open_or_join(candidate("s1", title="铺镇 \x1b[31m红\x1b[0m \x07\x08 [bold]粗[/]"))
+    inc = svc.open_or_join(candidate("s1", title="铺镇 \x1b[31m红\x1b[0m \x07\x08 [bold]粗[/]")).incident
     html = export_incident(svc, inc.id, "html").decode("utf-8")
     assert not any(ord(c) < 32 and c not in "\t\n\r" for c in html)
 

@@ -51,7 +51,7 @@ def surfaces(tmp_path_factory):
     svc = make_service(home, Clock(T0))
     for i, (_n, raw, _s) in enumerate(FORMATS):
         inc = svc.open_or_join(candidate(f"s{i}", title=f"来电反映 {raw}", places=(), item_ids=(1000 + i,),
-                                         topic="其他", evidence=[]))
+                                         topic="其他", evidence=[])).incident
         svc.note(inc.id, f"备注 {raw}", actor="值班员")
     assert len(svc.list(include_closed=True)) == len(FORMATS)
     out["incidents"] = _cli(home, "incidents", "--all")

@@ -176,7 +176,7 @@ def test_storage_is_utc_display_is_shanghai(tmp_path):
     fp = datetime(2026, 6, 14, 15, 30, tzinfo=UTC)
     clock = Clock(fp + H)
     svc = make_service(tmp_path, clock)
-    inc = svc.open_or_join(candidate(first_published=fp))
+    inc = svc.open_or_join(candidate(first_published=fp)).incident
     raw = svc.db.execute("SELECT release_due, clock_started_at FROM incidents WHERE id = ?", [inc.id]).fetchone()
     assert raw == ("2026-06-15T15:30:00.000000+00:00", "2026-06-14T15:30:00.000000+00:00")
     assert fmt_time(inc.release_due) == "2026-06-15 23:30"
@@ -186,7 +186,7 @@ def test_storage_is_utc_display_is_shanghai(tmp_path):
 def test_service_restart_mid_incident(tmp_path):
     clock = Clock(T0 + H)
     svc = make_service(tmp_path, clock)
-    inc = svc.open_or_join(candidate())
+    inc = svc.open_or_join(candidate()).incident
     clock.set(T0 + 12 * H)
     assert [a.hours_left for _, _, a in svc.fire_clock_alerts()] == [12.0]
     # Desk goes down at 12 h; a new process starts 11.5 h later.

@@ -28,7 +28,7 @@ def incident(tmp_path):
            "published": T0.isoformat(), "source": "微博@某网友", "content_hash": "h1"},
           {"item_id": 2, "title": "铺镇化工厂异味追踪", "text": "记者走访", "url": "https://news.example/2",
            "published": (T0 + 2 * H).isoformat(), "source": "汉中日报", "content_hash": "h2"}]
-    inc = svc.open_or_join(candidate(title=EVIL_TITLE, evidence=ev))
+    inc = svc.open_or_join(candidate(title=EVIL_TITLE, evidence=ev)).incident
     svc.acknowledge(inc.id, actor="张三")
     svc.grade(inc.id, "较大", ["多名村民反映"], actor="张三")
     svc.assign(inc.id, ["区生态环境分局"], actor="张三")

@@ -34,7 +34,8 @@ def kinds(svc, iid):
 # ------------------------------------------------------------------ candidates
 
 def test_open_from_candidate(svc):
-    inc, opened = svc.open_or_join_result(candidate())
+    joined = svc.open_or_join(candidate())
+    inc, opened = joined.incident, joined.opened
     assert opened and inc.state == "发现" and inc.severity == "一般"
     assert inc.clock_started_at == T0 and inc.release_due == T0 + 24 * H
     assert inc.item_ids == ("1", "2") and inc.story_ids == ("s1",)
@@ -45,12 +46,12 @@ def test_open_from_candidate(svc):
 
 def test_same_town_and_topic_but_another_event_opens_its_own(svc):
     """Same town, same topic, a few hours apart: still two events (the join needs the event)."""
-    a = svc.open_or_join(candidate("s1"))
+    a = svc.open_or_join(candidate("s1")).incident
     b = svc.open_or_join(candidate("s2", title="铺镇养殖场污水直排河道 村民投诉", item_ids=(5,),
-                                   first_published=T0 + 3 * H))
+                                   first_published=T0 + 3 * H)).incident
     assert b.id != a.id
     c = svc.open_or_join(candidate("s3", title="铺镇化工厂夜间异味又来了 刺鼻难闻", item_ids=(6,),
-                                   first_published=T0 + 4 * H))
+                                   first_published=T0 + 4 * H)).incident
     assert c.id == a.id and "同一事件" in [e for e in svc.timeline(a.id) if e.kind == "candidate_joined"][0].payload["reason"]
 
 
@@ -59,13 +60,14 @@ def test_a_story_telling_the_same_event_joins_under_the_incidents_topic(svc):
     classified under another topic, it still joins, and the join names the incident's topic."""
     from dataclasses import replace
 
-    a = svc.open_or_join(candidate("s1"))
+    a = svc.open_or_join(candidate("s1")).incident
     other = candidate("s2", title="铺镇化工厂夜间异味又来了 刺鼻难闻", item_ids=(6,), topic="安全生产",
                       first_published=T0 + 4 * H)
-    assert svc.open_or_join(other).id != a.id  # on its own topic alone it would not join
+    assert svc.open_or_join(other).incident.id != a.id  # on its own topic alone it would not join
     again = replace(candidate("s3", title="铺镇化工厂夜间异味又来了 刺鼻难闻", item_ids=(7,), topic="安全生产",
                               first_published=T0 + 4 * H), same_event_as=a.id)
-    b, opened = svc.open_or_join_result(again)
+    joined = svc.open_or_join(again)
+    b, opened = joined.incident, joined.opened
     assert not opened and b.id == a.id
     reason = [e for e in svc.timeline(a.id) if e.kind == "candidate_joined"][0].payload["reason"]
     assert "同一领域（生态环境）" in reason and "同一事件" in reason
@@ -76,50 +78,52 @@ def test_a_story_telling_the_same_event_that_still_does_not_join_opens_under_tha
     incident, under the topic of the incident it was found to resemble."""
     from dataclasses import replace
 
-    a = svc.open_or_join(candidate("s1"))
+    a = svc.open_or_join(candidate("s1")).incident
     c = replace(candidate("s2", title="铺镇养殖场污水直排河道 村民投诉", item_ids=(5,), topic="农业农村",
                           first_published=T0 + 3 * H), same_event_as=a.id)
-    b, opened = svc.open_or_join_result(c)
+    joined = svc.open_or_join(c)
+    b, opened = joined.incident, joined.opened
     assert opened and b.id != a.id and b.topic == "生态环境"
 
 
 def test_same_story_joins(svc):
-    a = svc.open_or_join(candidate("s1"))
-    b, opened = svc.open_or_join_result(candidate("s1", item_ids=(3,)))
+    a = svc.open_or_join(candidate("s1")).incident
+    joined = svc.open_or_join(candidate("s1", item_ids=(3,)))
+    b, opened = joined.incident, joined.opened
     assert not opened and b.id == a.id and b.item_ids == ("1", "2", "3")
     assert "candidate_joined" in kinds(svc, a.id)
 
 
 def test_same_town_and_topic_joins_other_topic_does_not(svc):
-    a = svc.open_or_join(candidate("s1"))
-    b = svc.open_or_join(candidate("s2", item_ids=(5,), first_published=T0 + 3 * H))
+    a = svc.open_or_join(candidate("s1")).incident
+    b = svc.open_or_join(candidate("s2", item_ids=(5,), first_published=T0 + 3 * H)).incident
     assert b.id == a.id and set(b.story_ids) == {"s1", "s2"}
-    c = svc.open_or_join(candidate("s3", item_ids=(6,), topic="教育"))
+    c = svc.open_or_join(candidate("s3", item_ids=(6,), topic="教育")).incident
     assert c.id != a.id
-    d = svc.open_or_join(candidate("s4", item_ids=(7,), places=(WUXIANG,)))
+    d = svc.open_or_join(candidate("s4", item_ids=(7,), places=(WUXIANG,))).incident
     assert d.id not in (a.id, c.id)
-    e = svc.open_or_join(candidate("s5", item_ids=(8,), first_published=T0 + 100 * H))
+    e = svc.open_or_join(candidate("s5", item_ids=(8,), first_published=T0 + 100 * H)).incident
     assert e.id not in (a.id, c.id, d.id)  # outside the join window
 
 
 def test_shared_items_join(svc):
-    a = svc.open_or_join(candidate("s1", places=(), topic="其他", item_ids=(1, 2)))
-    b = svc.open_or_join(candidate("s9", places=(), topic="教育", item_ids=(2, 10)))
+    a = svc.open_or_join(candidate("s1", places=(), topic="其他", item_ids=(1, 2))).incident
+    b = svc.open_or_join(candidate("s9", places=(), topic="教育", item_ids=(2, 10))).incident
     assert b.id == a.id and "10" in b.item_ids
 
 
 def test_join_with_earlier_publication_and_higher_severity_moves_the_deadline(svc):
-    a = svc.open_or_join(candidate("s1", first_published=T0 + 2 * H))
+    a = svc.open_or_join(candidate("s1", first_published=T0 + 2 * H)).incident
     assert a.release_due == T0 + 26 * H
-    b = svc.open_or_join(candidate("s1", first_published=T0, severity="重大", item_ids=(4,)))
+    b = svc.open_or_join(candidate("s1", first_published=T0, severity="重大", item_ids=(4,))).incident
     assert b.id == a.id and b.severity == "重大" and b.clock_started_at == T0 and b.release_due == T0 + 5 * H
     assert kinds(svc, a.id).count("clock_set") >= 2 and "graded" in kinds(svc, a.id)
 
 
 def test_closed_incidents_are_not_joined(svc):
-    a = svc.open_or_join(candidate("s1"))
+    a = svc.open_or_join(candidate("s1")).incident
     svc.dismiss(a.id, "重复", state="误报")
-    b = svc.open_or_join(candidate("s1"))
+    b = svc.open_or_join(candidate("s1")).incident
     assert b.id != a.id
 
 
@@ -142,7 +146,7 @@ def test_bad_candidates_name_the_field(field, value, msg):
 # ------------------------------------------------------------------ state machine
 
 def test_full_path_to_archive(svc, clock):
-    inc = svc.open_or_join(candidate())
+    inc = svc.open_or_join(candidate()).incident
     assert svc.acknowledge(inc.id, actor="张三").state == "研判"
     assert svc.grade(inc.id, "较大", ["涉及群众健康"], actor="张三").state == "研判"
     assert svc.assign(inc.id, ["区住建局"], actor="张三").state == "交办"
@@ -165,7 +169,7 @@ def test_full_path_to_archive(svc, clock):
 
 @pytest.mark.parametrize("state", ["发现", "研判", "交办", "已发布权威信息", "持续发布"])
 def test_no_archive_before_final_result(svc, state):
-    inc = svc.open_or_join(candidate())
+    inc = svc.open_or_join(candidate()).incident
     steps = {
         "研判": lambda: svc.acknowledge(inc.id),
         "交办": lambda: svc.assign(inc.id, ["区住建局"]),
@@ -181,7 +185,7 @@ def test_no_archive_before_final_result(svc, state):
 
 
 def test_dismiss_needs_a_reason_and_allows_archive(svc):
-    inc = svc.open_or_join(candidate())
+    inc = svc.open_or_join(candidate()).incident
     with pytest.raises(InvalidValue, match="理由"):
         svc.dismiss(inc.id, "  ", state="误报")
     with pytest.raises(InvalidValue):
@@ -198,13 +202,13 @@ def test_dismiss_needs_a_reason_and_allows_archive(svc):
 
 
 def test_dismiss_after_release_is_allowed(svc):
-    inc = svc.open_or_join(candidate())
+    inc = svc.open_or_join(candidate()).incident
     svc.record_release(inc.id, channel="政府网站", url="https://g/1")
     assert svc.dismiss(inc.id, "不予处置：已由市级处置").state == "不予处置"
 
 
 def test_release_rules(svc, clock):
-    inc = svc.open_or_join(candidate())
+    inc = svc.open_or_join(candidate()).incident
     with pytest.raises(IllegalTransition, match="authoritative"):
         svc.record_release(inc.id, channel="政府网站", url="https://g/1", kind="progress")
     with pytest.raises(InvalidValue, match="渠道"):
@@ -223,14 +227,14 @@ def test_release_rules(svc, clock):
 
 
 def test_final_result_as_first_release(svc):
-    inc = svc.open_or_join(candidate())
+    inc = svc.open_or_join(candidate()).incident
     svc.record_release(inc.id, channel="政府网站", url="https://g/1", kind="final")
     got = svc.get(inc.id)
     assert got.state == "处置结果已发布" and got.released_at == got.final_at
 
 
 def test_regrade_recomputes_due_and_is_recorded(svc):
-    inc = svc.open_or_join(candidate())
+    inc = svc.open_or_join(candidate()).incident
     g = svc.grade(inc.id, "重大", ["可能涉及伤亡"])
     assert g.release_due == T0 + 5 * H and g.tier == "重大"
     g = svc.grade(inc.id, "一般", [], tier="ordinary")
@@ -245,7 +249,7 @@ def test_regrade_recomputes_due_and_is_recorded(svc):
 
 
 def test_verification_and_notes(svc):
-    inc = svc.open_or_join(candidate())
+    inc = svc.open_or_join(candidate()).incident
     assert svc.set_verification(inc.id, "反转", "当事人澄清").verification == "反转"
     with pytest.raises(InvalidValue):
         svc.set_verification(inc.id, "真的")
@@ -256,7 +260,7 @@ def test_verification_and_notes(svc):
 
 
 def test_link_and_unlink(svc):
-    inc = svc.open_or_join(candidate())
+    inc = svc.open_or_join(candidate()).incident
     assert svc.link_items(inc.id, [3, "4", 3]) == ["3", "4"]
     assert svc.unlink_items(inc.id, ["1", "99"], reason="无关") == ["1"]
     assert svc.get(inc.id).item_ids == ("2", "3", "4")
@@ -266,8 +270,8 @@ def test_link_and_unlink(svc):
 # ------------------------------------------------------------------ merge and split
 
 def test_merge_moves_everything_and_keeps_the_earliest_clock(svc):
-    a = svc.open_or_join(candidate("s1", first_published=T0 + 0.5 * H, item_ids=(1,)))
-    b = svc.open_or_join(candidate("s2", first_published=T0, places=(WUXIANG,), item_ids=(2,), severity="较大"))
+    a = svc.open_or_join(candidate("s1", first_published=T0 + 0.5 * H, item_ids=(1,))).incident
+    b = svc.open_or_join(candidate("s2", first_published=T0, places=(WUXIANG,), item_ids=(2,), severity="较大")).incident
     svc.assign(b.id, ["武乡镇"])
     m = svc.merge(a.id, [b.id])
     assert m.id == a.id and set(m.item_ids) == {"1", "2"} and set(m.story_ids) == {"s1", "s2"}
@@ -285,7 +289,7 @@ def test_merge_moves_everything_and_keeps_the_earliest_clock(svc):
 
 
 def test_split_moves_items_to_a_new_incident(svc):
-    a = svc.open_or_join(candidate("s1", item_ids=(1, 2, 3)))
+    a = svc.open_or_join(candidate("s1", item_ids=(1, 2, 3))).incident
     n = svc.split(a.id, ["3"], title="另一件事")
     assert n.id != a.id and n.item_ids == ("3",) and n.title == "另一件事" and n.state == "发现"
     assert svc.get(a.id).item_ids == ("1", "2")
@@ -305,7 +309,7 @@ def own_item(item_id="501", title="关于铺镇化工厂异味问题的情况通
 
 
 def test_score_explains_itself(svc):
-    inc = svc.open_or_join(candidate())
+    inc = svc.open_or_join(candidate()).incident
     score, ev = score_item(own_item(), inc, [e.title for e in svc.evidence(inc.id)])
     assert score >= 0.5 and ev["places"] == ["铺镇"] and "区生态环境分局" in ev["departments"]
     assert "提及地点 铺镇" in ev["why"]
@@ -314,9 +318,9 @@ def test_score_explains_itself(svc):
 
 
 def test_detected_release_is_confirmed_with_one_action(svc, clock):
-    inc = svc.open_or_join(candidate())
+    inc = svc.open_or_join(candidate()).incident
     clock.advance(hours=2)
-    other = svc.open_or_join(candidate("s7", title="武乡镇学校食堂问题", topic="教育", places=(WUXIANG,), item_ids=(70,)))
+    other = svc.open_or_join(candidate("s7", title="武乡镇学校食堂问题", topic="教育", places=(WUXIANG,), item_ids=(70,))).incident
     props = propose_releases(svc, [own_item(), own_item("502", title="区教体局召开暑期安全工作会议", text="防溺水")])
     assert len(props) == 1 and props[0].incident_id == inc.id and props[0].status == "proposed"
     assert propose_releases(svc, [own_item()]) == []  # not proposed twice
@@ -330,7 +334,7 @@ def test_detected_release_is_confirmed_with_one_action(svc, clock):
 
 
 def test_reject_and_auto_confirm(svc):
-    inc = svc.open_or_join(candidate())
+    inc = svc.open_or_join(candidate()).incident
     p = propose_releases(svc, [own_item()])[0]
     reject_proposal(svc, p.id, "只是转载")
     assert "release_rejected" in kinds(svc, inc.id) and svc.get(inc.id).released_at is None
@@ -348,8 +352,11 @@ def test_own_channel_items_come_from_the_item_store(tmp_path, clock):
     from monitor.types import ParsedItem, SourceSpec
     from responders.incidents import IncidentService
     from responders.policy import ClockPolicy
-    from responders.release_detect import own_channel_items
     from responders.store import migrations
+    from responders.types import OwnChannelItem
+
+    def own_channel_items(db, since_item_id=0):
+        return [OwnChannelItem(**d) for d in mstore.own_channel_items(db, since_item_id)]
     from storage.db import open_db
 
     db = open_db(tmp_path / "both.sqlite", [mstore.migrations, migrations])
@@ -384,7 +391,7 @@ def test_candidates_built_in_code_are_validated(svc):
         svc.open_or_join(replace(good, severity="严重"))
     assert svc.list() == []
     # lists (not tuples) and int item ids are fine
-    inc = svc.open_or_join(replace(good, places=[dict(good.places[0])], item_ids=[7, "8"]))
+    inc = svc.open_or_join(replace(good, places=[dict(good.places[0])], item_ids=[7, "8"])).incident
     assert inc.item_ids == ("7", "8")
 
 
@@ -392,8 +399,8 @@ def test_incident_open_follows_merges_and_dismissals(svc):
     """What the alert dispatcher asks before giving up on a breaking alert."""
     from responders.incidents import incident_open
 
-    a = svc.open_or_join(candidate("s1", item_ids=(1,)))
-    b = svc.open_or_join(candidate("s2", first_published=T0, places=(WUXIANG,), item_ids=(2,)))
+    a = svc.open_or_join(candidate("s1", item_ids=(1,))).incident
+    b = svc.open_or_join(candidate("s2", first_published=T0, places=(WUXIANG,), item_ids=(2,))).incident
     assert a.id != b.id
     assert incident_open(svc.db, a.id) and incident_open(svc.db, b.id)
     svc.merge(a.id, [b.id])

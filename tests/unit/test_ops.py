@@ -52,7 +52,7 @@ def test_retention_keeps_incident_items_labels_and_timeline(tmp_path):
     old = _add(db, 10, NOW - timedelta(days=40))
     new = _add(db, 3, NOW - timedelta(days=1), start=100)
     svc = IncidentService(db, ClockPolicy(), Clock(NOW))
-    inc = svc.open_or_join(candidate("s1", item_ids=(old[0], old[1])))  # linked + evidence
+    inc = svc.open_or_join(candidate("s1", item_ids=(old[0], old[1]))).incident  # linked + evidence
     svc.note(inc.id, "值班员核实中")
     analysis.add_label(db, old[2], "topic", "生态环境", "值班员", NOW)
     events_before = _count(db, "timeline_events")
@@ -155,7 +155,7 @@ def test_doctor_reports_failing_sources_and_a_broken_chain(tmp_path):
     db = _db(tmp_path)
     _add(db, 3, NOW)
     svc = IncidentService(db, ClockPolicy(), Clock(NOW))
-    inc = svc.open_or_join(candidate("s1"))
+    inc = svc.open_or_join(candidate("s1")).incident
     svc.note(inc.id, "甲")
     rep = doctor(tmp_path, tmp_path / "desk.sqlite", now=NOW, full=True)
     by = {c.name: c for c in rep.checks}

@@ -107,7 +107,7 @@ def _evidence_rows(svc: IncidentService, iid: int) -> list[tuple]:
 @pytest.mark.parametrize("cached", [False, True])
 def test_evidence_is_deduplicated_alike_with_and_without_the_batch_cache(tmp_path, cached):
     svc = make_service(tmp_path, Clock())
-    inc = svc.open_or_join(candidate("s1", evidence=[]))
+    inc = svc.open_or_join(candidate("s1", evidence=[])).incident
     with transaction(svc.db):
         if cached:
             with svc.batch_cache():
@@ -132,7 +132,7 @@ def test_the_batch_cache_needs_a_transaction_and_ends_with_its_block(tmp_path):
 def test_a_failed_write_inside_the_batch_cache_is_forgotten(tmp_path):
     """Evidence that could not be written (its savepoint rolled back) is not remembered as stored."""
     svc = make_service(tmp_path, Clock())
-    inc = svc.open_or_join(candidate("s1", evidence=[]))
+    inc = svc.open_or_join(candidate("s1", evidence=[])).incident
     with transaction(svc.db), svc.batch_cache():
         with pytest.raises(sqlite3.Error):  # an unbindable value fails the insert
             svc.link_items(inc.id, [], evidence=[_evidence(1), _evidence(2, source=object())])
@@ -146,8 +146,9 @@ def test_a_failed_join_inside_the_batch_cache_is_forgotten(tmp_path):
     bad = candidate("s1", item_ids=(2,), evidence=[_evidence(2), _evidence(3, source=object())])
     with transaction(svc.db), svc.batch_cache():
         with pytest.raises(sqlite3.Error):
-            svc.open_or_join_id(bad)
-        iid, opened = svc.open_or_join_id(candidate("s1", item_ids=(2,), evidence=[_evidence(2)]))
+            svc.open_or_join(bad)
+        joined = svc.open_or_join(candidate("s1", item_ids=(2,), evidence=[_evidence(2)]))
+        iid, opened = joined.incident_id, joined.opened
     assert opened is None
     assert [r[0] for r in _evidence_rows(svc, iid)] == ["1", "2"]
 

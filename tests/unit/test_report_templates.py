@@ -22,7 +22,7 @@ DOCX_DEFAULTS = ["incident_report.docx", "daily_report.docx", "weekly_report.doc
 def svc_incident(tmp_path):
     clock = Clock(T0 + timedelta(hours=1))
     svc = make_service(tmp_path, clock)
-    inc = svc.open_or_join(candidate(title="铺镇化工厂夜间排放异味"))
+    inc = svc.open_or_join(candidate(title="铺镇化工厂夜间排放异味")).incident
     return svc, inc.id
 
 

@@ -31,7 +31,7 @@ def history(tmp_path):
     def open_(sid, units, places, topic, severity="一般", fp=T0):
         inc = svc.open_or_join(candidate(sid, title=f"事件{sid}", units=(*units, "区财政局", "区委宣传部"),
                                          places=places, topic=topic, severity=severity, item_ids=(sid,),
-                                         first_published=fp, departments=()))
+                                         first_published=fp, departments=())).incident
         return svc.assign(inc.id, units, actor="值班员")
 
     a = open_("A", ("区住建局",), (PUZHEN,), "住房保障")

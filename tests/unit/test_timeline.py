@@ -14,8 +14,8 @@ from tests.responders_kit import T0, Clock, candidate, make_service
 def svc(tmp_path):
     clock = Clock(T0)
     s = make_service(tmp_path, clock)
-    a = s.open_or_join(candidate("s1"))
-    b = s.open_or_join(candidate("s2", places=(), item_ids=(9,), topic="教育"))
+    a = s.open_or_join(candidate("s1")).incident
+    b = s.open_or_join(candidate("s2", places=(), item_ids=(9,), topic="教育")).incident
     clock.advance(minutes=5)
     s.acknowledge(a.id, actor="张三")
     s.note(b.id, "电话联系教体局", actor="李四")

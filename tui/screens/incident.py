@@ -12,9 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from classifiers.types import RELEASE_OWNER
-from responders.types import CHANNELS, DISMISS_STATES, RELEASE_KINDS, SEVERITIES, VERIFICATIONS
 from tui.display import DisplayNames
+from tui.facade import CHANNELS, DISMISS_STATES, RELEASE_KINDS, RELEASE_OWNER, SEVERITIES, VERIFICATIONS
 from tui.messages import ActionDone, DeskFailed, Loaded
 from tui.screens.forms import Field
 from tui.text import clean, countdown_text, local_time, parse_local, safe

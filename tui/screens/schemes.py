@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from classifiers.scheme_parser import symbolic
+from tui.facade import symbolic
 from tui.widgets.keyhelp import KeyHelp
 from tui.widgets.notice import NoticeLine
 from tui.messages import ActionDone, Loaded

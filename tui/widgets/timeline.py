@@ -10,19 +10,18 @@ from typing import Sequence
 
 from rich.text import Text
 
-from responders.exports.model import KIND_LABELS  # one wording for console and reports
 from tui.display import DisplayNames
+from tui.facade import summarize_event, timeline_labels
 from tui.text import clean, local_time
 
+KIND_LABELS = timeline_labels()  # one wording for console and reports
 #: Parts of a stored reason or trigger that are matching internals (kept for the details view).
 _INTERNAL_MARKS = ("相似度", "共有", "报道簇", "置信度", "阈值")
 
 
 def summarize(ev) -> str:
     try:
-        from responders.exports.model import summarize as model_summary
-
-        return model_summary(ev)
+        return summarize_event(ev)
     except Exception:  # noqa: BLE001 - an unknown payload shape still shows something
         return str(dict(ev.payload))
 
