@@ -7,11 +7,13 @@ console shows every few seconds (it records no witness of the timeline, unlike a
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 if TYPE_CHECKING:
     from responders.incidents import IncidentService
 
+#: Intake's source health, ``(db, now) -> [SourceHealth]``: passed in, as intake is not this floor's.
+SourceHealth = Callable[[Any, datetime], Sequence[Any]]
 #: The shift is taken to have begun this long ago when no handover was ever accepted.
 FALLBACK_SHIFT = timedelta(hours=24)
 
@@ -24,10 +26,10 @@ def shift_began(svc: "IncidentService") -> datetime:
     return last.at if last is not None else svc.clock() - FALLBACK_SHIFT
 
 
-def handover_counts(svc: "IncidentService") -> dict[str, int]:
+def handover_counts(svc: "IncidentService", *, source_health: SourceHealth) -> dict[str, int]:
     """How many of each the handover would list now: ``open_incidents``, ``unacked_alerts``,
-    ``open_instructions``, ``pending_proposals``, ``failing_sources``."""
-    from monitor.store import source_health
+    ``open_instructions``, ``pending_proposals``, ``failing_sources``. ``source_health(db, now)``
+    is intake's (``monitor.store.source_health``), handed over by the caller."""
     from responders import handover
     from responders.alerts.store import list_alerts
     from responders.instructions import open_instructions
@@ -40,10 +42,10 @@ def handover_counts(svc: "IncidentService") -> dict[str, int]:
             "failing_sources": len(failing)}
 
 
-def prepare_handover(svc: "IncidentService", since: datetime | None = None) -> dict:
+def prepare_handover(svc: "IncidentService", since: datetime | None = None, *,
+                     source_health: SourceHealth) -> dict:
     """The handover report for this desk now: the shift began at ``since``, else at the last
-    accepted handover, else 24 hours ago."""
-    from monitor.store import source_health
+    accepted handover, else 24 hours ago. ``source_health(db, now)`` as for :func:`handover_counts`."""
     from responders import handover, roster, staff
     from responders.alerts.store import waiting_rows
     from responders.instructions import handover_rows

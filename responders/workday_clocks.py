@@ -22,6 +22,7 @@ more than ``lookback_days`` (default 90) ago are not clocked. Public API: :func:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
 from datetime import date, datetime, timedelta
 
 import sqlite_utils
@@ -144,16 +145,21 @@ def _kind_of(item, own_channel: bool) -> tuple[str, str | None] | None:
     return None
 
 
+#: Intake's items that may carry a clock, ``(db, since) -> [(item, own_channel)]``: passed in, as
+#: intake is not this floor's.
+ClockItems = Callable[[sqlite_utils.Database, datetime], Iterable[tuple[Any, bool]]]
+
+
 def _marks(db: sqlite_utils.Database) -> dict[tuple[int, str], dict]:
     if not db["workday_clock_marks"].exists():
         return {}
     return {(r["item_id"], r["kind"]): r for r in db.execute_returning_dicts("SELECT * FROM workday_clock_marks")}
 
 
-def workday_clocks(db: sqlite_utils.Database, now: datetime, config: WorkdayConfig | None = None) -> list[WorkdayClock]:
-    """Every working-day clock of items fetched in the last ``lookback_days``, by due time."""
-    from monitor.store import clock_items
-
+def workday_clocks(db: sqlite_utils.Database, now: datetime, config: WorkdayConfig | None = None, *,
+                   clock_items: ClockItems) -> list[WorkdayClock]:
+    """Every working-day clock of items fetched in the last ``lookback_days``, by due time.
+    ``clock_items(db, since)`` is intake's (``monitor.store.clock_items``), handed over by the caller."""
     config = config or WorkdayConfig()
     marks = _marks(db)
     clocks = []
@@ -172,17 +178,18 @@ def workday_clocks(db: sqlite_utils.Database, now: datetime, config: WorkdayConf
     return sorted(clocks, key=lambda c: (c.due_at, c.item_id))
 
 
-def overdue_clocks(db: sqlite_utils.Database, now: datetime, config: WorkdayConfig | None = None) -> list[WorkdayClock]:
+def overdue_clocks(db: sqlite_utils.Database, now: datetime, config: WorkdayConfig | None = None, *,
+                   clock_items: ClockItems) -> list[WorkdayClock]:
     """The clocks past their deadline with their duty not recorded as done."""
-    return [c for c in workday_clocks(db, now, config) if c.status(now) == "overdue"]
+    return [c for c in workday_clocks(db, now, config, clock_items=clock_items) if c.status(now) == "overdue"]
 
 
 def record_done(db: sqlite_utils.Database, item_id: int, *, actor: str, at: datetime, now: datetime,
                 note: str | None = None, kind: str | None = None,
-                config: WorkdayConfig | None = None) -> WorkdayClock:
+                config: WorkdayConfig | None = None, clock_items: ClockItems) -> WorkdayClock:
     """Record that an item's working-day duty (受理 or 公示) was done at ``at``. Raises
     WorkdayClockError when the item has no such clock or it was recorded already."""
-    clocks = [c for c in workday_clocks(db, now, config) if c.item_id == item_id and (kind is None or c.kind == kind)]
+    clocks = [c for c in workday_clocks(db, now, config, clock_items=clock_items) if c.item_id == item_id and (kind is None or c.kind == kind)]
     if not clocks:
         raise WorkdayClockError(f"条目 #{item_id} 没有工作日时限（仅 12345 热线、领导信箱条目，"
                                 "以及本级渠道发布的行政许可、行政处罚决定计时）")
@@ -197,4 +204,4 @@ def record_done(db: sqlite_utils.Database, item_id: int, *, actor: str, at: date
     with transaction(db):
         db.execute("INSERT INTO workday_clock_marks (item_id, kind, done_at, actor, note, recorded_at)"
                    " VALUES (?, ?, ?, ?, ?, ?)", [item_id, clock.kind, to_db(at), actor, note, to_db(now)])
-    return next(c for c in workday_clocks(db, now, config) if c.item_id == item_id and c.kind == clock.kind)
+    return next(c for c in workday_clocks(db, now, config, clock_items=clock_items) if c.item_id == item_id and c.kind == clock.kind)

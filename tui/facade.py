@@ -587,7 +587,7 @@ class DeskFacade:
         hours = gap_hours or roster.DEFAULT_GAP_HOURS
         has = roster.has_roster(self.db)
         gaps = tuple((g.start, g.end) for g in roster.roster_gaps(self.db, now, timedelta(hours=hours))) if has else ()
-        n = handover_counts(self.svc)
+        n = handover_counts(self.svc, source_health=monitor_store.source_health)
         last = handover.last_acceptance(self.db)
         return DutyView(now, has, self._duty_shift(roster.on_duty(self.db, now)),
                         self._duty_shift(roster.next_shift(self.db, now)), gaps, hours,
@@ -602,7 +602,7 @@ class DeskFacade:
         from responders.handover import accept_handover
         from responders.handover_desk import prepare_handover
 
-        return accept_handover(self.svc, self.actor, prepare_handover(self.svc), note)
+        return accept_handover(self.svc, self.actor, prepare_handover(self.svc, source_health=monitor_store.source_health), note)
 
     @_retrying
     def open_instructions(self) -> list:

@@ -9,9 +9,10 @@ from yuqing.cmd_incidents import desk_command
 
 def prepare(svc, since=None) -> dict:
     """The handover report for this desk now (responders.handover_desk.prepare_handover)."""
+    from monitor.store import source_health
     from responders.handover_desk import prepare_handover
 
-    return prepare_handover(svc, since)
+    return prepare_handover(svc, since, source_health=source_health)
 
 
 @click.group(name="handover", invoke_without_command=True)

@@ -49,10 +49,11 @@ def workday_clocks(svc, actor, overdue, show_all, as_json):
     Example: yuqing workday-clocks --overdue
     """
     from responders.workday_clocks import DUTY_LABELS, KIND_LABELS, STATUS_LABELS
+    from monitor.store import clock_items
     from responders.workday_clocks import workday_clocks as list_clocks
 
     now = svc.clock()
-    clocks = list_clocks(svc.db, now, workday_config(_home()))
+    clocks = list_clocks(svc.db, now, workday_config(_home()), clock_items=clock_items)
     late = [c for c in clocks if c.status(now) == "overdue"]
     if overdue:
         shown = late
@@ -89,12 +90,13 @@ def workday_done(svc, actor, item_id, at_text, note, kind):
 
     Example: yuqing workday-done 1234 --as wang --note 受理编号 HT20260214-001
     """
+    from monitor.store import clock_items
     from responders.workday_clocks import DUTY_LABELS, STATUS_LABELS, record_done
     from yuqing.cmd_incidents import _parse_time
 
     now = svc.clock()
     at = _parse_time(at_text, "--at") if at_text else now
     clock = record_done(svc.db, item_id, actor=actor, at=at, now=now, note=note, kind=kind,
-                        config=workday_config(_home()))
+                        config=workday_config(_home()), clock_items=clock_items)
     click.echo(f"#{clock.item_id} 已记录{DUTY_LABELS[clock.kind]}：{desk_text(clock.done_at, offset=False)}，"
                f"{STATUS_LABELS[clock.status(now)]}（截止 {clock.due_day.isoformat()} 24:00）")

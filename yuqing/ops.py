@@ -386,6 +386,7 @@ def _workday_check(db, now: datetime, home_path: Path) -> Check:
     """Working-day clocks past their deadline (hotline acceptance, licence/penalty disclosure)."""
     from monitor.exceptions import ConfigError
     from responders.exceptions import ResponderError
+    from monitor.store import clock_items
     from responders.workday_clocks import DUTY_LABELS, KIND_LABELS, overdue_clocks, parse_config
     from storage.workdays import calendar_gaps, desk_day
     from yuqing.config import read_toml
@@ -399,7 +400,7 @@ def _workday_check(db, now: datetime, home_path: Path) -> Check:
     missing = calendar_gaps(today + timedelta(days=i) for i in range(60))
     gap_text = (f"已安装的 chinesecalendar 没有 {'、'.join(map(str, missing))} 年的节假日安排，该年按周一至周五计工作日："
                 "请升级 chinesecalendar（python3 -m pip install -U chinesecalendar）") if missing else ""
-    late = overdue_clocks(db, now, config)
+    late = overdue_clocks(db, now, config, clock_items=clock_items)
     if not late:
         return Check("workdays", "warn" if missing else "ok", gap_text or "没有超时未完成的工作日时限")
     duties = "/".join(sorted({DUTY_LABELS[c.kind] for c in late}))

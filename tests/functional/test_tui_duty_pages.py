@@ -205,14 +205,15 @@ async def test_roster_gaps_are_warned_when_the_console_opens(desk):
 
 
 def test_handover_counts_match_the_prepared_report(desk):
+    from monitor.store import source_health
     from responders.handover_desk import handover_counts, prepare_handover
 
     path, clock = desk
     svc = IncidentService(full_db(path), clock=clock)
-    rep = prepare_handover(svc)
-    assert handover_counts(svc) == {k: len(rep[k]) for k in (
+    rep = prepare_handover(svc, source_health=source_health)
+    assert handover_counts(svc, source_health=source_health) == {k: len(rep[k]) for k in (
         "open_incidents", "unacked_alerts", "open_instructions", "pending_proposals", "failing_sources")}
-    assert handover_counts(svc)["unacked_alerts"] == 2
+    assert handover_counts(svc, source_health=source_health)["unacked_alerts"] == 2
 
 
 async def test_the_gap_horizon_is_the_consoles_setting(desk):
