@@ -26,17 +26,22 @@ def shift_began(svc: "IncidentService") -> datetime:
     return last.at if last is not None else svc.clock() - FALLBACK_SHIFT
 
 
+def _failing_sources(svc: "IncidentService", now: datetime, source_health: SourceHealth) -> list[dict]:
+    from responders import handover
+
+    return handover.failing_source_rows(source_health(svc.db, now)) if svc.db["sources"].exists() else []
+
+
 def handover_counts(svc: "IncidentService", *, source_health: SourceHealth) -> dict[str, int]:
     """How many of each the handover would list now: ``open_incidents``, ``unacked_alerts``,
     ``open_instructions``, ``pending_proposals``, ``failing_sources``. ``source_health(db, now)``
     is intake's (``monitor.store.source_health``), handed over by the caller."""
-    from responders import handover
     from responders.alerts.store import list_alerts
     from responders.instructions import open_instructions
     from responders.release_detect import list_proposals
 
     now = svc.clock()
-    failing = handover.failing_source_rows(source_health(svc.db, now)) if svc.db["sources"].exists() else []
+    failing = _failing_sources(svc, now, source_health)
     return {"open_incidents": len(svc.list(links=False)), "unacked_alerts": len(list_alerts(svc.db, open_only=True)),
             "open_instructions": len(open_instructions(svc.db, now)), "pending_proposals": len(list_proposals(svc)),
             "failing_sources": len(failing)}
@@ -53,7 +58,7 @@ def prepare_handover(svc: "IncidentService", since: datetime | None = None, *,
     now = svc.clock()
     if since is None:
         since = shift_began(svc)
-    failing = handover.failing_source_rows(source_health(svc.db, now)) if svc.db["sources"].exists() else []
+    failing = _failing_sources(svc, now, source_health)
     name = lambda a: staff.display_name(svc.db, a)  # noqa: E731
     return handover.build_handover(svc, since=since, display=name, failing_sources=failing,
                                    shift=roster.handover_shift(svc.db, now), unacked_alerts=waiting_rows(svc.db),

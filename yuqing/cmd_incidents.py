@@ -86,8 +86,12 @@ def _unit_names(home: Path):
 DISMISS_CHOICES = ("误报", "不予处置")
 
 
-def desk_command(name: str, *, creates: bool = False, access: str = "write", **kw):
+def desk_command(name: str, *, creates: bool = False, access: str = "write",
+                 legacy_as: tuple[str, tuple[str, ...]] | None = None, **kw):
     """click.command with --as, --actor and --db, and one-line errors for expected failures.
+
+    ``legacy_as = (param, values)``: a command whose ``--as`` meant ``param`` before staff ids
+    (which are ASCII) keeps taking those ``values`` there.
 
     ``access`` is what the command needs of its actor (``read``, ``write``, ``lead``, ``admin``,
     see :mod:`responders.staff`). On a desk with staff the actor is a staff id: ``--as ID``, else
@@ -107,11 +111,11 @@ def desk_command(name: str, *, creates: bool = False, access: str = "write", **k
             from yuqing.clictx import db_error_message
 
             path = db_path or _home(ctx) / "desk.sqlite"
-            if name == "dismiss" and as_id in DISMISS_CHOICES:
-                # `dismiss --as 误报` predates staff ids (which are ASCII): it names the state
-                if kwargs.get("state") not in (None, as_id):
-                    raise click.UsageError("--as 与 --state 给出了不同的结论：只用 --state")
-                kwargs["state"], as_id = as_id, None
+            if legacy_as is not None and as_id in legacy_as[1]:
+                param = legacy_as[0]
+                if kwargs.get(param) not in (None, as_id):
+                    raise click.UsageError(f"--as 与 --{param} 给出了不同的结论：只用 --{param}")
+                kwargs[param], as_id = as_id, None
             try:
                 svc = service(ctx, db_path, creates=creates)
                 who = acting_staff(svc.db, as_id, actor, access)
@@ -456,7 +460,7 @@ def close(svc, actor, incident_id):
     _done(svc.close(_id(incident_id), actor=actor))
 
 
-@desk_command("dismiss")
+@desk_command("dismiss", legacy_as=("state", DISMISS_CHOICES))
 @click.argument("incident_id")
 @click.option("--reason", required=True, help="Why (required).")
 @click.option("--state", "state", type=click.Choice(DISMISS_CHOICES), default=None,

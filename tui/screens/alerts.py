@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Static
 
+from tui.screens.refreshing import RefreshingScreen
 from tui.messages import ActionDone, Loaded
 from tui.text import local_time, safe
 from tui.widgets.keyhelp import KeyHelp
@@ -17,7 +17,9 @@ COLUMNS = (("sent", "发出时间", 11), ("severity", "级别", 8), ("step", "�
            ("title", "告警内容", 36))
 
 
-class AlertsScreen(Screen):
+class AlertsScreen(RefreshingScreen):
+    TAG = "alerts"
+    REFRESH_SECONDS = 5.0
     BINDINGS = [Binding("k", "ack", "确认告警", id="alerts.ack"),
                 Binding("f5", "refresh", "刷新", id="alerts.refresh")]
 
@@ -30,15 +32,8 @@ class AlertsScreen(Screen):
         yield LightTable(COLUMNS, id="alerts", zebra_stripes=True)
         yield KeyHelp((("k", "确认告警"), ("F5", "刷新")))
 
-    def on_mount(self) -> None:
-        self.action_refresh()
-        self.set_interval(5, self.action_refresh)
-
-    def on_screen_resume(self) -> None:
-        self.action_refresh()
-
-    def action_refresh(self) -> None:
-        self.app.run_db(lambda f: f.open_alerts(), target=self, tag="alerts", group="alerts")
+    def load(self, f):
+        return f.open_alerts()
 
     def on_loaded(self, message: Loaded) -> None:
         if message.tag != "alerts":

@@ -2,15 +2,14 @@
 (warned in red) and the handover's counts, with `a` to accept the handover as this console's staff member."""
 from __future__ import annotations
 
-from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
+from tui.screens.refreshing import RefreshingScreen
 from tui.messages import ActionDone, Loaded
 from tui.text import local_time
 from tui.widgets.keyhelp import KeyHelp
@@ -68,7 +67,9 @@ def handover_text(v) -> Text:
     return t
 
 
-class DutyScreen(Screen):
+class DutyScreen(RefreshingScreen):
+    TAG = "duty"
+    REFRESH_SECONDS = 10.0
     BINDINGS = [Binding("a", "accept", "接班", id="duty.accept"),
                 Binding("f5", "refresh", "刷新", id="duty.refresh")]
 
@@ -84,15 +85,8 @@ class DutyScreen(Screen):
             yield Static(Text(""), id="handover")
         yield KeyHelp((("a", "接班"), ("F5", "刷新")))
 
-    def on_mount(self) -> None:
-        self.action_refresh()
-        self.set_interval(10, self.action_refresh)
-
-    def on_screen_resume(self) -> None:
-        self.action_refresh()
-
-    def action_refresh(self) -> None:
-        self.app.run_db(lambda f: f.duty(gap_hours=self.app.gap_hours), target=self, tag="duty", group="duty")
+    def load(self, f):
+        return f.duty(gap_hours=self.app.gap_hours)
 
     def on_loaded(self, message: Loaded) -> None:
         if message.tag != "duty":

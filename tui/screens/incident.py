@@ -441,7 +441,7 @@ class IncidentScreen(Screen):
                  submit)
 
     def action_split(self) -> None:
-        iid, d = self.incident_id, self.detail
+        iid = self.incident_id
         linked = [it.item_id for it in self.linked_items() if it.item_id]
         if len(linked) < 2:
             self.notify("此事件的关联信息少于 2 条，无法拆分", severity="warning")

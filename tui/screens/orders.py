@@ -6,9 +6,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
+from tui.screens.refreshing import RefreshingScreen
 from tui.messages import ActionDone, Loaded
 from tui.text import local_time, safe
 from tui.widgets.keyhelp import KeyHelp
@@ -18,7 +18,9 @@ COLUMNS = (("status", "状态", 6), ("due", "时限", 11), ("incident", "事件"
            ("text", "批示内容", 30))
 
 
-class OrdersScreen(Screen):
+class OrdersScreen(RefreshingScreen):
+    TAG = "orders"
+    REFRESH_SECONDS = 10.0
     BINDINGS = [Binding("f", "feedback", "反馈", id="orders.feedback"),
                 Binding("f5", "refresh", "刷新", id="orders.refresh")]
 
@@ -33,15 +35,8 @@ class OrdersScreen(Screen):
             yield Static(Text(""), id="order")
         yield KeyHelp((("f", "反馈"), ("F5", "刷新")))
 
-    def on_mount(self) -> None:
-        self.action_refresh()
-        self.set_interval(10, self.action_refresh)
-
-    def on_screen_resume(self) -> None:
-        self.action_refresh()
-
-    def action_refresh(self) -> None:
-        self.app.run_db(lambda f: f.open_instructions(), target=self, tag="orders", group="orders")
+    def load(self, f):
+        return f.open_instructions()
 
     def on_loaded(self, message: Loaded) -> None:
         if message.tag != "orders":
