@@ -24,3 +24,26 @@ def health_candidate(story_id: str) -> dict:
         "responsible_units": ["区卫计局", "区医保局", "铺镇", "区委宣传部"], "topic": "医疗卫生",
         "severity": "一般", "severity_reasons": [], "item_ids": [1], "trigger": "负面",
     }
+
+
+def desk_with_incident(home, story_id: str):
+    """A fresh desk home with the health incident (#1) opened; returns ``run(*args)``, which runs
+    a command on it in-process and asserts it succeeded."""
+    import json
+
+    from click.testing import CliRunner
+
+    from yuqing.cli import cli
+
+    runner = CliRunner()
+
+    def run(*args):
+        res = runner.invoke(cli, ["--home", str(home), *args])
+        assert res.exit_code == 0, res.output
+        return res
+
+    run("init")
+    cand = home.parent / f"{story_id}.json"
+    cand.write_text(json.dumps(health_candidate(story_id)), encoding="utf-8")
+    run("open-incident", str(cand))
+    return run

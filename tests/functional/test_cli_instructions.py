@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from responders.instructions import open_instructions
 from storage.db import open_db
-from tests.cli_kit import health_candidate, settle_db
+from tests.cli_kit import desk_with_incident, health_candidate, settle_db
 from yuqing.cli import cli
 from pipeline.schema import all_migrations
 
@@ -24,17 +24,7 @@ T_LATE = "2026-06-14T19:00+08:00"
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
     home = tmp_path_factory.mktemp("instr") / "desk"
-    r = CliRunner()
-
-    def run(*args):
-        res = r.invoke(cli, ["--home", str(home), *args])
-        assert res.exit_code == 0, res.output
-        return res
-
-    run("init")
-    cand = home.parent / "cand.json"
-    cand.write_text(json.dumps(health_candidate("s-instr")), encoding="utf-8")
-    run("open-incident", str(cand))
+    run = desk_with_incident(home, "s-instr")
     run("staff", "add", "wang", "--name", "王伟", "--role", "admin")
     run("staff", "add", "zhao", "--name", "赵强", "--role", "leader", "--as", "wang")
     run("staff", "add", "li", "--name", "李娜", "--role", "officer", "--as", "wang")

@@ -12,7 +12,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from tests.cli_kit import health_candidate, settle_db
+from tests.cli_kit import desk_with_incident, settle_db
 from yuqing.cli import cli
 
 CSV = "编号,标题,内容,来电时间\nB1,铺镇路灯不亮,铺镇某路段路灯坏了一周,2026-11-27 08:00\n"
@@ -23,17 +23,7 @@ def seeded(tmp_path_factory):
     """A desk with one incident, one hotline item and three staff: wang (admin), li (officer),
     chen (viewer), zhao (officer, disabled)."""
     home = tmp_path_factory.mktemp("roles") / "desk"
-    r = CliRunner()
-
-    def run(*args):
-        res = r.invoke(cli, ["--home", str(home), *args])
-        assert res.exit_code == 0, res.output
-        return res
-
-    run("init")
-    cand = home.parent / "cand.json"
-    cand.write_text(json.dumps(health_candidate("s-roles")), encoding="utf-8")
-    run("open-incident", str(cand))
+    run = desk_with_incident(home, "s-roles")
     csv = home.parent / "in.csv"
     csv.write_text(CSV, encoding="utf-8")
     run("import", "hotline", str(csv))
