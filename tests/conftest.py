@@ -10,6 +10,9 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
+# pg_server, pg_url and the two-backend `backend` fixture (a private PostgreSQL for the session).
+pytest_plugins = ("tests.pgserver",)
+
 
 @pytest.fixture
 def shared_data() -> Path:
