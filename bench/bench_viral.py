@@ -79,7 +79,7 @@ def build(tmp: Path, n: int, hours: float) -> tuple[Path, datetime]:
 
     home = DeskHome(tmp / "home")
     init_home(home, sources_text="")
-    db = open_db(home.db_path, all_migrations())
+    db = open_db(home.db_target, all_migrations())
     specs = [SourceSpec(id=f"viral-{j}", name=f"微博{j}", url=f"http://127.0.0.1:9/feed/{j}", local=j % 3 == 0,
                         platform="weibo") for j in range(6)]
     start = datetime(2026, 12, 5, 6, 0, tzinfo=UTC)
@@ -115,7 +115,7 @@ def peak_kb():  # this process's own peak: ru_maxrss starts from the parent's wh
     except (OSError, StopIteration):
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0, c0 = time.monotonic(), time.process_time()
-pipe = desk_pipeline(home.db_path, home.path, clock=lambda: now)  # loads the classifier
+pipe = desk_pipeline(home.db_target, home.path, clock=lambda: now)  # loads the classifier
 pipe.open()
 open_s, open_cpu = time.monotonic() - t0, time.process_time() - c0
 t0 = time.monotonic()

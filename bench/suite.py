@@ -140,7 +140,7 @@ def measure_pipeline(n: int, district_share: float = 0.1, key: str = "pipeline")
     tmp = Path(tempfile.mkdtemp(prefix="yuqing-bench-pipe-"))
     home = DeskHome(tmp / "home")
     init_home(home, sources_text="")
-    db = open_db(home.db_path, all_migrations())
+    db = open_db(home.db_target, all_migrations())
     # Like loopback_feeds: every third source is local (district context).
     specs = [SourceSpec(id=f"bench-{j}", name=f"基准来源{j}", url=f"http://127.0.0.1:9/feed/{j}", local=j % 3 == 0)
              for j in range(max(1, n // 50))]
@@ -157,7 +157,7 @@ def measure_pipeline(n: int, district_share: float = 0.1, key: str = "pipeline")
     db.conn.close()
 
     t0 = time.monotonic()
-    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: NOW)  # loads the classifier
+    pipe = desk_pipeline(home.db_target, home.path, clock=lambda: NOW)  # loads the classifier
     pipe.open()
     open_s = time.monotonic() - t0
     t0 = _cpu()
@@ -170,7 +170,7 @@ def measure_pipeline(n: int, district_share: float = 0.1, key: str = "pipeline")
     stage_rate = done / (_cpu() - t0)
     pipe.close()
     whole = 1.0 / (1.0 / store_rate + 1.0 / stage_rate)
-    incidents = sqlite3.connect(home.db_path).execute("SELECT count(*) FROM incidents").fetchone()[0]
+    incidents = sqlite3.connect(home.db_target).execute("SELECT count(*) FROM incidents").fetchone()[0]
     mix = f"{district_share:.0%} district items"
     return [
         Measure(f"{key}_segment", f"rjieba-only segmentation (title+text, ~300 chars), {mix}", seg_rate,

@@ -23,6 +23,7 @@ from monitor.schedule import DEFAULT_MAX_BACKOFF, next_check_at
 from monitor.types import ParsedItem, SourceSpec
 from storage.db import is_disk_full, open_db
 from storage.timeutil import utcnow
+from storage.dburl import as_target
 
 log = logging.getLogger("yuqing.collector")
 
@@ -75,7 +76,7 @@ class Collector:
         jitter: float = 0.1,
         keep_outcomes: int = 0,
     ):
-        self.db_path = Path(db_path)
+        self.db_path = as_target(db_path)
         self.policy = policy or FetchPolicy()
         self.clock = clock
         self.transform = transform

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import tzinfo
 from pathlib import Path
 from typing import Callable
+from storage.dburl import as_target
 
 log = logging.getLogger("yuqing.pipeline")
 
@@ -25,7 +26,7 @@ class PipelineRunner:
                  timezone: tzinfo, echo: Callable[[str], None] | None = None,
                  duty: Callable | None = None, people: Callable | None = None):
         self.make_pipeline = make_pipeline
-        self.db_path = Path(db_path)
+        self.db_path = as_target(db_path)
         self.clock = clock
         self.alerts = alerts
         self.duty = duty

@@ -19,6 +19,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from responders.masking import mask_personal
+from storage.db import dialect
 from storage.timeutil import from_db, to_db
 
 migrations = Migrations("analysis")
@@ -85,7 +86,14 @@ def m001_analysis(db: sqlite_utils.Database) -> None:
 def m002_search_index(db: sqlite_utils.Database) -> None:
     # Full-text search over segmented text: tokens joined by spaces, so unicode61 splits
     # exactly at our word boundaries (Chinese has no spaces of its own). rowid = items.id.
-    db.execute("CREATE VIRTUAL TABLE items_fts USING fts5(title, text, tokenize = 'unicode61')")
+    # On PostgreSQL the same index is a tsvector over the same space-joined tokens ('simple':
+    # split at spaces, lower-cased, no stemming) with a GIN index: no server extension needed.
+    if dialect(db) == "postgresql":
+        db.execute("CREATE TABLE items_fts (rowid BIGINT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL,"
+                   " tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', title || ' ' || text)) STORED)")
+        db.execute("CREATE INDEX items_fts_tsv ON items_fts USING GIN (tsv)")
+    else:
+        db.execute("CREATE VIRTUAL TABLE items_fts USING fts5(title, text, tokenize = 'unicode61')")
 
 
 LABEL_FIELDS = ("topic", "sentiment", "place")
@@ -99,7 +107,10 @@ def index_for_search(conn, item_id: int, title_tokens: Sequence[str], text_token
 def index_many(conn, rows: Sequence[tuple[int, Sequence[str], Sequence[str]]]) -> None:
     """:func:`index_for_search` for a batch of (item id, title tokens, text tokens)."""
     # Masked: the index is a copy of the text that outlives no one's need to find a phone number.
-    conn.executemany("INSERT OR REPLACE INTO items_fts (rowid, title, text) VALUES (?, ?, ?)",
+    upsert = ("INSERT INTO items_fts (rowid, title, text) VALUES (?, ?, ?) ON CONFLICT (rowid)"
+              " DO UPDATE SET title = excluded.title, text = excluded.text" if dialect(conn) == "postgresql"
+              else "INSERT OR REPLACE INTO items_fts (rowid, title, text) VALUES (?, ?, ?)")  # FTS5: no upsert
+    conn.executemany(upsert,
                      [(item_id, _masked_tokens(tt), _masked_tokens(xt)) for item_id, tt, xt in rows])
 
 
@@ -136,6 +147,15 @@ def _masked_tokens(tokens: Sequence[str]) -> str:
 
 def search_items(db: sqlite_utils.Database, query_tokens: Sequence[str], *, limit: int = 100) -> list[dict]:
     """Items whose segmented text contains every query token (phrase per token), newest first."""
+    if dialect(db) == "postgresql":
+        terms = [t for t in query_tokens if t.strip()]
+        if not terms:
+            return []
+        return db.execute_returning_dicts(
+            "SELECT i.id, i.source_id, i.title, i.text, i.url, i.published, i.fetched_at FROM items_fts f"
+            " JOIN items i ON i.id = f.rowid WHERE f.tsv @@ ("
+            + " && ".join(["phraseto_tsquery('simple', ?)"] * len(terms)) + ") ORDER BY f.rowid DESC LIMIT ?",
+            [*terms, limit])
     terms = [t.replace('"', '""') for t in query_tokens if t.strip()]
     if not terms:
         return []

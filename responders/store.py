@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from storage.db import open_db
+from storage.db import dialect, open_db
 from storage.timeutil import from_db, to_db
 
 migrations = Migrations("responders")
@@ -136,12 +136,33 @@ def m001_incidents(db: sqlite_utils.Database) -> None:
             last_hash TEXT NOT NULL,
             count INTEGER NOT NULL
         )""")
+    if dialect(db) == "postgresql":
+        for sql in PG_GUARD_SQL:
+            db.execute(sql)
+        return
     db.execute("""
         CREATE TRIGGER timeline_no_update BEFORE UPDATE ON timeline_events
         BEGIN SELECT RAISE(ABORT, 'timeline_events is append-only'); END""")
     db.execute("""
         CREATE TRIGGER timeline_no_delete BEFORE DELETE ON timeline_events
         BEGIN SELECT RAISE(ABORT, 'timeline_events is append-only'); END""")
+
+
+# PostgreSQL's form of the append-only guard: one function refusing every change, fired before
+# UPDATE and DELETE of any row and before TRUNCATE. Triggers bind the table's owner too, so
+# history holds even against the desk's own role (only a superuser can disable them).
+PG_GUARD_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION timeline_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$ BEGIN RAISE EXCEPTION 'timeline_events is append-only'; END $$")
+PG_GUARD_TRIGGERS = {
+    "timeline_no_update": "CREATE TRIGGER timeline_no_update BEFORE UPDATE ON timeline_events"
+                          " FOR EACH ROW EXECUTE FUNCTION timeline_append_only()",
+    "timeline_no_delete": "CREATE TRIGGER timeline_no_delete BEFORE DELETE ON timeline_events"
+                          " FOR EACH ROW EXECUTE FUNCTION timeline_append_only()",
+    "timeline_no_truncate": "CREATE TRIGGER timeline_no_truncate BEFORE TRUNCATE ON timeline_events"
+                            " FOR EACH STATEMENT EXECUTE FUNCTION timeline_append_only()",
+}
+PG_GUARD_SQL = (PG_GUARD_FUNCTION, *PG_GUARD_TRIGGERS.values())
 
 
 @migrations()

@@ -22,6 +22,7 @@ from tui.display import DisplayNames
 from tui.facade import utcnow
 from tui.messages import ActionDone, DeskFailed, Loaded, SnapshotReady
 from tui.pages import PAGE_LIST, PAGES
+from storage.dburl import as_target
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,7 @@ class DeskApp(App):
         super().__init__()
         self.gap_hours = gap_hours  # desk.toml [roster] gap_warning_hours (None: the roster's default)
         self.units = units  # classifiers.units.UnitNames for the facade
-        self.db_path = Path(db_path)
+        self.db_path = as_target(db_path)
         self.desk_clock: Callable[[], datetime] = clock or utcnow
         self.actor = actor
         self.policy = policy
@@ -551,4 +552,4 @@ def run_console(db_path: Path, *, clock: Callable[[], datetime] | None = None, a
                 policy=None, units=None, gap_hours: int | None = None) -> None:
     """Open the console on ``db_path`` (blocks until staff quit); ``units`` (UnitNames) checks
     the names of assigned units; ``gap_hours``: how far ahead roster gaps are warned about."""
-    DeskApp(Path(db_path), clock=clock, actor=actor, policy=policy, units=units, gap_hours=gap_hours).run()
+    DeskApp(as_target(db_path), clock=clock, actor=actor, policy=policy, units=units, gap_hours=gap_hours).run()

@@ -25,6 +25,7 @@ from responders.exceptions import ResponderError
 from responders.types import CHANNELS, DISMISS_STATES, RELEASE_KINDS, SEVERITIES, VERIFICATIONS
 from responders.wording import staff_message
 from storage import schemes_file
+from storage.dburl import as_target
 from storage.timeutil import UTC, TimeInputError, desk_tz, from_db, local, parse_desk_time, utcnow
 from storage.visible import visible
 from tui.display import DisplayNames
@@ -159,7 +160,7 @@ class DeskFacade:
         from responders.incidents import IncidentService, default_actor
         from storage.db import open_db
 
-        self.db_path = Path(db_path)
+        self.db_path = as_target(db_path)
         self.home = Path(home) if home else self.db_path.parent
         self.clock = clock or utcnow
         self.actor = actor or default_actor()

@@ -136,8 +136,16 @@ def _missing(name: str) -> click.Command:
     help="Desk home folder (default: the platform's data folder; env YUQING_HOME). "
          "May also follow the command name.",
 )
+@click.option(
+    "--database",
+    envvar="YUQING_DATABASE_URL",
+    default=None,
+    metavar="URL",
+    help="Server mode: the desk's PostgreSQL database, postgresql://user@host:port/dbname "
+         "(env YUQING_DATABASE_URL; else [database] url in desk.toml; default: the SQLite file in the home).",
+)
 @click.pass_context
-def cli(ctx: click.Context, home: str | None) -> None:
+def cli(ctx: click.Context, home: str | None, database: str | None) -> None:
     """舆情值班台 Yuqing Desk — public-opinion monitoring and rapid-response desk.
 
     Quick start: `yuqing demo` runs the desk on a bundled offline scenario.
@@ -145,7 +153,7 @@ def cli(ctx: click.Context, home: str | None) -> None:
     from yuqing.home import make_private
 
     make_private()  # personal data: nothing the desk writes is readable by other local users
-    ctx.obj = {"home": home}
+    ctx.obj = {"home": home, "database": database}
 
 
 def main() -> None:

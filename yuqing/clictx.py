@@ -17,7 +17,13 @@ def home_from(ctx: click.Context) -> DeskHome:
     home = obj.get("home")
     if home is not None and not str(home).strip():  # e.g. --home "$DESK" with DESK unset
         fail("--home: empty folder name (pass the desk home folder, or leave --home out for the default)")
-    desk_home = resolve_home(home)
+    database = obj.get("database")
+    if database is not None:
+        from storage.dburl import is_server
+
+        if not is_server(database.strip()):
+            fail("--database: 需要 postgresql://用户@主机:端口/库名 形式的地址（不给则使用桌面目录里的 SQLite 文件）")
+    desk_home = resolve_home(home, database.strip() if database else None)
     secure(desk_home)
     use_desk_zone(desk_home)
     return desk_home
@@ -145,9 +151,22 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def db_error_message(path, exc: BaseException) -> str:
-    """One line for an sqlite3 error on the desk database: the file and what to do about it."""
+    """One line for a database error on the desk database: the file (or server, its password
+    hidden) and what to do about it."""
+    from storage.dburl import is_server, redacted
+
     text = str(exc)
     low = text.lower()
+    if is_server(path):
+        shown = redacted(path)
+        text = text.replace(str(path), shown)
+        if "无法连接数据库" in text:
+            return text
+        if "lock timeout" in low or "canceling statement due to lock timeout" in low:
+            return f"{shown}: the desk database is busy ({text}): another yuqing is writing; try again in a moment"
+        if "permission denied" in low:
+            return f"{shown}: this database role may not do that ({text}): use a role with the needed rights"
+        return f"{shown}: database error: {text}"
     if "readonly" in low or "read-only" in low:
         return (f"{path}: cannot write the desk database ({text}): give this user write access to the file "
                 f"and its folder {Path(path).parent}")
@@ -172,6 +191,27 @@ def check_desk_db(path, *, must_exist: bool = True, migration_sets=None) -> None
     ``migration_sets``: the sets the command uses, checked step by step (other sets in the file
     are left alone: importing every package costs a light command ~0.3 s); default: the whole
     desk, where a set this version does not know at all is also newer."""
+    from storage.dburl import is_server, redacted
+
+    if is_server(path):
+        import sqlite3
+
+        from storage.db import desk_exists
+
+        try:
+            exists = desk_exists(path)
+        except sqlite3.Error as exc:
+            fail(db_error_message(path, exc))
+        if not exists:
+            if must_exist:
+                fail(f"no desk in database {redacted(path)}: run `yuqing init` first, or pass the right --database")
+            return
+        unknown = newer_schema_steps(path, migration_sets)
+        if unknown:
+            from storage.db import NewerSchemaError
+
+            fail(str(NewerSchemaError(redacted(path), unknown)))
+        return
     path = Path(path)
     if path.is_dir():
         fail(f"{path}: is a folder, not a desk database file (pass the database file, or the right --home)")
@@ -208,8 +248,10 @@ def newer_schema_steps(path, migration_sets=None) -> list[str]:
         from pipeline.schema import all_migrations
 
         migration_sets = all_migrations()
+    from storage.db import connect
+
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=15)
+        conn = connect(path, readonly=True).conn
     except sqlite3.Error as exc:
         fail(db_error_message(path, exc))
     try:
@@ -358,8 +400,11 @@ def act_on_desk(db_path, as_id: str | None, actor: str | None, access: str = "wr
     from responders.incidents import default_actor
     from responders.staff import migrations as staff_migrations
 
-    path = Path(db_path)
-    if not path.exists():
+    from storage.db import desk_exists
+    from storage.dburl import as_target
+
+    path = as_target(db_path)
+    if not desk_exists(path):
         if as_id and actor and as_id != actor:
             raise click.UsageError("--as 与 --actor 指向不同的人员：只用 --as")
         return as_id or actor or default_actor()

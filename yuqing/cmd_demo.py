@@ -99,7 +99,7 @@ class DemoSession:
         from yuqing.demo_team import seed_team
         from pipeline.schema import all_migrations
 
-        db = open_db(self.home.db_path, all_migrations())
+        db = open_db(self.home.db_target, all_migrations())
         try:
             return seed_team(db, self.t0, self.clock.start + timedelta(hours=48), now=self.clock())
         finally:
@@ -133,7 +133,7 @@ class DemoSession:
         from storage.db import open_db
         from pipeline.schema import all_migrations
 
-        db = open_db(self.home.db_path, all_migrations())
+        db = open_db(self.home.db_target, all_migrations())
         try:
             who = [get_staff(db, sid) for sid in (self.team.officer, self.team.leader, self.team.admin)]
         finally:
@@ -157,7 +157,7 @@ class DemoSession:
         from pipeline.schema import all_migrations
         from yuqing.demo_team import alert_line, instruction_lines, review_incident
 
-        db = open_db(self.home.db_path, all_migrations())
+        db = open_db(self.home.db_target, all_migrations())
         svc = IncidentService(db, policy_from_mapping(self.cfg.sections.get("clock")), clock=self.clock,
                               units=self.units())
         lines = []
@@ -265,7 +265,7 @@ class DutyOfficer:
             home = self.session.home.path
             routing = load_routing(home, load_gazetteer(gazetteer_dir(home)))
             self.owner, self.fallback = routing.release_owner, set(routing.default_units)
-            self.svc = IncidentService(open_db(self.session.home.db_path, all_migrations()),
+            self.svc = IncidentService(open_db(self.session.home.db_target, all_migrations()),
                                        policy_from_mapping(self.session.cfg.sections.get("clock")),
                                        clock=self.session.clock, units=self.session.units())
         return self.svc
@@ -330,7 +330,7 @@ def demo(ctx: click.Context, headless: bool, duration: float | None, speed: floa
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--skip") from None
     home, _temporary = _demo_home(ctx)
-    hold_desk_lock(home.db_path)
+    hold_desk_lock(home.db_target)
     session = DemoSession(home, speed=speed, skip=skip_td, auto_confirm_releases=headless)
     if duration is None and headless:
         duration = timedelta(hours=48).total_seconds() / speed + 5
@@ -368,7 +368,7 @@ def _run_with_console(session: DemoSession, home, duration: float | None) -> Non
     if errors:
         raise click.ClickException(f"the demo desk failed to start: {errors[0]}")
     try:
-        run_console(home.db_path, clock=session.clock, units=session.units(), actor=session.team.officer)
+        run_console(home.db_target, clock=session.clock, units=session.units(), actor=session.team.officer)
     finally:
         session.stop()
         thread.join(15)

@@ -25,9 +25,9 @@ def init(ctx: click.Context, force: bool, as_id: str | None, actor: str | None) 
     home = home_from(ctx)
     if home.path.exists() and not home.path.is_dir():
         fail(f"{home.path}: is a file, not a folder (pass a folder to --home)")
-    check_desk_db(home.db_path, must_exist=False)  # never write config next to a database we cannot use
+    check_desk_db(home.db_target, must_exist=False)  # never write config next to a database we cannot use
     if force:  # replaces the desk's configuration: an admin's edit once the desk has staff
-        act_on_desk(home.db_path, as_id, actor, "admin")
+        act_on_desk(home.db_target, as_id, actor, "admin")
     try:
         written = init_home(home, force=force)
     except OSError as exc:
@@ -39,7 +39,7 @@ def init(ctx: click.Context, force: bool, as_id: str | None, actor: str | None) 
         cfg = load_config(home)
     except (ConfigError, MonitorError) as exc:
         fail(f"{exc} (fix it, or move that file away and run `yuqing init` again for a default one)")
-    db = open_desk_db(home.db_path, must_exist=False)
+    db = open_desk_db(home.db_target, must_exist=False)
     db.conn.close()
     from classifiers.gazetteer import GazetteerError
     from yuqing.classify_io import ClassifyDataError, load_classifier
@@ -69,12 +69,12 @@ def run(ctx: click.Context, duration: float | None, verbose: bool, intake_only: 
     if duration is not None and duration <= 0:
         raise click.BadParameter(f"must be more than 0 seconds, got {duration:g}", param_hint="--for")
     cfg = load_config_or_exit(ctx)
-    check_desk_db(cfg.home.db_path, must_exist=False)
-    hold_desk_lock(cfg.home.db_path)
+    check_desk_db(cfg.home.db_target, must_exist=False)
+    hold_desk_lock(cfg.home.db_target)
     if not intake_only:  # the pipeline needs the classifier's data files: name a broken one now
         _check_classifier_files(cfg.home.path)
     setup_logging_or_exit(cfg.home, verbose=verbose)
-    with db_errors(cfg.home.db_path):
+    with db_errors(cfg.home.db_target):
         desk_run = build_run(cfg, pipeline=not intake_only)
         asyncio.run(desk_run.run(duration=duration, install_signals=True))
 

@@ -59,7 +59,7 @@ def import_(ctx: click.Context, csv_file: str, county_code: str, out_dir: str | 
     if not (county_code.isdigit() and len(county_code) == 6):
         raise click.ClickException(f"--county {county_code!r}: expected a 6-digit county code such as 610702")
     if not out_dir:  # the desk's own gazetteer is desk configuration, like sources and schemes
-        act_on_desk(home_from(ctx).db_path, as_id, actor, "admin")
+        act_on_desk(home_from(ctx).db_target, as_id, actor, "admin")
     out = Path(out_dir) if out_dir else home_from(ctx).path / "gazetteer"
     try:
         summary = import_county_csv(Path(csv_file), county_code, out,

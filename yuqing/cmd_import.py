@@ -32,8 +32,8 @@ def hotline(ctx, file, kind, source_id, as_id, actor) -> None:
     from storage.timeutil import utcnow
 
     cfg = load_config_or_exit(ctx)
-    check_desk_db(cfg.home.db_path, must_exist=False)  # before reading: refuse a bad database first
-    act_on_desk(cfg.home.db_path, as_id, actor, "write")
+    check_desk_db(cfg.home.db_target, must_exist=False)  # before reading: refuse a bad database first
+    act_on_desk(cfg.home.db_target, as_id, actor, "write")
     try:
         with open(file, "rb") as fh:
             result = parse_intake_csv(fh.read(), kind=kind)
@@ -43,8 +43,8 @@ def hotline(ctx, file, kind, source_id, as_id, actor) -> None:
         raise click.ClickException(f"{file}: cannot read: {exc.strerror}") from None
     for err in result.errors:
         click.echo(f"{file}: {err}", err=True)
-    db = open_desk_db(cfg.home.db_path, must_exist=False)
-    with db_errors(cfg.home.db_path):
+    db = open_desk_db(cfg.home.db_target, must_exist=False)
+    with db_errors(cfg.home.db_target):
         outcome = import_rows(db, source_id or kind, result.rows, utcnow())
     click.echo(f"{file}: {len(result.rows)} rows read, {len(outcome.new_ids)} new items stored, "
                f"{len(result.rows) - len(outcome.new_ids)} already known, {len(result.errors)} rows with errors")

@@ -65,8 +65,11 @@ def service(ctx: click.Context, db_path: str | None, *, creates: bool = False):
     from storage.db import open_db
     from yuqing.clictx import check_desk_db
 
-    home = _home(ctx)
-    path = Path(db_path) if db_path else home / "desk.sqlite"
+    from yuqing.clictx import home_from
+
+    desk_home = home_from(ctx)
+    home = desk_home.path
+    path = Path(db_path) if db_path else desk_home.db_target
     policy = _policy(home)
     clock = _now_fn()
     check_desk_db(path, must_exist=not creates)

@@ -5,6 +5,8 @@ import json
 
 import click
 
+from storage.db import desk_exists
+
 from yuqing.clictx import act_on_desk, actor_options, check_desk_db, db_errors, fail, home_from, setup_logging_or_exit
 
 _MARK = {"ok": "正常", "warn": "注意", "fail": "故障"}
@@ -30,7 +32,7 @@ def backup(ctx: click.Context, dest: str, overwrite: bool, mkdir: bool) -> None:
 
     home = home_from(ctx)
     try:
-        result = do_backup(home.db_path, dest, now=now_fn()(), overwrite=overwrite, mkdir=mkdir)
+        result = do_backup(home.db_target, dest, now=now_fn()(), overwrite=overwrite, mkdir=mkdir)
     except OpsError as exc:
         fail(str(exc))
         return
@@ -55,7 +57,7 @@ def doctor(ctx: click.Context, full: bool, as_json: bool) -> None:
     from yuqing.ops import doctor as run_doctor
 
     home = home_from(ctx)
-    report = run_doctor(home.path, home.db_path, now=now_fn()(), full=full)
+    report = run_doctor(home.path, home.db_target, now=now_fn()(), full=full)
     if as_json:
         click.echo(json.dumps({"ok": report.ok, "checks": [
             {"name": c.name, "status": c.status, "detail": c.detail} for c in report.checks]},
@@ -87,14 +89,14 @@ def retention(ctx: click.Context, days: int, dry_run: bool, as_id: str | None, a
     from yuqing.ops import OpsError, retention as run_retention
 
     home = home_from(ctx)
-    if not home.db_path.is_file():
-        fail(f"no desk database at {home.db_path} (run `yuqing init` first, or pass the right --home)")
-    check_desk_db(home.db_path)
-    act_on_desk(home.db_path, as_id, actor, "read" if dry_run else "admin")
+    if not desk_exists(home.db_target):
+        fail(f"no desk database at {home.db_target} (run `yuqing init` first, or pass the right --home)")
+    check_desk_db(home.db_target)
+    act_on_desk(home.db_target, as_id, actor, "read" if dry_run else "admin")
     if not dry_run:
         setup_logging_or_exit(home, stderr=False)
-    with db_errors(home.db_path):
-        db = connect(home.db_path)
+    with db_errors(home.db_target):
+        db = connect(home.db_target)
         try:
             result = run_retention(db, days=days, now=now_fn()(), dry_run=dry_run)
         except OpsError as exc:

@@ -6,6 +6,8 @@ import json
 
 import click
 
+from storage.db import desk_exists
+
 from common.errors import ConfigError
 from monitor.exceptions import MonitorError
 from yuqing.clictx import (act_on_desk, actor_options, db_error_message, db_errors, home_from, load_config_or_exit,
@@ -33,8 +35,8 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     from yuqing.clictx import pad
 
     cfg = load_config_or_exit(ctx)
-    db = open_desk_db(cfg.home.db_path, must_exist=False)
-    with db_errors(cfg.home.db_path):
+    db = open_desk_db(cfg.home.db_target, must_exist=False)
+    with db_errors(cfg.home.db_target):
         store.sync_sources(db, cfg.sources, utcnow())
         health = store.source_health(db, utcnow())
     if as_json:
@@ -97,7 +99,7 @@ def add(ctx, source_id, url, name, kind, mapping, interval, priority, platform, 
     from yuqing.sourcesfile import append_source
 
     home = home_from(ctx)
-    act_on_desk(home.db_path, as_id, actor, "admin")
+    act_on_desk(home.db_target, as_id, actor, "admin")
     fields = {}
     for sel in selectors:
         if "=" not in sel:
@@ -137,9 +139,9 @@ def _set_enabled(ctx, source_id: str, enabled: bool, as_id: str | None, actor: s
     import sqlite3
 
     home = home_from(ctx)
-    act_on_desk(home.db_path, as_id, actor, "admin")
+    act_on_desk(home.db_target, as_id, actor, "admin")
     # the database first: a file we cannot use is refused before sources.toml changes
-    db = open_desk_db(home.db_path) if home.db_path.exists() else None
+    db = open_desk_db(home.db_target) if desk_exists(home.db_target) else None
     try:
         load_sources(home)  # a broken file is named as broken, not as "no such source"
         set_enabled_in_file(home.sources_toml, source_id, enabled)
@@ -153,7 +155,7 @@ def _set_enabled(ctx, source_id: str, enabled: bool, as_id: str | None, actor: s
         except sqlite3.Error as exc:
             raise click.ClickException(
                 f"{home.sources_toml} is updated, but the running desk was not told: "
-                f"{db_error_message(home.db_path, exc)} (a restarted desk reads the file)") from None
+                f"{db_error_message(home.db_target, exc)} (a restarted desk reads the file)") from None
     click.echo(f"{source_id}: {'enabled' if enabled else 'disabled'}")
 
 
@@ -227,11 +229,11 @@ def _preview(cfg, spec, items):
     from monitor import store
     from storage.timeutil import utcnow
 
-    if not cfg.home.db_path.exists():
+    if not desk_exists(cfg.home.db_target):
         return None
-    db = open_desk_db(cfg.home.db_path)
+    db = open_desk_db(cfg.home.db_target)
     try:
-        with db_errors(cfg.home.db_path):
+        with db_errors(cfg.home.db_target):
             return store.preview_fetch(db, spec, items, utcnow())
     finally:
         db.conn.close()

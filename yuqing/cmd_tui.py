@@ -26,7 +26,7 @@ def tui(ctx: click.Context, as_id: str | None, actor: str | None, db_path: str |
     from yuqing.clictx import check_desk_db, clock_policy, db_error_message, home_from, now_fn
 
     home = home_from(ctx)
-    path = Path(db_path) if db_path else home.db_path
+    path = Path(db_path) if db_path else home.db_target
     if not path.exists():
         raise click.ClickException(f"no desk database at {path}: run `yuqing init` (or `yuqing demo`) first")
     check_desk_db(path)

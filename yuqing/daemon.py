@@ -57,7 +57,7 @@ class DeskRun:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self._on_signal, sig)
         collector = Collector(
-            self.cfg.home.db_path, policy=self.cfg.fetch_policy(), clock=self.clock,
+            self.cfg.home.db_target, policy=self.cfg.fetch_policy(), clock=self.clock,
             transform=self.transform, on_outcome=self.on_outcome,
         )
         self.collector = collector
@@ -69,7 +69,7 @@ class DeskRun:
             await collector.sync_sources(self.cfg.sources)
             enabled = sum(1 for s in self.cfg.sources if s.enabled)
             log.info("desk running: %d sources (%d enabled), database %s", len(self.cfg.sources), enabled,
-                     self.cfg.home.db_path)
+                     self.cfg.home.db_target)
             scheduler.add_job(self._guard(Stage("collector", collector.tick)), "interval",
                               seconds=self.tick_seconds, id="collector",
                               max_instances=1, coalesce=True, next_run_time=datetime.now(tz=utcnow().tzinfo))

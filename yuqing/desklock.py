@@ -34,6 +34,9 @@ class DeskLocked(DeskError):
                          f"lock {path}); stop it first, or use another --home")
 
 
+_server_locks: dict[str, object] = {}  # database URL -> its held SessionLock
+
+
 def lock_path(db_path: str | os.PathLike) -> Path:
     """``desk.lock`` for ``desk.sqlite``: one lock per database file."""
     db_path = Path(db_path)
@@ -54,7 +57,23 @@ def describe(holder: dict) -> str:
 
 def hold(db_path: str | os.PathLike, *, wait: float = WAIT_SECONDS) -> Path:
     """Take the desk's lock for the rest of this process's life (again: no-op), or raise
-    DeskLocked naming the holder. OSError when the lock file cannot be written."""
+    DeskLocked naming the holder. OSError when the lock file cannot be written.
+
+    On a PostgreSQL server the lock is a session advisory lock (storage/pglocks.py): it spans
+    machines, and the server drops it when its holder's session dies."""
+    from storage.dburl import is_server, redacted
+
+    if is_server(db_path):
+        from storage.pglocks import DAEMON_LOCK, SessionLock, holder as server_holder
+
+        if db_path in _server_locks:
+            return Path(redacted(db_path))
+        lock = SessionLock(db_path, DAEMON_LOCK, "daemon")
+        if not lock.acquire(wait=wait):
+            lock.release()
+            raise DeskLocked(Path(redacted(db_path)), server_holder(db_path, DAEMON_LOCK) or {})
+        _server_locks[db_path] = lock
+        return Path(redacted(db_path))
     path = lock_path(db_path)
     if path in _held:
         return path
@@ -79,6 +98,12 @@ def hold(db_path: str | os.PathLike, *, wait: float = WAIT_SECONDS) -> Path:
 def holder(db_path: str | os.PathLike) -> dict | None:
     """Who holds the lock (its file's content, possibly ``{}``), or None when nobody does.
     Probes with a shared lock for an instant: a daemon starting meanwhile retries (WAIT_SECONDS)."""
+    from storage.dburl import is_server
+
+    if is_server(db_path):
+        from storage.pglocks import DAEMON_LOCK, holder as server_holder
+
+        return server_holder(db_path, DAEMON_LOCK)
     path = lock_path(db_path)
     if path in _held:
         return _read(path)

@@ -7,16 +7,23 @@ home made by an older version.
 """
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 APP_NAME = "yuqing-desk"
+DATABASE_ENV = "YUQING_DATABASE_URL"
 
 
 @dataclass(frozen=True)
 class DeskHome:
+    """The desk's folder (configuration, logs, exports, keys) and the database it uses: the
+    SQLite file in the folder, or a PostgreSQL server named by ``database`` (the ``--database``
+    option), else ``YUQING_DATABASE_URL``, else ``[database] url`` in desk.toml."""
+
     path: Path
+    database: str | None = None
 
     @property
     def desk_toml(self) -> Path:
@@ -32,7 +39,20 @@ class DeskHome:
 
     @property
     def db_path(self) -> Path:
+        """The embedded database file (used unless a server is configured)."""
         return self.path / "desk.sqlite"
+
+    @functools.cached_property
+    def db_target(self) -> str | Path:
+        """What to connect to: a ``postgresql://`` URL when one is configured, else the file."""
+        url = (self.database or os.environ.get(DATABASE_ENV) or "").strip() or configured_url(self.desk_toml)
+        return url or self.db_path
+
+    @property
+    def on_server(self) -> bool:
+        from storage.dburl import is_server
+
+        return is_server(self.db_target)
 
     @property
     def log_dir(self) -> Path:
@@ -77,12 +97,30 @@ def secure(home: DeskHome) -> None:
             continue
 
 
-def resolve_home(option: str | os.PathLike | None = None) -> DeskHome:
+def configured_url(desk_toml: Path) -> str | None:
+    """``[database] url`` of a desk.toml, when it names a server."""
+    if not desk_toml.is_file():
+        return None
+    from storage.dburl import is_server
+    from storage.tomlfile import read_toml
+
+    try:
+        url = (read_toml(desk_toml).get("database") or {}).get("url")
+    except Exception:  # a broken desk.toml is reported by the config loader, with its line
+        return None
+    if url and not is_server(str(url)):
+        from common.errors import ConfigError
+
+        raise ConfigError(f"{desk_toml}: [database] url 必须是 postgresql://… 形式的地址（不填则使用本地 SQLite 文件）")
+    return str(url) if url else None
+
+
+def resolve_home(option: str | os.PathLike | None = None, database: str | None = None) -> DeskHome:
     if option:
-        return DeskHome(Path(option).expanduser().resolve())
+        return DeskHome(Path(option).expanduser().resolve(), database)
     env = os.environ.get("YUQING_HOME")
     if env:
-        return DeskHome(Path(env).expanduser().resolve())
+        return DeskHome(Path(env).expanduser().resolve(), database)
     import platformdirs
 
-    return DeskHome(Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)))
+    return DeskHome(Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)), database)

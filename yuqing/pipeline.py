@@ -64,7 +64,7 @@ def pipeline_runner(cfg: DeskConfig, clock, echo: Callable[[str], None] | None =
     from yuqing.alert_duty import duty_source, people_source
 
     pipeline_cfg = cfg.sections.get("pipeline", {})
-    make = partial(desk_pipeline, cfg.home.db_path, cfg.home.path, clock=clock,
+    make = partial(desk_pipeline, cfg.home.db_target, cfg.home.path, clock=clock,
                    policy=policy_from_mapping(cfg.sections.get("clock")),
                    triggers=parse_triggers(cfg.sections.get("triggers")),
                    auto_confirm_releases=bool(pipeline_cfg.get("auto_confirm_releases", auto_confirm_releases)))
@@ -72,9 +72,9 @@ def pipeline_runner(cfg: DeskConfig, clock, echo: Callable[[str], None] | None =
     if table is None:
         table = parse_toml(DEFAULT_ALERTS_TOML, "default [alerts]").get("alerts", {})
     alerts = parse_alerts_config(table, require_secrets=False)
-    return PipelineRunner(make, db_path=cfg.home.db_path, clock=clock, alerts=alerts, timezone=cfg.timezone,
-                          echo=echo, duty=duty_source(cfg.home.db_path, alerts),
-                          people=people_source(cfg.home.db_path))
+    return PipelineRunner(make, db_path=cfg.home.db_target, clock=clock, alerts=alerts, timezone=cfg.timezone,
+                          echo=echo, duty=duty_source(cfg.home.db_target, alerts),
+                          people=people_source(cfg.home.db_target))
 
 
 def build_run(cfg: DeskConfig, *, echo: Callable[[str], None] | None = None, pipeline: bool = True,

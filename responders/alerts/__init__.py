@@ -5,7 +5,7 @@ Typical wiring (the daemon)::
 
     from responders.alerts import AlertDispatcher, Alert, parse_alerts_config
     cfg = parse_alerts_config(desk.sections.get("alerts"), require_secrets=True)
-    dispatcher = AlertDispatcher(cfg, clock=utcnow, on_delivery=record_on_timeline, db=home.db_path,
+    dispatcher = AlertDispatcher(cfg, clock=utcnow, on_delivery=record_on_timeline, db=home.db_target,
                                  duty=who_is_on_duty, people=staff_contacts)
     await dispatcher.submit(Alert.new(key="incident:12:opened", lane="breaking", title=..., created_at=now, ...))
     ... every few seconds: await dispatcher.tick()

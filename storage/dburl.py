@@ -1,0 +1,31 @@
+"""Which database a desk uses, named by a SQLite path or a PostgreSQL URL.
+
+A target is either a filesystem path (the embedded default: one SQLite file) or a
+``postgresql://user@host:port/dbname?...`` URL (libpq parameters pass through). Passwords never
+leave this module in text meant for people: :func:`redacted` is how a URL is shown or logged.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+SERVER_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_server(target) -> bool:
+    """Whether ``target`` names a PostgreSQL server rather than a SQLite file."""
+    return isinstance(target, str) and target.lower().startswith(SERVER_SCHEMES)
+
+
+def redacted(target) -> str:
+    """The target as shown to people: a URL's password (in the authority or as a
+    ``password=`` parameter) replaced by ``***``; a path as is."""
+    if not is_server(target):
+        return str(target)
+    text = re.sub(r"^(postgres(?:ql)?://[^:/@?#]*):[^@/?#]*@", r"\1:***@", str(target), flags=re.I)
+    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", text)
+
+
+def as_target(value) -> str | Path:
+    """A configured value as a target: a server URL stays a string, anything else is a path."""
+    return value if is_server(value) else Path(value)
