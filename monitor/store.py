@@ -139,9 +139,9 @@ def m005_item_versions(db: sqlite_utils.Database) -> None:
 @migrations()
 def m006_content_hash_sha256(db: sqlite_utils.Database) -> None:
     # Stored hashes were sha1 of the same text: recompute them with the desk's one content hash.
-    db.executemany("UPDATE items SET content_hash = ? WHERE id = ?",
+    db.conn.executemany("UPDATE items SET content_hash = ? WHERE id = ?",
                    [(content_hash(t, x), i) for i, t, x in db.execute("SELECT id, title, text FROM items")])
-    db.executemany("UPDATE item_versions SET content_hash = ? WHERE item_id = ? AND version = ?",
+    db.conn.executemany("UPDATE item_versions SET content_hash = ? WHERE item_id = ? AND version = ?",
                    [(content_hash(t, x), i, v)
                     for i, v, t, x in db.execute("SELECT item_id, version, title, text FROM item_versions")])
 

@@ -53,19 +53,19 @@ def render(sql: str, has_params: bool) -> str:
     return "".join(out)
 
 
-class PgIntegrityError(sqlite3.IntegrityError):
+class PgIntegrityError(StorageError, sqlite3.IntegrityError):
     """A constraint refused the write (unique, foreign key, not null, check)."""
 
 
-class PgOperationalError(sqlite3.OperationalError):
+class PgOperationalError(StorageError, sqlite3.OperationalError):
     """The server could not run the statement: connection lost, lock timeout, no such table."""
 
 
-class PgDatabaseError(sqlite3.DatabaseError):
+class PgDatabaseError(StorageError, sqlite3.DatabaseError):
     """Any other error the server reported (a trigger's refusal among them)."""
 
 
-class PgProgrammingError(sqlite3.ProgrammingError):
+class PgProgrammingError(StorageError, sqlite3.ProgrammingError):
     """The statement itself is wrong for this database."""
 
 

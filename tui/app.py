@@ -19,10 +19,9 @@ from textual.message_pump import MessagePump
 from textual.screen import Screen
 
 from tui.display import DisplayNames
-from tui.facade import utcnow
+from tui.facade import as_target, utcnow
 from tui.messages import ActionDone, DeskFailed, Loaded, SnapshotReady
 from tui.pages import PAGE_LIST, PAGES
-from storage.dburl import as_target
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ from tui.types import (
 
 __all__ = [  # what the screens use from lower floors, re-exported so they import only this module
     "CHANNELS", "DISMISS_STATES", "RELEASE_KINDS", "RELEASE_OWNER", "SEVERITIES", "VERIFICATIONS", "UTC",
-    "TimeInputError", "local", "parse_desk_time", "utcnow", "visible", "mask_personal", "describe_known_error",
+    "TimeInputError", "as_target", "local", "parse_desk_time", "utcnow", "visible", "mask_personal", "describe_known_error",
     "timeline_labels", "summarize_event", "symbolic", "DeskBusy", "DeskFacade",
 ]
 
