@@ -1,4 +1,5 @@
-"""storage.db.transaction: BEGIN IMMEDIATE outside, a SAVEPOINT inside another transaction."""
+"""storage.db.transaction: BEGIN IMMEDIATE outside (on PostgreSQL BEGIN with the desk's writer
+lock), a SAVEPOINT inside another transaction; on both backends."""
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,8 @@ from storage.db import open_db, transaction
 
 
 @pytest.fixture
-def db(tmp_path):
-    db = open_db(tmp_path / "t.sqlite")
+def db(tmp_path, backend):
+    db = open_db(backend or tmp_path / "t.sqlite")
     db.conn.execute("CREATE TABLE t (v INTEGER)")
     yield db
     db.conn.close()
