@@ -24,7 +24,8 @@ from monitor.schedule import DEFAULT_MAX_BACKOFF
 from monitor.timebounds import Bounded, bound_published, neighbour_floor, published_note
 from monitor.types import ParsedItem, SourceHealth, SourceSpec, StoredItem
 from monitor.urls import canonical_url
-from storage.db import transaction
+from storage.db import dialect, is_disk_full, transaction
+from storage.dburl import redacted
 from storage.timeutil import from_db, to_db
 
 migrations = Migrations("monitor")
@@ -153,23 +154,27 @@ class StoreFull(MonitorError):
     """The database or its disk is full: nothing of this write was stored (it is retried)."""
 
 
-def _db_file(conn) -> str:
+def _db_file(db) -> str:
+    """The database's file, or its server URL without a password."""
+    if dialect(db) == "postgresql":
+        return redacted(db.url)
     try:
-        return conn.execute("PRAGMA database_list").fetchone()[2] or ":memory:"
+        return db.conn.execute("PRAGMA database_list").fetchone()[2] or ":memory:"
     except sqlite3.Error:  # pragma: no cover
         return "the desk database"
 
 
 def _full_is_clear(fn):
-    """Turn SQLite's "database or disk is full" into a one-line StoreFull naming the file."""
+    """Turn "database or disk is full" (SQLite's, or the server's "no space left") into a
+    one-line StoreFull naming the database."""
     @functools.wraps(fn)
     def wrapper(db, *args, **kwargs):
         try:
             return fn(db, *args, **kwargs)
-        except sqlite3.OperationalError as exc:
-            if "full" not in str(exc):
+        except sqlite3.DatabaseError as exc:
+            if not is_disk_full(exc):
                 raise
-            raise StoreFull(f"磁盘/数据库已满: {_db_file(db.conn)} ({exc}); free disk space — nothing was lost,"
+            raise StoreFull(f"磁盘/数据库已满: {_db_file(db)} ({exc}); free disk space — nothing was lost,"
                             " the source is fetched again on its next check") from None
     return wrapper
 
@@ -212,10 +217,11 @@ def sync_sources(db: sqlite_utils.Database, specs: Sequence[SourceSpec], now: da
                      spec.priority, to_db(now)],
                 )
         configured = [s.id for s in specs]
-        db.execute(
-            f"UPDATE sources SET enabled = 0 WHERE id NOT IN ({','.join('?' * len(configured))})",
-            configured,
-        )
+        if configured:  # an empty IN () is SQLite's only
+            db.execute(f"UPDATE sources SET enabled = 0 WHERE id NOT IN ({','.join('?' * len(configured))})",
+                       configured)
+        else:
+            db.execute("UPDATE sources SET enabled = 0")
 
 
 def _spec_dict(spec: SourceSpec) -> dict[str, Any]:
@@ -242,7 +248,7 @@ def due_sources(db: sqlite_utils.Database, now: datetime, exclude: Iterable[str]
     """
     rows = db.execute_returning_dicts(
         "SELECT * FROM sources WHERE enabled = 1 AND (next_check_at IS NULL OR next_check_at <= ?"
-        " OR next_check_at > ?) ORDER BY priority, next_check_at",
+        " OR next_check_at > ?) ORDER BY priority, next_check_at NULLS FIRST, id",
         [to_db(now), to_db(now + timedelta(seconds=2 * DEFAULT_MAX_BACKOFF))],
     )
     skip = set(exclude)
@@ -262,6 +268,12 @@ def due_sources(db: sqlite_utils.Database, now: datetime, exclude: Iterable[str]
 def source_specs(db: sqlite_utils.Database) -> dict[str, dict]:
     """Every source's id -> its spec as stored (the decoded JSON object), enabled or not."""
     return {r["id"]: json.loads(r["spec"]) for r in db.execute_returning_dicts("SELECT id, spec FROM sources")}
+
+
+def _own_channels(specs: dict[str, dict]) -> set[str]:
+    """Ids of the sources whose stored spec says own_channel (read in Python: JSON functions
+    differ between the backends, and the sources table is small)."""
+    return {sid for sid, d in specs.items() if d.get("own_channel") is True or d.get("own_channel") == 1}
 
 
 def source_row(db: sqlite_utils.Database, source_id: str) -> dict | None:
@@ -350,17 +362,17 @@ def store_fetch(
                         [holder[0], spec.id]).fetchone()):
                     duplicates += 1  # this source's own item (or its sighting) under a new guid
                     continue
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO items (source_id, guid, url, canonical_url, title, text, author,"
+            inserted = conn.execute(
+                "INSERT INTO items (source_id, guid, url, canonical_url, title, text, author,"
                 " published, fetched_at, metrics, content_hash, published_orig, published_flag)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id",
                 [spec.id, item.guid, item.link, None if holder else canon, item.title, item.text, item.author,
                  to_db(bounded.published), now_s, metrics_json, chash, to_db(bounded.original), bounded.reason],
-            )
-            if cur.rowcount == 0:  # pragma: no cover - guid and link were checked above
+            ).fetchall()  # consumed whole: the statement must be finished before COMMIT
+            if not inserted:  # pragma: no cover - guid and link were checked above
                 duplicates += 1
                 continue
-            item_id = cur.lastrowid
+            item_id = inserted[0][0]
             new_ids.append(item_id)
             if holder is not None:
                 conn.execute("INSERT INTO item_sightings (sighting_id, item_id, source_id, seen_at) VALUES (?,?,?,?)",
@@ -495,7 +507,8 @@ def keep_private(db: sqlite_utils.Database, source_id: str,
         for guid, name, phone, address in people:
             found = db.execute("SELECT id FROM items WHERE source_id = ? AND guid = ?", [source_id, guid]).fetchone()
             if found and (name or phone or address):
-                db.execute("INSERT OR IGNORE INTO item_private (item_id, name, phone, address) VALUES (?, ?, ?, ?)",
+                db.execute("INSERT INTO item_private (item_id, name, phone, address) VALUES (?, ?, ?, ?)"
+                           " ON CONFLICT (item_id) DO NOTHING",
                            [found[0], name, phone, address])
 
 
@@ -503,8 +516,8 @@ def ensure_manual_source(db, spec: SourceSpec, now: datetime) -> None:
     if source_row(db, spec.id) is None:
         with transaction(db):
             db.execute(
-                "INSERT OR IGNORE INTO sources (id, name, url, spec, enabled, interval, priority, next_check_at)"
-                " VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+                "INSERT INTO sources (id, name, url, spec, enabled, interval, priority, next_check_at)"
+                " VALUES (?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 [spec.id, spec.name, spec.url, json.dumps(_spec_dict(spec), ensure_ascii=False),
                  spec.interval, spec.priority, to_db(now + timedelta(days=3650))],
             )
@@ -532,10 +545,9 @@ def clock_items(db: sqlite_utils.Database, since: datetime) -> list[tuple[Stored
     What working-day clocks are started from. [] on a database without intake tables."""
     if not db["sources"].exists() or not db["items"].exists():
         return []
-    sources = [r[0] for r in db.execute(
-        "SELECT id FROM sources WHERE json_extract(spec, '$.platform') = 'hotline'"
-        " OR json_extract(spec, '$.own_channel') = 1")]
-    own = {r[0] for r in db.execute("SELECT id FROM sources WHERE json_extract(spec, '$.own_channel') = 1")}
+    specs = source_specs(db)
+    own = _own_channels(specs)
+    sources = sorted(sid for sid, d in specs.items() if d.get("platform") == "hotline" or sid in own)
     out: list[tuple[StoredItem, bool]] = []
     for source_id in sources:  # one indexed range per source (items_source_fetched)
         rows = db.execute_returning_dicts(
@@ -582,11 +594,12 @@ def recent_texts(db: sqlite_utils.Database, limit: int) -> list[tuple[int, str, 
 def own_channel_items(db: sqlite_utils.Database, since_item_id: int = 0, limit: int = 500) -> list[dict]:
     """Items (after an id) from sources whose spec has own_channel = true, as release detection takes
     them: {item_id, title, text, url, published, source_id, platform, source_name}."""
+    own = sorted(_own_channels(source_specs(db))) if db["items"].exists() else []
     rows = db.execute_returning_dicts(
         "SELECT items.id, items.title, items.text, items.url, items.published, items.source_id,"
         " sources.name AS source_name, sources.spec FROM items JOIN sources ON sources.id = items.source_id"
-        " WHERE items.id > ? AND json_extract(sources.spec, '$.own_channel') = 1 ORDER BY items.id LIMIT ?",
-        [since_item_id, limit]) if db["items"].exists() else []
+        f" WHERE items.id > ? AND items.source_id IN ({','.join('?' * len(own))}) ORDER BY items.id LIMIT ?",
+        [since_item_id, *own, limit]) if own else []
     return [{"item_id": str(r["id"]), "title": r["title"], "text": r["text"], "url": r["url"],
              "published": from_db(r["published"]), "source_id": r["source_id"],
              "platform": json.loads(r["spec"]).get("platform", "own"), "source_name": r["source_name"]}
@@ -730,7 +743,7 @@ def old_item_ids(conn, cutoff: datetime, below_id: int, limit: int, *, excluding
 def _in(among: Sequence[str] | None, excluding: Sequence[str]) -> str:
     sql = ""
     if among is not None:
-        sql += f" AND id IN ({' UNION '.join(among) or 'SELECT NULL WHERE 0'})"
+        sql += f" AND id IN ({' UNION '.join(among) or 'SELECT CAST(NULL AS INTEGER) WHERE 1 = 0'})"
     for query in excluding:
         sql += f" AND id NOT IN ({query})"
     return sql

@@ -1,3 +1,4 @@
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -10,8 +11,8 @@ T0 = datetime(2026, 6, 14, 2, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def db(tmp_path):
-    d = open_db(tmp_path / "desk.sqlite", [store.migrations])
+def db(tmp_path, backend):
+    d = open_db(backend or tmp_path / "desk.sqlite", [store.migrations])
     yield d
     d.conn.close()
 
@@ -64,7 +65,7 @@ def test_metrics_update_keeps_history(db):
     store_items(db, s, [item("x", metrics={"rank": 9})])
     out = store_items(db, s, [item("x", metrics={"rank": 2})], now=T0 + timedelta(minutes=2))
     assert out.updated == 1 and out.new_ids == ()
-    ranks = [r[0] for r in db.execute("SELECT json_extract(metrics, '$.rank') FROM item_metrics ORDER BY at")]
+    ranks = [json.loads(r[0])["rank"] for r in db.execute("SELECT metrics FROM item_metrics ORDER BY at")]
     assert ranks == [9, 2]
 
 
