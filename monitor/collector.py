@@ -1,15 +1,24 @@
 """The collector: fetch due sources concurrently, parse, store — one feed never waits for another.
 
-A tick asks the database which sources are due (``next_check_at``) and starts a
-task for each one not already in flight; it does not wait for them. Fetches run
-on the event loop (aiohttp); parsing and every SQLite access run in one writer
-thread, so the database sees a single writer and the loop never blocks on it.
+A tick claims from the database the sources that are due (``next_check_at``) and
+not leased to another collector, and starts a task for each; it does not wait for
+them. Fetches run on the event loop (aiohttp); parsing and every database access run
+in one writer thread, so the loop never blocks on the database.
+
+Several collectors (``yuqing run --role collect`` on several machines, PostgreSQL)
+share the due sources through leases (:func:`monitor.store.claim_due_sources`): a
+claimed source is this collector's until its fetch is written or the lease runs out
+(``LEASE_FACTOR`` times the fetch's total timeout), so a collector that dies holds its
+sources no longer than that.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +30,7 @@ from monitor.exceptions import MonitorError, ParseError, RetrieveError
 from monitor.fetch import Fetcher, FetchPolicy
 from monitor.schedule import DEFAULT_MAX_BACKOFF, next_check_at
 from monitor.types import ParsedItem, SourceSpec
-from storage.db import is_disk_full, open_db
+from storage.db import dialect, is_disk_full, open_db
 from storage.timeutil import utcnow
 from storage.dburl import as_target
 
@@ -30,6 +39,13 @@ log = logging.getLogger("yuqing.collector")
 #: The longest wait after failures that were the database's (disk full), not the source's:
 #: intake resumes within this long once space returns.
 FULL_MAX_BACKOFF = 300.0
+
+#: A lease lasts this many times the fetch's total timeout: a fetch always ends (or times out)
+#: well within it, and a dead collector's sources are taken over soon after.
+LEASE_FACTOR = 2.0
+#: Sources claimed at most per tick, as a multiple of the fetcher's total concurrency: enough
+#: to keep it busy, few enough that a claimed source does not wait out its lease in a queue.
+CLAIM_FACTOR = 2
 
 Transform = Callable[[SourceSpec, Sequence[ParsedItem]], Sequence[ParsedItem]]
 
@@ -93,10 +109,15 @@ class Collector:
         # so the backoff still grows while nothing can be written.
         self._held: dict[str, tuple[int, datetime]] = {}
         self._unwritable = False  # said once per streak of failed writes
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # the leaseholder name
+        self.lease_seconds = LEASE_FACTOR * self.policy.total_timeout
 
     # -- lifecycle -------------------------------------------------------
     async def start(self) -> "Collector":
         self._db = await self._in_writer(open_db, self.db_path, [store.migrations])
+        if dialect(self._db) == "sqlite":
+            # A SQLite desk has one collector (the desk lock): leases left by a killed one are void.
+            await self._in_writer(store.release_leases, self._db)
         self._fetcher = Fetcher(self.policy)
         await self._fetcher.__aenter__()
         return self
@@ -115,6 +136,10 @@ class Collector:
         # Waits for the transaction in flight (if any) to commit.
         await asyncio.get_running_loop().run_in_executor(None, self._writer.shutdown, True)
         if self._db is not None:
+            try:  # the dropped fetches' sources: free for other collectors at once
+                store.release_leases(self._db, self.owner)
+            except Exception as exc:  # e.g. disk full or server gone: the leases simply expire
+                log.warning("could not release this collector's leases: %s", describe_error(exc))
             self._db.conn.close()
             self._db = None
 
@@ -132,13 +157,16 @@ class Collector:
     async def sync_sources(self, specs: Sequence[SourceSpec]) -> None:
         await self._in_writer(store.sync_sources, self._db, specs, self.clock())
 
-    async def tick(self) -> list[asyncio.Task]:
-        """Start a check for every due source not already in flight; return the new tasks."""
+    async def tick(self, exclude: Sequence[str] = ()) -> list[asyncio.Task]:
+        """Claim due sources (not in flight, not leased to another collector, not in ``exclude``)
+        up to this collector's capacity and start a check for each; return the new tasks."""
         if self._closing:
             return []
         now = self.clock()
-        skip = list(self._inflight) + [sid for sid, (_, at) in self._held.items() if at > now]
-        due = await self._in_writer(store.due_sources, self._db, now, skip)
+        skip = list(self._inflight) + [sid for sid, (_, at) in self._held.items() if at > now] + list(exclude)
+        room = CLAIM_FACTOR * self.policy.total_concurrency - len(self._inflight)
+        due = await self._in_writer(store.claim_due_sources, self._db, now, self.owner, self.lease_seconds,
+                                    limit=room, exclude=skip)
         started = []
         for spec, row in due:
             if spec.id in self._inflight or self._closing:
@@ -151,8 +179,12 @@ class Collector:
 
     async def run_once(self) -> list[CheckOutcome]:
         """Check every due source once and wait for all of them (tests, `sources test`, benchmarks)."""
-        tasks = await self.tick()
-        return list(await asyncio.gather(*tasks)) if tasks else []
+        outcomes: list[CheckOutcome] = []
+        checked: set[str] = set()
+        while tasks := await self.tick(exclude=list(checked)):  # claims are capped: claim until none is left
+            checked.update(t.get_name().removeprefix("check:") for t in tasks)
+            outcomes += await asyncio.gather(*tasks)
+        return outcomes
 
     @property
     def inflight(self) -> int:

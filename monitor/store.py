@@ -147,6 +147,15 @@ def m006_content_hash_sha256(db: sqlite_utils.Database) -> None:
                     for i, v, t, x in db.execute("SELECT item_id, version, title, text FROM item_versions")])
 
 
+@migrations()
+def m007_source_leases(db: sqlite_utils.Database) -> None:
+    # Several collectors share the due sources: a source being fetched is leased to one of them
+    # until lease_until (a leaseholder that dies leaves a lease that simply expires).
+    db.execute("ALTER TABLE sources ADD COLUMN lease_owner TEXT")
+    db.execute("ALTER TABLE sources ADD COLUMN lease_until TEXT")
+    db.execute("CREATE INDEX sources_due ON sources(enabled, next_check_at)")
+
+
 MAX_VERSIONS = 50  # per item: a feed whose text changes at every fetch must not grow without bound
 
 
@@ -240,17 +249,63 @@ def spec_from_row(row: dict) -> SourceSpec:
 
 
 def due_sources(db: sqlite_utils.Database, now: datetime, exclude: Iterable[str] = ()) -> list[tuple[SourceSpec, dict]]:
-    """Enabled sources whose next check is due, most urgent first.
+    """Enabled sources whose next check is due, most urgent first (leases not considered).
 
     A next check further ahead than any schedule can put it (twice the longest wait:
     backoff cap or interval, with full jitter) means the system clock went back: such a
     source is due now instead of stalling until the wall clock catches up.
     """
-    rows = db.execute_returning_dicts(
-        "SELECT * FROM sources WHERE enabled = 1 AND (next_check_at IS NULL OR next_check_at <= ?"
-        " OR next_check_at > ?) ORDER BY priority, next_check_at NULLS FIRST, id",
-        [to_db(now), to_db(now + timedelta(seconds=2 * DEFAULT_MAX_BACKOFF))],
-    )
+    rows = db.execute_returning_dicts(f"SELECT * FROM sources WHERE {_DUE} ORDER BY {_URGENT}", _due_params(now))
+    return _due_rows(rows, now, exclude)
+
+
+def claim_due_sources(db: sqlite_utils.Database, now: datetime, owner: str, lease_seconds: float, *,
+                      limit: int | None = None, exclude: Iterable[str] = ()) -> list[tuple[SourceSpec, dict]]:
+    """Lease up to ``limit`` due sources to collector ``owner`` until ``now + lease_seconds``, most
+    urgent first, and return them as :func:`due_sources` does.
+
+    A source leased to another collector is not due until its lease ends: several collectors (on
+    several machines, PostgreSQL) never fetch one source at once, and a collector that died
+    holds its sources no longer than its lease. On PostgreSQL the rows are claimed with
+    ``FOR UPDATE SKIP LOCKED`` outside the desk's writer lock, so concurrent claims neither
+    queue nor take the same row; SQLite's one write lock serialises claims by itself. The
+    fetch's write (:func:`store_fetch`, :func:`record_not_modified`, :func:`record_error`)
+    ends the lease and sets the next check.
+    """
+    if limit is not None and limit <= 0:
+        return []
+    skip_locked = " FOR UPDATE SKIP LOCKED" if dialect(db) == "postgresql" else ""
+    with transaction(db, desk_lock=False):
+        rows = db.execute_returning_dicts(
+            f"SELECT * FROM sources WHERE {_DUE} AND (lease_until IS NULL OR lease_until <= ?)"
+            f" ORDER BY {_URGENT}{' LIMIT ?' if limit is not None else ''}{skip_locked}",
+            _due_params(now) + [to_db(now)] + ([limit] if limit is not None else []))
+        picked = _due_rows(rows, now, exclude)
+        if picked:
+            ids = [spec.id for spec, _ in picked]
+            db.execute(f"UPDATE sources SET lease_owner = ?, lease_until = ? WHERE id IN ({','.join('?' * len(ids))})",
+                       [owner, to_db(now + timedelta(seconds=lease_seconds)), *ids])
+    return picked
+
+
+def release_leases(db: sqlite_utils.Database, owner: str | None = None) -> int:
+    """End the leases of collector ``owner`` (every lease with None), e.g. of the fetches a
+    stopping collector dropped, so others take those sources at once; how many were held."""
+    where, params = ("lease_owner = ?", [owner]) if owner is not None else ("lease_owner IS NOT NULL", [])
+    with transaction(db, desk_lock=False):
+        return db.execute(f"UPDATE sources SET lease_owner = NULL, lease_until = NULL WHERE {where}",
+                          params).rowcount
+
+
+_DUE = "enabled = 1 AND (next_check_at IS NULL OR next_check_at <= ? OR next_check_at > ?)"
+_URGENT = "priority, next_check_at NULLS FIRST, id"
+
+
+def _due_params(now: datetime) -> list:
+    return [to_db(now), to_db(now + timedelta(seconds=2 * DEFAULT_MAX_BACKOFF))]
+
+
+def _due_rows(rows: list[dict], now: datetime, exclude: Iterable[str]) -> list[tuple[SourceSpec, dict]]:
     skip = set(exclude)
     out = []
     for r in rows:
@@ -286,12 +341,16 @@ def source_names(db: sqlite_utils.Database) -> dict[str, str]:
     return {sid: name for sid, name in db.execute("SELECT id, name FROM sources") if name}
 
 
+_END_LEASE = "lease_owner = NULL, lease_until = NULL"  # the fetch is written: the source is free again
+
+
 @_full_is_clear
 def record_not_modified(db, source_id: str, now: datetime, next_check: datetime) -> None:
     """A 304 or an unchanged body: a success that moves the schedule."""
     with transaction(db):
         db.execute(
-            "UPDATE sources SET last_check_at=?, last_success_at=?, error_streak=0, next_check_at=? WHERE id=?",
+            "UPDATE sources SET last_check_at=?, last_success_at=?, error_streak=0, next_check_at=?,"
+            f" {_END_LEASE} WHERE id=?",
             [to_db(now), to_db(now), to_db(next_check), source_id],
         )
 
@@ -301,7 +360,7 @@ def record_error(db, source_id: str, now: datetime, error: str, next_check: date
     with transaction(db):
         db.execute(
             "UPDATE sources SET last_check_at=?, last_error_at=?, last_error=?, error_streak=error_streak+1,"
-            " next_check_at=? WHERE id=?",
+            f" next_check_at=?, {_END_LEASE} WHERE id=?",
             [to_db(now), to_db(now), error[:500], to_db(next_check), source_id],
         )
 
@@ -480,7 +539,7 @@ def _update_source_after_success(conn, source_id, now, next_check, etag, last_mo
     conn.execute(
         "UPDATE sources SET last_check_at=?, last_success_at=?, error_streak=0, next_check_at=?, etag=?,"
         " last_modified=?, body_hash=?, last_new_item_at=?, new_item_events=?, avg_gap_seconds=?,"
-        " items_total=items_total+? WHERE id=?",
+        f" items_total=items_total+?, {_END_LEASE} WHERE id=?",
         [to_db(now), to_db(now), to_db(next_check), etag, last_modified, body_digest, last_new, events,
          avg_gap, n_new, source_id],
     )

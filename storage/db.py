@@ -186,13 +186,18 @@ class transaction:
     transaction it nests as a SAVEPOINT: the inner block's writes are undone on error
     and otherwise commit with the outer one (so a caller can make several service
     calls atomic).
+
+    ``desk_lock=False`` (PostgreSQL only; SQLite has no other way than its one write lock): a
+    transaction that takes only row locks, e.g. a claim with ``FOR UPDATE SKIP LOCKED``, so
+    claimers on several machines do not queue behind the desk's writers.
     """
 
     _depth = 0
 
-    def __init__(self, db: sqlite_utils.Database):
+    def __init__(self, db: sqlite_utils.Database, *, desk_lock: bool = True):
         self.conn = db.conn
         self.savepoint: str | None = None
+        self.desk_lock = desk_lock
 
     def __enter__(self):
         if self.conn.in_transaction:
@@ -203,6 +208,8 @@ class transaction:
             from storage.pg import WRITER_LOCK_KEY
 
             self.conn.execute("BEGIN")
+            if not self.desk_lock:
+                return self.conn
             try:
                 self.conn.execute(f"SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})")
             except BaseException:
