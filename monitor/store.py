@@ -266,7 +266,8 @@ def claim_due_sources(db: sqlite_utils.Database, now: datetime, owner: str, leas
 
     A source leased to another collector is not due until its lease ends: several collectors (on
     several machines, PostgreSQL) never fetch one source at once, and a collector that died
-    holds its sources no longer than its lease. On PostgreSQL the rows are claimed with
+    holds its sources no longer than its lease. A lease ending further ahead than any lease can
+    (``LEASE_CLOCK_SLACK`` leases) was taken while the clock was ahead: it is void. On PostgreSQL the rows are claimed with
     ``FOR UPDATE SKIP LOCKED`` outside the desk's writer lock, so concurrent claims neither
     queue nor take the same row; SQLite's one write lock serialises claims by itself. The
     fetch's write (:func:`store_fetch`, :func:`record_not_modified`, :func:`record_error`)
@@ -277,9 +278,10 @@ def claim_due_sources(db: sqlite_utils.Database, now: datetime, owner: str, leas
     skip_locked = " FOR UPDATE SKIP LOCKED" if dialect(db) == "postgresql" else ""
     with transaction(db, desk_lock=False):
         rows = db.execute_returning_dicts(
-            f"SELECT * FROM sources WHERE {_DUE} AND (lease_until IS NULL OR lease_until <= ?)"
+            f"SELECT * FROM sources WHERE {_DUE} AND (lease_until IS NULL OR lease_until <= ? OR lease_until > ?)"
             f" ORDER BY {_URGENT}{' LIMIT ?' if limit is not None else ''}{skip_locked}",
-            _due_params(now) + [to_db(now)] + ([limit] if limit is not None else []))
+            _due_params(now) + [to_db(now), to_db(now + timedelta(seconds=LEASE_CLOCK_SLACK * lease_seconds))]
+            + ([limit] if limit is not None else []))
         picked = _due_rows(rows, now, exclude)
         if picked:
             ids = [spec.id for spec, _ in picked]
@@ -296,6 +298,8 @@ def release_leases(db: sqlite_utils.Database, owner: str | None = None) -> int:
         return db.execute(f"UPDATE sources SET lease_owner = NULL, lease_until = NULL WHERE {where}",
                           params).rowcount
 
+
+LEASE_CLOCK_SLACK = 4
 
 _DUE = "enabled = 1 AND (next_check_at IS NULL OR next_check_at <= ? OR next_check_at > ?)"
 _URGENT = "priority, next_check_at NULLS FIRST, id"

@@ -55,27 +55,35 @@ def init(ctx: click.Context, force: bool, as_id: str | None, actor: str | None) 
 @click.option("--for", "duration", type=float, default=None, metavar="SECONDS",
               help="Stop after this many seconds (default: until SIGINT/SIGTERM).")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
-@click.option("--intake-only", is_flag=True,
-              help="Run the collectors only (no understanding, incidents or alerts), e.g. on a collection box.")
+@click.option("--role", type=click.Choice(["all", "collect", "pipeline"]), default="all", show_default=True,
+              help="What this process runs: all; collect (the collectors only: no understanding, incidents or "
+                   "alerts; on a PostgreSQL desk several collectors on several machines share the sources); "
+                   "pipeline (the pipeline only).")
+@click.option("--intake-only", is_flag=True, hidden=True, help="The same as --role collect.")
 @click.pass_context
-def run(ctx: click.Context, duration: float | None, verbose: bool, intake_only: bool) -> None:
+def run(ctx: click.Context, duration: float | None, verbose: bool, role: str, intake_only: bool) -> None:
     """Run the headless daemon: collectors and the pipeline, logging to the desk home.
 
     SIGINT/SIGTERM finish the write in flight and exit cleanly.
-    Example: yuqing --home ./desk run
+    Example: yuqing --home ./desk run;  yuqing --database postgresql://desk@db/desk run --role collect
     """
     from yuqing.pipeline import build_run
 
     if duration is not None and duration <= 0:
         raise click.BadParameter(f"must be more than 0 seconds, got {duration:g}", param_hint="--for")
+    if intake_only:
+        role = "collect"
     cfg = load_config_or_exit(ctx)
     check_desk_db(cfg.home.db_target, must_exist=False)
-    hold_desk_lock(cfg.home.db_target)
-    if not intake_only:  # the pipeline needs the classifier's data files: name a broken one now
+    # One daemon per desk; on SQLite also one collector per desk file. Collectors on a server
+    # share the sources through leases instead (monitor.store.claim_due_sources).
+    if role == "all" or (role == "collect" and not cfg.home.on_server):
+        hold_desk_lock(cfg.home.db_target)
+    if role != "collect":  # the pipeline needs the classifier's data files: name a broken one now
         _check_classifier_files(cfg.home.path)
     setup_logging_or_exit(cfg.home, verbose=verbose)
     with db_errors(cfg.home.db_target):
-        desk_run = build_run(cfg, pipeline=not intake_only)
+        desk_run = build_run(cfg, pipeline=role != "collect", role=role)
         asyncio.run(desk_run.run(duration=duration, install_signals=True))
 
 

@@ -203,11 +203,11 @@ def test_release_clock_warnings_survive_clock_jumps(tmp_path):
     assert verify(svc.db).ok
 
 
-async def test_collector_recovers_when_the_clock_goes_back(tmp_path, loopback):
+async def test_collector_recovers_when_the_clock_goes_back(tmp_path, loopback, backend):
     loopback.route("/a.xml", _rss(0, 2, size=50))
     clock = Clock(T0 + timedelta(days=365))  # the clock was a year ahead ...
     spec = SourceSpec(id="a", name="甲", url=loopback.url("/a.xml"), interval=60)
-    async with Collector(tmp_path / "desk.sqlite", clock=clock, jitter=0.1) as col:
+    async with Collector(backend or tmp_path / "desk.sqlite", clock=clock, jitter=0.1) as col:
         await col.sync_sources([spec])
         assert [o.status for o in await col.run_once()] == ["new"]
         clock.set(T0)  # ... and is corrected: next_check_at is a year away
@@ -221,14 +221,14 @@ async def test_collector_recovers_when_the_clock_goes_back(tmp_path, loopback):
         assert len(await col.run_once()) == 1
 
 
-async def test_long_intervals_and_backoff_are_not_mistaken_for_a_clock_jump(tmp_path, loopback):  # noqa: F811
+async def test_long_intervals_and_backoff_are_not_mistaken_for_a_clock_jump(tmp_path, loopback, backend):  # noqa: F811
     loopback.route("/daily.xml", _rss(0, 1, size=50))
     loopback.route("/down.xml", "gone", status=503)
     clock = Clock(T0)
     daily = SourceSpec(id="daily", name="日更", url=loopback.url("/daily.xml"), interval=86400)
     down = SourceSpec(id="down", name="故障", url=loopback.url("/down.xml"), interval=60)
     policy = FetchPolicy(per_host_spacing=0)
-    async with Collector(tmp_path / "desk.sqlite", clock=clock, jitter=1.0, policy=policy) as col:
+    async with Collector(backend or tmp_path / "desk.sqlite", clock=clock, jitter=1.0, policy=policy) as col:
         await col.sync_sources([daily, down])
         await col.run_once()
         for _ in range(12):  # the failing source backs off to its cap (6 h, up to 12 h with jitter)
