@@ -43,8 +43,8 @@ def test_unusable_files(data, fragment):
         parse_intake_csv(data)
 
 
-def test_import_is_idempotent_and_private_data_apart(tmp_path):
-    db = open_db(tmp_path / "d.sqlite", [store.migrations])
+def test_import_is_idempotent_and_private_data_apart(tmp_path, backend):
+    db = open_db(backend or tmp_path / "d.sqlite", [store.migrations])
     rows = parse_intake_csv(CSV.encode("utf-8")).rows
     now = datetime(2026, 6, 14, 4, 0, tzinfo=timezone.utc)
     first = import_rows(db, "hotline", rows, now)
@@ -53,3 +53,4 @@ def test_import_is_idempotent_and_private_data_apart(tmp_path):
     assert db.execute("SELECT count(*) FROM item_private").fetchone()[0] == 2
     texts = [r[0] for r in db.execute("SELECT text FROM items")]
     assert not any("1380000" in t for t in texts)
+    db.conn.close()

@@ -102,6 +102,46 @@ def test_due_sources_by_priority_and_disable(db):
     assert store.source_row(db, "a") is not None
 
 
+def test_claims_lease_each_due_source_to_one_collector(db):
+    sources = [spec(f"s{k}", priority=k) for k in range(5)]
+    store.sync_sources(db, sources, T0)
+    first = store.claim_due_sources(db, T0, "host-a:1:x", 90, limit=3)
+    assert [s.id for s, _ in first] == ["s0", "s1", "s2"]  # most urgent first, up to the limit
+    second = store.claim_due_sources(db, T0, "host-b:2:y", 90)
+    assert [s.id for s, _ in second] == ["s3", "s4"]  # the others' leases hold
+    assert store.claim_due_sources(db, T0 + timedelta(seconds=60), "host-b:2:y", 90) == []
+    store_items(db, sources[0], [item("g")], now=T0 + timedelta(seconds=10))  # the fetch ends its lease
+    row = store.source_row(db, "s0")
+    assert row["lease_owner"] is None and datetime.fromisoformat(row["next_check_at"]) == T0 + timedelta(minutes=5, seconds=10)
+    store.record_error(db, "s1", T0, "boom", T0 + timedelta(minutes=1))
+    assert store.release_leases(db, "host-a:1:x") == 1  # s2: its fetch was dropped
+    # Due again: s1 after its error's wait, s2 at once; s3, s4 stay host-b's until their leases end.
+    later = T0 + timedelta(seconds=61)
+    assert [s.id for s, _ in store.claim_due_sources(db, later, "host-c:3:z", 90)] == ["s1", "s2"]
+    assert [s.id for s, _ in store.claim_due_sources(db, T0 + timedelta(seconds=91), "c", 90)] == ["s3", "s4"]
+
+
+def test_a_lease_taken_while_the_clock_was_ahead_is_void(db):
+    store.sync_sources(db, [spec("a")], T0)
+    assert len(store.claim_due_sources(db, T0 + timedelta(days=365), "fast-clock", 90)) == 1
+    assert [s.id for s, _ in store.claim_due_sources(db, T0, "right-clock", 90)] == ["a"]
+
+
+def test_own_channels_and_manual_intake_feed_the_clocks(db):
+    own, news = spec("own", own_channel=True), spec("news")
+    store.sync_sources(db, [own, news], T0)
+    store_items(db, own, [item("o1")])
+    store_items(db, news, [item("n1")])
+    manual = store.insert_manual_items(db, "12345", [item("h1")], T0)
+    store.keep_private(db, "12345", [("h1", "张三", "13800000000", "")])
+    store.keep_private(db, "12345", [("h1", "李四", "", "")])  # kept once: the first stays
+    assert db.execute("SELECT name FROM item_private").fetchall() == [("张三",)]
+    assert [d["source_id"] for d in store.own_channel_items(db)] == ["own"]
+    clocked = store.clock_items(db, T0 - timedelta(hours=1))
+    assert [(i.source_id, is_own) for i, is_own in clocked] == [("own", True), ("12345", False)]
+    assert clocked[1][0].id == manual.new_ids[0]
+
+
 def test_naive_datetime_refused(db):
     s = spec()
     store.sync_sources(db, [s], T0)
