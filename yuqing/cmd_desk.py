@@ -75,9 +75,9 @@ def run(ctx: click.Context, duration: float | None, verbose: bool, role: str, in
         role = "collect"
     cfg = load_config_or_exit(ctx)
     check_desk_db(cfg.home.db_target, must_exist=False)
-    # One daemon per desk; on SQLite also one collector per desk file. Collectors on a server
-    # share the sources through leases instead (monitor.store.claim_due_sources).
-    if role == "all" or (role == "collect" and not cfg.home.on_server):
+    # One process per SQLite desk, whatever its role; on a server one `all` daemon, while
+    # collectors share the sources through leases (monitor.store.claim_due_sources).
+    if role == "all" or not cfg.home.on_server:
         hold_desk_lock(cfg.home.db_target)
     if role != "collect":  # the pipeline needs the classifier's data files: name a broken one now
         _check_classifier_files(cfg.home.path)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from monitor import store
 from monitor.collector import Collector
 from monitor.fetch import FetchPolicy
 from monitor.types import SourceSpec
@@ -77,6 +78,36 @@ async def test_full_database_is_a_clear_source_error_and_storing_resumes(tmp_pat
         assert await col.read(lambda db: db.execute("SELECT count(*) FROM items").fetchone()[0]) == 67
         ok = await col.read(lambda db: db.execute("PRAGMA integrity_check").fetchone()[0])
         assert ok == "ok"
+
+
+async def test_a_full_server_is_a_clear_source_error_and_storing_resumes(pg_url, loopback):  # noqa: F811
+    """The same on PostgreSQL: the server answers disk_full (SQLSTATE 53100, as when its disk fills
+    up), here from a trigger on the items table so the test needs no full file system."""
+    clock = Clock(T0)
+    loopback.route("/a.xml", _rss(0, 5))
+    spec_a = SourceSpec(id="a", name="甲", url=loopback.url("/a.xml"), interval=60)
+    async with Collector(pg_url, clock=clock, jitter=0) as col:
+        await col.sync_sources([spec_a])
+        assert len((await col.run_once())[0].new_ids) == 5
+        await col.read(lambda db: db.execute(
+            "CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION USING"
+            " ERRCODE = 'disk_full', MESSAGE = 'could not extend file \"base/1/2\": No space left on device';"
+            " END $$"))
+        await col.read(lambda db: db.execute(
+            "CREATE TRIGGER items_full BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION disk_full()"))
+        loopback.route("/a.xml", _rss(100, 60))
+        clock.advance(seconds=61)
+        [out] = await col.run_once()
+        assert out.status == "error" and "磁盘/数据库已满" in out.error and "\n" not in out.error
+        assert "127.0.0.1" in out.error  # names the server's database
+        row = await col.read(store.source_row, "a")
+        assert row["error_streak"] == 1 and row["lease_owner"] is None
+        assert await col.read(store.count_items) == 5  # nothing of the fetch was kept
+        await col.read(lambda db: db.execute("DROP TRIGGER items_full ON items"))
+        clock.advance(hours=1)
+        [again] = await col.run_once()
+        assert again.status == "new" and len(again.new_ids) == 60
+        assert await col.read(store.count_items) == 65
 
 
 # ---------------------------------------------------------------- many processes, one database
