@@ -132,6 +132,22 @@ def _wait_for(condition, seconds: float, what: str):
     raise AssertionError(f"waited {seconds:g} s for {what}")
 
 
+def test_role_collect_runs_the_collectors_only(tmp_path, loopback, backend):  # noqa: F811
+    loopback.route("/s0.xml", _rss(0))
+    home = _home(tmp_path / "desk", loopback.url("").rstrip("/"), 1)
+    run = subprocess.run([sys.executable, "-m", "yuqing", "--home", str(home), "run", "--role", "collect",
+                          "--for", "3"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "role collect" in "".join(p.read_text("utf-8") for p in (home / "logs").glob("*.log"))
+    db = connect(backend or home / "desk.sqlite")
+    try:
+        assert store.count_items(db) == 2
+        # No understanding ran: the pipeline would have analysed both items by now.
+        assert not db["item_analysis"].exists() or not db.execute("SELECT count(*) FROM item_analysis").fetchone()[0]
+    finally:
+        db.close()
+
+
 def test_collect_processes_share_sources_and_take_over_a_killed_ones(tmp_path, pg_url, loopback):  # noqa: F811
     n = 6
     for k in range(n):

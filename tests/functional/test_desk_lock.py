@@ -63,7 +63,7 @@ def home(tmp_path):
 def test_second_daemon_is_refused_and_doctor_names_the_holder(home):
     db = home / "desk.sqlite"
     assert _doctor(home)["detail"].startswith("not running")
-    first = _yuqing(home, "run", "--intake-only")
+    first = _yuqing(home, "run", "--role", "collect")
     try:
         held = _wait_for_holder(db, first.pid, first)
         assert held["host"] == socket.gethostname()
