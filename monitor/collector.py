@@ -165,8 +165,16 @@ class Collector:
         now = self.clock()
         skip = list(self._inflight) + [sid for sid, (_, at) in self._held.items() if at > now] + list(exclude)
         room = CLAIM_FACTOR * self.policy.total_concurrency - len(self._inflight)
-        due = await self._in_writer(store.claim_due_sources, self._db, now, self.owner, self.lease_seconds,
-                                    limit=room, exclude=skip)
+        try:
+            due = await self._in_writer(store.claim_due_sources, self._db, now, self.owner, self.lease_seconds,
+                                        limit=room, exclude=skip)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            # Nothing can be written, leases included: check the due sources unleased (a fetch
+            # twice is harmless while nothing is stored), each backing off on its own as it fails.
+            self._cannot_write(exc)
+            due = (await self._in_writer(store.due_sources, self._db, now, skip))[:max(room, 0)]
         started = []
         for spec, row in due:
             if spec.id in self._inflight or self._closing:
