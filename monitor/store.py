@@ -153,7 +153,10 @@ def m007_source_leases(db: sqlite_utils.Database) -> None:
     # until lease_until (a leaseholder that dies leaves a lease that simply expires).
     db.execute("ALTER TABLE sources ADD COLUMN lease_owner TEXT")
     db.execute("ALTER TABLE sources ADD COLUMN lease_until TEXT")
-    db.execute("CREATE INDEX sources_due ON sources(enabled, next_check_at)")
+    # The claim's order (_URGENT), so a claim reads the most urgent rows instead of sorting them all.
+    # SQLite puts NULLs first in an ascending index by itself (and takes no NULLS FIRST there).
+    nulls_first = " NULLS FIRST" if dialect(db) == "postgresql" else ""
+    db.execute(f"CREATE INDEX sources_due ON sources(priority, next_check_at{nulls_first}, id)")
 
 
 MAX_VERSIONS = 50  # per item: a feed whose text changes at every fetch must not grow without bound
