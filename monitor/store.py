@@ -3,7 +3,9 @@
 Items are stored exactly once per (source, guid) and once per canonical URL.
 A feed's new items, its conditional-GET validators and its schedule are written
 in one transaction, so a crash at any point either keeps the whole fetch or
-none of it: the next fetch then stores the same items again, once.
+none of it: the next fetch then stores the same items again, once. A source is
+leased to the collector fetching it (several collectors share one desk on a
+PostgreSQL server); the fetch's write ends the lease.
 """
 from __future__ import annotations
 
@@ -251,6 +253,11 @@ def spec_from_row(row: dict) -> SourceSpec:
     return SourceSpec(**d)
 
 
+LEASE_CLOCK_SLACK = 4  # a lease ending more than this many leases ahead was taken by a clock running ahead
+_DUE = "enabled = 1 AND (next_check_at IS NULL OR next_check_at <= ? OR next_check_at > ?)"
+_URGENT = "priority, next_check_at NULLS FIRST, id"  # most urgent first (the sources_due index)
+
+
 def due_sources(db: sqlite_utils.Database, now: datetime, exclude: Iterable[str] = ()) -> list[tuple[SourceSpec, dict]]:
     """Enabled sources whose next check is due, most urgent first (leases not considered).
 
@@ -270,11 +277,12 @@ def claim_due_sources(db: sqlite_utils.Database, now: datetime, owner: str, leas
     A source leased to another collector is not due until its lease ends: several collectors (on
     several machines, PostgreSQL) never fetch one source at once, and a collector that died
     holds its sources no longer than its lease. A lease ending further ahead than any lease can
-    (``LEASE_CLOCK_SLACK`` leases) was taken while the clock was ahead: it is void. On PostgreSQL the rows are claimed with
-    ``FOR UPDATE SKIP LOCKED`` outside the desk's writer lock, so concurrent claims neither
-    queue nor take the same row; SQLite's one write lock serialises claims by itself. The
-    fetch's write (:func:`store_fetch`, :func:`record_not_modified`, :func:`record_error`)
-    ends the lease and sets the next check.
+    (``LEASE_CLOCK_SLACK`` leases) was taken while the clock was ahead: it is void.
+
+    On PostgreSQL the rows are claimed with ``FOR UPDATE SKIP LOCKED`` outside the desk's
+    writer lock, so concurrent claims neither queue nor take the same row; SQLite's one write
+    lock serialises claims by itself. The fetch's write (:func:`store_fetch`,
+    :func:`record_not_modified`, :func:`record_error`) ends the lease and sets the next check.
     """
     if limit is not None and limit <= 0:
         return []
@@ -300,12 +308,6 @@ def release_leases(db: sqlite_utils.Database, owner: str | None = None) -> int:
     with transaction(db, desk_lock=False):
         return db.execute(f"UPDATE sources SET lease_owner = NULL, lease_until = NULL WHERE {where}",
                           params).rowcount
-
-
-LEASE_CLOCK_SLACK = 4
-
-_DUE = "enabled = 1 AND (next_check_at IS NULL OR next_check_at <= ? OR next_check_at > ?)"
-_URGENT = "priority, next_check_at NULLS FIRST, id"
 
 
 def _due_params(now: datetime) -> list:
