@@ -9,7 +9,8 @@ Several collectors (``yuqing run --role collect`` on several machines, PostgreSQ
 share the due sources through leases (:func:`monitor.store.claim_due_sources`): a
 claimed source is this collector's until its fetch is written or the lease runs out
 (``LEASE_FACTOR`` times the fetch's total timeout), so a collector that dies holds its
-sources no longer than that.
+sources no longer than that. A fetch still waiting for its host's turn after half its
+lease has the lease renewed by the next tick: a live collector keeps what it claimed.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -104,6 +105,7 @@ class Collector:
         self._db = None
         self._fetcher: Fetcher | None = None
         self._inflight: dict[str, asyncio.Task] = {}
+        self._leased_at: dict[str, datetime] = {}  # in-flight source -> when its lease was taken or renewed
         self._closing = False
         # Errors the database could not record (disk full): source -> (error streak, next check),
         # so the backoff still grows while nothing can be written.
@@ -163,6 +165,7 @@ class Collector:
         if self._closing:
             return []
         now = self.clock()
+        await self._renew(now)
         skip = list(self._inflight) + [sid for sid, (_, at) in self._held.items() if at > now] + list(exclude)
         room = CLAIM_FACTOR * self.policy.total_concurrency - len(self._inflight)
         try:
@@ -181,9 +184,29 @@ class Collector:
                 continue
             task = asyncio.create_task(self._check_row(spec, row), name=f"check:{spec.id}")
             self._inflight[spec.id] = task
-            task.add_done_callback(lambda t, sid=spec.id: self._inflight.pop(sid, None))
+            self._leased_at[spec.id] = now
+            task.add_done_callback(lambda _, sid=spec.id: self._forget(sid))
             started.append(task)
         return started
+
+    def _forget(self, sid: str) -> None:
+        self._inflight.pop(sid, None)
+        self._leased_at.pop(sid, None)
+
+    async def _renew(self, now: datetime) -> None:
+        """Renew the leases of fetches in flight for half their lease or more (queued behind their
+        host's other fetches), so no other collector takes those sources meanwhile."""
+        old = [sid for sid, at in self._leased_at.items() if (now - at).total_seconds() >= self.lease_seconds / 2]
+        if not old:
+            return
+        try:
+            await self._in_writer(store.renew_leases, self._db, self.owner, old,
+                                  now + timedelta(seconds=self.lease_seconds))
+        except Exception as exc:  # e.g. disk full: the leases run out, at worst a source is fetched twice
+            log.debug("could not renew leases: %s", describe_error(exc))
+            return
+        for sid in old:
+            self._leased_at[sid] = now
 
     async def run_once(self) -> list[CheckOutcome]:
         """Check every due source once and wait for all of them (tests, `sources test`, benchmarks)."""

@@ -301,6 +301,18 @@ def claim_due_sources(db: sqlite_utils.Database, now: datetime, owner: str, leas
     return picked
 
 
+def renew_leases(db: sqlite_utils.Database, owner: str, source_ids: Sequence[str], until: datetime) -> int:
+    """Extend collector ``owner``'s leases on ``source_ids`` (fetches still waiting for their
+    host's turn) to ``until``; a lease another collector holds by now is left alone. How many
+    were renewed."""
+    if not source_ids:
+        return 0
+    with transaction(db, desk_lock=False):
+        return db.execute(
+            f"UPDATE sources SET lease_until = ? WHERE lease_owner = ? AND id IN ({','.join('?' * len(source_ids))})",
+            [to_db(until), owner, *source_ids]).rowcount
+
+
 def release_leases(db: sqlite_utils.Database, owner: str | None = None) -> int:
     """End the leases of collector ``owner`` (every lease with None), e.g. of the fetches a
     stopping collector dropped, so others take those sources at once; how many were held."""

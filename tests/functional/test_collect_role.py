@@ -96,6 +96,26 @@ async def test_a_dead_collectors_lease_holds_its_source_only_until_it_expires(tm
         assert datetime.fromisoformat(row["next_check_at"]) == clock() + timedelta(seconds=60)
 
 
+async def test_a_fetch_waiting_for_its_hosts_turn_keeps_its_lease(tmp_path, loopback, backend):  # noqa: F811
+    specs = _feeds(loopback, 2)
+    loopback.route("/s0.xml", _rss(0), delay=1.0)  # one slot for the host: s1 waits for s0
+    clock = Clock(T0)
+    policy = FetchPolicy(per_host_spacing=0, per_host_concurrency=1, total_timeout=10)
+    async with Collector(backend or tmp_path / "desk.sqlite", clock=clock, jitter=0, policy=policy) as col:
+        await col.sync_sources(specs)
+        tasks = await col.tick()
+        assert len(tasks) == 2
+        clock.advance(seconds=col.lease_seconds * 0.6)  # past half the lease, both still in flight
+        assert await col.tick() == []
+        leases = {sid: (await col.read(store.source_row, sid))["lease_until"] for sid in ("s0", "s1")}
+        assert {datetime.fromisoformat(t) for t in leases.values()} == {clock() + timedelta(seconds=col.lease_seconds)}
+        # Another collector finds nothing to take while this one lives, though the first leases ran out.
+        clock.advance(seconds=col.lease_seconds * 0.6)
+        assert await col.read(lambda db: store.claim_due_sources(db, clock(), "other", 20)) == []
+        await asyncio.gather(*tasks)
+    assert loopback.hits("/s0.xml") == loopback.hits("/s1.xml") == 1
+
+
 # ---------------------------------------------------------------- real processes
 
 INTERVAL = 2  # seconds, per source

@@ -121,6 +121,15 @@ def test_claims_lease_each_due_source_to_one_collector(db):
     assert [s.id for s, _ in store.claim_due_sources(db, T0 + timedelta(seconds=91), "c", 90)] == ["s3", "s4"]
 
 
+def test_a_collector_renews_only_its_own_leases(db):
+    store.sync_sources(db, [spec("a"), spec("b")], T0)
+    store.claim_due_sources(db, T0, "mine", 90, exclude=["b"])
+    store.claim_due_sources(db, T0, "theirs", 90)
+    assert store.renew_leases(db, "mine", ["a", "b"], T0 + timedelta(seconds=150)) == 1
+    until = {sid: datetime.fromisoformat(store.source_row(db, sid)["lease_until"]) for sid in ("a", "b")}
+    assert until == {"a": T0 + timedelta(seconds=150), "b": T0 + timedelta(seconds=90)}
+
+
 def test_a_lease_taken_while_the_clock_was_ahead_is_void(db):
     store.sync_sources(db, [spec("a")], T0)
     assert len(store.claim_due_sources(db, T0 + timedelta(days=365), "fast-clock", 90)) == 1
