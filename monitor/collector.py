@@ -44,8 +44,8 @@ FULL_MAX_BACKOFF = 300.0
 #: A lease lasts this many times the fetch's total timeout: a fetch always ends (or times out)
 #: well within it, and a dead collector's sources are taken over soon after.
 LEASE_FACTOR = 2.0
-#: Sources claimed at most per tick, as a multiple of the fetcher's total concurrency: enough
-#: to keep it busy, few enough that a claimed source does not wait out its lease in a queue.
+#: Sources this collector holds at most (in flight, claimed), as a multiple of the fetcher's
+#: total concurrency: enough to keep it busy, the rest left for other collectors.
 CLAIM_FACTOR = 2
 
 Transform = Callable[[SourceSpec, Sequence[ParsedItem]], Sequence[ParsedItem]]
