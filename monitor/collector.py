@@ -122,6 +122,7 @@ class Collector:
             await self._in_writer(store.release_leases, self._db)
         self._fetcher = Fetcher(self.policy)
         await self._fetcher.__aenter__()
+        log.info("collector %s: claims due sources with leases of %g s", self.owner, self.lease_seconds)
         return self
 
     async def close(self) -> None:

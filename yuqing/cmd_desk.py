@@ -55,29 +55,32 @@ def init(ctx: click.Context, force: bool, as_id: str | None, actor: str | None) 
 @click.option("--for", "duration", type=float, default=None, metavar="SECONDS",
               help="Stop after this many seconds (default: until SIGINT/SIGTERM).")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.option("--intake-only", is_flag=True,
+              help="Run the collectors only (no understanding, incidents or alerts), e.g. on a collection box.")
 @click.option("--role", type=click.Choice(["all", "collect", "pipeline"]), default="all", show_default=True,
-              help="What this process runs: all; collect (the collectors only: no understanding, incidents or "
-                   "alerts; on a PostgreSQL desk several collectors on several machines share the sources); "
-                   "pipeline (the pipeline only).")
-@click.option("--intake-only", is_flag=True, hidden=True, help="The same as --role collect.")
+              help="What this process runs: collect (intake only), pipeline (understanding, stories, incidents, "
+                   "alerts; on a PostgreSQL database one process leads, others stand by and take over) or all.")
 @click.pass_context
-def run(ctx: click.Context, duration: float | None, verbose: bool, role: str, intake_only: bool) -> None:
+def run(ctx: click.Context, duration: float | None, verbose: bool, intake_only: bool, role: str) -> None:
     """Run the headless daemon: collectors and the pipeline, logging to the desk home.
 
     SIGINT/SIGTERM finish the write in flight and exit cleanly.
-    Example: yuqing --home ./desk run;  yuqing --database postgresql://desk@db/desk run --role collect
+    Example: yuqing --home ./desk run
+    Server mode: yuqing --database postgresql://desk@db/desk run --role pipeline
     """
+    from storage.dburl import is_server
+
     from yuqing.pipeline import build_run
 
     if duration is not None and duration <= 0:
         raise click.BadParameter(f"must be more than 0 seconds, got {duration:g}", param_hint="--for")
     if intake_only:
+        if role == "pipeline":
+            raise click.BadParameter("--intake-only is --role collect", param_hint="--role")
         role = "collect"
     cfg = load_config_or_exit(ctx)
     check_desk_db(cfg.home.db_target, must_exist=False)
-    # One process per SQLite desk, whatever its role; on a server one `all` daemon, while
-    # collectors share the sources through leases (monitor.store.claim_due_sources).
-    if role == "all" or not cfg.home.on_server:
+    if role == "all" or not is_server(cfg.home.db_target):  # on a server, role processes share the database
         hold_desk_lock(cfg.home.db_target)
     if role != "collect":  # the pipeline needs the classifier's data files: name a broken one now
         _check_classifier_files(cfg.home.path)

@@ -16,7 +16,6 @@ from typing import Awaitable, Callable
 
 from monitor.collector import CheckOutcome, Collector
 from storage.db import is_disk_full
-from storage.dburl import redacted
 from storage.timeutil import utcnow
 from yuqing.config import DeskConfig
 
@@ -48,7 +47,7 @@ class DeskRun:
     before_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     after_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     runner: object | None = None
-    role: str = "all"  # `yuqing run --role`: all | collect (the collector only) | pipeline
+    role: str = "all"  # "collect": intake only; "pipeline": no intake (yuqing run --role)
 
     async def run(self, *, duration: float | None = None, install_signals: bool = False) -> Collector:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -70,12 +69,12 @@ class DeskRun:
         try:
             await collector.sync_sources(self.cfg.sources)
             enabled = sum(1 for s in self.cfg.sources if s.enabled)
-            log.info("desk running (role %s, collector %s): %d sources (%d enabled), database %s", self.role,
-                     collector.owner, len(self.cfg.sources), enabled, redacted(self.cfg.home.db_target))
+            log.info("desk running: %d sources (%d enabled), database %s", len(self.cfg.sources), enabled,
+                     self.cfg.home.db_target)
             scheduler.add_job(self._guard(Stage("collector", collector.tick)), "interval",
                               seconds=self.tick_seconds, id="collector",
                               max_instances=1, coalesce=True, next_run_time=datetime.now(tz=utcnow().tzinfo))
-            for stage in self.stages if self.role != "collect" else ():
+            for stage in self.stages:
                 scheduler.add_job(self._guard(stage), "interval", seconds=stage.seconds, id=stage.name,
                                   max_instances=1, coalesce=True)
             scheduler.start()

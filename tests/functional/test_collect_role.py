@@ -158,7 +158,7 @@ def test_role_collect_runs_the_collectors_only(tmp_path, loopback, backend):  # 
     run = subprocess.run([sys.executable, "-m", "yuqing", "--home", str(home), "run", "--role", "collect",
                           "--for", "3"], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
-    assert "role collect" in "".join(p.read_text("utf-8") for p in (home / "logs").glob("*.log"))
+    assert "claims due sources with leases of 8 s" in "".join(p.read_text("utf-8") for p in (home / "logs").glob("*.log"))
     db = connect(backend or home / "desk.sqlite")
     try:
         assert store.count_items(db) == 2
