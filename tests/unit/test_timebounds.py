@@ -73,8 +73,8 @@ def test_published_note_for_staff():
     assert published_note(datetime(1990, 1, 1, 16, 0, tzinfo=timezone.utc)) == "按入库时间（发布时间异常：1990-01-02）"
 
 
-def test_store_keeps_the_original_and_the_reason(tmp_path):
-    db = open_db(tmp_path / "d.sqlite", [store.migrations])
+def test_store_keeps_the_original_and_the_reason(tmp_path, backend):
+    db = open_db(backend or tmp_path / "d.sqlite", [store.migrations])
     spec = SourceSpec(id="s", name="s", url="http://127.0.0.1/s")
     store.sync_sources(db, [spec], NOW)
     items = [ParsedItem(guid=f"g{k}", title=f"t{k}", link=f"http://x.example/{k}",
