@@ -75,6 +75,29 @@ async def test_two_collectors_fetch_each_source_once_per_interval(pg_url, loopba
         assert leased == 0  # every fetch's write ended its lease
 
 
+async def test_two_collectors_store_a_shared_link_once(pg_url, loopback):  # noqa: F811
+    """Sources fetched side by side by two collectors all carry the same three links: each link is
+    stored once, every other source's item is a sighting of it (the writes queue on the server)."""
+    n = 6
+    for k in range(n):
+        items = "".join(f"<item><guid>s{k}-{i}</guid><title>汉台区通报{i}</title>"
+                        f"<link>https://news.example/shared/{i}?utm_source=s{k}</link></item>"
+                        for i in range(3))
+        loopback.route(f"/s{k}.xml", "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
+                       f"<title>t</title>{items}</channel></rss>")
+    specs = [SourceSpec(id=f"s{k}", name=f"源{k}", url=loopback.url(f"/s{k}.xml"), interval=60) for k in range(n)]
+    policy = FetchPolicy(per_host_spacing=0, per_host_concurrency=8, total_concurrency=2)
+    async with Collector(pg_url, jitter=0, policy=policy) as a, Collector(pg_url, jitter=0, policy=policy) as b:
+        await a.sync_sources(specs)
+        await _one_interval(a, b)
+        assert a.stats.checks + b.stats.checks == n
+        counts = await a.read(lambda db: db.execute(
+            "SELECT count(*), count(canonical_url), count(DISTINCT canonical_url) FROM items").fetchone())
+        sightings = await a.read(lambda db: db.execute("SELECT count(*) FROM item_sightings").fetchone()[0])
+    assert tuple(counts) == (3 * n, 3, 3)  # every source's item kept; the link held by the first only
+    assert sightings == 3 * (n - 1)
+
+
 async def test_a_dead_collectors_lease_holds_its_source_only_until_it_expires(tmp_path, loopback, backend):  # noqa: F811
     specs = _feeds(loopback, 2)
     clock = Clock(T0)
