@@ -415,12 +415,14 @@ def store_fetch(
         if spec.kind != "manual":  # manual intake may bring in old records on purpose
             first_fetch = from_db(conn.execute("SELECT min(fetched_at) FROM items WHERE source_id = ?",
                                                [spec.id]).fetchone()[0])
+        # What the database already has for this fetch, in a few statements instead of a few per
+        # item (round trips to a server, under the desk's writer lock); kept up to date below, so
+        # an item repeated within the fetch is seen as the database would show it.
+        known, holders, sighted = _fetch_context(conn, spec.id, items)
         for item in items:
             metrics_json = json.dumps(dict(item.metrics), ensure_ascii=False, sort_keys=True)
             chash = content_hash(item.title, item.text)
-            row = conn.execute(
-                "SELECT id, metrics, content_hash, versions FROM items WHERE source_id = ? AND guid = ?",
-                [spec.id, item.guid]).fetchone()
+            row = known.get(item.guid)
             if row is not None:
                 if item.metrics and row[1] != metrics_json:
                     conn.execute("UPDATE items SET metrics = ? WHERE id = ?", [metrics_json, row[0]])
@@ -429,17 +431,18 @@ def store_fetch(
                         [row[0], now_s, metrics_json],
                     )
                     updated += 1
-                edited += _keep_version(conn, row, item, chash, now_s)
+                    row = (row[0], metrics_json, row[2], row[3])
+                added = _keep_version(conn, row, item, chash, now_s)
+                edited += added
+                known[item.guid] = (row[0], row[1], row[2], row[3] + added)
                 continue
             canon = canonical_url(item.link)
             bounded = bound_published(item.published, now, floor=floor, source_first_fetch=first_fetch)
             clamped += bounded.reason is not None
             holder = None
             if canon is not None:
-                holder = conn.execute("SELECT id, source_id FROM items WHERE canonical_url = ?", [canon]).fetchone()
-                if holder is not None and (holder[1] == spec.id or conn.execute(
-                        "SELECT 1 FROM item_sightings WHERE item_id = ? AND source_id = ?",
-                        [holder[0], spec.id]).fetchone()):
+                holder = holders.get(canon)
+                if holder is not None and (holder[1] == spec.id or holder[0] in sighted):
                     duplicates += 1  # this source's own item (or its sighting) under a new guid
                     continue
             inserted = conn.execute(
@@ -454,10 +457,14 @@ def store_fetch(
                 continue
             item_id = inserted[0][0]
             new_ids.append(item_id)
+            known[item.guid] = (item_id, metrics_json, chash, 1)
             if holder is not None:
                 conn.execute("INSERT INTO item_sightings (sighting_id, item_id, source_id, seen_at) VALUES (?,?,?,?)",
                              [item_id, holder[0], spec.id, now_s])
+                sighted.add(holder[0])
                 sightings += 1
+            elif canon is not None:
+                holders[canon] = (item_id, spec.id)
             if item.metrics:
                 conn.execute(
                     "INSERT INTO item_metrics (item_id, at, metrics) VALUES (?, ?, ?)",
@@ -466,6 +473,41 @@ def store_fetch(
         _update_source_after_success(conn, spec.id, now, next_check, etag, last_modified, body_digest,
                                      len(new_ids))
     return StoreOutcome(tuple(new_ids), updated, duplicates, sightings, edited, clamped)
+
+
+_CHUNK = 500  # values per IN (...) list: well within both backends' parameter limits
+
+
+def _chunks(values: list, size: int = _CHUNK):
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def _fetch_context(conn, source_id: str, items: Sequence[ParsedItem]):
+    """For a fetch's items: the source's known items by guid {guid: (id, metrics, content_hash,
+    versions)}, the items holding their links {canonical URL: (id, source_id)}, and the ids of
+    those holders this source already has a sighting of."""
+    known: dict[str, tuple] = {}
+    for part in _chunks(list(dict.fromkeys(item.guid for item in items))):
+        for item_id, guid, metrics, chash, versions in conn.execute(
+                "SELECT id, guid, metrics, content_hash, versions FROM items WHERE source_id = ?"
+                f" AND guid IN ({','.join('?' * len(part))})", [source_id, *part]):
+            known[guid] = (item_id, metrics, chash, versions)
+    canons = list(dict.fromkeys(c for c in (canonical_url(item.link) for item in items if item.guid not in known)
+                                if c is not None))
+    holders: dict[str, tuple[int, str]] = {}
+    for part in _chunks(canons):
+        for canon, item_id, holder_source in conn.execute(
+                f"SELECT canonical_url, id, source_id FROM items WHERE canonical_url IN ({','.join('?' * len(part))})",
+                part):
+            holders[canon] = (item_id, holder_source)
+    others = [item_id for item_id, holder_source in holders.values() if holder_source != source_id]
+    sighted: set[int] = set()
+    for part in _chunks(others):
+        sighted.update(r[0] for r in conn.execute(
+            f"SELECT item_id FROM item_sightings WHERE source_id = ? AND item_id IN ({','.join('?' * len(part))})",
+            [source_id, *part]))
+    return known, holders, sighted
 
 
 @dataclass(frozen=True)
