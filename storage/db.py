@@ -140,6 +140,15 @@ def open_db(path: str | Path, migrations: Iterable[Migrations] = ()) -> sqlite_u
     return db
 
 
+def apply_migrations(db, migrations: Iterable[Migrations]) -> None:
+    """Bring the given migration sets up to date on an already open database (either backend)."""
+    for mset in migrations:
+        if dialect(db) == "postgresql":
+            _apply_on_server(db, mset)
+        else:
+            mset.apply(db)
+
+
 def _apply_on_server(db, mset: Migrations) -> None:
     """Apply a set's pending steps on PostgreSQL, each with its record in one transaction under
     the desk's writer lock, so processes starting together apply each step once."""

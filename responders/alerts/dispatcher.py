@@ -12,13 +12,19 @@ every original alert a message stood for (a folded digest of 5 alerts gives 5
 calls); ``error`` is None on success, else a one-line redacted message that says
 whether a retry follows. It may be a plain function or a coroutine function.
 
-Given ``db`` (the desk's SQLite file: a path, or a sqlite-utils Database used on
-this thread only), the state that matters survives a restart: dedup keys, queued
+Given ``db`` (the desk's database: a SQLite path, a ``postgresql://`` URL, or an open
+database used on this thread only), the state that matters survives a restart: dedup keys, queued
 and retrying alerts, each channel's recent sends (rate-limit windows), digest ids,
 acknowledgements and escalation timers (see :mod:`responders.alerts.store`). A new
 dispatcher on the same file carries on where the last one stopped: an escalation
 that fell due while the desk was down fires on the first ``tick``. If the file
 cannot be written (disk full) the dispatcher logs it and keeps working in memory.
+
+Several dispatchers may share one database (two daemons, machines sharing a PostgreSQL
+server). Each message is sent by the one that claims its stored row just before the send; a
+dedup key and each escalation step are taken once, by whichever gets there first; each
+dispatcher looks for rows it does not hold every ``ADOPT_EVERY`` (left by one that stopped,
+or queued by another), so the alerts of a dispatcher that died go out from the others.
 
 Alerts reach people: with ``duty(at) -> (officer_id, leader_id)`` and
 ``people(staff_id) -> Mention``, a breaking alert is for the officer on duty
@@ -73,6 +79,8 @@ TRACK_RETENTION = timedelta(hours=24)
 PRUNE_EVERY = timedelta(minutes=10)
 #: Seconds between two log lines about the store failing (a full disk fails every write).
 STORE_LOG_EVERY = 600.0
+#: How often a dispatcher takes up stored alerts it does not hold (another dispatcher's).
+ADOPT_EVERY = timedelta(seconds=30)
 
 
 @dataclass
@@ -159,6 +167,9 @@ class AlertDispatcher:
         self._store_logged_at: float | None = None
         self._ack_seq = 0
         self._next_prune: datetime | None = None
+        self._next_adopt: datetime | None = None
+        #: (channel, id, tier) of messages whose row could not be written: sent without a claim
+        self._unstored: set[tuple[str, str, int]] = set()
         if db is not None:
             self._store = AlertStore(db)
             self._restore()
@@ -188,17 +199,23 @@ class AlertDispatcher:
             names = tuple(dict.fromkeys(names + self.config.duty_channels))
         routed = tuple(n for n in names if n in self._channels)
         skipped = tuple((n, self.unavailable.get(n, "未定义")) for n in names if n not in self._channels)
-        track = self._tracks[alert.id] = _Track(alert, escalates)
+        track = _Track(alert, escalates)
         if not routed:
             # nothing to send on now: escalation (if any) still counts from here
             track.base_at = now
-            if names:
-                log.warning("%s", redact(f"告警 {alert.id} 的渠道均不可用：{', '.join(names)}", self.secrets))
+        if self._store is not None:
+            stored = self._save(self._store.submitted, alert.key, now, track, [(n, alert) for n in routed],
+                                StepRecord(0, now, targets, routed), dedup_window=self.config.dedup_window)
+            if stored is False:
+                log.info("%s", redact(f"重复告警已合并（另一进程已发出）：{alert.key}", self.secrets))
+                return SubmitResult(alert.id, duplicate=True)
+            if stored is None:
+                self._unstored.update((n, alert.id, 0) for n in routed)
+        self._tracks[alert.id] = track
+        if not routed and names:
+            log.warning("%s", redact(f"告警 {alert.id} 的渠道均不可用：{', '.join(names)}", self.secrets))
         for name in routed:
             self._enqueue(self._channels[name], alert, now)
-        if self._store is not None:
-            self._save(self._store.submitted, alert.key, now, track, [(n, alert) for n in routed],
-                       StepRecord(0, now, targets, routed))
         made: list[Delivery] = []
         token = _collector.set(made)
         try:
@@ -215,6 +232,7 @@ class AlertDispatcher:
         token = _collector.set(made)
         try:
             now = self.clock()
+            self._adopt(now)
             self._sync_acks()
             self._escalate(now)
             await self._pump_all(tuple(self._channels), wait)
@@ -372,7 +390,9 @@ class AlertDispatcher:
                 if r.due > now or not ch.limiter.try_acquire():
                     continue
                 ch.retries.remove(r)
-                await self._attempt(ch, r.message, r.members, r.attempt + 1, from_retry=True)
+                message = self._claim_retry(ch, r.message, now)
+                if message is not None:
+                    await self._attempt(ch, message, r.members, r.attempt + 1, from_retry=True)
             ready = self._ready(ch, now)
             if not ready or self._blocked(ch, self.clock()) or not ch.limiter.try_acquire():
                 return
@@ -381,6 +401,9 @@ class AlertDispatcher:
             ch.queue = [a for a in ch.queue if id(a) not in ids]
             if not any(a.lane == "digest" and not a.escalation_tier for a in ch.queue):
                 ch.digest_due = None
+            ready = self._claim_queued(ch, ready, now)
+            if not ready:
+                return
             heading = "静默时段告警汇总" if self._held_overnight(ch, ready) else "舆情告警汇总"
             message = fold(ready, now, heading=heading)
             if message.folded:
@@ -400,8 +423,6 @@ class AlertDispatcher:
         for tr in tracks:
             if tr.base_at is None:
                 tr.base_at = now
-        if self._store is not None and ch.cfg.type != "tui":  # the console's notices never leave the process
-            self._save(self._store.sending, ch.cfg.name, message, members, from_retry=from_retry, now=now)
         try:
             await ch.sender.send(prepare(message, ch.cfg, incident_url=self.config.incident_url))
         except ChannelError as exc:
@@ -517,25 +538,27 @@ class AlertDispatcher:
                 names = tuple(dict.fromkeys(names + (self.config.duty_channels or route(tr.alert, self.config.rules))))
             tr.tier += 1
             tr.base_at = now
+            if tr.tier >= len(steps):
+                tr.settled_at = now
             esc = replace(tr.alert, escalation_tier=tr.tier, mentions=who.mentions)
+            queued = [(name, esc) for name in names if name in self._channels]
+            if self._store is not None:
+                stored = self._save(self._store.escalated, tr, queued, now,
+                                    StepRecord(tr.tier, now, who.records(), tuple(n for n, _ in queued)))
+                if stored is False:
+                    self._reload_track(tr)  # another dispatcher on this database took this step
+                    continue
+                if stored is None:
+                    self._unstored.update((n, esc.id, esc.escalation_tier) for n, _ in queued)
             self._log_problems(tr.alert, who.problems)
             whom = "、".join(m.label for m in who.mentions) or "渠道"
             log.warning("%s", redact(f"告警 {tr.alert.id} 未确认，升级到第 {tr.tier} 级：{whom}（{', '.join(names)}）",
                                      self.secrets))
-            queued = []
-            for name in names:
-                ch = self._channels.get(name)
-                if ch is not None:
-                    self._enqueue(ch, esc, now)
-                    queued.append((name, esc))
+            for name, _ in queued:
+                self._enqueue(self._channels[name], esc, now)
             if not queued:
                 log.error("%s", redact(f"告警 {tr.alert.id} 第 {tr.tier} 级升级无可用渠道：{', '.join(names) or '无'}",
                                        self.secrets))
-            if tr.tier >= len(steps):
-                tr.settled_at = now
-            if self._store is not None:
-                self._save(self._store.escalated, tr, queued, now,
-                           StepRecord(tr.tier, now, who.records(), tuple(n for n, _ in queued)))
 
     def _log_problems(self, alert: Alert, problems: tuple[str, ...]) -> None:
         for text in problems:
@@ -589,19 +612,58 @@ class AlertDispatcher:
 
     # ------------------------------------------------------------ persistence
 
-    def _save(self, fn: Callable, *args: Any, **kw: Any) -> None:
-        """Write through to the store; a failure (disk full, a locked file past the
-        busy timeout) is logged once per streak and the dispatcher goes on in memory."""
+    def _save(self, fn: Callable, *args: Any, failed: Any = None, **kw: Any) -> Any:
+        """Write through to the store and return its answer; a failure (disk full, a locked
+        file past the busy timeout) is logged once per streak, ``failed`` is returned and the
+        dispatcher goes on in memory."""
         try:
-            fn(*args, **kw)
+            result = fn(*args, **kw)
         except (sqlite3.Error, OSError) as exc:
             self._store_error = f"{type(exc).__name__}: {exc}"
             if self._may_log_store():
                 log.error("告警状态无法写入数据库（继续在内存中运行，重启后可能重复或遗漏）：%s", self._store_error)
-        else:
-            if self._store_error is not None and self._may_log_store():
-                log.warning("告警状态已恢复写入数据库")
-            self._store_error = None
+            return failed
+        if self._store_error is not None and self._may_log_store():
+            log.warning("告警状态已恢复写入数据库")
+        self._store_error = None
+        return result
+
+    def _claim_queued(self, ch: _Channel, ready: list[Alert], now: datetime) -> list[Alert]:
+        """The ready alerts this dispatcher may send now (it claims their rows); those another
+        dispatcher sent or is sending are dropped here. The console's notices never leave
+        the process: not claimed."""
+        if self._store is None or ch.cfg.type == "tui":
+            return ready
+        name = ch.cfg.name
+        local = [a for a in ready if (name, a.id, a.escalation_tier) in self._unstored]
+        self._unstored.difference_update((name, a.id, a.escalation_tier) for a in local)
+        stored = [a for a in ready if all(a is not x for x in local)]
+        claimed = self._save(self._store.claim_queued, name, stored, now, failed=[(a, False) for a in stored])
+        picked = {id(a): a for a in local}
+        picked.update((id(a), replace(a, resent=True) if cut and not a.resent else a) for a, cut in claimed)
+        return [picked[id(a)] for a in ready if id(a) in picked]
+
+    def _claim_retry(self, ch: _Channel, message: Alert, now: datetime) -> Alert | None:
+        """The retry's message if this dispatcher may send it now, else None (see _claim_queued)."""
+        key = (ch.cfg.name, message.id, message.escalation_tier)
+        if self._store is None or ch.cfg.type == "tui":
+            return message
+        if key in self._unstored:
+            self._unstored.discard(key)
+            return message
+        claimed = self._save(self._store.claim_retry, ch.cfg.name, message, now, failed=(True, False))
+        if claimed is None:
+            return None
+        return replace(message, resent=True) if claimed[1] and not message.resent else message
+
+    def _reload_track(self, tr: _Track) -> None:
+        """Take a track's step and timer as stored (another dispatcher moved it on)."""
+        state = self._save(self._store.track_state, tr.alert.id)
+        if state is None:
+            return
+        tr.tier, tr.base_at, tr.settled_at, acked_by, acked_at = state
+        if acked_by and tr.acked_by is None:
+            tr.acked_by, tr.acked_at = acked_by, acked_at
 
     def _may_log_store(self) -> bool:
         """At most one store-problem log line per ``STORE_LOG_EVERY`` seconds (monotonic)."""
@@ -614,8 +676,10 @@ class AlertDispatcher:
     def _save_attempt(self, ch: _Channel, message: Alert, members: list[Alert], from_retry: bool,
                       retry: _Retry | None, tracks: list[_Track], now: datetime) -> None:
         if self._store is not None:
-            self._save(self._store.attempted, ch.cfg.name, message, members, from_retry=from_retry, retry=retry,
-                       tracks=tracks, token_at=now)
+            stored = self._save(self._store.attempted, ch.cfg.name, message, members, from_retry=from_retry,
+                                retry=retry, tracks=tracks, token_at=now)
+            if stored is None and retry is not None:
+                self._unstored.add((ch.cfg.name, message.id, message.escalation_tier))
 
     def _restore(self) -> None:
         """Read back what the last dispatcher on this file left."""
@@ -629,24 +693,9 @@ class AlertDispatcher:
             log.error("告警状态中有 %d 行无法解析，已跳过（保留在数据库中）", snap.unreadable)
         for key, at in snap.dedup.items():
             self.deduper.remember(key, at)
-        for tr in snap.tracks:
-            self._tracks[tr.alert.id] = tr
-        self._folds.update(snap.folds)
         self._ack_seq = snap.ack_seq
-        for name, entries in snap.queues.items():
-            ch = self._channels.get(name)
-            if ch is None:
-                log.warning("%s", redact(f"告警渠道 {name} 不可用，其 {len(entries)} 条待发告警保留在数据库中", self.secrets))
-                continue
-            for alert, at in entries:
-                ch.queue.append(alert)
-                if alert.lane == "digest" and not alert.escalation_tier:
-                    due = at + self.config.digest_every
-                    ch.digest_due = due if ch.digest_due is None else min(ch.digest_due, due)
-        for r in snap.retries:
-            ch = self._channels.get(r.channel)
-            if ch is not None:
-                ch.retries.append(_Retry(r.due, r.message, r.members, r.attempt))
+        self._take_up(snap, warn=True)
+        self._next_adopt = now + ADOPT_EVERY
         for name, h in snap.health.items():
             ch = self._channels.get(name)
             if ch is not None:
@@ -661,6 +710,60 @@ class AlertDispatcher:
         waiting = sum(len(c.queue) + len(c.retries) for c in self._channels.values())
         if snap.tracks or waiting:
             log.info("告警状态已恢复：%d 条跟踪，%d 条待发", len(snap.tracks), waiting)
+
+    def _take_up(self, snap, *, warn: bool = False) -> int:
+        """Hold the stored tracks, queued messages and retries not held yet; how many were new."""
+        new = 0
+        for tr in snap.tracks:
+            # at a later look only tracks still escalating matter (settled ones stay listed in the database)
+            if tr.alert.id not in self._tracks and (warn or tr.settled_at is None):
+                self._tracks[tr.alert.id] = tr
+                new += 1
+        for fid, ids in snap.folds.items():
+            self._folds.setdefault(fid, ids)
+        for name, entries in snap.queues.items():
+            ch = self._channels.get(name)
+            if ch is None:
+                if warn:
+                    log.warning("%s", redact(f"告警渠道 {name} 不可用，其 {len(entries)} 条待发告警保留在数据库中",
+                                             self.secrets))
+                continue
+            held = {(a.id, a.escalation_tier) for a in ch.queue}
+            for alert, at in entries:
+                if (alert.id, alert.escalation_tier) in held or (name, alert.id, alert.escalation_tier) in snap.mine:
+                    continue
+                ch.queue.append(alert)
+                new += 1
+                if alert.lane == "digest" and not alert.escalation_tier:
+                    due = at + self.config.digest_every
+                    ch.digest_due = due if ch.digest_due is None else min(ch.digest_due, due)
+        for r in snap.retries:
+            ch = self._channels.get(r.channel)
+            if ch is None or (r.channel, r.message.id, r.message.escalation_tier) in snap.mine or any(
+                    x.message.id == r.message.id and x.message.escalation_tier == r.message.escalation_tier
+                    for x in ch.retries):
+                continue
+            ch.retries.append(_Retry(r.due, r.message, r.members, r.attempt))
+            new += 1
+        return new
+
+    def _adopt(self, now: datetime) -> None:
+        """Every ADOPT_EVERY: take up what other dispatchers on this database stored and this one
+        does not hold (the claims keep any message from going out twice)."""
+        if self._store is None or (self._next_adopt is not None and now < self._next_adopt):
+            return
+        self._next_adopt = now + ADOPT_EVERY
+        try:
+            snap = self._store.load(now, self.config.dedup_window)
+        except sqlite3.Error as exc:
+            log.warning("读取告警状态失败：%s", exc)
+            return
+        for key, at in snap.dedup.items():
+            if not self.deduper.is_duplicate(key, now):
+                self.deduper.remember(key, at)
+        new = self._take_up(snap)
+        if new:
+            log.info("告警：接手数据库中的 %d 条告警状态（其他进程留下或排队）", new)
 
     def _sync_acks(self) -> None:
         """Take acknowledgements other processes (consoles) wrote since the last look."""

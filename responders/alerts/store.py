@@ -14,11 +14,21 @@ the track's new step and timer are written in one transaction.
 
 Consoles in other processes acknowledge through :func:`ack_alert` on their own
 connection; the dispatcher picks acknowledgements up on its next ``tick``.
+
+Several dispatchers may share one database (two daemons, or machines sharing a PostgreSQL
+server): each store has an ``owner`` name, and a message is sent only by the dispatcher that
+claimed its row (:meth:`AlertStore.claim_queued`, :meth:`AlertStore.claim_retry`: a conditional
+UPDATE under the desk's writer lock). A claim by an owner that is gone (its session lock
+released on PostgreSQL, its process ended on the SQLite desk's one machine) is taken over, and
+that send is marked as a possible repeat. A dedup key and each escalation step are likewise
+written once, whichever dispatcher gets there first.
 """
 from __future__ import annotations
 
 import json
 import os
+import secrets
+import socket
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,7 +38,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from responders.alerts.types import Alert, AlertError, Mention
-from storage.db import open_db, transaction
+from storage.db import apply_migrations, dialect, open_db, transaction
 from storage.timeutil import from_db, to_db
 
 migrations = Migrations("alerts")
@@ -131,6 +141,23 @@ def m004_sending(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE alert_retries ADD COLUMN sending_at TEXT")
 
 
+@migrations()
+def m005_claims(db: sqlite_utils.Database) -> None:
+    # claimed_by: which dispatcher is sending a row (several may share the database);
+    # seq: the order rows were written in, kept alike on both backends (PostgreSQL has no rowid)
+    db.execute("ALTER TABLE alert_queue ADD COLUMN claimed_by TEXT")
+    db.execute("ALTER TABLE alert_retries ADD COLUMN claimed_by TEXT")
+    db.execute("ALTER TABLE alert_tracks ADD COLUMN seq INTEGER")
+    db.execute("ALTER TABLE alert_queue ADD COLUMN seq INTEGER")
+    if dialect(db) == "sqlite":  # rows of a desk written before this step keep their order
+        db.execute("UPDATE alert_tracks SET seq = rowid")
+        db.execute("UPDATE alert_queue SET seq = rowid")
+
+
+#: Owners (``AlertStore.owner``) of the stores open in this process.
+_LIVE_OWNERS: set[str] = set()
+
+
 # ---------------------------------------------------------------- alert codec
 
 def alert_to_json(a: Alert) -> str:
@@ -222,6 +249,8 @@ class Snapshot:
     health: dict[str, ChannelHealth] = field(default_factory=dict)
     unreadable: int = 0  # rows that could not be decoded (skipped, left in place)
     interrupted: int = 0  # messages that were being sent when the last dispatcher stopped
+    #: (channel, alert or message id, tier) of the rows this store has claimed (its sends in flight)
+    mine: set[tuple[str, str, int]] = field(default_factory=set)
 
 
 def _resent(alert: Alert, sending_at: str | None) -> Alert:
@@ -248,23 +277,70 @@ class AlertStore:
     (calls nest as savepoints inside :meth:`batch`)."""
 
     def __init__(self, target: "sqlite_utils.Database | str | os.PathLike[str]"):
+        from storage.dburl import redacted
+
+        self._lock = None
         try:
-            if isinstance(target, sqlite_utils.Database):
-                self.db = target
-                self._own = False
-                migrations.apply(self.db)
-            elif isinstance(target, (str, os.PathLike)):
+            if isinstance(target, (str, os.PathLike)):
                 self.db = open_db(target, [migrations])
                 self._own = True
+            elif hasattr(target, "conn") and hasattr(target, "execute"):
+                self.db = target
+                self._own = False
+                apply_migrations(self.db, [migrations])
             else:
-                raise AlertError("the alert store needs a sqlite-utils Database or a file path, "
+                raise AlertError("the alert store needs an open desk database, a file path or a database URL, "
                                  f"got {type(target).__name__}")
+            key = secrets.randbits(62)
+            self.owner = f"{key}/{os.getpid()}@{socket.gethostname()}"
+            if dialect(self.db) == "postgresql":
+                # held while this store lives: other dispatchers see this owner's claims as live
+                from storage.pglocks import SessionLock
+
+                self._lock = SessionLock(self.db.conn.url, key, "alerts")
+                self._lock.acquire(wait=0)
         except (sqlite3.Error, OSError) as exc:
-            raise AlertError(f"告警状态数据库无法打开（{target}）：{type(exc).__name__}: {exc}") from None
+            if getattr(self, "_own", False):
+                self.db.conn.close()
+            raise AlertError(f"告警状态数据库无法打开（{redacted(target) if isinstance(target, str) else target}）："
+                             f"{type(exc).__name__}: {exc}") from None
+        _LIVE_OWNERS.add(self.owner)
 
     def close(self) -> None:
+        _LIVE_OWNERS.discard(self.owner)
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
         if self._own:
             self.db.conn.close()
+
+    def _alive(self, owner: str | None) -> bool:
+        """Whether the dispatcher that claimed a row is still running: a store open in this
+        process; on PostgreSQL an owner whose session lock is held; on SQLite (one machine) an
+        owner whose process still runs."""
+        if not owner:
+            return False
+        if owner in _LIVE_OWNERS:
+            return True
+        key, _, where = owner.partition("/")
+        pid, _, host = where.partition("@")
+        try:
+            key_n, pid_n = int(key), int(pid)
+        except ValueError:
+            return False
+        if dialect(self.db) == "postgresql":
+            row = self.db.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                                  "AND ((classid::bigint << 32) | objid::bigint) = ?", [key_n]).fetchone()
+            return bool(row and row[0])
+        if host != socket.gethostname() or pid_n == os.getpid():
+            return False  # our own process's earlier dispatcher is closed (its owner is not live)
+        try:
+            os.kill(pid_n, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
 
     def batch(self) -> transaction:
         return transaction(self.db)
@@ -278,27 +354,46 @@ class AlertStore:
         snap.dedup = {k: from_db(at) for k, at in ex("SELECT key, seen_at FROM alert_dedup WHERE seen_at > ?",
                                                       [cutoff]).fetchall()}
         for row in ex("SELECT alert, escalates, base_at, tier, acked_by, acked_at, settled_at FROM alert_tracks "
-                      "ORDER BY created_at, rowid").fetchall():
+                      "ORDER BY created_at, seq").fetchall():
             tr = _decode(snap, lambda: TrackRow(alert_from_json(row[0]), bool(row[1]), from_db(row[2]), row[3],
                                                 row[4], from_db(row[5]), from_db(row[6])))
             if tr is not None:
                 snap.tracks.append(tr)
-        for channel, alert, at, sending in ex("SELECT channel, alert, enqueued_at, sending_at FROM alert_queue "
-                                              "ORDER BY enqueued_at, rowid").fetchall():
+        alive: dict[str, bool] = {}
+
+        def cut_off(sending: str | None, owner: str | None) -> str | None:
+            """A send still claimed by a running dispatcher is not interrupted (it may finish)."""
+            if sending and owner:
+                if owner not in alive:
+                    alive[owner] = self._alive(owner)
+                if alive[owner]:
+                    return None
+            return sending
+
+        for channel, alert_id, tier, alert, at, sending, owner in ex(
+                "SELECT channel, alert_id, tier, alert, enqueued_at, sending_at, claimed_by FROM alert_queue "
+                "ORDER BY enqueued_at, seq").fetchall():
+            if owner == self.owner:
+                snap.mine.add((channel, alert_id, tier))
+            sending = cut_off(sending, owner)
             entry = _decode(snap, lambda: (_resent(alert_from_json(alert), sending), from_db(at)))
             if entry is not None:
                 snap.queues.setdefault(channel, []).append(entry)
                 snap.interrupted += bool(sending)
-        for channel, message, members, attempt, due, sending in ex(
-                "SELECT channel, message, members, attempt, due, sending_at FROM alert_retries "
-                "ORDER BY due, rowid").fetchall():
+        for channel, message_id, tier, message, members, attempt, due, sending, owner in ex(
+                "SELECT channel, message_id, tier, message, members, attempt, due, sending_at, claimed_by "
+                "FROM alert_retries ORDER BY due, channel, message_id, tier").fetchall():
+            if owner == self.owner:
+                snap.mine.add((channel, message_id, tier))
+            sending = cut_off(sending, owner)
             r = _decode(snap, lambda: RetryRow(channel, from_db(due), _resent(alert_from_json(message), sending),
                                                [alert_from_json(m) for m in json.loads(members)], attempt))
             if r is not None:
                 snap.retries.append(r)
                 snap.interrupted += bool(sending)
-        snap.folds = {fid: tuple(json.loads(m)) for fid, m in ex("SELECT id, members FROM alert_folds").fetchall()}
-        for channel, at in ex("SELECT channel, at FROM alert_sends ORDER BY at").fetchall():
+        snap.folds = {fid: tuple(json.loads(m))
+                      for fid, m in ex("SELECT id, members FROM alert_folds ORDER BY id").fetchall()}
+        for channel, at in ex("SELECT channel, at FROM alert_sends ORDER BY at, channel").fetchall():
             snap.sends.setdefault(channel, []).append(from_db(at))
         snap.ack_seq = ex("SELECT coalesce(max(ack_seq), 0) FROM alert_tracks").fetchone()[0]
         snap.health = {h.channel: h for h in _health_rows(self.db)}
@@ -313,29 +408,45 @@ class AlertStore:
     # ------------------------------------------------------------ writes
 
     def submitted(self, key: str, now: datetime, track: TrackRow, queued: Iterable[tuple[str, Alert]],
-                  step: StepRecord | None = None) -> None:
-        """A new alert: its dedup key, its track, its queue rows and whom it is for, at once."""
+                  step: StepRecord | None = None, *, dedup_window: timedelta | None = None) -> bool:
+        """A new alert: its dedup key, its track, its queue rows and whom it is for, at once.
+        False (and nothing written) when another dispatcher on this database took the same key
+        within ``dedup_window``."""
         with transaction(self.db) as conn:
-            conn.execute("INSERT OR REPLACE INTO alert_dedup (key, seen_at) VALUES (?, ?)", [key, to_db(now)])
+            cutoff = to_db(now - dedup_window) if dedup_window is not None else to_db(now)
+            taken = conn.execute("INSERT INTO alert_dedup (key, seen_at) VALUES (?, ?) ON CONFLICT (key) "
+                                 "DO UPDATE SET seen_at = excluded.seen_at WHERE alert_dedup.seen_at <= ? "
+                                 "RETURNING key", [key, to_db(now), cutoff]).fetchone()
+            if taken is None:
+                return False
             self._put_track(conn, track, now)
             for channel, alert in queued:
                 self._put_queue(conn, channel, alert, now)
             if step is not None:
                 self._put_step(conn, track.alert.id, step)
+        return True
 
     def escalated(self, track: TrackRow, queued: Iterable[tuple[str, Alert]], now: datetime,
-                  step: StepRecord | None = None) -> None:
+                  step: StepRecord | None = None) -> bool:
         """One escalation step: the track's step and timer, the messages to send and whom
-        they are for, in one transaction (a restart neither repeats nor loses the step)."""
+        they are for, in one transaction (a restart neither repeats nor loses the step).
+        False (and nothing written) when another dispatcher already took this step."""
         with transaction(self.db) as conn:
+            if step is not None and not self._put_step(conn, track.alert.id, step):
+                return False
             self._update_track(conn, track)
             for channel, alert in queued:
                 self._put_queue(conn, channel, alert, now)
-            if step is not None:
-                self._put_step(conn, track.alert.id, step)
+        return True
+
+    def track_state(self, alert_id: str) -> tuple | None:
+        """A track as stored: (tier, base_at, settled_at, acked_by, acked_at), or None."""
+        row = self.db.execute("SELECT tier, base_at, settled_at, acked_by, acked_at FROM alert_tracks WHERE id = ?",
+                              [alert_id]).fetchone()
+        return None if row is None else (row[0], from_db(row[1]), from_db(row[2]), row[3], from_db(row[4]))
 
     def attempted(self, channel: str, message: Alert, members: list[Alert], *, from_retry: bool,
-                  retry: RetryRow | None, tracks: Iterable[TrackRow], token_at: datetime) -> None:
+                  retry: RetryRow | None, tracks: Iterable[TrackRow], token_at: datetime) -> bool:
         """One send attempt's outcome: its members leave the queue (or the old retry
         row goes), a new retry row if one is scheduled, the tracks' timers, the
         digest id, and the rate-limit token spent."""
@@ -348,28 +459,55 @@ class AlertStore:
                                  [(channel, a.id, a.escalation_tier) for a in members])
             if retry is not None:
                 conn.execute(
-                    "INSERT OR REPLACE INTO alert_retries (channel, message_id, tier, message, members, attempt, due) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO alert_retries (channel, message_id, tier, message, members, attempt, due) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, message_id, tier) DO UPDATE SET "
+                    "message = excluded.message, members = excluded.members, attempt = excluded.attempt, "
+                    "due = excluded.due, sending_at = NULL, claimed_by = NULL",
                     [channel, message.id, message.escalation_tier, alert_to_json(message),
                      json.dumps([alert_to_json(a) for a in members], ensure_ascii=False), retry.attempt,
                      to_db(retry.due)])
             if message.folded:
-                conn.execute("INSERT OR IGNORE INTO alert_folds (id, members, created_at) VALUES (?, ?, ?)",
+                conn.execute("INSERT INTO alert_folds (id, members, created_at) VALUES (?, ?, ?) "
+                             "ON CONFLICT (id) DO NOTHING",
                              [message.id, json.dumps(list(message.folded)), to_db(token_at)])
             for tr in tracks:
                 self._update_track(conn, tr)
             conn.execute("INSERT INTO alert_sends (channel, at) VALUES (?, ?)", [channel, to_db(token_at)])
+        return True
 
-    def sending(self, channel: str, message: Alert, members: list[Alert], *, from_retry: bool,
-                now: datetime) -> None:
-        """Mark a message as being sent, just before the send starts (see ``m004_sending``)."""
+    def claim_queued(self, channel: str, alerts: list[Alert], now: datetime) -> list[tuple[Alert, bool]]:
+        """Claim queued alerts for sending, just before the send starts (marks them as being
+        sent, see ``m004_sending``). Returns those this dispatcher may send, each with whether
+        an earlier send of it was cut off (its resend may be a repeat); the others are sent,
+        or being sent, by another dispatcher."""
+        out = []
         with transaction(self.db) as conn:
-            if from_retry:
-                conn.execute("UPDATE alert_retries SET sending_at = ? WHERE channel = ? AND message_id = ? AND tier = ?",
-                             [to_db(now), channel, message.id, message.escalation_tier])
-            else:
-                conn.executemany("UPDATE alert_queue SET sending_at = ? WHERE channel = ? AND alert_id = ? AND tier = ?",
-                                 [(to_db(now), channel, a.id, a.escalation_tier) for a in members])
+            for a in alerts:
+                key = [channel, a.id, a.escalation_tier]
+                row = conn.execute("SELECT claimed_by, sending_at FROM alert_queue "
+                                   "WHERE channel = ? AND alert_id = ? AND tier = ?", key).fetchone()
+                if self._claim(conn, "alert_queue", "alert_id", row, key, now):
+                    out.append((a, bool(row[1]) and row[0] != self.owner))
+        return out
+
+    def claim_retry(self, channel: str, message: Alert, now: datetime) -> tuple[bool, bool] | None:
+        """Claim a retry for sending, as :meth:`claim_queued`: None when another dispatcher
+        sent it or is sending it, else (claimed, cut off before)."""
+        key = [channel, message.id, message.escalation_tier]
+        with transaction(self.db) as conn:
+            row = conn.execute("SELECT claimed_by, sending_at FROM alert_retries "
+                               "WHERE channel = ? AND message_id = ? AND tier = ?", key).fetchone()
+            if not self._claim(conn, "alert_retries", "message_id", row, key, now):
+                return None
+        return True, bool(row[1]) and row[0] != self.owner
+
+    def _claim(self, conn, table: str, id_column: str, row, key: list, now: datetime) -> bool:
+        if row is None or (row[0] not in (None, self.owner) and self._alive(row[0])):
+            return False
+        done = conn.execute(f"UPDATE {table} SET sending_at = ?, claimed_by = ? WHERE channel = ? AND "
+                            f"{id_column} = ? AND tier = ? AND coalesce(claimed_by, '') = ? RETURNING tier",
+                            [to_db(now), self.owner, *key, row[0] or ""]).fetchone()
+        return done is not None
 
     def acked(self, tracks: Iterable[TrackRow], dropped_queue: Iterable[tuple[str, str, int]],
               dropped_retries: Iterable[tuple[str, str, int]]) -> None:
@@ -389,8 +527,11 @@ class AlertStore:
     def health(self, h: ChannelHealth, now: datetime) -> None:
         """A channel's delivery state after a send's outcome."""
         with transaction(self.db) as conn:
-            conn.execute("INSERT OR REPLACE INTO alert_channel_health (channel, label, failing_since, failures, "
-                         "last_error, last_ok_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            conn.execute("INSERT INTO alert_channel_health (channel, label, failing_since, failures, "
+                         "last_error, last_ok_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel) "
+                         "DO UPDATE SET label = excluded.label, failing_since = excluded.failing_since, "
+                         "failures = excluded.failures, last_error = excluded.last_error, "
+                         "last_ok_at = excluded.last_ok_at, updated_at = excluded.updated_at",
                          [h.channel, h.label, to_db(h.failing_since), h.failures, h.last_error,
                           to_db(h.last_ok_at), to_db(now)])
 
@@ -416,16 +557,23 @@ class AlertStore:
     @staticmethod
     def _put_track(conn, tr: TrackRow, now: datetime) -> None:
         conn.execute(
-            "INSERT OR REPLACE INTO alert_tracks (id, alert, incident_id, escalates, base_at, tier, acked_by, "
-            "acked_at, settled_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO alert_tracks (id, alert, incident_id, escalates, base_at, tier, acked_by, acked_at, "
+            "settled_at, created_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "(SELECT coalesce(max(seq), 0) + 1 FROM alert_tracks)) ON CONFLICT (id) DO UPDATE SET "
+            "alert = excluded.alert, incident_id = excluded.incident_id, escalates = excluded.escalates, "
+            "base_at = excluded.base_at, tier = excluded.tier, acked_by = excluded.acked_by, "
+            "acked_at = excluded.acked_at, settled_at = excluded.settled_at, created_at = excluded.created_at",
             [tr.alert.id, alert_to_json(tr.alert), _incident_text(tr.alert.incident_id), int(tr.escalates),
              to_db(tr.base_at), tr.tier, tr.acked_by, to_db(tr.acked_at), to_db(tr.settled_at), to_db(now)])
 
     @staticmethod
-    def _put_step(conn, alert_id: str, step: StepRecord) -> None:
-        conn.execute("INSERT OR IGNORE INTO alert_steps (alert_id, step, at, targets, channels) VALUES (?, ?, ?, ?, ?)",
-                     [alert_id, step.step, to_db(step.at), json.dumps(list(step.targets), ensure_ascii=False),
-                      json.dumps(list(step.channels), ensure_ascii=False)])
+    def _put_step(conn, alert_id: str, step: StepRecord) -> bool:
+        """Whether this step is newly recorded (False: it was decided already)."""
+        return conn.execute(
+            "INSERT INTO alert_steps (alert_id, step, at, targets, channels) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (alert_id, step) DO NOTHING RETURNING step",
+            [alert_id, step.step, to_db(step.at), json.dumps(list(step.targets), ensure_ascii=False),
+             json.dumps(list(step.channels), ensure_ascii=False)]).fetchone() is not None
 
     @staticmethod
     def _update_track(conn, tr: TrackRow) -> None:
@@ -434,16 +582,18 @@ class AlertStore:
 
     @staticmethod
     def _put_queue(conn, channel: str, alert: Alert, now: datetime) -> None:
-        conn.execute("INSERT OR REPLACE INTO alert_queue (channel, alert_id, tier, alert, enqueued_at) "
-                     "VALUES (?, ?, ?, ?, ?)", [channel, alert.id, alert.escalation_tier, alert_to_json(alert),
-                                                to_db(now)])
+        conn.execute("INSERT INTO alert_queue (channel, alert_id, tier, alert, enqueued_at, seq) "
+                     "VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM alert_queue)) "
+                     "ON CONFLICT (channel, alert_id, tier) DO UPDATE SET alert = excluded.alert, "
+                     "enqueued_at = excluded.enqueued_at, sending_at = NULL, claimed_by = NULL",
+                     [channel, alert.id, alert.escalation_tier, alert_to_json(alert), to_db(now)])
 
 
 # ---------------------------------------------------------------- other processes
 
 def _has_tables(db: sqlite_utils.Database) -> bool:
-    """Whether a dispatcher has created its tables in this file (consoles never create them)."""
-    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alert_tracks'").fetchone() is not None
+    """Whether a dispatcher has created its tables in this database (consoles never create them)."""
+    return db["alert_tracks"].exists()
 
 
 def ack_alert(db: sqlite_utils.Database, alert_id: str, actor: str, now: datetime) -> list[str]:
@@ -494,8 +644,7 @@ def _health_rows(db: sqlite_utils.Database) -> list[ChannelHealth]:
 
 def failing_channels(db: sqlite_utils.Database) -> list[ChannelHealth]:
     """Channels whose last send failed (read from any process: doctor, the console)."""
-    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alert_channel_health'"
-                  ).fetchone() is None:
+    if not db["alert_channel_health"].exists():
         return []
     return [h for h in _health_rows(db) if h.failing]
 
@@ -505,7 +654,7 @@ def unacknowledged_alerts(db: sqlite_utils.Database) -> list[tuple[Alert, int]]:
     if not _has_tables(db):
         return []
     rows = db.execute("SELECT alert, tier FROM alert_tracks WHERE escalates = 1 AND acked_by IS NULL "
-                      "ORDER BY created_at, rowid").fetchall()
+                      "ORDER BY created_at, seq").fetchall()
     return [(alert_from_json(a), tier) for a, tier in rows]
 
 
@@ -540,9 +689,9 @@ def list_alerts(db: sqlite_utils.Database, *, open_only: bool = False, limit: in
 
 def _records(db: sqlite_utils.Database, where: str, params: list, limit: int) -> list[AlertRecord]:
     rows = db.execute(f"SELECT id, alert, escalates, tier, base_at, acked_by, acked_at, created_at FROM alert_tracks "
-                      f"{where} ORDER BY created_at DESC, rowid DESC LIMIT ?", [*params, limit]).fetchall()
+                      f"{where} ORDER BY created_at DESC, seq DESC LIMIT ?", [*params, limit]).fetchall()
     steps: dict[str, list[StepRecord]] = {}
-    has_steps = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alert_steps'").fetchone()
+    has_steps = db["alert_steps"].exists()
     waiting = _waiting(db) if rows and has_steps else {}
     if rows and has_steps:
         ids = [r[0] for r in rows]
