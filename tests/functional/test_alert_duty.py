@@ -24,6 +24,7 @@ from storage.db import open_db
 from tests.functional.test_alert_channels import (  # noqa: F401  (platforms is a fixture)
     DING_SECRET, ENV, FEISHU_SECRET, HOOK_SECRET, T0, Clock, alert, channels, platforms, rule,
 )
+from tests.functional.test_alert_restart import session_gone
 from yuqing.alert_duty import duty_source, people_source
 
 OFFICER = dict(wecom="zhangsan", dingtalk="13800000001", feishu="ou_7d8a6e6df7621556ce0d21922b676706",
@@ -32,9 +33,10 @@ LEADER = dict(wecom="LiNa", dingtalk="13900000002", feishu="ou_leader0002")
 
 
 @pytest.fixture
-def desk(tmp_path):
-    """A desk database with an admin, the officer 张伟, the leader 李娜 and 赵强."""
-    path = tmp_path / "desk.sqlite"
+def desk(tmp_path, backend):
+    """A desk database (a SQLite file or a PostgreSQL URL) with an admin, the officer 张伟,
+    the leader 李娜 and 赵强."""
+    path = backend or tmp_path / "desk.sqlite"
     db = open_db(path, [staff.migrations, migrations])
     staff.add_staff(db, "admin", "管理员", "admin")
     staff.add_staff(db, "zhang", "张伟", "officer", **OFFICER)
@@ -236,6 +238,7 @@ async def _life(desk, p, at, action, key="item:kill", *, rules=None, kill_when=N
     finally:
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
+        await session_gone(desk, proc.pid)
     assert line.startswith(b"ready"), line
     return line.split()[1].decode() if len(line.split()) > 1 else ""
 

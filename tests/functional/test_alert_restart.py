@@ -1,7 +1,7 @@
 """The alert dispatcher's state survives a restart: a new dispatcher on the same
-SQLite file dedups, escalates, honours acknowledgements, rate limits and sends what
-was waiting, exactly as the old one would have. Real receivers on 127.0.0.1 and
-real SQLite files; the clock is injected."""
+database dedups, escalates, honours acknowledgements, rate limits and sends what
+was waiting, exactly as the old one would have. Real receivers on 127.0.0.1, real
+SQLite files and (the `backend` fixture) a real PostgreSQL database; the clock is injected."""
 from __future__ import annotations
 
 import logging
@@ -29,7 +29,13 @@ def make(p, path, rules, clock, calls=None, **top):
 
 
 @pytest.fixture
-def db_path(tmp_path):
+def db_path(tmp_path, backend):
+    """The desk's database: a SQLite file, or a fresh PostgreSQL database's URL."""
+    return backend or tmp_path / "desk.sqlite"
+
+
+@pytest.fixture
+def sqlite_path(tmp_path):
     return tmp_path / "desk.sqlite"
 
 
@@ -166,8 +172,8 @@ async def test_rate_limit_window_survives_a_restart(platforms, db_path):
     assert len(platforms.wecom) == 21
 
 
-async def test_a_database_that_cannot_be_written_does_not_stop_alerts(platforms, db_path, caplog):
-    db = open_db(db_path, [migrations])
+async def test_a_database_that_cannot_be_written_does_not_stop_alerts(platforms, sqlite_path, caplog):
+    db = open_db(sqlite_path, [migrations])
     pages = db.execute("PRAGMA page_count").fetchone()[0]
     db.execute(f"PRAGMA max_page_count = {pages}")  # full: no row fits any more
     clock = Clock()
@@ -201,7 +207,8 @@ def test_a_console_on_a_desk_without_alert_tables(db_path):
         db.conn.close()
 
 
-def test_the_alerts_migration_set_is_idempotent(db_path):
+def test_the_alerts_migration_set_is_idempotent(sqlite_path):
+    db_path = sqlite_path
     db = open_db(db_path, [migrations, migrations])
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
     assert {"alert_dedup", "alert_tracks", "alert_queue", "alert_retries", "alert_folds", "alert_sends"} <= names
@@ -219,6 +226,27 @@ def test_alert_codec_round_trip():
     b = alert(8, incident_id=8)
     for x in (a, b, a.__class__(**{**a.__dict__, "folded": ("p", "q"), "escalation_tier": 2})):
         assert alert_from_json(alert_to_json(x)) == x
+
+
+async def session_gone(target, pid: int, limit: float = 30.0) -> None:
+    """On PostgreSQL, wait until the server has ended a killed process's sessions (its locks
+    go with them); at once on SQLite."""
+    import asyncio
+
+    from storage.dburl import is_server
+
+    if not is_server(target):
+        return
+    db = connect(target)
+    try:
+        for _ in range(int(limit / 0.05)):
+            if not db.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE ?",
+                              [f"%pid={pid} %"]).fetchone()[0]:
+                return
+            await asyncio.sleep(0.05)
+    finally:
+        db.close()
+    raise AssertionError(f"the killed process {pid} still has a session after {limit} s")
 
 
 CHILD = """
@@ -275,6 +303,7 @@ async def test_killed_in_the_middle_of_a_send_the_alert_goes_out_after_restart(d
         await asyncio.wait_for(arrived.wait(), 30)
         child.send_signal(signal.SIGKILL)
         await child.wait()
+        await session_gone(db_path, child.pid)
 
         cfg = parse_alerts_config({"channels": {"w": {"type": "wecom", "url": url}},
                                    "rules": [{"name": "r", "channels": ["w"]}]})
