@@ -1,12 +1,14 @@
 """Who is on duty and how to reach them, for the alert dispatcher.
 
-``duty_source(db_path, config)`` gives ``duty(at) -> (officer_id, leader_id)``: the duty
+``duty_source(target, config)`` gives ``duty(at) -> (officer_id, leader_id)``: the duty
 roster's shift at ``at`` (``responders.roster.on_duty``) when the desk has one, else the
 fallback staff ids ``[alerts] duty_officer`` / ``duty_leader`` of desk.toml (a desk
-without a roster, or a gap in it). ``people_source(db_path)`` gives
+without a roster, or a gap in it). ``people_source(target)`` gives
 ``people(staff_id) -> Mention | None`` from the staff table (None for an unknown or
-disabled member). Both open a short read-only connection per call: they are asked once
-per breaking alert and once per escalation step.
+disabled member). ``target`` is the desk's database: its SQLite file or a ``postgresql://``
+URL (``DeskHome.db_target``). Both open a short read-only connection per call: they are asked
+once per breaking alert and once per escalation step, and so always read the current roster,
+whichever machine changed it.
 """
 from __future__ import annotations
 
@@ -21,17 +23,17 @@ from responders.alerts.types import AlertsConfig, Mention
 log = logging.getLogger("yuqing.alerts")
 
 
-def _read(db_path: Path, fn: Callable):
+def _read(target: Path | str, fn: Callable):
     from storage.db import connect
 
-    db = connect(db_path, readonly=True)
+    db = connect(target, readonly=True)
     try:
         return fn(db)
     finally:
         db.conn.close()
 
 
-def roster_shift(db_path: Path, at: datetime) -> tuple[str | None, str | None] | None:
+def roster_shift(target: Path | str, at: datetime) -> tuple[str | None, str | None] | None:
     """(officer, leader) of the roster's shift at ``at``; None when the desk has no roster
     (module or table missing) or no shift then."""
     try:
@@ -39,7 +41,7 @@ def roster_shift(db_path: Path, at: datetime) -> tuple[str | None, str | None] |
     except ImportError:
         return None
     try:
-        shift = _read(db_path, lambda db: on_duty(db, at))
+        shift = _read(target, lambda db: on_duty(db, at))
     except sqlite3.OperationalError:  # no roster table in this database yet
         return None
     if shift is None:
@@ -47,17 +49,17 @@ def roster_shift(db_path: Path, at: datetime) -> tuple[str | None, str | None] |
     return shift.officer or None, shift.leader or None
 
 
-def has_people(db_path: Path) -> bool:
+def has_people(target: Path | str) -> bool:
     """Whether the desk names people (a staff member exists); a one-operator desk does not."""
     from responders.staff import has_staff
 
     try:
-        return _read(db_path, has_staff)
+        return _read(target, has_staff)
     except sqlite3.OperationalError:  # no staff table yet
         return False
 
 
-def duty_source(db_path: Path, config: AlertsConfig) -> Callable[[datetime], tuple[str | None, str | None] | None]:
+def duty_source(target: Path | str, config: AlertsConfig) -> Callable[[datetime], tuple[str | None, str | None] | None]:
     """The dispatcher's ``duty``: the roster first, then desk.toml's fallback ids; None on a desk
     without staff (its alerts go to the channels, nobody is missing). Fallback ids that name
     nobody active are warned about once, here."""
@@ -67,15 +69,15 @@ def duty_source(db_path: Path, config: AlertsConfig) -> Callable[[datetime], tup
         if not sid:
             continue
         try:
-            member = _read(db_path, lambda db: get_staff(db, sid))
+            member = _read(target, lambda db: get_staff(db, sid))
         except sqlite3.OperationalError:
             member = None
         if member is None or not member.active:
             log.warning("desk.toml [alerts] %s = %r：未登记或已停用的人员，告警无法 @ 提醒此人", key, sid)
     def duty(at: datetime) -> tuple[str | None, str | None] | None:
-        if not has_people(db_path):
+        if not has_people(target):
             return None
-        shift = roster_shift(db_path, at)
+        shift = roster_shift(target, at)
         if shift is not None and any(shift):
             return shift
         return config.duty_officer or None, config.duty_leader or None
@@ -83,12 +85,12 @@ def duty_source(db_path: Path, config: AlertsConfig) -> Callable[[datetime], tup
     return duty
 
 
-def people_source(db_path: Path) -> Callable[[str], Mention | None]:
+def people_source(target: Path | str) -> Callable[[str], Mention | None]:
     """The dispatcher's ``people``: a staff member's name and platform ids."""
     from responders.staff import get_staff
 
     def people(staff_id: str) -> Mention | None:
-        member = _read(db_path, lambda db: get_staff(db, staff_id))
+        member = _read(target, lambda db: get_staff(db, staff_id))
         if member is None or not member.active:
             return None
         return Mention(staff_id=member.id, name=member.name, wecom=member.wecom, dingtalk=member.dingtalk,

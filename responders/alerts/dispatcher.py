@@ -130,8 +130,9 @@ class AlertDispatcher:
         """``clock``: the desk's time (injected; default the system clock); ``wall``: real time for signatures
         (defaults to the system clock); ``inbox``: the console's queue (made if not
         given); ``session``: an aiohttp ClientSession to reuse (made lazily if not);
-        ``db``: where the state persists (a path: the dispatcher opens and closes its
-        own connection; or a sqlite-utils Database); None keeps it in memory only;
+        ``db``: where the state persists (a SQLite path or a ``postgresql://`` URL: the
+        dispatcher opens and closes its own connection; or an open desk database); None keeps it
+        in memory only;
         ``incident_open(incident_id)``: whether an incident is still open (its breaking
         alerts are then never abandoned; default: every incident counts as open)."""
         from storage.timeutil import utcnow
