@@ -481,33 +481,36 @@ class AlertStore:
         an earlier send of it was cut off (its resend may be a repeat); the others are sent,
         or being sent, by another dispatcher."""
         out = []
-        with transaction(self.db) as conn:
-            for a in alerts:
-                key = [channel, a.id, a.escalation_tier]
-                row = conn.execute("SELECT claimed_by, sending_at FROM alert_queue "
-                                   "WHERE channel = ? AND alert_id = ? AND tier = ?", key).fetchone()
-                if self._claim(conn, "alert_queue", "alert_id", row, key, now):
-                    out.append((a, bool(row[1]) and row[0] != self.owner))
+        for a in alerts:
+            claimed, cut = self._claim("alert_queue", "alert_id", [channel, a.id, a.escalation_tier], now)
+            if claimed:
+                out.append((a, cut))
         return out
 
     def claim_retry(self, channel: str, message: Alert, now: datetime) -> tuple[bool, bool] | None:
         """Claim a retry for sending, as :meth:`claim_queued`: None when another dispatcher
         sent it or is sending it, else (claimed, cut off before)."""
-        key = [channel, message.id, message.escalation_tier]
-        with transaction(self.db) as conn:
-            row = conn.execute("SELECT claimed_by, sending_at FROM alert_retries "
-                               "WHERE channel = ? AND message_id = ? AND tier = ?", key).fetchone()
-            if not self._claim(conn, "alert_retries", "message_id", row, key, now):
-                return None
-        return True, bool(row[1]) and row[0] != self.owner
+        claimed, cut = self._claim("alert_retries", "message_id", [channel, message.id, message.escalation_tier], now)
+        return (True, cut) if claimed else None
 
-    def _claim(self, conn, table: str, id_column: str, row, key: list, now: datetime) -> bool:
-        if row is None or (row[0] not in (None, self.owner) and self._alive(row[0])):
-            return False
-        done = conn.execute(f"UPDATE {table} SET sending_at = ?, claimed_by = ? WHERE channel = ? AND "
-                            f"{id_column} = ? AND tier = ? AND coalesce(claimed_by, '') = ? RETURNING tier",
-                            [to_db(now), self.owner, *key, row[0] or ""]).fetchone()
-        return done is not None
+    def _claim(self, table: str, id_column: str, key: list, now: datetime) -> tuple[bool, bool]:
+        """(claimed, an earlier send was cut off). Each step is one conditional UPDATE, atomic on
+        its own, so a claim needs neither a transaction nor the desk's writer lock (a send does
+        not wait for the pipeline's batch): a row nobody holds, or this store holds, is taken at
+        once; a row held by an owner that is gone is taken over only if still held by that owner."""
+        ex = self.db.execute
+        where = f"channel = ? AND {id_column} = ? AND tier = ?"
+        if ex(f"UPDATE {table} SET sending_at = ?, claimed_by = ? WHERE {where} "
+              "AND (claimed_by IS NULL OR claimed_by = ?) RETURNING tier",
+              [to_db(now), self.owner, *key, self.owner]).fetchone() is not None:
+            return True, False
+        row = ex(f"SELECT claimed_by, sending_at FROM {table} WHERE {where}", key).fetchone()
+        if row is None or self._alive(row[0]):
+            return False, False  # sent and gone, or being sent by a running dispatcher
+        done = ex(f"UPDATE {table} SET sending_at = ?, claimed_by = ? WHERE {where} "
+                  "AND coalesce(claimed_by, '') = ? RETURNING tier",
+                  [to_db(now), self.owner, *key, row[0] or ""]).fetchone()
+        return done is not None, done is not None and bool(row[1])
 
     def acked(self, tracks: Iterable[TrackRow], dropped_queue: Iterable[tuple[str, str, int]],
               dropped_retries: Iterable[tuple[str, str, int]]) -> None:
