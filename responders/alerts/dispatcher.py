@@ -716,8 +716,9 @@ class AlertDispatcher:
         """Hold the stored tracks, queued messages and retries not held yet; how many were new."""
         new = 0
         for tr in snap.tracks:
-            # at a later look only tracks still escalating matter (settled ones stay listed in the database)
-            if tr.alert.id not in self._tracks and (warn or tr.settled_at is None):
+            # at a later look only tracks still waiting to escalate matter (the rest stay listed in the database)
+            waiting = tr.escalates and tr.acked_by is None and tr.settled_at is None
+            if tr.alert.id not in self._tracks and (warn or waiting):
                 self._tracks[tr.alert.id] = tr
                 new += 1
         for fid, ids in snap.folds.items():
