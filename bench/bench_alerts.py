@@ -1,9 +1,7 @@
-"""Alert dispatch cost, by hand: ``python -m bench.bench_alerts [N] [DATABASE]``.
+"""Alert dispatch cost, by hand: ``python -m bench.bench_alerts [N]``.
 
 Submits N breaking alerts to a loopback 企业微信-style receiver (no rate limit) and
-to the console channel, and reports submit latency (median / p95 / p99) and throughput.
-With DATABASE (a SQLite file or an empty PostgreSQL database's URL) the dispatcher keeps its
-state there, as the daemon does; without it, in memory.
+to the console channel, and reports submit latency (median / p99) and throughput.
 The design goal is "item in a feed -> alert within the source interval + 2 s"; the
 dispatcher's own share should be a few milliseconds.
 """
@@ -20,7 +18,7 @@ from aiohttp import web
 from responders.alerts import Alert, AlertDispatcher, parse_alerts_config
 
 
-async def main(n: int, db: str | None = None) -> None:
+async def main(n: int) -> None:
     got = 0
 
     async def receive(request):
@@ -42,7 +40,7 @@ async def main(n: int, db: str | None = None) -> None:
         "rules": [{"channels": ["w", "console"]}],
     })
     lat = []
-    async with AlertDispatcher(cfg, clock=lambda: datetime.now(timezone.utc), db=db) as d:
+    async with AlertDispatcher(cfg, clock=lambda: datetime.now(timezone.utc)) as d:
         t0 = time.perf_counter()
         for i in range(n):
             a = Alert.new(key=f"k{i}", lane="breaking", title=f"汉台区舆情 {i}", body_markdown="正文 13812345678 " * 20,
@@ -53,11 +51,9 @@ async def main(n: int, db: str | None = None) -> None:
         total = time.perf_counter() - t0
     await runner.cleanup()
     lat.sort()
-    where = "in memory" if db is None else ("on PostgreSQL" if db.startswith("postgres") else "on SQLite")
-    print(f"{n} alerts {where}, {got} received: {n / total:.0f} alerts/s; submit median "
-          f"{statistics.median(lat) * 1000:.2f} ms, p95 {lat[int(len(lat) * 0.95) - 1] * 1000:.2f} ms,"
+    print(f"{n} alerts, {got} received: {n / total:.0f} alerts/s; submit median {statistics.median(lat) * 1000:.2f} ms,"
           f" p99 {lat[int(len(lat) * 0.99) - 1] * 1000:.2f} ms")
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000, sys.argv[2] if len(sys.argv) > 2 else None))
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000))

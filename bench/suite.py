@@ -322,11 +322,8 @@ def _receiver(port: int, got: list[tuple[float, str]]):
 
 def measure_alerts(k: int, interval: int = 2) -> list[Measure]:
     """Plant k breaking items (distinct towns and accidents) into loopback feeds while `yuqing run`
-    polls them every ``interval`` s; latency = alert received - the item's fetched_at. With
-    YUQING_DATABASE_URL set (an empty PostgreSQL database) the daemon runs on that server."""
+    polls them every ``interval`` s; latency = alert received - the item's fetched_at."""
     import urllib.request
-
-    from storage.db import connect
 
     tmp = Path(tempfile.mkdtemp(prefix="yuqing-bench-alert-"))
     home = tmp / "home"
@@ -379,8 +376,7 @@ def measure_alerts(k: int, interval: int = 2) -> list[Measure]:
         server.terminate()
         server.wait(10)
         srv.shutdown()
-    server_url = os.environ.get("YUQING_DATABASE_URL")
-    con = connect(server_url or home / "desk.sqlite", readonly=True)
+    con = sqlite3.connect(home / "desk.sqlite")
     lat = []
     for title in planted:
         row = con.execute("SELECT fetched_at FROM items WHERE title = ?", [title]).fetchone()
@@ -390,7 +386,7 @@ def measure_alerts(k: int, interval: int = 2) -> list[Measure]:
         hits = [t for t, body in got if title[:12] in body]
         if hits:
             lat.append(min(hits) - fetched)
-    con.conn.close()
+    con.close()
     (tmp / "received.jsonl").write_text("".join(json.dumps([t, b], ensure_ascii=False) + "\n" for t, b in got),
                                        encoding="utf-8")
     if not lat:
@@ -398,9 +394,8 @@ def measure_alerts(k: int, interval: int = 2) -> list[Measure]:
                         note=f"no alert matched ({len(got)} received, {len(planted)} planted; see {tmp})")]
     lat.sort()
     p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
-    on = "PostgreSQL" if server_url else "SQLite"
-    return [Measure("alert_p95", f"alert latency on {on}, fetch -> webhook received (p95 of {len(lat)}/{k})", p95,
-                    "s", 2.0, note=f"median {statistics.median(lat):.2f} s, max {lat[-1]:.2f} s; poll every {interval} s")]
+    return [Measure("alert_p95", f"alert latency, fetch -> webhook received (p95 of {len(lat)}/{k})", p95, "s", 2.0,
+                    note=f"median {statistics.median(lat):.2f} s, max {lat[-1]:.2f} s; poll every {interval} s")]
 
 
 # ---------------------------------------------------------------- console
