@@ -142,3 +142,55 @@ async def test_a_running_dispatcher_takes_up_what_a_stopped_one_left(pg_url, rec
         clock.advance(minutes=31)
         await survivor.tick()
     assert receiver.times("a", "left1") == 1 and receiver.times("b", "left1") == 1
+
+
+@pytest.mark.postgresql
+async def test_a_send_held_by_a_live_dispatcher_is_left_to_it_and_taken_over_when_it_dies(pg_url):
+    """Dispatcher A is killed while a robot holds its request; B, running all along, does not
+    send what A is sending while A lives, and sends it (marked as a possible repeat) once A's
+    session is gone."""
+    from responders.alerts import parse_alerts_config
+    from tests.functional.test_alert_restart import CHILD as ONE_SEND, session_gone
+
+    arrived, release, received = asyncio.Event(), asyncio.Event(), []
+
+    async def wecom(request):
+        received.append((await request.json())["markdown"]["content"])
+        if len(received) == 1:
+            arrived.set()
+            await release.wait()  # A's request never gets its answer
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    app = web.Application()
+    app.router.add_post("/send", wecom)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    url = f"http://{host}:{port}/send?key=k"
+    cfg = parse_alerts_config({"channels": {"w": {"type": "wecom", "url": url}},
+                               "rules": [{"name": "r", "channels": ["w"]}]})
+    repo = str(Path(__file__).resolve().parents[2])
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", ONE_SEND.format(repo=repo, url=url, db=pg_url),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    clock = Clock()
+    try:
+        await asyncio.wait_for(arrived.wait(), 60)  # A's send is out
+        async with AlertDispatcher(cfg, clock=clock, db=pg_url) as b:
+            assert b.pending() == {"w": 1}  # B reads A's queue row ...
+            assert await b.tick() == []  # ... but leaves it to A, which is sending it
+            assert len(received) == 1
+            child.kill()
+            await child.wait()
+            await session_gone(pg_url, child.pid)
+            clock.advance(seconds=31)  # B's next look at the stored state
+            made = await b.tick()
+            assert [x.ok for x in made] == [True] and b.pending() == {"w": 0}
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
+        release.set()
+        await runner.cleanup()
+    assert len(received) == 2 and "重发" not in received[0] and received[1].startswith("### 【重发·可能重复】")
