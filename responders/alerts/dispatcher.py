@@ -730,6 +730,8 @@ class AlertDispatcher:
                     log.warning("%s", redact(f"告警渠道 {name} 不可用，其 {len(entries)} 条待发告警保留在数据库中",
                                              self.secrets))
                 continue
+            if not warn and ch.cfg.type == "tui":
+                continue  # console notices belong to the process that queued them
             held = {(a.id, a.escalation_tier) for a in ch.queue}
             for alert, at in entries:
                 if (alert.id, alert.escalation_tier) in held or (name, alert.id, alert.escalation_tier) in snap.mine:
