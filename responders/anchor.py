@@ -6,11 +6,18 @@ key the database does not hold: every event's ``mac`` signs its chain hash (whic
 everything before it), the head's ``mac`` signs (last id, last hash, count), and the
 ``timeline_anchor`` row says from which event on the MACs are required.
 
-The key comes from ``YUQING_TIMELINE_KEY`` (server mode: the operator keeps it out of the
-home) or else from ``<folder of the database>/timeline.key``, a 0600 JSON file created on
-the first append: ``{"key": hex, "anchored_from": {"desk.sqlite": N}}``. An existing desk
-keeps working: its first append after the upgrade creates the key, and events before N stay
-verified by the plain chain only (``verify`` says so).
+The key comes from ``YUQING_TIMELINE_KEY`` (the operator keeps it out of the home) or else
+from the key file ``timeline.key``, a 0600 JSON file created on the first append:
+``{"key": hex, "anchored_from": {"desk.sqlite": N}}``. An existing desk keeps working: its
+first append after the upgrade creates the key, and events before N stay verified by the
+plain chain only (``verify`` says so).
+
+Where the key file lives: next to the SQLite file (the desk home); on a PostgreSQL server, in
+the desk home of the machine running the command (registered by :func:`use_home` when the home
+names the server), never on the database server, so whoever can write the database still
+cannot recompute the MACs. Every machine that writes to one server desk needs the same key
+(copy ``timeline.key`` into each home, or set ``YUQING_TIMELINE_KEY`` everywhere): a machine
+without it refuses to append to a timeline already anchored, rather than start a second key.
 
 Witnesses: each daily report prints the event count and head hash (paper and chat copies
 are witnesses) and appends them, signed, to ``timeline.witness`` next to the key; ``verify``
@@ -38,8 +45,11 @@ MIN_ENV_KEY = 16
 
 @dataclass(frozen=True)
 class Anchor:
-    """The key for one database file (``key`` None: no key available)."""
-    db_file: Path | None
+    """The key for one database (``key`` None: no key available). ``folder`` holds the key
+    and witness files (None: an in-memory database, or a server desk without a home);
+    ``db_name`` names the database in them ("desk.sqlite", "postgresql:yuqing")."""
+    folder: Path | None
+    db_name: str | None
     key: bytes | None
     source: str  # "env" | "file" | "none"
     file_start: int | None = None  # anchored_from recorded in the key file for this database
@@ -64,19 +74,39 @@ def start_text(start_event_id: int) -> str:
     return f"anchor:{start_event_id}"
 
 
-def db_file(conn: sqlite3.Connection) -> Path | None:
+# server database URL -> the desk home holding its key and witnesses (on this machine)
+_SERVER_HOMES: dict[str, Path] = {}
+
+
+def use_home(target, folder: Path) -> None:
+    """Keep the key and witnesses of the server database ``target`` in the desk home ``folder``
+    (a SQLite desk keeps them next to its file: nothing to register)."""
+    from storage.dburl import is_server
+
+    if is_server(target):
+        _SERVER_HOMES[str(target)] = Path(folder)
+
+
+def key_place(conn) -> tuple[Path | None, str | None]:
+    """(folder of the key and witness files, the database's name in them) for a connection."""
+    from storage.db import dialect
+
+    if dialect(conn) == "postgresql":
+        folder = _SERVER_HOMES.get(getattr(conn, "url", ""))
+        name = conn.execute("SELECT current_database()").fetchone()[0]
+        return folder, f"postgresql:{name}"
     for _seq, name, file in conn.execute("PRAGMA database_list"):
         if name == "main":
-            return Path(file) if file else None
-    return None
+            return (Path(file).parent, Path(file).name) if file else (None, None)
+    return None, None
 
 
-def key_path(db: Path) -> Path:
-    return db.parent / KEY_FILE
+def key_path(folder: Path) -> Path:
+    return folder / KEY_FILE
 
 
-def witness_path(db: Path) -> Path:
-    return db.parent / WITNESS_FILE
+def witness_path(folder: Path) -> Path:
+    return folder / WITNESS_FILE
 
 
 def _read_key_file(path: Path) -> dict | None:
@@ -98,19 +128,19 @@ def _write_private(path: Path, text: str) -> None:
 
 def load(conn: sqlite3.Connection, *, create: bool = False) -> Anchor:
     """The anchor for this connection's database; ``create`` makes the key file when missing."""
-    db = db_file(conn)
+    folder, name = key_place(conn)
     env = os.environ.get(KEY_ENV, "")
     if env:
         if len(env) < MIN_ENV_KEY:
             raise ValueError(f"{KEY_ENV} 太短：至少 {MIN_ENV_KEY} 个字符")
-        return Anchor(db, env.encode("utf-8"), "env")
-    if db is None:
-        return Anchor(None, None, "none")
-    path = key_path(db)
+        return Anchor(folder, name, env.encode("utf-8"), "env")
+    if folder is None:
+        return Anchor(None, name, None, "none")
+    path = key_path(folder)
     data = _read_key_file(path)
     if data is None:
         if not create:
-            return Anchor(db, None, "none")
+            return Anchor(folder, name, None, "none")
         data = {"key": secrets.token_hex(32), "anchored_from": {}}
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -119,17 +149,17 @@ def load(conn: sqlite3.Connection, *, create: bool = False) -> Anchor:
         else:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(data, f)
-    start = (data.get("anchored_from") or {}).get(db.name)
-    return Anchor(db, bytes.fromhex(data["key"]), "file", start if isinstance(start, int) else None)
+    start = (data.get("anchored_from") or {}).get(name)
+    return Anchor(folder, name, bytes.fromhex(data["key"]), "file", start if isinstance(start, int) else None)
 
 
 def record_start(anchor: Anchor, start_event_id: int) -> None:
     """Remember in the key file (outside the database) from which event this database is anchored."""
-    if anchor.source != "file" or anchor.db_file is None:
+    if anchor.source != "file" or anchor.folder is None:
         return
-    path = key_path(anchor.db_file)
+    path = key_path(anchor.folder)
     data = _read_key_file(path) or {}
-    data.setdefault("anchored_from", {})[anchor.db_file.name] = start_event_id
+    data.setdefault("anchored_from", {})[anchor.db_name] = start_event_id
     _write_private(path, json.dumps(data))
 
 
@@ -149,9 +179,9 @@ def record_witness(conn: sqlite3.Connection, where: str, row: tuple | None) -> d
         anchor = load(conn)
     except ValueError:
         return w
-    if anchor.key is not None and anchor.db_file is not None and count:
-        line = dict(w, db=anchor.db_file.name, mac=anchor.mac(witness_text(count, last_id, head, at)))
-        path = witness_path(anchor.db_file)
+    if anchor.key is not None and anchor.folder is not None and count:
+        line = dict(w, db=anchor.db_name, mac=anchor.mac(witness_text(count, last_id, head, at)))
+        path = witness_path(anchor.folder)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a", encoding="utf-8") as f:
             f.write(json.dumps(line, ensure_ascii=False) + "\n")
@@ -160,9 +190,9 @@ def record_witness(conn: sqlite3.Connection, where: str, row: tuple | None) -> d
 
 def last_witness(anchor: Anchor) -> tuple[dict | None, str]:
     """The last signed witness for this database, and a problem text when the file was tampered with."""
-    if anchor.key is None or anchor.db_file is None:
+    if anchor.key is None or anchor.folder is None:
         return None, ""
-    path = witness_path(anchor.db_file)
+    path = witness_path(anchor.folder)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -176,6 +206,6 @@ def last_witness(anchor: Anchor) -> tuple[dict | None, str]:
             ok, w = False, None
         if not ok:
             return None, f"见证记录 {path.name} 第 {n} 行签名不符（被改过）"
-        if w.get("db") == anchor.db_file.name:
+        if w.get("db") == anchor.db_name:
             last = w
     return last, ""

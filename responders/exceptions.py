@@ -49,3 +49,14 @@ class ProposalNotFound(ResponderError):
 
 class ExportError(ResponderError):
     """An export could not be produced (unknown format, unwritable file)."""
+
+
+class TimelineKeyMissing(ResponderError):
+    """A server desk's timeline is anchored, but this machine has no timeline key: appending
+    would start a second key and break verification for every machine, so nothing is written."""
+
+    def __init__(self, db_name: str | None, folder):
+        where = f"本机 desk home（{folder}）" if folder else "本机 desk home"
+        super().__init__(f"数据库 {db_name or ''} 的时间线已用密钥锚定，但本机没有该密钥：请把第一台机器"
+                         f" desk home 中的 timeline.key 复制到{where}，或设置 YUQING_TIMELINE_KEY（未作任何更改）")
+        self.db_name, self.folder = db_name, folder

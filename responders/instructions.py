@@ -119,8 +119,8 @@ def instruct(svc: "IncidentService", incident_id: int, leader: str, text: str,
         raise InvalidValue(f"事件 #{inc.id} 已并入事件 #{inc.merged_into}：请对事件 #{inc.merged_into} 批示（未作任何更改）")
     with transaction(svc.db) as conn:
         cur = conn.execute("INSERT INTO instructions (incident_id, leader, text, given_at, due_at)"
-                           " VALUES (?, ?, ?, ?, ?)", [incident_id, leader, text, to_db(now), to_db(due_at)])
-        iid = cur.lastrowid
+                           " VALUES (?, ?, ?, ?, ?) RETURNING id", [incident_id, leader, text, to_db(now), to_db(due_at)])
+        iid = cur.fetchone()[0]
         ev = svc.record_event(incident_id, "instruction",
                               {"instruction_id": iid, "text": text, "due_at": desk_iso(due_at)}, actor=leader)
         conn.execute("UPDATE instructions SET given_event = ? WHERE id = ?", [ev.id, iid])

@@ -150,10 +150,12 @@ def m001_incidents(db: sqlite_utils.Database) -> None:
 
 # PostgreSQL's form of the append-only guard: one function refusing every change, fired before
 # UPDATE and DELETE of any row and before TRUNCATE. Triggers bind the table's owner too, so
-# history holds even against the desk's own role (only a superuser can disable them).
+# history holds even against the desk's own role; the owner or a superuser could still drop,
+# disable or rewrite them, which ``timeline.verify`` reports (and the chain shows any edit made).
+PG_GUARD_BODY = " BEGIN RAISE EXCEPTION 'timeline_events is append-only'; END "
 PG_GUARD_FUNCTION = (
     "CREATE OR REPLACE FUNCTION timeline_append_only() RETURNS trigger LANGUAGE plpgsql AS"
-    " $$ BEGIN RAISE EXCEPTION 'timeline_events is append-only'; END $$")
+    f" $${PG_GUARD_BODY}$$")
 PG_GUARD_TRIGGERS = {
     "timeline_no_update": "CREATE TRIGGER timeline_no_update BEFORE UPDATE ON timeline_events"
                           " FOR EACH ROW EXECUTE FUNCTION timeline_append_only()",
@@ -195,9 +197,10 @@ def open_desk(path: str | Path) -> sqlite_utils.Database:
 def item_references(tables: set[str]) -> list[str]:
     """Queries selecting the ids of items an incident refers to (linked, frozen as evidence or
     proposed as a release), for those of the tables that exist: such items are never pruned."""
-    queries = {"incident_items": "SELECT CAST(item_id AS INTEGER) FROM incident_items",
-               "incident_evidence": "SELECT CAST(item_id AS INTEGER) FROM incident_evidence WHERE item_id IS NOT NULL",
-               "release_proposals": "SELECT CAST(item_id AS INTEGER) FROM release_proposals"}
+    # BIGINT: item ids are 64-bit on PostgreSQL (its INTEGER is 32-bit); SQLite reads it as INTEGER.
+    queries = {"incident_items": "SELECT CAST(item_id AS BIGINT) FROM incident_items",
+               "incident_evidence": "SELECT CAST(item_id AS BIGINT) FROM incident_evidence WHERE item_id IS NOT NULL",
+               "release_proposals": "SELECT CAST(item_id AS BIGINT) FROM release_proposals"}
     return [q for table, q in queries.items() if table in tables]
 
 
@@ -271,9 +274,9 @@ _INCIDENT_COLUMNS = ("title", "state", "severity", "tier", "topic", "first_publi
 def insert_incident(conn, fields: Mapping[str, Any]) -> int:
     """A new incidents row from ``fields`` (every column of :data:`_INCIDENT_COLUMNS`); its id."""
     cur = conn.execute(f"INSERT INTO incidents ({', '.join(_INCIDENT_COLUMNS)})"
-                       f" VALUES ({', '.join('?' * len(_INCIDENT_COLUMNS))})",
+                       f" VALUES ({', '.join('?' * len(_INCIDENT_COLUMNS))}) RETURNING id",
                        [fields[c] for c in _INCIDENT_COLUMNS])
-    return cur.lastrowid
+    return cur.fetchone()[0]
 
 
 def update_incident(conn, incident_id: int, fields: Mapping[str, Any]) -> None:
@@ -309,14 +312,16 @@ def join_candidate_ids(db: sqlite_utils.Database, states: Sequence[str], *, stor
                 [*item_ids, *states]):
             ids.append(iid)
     if town_codes:
-        for (iid,) in db.execute(
-                f"SELECT id FROM incidents WHERE topic = ? AND first_published BETWEEN ? AND ? AND {open_sql}"
-                " AND EXISTS (SELECT 1 FROM json_each(incidents.places) AS p"
-                f" WHERE json_extract(p.value, '$.level') = 'town'"
-                f" AND json_extract(p.value, '$.code') IN ({','.join('?' * len(town_codes))}))"
+        # The places JSON is read here rather than in SQL (JSON functions differ by backend); the
+        # topic, window and state already narrow the rows to a handful.
+        wanted = set(town_codes)
+        for iid, places in db.execute(
+                f"SELECT id, places FROM incidents WHERE topic = ? AND first_published BETWEEN ? AND ? AND {open_sql}"
                 " ORDER BY release_due, id",
-                [topic, to_db(window[0]), to_db(window[1]), *states, *town_codes]):
-            ids.append(iid)
+                [topic, to_db(window[0]), to_db(window[1]), *states]):
+            if any(isinstance(p, dict) and p.get("level") == "town" and p.get("code") in wanted
+                   for p in loads(places, [])):
+                ids.append(iid)
     return list(dict.fromkeys(ids))
 
 
@@ -360,16 +365,16 @@ def incident_links(db: sqlite_utils.Database, ids: Sequence[int], only_items: Se
 
 def add_story(conn, incident_id: int, story_id: str) -> bool:
     """Link a story to the incident; False when it was linked already."""
-    return conn.execute("INSERT OR IGNORE INTO incident_stories (story_id, incident_id) VALUES (?, ?)",
-                        [story_id, incident_id]).rowcount > 0
+    return conn.execute("INSERT INTO incident_stories (story_id, incident_id) VALUES (?, ?)"
+                        " ON CONFLICT (story_id, incident_id) DO NOTHING", [story_id, incident_id]).rowcount > 0
 
 
 def add_items(conn, incident_id: int, item_ids: Iterable[int | str], now: datetime) -> list[str]:
     """Link items to the incident; returns those that were not linked yet."""
     added = []
     for item in item_ids:
-        cur = conn.execute("INSERT OR IGNORE INTO incident_items (incident_id, item_id, linked_at) VALUES (?, ?, ?)",
-                           [incident_id, str(item), to_db(now)])
+        cur = conn.execute("INSERT INTO incident_items (incident_id, item_id, linked_at) VALUES (?, ?, ?)"
+                           " ON CONFLICT (incident_id, item_id) DO NOTHING", [incident_id, str(item), to_db(now)])
         if cur.rowcount:
             added.append(str(item))
     return added
@@ -391,11 +396,14 @@ def move_everything(conn, from_id: int, to_id: int, now: datetime) -> list[str]:
     items = linked_items(conn, from_id)
     add_items(conn, to_id, items, now)
     conn.execute("DELETE FROM incident_items WHERE incident_id = ?", [from_id])
-    conn.execute("INSERT OR IGNORE INTO incident_stories (story_id, incident_id)"
-                 " SELECT story_id, ? FROM incident_stories WHERE incident_id = ?", [to_id, from_id])
+    conn.execute("INSERT INTO incident_stories (story_id, incident_id)"
+                 " SELECT story_id, ? FROM incident_stories WHERE incident_id = ?"
+                 " ON CONFLICT (story_id, incident_id) DO NOTHING", [to_id, from_id])
     conn.execute("UPDATE incident_evidence SET incident_id = ? WHERE incident_id = ?", [to_id, from_id])
     conn.execute("UPDATE releases SET incident_id = ? WHERE incident_id = ?", [to_id, from_id])
-    conn.execute("UPDATE OR IGNORE release_proposals SET incident_id = ? WHERE incident_id = ?", [to_id, from_id])
+    # A proposal of an item the target was proposed already stays with the merged-away incident.
+    conn.execute("UPDATE release_proposals SET incident_id = ? WHERE incident_id = ? AND item_id NOT IN"
+                 " (SELECT item_id FROM release_proposals WHERE incident_id = ?)", [to_id, from_id, to_id])
     return items
 
 
@@ -470,9 +478,9 @@ def insert_release(conn, incident_id: int, kind: str, channel: str, url: str, at
                    recorded_at: datetime, actor: str, source_item_id: str | None) -> int:
     cur = conn.execute(
         "INSERT INTO releases (incident_id, kind, channel, url, released_at, text, recorded_at, actor,"
-        " source_item_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " source_item_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [incident_id, kind, channel, url, to_db(at), text, to_db(recorded_at), actor, source_item_id])
-    return cur.lastrowid
+    return cur.fetchone()[0]
 
 
 def release_rows(db: sqlite_utils.Database, incident_id: int) -> list[dict]:
@@ -483,9 +491,11 @@ def release_rows(db: sqlite_utils.Database, incident_id: int) -> list[dict]:
 def insert_proposal(conn, incident_id: int, item_id: str, score: float, evidence: str, now: datetime) -> int | None:
     """A new proposed release; None when the item was proposed for the incident already."""
     cur = conn.execute(
-        "INSERT OR IGNORE INTO release_proposals (incident_id, item_id, score, evidence, status, created_at)"
-        " VALUES (?, ?, ?, ?, 'proposed', ?)", [incident_id, item_id, score, evidence, to_db(now)])
-    return cur.lastrowid if cur.rowcount else None
+        "INSERT INTO release_proposals (incident_id, item_id, score, evidence, status, created_at)"
+        " VALUES (?, ?, ?, ?, 'proposed', ?) ON CONFLICT (incident_id, item_id) DO NOTHING RETURNING id",
+        [incident_id, item_id, score, evidence, to_db(now)])
+    row = cur.fetchone()
+    return row[0] if row else None
 
 
 def proposal_row(db: sqlite_utils.Database, proposal_id: int) -> dict | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from datetime import datetime, timezone
 from typing import Any, Mapping
@@ -21,9 +22,11 @@ from typing import Any, Mapping
 import sqlite_utils
 
 from responders import anchor
+from responders.exceptions import TimelineKeyMissing
 from responders.masking import clean, mask_personal
-from responders.store import dumps
+from responders.store import PG_GUARD_BODY, PG_GUARD_TRIGGERS, dumps
 from responders.types import TimelineEvent, VerifyResult
+from storage.db import dialect
 from storage.timeutil import from_db, to_db
 
 GENESIS = "0" * 64
@@ -80,9 +83,12 @@ def _anchor_for_append(conn: sqlite3.Connection, event_id: int) -> anchor.Anchor
     """The key (created on first use) and, the first time, the anchor row saying MACs start here.
     A start already written in the key file wins, so a removed anchor row is not silently moved."""
     anc = anchor.load(conn, create=True)
-    if anc.key is None:
-        return anc
     row = conn.execute("SELECT start_event_id FROM timeline_anchor WHERE id = 1").fetchone()
+    if anc.key is None:
+        if row is not None and dialect(conn) == "postgresql":
+            # another machine anchored this server desk: events without its MACs would fail verify
+            raise TimelineKeyMissing(anc.db_name, anc.folder)
+        return anc
     if row is None:
         start = anc.file_start if anc.file_start is not None else event_id
         conn.execute("INSERT INTO timeline_anchor (id, start_event_id, created_at, mac) VALUES (1, ?, ?, ?)",
@@ -190,7 +196,7 @@ def verify(db: sqlite_utils.Database, *, witness: str | None = None) -> VerifyRe
     checked = 0
     expected_id = 1
     last_id = 0
-    has_mac = "mac" in {c[1] for c in conn.execute("PRAGMA table_info(timeline_events)")}
+    has_mac = "mac" in db["timeline_events"].columns_dict
     cur = conn.execute(
         "SELECT id, incident_id, seq, kind, actor, at, payload, prev_hash, hash, "
         + ("mac" if has_mac else "NULL") + " FROM timeline_events ORDER BY id"
@@ -230,10 +236,9 @@ def verify(db: sqlite_utils.Database, *, witness: str | None = None) -> VerifyRe
     elif start is not None and last_id >= start and not anc.check(anchor.head_text(*head[:3]), head[3]):
         return _fail(checked, None, f"timeline head HMAC does not match: the head was rewritten "
                                     f"(events removed from the end after event {last_id}?)", notes)
-    for name, sql in GUARD_TRIGGERS.items():
-        row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [name]).fetchone()
-        if row is None or " ".join((row[0] or "").split()) != sql:
-            return _fail(checked, None, f"防改触发器 {name} 被删除或改动（时间线不再只能追加）", notes)
+    problem = guard_problem(db)
+    if problem:
+        return _fail(checked, None, problem, notes)
     from responders.instructions import check_against_timeline
 
     problem = _cross_check(db) or check_against_timeline(db)
@@ -243,6 +248,39 @@ def verify(db: sqlite_utils.Database, *, witness: str | None = None) -> VerifyRe
     if problem:
         return _fail(checked, None, problem, notes)
     return VerifyResult(True, checked, None, "", tuple(notes))
+
+
+def guard_problem(db: sqlite_utils.Database) -> str:
+    """What is wrong with the triggers that keep the timeline append-only ("" when each is in
+    place exactly as created): dropped, rewritten, disabled, or (PostgreSQL) calling a function
+    whose body no longer refuses the change."""
+    conn = db.conn
+    if dialect(db) != "postgresql":
+        for name, sql in GUARD_TRIGGERS.items():
+            row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [name]).fetchone()
+            if row is None or " ".join((row[0] or "").split()) != sql:
+                return f"防改触发器 {name} 被删除或改动（时间线不再只能追加）"
+        return ""
+    rows = conn.execute(
+        "SELECT t.tgname, t.tgenabled, pg_get_triggerdef(t.oid), l.lanname, p.prosrc"
+        " FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_language l ON l.oid = p.prolang"
+        " WHERE t.tgrelid = to_regclass('timeline_events') AND NOT t.tgisinternal ORDER BY t.tgname").fetchall()
+    found = {r[0]: r[1:] for r in rows}
+    for name, sql in PG_GUARD_TRIGGERS.items():
+        if name not in found:
+            return f"防改触发器 {name} 被删除（时间线不再只能追加）"
+        enabled, definition, language, body = found[name]
+        # the table is shown schema-qualified; which function runs is checked by its body below
+        definition = re.sub(r" ON \S+\.timeline_events ", " ON timeline_events ", " ".join(definition.split()))
+        definition = re.sub(r"EXECUTE FUNCTION \S+\.timeline_append_only\(", "EXECUTE FUNCTION timeline_append_only(",
+                            definition)
+        if definition != sql:
+            return f"防改触发器 {name} 被改动（时间线不再只能追加）"
+        if enabled not in ("O", "A"):  # 'D': ALTER TABLE ... DISABLE TRIGGER; 'R': replica only
+            return f"防改触发器 {name} 被停用（ALTER TABLE … DISABLE TRIGGER：时间线不再只能追加）"
+        if language != "plpgsql" or " ".join((body or "").split()) != " ".join(PG_GUARD_BODY.split()):
+            return f"防改触发器 {name} 调用的函数被改写（时间线不再只能追加）"
+    return ""
 
 
 def _witness_check(anc: anchor.Anchor, hashes: dict[int, str], checked: int, paper: str | None,

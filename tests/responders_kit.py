@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from responders import anchor
 from responders.candidates import candidate_from_mapping
 from responders.incidents import IncidentService
 from responders.policy import ClockPolicy
@@ -36,8 +37,12 @@ class Clock:
 
 
 def make_service(tmp_path: Path, clock: Clock | None = None, policy: ClockPolicy | None = None,
-                 name: str = "desk.sqlite") -> IncidentService:
-    return IncidentService(open_desk(tmp_path / name), policy or ClockPolicy(), clock or Clock())
+                 name: str = "desk.sqlite", *, target: str | None = None) -> IncidentService:
+    """A service on ``target`` (a PostgreSQL URL, e.g. the ``backend`` fixture's) or else on the
+    SQLite file ``name`` in ``tmp_path`` (the server desk's timeline key lives in ``tmp_path``, its home)."""
+    if target:
+        anchor.use_home(target, tmp_path)
+    return IncidentService(open_desk(target or tmp_path / name), policy or ClockPolicy(), clock or Clock())
 
 
 def candidate(story_id: str = "s1", *, title: str = "铺镇化工厂夜间排放异味 村民投诉",

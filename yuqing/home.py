@@ -46,6 +46,10 @@ class DeskHome:
     def db_target(self) -> str | Path:
         """What to connect to: a ``postgresql://`` URL when one is configured, else the file."""
         url = (self.database or os.environ.get(DATABASE_ENV) or "").strip() or configured_url(self.desk_toml)
+        if url:
+            from responders.anchor import use_home
+
+            use_home(url, self.path)  # the server desk's timeline key lives in this home, not on the server
         return url or self.db_path
 
     @property

@@ -23,8 +23,8 @@ def clock():
 
 
 @pytest.fixture
-def svc(tmp_path, clock):
-    return make_service(tmp_path, clock)
+def svc(tmp_path, clock, backend):
+    return make_service(tmp_path, clock, target=backend)
 
 
 def kinds(svc, iid):

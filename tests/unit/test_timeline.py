@@ -7,13 +7,14 @@ import pytest
 
 from responders import timeline
 from responders.exceptions import InvalidValue
+from storage.db import dialect
 from tests.responders_kit import T0, Clock, candidate, make_service
 
 
 @pytest.fixture
-def svc(tmp_path):
+def svc(tmp_path, backend):
     clock = Clock(T0)
-    s = make_service(tmp_path, clock)
+    s = make_service(tmp_path, clock, target=backend)
     a = s.open_or_join(candidate("s1")).incident
     b = s.open_or_join(candidate("s2", places=(), item_ids=(9,), topic="教育")).incident
     clock.advance(minutes=5)
@@ -24,8 +25,9 @@ def svc(tmp_path):
 
 
 def _drop_guards(db):
-    db.execute("DROP TRIGGER timeline_no_update")
-    db.execute("DROP TRIGGER timeline_no_delete")
+    on = " ON timeline_events" if dialect(db) == "postgresql" else ""
+    db.execute(f"DROP TRIGGER timeline_no_update{on}")
+    db.execute(f"DROP TRIGGER timeline_no_delete{on}")
 
 
 def test_chain_links_and_verifies(svc):
@@ -52,6 +54,10 @@ def test_triggers_refuse_update_and_delete(svc):
         svc.db.execute("UPDATE timeline_events SET actor = 'x' WHERE id = 1")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         svc.db.execute("DELETE FROM timeline_events WHERE id = 1")
+    if dialect(svc.db) == "postgresql":
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            svc.db.execute("TRUNCATE timeline_events")
+    assert timeline.verify(svc.db).ok
 
 
 def test_tampered_payload_names_the_event(svc):
@@ -107,3 +113,59 @@ def test_failed_action_appends_nothing(svc):
 def test_external_events_are_chained(svc):
     e = svc.record_event(1, "alert_sent", {"channel": "wecom", "summary": "已推送"}, actor="system")
     assert e.kind == "alert_sent" and timeline.verify(svc.db).ok
+
+
+# ------------------------------------------------------------------ PostgreSQL's guard
+
+@pytest.fixture
+def pg_owned_desk(pg_server, tmp_path):
+    """A desk created by an ordinary role that owns its database and every table (no superuser)."""
+    import uuid
+
+    role = f"desk_{uuid.uuid4().hex[:8]}"
+    name = f"owned_{uuid.uuid4().hex[:8]}"
+    pg_server._admin(f'CREATE ROLE "{role}" LOGIN')
+    pg_server._admin(f'CREATE DATABASE "{name}" OWNER "{role}"')
+    clock = Clock(T0)
+    svc = make_service(tmp_path, clock, target=pg_server.url_for(name, user=role))
+    svc.open_or_join(candidate("s1"))
+    svc.acknowledge(1, actor="张三")
+    yield svc
+    svc.db.close()
+    pg_server.drop_database(name)
+    pg_server._admin(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_postgresql_refuses_changes_even_to_the_tables_owner(pg_owned_desk):
+    db = pg_owned_desk.db
+    before = [(e.id, e.actor, e.hash) for e in timeline.events(db)]
+    owner = db.execute("SELECT tableowner = current_user FROM pg_tables WHERE tablename = 'timeline_events'").fetchone()
+    assert owner == (True,) and db.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() == (False,)
+    for sql in ("UPDATE timeline_events SET actor = 'x' WHERE id = 1", "DELETE FROM timeline_events",
+                "TRUNCATE timeline_events"):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            db.execute(sql)
+    assert [(e.id, e.actor, e.hash) for e in timeline.events(db)] == before and timeline.verify(db).ok
+
+
+@pytest.mark.parametrize("change, words", [
+    ("ALTER TABLE timeline_events DISABLE TRIGGER timeline_no_update", "timeline_no_update 被停用"),
+    ("ALTER TABLE timeline_events ENABLE REPLICA TRIGGER timeline_no_delete", "timeline_no_delete 被停用"),
+    ("DROP TRIGGER timeline_no_truncate ON timeline_events", "timeline_no_truncate 被删除"),
+    ("CREATE OR REPLACE FUNCTION timeline_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+     " $$ BEGIN RETURN NEW; END $$", "调用的函数被改写"),
+])
+def test_postgresql_guard_changes_fail_verify(pg_owned_desk, change, words):
+    db = pg_owned_desk.db
+    db.execute(change)
+    res = timeline.verify(db)
+    assert not res.ok and words in res.reason
+
+
+def test_postgresql_trigger_pointed_at_another_function_fails_verify(pg_owned_desk):
+    db = pg_owned_desk.db
+    db.execute("CREATE FUNCTION allow_all() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$")
+    db.execute("DROP TRIGGER timeline_no_update ON timeline_events")
+    db.execute("CREATE TRIGGER timeline_no_update BEFORE UPDATE ON timeline_events FOR EACH ROW EXECUTE FUNCTION allow_all()")
+    res = timeline.verify(db)
+    assert not res.ok and "timeline_no_update 被改动" in res.reason
