@@ -142,6 +142,7 @@ def load(conn: sqlite3.Connection, *, create: bool = False) -> Anchor:
         if not create:
             return Anchor(folder, name, None, "none")
         data = {"key": secrets.token_hex(32), "anchored_from": {}}
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a server desk's home may hold nothing yet
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:

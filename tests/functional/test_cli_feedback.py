@@ -19,7 +19,7 @@ CANDIDATE = health_candidate("story-9")
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
+def run(tmp_path, monkeypatch, backend):
     runner = CliRunner()
     home = tmp_path / "home"
     home.mkdir()

@@ -31,7 +31,7 @@ CANDIDATE = {
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
+def run(tmp_path, monkeypatch, backend):
     for name, attr in COMMANDS.items():
         if name not in climod.COMMANDS:
             monkeypatch.setitem(climod.COMMANDS, name, ("yuqing.cmd_incidents", attr, name))
