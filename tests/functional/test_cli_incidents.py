@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from click.testing import CliRunner
 
+from tests.history_kit import tampering
 from yuqing import cli as climod
 
 # name -> attribute in yuqing.cmd_incidents (the lead registers these in yuqing/cli.py)
@@ -46,6 +46,7 @@ def run(tmp_path, monkeypatch, backend):
         return res
 
     invoke.home = home
+    invoke.target = backend or home / "desk.sqlite"
     return invoke
 
 
@@ -141,13 +142,10 @@ def test_dismiss_merge_split_and_tamper_detection(run, tmp_path):
     run("close", "3")
     assert "时间线校验通过" in run("verify").output
 
-    db = sqlite3.connect(run.home / "desk.sqlite")
-    db.execute("DROP TRIGGER timeline_no_update")
-    db.execute("UPDATE timeline_events SET actor = '篡改' WHERE id = 5")
-    db.commit()
-    db.close()
+    with tampering(run.target) as db:  # guards off for the edit, put back as they were
+        db.execute("UPDATE timeline_events SET actor = '篡改' WHERE id = 5")
     res = run("verify", ok=False)
-    assert res.exit_code == 1 and "事件 5" in res.output
+    assert res.exit_code == 1 and "事件 5" in res.output and "edited" in res.output
 
 
 def test_clock_policy_comes_from_desk_toml(run, tmp_path):
@@ -192,7 +190,7 @@ def test_reject_a_detected_release_from_the_cli(run, tmp_path):
     cand = tmp_path / "cand.json"
     cand.write_text(json.dumps(CANDIDATE, ensure_ascii=False), encoding="utf-8")
     run("open-incident", str(cand))
-    db = open_db(run.home / "desk.sqlite", all_migrations())
+    db = open_db(run.target, all_migrations())
     svc = IncidentService(db, clock=lambda: datetime.fromisoformat(NOW))
     [prop] = propose_releases(svc, [OwnChannelItem(
         "501", "关于铺镇化工厂夜间异味问题的情况通报", "区生态环境分局已对铺镇化工厂异味开展调查。",
