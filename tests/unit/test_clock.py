@@ -171,11 +171,11 @@ def test_format_remaining():
     assert format_remaining(-timedelta(hours=1, minutes=10)) == "超时 1小时10分"
 
 
-def test_storage_is_utc_display_is_shanghai(tmp_path):
+def test_storage_is_utc_display_is_shanghai(tmp_path, backend):
     # First published 2026-06-14 23:30 in Hanzhong = 15:30 UTC; due 24 h later.
     fp = datetime(2026, 6, 14, 15, 30, tzinfo=UTC)
     clock = Clock(fp + H)
-    svc = make_service(tmp_path, clock)
+    svc = make_service(tmp_path, clock, target=backend)
     inc = svc.open_or_join(candidate(first_published=fp)).incident
     raw = svc.db.execute("SELECT release_due, clock_started_at FROM incidents WHERE id = ?", [inc.id]).fetchone()
     assert raw == ("2026-06-15T15:30:00.000000+00:00", "2026-06-14T15:30:00.000000+00:00")
@@ -183,15 +183,15 @@ def test_storage_is_utc_display_is_shanghai(tmp_path):
     assert fmt_time(inc.clock_started_at) == "2026-06-14 23:30"
 
 
-def test_service_restart_mid_incident(tmp_path):
+def test_service_restart_mid_incident(tmp_path, backend):
     clock = Clock(T0 + H)
-    svc = make_service(tmp_path, clock)
+    svc = make_service(tmp_path, clock, target=backend)
     inc = svc.open_or_join(candidate()).incident
     clock.set(T0 + 12 * H)
     assert [a.hours_left for _, _, a in svc.fire_clock_alerts()] == [12.0]
     # Desk goes down at 12 h; a new process starts 11.5 h later.
     clock2 = Clock(T0 + 23.5 * H)
-    svc2 = make_service(tmp_path, clock2)
+    svc2 = make_service(tmp_path, clock2, target=backend)
     assert svc2.get(inc.id).release_due == T0 + 24 * H
     due = svc2.fire_clock_alerts()
     assert [(a.hours_left, a.late) for _, _, a in due] == [(4.0, True), (1.0, True)]

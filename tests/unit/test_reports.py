@@ -15,7 +15,7 @@ H = timedelta(hours=1)
 
 
 @pytest.fixture
-def history(tmp_path):
+def history(tmp_path, backend):
     """Five incidents opened on 2026-06-14 (Beijing) with known outcomes at T0 + 30 h.
 
     A 区住建局 + 铺镇: released after 3 h (on time)      B 区住建局 + 铺镇: released after 30 h (late)
@@ -26,7 +26,7 @@ def history(tmp_path):
     after the assignment, 24 h allowed); C's unit never does.
     """
     clock = Clock(T0)
-    svc = make_service(tmp_path, clock)
+    svc = make_service(tmp_path, clock, target=backend)
 
     def open_(sid, units, places, topic, severity="一般", fp=T0):
         inc = svc.open_or_join(candidate(sid, title=f"事件{sid}", units=(*units, "区财政局", "区委宣传部"),

@@ -14,8 +14,8 @@ def _t(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=DEFAULT_TZ)
 
 
-def _desk(tmp_path):
-    db = open_desk(tmp_path / "desk.sqlite")
+def _desk(tmp_path, target=None):
+    db = open_desk(target or tmp_path / "desk.sqlite")
     add_staff(db, "admin", "管理员", "admin")
     add_staff(db, "wang", "王伟", "officer")
     add_staff(db, "li", "李娜", "officer")
@@ -26,8 +26,8 @@ def _desk(tmp_path):
     return db
 
 
-def test_on_duty_next_and_ending(tmp_path):
-    db = _desk(tmp_path)
+def test_on_duty_next_and_ending(tmp_path, backend):
+    db = _desk(tmp_path, backend)
     assert on_duty(db, _t("2026-02-14 07:59")) is None
     day = on_duty(db, _t("2026-02-14 08:00"))
     assert day.name == "日班" and day.officer == "wang" and day.leader == "zhao"
@@ -56,10 +56,10 @@ def test_gaps_within_the_horizon(tmp_path):
     assert len(roster_gaps(empty, _t("2026-02-14 09:00"), timedelta(hours=72))) == 1
 
 
-def test_handover_shifts_name_the_outgoing_and_the_incoming_shift(tmp_path):
+def test_handover_shifts_name_the_outgoing_and_the_incoming_shift(tmp_path, backend):
     from responders.roster import handover_shifts
 
-    db = _desk(tmp_path)
+    db = _desk(tmp_path, backend)
     store_shifts(db, [make_shift(date(2026, 2, 15), "日班", "08:00", "20:00", "wang", "zhao")],
                  actor="admin", origin="test")
     outgoing, incoming = handover_shifts(db, _t("2026-02-14 19:50"))
