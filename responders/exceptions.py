@@ -55,8 +55,9 @@ class TimelineKeyMissing(ResponderError):
     """A server desk's timeline is anchored, but this machine has no timeline key: appending
     would start a second key and break verification for every machine, so nothing is written."""
 
-    def __init__(self, db_name: str | None, folder):
+    def __init__(self, db_name: str | None, folder, *, wrong: bool = False):
         where = f"本机 desk home（{folder}）" if folder else "本机 desk home"
-        super().__init__(f"数据库 {db_name or ''} 的时间线已用密钥锚定，但本机没有该密钥：请把第一台机器"
+        have = "本机的时间线密钥与锚定所用的不同" if wrong else "本机没有该密钥"
+        super().__init__(f"数据库 {db_name or ''} 的时间线已用密钥锚定，但{have}：请把第一台机器"
                          f" desk home 中的 timeline.key 复制到{where}，或设置 YUQING_TIMELINE_KEY（未作任何更改）")
-        self.db_name, self.folder = db_name, folder
+        self.db_name, self.folder, self.wrong = db_name, folder, wrong

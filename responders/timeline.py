@@ -82,12 +82,14 @@ def append(conn: sqlite3.Connection, incident_id: int, kind: str, actor: str, at
 def _anchor_for_append(conn: sqlite3.Connection, event_id: int) -> anchor.Anchor:
     """The key (created on first use) and, the first time, the anchor row saying MACs start here.
     A start already written in the key file wins, so a removed anchor row is not silently moved."""
-    anc = anchor.load(conn, create=True)
-    row = conn.execute("SELECT start_event_id FROM timeline_anchor WHERE id = 1").fetchone()
+    row = conn.execute("SELECT start_event_id, mac FROM timeline_anchor WHERE id = 1").fetchone()
+    # A server desk is shared by machines: once anchored, one that lacks the key (or has another)
+    # must not sign with a key of its own, or every machine's verify would fail from then on.
+    shared = row is not None and dialect(conn) == "postgresql"
+    anc = anchor.load(conn, create=not shared)
+    if shared and (anc.key is None or not anc.check(anchor.start_text(row[0]), row[1])):
+        raise TimelineKeyMissing(anc.db_name, anc.folder, wrong=anc.key is not None)
     if anc.key is None:
-        if row is not None and dialect(conn) == "postgresql":
-            # another machine anchored this server desk: events without its MACs would fail verify
-            raise TimelineKeyMissing(anc.db_name, anc.folder)
         return anc
     if row is None:
         start = anc.file_start if anc.file_start is not None else event_id

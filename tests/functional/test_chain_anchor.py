@@ -286,3 +286,111 @@ def test_existing_desk_without_a_key_is_anchored_from_its_next_event(home):
     restore_guards(con)
     con.close()
     fails(home, "事件 1", "edited")
+
+
+# ------------------------------------------------------------------ the same on a PostgreSQL server
+# The desk's database on a server, its timeline key in the desk home; tampering done as the
+# server's superuser (the guards disabled with ALTER TABLE ... DISABLE TRIGGER, put back after).
+
+def _dbname(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+@pytest.fixture(scope="module")
+def pg_seeded(pg_server, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pgseed")
+    url = pg_server.create_database()
+    seed(tmp / "home", tmp, env={"YUQING_DATABASE_URL": url})
+    yield tmp / "home", url
+    pg_server.drop_database(_dbname(url))
+
+
+@pytest.fixture
+def pg_home(pg_seeded, pg_server, tmp_path):
+    """A copy of the seeded server desk: its database (CREATE DATABASE ... TEMPLATE) and its home,
+    whose key file names the copy's database. Yields (home, env for yq, url)."""
+    import uuid
+
+    seed_home, seed_url = pg_seeded
+    name = f"anchor_{uuid.uuid4().hex[:8]}"
+    pg_server._admin(f'CREATE DATABASE "{name}" TEMPLATE "{_dbname(seed_url)}"')
+    home = tmp_path / "home"
+    shutil.copytree(seed_home, home)
+    key = json.loads((home / "timeline.key").read_text())
+    key["anchored_from"] = {f"postgresql:{name}": start for start in key["anchored_from"].values()}
+    (home / "timeline.key").write_text(json.dumps(key))
+    yield home, {"YUQING_DATABASE_URL": pg_server.url_for(name)}, pg_server.url_for(name)
+    pg_server.drop_database(name)
+
+
+def test_pg_untouched_desk_verifies_with_the_key_in_the_home(pg_seeded):
+    home, url = pg_seeded
+    out = ok(home, "verify", env={"YUQING_DATABASE_URL": url})
+    assert "HMAC 锚定自事件 1 起" in out and "校验通过" in out
+    assert not (home / "desk.sqlite").exists()
+    key = home / "timeline.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert json.loads(key.read_text())["anchored_from"] == {f"postgresql:{_dbname(url)}": 1}
+
+
+def test_pg_edited_event_is_named(pg_home):
+    from tests.history_kit import tampering
+
+    home, env, url = pg_home
+    with tampering(url) as con:
+        eid = con.execute("SELECT id FROM timeline_events WHERE kind = 'note'").fetchone()[0]
+        con.execute("UPDATE timeline_events SET payload = ? WHERE id = ?", ['{"text":"从未联系"}', eid])
+    fails(home, f"事件 {eid}", "edited", env=env)
+    with tampering(url) as con:  # the chain recomputed without the key: the HMAC names it
+        rechain_from(con, eid)
+    fails(home, f"事件 {eid}", "HMAC does not match", env=env)
+
+
+def test_pg_deleted_events_are_caught(pg_home):
+    from tests.history_kit import tampering
+
+    home, env, url = pg_home
+    with tampering(url) as con:
+        con.execute("DELETE FROM timeline_events WHERE id = 3")
+    fails(home, "事件 4", "events missing", env=env)
+    with tampering(url) as con:  # the tail cut and the head rewritten to match
+        n = con.execute("SELECT MAX(id) FROM timeline_events").fetchone()[0]
+        con.execute("DELETE FROM timeline_events WHERE id >= 3")
+        last, h = con.execute("SELECT id, hash FROM timeline_events ORDER BY id DESC LIMIT 1").fetchone()
+        con.execute("UPDATE timeline_head SET last_event_id = ?, last_hash = ?, count = ?", [last, h, last])
+        assert n > last
+    fails(home, "校验失败", "head HMAC", env=env)
+
+
+@pytest.mark.parametrize("change, words", [
+    ("ALTER TABLE timeline_events DISABLE TRIGGER timeline_no_delete", "timeline_no_delete 被停用"),
+    ("DROP TRIGGER timeline_no_update ON timeline_events", "timeline_no_update 被删除"),
+    ("CREATE OR REPLACE FUNCTION timeline_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+     " $$ BEGIN RETURN OLD; END $$", "调用的函数被改写"),
+])
+def test_pg_guard_taken_off_fails_verify(pg_home, change, words):
+    from storage.db import connect
+
+    home, env, url = pg_home
+    con = connect(url)
+    con.execute(change)
+    con.close()
+    out = fails(home, words, env=env)
+    assert "时间线不再只能追加" in out
+
+
+def test_pg_a_machine_without_the_key_refuses_to_append_until_given_it(pg_home, tmp_path):
+    home, env, url = pg_home
+    other = tmp_path / "workstation"
+    res = yq(other, "note", "1", "另一台机器的备注", env=env)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0 and "timeline.key" in out and "Traceback" not in out, out
+    assert not (other / "timeline.key").exists()
+    ok(home, "verify", env=env)  # nothing was written
+    other.mkdir(exist_ok=True)
+    (other / "timeline.key").write_text(json.dumps({"key": "ab" * 32, "anchored_from": {}}))
+    res = yq(other, "note", "1", "另一台机器的备注", env=env)  # a key of its own is no better
+    assert res.returncode != 0 and "密钥与锚定所用的不同" in res.stdout + res.stderr
+    shutil.copy(home / "timeline.key", other / "timeline.key")
+    ok(other, "note", "1", "另一台机器的备注", env=env)
+    assert "校验通过" in ok(home, "verify", env=env) and "校验通过" in ok(other, "verify", env=env)

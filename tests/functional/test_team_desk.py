@@ -228,7 +228,7 @@ async def _send_alert(home, platforms, inc, at: str, title: str) -> str:
     return a.id
 
 
-def test_instructions_on_a_running_clock_still_verify(tmp_path):
+def test_instructions_on_a_running_clock_still_verify(tmp_path, backend):
     """Without YUQING_NOW the desk's clock moves between reading it and writing the event: the
     instruction row and its events must still agree (`yuqing verify`)."""
     home = tmp_path / "home"
