@@ -15,7 +15,7 @@ NOW = "2026-06-14T12:00:00+08:00"
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
+def run(tmp_path, monkeypatch, backend):
     monkeypatch.setenv("YUQING_NOW", NOW)
     runner = CliRunner()
     home = tmp_path / "home"

@@ -29,7 +29,7 @@ def _timeline(home):
     return json.loads(out.output)["timeline"]
 
 
-def test_desk_without_staff_works_as_before_and_says_so(tmp_path):
+def test_desk_without_staff_works_as_before_and_says_so(tmp_path, backend):
     home = _desk(tmp_path)
     out = _run(home, "staff", "list")
     assert "尚未登记人员" in out.output
@@ -37,7 +37,7 @@ def test_desk_without_staff_works_as_before_and_says_so(tmp_path):
     assert _timeline(home)[-1]["actor"] == "anyone"
 
 
-def test_first_member_is_admin_and_writes_need_a_staff_member(tmp_path):
+def test_first_member_is_admin_and_writes_need_a_staff_member(tmp_path, backend):
     home = _desk(tmp_path)
     out = _run(home, "staff", "add", "wang", "--name", "王伟", "--role", "officer")
     assert out.exit_code == 0 and "管理员" in out.output
@@ -58,7 +58,7 @@ def test_first_member_is_admin_and_writes_need_a_staff_member(tmp_path):
     assert _run(home, "note", "1", "已联系", "--actor", "li").exit_code == 0
 
 
-def test_only_admin_edits_staff_and_disabled_members_are_refused(tmp_path):
+def test_only_admin_edits_staff_and_disabled_members_are_refused(tmp_path, backend):
     home = _desk(tmp_path)
     _run(home, "staff", "add", "wang", "--name", "王伟", "--role", "admin")
     _run(home, "staff", "add", "zhao", "--name", "赵强", "--role", "leader", "--as", "wang")
