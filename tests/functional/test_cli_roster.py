@@ -37,7 +37,7 @@ def _now(home, at):
     return out.exit_code, json.loads(out.output)
 
 
-def test_generate_over_the_spring_festival_2026(tmp_path):
+def test_generate_over_the_spring_festival_2026(tmp_path, backend):
     home = _desk(tmp_path)
     refused = _run(home, "roster", "generate", "--from", "2026-02-10", "--to", "2026-03-01",
                    "--pattern", str(EXAMPLE), "--as", "zhang")
@@ -86,7 +86,7 @@ def test_generate_over_the_spring_festival_2026(tmp_path):
     assert len(again) == len(listing)
 
 
-def test_pattern_naming_someone_who_cannot_stand_duty_writes_nothing(tmp_path):
+def test_pattern_naming_someone_who_cannot_stand_duty_writes_nothing(tmp_path, backend):
     home = _desk(tmp_path)
     bad = tmp_path / "bad.toml"
     bad.write_text(EXAMPLE.read_text("utf-8").replace('officers = ["zhang", "li", "wang"]',
@@ -109,7 +109,7 @@ CSV = """日期,班次,开始,结束,值班员,带班领导
 """
 
 
-def test_csv_import_names_bad_rows_keeps_good_ones_and_replaces_on_reimport(tmp_path):
+def test_csv_import_names_bad_rows_keeps_good_ones_and_replaces_on_reimport(tmp_path, backend):
     home = _desk(tmp_path)
     path = tmp_path / "roster.csv"
     path.write_text(CSV, encoding="utf-8")
