@@ -20,6 +20,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from responders.exceptions import ResponderError
+from storage.db import transaction
 from storage.timeutil import to_db, utcnow
 
 migrations = Migrations("staff")
@@ -152,7 +153,7 @@ def add_staff(db: sqlite_utils.Database, staff_id: str, name: str, role: str, *,
     if unknown:
         raise TypeError(f"unknown contact fields: {sorted(unknown)}")
     values = {k: (contacts.get(k) or "").strip() or None for k in CONTACT_FIELDS}
-    with db.conn:
+    with transaction(db):  # one writer: the check and the write see the same staff
         made_admin = not has_staff(db) and role != "admin"
         if made_admin:
             role = "admin"
@@ -176,7 +177,7 @@ def add_staff(db: sqlite_utils.Database, staff_id: str, name: str, role: str, *,
 def disable_staff(db: sqlite_utils.Database, staff_id: str, *, now: datetime | None = None) -> Staff:
     """Disable a member (never deleted: the timeline keeps naming them). The last active admin
     cannot be disabled, or nobody could edit staff again."""
-    with db.conn:
+    with transaction(db):  # one writer: the check and the write see the same staff
         member = get_staff(db, staff_id)
         if member is None:
             raise UnknownStaff(_unknown_text(db, staff_id))

@@ -197,10 +197,12 @@ def open_desk(path: str | Path) -> sqlite_utils.Database:
 def item_references(tables: set[str]) -> list[str]:
     """Queries selecting the ids of items an incident refers to (linked, frozen as evidence or
     proposed as a release), for those of the tables that exist: such items are never pruned."""
-    # BIGINT: item ids are 64-bit on PostgreSQL (its INTEGER is 32-bit); SQLite reads it as INTEGER.
-    queries = {"incident_items": "SELECT CAST(item_id AS BIGINT) FROM incident_items",
-               "incident_evidence": "SELECT CAST(item_id AS BIGINT) FROM incident_evidence WHERE item_id IS NOT NULL",
-               "release_proposals": "SELECT CAST(item_id AS BIGINT) FROM release_proposals"}
+    # Only ids made of digits name a stored item (a candidate may carry any text: PostgreSQL
+    # refuses to cast that, SQLite makes it 0); BIGINT as item ids are 64-bit.
+    digits = "item_id <> '' AND trim(item_id, '0123456789') = ''"
+    queries = {"incident_items": f"SELECT CAST(item_id AS BIGINT) FROM incident_items WHERE {digits}",
+               "incident_evidence": f"SELECT CAST(item_id AS BIGINT) FROM incident_evidence WHERE {digits}",
+               "release_proposals": f"SELECT CAST(item_id AS BIGINT) FROM release_proposals WHERE {digits}"}
     return [q for table, q in queries.items() if table in tables]
 
 
@@ -261,7 +263,12 @@ def listed_rows(db: sqlite_utils.Database, states: Sequence[str] | None = None) 
 
 
 def state_of(db: sqlite_utils.Database, incident_id: Any) -> tuple[str, int | None] | None:
-    """(state, merged_into) of an incident, None when there is no such incident."""
+    """(state, merged_into) of an incident, None when there is no such incident (or no such id:
+    PostgreSQL would refuse to compare text that is not a number with the id column)."""
+    try:
+        incident_id = int(incident_id)
+    except (TypeError, ValueError):
+        return None
     row = db.execute("SELECT state, merged_into FROM incidents WHERE id = ?", [incident_id]).fetchone()
     return None if row is None else (row[0], row[1])
 
