@@ -76,6 +76,7 @@ def start_text(start_event_id: int) -> str:
 
 # server database URL -> the desk home holding its key and witnesses (on this machine)
 _SERVER_HOMES: dict[str, Path] = {}
+_SERVER_NAMES: dict[str, str] = {}  # server database URL -> its name in the key and witness files
 
 
 def use_home(target, folder: Path) -> None:
@@ -92,9 +93,10 @@ def key_place(conn) -> tuple[Path | None, str | None]:
     from storage.db import dialect
 
     if dialect(conn) == "postgresql":
-        folder = _SERVER_HOMES.get(getattr(conn, "url", ""))
-        name = conn.execute("SELECT current_database()").fetchone()[0]
-        return folder, f"postgresql:{name}"
+        url = getattr(conn, "url", "")
+        if url not in _SERVER_NAMES:  # asked once per URL: every event's append needs it
+            _SERVER_NAMES[url] = "postgresql:" + conn.execute("SELECT current_database()").fetchone()[0]
+        return _SERVER_HOMES.get(url), _SERVER_NAMES[url]
     for _seq, name, file in conn.execute("PRAGMA database_list"):
         if name == "main":
             return (Path(file).parent, Path(file).name) if file else (None, None)

@@ -15,6 +15,9 @@ from responders.types import OwnChannelItem
 from tests.responders_kit import T0, WUXIANG, Clock, candidate, make_service
 
 H = timedelta(hours=1)
+# The PostgreSQL half runs the tests whose statements differ in kind (joins, links, merges,
+# splits, proposals, the whole path); these add no statement the others do not run.
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -44,6 +47,7 @@ def test_open_from_candidate(svc):
     assert len(svc.evidence(inc.id)) == 2
 
 
+@SQLITE_ONLY
 def test_same_town_and_topic_but_another_event_opens_its_own(svc):
     """Same town, same topic, a few hours apart: still two events (the join needs the event)."""
     a = svc.open_or_join(candidate("s1")).incident
@@ -73,6 +77,7 @@ def test_a_story_telling_the_same_event_joins_under_the_incidents_topic(svc):
     assert "同一领域（生态环境）" in reason and "同一事件" in reason
 
 
+@SQLITE_ONLY
 def test_a_story_telling_the_same_event_that_still_does_not_join_opens_under_that_topic(svc):
     """Another event word-wise (the join still needs shared event words): it opens its own
     incident, under the topic of the incident it was found to resemble."""
@@ -112,6 +117,7 @@ def test_shared_items_join(svc):
     assert b.id == a.id and "10" in b.item_ids
 
 
+@SQLITE_ONLY
 def test_join_with_earlier_publication_and_higher_severity_moves_the_deadline(svc):
     a = svc.open_or_join(candidate("s1", first_published=T0 + 2 * H)).incident
     assert a.release_due == T0 + 26 * H
@@ -168,6 +174,7 @@ def test_full_path_to_archive(svc, clock):
 
 
 @pytest.mark.parametrize("state", ["发现", "研判", "交办", "已发布权威信息", "持续发布"])
+@SQLITE_ONLY
 def test_no_archive_before_final_result(svc, state):
     inc = svc.open_or_join(candidate()).incident
     steps = {
@@ -201,12 +208,14 @@ def test_dismiss_needs_a_reason_and_allows_archive(svc):
         svc.close(inc.id)
 
 
+@SQLITE_ONLY
 def test_dismiss_after_release_is_allowed(svc):
     inc = svc.open_or_join(candidate()).incident
     svc.record_release(inc.id, channel="政府网站", url="https://g/1")
     assert svc.dismiss(inc.id, "不予处置：已由市级处置").state == "不予处置"
 
 
+@SQLITE_ONLY
 def test_release_rules(svc, clock):
     inc = svc.open_or_join(candidate()).incident
     with pytest.raises(IllegalTransition, match="authoritative"):
@@ -226,6 +235,7 @@ def test_release_rules(svc, clock):
     assert svc.clock_state(inc.id).status == "closed"
 
 
+@SQLITE_ONLY
 def test_final_result_as_first_release(svc):
     inc = svc.open_or_join(candidate()).incident
     svc.record_release(inc.id, channel="政府网站", url="https://g/1", kind="final")
@@ -248,6 +258,7 @@ def test_regrade_recomputes_due_and_is_recorded(svc):
         svc.grade(inc.id, "一般", tier="火速")
 
 
+@SQLITE_ONLY
 def test_verification_and_notes(svc):
     inc = svc.open_or_join(candidate()).incident
     assert svc.set_verification(inc.id, "反转", "当事人澄清").verification == "反转"
@@ -308,6 +319,7 @@ def own_item(item_id="501", title="关于铺镇化工厂异味问题的情况通
                           "汉台区政府网")
 
 
+@SQLITE_ONLY
 def test_score_explains_itself(svc):
     inc = svc.open_or_join(candidate()).incident
     score, ev = score_item(own_item(), inc, [e.title for e in svc.evidence(inc.id)])
@@ -342,6 +354,7 @@ def test_reject_and_auto_confirm(svc):
     assert auto[0].status == "confirmed" and svc.get(inc.id).state == "已发布权威信息"
 
 
+@SQLITE_ONLY
 def test_items_before_the_issue_are_not_releases(svc):
     svc.open_or_join(candidate(first_published=T0 + 10 * H))
     assert propose_releases(svc, [own_item(published=T0)]) == []
@@ -378,6 +391,7 @@ def test_own_channel_items_come_from_the_item_store(tmp_path, clock):
     assert own_channel_items(make_service(tmp_path, clock, name="bare.sqlite").db) == []
 
 
+@SQLITE_ONLY
 def test_candidates_built_in_code_are_validated(svc):
     from dataclasses import replace
     from datetime import datetime
