@@ -319,6 +319,23 @@ def own_item(item_id="501", title="关于铺镇化工厂异味问题的情况通
                           "汉台区政府网")
 
 
+def test_merge_moves_proposals_but_keeps_one_the_target_already_has(svc):
+    from responders import store
+    from storage.db import transaction
+
+    a = svc.open_or_join(candidate("s1", item_ids=(1,))).incident
+    b = svc.open_or_join(candidate("s2", places=(WUXIANG,), item_ids=(2,))).incident
+    with transaction(svc.db) as conn:
+        first = store.insert_proposal(conn, a.id, "501", 0.9, "{}", T0)
+        assert first is not None and store.insert_proposal(conn, a.id, "501", 0.9, "{}", T0) is None  # once
+        store.insert_proposal(conn, b.id, "501", 0.8, "{}", T0)
+        store.insert_proposal(conn, b.id, "502", 0.7, "{}", T0)
+    svc.merge(a.id, [b.id])
+    rows = store.proposal_rows(svc.db, None, None)
+    assert sorted((r["incident_id"], r["item_id"]) for r in rows) == [(a.id, "501"), (a.id, "502"), (b.id, "501")]
+    assert store.proposal_row(svc.db, first)["score"] == 0.9
+
+
 @SQLITE_ONLY
 def test_score_explains_itself(svc):
     inc = svc.open_or_join(candidate()).incident
