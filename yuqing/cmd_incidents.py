@@ -111,9 +111,9 @@ def desk_command(name: str, *, creates: bool = False, access: str = "write",
         def wrapper(ctx, *args, as_id, actor, db_path, **kwargs):
             from responders.exceptions import ResponderError
             from responders.wording import staff_message
-            from yuqing.clictx import db_error_message
+            from yuqing.clictx import db_error_message, home_from
 
-            path = db_path or _home(ctx) / "desk.sqlite"
+            path = db_path or home_from(ctx).db_target  # the server's URL (redacted when shown) or the file
             if legacy_as is not None and as_id in legacy_as[1]:
                 param = legacy_as[0]
                 if kwargs.get(param) not in (None, as_id):
