@@ -202,3 +202,31 @@ def test_a_merged_incident_points_to_the_one_it_joined(desk, tmp_path):
     res = desk("instruct", "2", "--as", "zhao", "--text", "请核实")
     assert res.exit_code == 1 and "已并入事件 #1" in res.output
     assert _json(desk("instructions", "--json")) == []
+
+
+@pytest.mark.parametrize("sql", ["UPDATE instructions SET due_at = NULL", "DELETE FROM instructions", None])
+def test_verify_catches_instructions_edited_on_either_backend(tmp_path, backend, monkeypatch, sql):
+    """The instructions row against its events, and the instruction's event itself, on both
+    backends (``None``: the event edited with the guards off and put back)."""
+    from storage.db import connect
+    from tests.history_kit import tampering
+
+    monkeypatch.setenv("YUQING_NOW", T_GIVE)
+    home = tmp_path / "desk"
+    run = desk_with_incident(home, "s-instr-both")
+    run("staff", "add", "zhao", "--name", "赵强", "--role", "admin")
+    run("instruct", "1", "--as", "zhao", "--text", "请核实", "--due", "2026-06-14 18:00")
+    assert "校验通过" in run("verify").output
+    target = backend or home / "desk.sqlite"
+    if sql is None:
+        with tampering(target) as db:
+            db.execute("UPDATE timeline_events SET payload = replace(payload, '请核实', '不必核实')"
+                       " WHERE kind = 'instruction'")
+        words = "edited"
+    else:
+        db = connect(target)
+        db.execute(sql)
+        db.conn.close()
+        words = "批示 #1"
+    res = CliRunner().invoke(cli, ["--home", str(home), "verify"])
+    assert res.exit_code == 1 and words in res.output, res.output
