@@ -85,7 +85,19 @@ def use_home(target, folder: Path) -> None:
     from storage.dburl import is_server
 
     if is_server(target):
-        _SERVER_HOMES[str(target)] = Path(folder)
+        _SERVER_HOMES[_server_key(str(target))] = Path(folder)
+
+
+def _server_key(url: str) -> tuple:
+    """Which server database a URL names, whatever role, password or connection options it
+    carries (a console's role and the daemon's name the same desk)."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        info = conninfo_to_dict(url)
+    except Exception:  # an unparsable URL fails at connect, with its own message
+        return (url,)
+    return (info.get("host") or "", str(info.get("port") or "5432"), info.get("dbname") or info.get("user") or "")
 
 
 def key_place(conn) -> tuple[Path | None, str | None]:
@@ -96,7 +108,7 @@ def key_place(conn) -> tuple[Path | None, str | None]:
         url = getattr(conn, "url", "")
         if url not in _SERVER_NAMES:  # asked once per URL: every event's append needs it
             _SERVER_NAMES[url] = "postgresql:" + conn.execute("SELECT current_database()").fetchone()[0]
-        return _SERVER_HOMES.get(url), _SERVER_NAMES[url]
+        return _SERVER_HOMES.get(_server_key(url)), _SERVER_NAMES[url]
     for _seq, name, file in conn.execute("PRAGMA database_list"):
         if name == "main":
             return (Path(file).parent, Path(file).name) if file else (None, None)

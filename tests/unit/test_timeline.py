@@ -169,3 +169,17 @@ def test_postgresql_trigger_pointed_at_another_function_fails_verify(pg_owned_de
     db.execute("CREATE TRIGGER timeline_no_update BEFORE UPDATE ON timeline_events FOR EACH ROW EXECUTE FUNCTION allow_all()")
     res = timeline.verify(db)
     assert not res.ok and "timeline_no_update 被改动" in res.reason
+
+
+def test_postgresql_key_found_whatever_role_or_options_name_the_database(pg_owned_desk, pg_server, tmp_path):
+    from responders import anchor
+    from responders.store import open_desk
+
+    dbname = pg_owned_desk.db.execute("SELECT current_database()").fetchone()[0]
+    other = open_desk(pg_server.url_for(dbname) + "?connect_timeout=10")  # the superuser, with an option
+    try:
+        anc = anchor.load(other.conn)
+        assert anc.folder == tmp_path and anc.key is not None and anc.db_name == f"postgresql:{dbname}"
+        assert timeline.verify(other).ok and "HMAC 锚定自事件 1 起" in timeline.verify(other).notes
+    finally:
+        other.close()
