@@ -362,20 +362,15 @@ def test_pg_deleted_events_are_caught(pg_home):
     fails(home, "校验失败", "head HMAC", env=env)
 
 
-@pytest.mark.parametrize("change, words", [
-    ("ALTER TABLE timeline_events DISABLE TRIGGER timeline_no_delete", "timeline_no_delete 被停用"),
-    ("DROP TRIGGER timeline_no_update ON timeline_events", "timeline_no_update 被删除"),
-    ("CREATE OR REPLACE FUNCTION timeline_append_only() RETURNS trigger LANGUAGE plpgsql AS"
-     " $$ BEGIN RETURN OLD; END $$", "调用的函数被改写"),
-])
-def test_pg_guard_taken_off_fails_verify(pg_home, change, words):
+def test_pg_guard_left_disabled_fails_verify(pg_home):
+    # (dropped triggers and a rewritten function: tests/unit/test_timeline.py, without a process each)
     from storage.db import connect
 
     home, env, url = pg_home
     con = connect(url)
-    con.execute(change)
+    con.execute("ALTER TABLE timeline_events DISABLE TRIGGER timeline_no_delete")
     con.close()
-    out = fails(home, words, env=env)
+    out = fails(home, "timeline_no_delete 被停用", env=env)
     assert "时间线不再只能追加" in out
 
 
