@@ -175,8 +175,10 @@ def verify(db: sqlite_utils.Database, *, witness: str | None = None) -> VerifyRe
     start: int | None = None
     if anc.key is None:
         if start_row is not None:
-            return _fail(0, None, "数据库已启用 HMAC 锚定，但找不到时间线密钥（timeline.key 被删除或"
-                                  f" {anchor.KEY_ENV} 未设置）：无法确认时间线未被重算", notes)
+            where = (f"本机 desk home（{anc.folder or '未指定'}）中没有 timeline.key：从写入事件的机器复制过来，或设置"
+                     f" {anchor.KEY_ENV}" if dialect(db) == "postgresql"
+                     else f"timeline.key 被删除或 {anchor.KEY_ENV} 未设置")
+            return _fail(0, None, f"数据库已启用 HMAC 锚定，但找不到时间线密钥（{where}）：无法确认时间线未被重算", notes)
         notes.append("未找到时间线密钥：只校验了哈希链（无 HMAC 锚定）")
     else:
         if start_row is None:

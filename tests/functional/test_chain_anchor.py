@@ -381,6 +381,7 @@ def test_pg_a_machine_without_the_key_refuses_to_append_until_given_it(pg_home, 
     out = res.stdout + res.stderr
     assert res.returncode != 0 and "timeline.key" in out and "Traceback" not in out, out
     assert not (other / "timeline.key").exists()
+    fails(other, "找不到时间线密钥", "timeline.key", env=env)  # nor can it vouch for the timeline
     ok(home, "verify", env=env)  # nothing was written
     other.mkdir(exist_ok=True)
     (other / "timeline.key").write_text(json.dumps({"key": "ab" * 32, "anchored_from": {}}))
