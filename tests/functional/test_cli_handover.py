@@ -33,7 +33,7 @@ def _desk(tmp_path):
     return home
 
 
-def test_handover_lists_open_incidents_by_time_left_and_the_shifts_actions(tmp_path):
+def test_handover_lists_open_incidents_by_time_left_and_the_shifts_actions(tmp_path, backend):
     home = _desk(tmp_path)
     out = _run(home, "handover", "--json")
     assert out.exit_code == 0, out.output
@@ -49,7 +49,7 @@ def test_handover_lists_open_incidents_by_time_left_and_the_shifts_actions(tmp_p
     assert "舆情值班交接班报告" in md and "在办事件（2 起" in md and "时间线见证" in md
 
 
-def test_acceptance_is_a_chained_timeline_event_and_starts_the_next_shift(tmp_path):
+def test_acceptance_is_a_chained_timeline_event_and_starts_the_next_shift(tmp_path, backend):
     home = _desk(tmp_path)
     refused = _run(home, "handover", "accept", "--as", "nobody")
     assert refused.exit_code != 0 and "未登记的人员" in refused.output
@@ -63,7 +63,7 @@ def test_acceptance_is_a_chained_timeline_event_and_starts_the_next_shift(tmp_pa
     assert [(d["incident"], d["actor"]) for d in rep["done"]] == [(2, "li")]
 
 
-def test_handover_docx_reads_back(tmp_path):
+def test_handover_docx_reads_back(tmp_path, backend):
     home = _desk(tmp_path)
     path = tmp_path / "交接班.docx"
     out = _run(home, "handover", "--format", "docx", "-o", str(path))
