@@ -1,0 +1,110 @@
+"""`yuqing db`: moving a desk to a PostgreSQL server and its least-privilege roles.
+
+``db copy`` copies the SQLite desk into an empty PostgreSQL database (``storage.dbcopy``) and
+keeps its timeline verifiable there (the anchor key stays with the desk home).
+``db grants`` prints, and ``db roles`` applies, the grants of the console and collector roles
+(``yuqing.dbaccess`` decides which table gets what).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from yuqing.clictx import fail, home_from
+
+
+@click.group()
+def db() -> None:
+    """Server mode: copy a desk to PostgreSQL, least-privilege roles."""
+
+
+@db.command("copy")
+@click.option("--to", "target", required=True, metavar="URL",
+              help="The empty PostgreSQL database: postgresql://user@host:port/dbname.")
+@click.option("--from", "source", default=None, type=click.Path(dir_okay=False),
+              help="The SQLite desk file to copy (default: desk.sqlite in the desk home).")
+@click.option("--dry-run", is_flag=True, help="Only show what would be copied (rows per table); write nothing.")
+@click.pass_context
+def copy(ctx: click.Context, target: str, source: str | None, dry_run: bool) -> None:
+    """Copy a SQLite desk into an EMPTY PostgreSQL database: the schema, then every table's rows
+    (items, stories, incidents, the timeline with its chain) in one transaction: all or nothing.
+    A database that already holds tables is refused. Afterwards `yuqing --database URL verify`
+    passes on the copy; keep using the same desk home (it holds the timeline key).
+
+    Example: yuqing db copy --to postgresql://yuqing@db.example:5432/desk
+    """
+    import sqlite3
+
+    from storage.dbcopy import CopyError, copy_desk, plan
+    from storage.dburl import is_server, redacted
+    from yuqing.clictx import open_desk_db
+
+    target = target.strip()
+    if not is_server(target):
+        fail("--to: 需要 postgresql://用户@主机:端口/库名 形式的地址")
+    home = home_from(ctx)
+    src = Path(source).expanduser() if source else home.db_path
+    if not src.is_file():
+        fail(f"{src}: 找不到要复制的 SQLite 桌面数据库" + ("" if source else "（用 --from 指定文件，或用 --home 指定桌面目录）"))
+    try:
+        if dry_run:
+            report = plan(src, target)
+        else:
+            open_desk_db(src).conn.close()  # bring an older desk's schema up to this version first
+            anchor_key = _source_anchor(src)
+            report = copy_desk(src, target, _migrations(),
+                               progress=lambda t, n: click.echo(f"  {t:<24} {n:>9} 行", err=True))
+            _keep_anchor(home, src, target, anchor_key)
+    except CopyError as exc:
+        fail(str(exc))
+        return
+    except sqlite3.Error as exc:
+        from yuqing.clictx import db_error_message
+
+        fail(db_error_message(target, exc))
+        return
+    verb = "将复制" if dry_run else "已复制"
+    if dry_run:
+        for table, n in report.counts.items():
+            click.echo(f"  {table:<24} {n:>9} 行")
+        if report.skipped:
+            click.echo(f"  （不复制：{', '.join(report.skipped)}）")
+    click.echo(f"{verb} {len(report.counts)} 张表、{report.total} 行：{src} → {redacted(target)}")
+    if not dry_run:
+        click.echo(f"下一步：yuqing --database '{redacted(target)}' verify")
+
+
+def _migrations():
+    from pipeline.schema import all_migrations
+
+    return all_migrations()
+
+
+def _source_anchor(src: Path):
+    """The timeline key the SQLite desk is anchored with (None when it has none)."""
+    from responders import anchor
+
+    from storage.db import connect
+
+    conn = connect(src, readonly=True).conn
+    try:
+        return anchor.load(conn)
+    except ValueError as exc:
+        fail(str(exc))
+    finally:
+        conn.close()
+
+
+def _keep_anchor(home, src: Path, target: str, source_anchor) -> None:
+    """The copy's timeline stays verifiable with the key it was signed with."""
+    from responders import anchor
+
+    from storage.db import connect
+
+    db = connect(target)
+    try:
+        if hasattr(anchor, "adopt"):
+            anchor.adopt(db.conn, source_anchor)
+    finally:
+        db.close()
