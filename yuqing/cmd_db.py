@@ -108,3 +108,90 @@ def _keep_anchor(home, src: Path, target: str, source_anchor) -> None:
             anchor.adopt(db.conn, source_anchor)
     finally:
         db.close()
+
+
+def _role_options(fn):
+    fn = click.option("--collector", default=None, metavar="NAME",
+                      help="Collector role: writes only the intake tables, reads the sources.")(fn)
+    return click.option("--console", default=None, metavar="NAME",
+                        help="Console role: reads everything, writes the response tables, "
+                             "appends to the timeline but never changes or deletes it.")(fn)
+
+
+def _role_statements(ctx: click.Context, console: str | None, collector: str | None):
+    """(the server desk's target, its database, the statements for the roles asked for)."""
+    from storage.db import connect
+    from storage.pgroles import RoleError, current_role, role_statements
+    from yuqing import dbaccess
+
+    if not console and not collector:
+        raise click.UsageError("give --console NAME and/or --collector NAME")
+    home = home_from(ctx)
+    if not home.on_server:
+        fail("角色只用于 PostgreSQL 服务器上的值班台：用 --database postgresql://… 指定（SQLite 文件的权限由操作系统管理）")
+    if console and console == collector:
+        fail("--console 与 --collector 不能是同一个角色")
+    target = home.db_target
+    db = connect(target)
+    try:
+        owner = current_role(db)
+        statements = []
+        for name, grants, read_all, what in ((console, dbaccess.console_grants(), True, "--console"),
+                                             (collector, dbaccess.collector_grants(), False, "--collector")):
+            if not name:
+                continue
+            if name == owner:
+                fail(f"{what} {name}：这是值班台自己的角色（表的所有者），不能降为受限角色；请另起一个名字")
+            statements += role_statements(db, name, grants, read_all=read_all)
+    except RoleError as exc:
+        db.close()
+        fail(str(exc))
+    return target, db, statements
+
+
+@db.command("grants")
+@_role_options
+@click.pass_context
+def grants(ctx: click.Context, console: str | None, collector: str | None) -> None:
+    """Print the SQL that creates the least-privilege roles and their grants on the desk's
+    database (for a DBA to review and run as a role that may create roles). Writes nothing.
+
+    Example: yuqing --database postgresql://yuqing@db/desk db grants --console yq_console --collector yq_collect
+    """
+    _target, db, statements = _role_statements(ctx, console, collector)
+    db.close()
+    click.echo("BEGIN;")
+    for sql in statements:
+        click.echo(sql + ";")
+    click.echo("COMMIT;")
+
+
+@db.command("roles")
+@_role_options
+@click.pass_context
+def roles(ctx: click.Context, console: str | None, collector: str | None) -> None:
+    """Create the least-privilege roles (login roles, when missing) and grant them exactly what
+    `yuqing db grants` prints, in one transaction. Run it as the desk's own role (the tables'
+    owner) with the right to create roles; run it again after an upgrade that added tables.
+    Passwords are not set here: ALTER ROLE … PASSWORD, or certificate authentication.
+
+    Example: yuqing --database postgresql://yuqing@db/desk db roles --console yq_console --collector yq_collect
+    """
+    import sqlite3
+
+    from storage.dburl import redacted
+    from storage.pgroles import apply
+    from yuqing.clictx import db_error_message
+
+    target, db, statements = _role_statements(ctx, console, collector)
+    try:
+        apply(db, statements)
+    except sqlite3.Error as exc:
+        hint = ("；没有建角色的权限时，请 DBA 执行 yuqing db grants 打印的 SQL"
+                if "permission denied to create role" in str(exc) else "")
+        fail(db_error_message(target, exc) + hint)
+    finally:
+        db.close()
+    for name, what in ((console, "值班终端（console）"), (collector, "采集（collector）")):
+        if name:
+            click.echo(f"已授权 {what} 角色 {name}：{redacted(target)}")
