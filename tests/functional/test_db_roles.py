@@ -1,0 +1,173 @@
+"""Least privilege on a PostgreSQL desk, for real: `yuqing db roles` run by the desk's own role
+(a login role that owns the tables and may create roles, not a superuser), then each role
+connects (trust authentication on loopback) and what it may do succeeds while the rest fails
+with "permission denied"; the timeline's guard triggers hold even against the desk's own role.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+from psycopg import errors as pe
+
+from tests.cli_kit import health_candidate
+from yuqing.cli import cli
+
+NOW = "2026-11-27T10:00+08:00"
+EVENT = ("INSERT INTO timeline_events (incident_id, seq, kind, actor, at, payload, prev_hash, hash)"
+         " VALUES (1, 999, 'note', 'x', '2026-11-27T02:00:00+00:00', '{}', 'p', 'h')")
+
+
+@pytest.fixture
+def server_desk(pg_server, pg_url, tmp_path, monkeypatch):
+    """A desk made on ``pg_url`` by its own role ``owner`` (CREATEROLE, CREATE on the schema),
+    with one incident; the console and collector roles' names; every role dropped afterwards."""
+    monkeypatch.setenv("YUQING_NOW", NOW)
+    monkeypatch.delenv("YUQING_DATABASE_URL", raising=False)
+    monkeypatch.delenv("YUQING_TIMELINE_KEY", raising=False)
+    tag = uuid.uuid4().hex[:8]
+    names = {"owner": f"yq_owner_{tag}", "console": f"yq_console_{tag}", "collector": f"yq_collect_{tag}"}
+    dbname = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{names["owner"]}" LOGIN CREATEROLE')
+        conn.execute(f'GRANT CREATE ON SCHEMA public TO "{names["owner"]}"')
+    urls = {k: pg_server.url_for(dbname, user=v) for k, v in names.items()}
+    home = tmp_path / "desk"
+    runner = CliRunner()
+
+    def run(*args, as_role="owner"):
+        return runner.invoke(cli, ["--home", str(home), "--database", urls[as_role], *args])
+
+    assert run("init").exit_code == 0
+    cand = health_candidate("s1")
+    (tmp_path / "c1.json").write_text(json.dumps(cand), encoding="utf-8")
+    res = run("open-incident", str(tmp_path / "c1.json"))
+    opened = res.exit_code == 0
+    with psycopg.connect(urls["owner"], autocommit=True) as conn:
+        conn.execute("INSERT INTO items (source_id, guid, title, text, fetched_at, content_hash)"
+                     " VALUES ('hotline', 'g1', '铺镇停水', '铺镇某小区停水', '2026-11-27T00:00:00+00:00', 'c')")
+    yield {"names": names, "urls": urls, "run": run, "home": home, "opened": opened}
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        for name in names.values():
+            if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone():
+                conn.execute(f'DROP OWNED BY "{name}" CASCADE')
+    with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
+        for name in names.values():
+            conn.execute(f'DROP ROLE IF EXISTS "{name}"')
+
+
+def _granted(desk) -> None:
+    n = desk["names"]
+    res = desk["run"]("db", "roles", "--console", n["console"], "--collector", n["collector"])
+    assert res.exit_code == 0, res.output
+    assert n["console"] in res.output and n["collector"] in res.output
+
+
+def _outcome(url: str, sql: str) -> str:
+    """'ok', 'denied' (permission denied / must be owner) or the error's class name; nothing kept."""
+    with psycopg.connect(url) as conn:
+        try:
+            conn.execute(sql)
+            return "ok"
+        except pe.InsufficientPrivilege:
+            return "denied"
+        except psycopg.Error as exc:
+            return type(exc).__name__
+        finally:
+            conn.rollback()
+
+
+CONSOLE_ALLOWED = [
+    "SELECT count(*) FROM items", "SELECT count(*) FROM item_private", "SELECT count(*) FROM staff",
+    "SELECT count(*) FROM timeline_events", "SELECT count(*) FROM yuqing_migrations",
+    EVENT,
+    "UPDATE incidents SET state = state",
+    "INSERT INTO labels (item_id, field, value, actor, created_at) VALUES (1, 'topic', '供水', 'x', 'y')",
+    "DELETE FROM roster_shifts",
+]
+CONSOLE_FORBIDDEN = [
+    "UPDATE timeline_events SET kind = kind", "DELETE FROM timeline_events", "TRUNCATE timeline_events",
+    "ALTER TABLE timeline_events DISABLE TRIGGER ALL", "DROP TRIGGER timeline_no_update ON timeline_events",
+    "DROP TABLE timeline_events", "TRUNCATE incidents", "DELETE FROM incidents", "DELETE FROM items",
+    "UPDATE items SET title = title", "INSERT INTO staff (id, name, role) VALUES ('me', 'me', 'admin')",
+    "UPDATE staff SET role = 'admin'", "UPDATE sources SET url = 'http://evil.example/'",
+    "DELETE FROM timeline_head", "UPDATE timeline_anchor SET start_event_id = 99",
+    "CREATE TABLE mine (x int)",
+]
+COLLECTOR_ALLOWED = [
+    "INSERT INTO items (source_id, guid, title, text, fetched_at, content_hash)"
+    " VALUES ('hotline', 'g2', 't', 'x', '2026-11-27T00:00:00+00:00', 'c')",
+    "UPDATE items SET metrics = '{}'",
+    "INSERT INTO item_metrics (item_id, at, metrics) SELECT id, 'now', '{}' FROM items",
+    "INSERT INTO item_private (item_id, name) SELECT id, '张三' FROM items",
+    "SELECT id, url, spec FROM sources",
+    "UPDATE sources SET next_check_at = 'soon', error_streak = 0, last_error = NULL",
+]
+COLLECTOR_FORBIDDEN = [
+    "SELECT count(*) FROM incidents", "SELECT count(*) FROM timeline_events", "SELECT count(*) FROM staff",
+    "SELECT name, phone FROM item_private", EVENT, "UPDATE sources SET url = 'http://evil.example/'",
+    "UPDATE sources SET enabled = 1", "INSERT INTO sources (id, name, url, spec, interval, priority)"
+    " VALUES ('x', 'x', 'x', '{}', 60, 1)", "DELETE FROM items", "DELETE FROM sources", "TRUNCATE items",
+    "INSERT INTO items_fts (rowid, title, text) VALUES (1, 't', 'x')", "UPDATE incidents SET state = state",
+]
+
+
+def test_console_reads_everything_writes_responses_and_never_rewrites_history(server_desk):
+    _granted(server_desk)
+    url = server_desk["urls"]["console"]
+    assert {sql: _outcome(url, sql) for sql in CONSOLE_ALLOWED} == {sql: "ok" for sql in CONSOLE_ALLOWED}
+    assert {sql: _outcome(url, sql) for sql in CONSOLE_FORBIDDEN} == {sql: "denied" for sql in CONSOLE_FORBIDDEN}
+    # Through the desk's own commands, as a workstation would use it.
+    res = server_desk["run"]("incidents", as_role="console")
+    assert res.exit_code == 0, res.output
+
+
+def test_collector_writes_only_the_intake_tables(server_desk):
+    _granted(server_desk)
+    url = server_desk["urls"]["collector"]
+    assert {sql: _outcome(url, sql) for sql in COLLECTOR_ALLOWED} == {sql: "ok" for sql in COLLECTOR_ALLOWED}
+    assert {sql: _outcome(url, sql) for sql in COLLECTOR_FORBIDDEN} == {sql: "denied" for sql in COLLECTOR_FORBIDDEN}
+
+
+def test_the_timeline_guards_hold_against_the_desks_own_role(server_desk):
+    url = server_desk["urls"]["owner"]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(EVENT)  # the owner appends like anyone
+    for sql in ("UPDATE timeline_events SET kind = 'x'", "DELETE FROM timeline_events", "TRUNCATE timeline_events"):
+        with psycopg.connect(url) as conn:
+            with pytest.raises(psycopg.Error, match="append-only"):
+                conn.execute(sql)
+
+
+def test_grants_print_what_roles_apply_and_a_rerun_gives_the_same(server_desk):
+    n = server_desk["names"]
+    res = server_desk["run"]("db", "grants", "--console", n["console"], "--collector", n["collector"])
+    assert res.exit_code == 0, res.output
+    text = res.output
+    assert text.startswith("BEGIN;") and text.rstrip().endswith("COMMIT;")
+    assert f'GRANT INSERT ON "public"."timeline_events" TO "{n["console"]}";' in text
+    assert "UPDATE" not in [line for line in text.splitlines() if '"timeline_events"' in line][0]
+    assert '"url"' not in text and '"next_check_at"' in text  # sources: state columns only
+    with psycopg.connect(server_desk["urls"]["owner"]) as conn:  # printing created nothing
+        assert conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = %s", [n["console"]]).fetchone()[0] == 0
+    _granted(server_desk)
+    _granted(server_desk)  # again: idempotent, nothing left over from the first run
+    assert _outcome(server_desk["urls"]["console"], "DELETE FROM timeline_events") == "denied"
+    assert _outcome(server_desk["urls"]["collector"], COLLECTOR_ALLOWED[0]) == "ok"
+
+
+def test_role_names_are_checked(server_desk, tmp_path):
+    run = server_desk["run"]
+    res = run("db", "roles", "--console", 'x"; DROP TABLE items; --')
+    assert res.exit_code == 1 and "角色名" in res.output
+    res = run("db", "roles", "--console", server_desk["names"]["owner"])
+    assert res.exit_code == 1 and "值班台自己的角色" in res.output
+    res = run("db", "roles", "--console", "same", "--collector", "same")
+    assert res.exit_code == 1
+    res = run("db", "roles")
+    assert res.exit_code == 2
+    res = CliRunner().invoke(cli, ["--home", str(tmp_path / "sqlite"), "db", "roles", "--console", "c"])
+    assert res.exit_code == 1 and "PostgreSQL" in res.output
