@@ -7,6 +7,7 @@ keeps its timeline verifiable there (the anchor key stays with the desk home).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -36,6 +37,7 @@ def copy(ctx: click.Context, target: str, source: str | None, dry_run: bool) -> 
     """
     import sqlite3
 
+    from responders import anchor_copy
     from storage.dbcopy import CopyError, copy_desk, plan
     from storage.dburl import is_server, redacted
     from yuqing.clictx import open_desk_db
@@ -50,13 +52,20 @@ def copy(ctx: click.Context, target: str, source: str | None, dry_run: bool) -> 
     try:
         if dry_run:
             report = plan(src, target)
+            notes: list[str] = []
         else:
             open_desk_db(src).conn.close()  # bring an older desk's schema up to this version first
-            anchor_key = _source_anchor(src)
+            with _connections(src, target) as (src_conn, dst_conn):
+                kept = anchor_copy.prepare(src_conn, dst_conn, target, home.path)
             report = copy_desk(src, target, _migrations(),
                                progress=lambda t, n: click.echo(f"  {t:<24} {n:>9} 行", err=True))
-            _keep_anchor(home, src, target, anchor_key)
-    except CopyError as exc:
+            try:
+                with _connections(src, target) as (_src_conn, dst_conn):
+                    notes = anchor_copy.finish(kept, dst_conn)
+            except OSError as exc:
+                fail(f"已复制，但时间线密钥未能存入桌面目录 {home.path}（{exc}）：请把来源桌面的 timeline.key "
+                     "复制到该目录后再运行 verify")
+    except (CopyError, anchor_copy.AnchorCopyError) as exc:
         fail(str(exc))
         return
     except sqlite3.Error as exc:
@@ -71,6 +80,8 @@ def copy(ctx: click.Context, target: str, source: str | None, dry_run: bool) -> 
         if report.skipped:
             click.echo(f"  （不复制：{', '.join(report.skipped)}）")
     click.echo(f"{verb} {len(report.counts)} 张表、{report.total} 行：{src} → {redacted(target)}")
+    for note in notes:
+        click.echo(f"  · {note}")
     if not dry_run:
         click.echo(f"下一步：yuqing --database '{redacted(target)}' verify")
 
@@ -81,33 +92,20 @@ def _migrations():
     return all_migrations()
 
 
-def _source_anchor(src: Path):
-    """The timeline key the SQLite desk is anchored with (None when it has none)."""
-    from responders import anchor
-
+@contextmanager
+def _connections(src: Path, target: str):
+    """Read-only connections to the SQLite desk and the server database (the timeline anchor's)."""
     from storage.db import connect
 
-    conn = connect(src, readonly=True).conn
+    src_db = connect(src, readonly=True)
     try:
-        return anchor.load(conn)
-    except ValueError as exc:
-        fail(str(exc))
+        dst_db = connect(target, readonly=True)
+        try:
+            yield src_db.conn, dst_db.conn
+        finally:
+            dst_db.close()
     finally:
-        conn.close()
-
-
-def _keep_anchor(home, src: Path, target: str, source_anchor) -> None:
-    """The copy's timeline stays verifiable with the key it was signed with."""
-    from responders import anchor
-
-    from storage.db import connect
-
-    db = connect(target)
-    try:
-        if hasattr(anchor, "adopt"):
-            anchor.adopt(db.conn, source_anchor)
-    finally:
-        db.close()
+        src_db.conn.close()
 
 
 def _role_options(fn):
