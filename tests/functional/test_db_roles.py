@@ -14,11 +14,12 @@ from click.testing import CliRunner
 from psycopg import errors as pe
 
 from tests.cli_kit import health_candidate
+from tests.loopback import loopback  # noqa: F401 - fixture
 from yuqing.cli import cli
 
 NOW = "2026-11-27T10:00+08:00"
-EVENT = ("INSERT INTO timeline_events (incident_id, seq, kind, actor, at, payload, prev_hash, hash)"
-         " VALUES (1, 999, 'note', 'x', '2026-11-27T02:00:00+00:00', '{}', 'p', 'h')")
+EVENT = ("INSERT INTO timeline_events (id, incident_id, seq, kind, actor, at, payload, prev_hash, hash)"
+         " VALUES (1000, 1, 999, 'note', 'x', '2026-11-27T02:00:00+00:00', '{}', 'p', 'h')")
 
 
 @pytest.fixture
@@ -45,11 +46,11 @@ def server_desk(pg_server, pg_url, tmp_path, monkeypatch):
     cand = health_candidate("s1")
     (tmp_path / "c1.json").write_text(json.dumps(cand), encoding="utf-8")
     res = run("open-incident", str(tmp_path / "c1.json"))
-    opened = res.exit_code == 0
+    assert res.exit_code == 0, res.output
     with psycopg.connect(urls["owner"], autocommit=True) as conn:
         conn.execute("INSERT INTO items (source_id, guid, title, text, fetched_at, content_hash)"
                      " VALUES ('hotline', 'g1', '铺镇停水', '铺镇某小区停水', '2026-11-27T00:00:00+00:00', 'c')")
-    yield {"names": names, "urls": urls, "run": run, "home": home, "opened": opened}
+    yield {"names": names, "urls": urls, "run": run, "home": home}
     with psycopg.connect(pg_url, autocommit=True) as conn:
         for name in names.values():
             if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone():
@@ -120,9 +121,15 @@ def test_console_reads_everything_writes_responses_and_never_rewrites_history(se
     url = server_desk["urls"]["console"]
     assert {sql: _outcome(url, sql) for sql in CONSOLE_ALLOWED} == {sql: "ok" for sql in CONSOLE_ALLOWED}
     assert {sql: _outcome(url, sql) for sql in CONSOLE_FORBIDDEN} == {sql: "denied" for sql in CONSOLE_FORBIDDEN}
-    # Through the desk's own commands, as a workstation would use it.
-    res = server_desk["run"]("incidents", as_role="console")
-    assert res.exit_code == 0, res.output
+    # Through the desk's own commands, as a workstation would use them: list, act, verify.
+    run = server_desk["run"]
+    res = run("incidents", as_role="console")
+    assert res.exit_code == 0 and "铺镇卫生院" in res.output, res.output
+    for action in (("ack", "1"), ("note", "1", "已联系卫健局核实"), ("grade", "1", "较大")):
+        res = run(*action, as_role="console")
+        assert res.exit_code == 0, (action, res.output)
+    res = run("verify", as_role="console")
+    assert res.exit_code == 0 and "时间线校验通过" in res.output, res.output
 
 
 def test_collector_writes_only_the_intake_tables(server_desk):
@@ -171,3 +178,58 @@ def test_role_names_are_checked(server_desk, tmp_path):
     assert res.exit_code == 2
     res = CliRunner().invoke(cli, ["--home", str(tmp_path / "sqlite"), "db", "roles", "--console", "c"])
     assert res.exit_code == 1 and "PostgreSQL" in res.output
+
+
+def _rss(n: int) -> str:
+    items = "".join(f"<item><guid>g{i}</guid><title>汉台区铺镇第{i}条停水通知</title>"
+                    f"<link>https://news.example/{i}</link><description>正文{i}</description></item>" for i in range(n))
+    return f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t</title>{items}</channel></rss>"
+
+
+def test_a_real_collector_runs_as_the_collector_role(server_desk, loopback):  # noqa: F811
+    """`yuqing run --role collect` connected as the collector role fetches a loopback feed and
+    stores its items; the source's definition stays the desk's."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    loopback.route("/feed.xml", _rss(3))
+    home = server_desk["home"]
+    (home / "sources.toml").write_text(
+        f'[sources.s0]\nname = "测试源"\nurl = "{loopback.url("/feed.xml")}"\nkind = "rss"\ninterval = 60\n',
+        encoding="utf-8")
+    res = server_desk["run"]("sources")  # the desk's own role takes the new sources.toml in
+    assert res.exit_code == 0, res.output
+    _granted(server_desk)
+    owner = server_desk["urls"]["owner"]
+    with psycopg.connect(owner) as conn:
+        before = conn.execute("SELECT count(*) FROM items").fetchone()[0]
+    err = home / "collector.err"
+    with open(err, "wb") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "yuqing", "--home", str(home), "--database",
+                                 server_desk["urls"]["collector"], "run", "--role", "collect"],
+                                stdout=subprocess.DEVNULL, stderr=stderr,
+                                env={**{k: v for k, v in os.environ.items() if k != "YUQING_NOW"},
+                                     "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + 90
+        stored = before
+        while time.monotonic() < deadline and proc.poll() is None:
+            with psycopg.connect(owner) as conn:
+                stored = conn.execute("SELECT count(*) FROM items WHERE source_id = 's0'").fetchone()[0]
+            if stored >= 3:
+                break
+            time.sleep(0.2)
+        assert stored == 3, err.read_text("utf-8", errors="replace")[-3000:]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0, err.read_text("utf-8", errors="replace")[-3000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+    assert "permission denied" not in err.read_text("utf-8", errors="replace")
+    with psycopg.connect(owner) as conn:
+        row = conn.execute("SELECT url, last_success_at, items_total FROM sources WHERE id = 's0'").fetchone()
+    assert row[0] == loopback.url("/feed.xml") and row[1] is not None and row[2] == 3
