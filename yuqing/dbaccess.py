@@ -12,8 +12,8 @@ Three kinds of database role use a server desk (docs/server-roles.md):
 - a **collector** role, for ``yuqing run --role collect`` machines: writes only the intake
   tables and reads the sources, whose definitions (from sources.toml) it may not change.
 
-Every table the desk's migrations create is named once below (``tests`` check it), so a new
-table gets a decision rather than a silent default.
+Every table the desk's migrations create is named below (a test checks it), so a new table gets
+a decision rather than a silent default; a name the database lacks is skipped when granting.
 """
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ BOTH_READ = ("yuqing_migrations",)
 #: Written by the desk's own role only (pipeline, dispatcher, administration).
 DESK_ONLY = (
     "sources",  # definitions are synchronised from sources.toml by the desk
-    "item_analysis", "stories", "items_fts", "pipeline_state", "notice_outbox",
+    "item_analysis", "item_understanding", "stories", "items_fts", "pipeline_state", "notice_outbox",
     "alert_channel_health", "alert_dedup", "alert_folds", "alert_sends", "alert_steps",
     "staff",  # roles and logins: administration, never from a workstation's role
     "yuqing_migrations",

@@ -51,6 +51,7 @@ def sqlite_desk(tmp_path_factory):
         run("note", "1", "已联系卫健局核实")
         run("split", "1", "--items", "2", "--title", "工地夜间施工噪音")
         run("merge", "2", "1")  # incident 1 now refers to incident 2, a later row
+        run("report", "daily")  # a signed witness of the chain's head, in the home
         settle_db(home / "desk.sqlite")
         yield home
     finally:
@@ -133,6 +134,7 @@ def test_copy_holds_every_row_and_the_timeline_verifies(desk, pg_url):
     assert res.exit_code == 0, res.output
     assert f"时间线校验通过：{source['timeline_events']} 条事件" in res.output
     assert "HMAC 锚定自事件" in res.output
+    assert "见证" in res.output and "链头一致" in res.output  # the SQLite desk's witness carried over
 
 
 def test_a_second_copy_into_the_same_database_is_refused(desk, pg_url):
@@ -198,5 +200,34 @@ def test_a_failed_copy_leaves_the_target_empty(desk, pg_url):
     res = _invoke(desk, "db", "copy", "--to", pg_url)
     assert res.exit_code == 1, res.output
     assert "复制表 items 失败" in res.output and "未写入任何内容" in res.output
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0] == 0
+
+
+def _key(folder) -> str:
+    return json.loads((folder / "timeline.key").read_text(encoding="utf-8"))["key"]
+
+
+def test_a_desk_from_another_folder_brings_its_key_into_the_home(desk, pg_url, tmp_path):
+    home = tmp_path / "server-home"  # a fresh home for the server desk: no key yet
+    res = CliRunner().invoke(cli, ["--home", str(home), "db", "copy", "--to", pg_url,
+                                   "--from", str(desk / "desk.sqlite")], env={"YUQING_NOW": NOW})
+    assert res.exit_code == 0, res.output
+    assert "时间线密钥已复制到" in res.output
+    assert _key(home) == _key(desk)
+    assert (home / "timeline.key").stat().st_mode & 0o077 == 0
+    res = _invoke(home, "--database", pg_url, "verify")
+    assert res.exit_code == 0 and "HMAC 锚定自事件" in res.output, res.output
+
+
+def test_a_home_with_another_key_is_refused_before_anything_is_copied(desk, pg_url, tmp_path):
+    home = tmp_path / "other-home"
+    home.mkdir()
+    (home / "timeline.key").write_text(json.dumps({"key": "ab" * 32, "anchored_from": {}}), encoding="utf-8")
+    res = CliRunner().invoke(cli, ["--home", str(home), "db", "copy", "--to", pg_url,
+                                   "--from", str(desk / "desk.sqlite")], env={"YUQING_NOW": NOW})
+    assert res.exit_code == 1
+    assert "另一把时间线密钥" in res.output
+    assert _key(home) == "ab" * 32  # the home's key is left alone
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0] == 0
