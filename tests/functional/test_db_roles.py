@@ -125,7 +125,13 @@ def test_console_reads_everything_writes_responses_and_never_rewrites_history(se
     run = server_desk["run"]
     res = run("incidents", as_role="console")
     assert res.exit_code == 0 and "铺镇卫生院" in res.output, res.output
-    for action in (("ack", "1"), ("note", "1", "已联系卫健局核实"), ("grade", "1", "较大")):
+    actions = [("ack", "1"), ("note", "1", "已联系卫健局核实"), ("grade", "1", "较大"),
+               ("assign", "1", "区卫健局", "铺镇"), ("followup", "1", "--text", "值班员电话督办"),
+               ("verify-status", "1", "已核实"),
+               ("release", "1", "--channel", "政务微博", "--url", "https://weibo.example/2", "--text", "进展"),
+               ("instruct", "1", "--text", "请核实", "--due", "2099-01-01 12:00"),
+               ("instruct-done", "1", "--text", "已核实")]
+    for action in actions:
         res = run(*action, as_role="console")
         assert res.exit_code == 0, (action, res.output)
     res = run("verify", as_role="console")
