@@ -186,8 +186,20 @@ def test_bad_targets_and_sources_are_one_clear_line(desk, pg_url, tmp_path):
     (tmp_path / "junk.sqlite").write_bytes(b"not a database at all" * 100)
     res = _invoke(desk, "db", "copy", "--to", pg_url, "--from", str(tmp_path / "junk.sqlite"))
     assert res.exit_code == 1 and "Traceback" not in res.output
+    res = _invoke(desk, "db", "copy", "--to", "postgresql://postgres:s3cret@127.0.0.1:1/nowhere")
+    assert res.exit_code == 1 and "无法连接数据库" in res.output and "s3cret" not in res.output
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0] == 0
+
+
+def test_a_password_in_the_url_is_never_shown(desk, pg_url):
+    url = pg_url.replace("postgres@", "postgres:s3cret@")  # trust authentication ignores it
+    for args in (("--dry-run",), ()):
+        res = _invoke(desk, "db", "copy", "--to", url, *args)
+        assert res.exit_code == 0, res.output
+        assert "s3cret" not in res.output and "postgres:***@" in res.output
+    res = _invoke(desk, "db", "copy", "--to", url)
+    assert res.exit_code == 1 and "s3cret" not in res.output and "不是空数据库" in res.output
 
 
 def test_a_failed_copy_leaves_the_target_empty(desk, pg_url):
