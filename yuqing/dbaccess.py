@@ -6,7 +6,7 @@ Three kinds of database role use a server desk (docs/server-roles.md):
   runs the pipeline, the alert dispatcher and administration (staff, sources.toml, retention);
 - a **console** role, for staff workstations: reads everything and writes what a response
   action writes (incidents and their links, releases, instructions, reviews, acknowledgements,
-  the roster), but the timeline only by INSERT: no UPDATE, DELETE or TRUNCATE of history, and as
+  the roster, manually imported items), but the timeline only by INSERT: no UPDATE, DELETE or TRUNCATE of history, and as
   it owns nothing it cannot drop or disable the timeline's guard triggers either (which refuse
   UPDATE, DELETE and TRUNCATE even to the desk's own role);
 - a **collector** role, for ``yuqing run --role collect`` machines: writes only the intake
@@ -39,6 +39,10 @@ CONSOLE_WRITES: dict[str, tuple[str, ...]] = {
     "alert_queue": ("DELETE",),  # an acknowledged alert's pending escalations are dropped
     "alert_retries": ("DELETE",),
     "roster_shifts": ("INSERT", "UPDATE", "DELETE"),
+    # Manual intake by staff (`yuqing import hotline`: 12345 work orders, 领导信箱): new items
+    # and their callers' personal data, added, never edited or removed.
+    "items": ("INSERT",),
+    "item_private": ("INSERT",),
 }
 
 #: The sources' columns that come from sources.toml: the collector may not change them.
