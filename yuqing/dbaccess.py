@@ -6,7 +6,7 @@ Three kinds of database role use a server desk (docs/server-roles.md):
   runs the pipeline, the alert dispatcher and administration (staff, sources.toml, retention);
 - a **console** role, for staff workstations: reads everything and writes what a response
   action writes (incidents and their links, releases, instructions, reviews, acknowledgements,
-  the roster, manually imported items), but the timeline only by INSERT: no UPDATE, DELETE or TRUNCATE of history, and as
+  the roster) and what manual intake writes (as a collector does), but the timeline only by INSERT: no UPDATE, DELETE or TRUNCATE of history, and as
   it owns nothing it cannot drop or disable the timeline's guard triggers either (which refuse
   UPDATE, DELETE and TRUNCATE even to the desk's own role);
 - a **collector** role, for ``yuqing run --role collect`` machines: writes only the intake
@@ -39,11 +39,9 @@ CONSOLE_WRITES: dict[str, tuple[str, ...]] = {
     "alert_queue": ("DELETE",),  # an acknowledged alert's pending escalations are dropped
     "alert_retries": ("DELETE",),
     "roster_shifts": ("INSERT", "UPDATE", "DELETE"),
-    # Manual intake by staff (`yuqing import hotline`: 12345 work orders, 领导信箱): new items
-    # and their callers' personal data, added, never edited or removed.
-    "items": ("INSERT",),
-    "item_private": ("INSERT",),
 }
+# Staff also do manual intake (`yuqing import hotline`, the console's entry form): that goes
+# through intake's own store, so a console gets the collector's writes too (console_grants).
 
 #: The sources' columns that come from sources.toml: the collector may not change them.
 SOURCE_DEFINITION = ("id", "name", "url", "spec", "enabled", "interval", "priority")
@@ -77,7 +75,10 @@ def classified() -> set[str]:
 
 
 def console_grants() -> list[TableGrant]:
-    return [TableGrant(t, privs) for t, privs in CONSOLE_WRITES.items()]
+    """The response tables, and the intake writes of manual intake (reads: every table)."""
+    intake = [TableGrant(g.table, tuple(p for p in g.privileges if p != "SELECT"), g.update_except)
+              for g in collector_grants() if g.table in COLLECTOR]
+    return [TableGrant(t, privs) for t, privs in CONSOLE_WRITES.items()] + intake
 
 
 def collector_grants() -> list[TableGrant]:

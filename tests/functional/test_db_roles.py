@@ -93,7 +93,7 @@ CONSOLE_FORBIDDEN = [
     "UPDATE timeline_events SET kind = kind", "DELETE FROM timeline_events", "TRUNCATE timeline_events",
     "ALTER TABLE timeline_events DISABLE TRIGGER ALL", "DROP TRIGGER timeline_no_update ON timeline_events",
     "DROP TABLE timeline_events", "TRUNCATE incidents", "DELETE FROM incidents", "DELETE FROM items",
-    "UPDATE items SET title = title", "INSERT INTO staff (id, name, role) VALUES ('me', 'me', 'admin')",
+    "INSERT INTO staff (id, name, role) VALUES ('me', 'me', 'admin')",
     "UPDATE staff SET role = 'admin'", "UPDATE sources SET url = 'http://evil.example/'",
     "DELETE FROM timeline_head", "UPDATE timeline_anchor SET start_event_id = 99",
     "CREATE TABLE mine (x int)",
@@ -137,7 +137,11 @@ def test_console_reads_everything_writes_responses_and_never_rewrites_history(se
     csv = server_desk["home"].parent / "hotline.csv"
     csv.write_text("编号,标题,内容,来电时间,来电人,电话\nA1,铺镇停水,铺镇某小区停水三天无人管,2026-11-27 08:00,张三,"
                    "13812345678\n", encoding="utf-8")
-    res = run("import", "hotline", str(csv), as_role="console")  # manual intake by staff
+    res = run("import", "hotline", "--kind", "mailbox", str(csv))  # the first of a kind registers its source
+    assert res.exit_code == 0, res.output
+    csv.write_text("编号,标题,内容,来电时间,来电人,电话\nA2,夜间施工噪音,夜间施工噪音扰民,2026-11-27 09:00,李四,"
+                   "13900000000\n", encoding="utf-8")
+    res = run("import", "hotline", "--kind", "mailbox", str(csv), as_role="console")  # manual intake by staff
     assert res.exit_code == 0 and "1 new items stored" in res.output, res.output
     res = run("verify", as_role="console")
     assert res.exit_code == 0 and "时间线校验通过" in res.output, res.output
