@@ -3,9 +3,10 @@
 The copy knows no table names: it copies every table of the SQLite file that the target's schema
 has, column by column as the target names them. The target's schema comes from the same
 migrations (passed in by the caller), applied inside the copy's one transaction, so a failed copy
-leaves the database as empty as it was. Rows go over in primary-key order with COPY, tables in
-foreign-key order (a table referring to itself gets those columns filled in a second pass), and
-every identity sequence is moved past the largest id copied, so new rows get fresh ids.
+leaves the database as empty as it was. The source is read in one snapshot (a running daemon may
+keep writing to it). Rows go over in primary-key order with COPY, tables in foreign-key order (a
+table referring to itself gets those columns filled in a second pass), and every identity
+sequence is moved past the largest id copied, so new rows get fresh ids.
 
 What is not copied: SQLite's own tables (``sqlite_*``), its migration records (the target records
 its own), and the shadow tables behind an FTS5 index: the index itself is copied as rows
@@ -195,6 +196,7 @@ def copy_desk(source: Path, target: str, migrations: Iterable, *, batch: int = B
                 last = _move_sequence(db, table, column)
                 if last is not None:
                     report.sequences[f"{table}.{column}"] = last
+        db.execute("ANALYZE")  # the planner's statistics for the copied rows, not the empty tables'
     except CopyError:
         raise
     except sqlite3.Error as exc:
@@ -219,7 +221,7 @@ def _copy_table(src: sqlite3.Connection, db, table: str, self_refs: list[str], b
     # An FTS5 index keeps its rowid hidden; the target's search table has it as a column.
     cols = [c for c in tcols if c in snames or (c == "rowid" and "rowid" not in snames)]
     select = ", ".join(f'"{c}"' if c in snames else c for c in cols)
-    order = _order_by(scols) if scols and any(pos for _, pos in scols) else "rowid"
+    order = _order_by(scols)
     later = [cols.index(c) for c in self_refs if c in cols]
     pk = [name for name, pos in sorted(scols, key=lambda c: c[1]) if pos]
     if later and len(pk) != 1:
