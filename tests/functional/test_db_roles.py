@@ -142,6 +142,14 @@ def test_console_reads_everything_writes_responses_and_never_rewrites_history(se
     for action in actions:
         res = run(*action, as_role="console")
         assert res.exit_code == 0, (action, res.output)
+    res = run("verify", as_role="console")
+    assert res.exit_code == 0 and "时间线校验通过" in res.output, res.output
+
+
+@NEEDS_COLLECTOR
+def test_staff_import_hotline_records_as_the_console_role(server_desk):
+    _granted(server_desk)
+    run = server_desk["run"]
     csv = server_desk["home"].parent / "hotline.csv"
     csv.write_text("编号,标题,内容,来电时间,来电人,电话\nA1,铺镇停水,铺镇某小区停水三天无人管,2026-11-27 08:00,张三,"
                    "13812345678\n", encoding="utf-8")
@@ -151,8 +159,8 @@ def test_console_reads_everything_writes_responses_and_never_rewrites_history(se
                    "13900000000\n", encoding="utf-8")
     res = run("import", "hotline", "--kind", "mailbox", str(csv), as_role="console")  # manual intake by staff
     assert res.exit_code == 0 and "1 new items stored" in res.output, res.output
-    res = run("verify", as_role="console")
-    assert res.exit_code == 0 and "时间线校验通过" in res.output, res.output
+    with psycopg.connect(server_desk["urls"]["owner"]) as conn:
+        assert conn.execute("SELECT count(*) FROM item_private").fetchone()[0] == 2
 
 
 def test_collector_writes_only_the_intake_tables(server_desk):
