@@ -212,30 +212,28 @@ class StoreOutcome:
 def sync_sources(db: sqlite_utils.Database, specs: Sequence[SourceSpec], now: datetime) -> None:
     """Make the sources table match the configuration; keep each source's state.
 
-    Sources no longer configured are disabled, never deleted: their items stay.
+    Sources no longer configured are disabled, never deleted: their items stay. Only what differs
+    is written, so a collector whose sources.toml matches the desk's changes no definition (its
+    database role may update a source's schedule and health only).
     """
     with transaction(db):
-        known = {r[0] for r in db.execute("SELECT id FROM sources")}
+        stored = {r[0]: tuple(r[1:]) for r in db.execute(
+            "SELECT id, name, url, spec, enabled, interval, priority FROM sources")}
         for spec in specs:
             spec_json = json.dumps(_spec_dict(spec), ensure_ascii=False, sort_keys=True)
-            if spec.id in known:
-                db.execute(
-                    "UPDATE sources SET name=?, url=?, spec=?, enabled=?, interval=?, priority=? WHERE id=?",
-                    [spec.name, spec.url, spec_json, int(spec.enabled), spec.interval, spec.priority, spec.id],
-                )
+            values = (spec.name, spec.url, spec_json, int(spec.enabled), spec.interval, spec.priority)
+            if spec.id in stored:
+                if stored[spec.id] != values:
+                    db.execute("UPDATE sources SET name=?, url=?, spec=?, enabled=?, interval=?, priority=? WHERE id=?",
+                               [*values, spec.id])
             else:
                 db.execute(
                     "INSERT INTO sources (id, name, url, spec, enabled, interval, priority, next_check_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [spec.id, spec.name, spec.url, spec_json, int(spec.enabled), spec.interval,
-                     spec.priority, to_db(now)],
-                )
-        configured = [s.id for s in specs]
-        if configured:  # an empty IN () is SQLite's only
-            db.execute(f"UPDATE sources SET enabled = 0 WHERE id NOT IN ({','.join('?' * len(configured))})",
-                       configured)
-        else:
-            db.execute("UPDATE sources SET enabled = 0")
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [spec.id, *values, to_db(now)])
+        configured = {s.id for s in specs}
+        gone = [sid for sid, row in stored.items() if sid not in configured and row[3] != 0]
+        if gone:
+            db.execute(f"UPDATE sources SET enabled = 0 WHERE id IN ({','.join('?' * len(gone))})", gone)
 
 
 def _spec_dict(spec: SourceSpec) -> dict[str, Any]:

@@ -46,6 +46,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "review": ("yuqing.cmd_review", "review", "Post-incident review (复盘): findings and action items."),
     "templates": ("yuqing.cmd_templates", "templates", "List the report templates; copy defaults to edit."),
     "verify": ("yuqing.cmd_incidents", "verify", "Check the timeline's hash chain; name the first broken event."),
+    "db": ("yuqing.cmd_db", "db", "Server mode: copy a SQLite desk into PostgreSQL; least-privilege roles."),
     "backup": ("yuqing.cmd_ops", "backup", "Copy the desk database safely while it runs (SQLite backup API)."),
     "doctor": ("yuqing.cmd_ops", "doctor", "Check integrity, schema, failing sources, timeline chain, disk and WAL."),
     "retention": ("yuqing.cmd_ops", "retention", "Delete old raw items no incident, evidence or label refers to."),
