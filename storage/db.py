@@ -29,6 +29,12 @@ def dialect(db) -> str:
     return getattr(db, "dialect", None) or getattr(getattr(db, "conn", None), "dialect", None) or "sqlite"
 
 
+def connection_lost(db) -> bool:
+    """Whether a server database's connection is gone (the server dropped it or restarted) and
+    must be opened anew; never for a SQLite file."""
+    return bool(getattr(getattr(db, "conn", db), "lost", False))
+
+
 def connect(path: str | Path, *, readonly: bool = False):
     """Connect to the desk's database: a PostgreSQL server when ``path`` is a
     ``postgresql://`` URL, else the SQLite file with WAL journalling, a busy timeout and
@@ -192,7 +198,8 @@ class transaction:
     IMMEDIATE takes the write lock up front, so two writers queue on the busy
     timeout instead of failing half-way with SQLITE_BUSY on upgrade. On PostgreSQL the same
     holds by the desk-wide advisory lock taken at BEGIN: one writer at a time, the others
-    queue (up to the lock timeout), so every read-then-write keeps SQLite's guarantees. Inside an open
+    queue (up to the lock timeout), so every read-then-write keeps SQLite's guarantees; a PostgreSQL
+    transaction that wrote notifies ``storage.pgnotify.CHANNEL`` as it commits. Inside an open
     transaction it nests as a SAVEPOINT: the inner block's writes are undone on error
     and otherwise commit with the outer one (so a caller can make several service
     calls atomic).
@@ -234,6 +241,10 @@ class transaction:
             return self._exit_savepoint(exc_type)
         if exc_type is None:
             try:
+                if dialect(self.conn) == "postgresql":  # consoles refresh when the change is visible
+                    from storage.pgnotify import NOTIFY_IF_WRITTEN
+
+                    self.conn.execute(NOTIFY_IF_WRITTEN)
                 self.conn.execute("COMMIT")
             except BaseException:  # e.g. disk full at commit: leave no transaction open
                 if self.conn.in_transaction:

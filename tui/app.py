@@ -2,7 +2,10 @@
 
 All database work runs in thread workers (:meth:`DeskApp.run_db`) that post
 messages from :mod:`tui.messages`; the dashboard polls every ~1.5 s so several
-consoles and the daemon can share one desk file.
+consoles and the daemon can share one desk file. On a PostgreSQL desk a thread of its own
+waits for the server's change notifications (LISTEN/NOTIFY, :meth:`DeskFacade.listener`) and the
+shown screen refreshes on each; polling then only catches what time changes (every 15 s), and
+takes over at its usual pace while the notifications' connection is down and reconnecting.
 """
 from __future__ import annotations
 
@@ -19,8 +22,8 @@ from textual.message_pump import MessagePump
 from textual.screen import Screen
 
 from tui.display import DisplayNames
-from tui.facade import as_target, utcnow
-from tui.messages import ActionDone, DeskFailed, Loaded, SnapshotReady
+from tui.facade import as_target, is_server, utcnow
+from tui.messages import ActionDone, DeskChanged, DeskFailed, ListenState, Loaded, SnapshotReady
 from tui.pages import PAGE_LIST, PAGES
 
 log = logging.getLogger(__name__)
@@ -60,12 +63,38 @@ DB_ERRORS = (
     ("database or disk is full", "磁盘空间不足"),
     ("attempt to write a readonly database", "数据库只读，无法写入"),
 )
+#: A PostgreSQL server's (and its client library's) English messages -> Chinese, as patterns.
+SERVER_ERRORS = (
+    (r"connection failed: ", ""),
+    (r'connection to server at "([^"]*)"(?: \([^)]*\))?, port (\d+) failed: ', r"服务器 \1:\2："),
+    (r"connection to server on socket \S+ failed: ", "本机服务器："),
+    (r"Connection refused", "连接被拒绝（服务器未运行或端口不对）"),
+    (r"timeout expired", "连接超时"),
+    (r"could not translate host name \S+ to address:?.*", "无法解析服务器主机名"),
+    (r'password authentication failed for user "([^"]*)"', r"用户 \1 密码验证失败"),
+    (r'database "([^"]*)" does not exist', r"数据库 \1 不存在"),
+    (r'role "([^"]*)" does not exist', r"数据库用户 \1 不存在"),
+    (r"no pg_hba\.conf entry for .*", "服务器不允许本机连接（pg_hba.conf）"),
+    (r"(?:consuming input failed: )?server closed the connection unexpectedly", "数据库服务器意外断开连接"),
+    (r"terminating connection due to administrator command", "数据库服务器终止了连接"),
+    (r"the connection is (?:closed|lost)", "与数据库服务器的连接已断开"),
+    (r"canceling statement due to lock timeout", "等待其他程序写入超时"),
+    (r"canceling statement due to statement timeout", "查询超时"),
+    (r"permission denied for (?:table|relation|sequence) (\S+)", r"数据库用户无权操作 \1"),
+    (r"permission denied", "数据库用户没有权限"),
+    (r"cannot execute \w+ in a read-only transaction", "数据库连接为只读，无法写入"),
+    (r"the database system is (?:starting up|shutting down|in recovery mode)", "数据库服务器正在启动或关闭"),
+)
 
 
 def chinese_errors(text: str) -> str:
-    """``text`` with SQLite's English phrases put in Chinese."""
+    """``text`` with SQLite's and the database server's English phrases put in Chinese."""
+    import re
+
     for english, chinese in DB_ERRORS:
         text = text.replace(english, chinese)
+    for english, chinese in SERVER_ERRORS:
+        text = re.sub(english, chinese, text)
     return text
 
 
@@ -150,22 +179,42 @@ class DeskApp(App):
     #: How often the display names (sources, schemes, staff) are read again.
     NAMES_SECONDS = 30.0
     POLL_SECONDS = 1.5
+    #: While the server's change notifications arrive, the timed poll only catches what time changes
+    #: (the collector's heartbeat, silent sources) and writes made outside a transaction.
+    LISTEN_POLL_SECONDS = 15.0
+    #: Notifications closer together than this refresh once (a busy pipeline commits often).
+    CHANGE_MIN_SECONDS = 0.5
+    #: How long the notification thread waits at most between two checks whether the console is closing.
+    LISTEN_WAKE_SECONDS = 0.5
 
-    def __init__(self, db_path: Path, *, clock: Callable[[], datetime] | None = None, actor: str | None = None,
-                 policy=None, poll_seconds: float | None = None, units=None, gap_hours: int | None = None) -> None:
+    def __init__(self, db_path: Path | str, *, clock: Callable[[], datetime] | None = None, actor: str | None = None,
+                 policy=None, poll_seconds: float | None = None, units=None, gap_hours: int | None = None,
+                 home: Path | None = None) -> None:
         super().__init__()
         self.gap_hours = gap_hours  # desk.toml [roster] gap_warning_hours (None: the roster's default)
         self.units = units  # classifiers.units.UnitNames for the facade
         self.db_path = as_target(db_path)
+        self.home = home  # the desk home folder (a server desk's console: this workstation's)
+        self.on_server = is_server(self.db_path)
         self.desk_clock: Callable[[], datetime] = clock or utcnow
         self.actor = actor
         self.policy = policy
         self.poll_seconds = poll_seconds or self.POLL_SECONDS
+        self.listen_poll_seconds = max(self.poll_seconds, self.LISTEN_POLL_SECONDS)
         self.snapshot = None
         self.snapshot_listeners: list = []
         self._facade = None
         self._facade_lock = threading.Lock()
         self._polling = False
+        self._poll_again = False  # a change arrived while a poll was under way: poll once more after it
+        self._polled_at = 0.0  # monotonic time the last poll started
+        #: Whether the server's change notifications are being received (always False on SQLite).
+        self.listening = False
+        self.listen_error: str | None = None
+        self._listen_stop = threading.Event()
+        self._listen_thread: threading.Thread | None = None
+        self._changed_at = 0.0
+        self._change_timer = None
         self.poll_error: str | None = None
         #: Why this console's staff member may not change the desk (a viewer), None when they may; each poll.
         self.write_refusal: str | None = None
@@ -233,7 +282,7 @@ class DeskApp(App):
                 from tui.facade import DeskFacade
 
                 self._facade = DeskFacade(self.db_path, clock=self.desk_clock, actor=self.actor, policy=self.policy,
-                                          units=self.units)
+                                          units=self.units, home=self.home)
             return self._facade
 
     def run_db(self, call: Callable[[Any], Any], *, target: MessagePump | None = None, tag: str = "",
@@ -374,15 +423,30 @@ class DeskApp(App):
 
     def on_mount(self) -> None:
         self.poll()
-        self.set_interval(self.poll_seconds, self.poll)
+        self.set_interval(self.poll_seconds, self._timed_poll)
+        if self.on_server:
+            self._listen_thread = threading.Thread(target=self._listen, name="desk-notifications", daemon=True)
+            self._listen_thread.start()
+
+    def _timed_poll(self) -> None:
+        import time
+
+        if self.listening and time.monotonic() - self._polled_at < self.listen_poll_seconds:
+            return
+        self.poll()
 
     def poll(self) -> None:
+        """Read the dashboard's snapshot in a worker (once more after it when asked meanwhile)."""
+        import time
+
         if self._polling:
+            self._poll_again = True
             return
-        self._polling = True
+        self._polling, self._poll_again = True, False
+        self._polled_at = time.monotonic()
 
         def job() -> None:
-            import time
+            from tui.facade import DeskLost
 
             try:
                 facade = self.facade()
@@ -392,15 +456,82 @@ class DeskApp(App):
                 snap = facade.snapshot()
                 self.write_refusal = facade.refusal("write")
             except Exception as exc:  # noqa: BLE001
-                self.post_message(DeskFailed(describe_error(exc), "poll"))
+                self.post_message(DeskFailed(describe_error(exc), "poll", lost=isinstance(exc, DeskLost)))
             else:
                 self.post_message(SnapshotReady(snap))
-            finally:
-                self._polling = False
 
         self.run_worker(job, thread=True, group="poll", exit_on_error=False)
 
+    def _polled(self) -> None:
+        """A poll finished (on the UI thread): run the one asked for while it was under way."""
+        self._polling = False
+        if self._poll_again:
+            self.poll()
+
+    # ------------------------------------------------------------ change notifications (server desks)
+
+    def _listen(self) -> None:
+        """The notification thread: wait on the facade's listener, post DeskChanged for each change;
+        when its connection breaks, say so, let the timed poll take over, and reconnect."""
+        pause, was_up = 1.0, False
+        while not self._listen_stop.is_set():
+            try:
+                listener = self.facade().listener()
+            except Exception as exc:  # noqa: BLE001 - the server is away: retry, polling meanwhile
+                self.post_message(ListenState(False, describe_error(exc)))
+                self._listen_stop.wait(pause)
+                pause = min(pause * 2, 30.0)
+                continue
+            pause = 1.0
+            self.post_message(ListenState(True))
+            if was_up:  # changes made while the connection was down were not notified
+                self.post_message(DeskChanged())
+            was_up = True
+            try:
+                while not self._listen_stop.is_set():
+                    if listener.wait(self.LISTEN_WAKE_SECONDS):
+                        self.post_message(DeskChanged())
+            except Exception as exc:  # noqa: BLE001 - shown to staff; the loop reconnects
+                if not self._listen_stop.is_set():
+                    self.post_message(ListenState(False, describe_error(exc)))
+                    self.post_message(DeskChanged())  # re-read now: shows whether the desk is reachable
+            finally:
+                listener.close()
+
+    def on_listen_state(self, message: ListenState) -> None:
+        if message.ok:
+            if self.listen_error is not None:
+                self.notify("已恢复与数据库服务器的实时推送连接", title="连接已恢复", markup=False, timeout=6)
+            self.listening, self.listen_error = True, None
+            return
+        if self.listening or self.listen_error is None:  # once per outage, not every retry
+            self.notify(f"{message.text}；改为每 {self.poll_seconds:g} 秒刷新，正在重新连接",
+                        title="实时推送中断", severity="warning", markup=False, timeout=8)
+        self.listening, self.listen_error = False, message.text
+
+    def on_desk_changed(self, message: DeskChanged) -> None:
+        """A change was committed: refresh soon (changes close together refresh once)."""
+        import time
+
+        wait = self._changed_at + self.CHANGE_MIN_SECONDS - time.monotonic()
+        if wait > 0:
+            if self._change_timer is None:
+                self._change_timer = self.set_timer(wait, self._refresh_changed)
+            return
+        self._refresh_changed()
+
+    def _refresh_changed(self) -> None:
+        import time
+
+        self._change_timer = None
+        self._changed_at = time.monotonic()
+        self.poll()  # the dashboard, and the incident shown (it re-reads on every snapshot)
+        refresh = getattr(self.screen, "desk_changed", None)
+        if refresh is not None:
+            refresh()
+
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        self._polled()
         snap = message.snapshot
         if self.snapshot is None:  # the board is about to show: import the other screens meanwhile
             self.run_worker(warm_imports, thread=True, group="warm", exit_on_error=False)
@@ -466,6 +597,9 @@ class DeskApp(App):
 
     def on_desk_failed(self, message: DeskFailed) -> None:
         if message.tag == "poll":
+            self._polled()
+            if message.lost:  # reconnect soon, whatever the timed poll's pace
+                self.set_timer(1.0, self.poll)
             for listener in list(self.snapshot_listeners):
                 listener.show_error(message.text)
             if message.text != self.poll_error:  # once per distinct error, not every 1.5 s
@@ -540,6 +674,9 @@ class DeskApp(App):
         self.push_screen(QuitScreen(what), answered)
 
     def on_unmount(self) -> None:
+        self._listen_stop.set()
+        if self._listen_thread is not None:
+            self._listen_thread.join(timeout=2 * self.LISTEN_WAKE_SECONDS + 1)
         if self._facade is not None:
             try:
                 self._facade.close()
@@ -547,8 +684,10 @@ class DeskApp(App):
                 pass
 
 
-def run_console(db_path: Path, *, clock: Callable[[], datetime] | None = None, actor: str | None = None,
-                policy=None, units=None, gap_hours: int | None = None) -> None:
-    """Open the console on ``db_path`` (blocks until staff quit); ``units`` (UnitNames) checks
-    the names of assigned units; ``gap_hours``: how far ahead roster gaps are warned about."""
-    DeskApp(as_target(db_path), clock=clock, actor=actor, policy=policy, units=units, gap_hours=gap_hours).run()
+def run_console(db_path: Path | str, *, clock: Callable[[], datetime] | None = None, actor: str | None = None,
+                policy=None, units=None, gap_hours: int | None = None, home: Path | None = None) -> None:
+    """Open the console on ``db_path`` (a SQLite file or a server URL; blocks until staff quit);
+    ``units`` (UnitNames) checks the names of assigned units; ``gap_hours``: how far ahead roster
+    gaps are warned about; ``home``: the desk home folder (schemes, exports)."""
+    DeskApp(as_target(db_path), clock=clock, actor=actor, policy=policy, units=units, gap_hours=gap_hours,
+            home=home).run()

@@ -12,5 +12,9 @@ class DeskBusy(ConsoleError):
     """The database stayed locked or failed; the message is shown to staff."""
 
 
+class DeskLost(DeskBusy):
+    """The connection to the desk's database server dropped; the next call connects anew."""
+
+
 class InvalidInput(ConsoleError, ValueError):
     """A value typed in the console is refused (e.g. an empty scheme name); nothing changed."""

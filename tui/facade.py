@@ -8,6 +8,11 @@ thread) and post the results as messages. One connection per facade, guarded by 
 lock; "database is locked"/"busy" errors are retried with backoff and then raised as
 :class:`DeskBusy` (a one-line message for the status bar, never a traceback).
 Several consoles open several facades on the same file; the daemon writes.
+
+On a PostgreSQL desk (server mode, a console on a workstation) nothing here assumes a local
+file: the home (desk.toml, schemes, exports) is the workstation's own folder; a connection the
+server dropped is opened anew on the next call (:class:`DeskLost` says so meanwhile); and
+:meth:`DeskFacade.listener` gives the console the desk's change notifications to wait on.
 """
 from __future__ import annotations
 
@@ -25,11 +30,11 @@ from responders.exceptions import ResponderError
 from responders.types import CHANNELS, DISMISS_STATES, RELEASE_KINDS, SEVERITIES, VERIFICATIONS
 from responders.wording import staff_message
 from storage import schemes_file
-from storage.dburl import as_target
+from storage.dburl import as_target, is_server
 from storage.timeutil import UTC, TimeInputError, desk_tz, from_db, local, parse_desk_time, utcnow
 from storage.visible import visible
 from tui.display import DisplayNames
-from tui.errors import DeskBusy, InvalidInput
+from tui.errors import DeskBusy, DeskLost, InvalidInput
 from tui.types import (
     BoardRow, DeskStatus, IncidentDetail, ItemFilter, ItemRow, LinkedItem, Report, SchemePreview, Snapshot,
     StreamItem,
@@ -37,8 +42,8 @@ from tui.types import (
 
 __all__ = [  # what the screens use from lower floors, re-exported so they import only this module
     "CHANNELS", "DISMISS_STATES", "RELEASE_KINDS", "RELEASE_OWNER", "SEVERITIES", "VERIFICATIONS", "UTC",
-    "TimeInputError", "as_target", "local", "parse_desk_time", "utcnow", "visible", "mask_personal", "describe_known_error",
-    "timeline_labels", "summarize_event", "symbolic", "DeskBusy", "DeskFacade",
+    "TimeInputError", "as_target", "is_server", "local", "parse_desk_time", "utcnow", "visible", "mask_personal", "describe_known_error",
+    "timeline_labels", "summarize_event", "symbolic", "DeskBusy", "DeskLost", "DeskFacade",
 ]
 
 REPO_SCHEMES = schemes_file.BUNDLED
@@ -98,12 +103,20 @@ def _retrying(fn):
         for attempt in range(len(delays) + 1):
             try:
                 with self._lock:
+                    self._reconnect_if_lost()
                     return fn(self, *args, **kwargs)
             except ResponderError as exc:
                 exc.args = (staff_message(exc),)  # what the console shows is str(exc): staff's words
                 raise
             except sqlite3.OperationalError as exc:
+                from storage.db import connection_lost
+
                 msg = str(exc).lower()
+                if connection_lost(self.db):
+                    # a write may or may not have committed before the drop: staff check, never a blind retry
+                    raise DeskLost("与数据库服务器的连接中断，正在重新连接；刚才的操作如未生效请重试") from None
+                if "lock timeout" in msg:  # the server already waited as long as SQLite's busy timeout
+                    raise DeskBusy("数据库正被其他程序占用（等待写入超时），请稍后重试") from None
                 if ("locked" in msg or "busy" in msg) and attempt < len(delays):
                     time.sleep(delays[attempt])
                     continue
@@ -157,22 +170,66 @@ class DeskFacade:
     def __init__(self, db_path: str | Path, *, clock: Callable[[], datetime] | None = None,
                  actor: str | None = None, policy=None, home: Path | None = None, units=None):
         from pipeline.schema import all_migrations
-        from responders.incidents import IncidentService, default_actor
+        from responders.incidents import default_actor
         from storage.db import open_db
 
         self.db_path = as_target(db_path)
-        self.home = Path(home) if home else self.db_path.parent
+        self.on_server = is_server(self.db_path)
+        # The desk home (desk.toml, schemes, exports): the file's folder, or on a server the
+        # workstation's own home folder when given (None: the bundled schemes, no exports).
+        self.home = Path(home) if home else (None if self.on_server else self.db_path.parent)
         self.clock = clock or utcnow
         self.actor = actor or default_actor()
         self._lock = threading.RLock()
+        self._policy, self._units = policy, units  # units: classifiers.units.UnitNames (assignment checks names)
         try:
             self.db = open_db(self.db_path, all_migrations())
         except sqlite3.DatabaseError as exc:
-            raise DeskBusy(f"无法打开数据库 {self.db_path}：{exc}") from None
-        # units: classifiers.units.UnitNames: assignment checks names against the gazetteer
-        self.svc = IncidentService(self.db, policy, clock=self.clock, units=units)
+            if self.on_server and isinstance(exc, sqlite3.OperationalError):  # says which server, password hidden
+                raise DeskLost(str(exc)) from None
+            raise DeskBusy(f"无法打开数据库 {self.shown_target}：{exc}") from None
+        self._service()
         self._today: tuple[str, int, int] | None = None  # (local date, max item id counted, count)
         self._silent: tuple[datetime, int] | None = None
+
+    @property
+    def shown_target(self) -> str:
+        """The database as staff may read it (a server URL without its password)."""
+        from storage.dburl import redacted
+
+        return redacted(self.db_path)
+
+    def _service(self) -> None:
+        from responders.incidents import IncidentService
+
+        self.svc = IncidentService(self.db, self._policy, clock=self.clock, units=self._units)
+
+    def _reconnect_if_lost(self) -> None:
+        """A server connection that was dropped (network, server restart) is opened anew; the
+        schema was brought up to date when the console first opened the desk."""
+        from storage.db import connect, connection_lost
+
+        if not connection_lost(self.db):
+            return
+        try:
+            db = connect(self.db_path)
+        except sqlite3.DatabaseError:
+            raise DeskLost(f"与数据库服务器 {self.shown_target} 的连接中断，正在重新连接") from None
+        self.db = db
+        self._service()
+
+    def listener(self):
+        """A :class:`storage.pgnotify.DeskListener` on a connection of its own, for a server desk
+        (its ``wait(timeout)`` returns how many changes were committed); None for a SQLite file,
+        whose console polls instead."""
+        if not self.on_server:
+            return None
+        from storage.pgnotify import DeskListener
+
+        try:
+            return DeskListener(str(self.db_path), application_name="yuqing console")
+        except sqlite3.DatabaseError:
+            raise DeskLost(f"无法连接数据库服务器 {self.shown_target}，正在重试") from None
 
     def now(self) -> datetime:
         return self.clock()
@@ -209,7 +266,10 @@ class DeskFacade:
 
     def close(self) -> None:
         with self._lock:
-            self.db.conn.close()
+            try:
+                self.db.conn.close()
+            except sqlite3.Error:  # a server connection already gone
+                pass
 
     # ------------------------------------------------------------ dashboard
 
@@ -415,9 +475,9 @@ class DeskFacade:
         from storage.timeutil import desk_stamp
 
         stamp = desk_stamp(self.clock())
-        path = self.home / "exports" / f"incident-{int(incident_id)}-{stamp}.{fmt}"
+        path = self._home() / "exports" / f"incident-{int(incident_id)}-{stamp}.{fmt}"
         path.parent.mkdir(parents=True, exist_ok=True)
-        export_incident(self.svc, incident_id, fmt, path, home=self.home, item_notes=monitor_store.item_notes)
+        export_incident(self.svc, incident_id, fmt, path, home=self._home(), item_notes=monitor_store.item_notes)
         return path
 
     # ------------------------------------------------------------ items
@@ -481,12 +541,26 @@ class DeskFacade:
     def sources(self):
         return monitor_store.source_health(self.db, self.clock())
 
+    def _home(self) -> Path:
+        """The desk home for files this console writes (exports, schemes)."""
+        if self.home is None:
+            raise DeskBusy("未指定本机桌面目录（--home），无法在本机保存文件")
+        return self.home
+
+    def _schemes_home(self) -> Path:
+        """Where the schemes file is read: the desk home, or without one the bundled file's folder."""
+        return self.home if self.home is not None else schemes_file.BUNDLED.parent
+
     def schemes_path(self) -> Path:
-        return schemes_file.schemes_path(self.home)
+        return schemes_file.schemes_path(self._schemes_home())
+
+    def own_schemes(self) -> bool:
+        """Whether the desk home has its own schemes file (else the bundled one is in use)."""
+        return self.home is not None and self.schemes_path() == self.home / schemes_file.NAME
 
     def _schemes_doc(self) -> dict:
         try:
-            return schemes_file.read_document(self.home)
+            return schemes_file.read_document(self._schemes_home())
         except schemes_file.SchemesFileError as exc:
             raise _unreadable_schemes(exc) from None
 
@@ -542,7 +616,7 @@ class DeskFacade:
 
             raise DeskBusy(f"方案表达式有误：{explain_zh(exc)}") from None
         try:
-            return schemes_file.save_expression(self.home, name, expr)
+            return schemes_file.save_expression(self._home(), name, expr)
         except schemes_file.SchemesFileError as exc:
             raise _unreadable_schemes(exc) from None
 

@@ -19,13 +19,28 @@ class SnapshotReady(Message):
 
 
 class DeskFailed(Message):
-    """A facade call failed; ``text`` is a one-line Chinese message for staff."""
+    """A facade call failed; ``text`` is a one-line Chinese message for staff (``lost``: the
+    server connection dropped, the next call reconnects)."""
 
-    def __init__(self, text: str, tag: str = "", retry: Any = None) -> None:
+    def __init__(self, text: str, tag: str = "", retry: Any = None, lost: bool = False) -> None:
         super().__init__()
         self.text = text
         self.tag = tag
         self.retry = retry  # what the user typed, to reopen a form with it
+        self.lost = lost
+
+
+class DeskChanged(Message):
+    """The desk's server notified a committed change: refresh what is shown."""
+
+
+class ListenState(Message):
+    """The console's wait for change notifications started (``ok``) or broke off (``text`` says why)."""
+
+    def __init__(self, ok: bool, text: str = "") -> None:
+        super().__init__()
+        self.ok = ok
+        self.text = text
 
 
 class Loaded(Message):

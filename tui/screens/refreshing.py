@@ -1,5 +1,5 @@
-"""A console page that reloads its data off the UI thread: when shown, when returned to, and
-every ``REFRESH_SECONDS``. Subclasses name their ``TAG`` (the Loaded message's tag and the worker
+"""A console page that reloads its data off the UI thread: when shown, when returned to,
+every ``REFRESH_SECONDS``, and when the desk's server notifies a change while it is shown. Subclasses name their ``TAG`` (the Loaded message's tag and the worker
 group) and say what to ``load`` from the facade."""
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ class RefreshingScreen(Screen):
         self.set_interval(self.REFRESH_SECONDS, self.action_refresh)
 
     def on_screen_resume(self) -> None:
+        self.action_refresh()
+
+    def desk_changed(self) -> None:
         self.action_refresh()
 
     def action_refresh(self) -> None:

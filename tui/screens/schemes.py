@@ -60,7 +60,7 @@ class SchemesScreen(Screen):
         self.load()
 
     def load(self) -> None:
-        self.app.run_db(lambda f: (f.schemes(), f.schemes_path() == f.home / "schemes.toml"), target=self,
+        self.app.run_db(lambda f: (f.schemes(), f.own_schemes()), target=self,
                         tag="schemes")
 
     def on_loaded(self, message: Loaded) -> None:

@@ -70,6 +70,9 @@ class SourcesScreen(Screen):
         self.action_refresh()
         self.set_interval(10, self.action_refresh)
 
+    def desk_changed(self) -> None:  # the server notified a change
+        self.action_refresh()
+
     def action_refresh(self) -> None:
         self.app.run_db(lambda f: f.sources(), target=self, tag="sources")
 
