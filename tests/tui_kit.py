@@ -1,5 +1,6 @@
-"""Builders for console tests: a desk file in tmp_path with sources, items, analysis and incidents,
-made with the real store / analysis / IncidentService APIs, and a pinned clock."""
+"""Builders for console tests: a desk file in tmp_path (or a PostgreSQL database, when given its
+URL) with sources, items, analysis and incidents, made with the real store / analysis /
+IncidentService APIs, and a pinned clock."""
 from __future__ import annotations
 
 import re
@@ -27,7 +28,7 @@ ITEMS = [
 ]
 
 
-def open_desk_db(path: Path):
+def open_desk_db(path: Path | str):
     return open_db(path, [monitor_migrations, analysis_migrations, responders_migrations])
 
 
@@ -54,9 +55,12 @@ def add_items(db, rows, now: datetime, start: int = 0) -> list[int]:
     return ids
 
 
-def build_desk(tmp_path: Path, clock: Clock | None = None, *, incidents: int = 2) -> tuple[Path, Clock]:
+def build_desk(tmp_path: Path, clock: Clock | None = None, *, incidents: int = 2,
+               url: str | None = None) -> tuple[Path | str, Clock]:
+    """The desk in ``tmp_path/desk.sqlite``, or in the (empty) PostgreSQL database ``url``;
+    returns (its target, the clock)."""
     clock = clock or Clock(T0 + H)
-    path = tmp_path / "desk.sqlite"
+    path = url or tmp_path / "desk.sqlite"
     db = open_desk_db(path)
     sync_sources(db, [NEWS, WEIBO], clock())
     item_ids = add_items(db, ITEMS, clock())

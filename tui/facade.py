@@ -114,7 +114,8 @@ def _retrying(fn):
                 msg = str(exc).lower()
                 if connection_lost(self.db):
                     # a write may or may not have committed before the drop: staff check, never a blind retry
-                    raise DeskLost("与数据库服务器的连接中断，正在重新连接；刚才的操作如未生效请重试") from None
+                    check = "；刚才的操作如未生效请重试" if getattr(fn, "writes", False) else ""
+                    raise DeskLost(f"与数据库服务器的连接中断，正在重新连接{check}") from None
                 if "lock timeout" in msg:  # the server already waited as long as SQLite's busy timeout
                     raise DeskBusy("数据库正被其他程序占用（等待写入超时），请稍后重试") from None
                 if ("locked" in msg or "busy" in msg) and attempt < len(delays):
@@ -151,6 +152,12 @@ def _alerting(schemes_json: str | None) -> bool:
         return False
 
 
+def _writing(fn):
+    """Mark a method that changes the desk (a dropped connection may have left it done or not)."""
+    fn.writes = True
+    return fn
+
+
 def _acting(access: str):
     """The console's staff member must be allowed ``access`` (:mod:`responders.staff`) for this
     method; checked on every call, so a member disabled meanwhile is refused too."""
@@ -160,6 +167,7 @@ def _acting(access: str):
             return fn(self, *args, **kwargs)
         wrapper.__name__ = fn.__name__
         wrapper.__doc__ = fn.__doc__
+        wrapper.writes = access != "read"
         return wrapper
     return deco
 
@@ -375,6 +383,7 @@ class DeskFacade:
         return self.svc.acknowledge(incident_id, actor=self.actor)
 
     @_retrying
+    @_writing  # checks its actor itself (officers and up), not through _acting
     def ack_alerts(self, incident_id: int) -> int:
         """Acknowledge the incident's alerts waiting for a person (stops their escalation);
         how many. On a desk with staff the console's actor must be an officer, leader or admin."""

@@ -1,0 +1,85 @@
+"""The desk's change notifications on PostgreSQL: a writing transaction notifies as it commits,
+reading or rolled-back ones do not; a dropped connection is an OperationalError and is seen as lost."""
+from __future__ import annotations
+
+import sqlite3
+
+import psycopg
+import pytest
+
+from storage.db import connect, connection_lost, transaction
+from storage.pgnotify import DeskListener
+
+WAIT = 30.0  # generous: a notification normally arrives within milliseconds
+
+
+@pytest.fixture
+def desk(pg_url):
+    db = connect(pg_url)
+    db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+    listener = DeskListener(pg_url)
+    yield pg_url, db, listener
+    listener.close()
+    db.close()
+
+
+def test_a_write_notifies_when_it_commits(desk):
+    url, db, listener = desk
+    with transaction(db):
+        db.execute("INSERT INTO notes (text) VALUES (?)", ["甲"])
+        assert listener.wait(0.3) == 0  # not yet visible, not yet notified
+    assert listener.wait(WAIT) >= 1
+    assert listener.wait(0.3) == 0  # one commit, one wake-up
+
+
+def test_several_commits_are_all_counted(desk):
+    url, db, listener = desk
+    for text in ("甲", "乙", "丙"):
+        with transaction(db):
+            db.execute("INSERT INTO notes (text) VALUES (?)", [text])
+    seen = 0
+    while seen < 3:
+        got = listener.wait(WAIT)
+        assert got, "a notification went missing"
+        seen += got
+    assert seen == 3
+
+
+def test_reading_and_rolled_back_transactions_do_not_notify(desk):
+    url, db, listener = desk
+    with transaction(db):
+        db.execute("SELECT count(*) FROM notes").fetchone()
+    with pytest.raises(RuntimeError):
+        with transaction(db):
+            db.execute("INSERT INTO notes (text) VALUES (?)", ["撤销"])
+            raise RuntimeError("rolled back")
+    reader = connect(url, readonly=True)
+    try:
+        with transaction(reader):
+            reader.execute("SELECT count(*) FROM notes").fetchone()
+    finally:
+        reader.close()
+    with transaction(db):  # a marker: everything before it has been delivered by now
+        db.execute("INSERT INTO notes (text) VALUES (?)", ["标记"])
+    assert listener.wait(WAIT) == 1
+    assert db.execute("SELECT text FROM notes ORDER BY id").fetchall() == [("标记",)]
+
+
+def test_a_dropped_connection_is_an_operational_error_and_lost(desk, pg_server):
+    url, db, listener = desk
+    dbname = url.rsplit("/", 1)[1]
+    assert not connection_lost(db)
+    with psycopg.connect(pg_server.admin_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                      " WHERE datname = %s AND pid <> pg_backend_pid()", [dbname])
+    with pytest.raises(sqlite3.OperationalError):
+        listener.wait(WAIT)
+    with pytest.raises(sqlite3.OperationalError):
+        db.execute("SELECT 1")
+    assert connection_lost(db)
+    assert not connection_lost(connect(url))
+
+
+def test_sqlite_connections_are_never_lost(tmp_path):
+    db = connect(tmp_path / "desk.sqlite")
+    assert not connection_lost(db)
