@@ -14,12 +14,8 @@ from yuqing.clictx import act_on_desk, actor_options
 @actor_options
 @click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
               help="Desk database file (default: <home>/desk.sqlite).")
-@click.option("--database", "database", default=None, metavar="URL",
-              help="Server mode: the desk's PostgreSQL database, postgresql://user@host:port/dbname "
-                   "(as the global --database; env YUQING_DATABASE_URL; else [database] url in desk.toml).")
 @click.pass_context
-def tui(ctx: click.Context, as_id: str | None, actor: str | None, db_path: str | None,
-        database: str | None) -> None:
+def tui(ctx: click.Context, as_id: str | None, actor: str | None, db_path: str | None) -> None:
     """Open the duty console: incident board with live countdowns, item stream and actions.
 
     On a desk with staff the console works as one staff member (--as ID, else the OS login
@@ -33,11 +29,6 @@ def tui(ctx: click.Context, as_id: str | None, actor: str | None, db_path: str |
     """
     from yuqing.clictx import check_desk_db, clock_policy, db_error_message, home_from, now_fn
 
-    if database is not None:  # the command's own option, before the global one
-        if db_path:
-            raise click.UsageError("--db 与 --database 只能给一个")
-        root = ctx.find_root()
-        root.obj = {**(root.obj or {}), "database": database}
     home = home_from(ctx)
     from storage.dburl import as_target
 
