@@ -66,6 +66,8 @@ DB_ERRORS = (
 #: A PostgreSQL server's (and its client library's) English messages -> Chinese, as patterns.
 SERVER_ERRORS = (
     (r"connection failed: ", ""),
+    (r"FATAL:\s+", ""),
+    (r'database "([^"]*)" is not currently accepting connections', r"数据库 \1 暂不接受连接"),
     (r'connection to server at "([^"]*)"(?: \([^)]*\))?, port (\d+) failed: ', r"服务器 \1:\2："),
     (r"connection to server on socket \S+ failed: ", "本机服务器："),
     (r"Connection refused", "连接被拒绝（服务器未运行或端口不对）"),

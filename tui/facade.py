@@ -172,6 +172,29 @@ def _acting(access: str):
     return deco
 
 
+def _why(exc: BaseException) -> str:
+    """The reason of a failed server connection, without the address (storage.pg.ServerUnreachable
+    says "无法连接数据库 <url>：<reason>"; the URL is shown elsewhere, password hidden)."""
+    return str(exc).split("：", 1)[-1].strip()
+
+
+class DeskChanges:
+    """``wait(timeout)``: how many changes the desk's server notified (0 after ``timeout`` seconds
+    without one); a dropped connection raises :class:`DeskLost` (open a new one to go on)."""
+
+    def __init__(self, listener):
+        self._listener = listener
+
+    def wait(self, timeout: float) -> int:
+        try:
+            return self._listener.wait(timeout)
+        except sqlite3.Error as exc:
+            raise DeskLost(f"与数据库服务器的实时推送连接中断：{exc}") from None
+
+    def close(self) -> None:
+        self._listener.close()
+
+
 class DeskFacade:
     retry_delays: tuple[float, ...] = RETRY_DELAYS
 
@@ -221,23 +244,22 @@ class DeskFacade:
             return
         try:
             db = connect(self.db_path)
-        except sqlite3.DatabaseError:
-            raise DeskLost(f"与数据库服务器 {self.shown_target} 的连接中断，正在重新连接") from None
+        except sqlite3.DatabaseError as exc:
+            raise DeskLost(f"与数据库服务器的连接中断，正在重新连接：{_why(exc)}") from None
         self.db = db
         self._service()
 
-    def listener(self):
-        """A :class:`storage.pgnotify.DeskListener` on a connection of its own, for a server desk
-        (its ``wait(timeout)`` returns how many changes were committed); None for a SQLite file,
-        whose console polls instead."""
+    def listener(self) -> "DeskChanges | None":
+        """The desk's change notifications on a connection of their own, for a server desk; None
+        for a SQLite file, whose console polls instead."""
         if not self.on_server:
             return None
         from storage.pgnotify import DeskListener
 
         try:
-            return DeskListener(str(self.db_path), application_name="yuqing console")
-        except sqlite3.DatabaseError:
-            raise DeskLost(f"无法连接数据库服务器 {self.shown_target}，正在重试") from None
+            return DeskChanges(DeskListener(str(self.db_path), application_name="yuqing console"))
+        except sqlite3.DatabaseError as exc:
+            raise DeskLost(f"实时推送无法连接数据库服务器：{_why(exc)}") from None
 
     def now(self) -> datetime:
         return self.clock()
