@@ -4,7 +4,7 @@ All database work runs in thread workers (:meth:`DeskApp.run_db`) that post
 messages from :mod:`tui.messages`; the dashboard polls every ~1.5 s so several
 consoles and the daemon can share one desk file. On a PostgreSQL desk a thread of its own
 waits for the server's change notifications (LISTEN/NOTIFY, :meth:`DeskFacade.listener`) and the
-shown screen refreshes on each; polling then only catches what time changes (every 15 s), and
+shown screen refreshes on each; polling then only catches what time changes (every 10 s), and
 takes over at its usual pace while the notifications' connection is down and reconnecting.
 """
 from __future__ import annotations
@@ -183,7 +183,7 @@ class DeskApp(App):
     POLL_SECONDS = 1.5
     #: While the server's change notifications arrive, the timed poll only catches what time changes
     #: (the collector's heartbeat, silent sources) and writes made outside a transaction.
-    LISTEN_POLL_SECONDS = 15.0
+    LISTEN_POLL_SECONDS = 10.0
     #: Notifications closer together than this refresh once (a busy pipeline commits often).
     CHANGE_MIN_SECONDS = 0.5
     #: How long the notification thread waits at most between two checks whether the console is closing.

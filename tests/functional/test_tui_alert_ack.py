@@ -1,16 +1,17 @@
 """The console's key for alerts: `k` on a board row acknowledges that incident's alerts
-waiting for a person (Pilot against a real desk file the dispatcher wrote)."""
+waiting for a person (Pilot against a real desk the dispatcher wrote: a SQLite file, then a
+PostgreSQL database)."""
 from __future__ import annotations
 
 from responders.alerts import Alert, AlertDispatcher, parse_alerts_config
 from responders.alerts.store import list_alerts
-from tests.functional.test_tui_console import desk, service, settle  # noqa: F401  (desk is a fixture)
+from tests.functional.test_tui_console import any_desk, service, settle  # noqa: F401  (a fixture)
 from tests.tui_kit import open_desk_db
 from tui.app import DeskApp
 
 
-async def test_k_acknowledges_the_selected_incidents_alerts(desk):
-    path, clock = desk
+async def test_k_acknowledges_the_selected_incidents_alerts(any_desk):
+    path, clock = any_desk
     cfg = parse_alerts_config({"escalate_after": 10, "channels": {"console": {"type": "tui"}},
                                "rules": [{"name": "突发", "channels": ["console"]}]})
     async with AlertDispatcher(cfg, clock=clock, db=path) as d:

@@ -1,4 +1,5 @@
-"""The duty console driven by Pilot against real desk files in tmp_path (no mocks)."""
+"""The duty console driven by Pilot against real desk files in tmp_path (no mocks); the tests on
+``any_desk`` run again with the desk on a throwaway PostgreSQL server (tests/pgserver.py)."""
 from __future__ import annotations
 
 import time
@@ -44,8 +45,14 @@ def desk(tmp_path):
     return build_desk(tmp_path)
 
 
-async def test_dashboard_at_80x24_with_frozen_clock(desk):
-    path, clock = desk
+@pytest.fixture
+def any_desk(tmp_path, backend):
+    """The same desk in a SQLite file, then in a PostgreSQL database (``backend``'s URL)."""
+    return build_desk(tmp_path, url=backend)
+
+
+async def test_dashboard_at_80x24_with_frozen_clock(any_desk, tmp_path):
+    path, clock = any_desk
     app = DeskApp(path, clock=clock, actor="值班员")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None)
@@ -71,7 +78,7 @@ async def test_dashboard_at_80x24_with_frozen_clock(desk):
         assert board.get_row_at(1)[0].plain == "!09:59:55"  # 4-12 h: warning
         assert [t for _, t in app.alert_log] == ["事件 #2 距发布时限不足 4 小时：武乡镇道路积水 出行不便",
                                                  "事件 #2 已超过发布时限：武乡镇道路积水 出行不便"]
-        app.save_screenshot(path=str(path.parent), filename="dash.svg")  # renders without error
+        app.save_screenshot(path=str(tmp_path), filename="dash.svg")  # renders without error
 
 
 async def test_daemon_down_banner(desk):
@@ -87,8 +94,8 @@ async def test_daemon_down_banner(desk):
         assert "采集守护进程未运行" in plain(app.screen.query_one("#banner"))
 
 
-async def test_acknowledge_from_dashboard(desk):
-    path, clock = desk
+async def test_acknowledge_from_dashboard(any_desk):
+    path, clock = any_desk
     app = DeskApp(path, clock=clock, actor="张三")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None)
@@ -100,8 +107,8 @@ async def test_acknowledge_from_dashboard(desk):
         assert app.screen.query_one("#board").get_row_at(0)[2].plain == "研判"
 
 
-async def test_record_release_via_form_keeps_input_on_error(desk):
-    path, clock = desk
+async def test_record_release_via_form_keeps_input_on_error(any_desk):
+    path, clock = any_desk
     app = DeskApp(path, clock=clock, actor="李四")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None)
@@ -162,8 +169,8 @@ async def test_assign_form_checks_names_and_edits_the_whole_list(desk):
         assert events == [("assigned", ["生态环境局汉台分局", "铺镇"], "李四"), ("unassigned", ["铺镇"], "李四")]
 
 
-async def test_merge_and_palette(desk):
-    path, clock = desk
+async def test_merge_and_palette(any_desk):
+    path, clock = any_desk
     app = DeskApp(path, clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None)
@@ -180,9 +187,9 @@ async def test_merge_and_palette(desk):
         await settle(pilot, app, lambda: [r.id for r in app.snapshot.board] == [1])
 
 
-async def test_dismiss_then_archive_and_export(desk):
-    path, clock = desk
-    app = DeskApp(path, clock=clock)
+async def test_dismiss_then_archive_and_export(any_desk, tmp_path):
+    path, clock = any_desk
+    app = DeskApp(path, clock=clock, home=tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None)
         await pilot.press("enter")  # #2
@@ -197,7 +204,7 @@ async def test_dismiss_then_archive_and_export(desk):
         await pilot.press("e")
         await settle(pilot, app, lambda: isinstance(app.screen, FormScreen))
         await pilot.press("ctrl+s")  # docx
-        await settle(pilot, app, lambda: list((path.parent / "exports").glob("incident-2-*.docx")))
+        await settle(pilot, app, lambda: list((tmp_path / "exports").glob("incident-2-*.docx")))
 
 
 async def test_search_and_correction_saved_as_label(desk):
@@ -251,8 +258,8 @@ async def test_markup_and_ansi_in_feed_text_shown_literally(desk):
         app.save_screenshot(path=str(path.parent), filename="items.svg")
 
 
-async def test_two_consoles_see_each_others_writes(desk):
-    path, clock = desk
+async def test_two_consoles_see_each_others_writes(any_desk):
+    path, clock = any_desk
     one = DeskApp(path, clock=clock, actor="甲", poll_seconds=0.1)
     two = DeskApp(path, clock=clock, actor="乙", poll_seconds=0.1)
     async with one.run_test(size=(80, 24)) as p1, two.run_test(size=(100, 30)) as p2:

@@ -13,16 +13,27 @@ from tui.screens.forms import FormScreen
 from tui.screens.incident import IncidentScreen
 
 
-@pytest.fixture
-def desk(tmp_path):
-    path, clock = build_desk(tmp_path)
-    db = open_desk_db(path)
-    staff.migrations.apply(db)
+def staffed_desk(tmp_path, url=None):
+    from storage.db import open_db
+
+    path, clock = build_desk(tmp_path, url=url)
+    db = open_db(path, [staff.migrations])
     staff.add_staff(db, "wang", "王伟", "admin")
     staff.add_staff(db, "li", "李娜", "officer")
     staff.add_staff(db, "chen", "陈静", "viewer")
     db.conn.close()
     return path, clock
+
+
+@pytest.fixture
+def desk(tmp_path):
+    return staffed_desk(tmp_path)
+
+
+@pytest.fixture
+def any_desk(tmp_path, backend):
+    """The desk with staff in a SQLite file, then in a PostgreSQL database."""
+    return staffed_desk(tmp_path, backend)
 
 
 def notices(app) -> list[str]:
@@ -33,8 +44,8 @@ def events(path, clock, iid):
     return [(e.kind, e.actor) for e in service(path, clock).timeline(iid)]
 
 
-async def test_viewer_reads_but_cannot_act(desk):
-    path, clock = desk
+async def test_viewer_reads_but_cannot_act(any_desk):
+    path, clock = any_desk
     before = events(path, clock, 2), events(path, clock, 1)
     app = DeskApp(path, clock=clock, actor="chen")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -55,8 +66,8 @@ async def test_viewer_reads_but_cannot_act(desk):
     assert (events(path, clock, 2), events(path, clock, 1)) == before
 
 
-async def test_officer_acts_under_their_id_and_is_shown_by_name(desk):
-    path, clock = desk
+async def test_officer_acts_under_their_id_and_is_shown_by_name(any_desk):
+    path, clock = any_desk
     app = DeskApp(path, clock=clock, actor="li")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None)
@@ -70,8 +81,8 @@ async def test_officer_acts_under_their_id_and_is_shown_by_name(desk):
         assert "[李娜]" in shown and "[li]" not in shown
 
 
-async def test_a_member_disabled_while_the_console_runs_is_refused(desk):
-    path, clock = desk
+async def test_a_member_disabled_while_the_console_runs_is_refused(any_desk):
+    path, clock = any_desk
     app = DeskApp(path, clock=clock, actor="li")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app, lambda: app.snapshot is not None)
