@@ -104,3 +104,86 @@ async def test_dropped_connection_said_in_chinese_then_reconnected(server_desk, 
         finally:
             svc.db.conn.close()
         await settle(pilot, app, lambda: app.snapshot.status.alerts_waiting == 1, timeout=WAIT)
+
+
+# ------------------------------------------------------------------ `yuqing tui` on a server desk
+
+def _run_console_in_a_terminal(args: list[str], env: dict, until: str, timeout: float = WAIT) -> tuple[str, int]:
+    """Start ``python -m yuqing ARGS`` on a pseudo-terminal (100x30), wait until the screen shows
+    ``until``, press Ctrl+Q; returns (what it printed, exit code)."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import subprocess
+    import sys
+    import termios
+    import time
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-m", "yuqing", *args], stdin=slave, stdout=slave, stderr=slave,
+                            env=env, close_fds=True, start_new_session=True)
+    os.close(slave)
+    out = b""
+    quit_sent = False
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # the console exited and closed the terminal
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            if not quit_sent and until in out.decode("utf-8", "replace"):
+                os.write(master, b"\x11")  # Ctrl+Q
+                quit_sent = True
+            if proc.poll() is not None and not ready:
+                break
+        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    return out.decode("utf-8", "replace"), code
+
+
+def test_yuqing_tui_opens_a_server_desk_from_a_workstation(server_desk, tmp_path):
+    """A workstation: an empty home folder of its own, the desk named by --database after the command."""
+    import os
+
+    url, clock, _ = server_desk
+    workstation = tmp_path / "workstation"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
+    env.update(TERM="xterm-256color", PYTHONPATH=os.getcwd(), YUQING_NOW=clock().isoformat())
+    out, code = _run_console_in_a_terminal(["--home", str(workstation), "tui", "--database", url, "--as", "值班员"],
+                                           env, until="未结事件 2 起")
+    assert "未结事件 2 起" in out, out[-2000:]
+    assert code == 0
+
+
+def test_yuqing_tui_refuses_a_server_database_without_a_desk(pg_url, tmp_path):
+    from click.testing import CliRunner
+
+    from yuqing.cli import cli
+
+    r = CliRunner().invoke(cli, ["--home", str(tmp_path), "--database", pg_url, "tui"])
+    assert r.exit_code != 0
+    assert "no desk in database" in r.output and pg_url in r.output
+
+
+def test_yuqing_tui_never_shows_the_password_of_an_unreachable_server(tmp_path, pg_server):
+    from click.testing import CliRunner
+
+    from yuqing.cli import cli
+
+    url = f"postgresql://duty:s3cr3t-pw@127.0.0.1:{pg_server.port}/no_such_desk"
+    r = CliRunner().invoke(cli, ["--home", str(tmp_path), "--database", url, "tui"])
+    assert r.exit_code != 0
+    assert "s3cr3t-pw" not in r.output and "no_such_desk" in r.output
