@@ -49,6 +49,9 @@ async def test_console_opens_on_a_server_desk(server_desk):
         status = plain(app.screen.query_one("#status"))
         assert "今日 4 条" in status and "待确认 2" in status
         assert app.poll_error is None and app.listen_error is None
+        await pilot.press("4")  # schemes: this workstation's file, said so
+        await settle(pilot, app, lambda: getattr(app.screen, "schemes", None), timeout=WAIT)
+        assert "保存后写入本机方案文件" in plain(app.screen.query_one("#schemes-title"))
 
 
 async def test_another_machines_change_shows_by_notification(server_desk):

@@ -70,7 +70,8 @@ class SchemesScreen(Screen):
             self.query_one("#schemes", LightTable).set_rows([
                 (name, [safe(self.label(name)), Text("是" if spec.get("alert") else ""),
                         safe(spec.get("description", ""))]) for name, spec in self.schemes.items()])
-            where = "本台方案文件" if own else "默认方案，保存后写入本台方案文件"
+            mine = "本机方案文件" if self.app.on_server else "本台方案文件"  # a server desk: this workstation's file
+            where = mine if own else f"默认方案，保存后写入{mine}"
             self.query_one("#schemes-title", Static).update(Text(f"监测方案 {len(self.schemes)} 个（{where}）"))
         elif message.tag == "preview":
             message.stop()
@@ -126,8 +127,10 @@ class SchemesScreen(Screen):
             self.notify("请先预览（Ctrl+R）确认命中情况再保存", severity="warning")
             return
         key = self.scheme_key(typed)
-        self.app.run_db(lambda f: f.save_scheme(key, expr), target=self,
-                        done=f"已保存方案「{typed}」到本台方案文件（守护进程重启后生效）")
+        done = f"已保存方案「{typed}」到本台方案文件（守护进程重启后生效）"
+        if self.app.on_server:  # the daemon reads the schemes file of the machine it runs on
+            done = f"已保存方案「{typed}」到本机方案文件；守护进程读取它所在机器上的方案文件，请在那台机器上同样修改并重启守护进程"
+        self.app.run_db(lambda f: f.save_scheme(key, expr), target=self, done=done)
 
     def unsaved(self) -> str | None:
         """The edited expression when it differs from the saved one (quitting would lose it)."""
