@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from storage.dburl import with_defaults
 from storage.pg import PgConnection, translate_error
 
 CHANNEL = "yuqing_desk"
@@ -18,8 +19,6 @@ CHANNEL = "yuqing_desk"
 #: something (a write assigns it a transaction id; reading and the advisory lock do not), so
 #: readers' transactions never wake the consoles.
 NOTIFY_IF_WRITTEN = f"SELECT pg_notify('{CHANNEL}', '') WHERE txid_current_if_assigned() IS NOT NULL"
-#: Keepalives on the listening connection: a dead network is noticed within ~15 s, not hours.
-KEEPALIVE = "keepalives=1&keepalives_idle=5&keepalives_interval=2&keepalives_count=3"
 
 
 class DeskListener:
@@ -31,8 +30,8 @@ class DeskListener:
     sent while it was away are not kept for it."""
 
     def __init__(self, url: str, *, application_name: str = "yuqing console"):
-        sep = "&" if "?" in url else "?"
-        self.conn = PgConnection(url + sep + KEEPALIVE, application_name=application_name)
+        # keepalives: a listener mostly waits, so a dead network is noticed only by them
+        self.conn = PgConnection(with_defaults(url), application_name=application_name)
         self.conn.execute(f"LISTEN {CHANNEL}")
 
     def wait(self, timeout: float) -> int:

@@ -83,3 +83,18 @@ def test_a_dropped_connection_is_an_operational_error_and_lost(desk, pg_server):
 def test_sqlite_connections_are_never_lost(tmp_path):
     db = connect(tmp_path / "desk.sqlite")
     assert not connection_lost(db)
+
+
+def test_network_defaults_keep_what_the_url_says():
+    from pathlib import Path
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    from storage.dburl import with_defaults
+
+    url = with_defaults("postgresql://duty:pw@db.example:5432/desk?keepalives=0&sslmode=require")
+    params = conninfo_to_dict(url)
+    assert params["keepalives"] == "0" and params["sslmode"] == "require" and params["password"] == "pw"
+    assert params["connect_timeout"] == "10" and params["keepalives_idle"] == "5"
+    assert with_defaults(url) == url  # nothing missing any more
+    assert with_defaults(Path("/desk/desk.sqlite")) == Path("/desk/desk.sqlite")
