@@ -185,7 +185,7 @@ class DeskApp(App):
     #: (the collector's heartbeat, silent sources) and writes made outside a transaction.
     LISTEN_POLL_SECONDS = 10.0
     #: Notifications closer together than this refresh once (a busy pipeline commits often).
-    CHANGE_MIN_SECONDS = 0.5
+    CHANGE_MIN_SECONDS = 1.0
     #: How long the notification thread waits at most between two checks whether the console is closing.
     LISTEN_WAKE_SECONDS = 0.5
 
