@@ -474,7 +474,8 @@ class DeskApp(App):
 
     def _listen(self) -> None:
         """The notification thread: wait on the facade's listener, post DeskChanged for each change;
-        when its connection breaks, say so, let the timed poll take over, and reconnect."""
+        when its connection breaks, say so, let the timed poll take over, and reconnect (after a
+        second, then less and less often while the server stays away)."""
         pause, was_up = 1.0, False
         while not self._listen_stop.is_set():
             try:
@@ -499,6 +500,7 @@ class DeskApp(App):
                     self.post_message(DeskChanged())  # re-read now: shows whether the desk is reachable
             finally:
                 listener.close()
+            self._listen_stop.wait(pause)  # never a tight loop, even when a connection breaks at once
 
     def on_listen_state(self, message: ListenState) -> None:
         if message.ok:
