@@ -29,12 +29,6 @@ def dialect(db) -> str:
     return getattr(db, "dialect", None) or getattr(getattr(db, "conn", None), "dialect", None) or "sqlite"
 
 
-def connection_lost(db) -> bool:
-    """Whether a server database's connection is gone (the server dropped it or restarted) and
-    must be opened anew; never for a SQLite file."""
-    return bool(getattr(getattr(db, "conn", db), "lost", False))
-
-
 def connect(path: str | Path, *, readonly: bool = False):
     """Connect to the desk's database: a PostgreSQL server when ``path`` is a
     ``postgresql://`` URL, else the SQLite file with WAL journalling, a busy timeout and
@@ -185,6 +179,13 @@ def desk_exists(target) -> bool:
         return db[PG_MIGRATIONS_TABLE].exists()
     finally:
         db.close()
+
+
+def connection_lost(db) -> bool:
+    """Whether a server database's connection is gone for good (the server ended its session or
+    the network dropped it): only a new connection can go on. Never on SQLite."""
+    raw = getattr(getattr(db, "conn", db), "raw", None)
+    return bool(raw is not None and (raw.closed or raw.broken))
 
 
 def table_exists(db, name: str) -> bool:

@@ -147,11 +147,6 @@ class PgConnection:
         self.readonly = readonly
 
     @property
-    def lost(self) -> bool:
-        """Whether the server connection is gone (dropped, server restarted): open a new one."""
-        return bool(self.raw.closed or self.raw.broken)
-
-    @property
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
