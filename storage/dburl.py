@@ -26,8 +26,8 @@ def redacted(target) -> str:
     return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", text)
 
 
-#: Connection settings for a client across a network (a console on a workstation, a listener):
-#: a dead network or server is noticed in about 15 s instead of the operating system's minutes.
+#: Connection settings for a client across a network (storage.pg.PgConnection): a dead network
+#: or server is noticed in about 15 s instead of the operating system's minutes.
 NETWORK_DEFAULTS = {"connect_timeout": "10", "keepalives": "1", "keepalives_idle": "5",
                     "keepalives_interval": "2", "keepalives_count": "3"}
 

@@ -134,11 +134,13 @@ class PgConnection:
     def __init__(self, url: str, *, readonly: bool = False, application_name: str = "yuqing"):
         import psycopg
 
+        from storage.dburl import with_defaults
+
         options = f"-c lock_timeout={LOCK_TIMEOUT} -c TimeZone=UTC"
         if readonly:
             options += " -c default_transaction_read_only=on"
-        try:
-            self.raw = psycopg.connect(url, autocommit=True, options=options,
+        try:  # connect and keepalive timeouts unless the URL sets its own: a dead link is noticed in seconds
+            self.raw = psycopg.connect(with_defaults(url), autocommit=True, options=options,
                                        application_name=application_name)
         except psycopg.Error as exc:
             raise ServerUnreachable(url, exc) from exc

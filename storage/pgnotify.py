@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sqlite3
 
-from storage.dburl import with_defaults
 from storage.pg import PgConnection, translate_error
 
 CHANNEL = "yuqing_desk"
@@ -30,8 +29,8 @@ class DeskListener:
     sent while it was away are not kept for it."""
 
     def __init__(self, url: str, *, application_name: str = "yuqing console"):
-        # keepalives: a listener mostly waits, so a dead network is noticed only by them
-        self.conn = PgConnection(with_defaults(url), application_name=application_name)
+        # a listener mostly waits: a dead network is noticed by the connection's keepalives
+        self.conn = PgConnection(url, application_name=application_name)
         self.conn.execute(f"LISTEN {CHANNEL}")
 
     def wait(self, timeout: float) -> int:

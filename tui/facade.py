@@ -204,12 +204,8 @@ class DeskFacade:
         from responders.incidents import default_actor
         from storage.db import open_db
 
-        from storage.dburl import with_defaults
-
         self.db_path = as_target(db_path)
         self.on_server = is_server(self.db_path)
-        # across a network: a dead server or link is noticed in seconds (timeouts, keepalives)
-        self._connect_to = with_defaults(self.db_path)
         # The desk home (desk.toml, schemes, exports): the file's folder, or on a server the
         # workstation's own home folder when given (None: the bundled schemes, no exports).
         self.home = Path(home) if home else (None if self.on_server else self.db_path.parent)
@@ -218,7 +214,7 @@ class DeskFacade:
         self._lock = threading.RLock()
         self._policy, self._units = policy, units  # units: classifiers.units.UnitNames (assignment checks names)
         try:
-            self.db = open_db(self._connect_to, all_migrations())
+            self.db = open_db(self.db_path, all_migrations())
         except sqlite3.DatabaseError as exc:
             if self.on_server and isinstance(exc, sqlite3.OperationalError):  # says which server, password hidden
                 raise DeskLost(f"无法连接数据库服务器 {self.shown_target}：{_why(exc)}") from None
@@ -247,7 +243,7 @@ class DeskFacade:
         if not connection_lost(self.db):
             return
         try:
-            db = connect(self._connect_to)
+            db = connect(self.db_path)
         except sqlite3.DatabaseError as exc:
             raise DeskLost(f"与数据库服务器的连接中断，正在重新连接：{_why(exc)}") from None
         self.db = db
