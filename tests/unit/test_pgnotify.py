@@ -98,3 +98,15 @@ def test_network_defaults_keep_what_the_url_says():
     assert params["connect_timeout"] == "10" and params["keepalives_idle"] == "5"
     assert with_defaults(url) == url  # nothing missing any more
     assert with_defaults(Path("/desk/desk.sqlite")) == Path("/desk/desk.sqlite")
+
+
+def test_server_connections_notice_a_dead_link_and_keep_their_url(pg_url):
+    from storage.pg import PgConnection
+
+    conn = PgConnection(pg_url)
+    try:
+        params = conn.raw.info.get_parameters()
+        assert params.get("keepalives_idle") == "5" and params.get("connect_timeout") == "10"
+        assert conn.url == pg_url  # what the timeline key and the lock holders are found by
+    finally:
+        conn.close()
