@@ -368,7 +368,8 @@ def _run_with_console(session: DemoSession, home, duration: float | None) -> Non
     if errors:
         raise click.ClickException(f"the demo desk failed to start: {errors[0]}")
     try:
-        run_console(home.db_target, clock=session.clock, units=session.units(), actor=session.team.officer)
+        run_console(home.db_target, clock=session.clock, units=session.units(), actor=session.team.officer,
+                    home=home.path)
     finally:
         session.stop()
         thread.join(15)
