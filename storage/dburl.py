@@ -17,15 +17,6 @@ def is_server(target) -> bool:
     return isinstance(target, str) and target.lower().startswith(SERVER_SCHEMES)
 
 
-def redacted(target) -> str:
-    """The target as shown to people: a URL's password (in the authority or as a
-    ``password=`` parameter) replaced by ``***``; a path as is."""
-    if not is_server(target):
-        return str(target)
-    text = re.sub(r"^(postgres(?:ql)?://[^:/@?#]*):[^@/?#]*@", r"\1:***@", str(target), flags=re.I)
-    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", text)
-
-
 #: Connection settings for a client across a network (storage.pg.PgConnection): a dead network
 #: or server is noticed in about 15 s instead of the operating system's minutes.
 NETWORK_DEFAULTS = {"connect_timeout": "10", "keepalives": "1", "keepalives_idle": "5",
@@ -46,6 +37,15 @@ def with_defaults(target, defaults: dict[str, str] = NETWORK_DEFAULTS):
     if not missing:
         return target
     return target + ("&" if "?" in target else "?") + urlencode(missing)
+
+
+def redacted(target) -> str:
+    """The target as shown to people: a URL's password (in the authority or as a
+    ``password=`` parameter) replaced by ``***``; a path as is."""
+    if not is_server(target):
+        return str(target)
+    text = re.sub(r"^(postgres(?:ql)?://[^:/@?#]*):[^@/?#]*@", r"\1:***@", str(target), flags=re.I)
+    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", text)
 
 
 def as_target(value) -> str | Path:
