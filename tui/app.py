@@ -86,6 +86,7 @@ SERVER_ERRORS = (
     (r"permission denied", "数据库用户没有权限"),
     (r"cannot execute \w+ in a read-only transaction", "数据库连接为只读，无法写入"),
     (r"the database system is (?:starting up|shutting down|in recovery mode)", "数据库服务器正在启动或关闭"),
+    (r"cannot execute LISTEN during recovery", "只读备库不能推送变更（控制台请连接主库）"),
 )
 
 
