@@ -39,3 +39,26 @@ def test_unreachable_server_is_said_in_chinese_without_the_password():
 ])
 def test_server_messages_in_chinese(english, chinese):
     assert chinese_errors(f"数据库错误：{english}") == f"数据库错误：{chinese}"
+
+
+def test_a_writer_holding_the_desk_too_long_is_said_busy_and_nothing_changes(pg_url, tmp_path):
+    """Another process keeps the desk's write lock past the server's lock timeout (15 s, as
+    SQLite's busy timeout): the console's action is refused in staff's words, not a traceback."""
+    from storage.db import connect, transaction
+    from tests.tui_kit import build_desk
+    from tui.errors import DeskBusy
+
+    url, clock = build_desk(tmp_path, url=pg_url)
+    facade = DeskFacade(url, clock=clock, actor="甲", home=tmp_path)
+    other = connect(url)
+    try:
+        with transaction(other):  # holds the desk-wide writer lock until the block ends
+            with pytest.raises(DeskBusy) as caught:
+                facade.acknowledge(2)
+        assert describe_error(caught.value) == "数据库正被其他程序占用（等待写入超时），请稍后重试"
+        assert facade.incident(2).incident.acknowledged_at is None
+        facade.acknowledge(2)  # the lock released: the same action goes through
+        assert facade.incident(2).incident.acknowledged_at == clock()
+    finally:
+        other.close()
+        facade.close()
