@@ -243,6 +243,10 @@ class DeskFacade:
         if not connection_lost(self.db):
             return
         try:
+            self.db.conn.close()
+        except sqlite3.Error:
+            pass
+        try:
             db = connect(self.db_path)
         except sqlite3.DatabaseError as exc:
             raise DeskLost(f"与数据库服务器的连接中断，正在重新连接：{_why(exc)}") from None
