@@ -436,14 +436,15 @@ class DeskApp(App):
 
         if self.listening and time.monotonic() - self._polled_at < self.listen_poll_seconds:
             return
-        self.poll()
+        self.poll(again=False)
 
-    def poll(self) -> None:
-        """Read the dashboard's snapshot in a worker (once more after it when asked meanwhile)."""
+    def poll(self, *, again: bool = True) -> None:
+        """Read the dashboard's snapshot in a worker. Asked while one is under way: once more after
+        it (a change or an action may have come after its read), unless ``again`` is False (the timer)."""
         import time
 
         if self._polling:
-            self._poll_again = True
+            self._poll_again = self._poll_again or again
             return
         self._polling, self._poll_again = True, False
         self._polled_at = time.monotonic()
