@@ -158,14 +158,14 @@ def _run_console_in_a_terminal(args: list[str], env: dict, until: str, timeout: 
 
 
 def test_yuqing_tui_opens_a_server_desk_from_a_workstation(server_desk, tmp_path):
-    """A workstation: an empty home folder of its own, the desk named by --database after the command."""
+    """A workstation: an empty home folder of its own, the desk named by --database."""
     import os
 
     url, clock, _ = server_desk
     workstation = tmp_path / "workstation"
     env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
     env.update(TERM="xterm-256color", PYTHONPATH=os.getcwd(), YUQING_NOW=clock().isoformat())
-    out, code = _run_console_in_a_terminal(["--home", str(workstation), "tui", "--database", url, "--as", "值班员"],
+    out, code = _run_console_in_a_terminal(["--home", str(workstation), "--database", url, "tui", "--as", "值班员"],
                                            env, until="未结事件 2 起")
     assert "未结事件 2 起" in out, out[-2000:]
     assert code == 0
