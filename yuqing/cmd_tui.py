@@ -25,7 +25,7 @@ def tui(ctx: click.Context, as_id: str | None, actor: str | None, db_path: str |
     server: it refreshes as soon as the desk changes (LISTEN/NOTIFY) and reconnects when the
     connection drops; schemes and exports use this machine's desk home.
     Keys: 1 值班台 2 检索 3 信源 4 方案 5 报表 6 值班 7 批示 8 告警, Enter opens an incident, Ctrl+P command palette,
-    Ctrl+Q quit. Example: yuqing --home ~/desk tui; yuqing tui --database postgresql://duty@desk-db/yuqing
+    Ctrl+Q quit. Example: yuqing --home ~/desk tui; yuqing --database postgresql://duty@desk-db/yuqing tui
     """
     from yuqing.clictx import check_desk_db, clock_policy, db_error_message, home_from, now_fn
 
