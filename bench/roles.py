@@ -1,0 +1,436 @@
+"""Throughput per role of the desk, on SQLite and on PostgreSQL side by side; and the scale-out of
+understanding workers.
+
+Roles, as `yuqing run --role` splits them across processes and machines:
+- intake: storing fetched items (``monitor.store.store_fetch``, one transaction per feed of 50,
+  as the collector stores them);
+- understanding: classification (``Classifier.classify_many``), pure CPU, no database;
+- the stateful stage: stories, incidents, releases and the batch write (the pipeline's step less
+  its classification); one process per desk holds it;
+- the whole pipeline: intake plus a pipeline step over the same items.
+
+"Per core" divides items by the CPU seconds of the benchmark's process plus those of the
+PostgreSQL backends serving it (:class:`bench.pgdesk.ServerCpu`), so a server doing half the work
+is not hidden. Run by :mod:`bench.suite` (``--only roles,scaleout``); the understanding worker
+also runs as ``python -m bench.roles worker ...`` (the scale-out measure starts it).
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+if str(REPO) not in sys.path:  # run as a script
+    sys.path.insert(0, str(REPO))
+
+FEED = 50  # items per stored fetch, as a busy feed brings them
+
+
+@dataclass
+class Spent:
+    """What one phase cost: items, wall seconds, CPU seconds of our process and of the server."""
+
+    items: int
+    wall: float
+    ours: float
+    server: float | None  # None: SQLite (no server) or a server whose processes are not visible
+
+    @property
+    def cpu(self) -> float:
+        return self.ours + (self.server or 0.0)
+
+    def per_core(self) -> float:
+        return self.items / self.cpu if self.cpu > 0 else float("inf")
+
+    def per_wall(self) -> float:
+        return self.items / self.wall if self.wall > 0 else float("inf")
+
+    def split(self) -> str:
+        srv = "" if self.server is None else f" + server {self.server:.2f}"
+        return f"CPU ours {self.ours:.2f}{srv} s, wall {self.wall:.2f} s ({self.per_wall():,.0f} items/s wall)"
+
+    def __add__(self, other: "Spent") -> "Spent":
+        server = None if self.server is None and other.server is None else (self.server or 0) + (other.server or 0)
+        return Spent(self.items, self.wall + other.wall, self.ours + other.ours, server)
+
+
+class _Meter:
+    """Reads our CPU, the wall clock and (on a visible server) the server's CPU around a phase."""
+
+    def __init__(self, target):
+        from storage.dburl import is_server
+
+        self.server = None
+        if is_server(target):
+            from bench.pgdesk import ServerCpu
+
+            self.server = ServerCpu(str(target))
+            if not self.server.visible:
+                self.server.close()
+                self.server = None
+
+    def __enter__(self):
+        self.s0 = self.server.reading() if self.server else {}
+        self.c0, self.w0 = time.process_time(), time.monotonic()
+        return self
+
+    def stop(self, items: int) -> Spent:
+        wall, ours = time.monotonic() - self.w0, time.process_time() - self.c0
+        server = self.server.spent(self.s0, self.server.reading()) if self.server else None
+        return Spent(items, wall, ours, server)
+
+    def __exit__(self, *exc):
+        return False
+
+    def close(self) -> None:
+        if self.server:
+            self.server.close()
+
+
+def backend_name(target) -> str:
+    from storage.dburl import is_server
+
+    return "PostgreSQL" if is_server(target) else "SQLite"
+
+
+def _specs(n: int):
+    from monitor.types import SourceSpec
+
+    # Like loopback_feeds: every third source is local (district context).
+    return [SourceSpec(id=f"bench-{j}", name=f"基准来源{j}", url=f"http://127.0.0.1:9/feed/{j}", local=j % 3 == 0)
+            for j in range(max(1, n // FEED))]
+
+
+def _parsed(texts: list[tuple[str, str]]):
+    from bench.suite import NOW
+    from monitor.types import ParsedItem
+
+    rng = random.Random(3)
+    return [ParsedItem(guid=f"b{i}", title=t, link=f"https://news.example/{i}", text=b,
+                       published=NOW - timedelta(seconds=rng.randrange(0, 48 * 3600)))
+            for i, (t, b) in enumerate(texts)]
+
+
+def store_items(target, texts: list[tuple[str, str]]) -> Spent:
+    """Intake: a fresh desk at ``target`` stores ``texts`` in feeds of 50; what it cost."""
+    from bench.suite import NOW
+    from monitor import store
+    from pipeline.schema import all_migrations
+    from storage.db import open_db
+
+    db = open_db(target, all_migrations())
+    specs = _specs(len(texts))
+    store.sync_sources(db, specs, NOW)
+    items = _parsed(texts)
+    meter = _Meter(target)
+    try:
+        with meter:
+            for k in range(0, len(items), FEED):
+                store.store_fetch(db, specs[(k // FEED) % len(specs)], items[k:k + FEED], now=NOW, next_check=NOW,
+                                  etag=None, last_modified=None, body_digest=None)
+            spent = meter.stop(len(items))
+    finally:
+        meter.close()
+        db.conn.close()
+    return spent
+
+
+def run_pipeline(target, home_path: Path) -> tuple[Spent, Spent, float]:
+    """The pipeline over every stored item at ``target``: (understanding, stateful stage, model
+    load seconds). Classification is timed inside the steps; the stage is the rest of the step,
+    and the server's CPU (classification reads and writes nothing) is the stage's."""
+    from bench.suite import NOW
+    from yuqing.pipeline import desk_pipeline
+
+    t0 = time.monotonic()
+    pipe = desk_pipeline(target, home_path, clock=lambda: NOW)  # loads the classifier
+    pipe.open()
+    load_s = time.monotonic() - t0
+    classifier = pipe.classifier
+    original = classifier.classify_many
+    spent = {"cpu": 0.0, "wall": 0.0}
+
+    def timed(items):
+        c0, w0 = time.process_time(), time.monotonic()
+        try:
+            return original(items)
+        finally:
+            spent["cpu"] += time.process_time() - c0
+            spent["wall"] += time.monotonic() - w0
+
+    classifier.classify_many = timed  # instrumented, not replaced: the real classifier runs
+    meter = _Meter(target)
+    done = 0
+    try:
+        with meter:
+            while True:
+                pipe.step()
+                if not pipe.last_batch:
+                    break
+                done += pipe.last_batch
+            whole = meter.stop(done)
+    finally:
+        del classifier.classify_many
+        meter.close()
+        pipe.close()
+    understand = Spent(done, spent["wall"], spent["cpu"], None)
+    stage = Spent(done, whole.wall - spent["wall"], whole.ours - spent["cpu"], whole.server)
+    return understand, stage, load_s
+
+
+def sqlite_bytes(path: Path) -> int:
+    """The SQLite desk's size on disk: the file and what is left in its WAL."""
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+def measure_roles(n: int, bench_db=None, district_share: float = 0.1, key: str = "roles"):
+    """Per-role items/s per core on SQLite (a temp home) and, with ``bench_db``
+    (:class:`bench.pgdesk.BenchDatabase`), on PostgreSQL, on the same generated items. A role that
+    fails on one backend is reported as failed there; the others are still measured."""
+    from bench.pgdesk import table_bytes
+    from bench.suite import Measure, make_stream
+    from yuqing.config import init_home
+    from yuqing.home import DeskHome
+
+    texts = make_stream(n, district_share)
+    tmp = Path(tempfile.mkdtemp(prefix="yuqing-bench-roles-"))
+    home = DeskHome(tmp / "home")
+    init_home(home, sources_text="")
+    targets = [home.db_path] + ([bench_db.url] if bench_db is not None else [])
+    mix = f"{district_share:.0%} district items"
+    rows: dict[str, dict[str, Spent | str]] = {}  # backend -> role -> what it cost, or why it failed
+    sizes: dict[str, tuple[float, str]] = {}
+    for target in targets:
+        name = backend_name(target)
+        row = rows[name] = {}
+        if bench_db is not None and target == bench_db.url:
+            bench_db.fresh()
+        try:
+            row["intake"] = store_items(target, texts)
+            understand, stage, load_s = run_pipeline(target, home.path)
+        except Exception as exc:  # measure what works on this backend; say what does not
+            why = f"failed: {exc.__class__.__name__}: {exc}"[:240]
+            for role in ("intake", "understand", "stage", "whole"):
+                row.setdefault(role, why)
+            continue
+        row.update(understand=understand, stage=stage, whole=row["intake"] + understand + stage)
+        if name == "SQLite":
+            sizes[name] = (sqlite_bytes(home.db_path) / n, f"file + WAL / {n} items; model load {load_s:.1f} s")
+        else:
+            tables = table_bytes(target)
+            top = ", ".join(f"{t} {b / n:,.0f}" for t, b in list(tables.items())[:6])
+            sizes[name] = (sum(tables.values()) / n, f"pg_total_relation_size of all tables / {n} items; "
+                                                     f"largest: {top}; model load {load_s:.1f} s")
+    out = []
+    labels = {"intake": f"intake: store items (monitor.store, feeds of {FEED})",
+              "understand": "understanding: classify (CPU only)",
+              "stage": "stateful stage: stories+incidents+releases+batch write",
+              "whole": f"whole pipeline: store+classify+stage, {mix}"}
+    for role, label in labels.items():
+        for name, row in rows.items():
+            mkey = f"{key}_{role}_{'pg' if name == 'PostgreSQL' else 'sqlite'}"
+            spent = row[role]
+            if isinstance(spent, str):
+                out.append(Measure(mkey, f"{label} · {name}", None, "items/s/core", note=spent))
+                continue
+            server_note = ""
+            if name == "PostgreSQL" and spent.server is None and role != "understand":
+                server_note = "; server CPU not visible (remote server?): ours only"
+            out.append(Measure(mkey, f"{label} · {name}", spent.per_core(), "items/s/core",
+                               note=spent.split() + server_note))
+    for name, (per_item, note) in sizes.items():
+        out.append(Measure(f"{key}_bytes_{'pg' if name == 'PostgreSQL' else 'sqlite'}",
+                           f"database size per item · {name}", per_item, "bytes", note=note))
+    if bench_db is not None:
+        bench_db.fresh()
+    return out
+
+
+# ---------------------------------------------------------------- raw statements
+
+def measure_statements(n: int, bench_db=None):
+    """What one statement costs on each backend, through the desk's own connection and
+    ``transaction``: a point read by primary key, one insert committed alone (on PostgreSQL with
+    the desk's writer lock), and inserts committed 50 at a time. CPU (ours + server) and wall per
+    statement."""
+    from bench.suite import Measure
+
+    tmp = Path(tempfile.mkdtemp(prefix="yuqing-bench-stmt-"))
+    targets = [tmp / "probe.sqlite"] + ([bench_db.url] if bench_db is not None else [])
+    out = []
+    for target in targets:
+        name = backend_name(target)
+        tag = "pg" if name == "PostgreSQL" else "sqlite"
+        if bench_db is not None and target == bench_db.url:
+            bench_db.fresh()
+        try:
+            phases = _statement_costs(target, n)
+        except Exception as exc:
+            out.append(Measure(f"stmt_{tag}", f"statements · {name}", None, "µs",
+                               note=f"failed: {exc.__class__.__name__}: {exc}"[:240]))
+            continue
+        for i, (what, spent) in enumerate(phases.items()):
+            out.append(Measure(f"stmt_{tag}_{i}", f"statement: {what} · {name}", 1e6 * spent.cpu / spent.items,
+                               "µs CPU each", note=f"{1e6 * spent.wall / spent.items:,.0f} µs wall each; "
+                                                  f"{spent.items} statements; {_cpu_split(spent)}"))
+    if bench_db is not None:
+        bench_db.fresh()
+    return out
+
+
+def _cpu_split(spent: Spent) -> str:
+    each = 1e6 / spent.items
+    server = "" if spent.server is None else f" + server {spent.server * each:.1f}"
+    return f"CPU µs each: ours {spent.ours * each:.1f}{server}"
+
+
+def _statement_costs(target, n: int) -> dict[str, Spent]:
+    from storage.db import connect, transaction
+
+    db = connect(target)
+    db.execute("CREATE TABLE bench_probe (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+    meter = _Meter(target)
+    phases = {}
+    try:
+        with transaction(db) as conn:
+            conn.executemany("INSERT INTO bench_probe (v) VALUES (?)", [[f"值{i}" * 20] for i in range(n)])
+        rng = random.Random(1)
+        keys = [rng.randrange(1, n + 1) for _ in range(n)]
+        with meter:
+            for k in keys:
+                db.execute("SELECT v FROM bench_probe WHERE id = ?", [k]).fetchone()
+            phases["point read by primary key"] = meter.stop(n)
+        alone = max(1, n // 4)
+        with meter:
+            for i in range(alone):
+                with transaction(db):
+                    db.execute("INSERT INTO bench_probe (v) VALUES (?) RETURNING id", [f"新{i}"]).fetchone()
+            phases["insert, one per transaction"] = meter.stop(alone)
+        with meter:
+            for k in range(0, n, FEED):
+                with transaction(db):
+                    for i in range(k, min(n, k + FEED)):
+                        db.execute("INSERT INTO bench_probe (v) VALUES (?) RETURNING id", [f"批{i}"]).fetchone()
+            phases[f"insert, {FEED} per transaction"] = meter.stop(n)
+    finally:
+        meter.close()
+        db.execute("DROP TABLE bench_probe")
+        db.conn.close()
+    return phases
+
+
+# ---------------------------------------------------------------- understanding scale-out
+
+def measure_scaleout(n: int, bench_db=None, repeat: int = 2):
+    """Wall time of two understanding workers (separate processes, disjoint halves of the same
+    stored items) against one worker doing them all; and what else the machine was doing."""
+    from bench.pgdesk import machine_busy_seconds
+    from bench.suite import Measure, make_stream
+    from yuqing.config import init_home
+    from yuqing.home import DeskHome
+
+    tmp = Path(tempfile.mkdtemp(prefix="yuqing-bench-scale-"))
+    home = DeskHome(tmp / "home")
+    init_home(home, sources_text="")
+    target = bench_db.url if bench_db is not None else home.db_path
+    if bench_db is not None:
+        bench_db.fresh()
+    store_items(target, make_stream(n, 0.1))
+    from yuqing.classify_io import load_classifier
+
+    load_classifier(home.path, train_in_child=True)  # trains and caches the model once, before the workers
+    results = {}
+    for workers in (1, 2):
+        procs = [subprocess.Popen([sys.executable, "-m", "bench.roles", "worker", str(target), str(home.path),
+                                   str(k), str(workers), str(repeat)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=str(REPO),
+                                  env=dict(os.environ, PYTHONPATH=str(REPO)))
+                 for k in range(workers)]
+        try:
+            for p in procs:
+                if p.stdout.readline().strip() != "ready":
+                    raise RuntimeError("understanding worker did not start")
+            load0, busy0, w0 = os.getloadavg()[0], machine_busy_seconds(), time.monotonic()
+            for p in procs:
+                p.stdin.write("go\n")
+                p.stdin.flush()
+            reports = [json.loads(p.stdout.readline()) for p in procs]
+            wall = time.monotonic() - w0
+            busy = machine_busy_seconds() - busy0
+        finally:
+            for p in procs:
+                p.stdin.close()
+                p.wait(60)
+        ours = sum(r["cpu"] for r in reports)
+        done = sum(r["items"] for r in reports)
+        results[workers] = {"wall": max(r["end"] for r in reports) - min(r["start"] for r in reports),
+                            "cpu": ours, "items": done, "others": max(0.0, busy - ours), "span": wall,
+                            "load": load0}
+    one, two = results[1], results[2]
+    factor = one["wall"] / two["wall"] if two["wall"] else float("nan")
+
+    def busy(r):
+        return (f"other processes {r['others']:.1f} CPU s over {r['span']:.1f} s "
+                f"({r['others'] / r['span']:.2f} cores busy), load average {r['load']:.1f}")
+
+    src = backend_name(target)
+    return [
+        Measure("scale_one", f"understanding, 1 worker ({src} items)", one["items"] / one["wall"], "items/s",
+                note=f"{one['items']} classifications, wall {one['wall']:.2f} s, CPU {one['cpu']:.2f} s; {busy(one)}"),
+        Measure("scale_two", f"understanding, 2 workers on disjoint halves ({src} items)",
+                two["items"] / two["wall"], "items/s",
+                note=f"wall {two['wall']:.2f} s, CPU {two['cpu']:.2f} s; {busy(two)}"),
+        Measure("scale_factor", f"scale-out of understanding, 2 workers / 1 ({os.cpu_count()} cores: ceiling "
+                                f"{min(2, os.cpu_count() or 1)}×)", factor, "×",
+                note="wall time of one / wall time of two, the same items"),
+    ]
+
+
+def worker(target: str, home: str, part: int, parts: int, repeat: int) -> int:
+    """One understanding worker: classify the stored items whose id % parts == part, in the
+    pipeline's batches, ``repeat`` times; print "ready" once loaded, wait for "go", then print
+    one JSON line of what it did."""
+    from monitor import store
+    from pipeline.stages import BATCH
+    from storage.db import connect
+    from storage.dburl import as_target
+    from yuqing.classify_io import load_classifier
+
+    classifier = load_classifier(Path(home), train_in_child=True)
+    db = connect(as_target(target))
+    items, last = [], 0
+    while True:
+        chunk = store.items_after(db, last, 1000)
+        if not chunk:
+            break
+        last = chunk[-1].id
+        items += [it for it in chunk if it.id % parts == part]
+    db.conn.close()
+    print("ready", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        return 1
+    start, c0 = time.time(), time.process_time()
+    done = 0
+    for _ in range(repeat):
+        for k in range(0, len(items), BATCH):
+            done += len(classifier.classify_many([(it.title, it.text, False) for it in items[k:k + BATCH]]))
+    print(json.dumps({"items": done, "start": start, "end": time.time(), "cpu": time.process_time() - c0}),
+          flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 7 and sys.argv[1] == "worker":
+        sys.exit(worker(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])))
+    print("usage: python -m bench.roles worker TARGET HOME PART PARTS REPEAT (started by bench.suite)",
+          file=sys.stderr)
+    sys.exit(2)
