@@ -330,11 +330,15 @@ def _statement_costs(target, n: int) -> dict[str, Spent]:
 
 # ---------------------------------------------------------------- understanding scale-out
 
-def measure_scaleout(n: int, bench_db=None, repeat: int = 2):
+def measure_scaleout(n: int, bench_db=None, repeat: int = 2, rounds: int = 3):
     """Wall time of two understanding workers (separate processes, disjoint halves of the same
-    stored items) against one worker doing them all; and what else the machine was doing."""
-    from bench.pgdesk import machine_busy_seconds
+    stored items) against one worker doing them all; and what else the machine was doing.
+
+    The three workers load once; then, ``rounds`` times, the one works alone and the two work
+    together. The best round of each is kept (the machine is shared: a neighbour's burst
+    slows a round, never speeds one up)."""
     from bench.suite import Measure, make_stream
+    from yuqing.classify_io import load_classifier
     from yuqing.config import init_home
     from yuqing.home import DeskHome
 
@@ -345,60 +349,78 @@ def measure_scaleout(n: int, bench_db=None, repeat: int = 2):
     if bench_db is not None:
         bench_db.fresh()
     store_items(target, make_stream(n, 0.1))
-    from yuqing.classify_io import load_classifier
-
     load_classifier(home.path, train_in_child=True)  # trains and caches the model once, before the workers
-    results = {}
-    for workers in (1, 2):
-        procs = [subprocess.Popen([sys.executable, "-m", "bench.roles", "worker", str(target), str(home.path),
-                                   str(k), str(workers), str(repeat)],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=str(REPO),
-                                  env=dict(os.environ, PYTHONPATH=str(REPO)))
-                 for k in range(workers)]
-        try:
-            for p in procs:
-                if p.stdout.readline().strip() != "ready":
-                    raise RuntimeError("understanding worker did not start")
-            load0, busy0, w0 = os.getloadavg()[0], machine_busy_seconds(), time.monotonic()
-            for p in procs:
-                p.stdin.write("go\n")
-                p.stdin.flush()
-            reports = [json.loads(p.stdout.readline()) for p in procs]
-            wall = time.monotonic() - w0
-            busy = machine_busy_seconds() - busy0
-        finally:
-            for p in procs:
+    crews = {1: _start_workers(target, home.path, 1, repeat), 2: _start_workers(target, home.path, 2, repeat)}
+    best: dict[int, dict] = {}
+    try:
+        for _ in range(rounds):
+            for size, crew in crews.items():
+                got = _round(crew)
+                if size not in best or got["wall"] < best[size]["wall"]:
+                    best[size] = got
+    finally:
+        for crew in crews.values():
+            for p in crew:
                 p.stdin.close()
                 p.wait(60)
-        ours = sum(r["cpu"] for r in reports)
-        done = sum(r["items"] for r in reports)
-        results[workers] = {"wall": max(r["end"] for r in reports) - min(r["start"] for r in reports),
-                            "cpu": ours, "items": done, "others": max(0.0, busy - ours), "span": wall,
-                            "load": load0}
-    one, two = results[1], results[2]
+    if bench_db is not None:
+        bench_db.fresh()
+    one, two = best[1], best[2]
     factor = one["wall"] / two["wall"] if two["wall"] else float("nan")
 
     def busy(r):
-        return (f"other processes {r['others']:.1f} CPU s over {r['span']:.1f} s "
-                f"({r['others'] / r['span']:.2f} cores busy), load average {r['load']:.1f}")
+        return (f"other processes {r['others']:.1f} CPU s in those {r['wall']:.2f} s "
+                f"({r['others'] / r['wall']:.2f} cores busy), load average {r['load']:.1f}")
 
     src = backend_name(target)
+    cores = os.cpu_count() or 1
     return [
         Measure("scale_one", f"understanding, 1 worker ({src} items)", one["items"] / one["wall"], "items/s",
-                note=f"{one['items']} classifications, wall {one['wall']:.2f} s, CPU {one['cpu']:.2f} s; {busy(one)}"),
+                note=f"{one['items']} classifications, wall {one['wall']:.2f} s, CPU {one['cpu']:.2f} s "
+                     f"({one['items'] / one['cpu']:,.0f}/CPU s); {busy(one)}; best of {rounds}"),
         Measure("scale_two", f"understanding, 2 workers on disjoint halves ({src} items)",
                 two["items"] / two["wall"], "items/s",
-                note=f"wall {two['wall']:.2f} s, CPU {two['cpu']:.2f} s; {busy(two)}"),
-        Measure("scale_factor", f"scale-out of understanding, 2 workers / 1 ({os.cpu_count()} cores: ceiling "
-                                f"{min(2, os.cpu_count() or 1)}×)", factor, "×",
-                note="wall time of one / wall time of two, the same items"),
+                note=f"wall {two['wall']:.2f} s, CPU {two['cpu']:.2f} s ({two['items'] / two['cpu']:,.0f}/CPU s); "
+                     f"{busy(two)}; best of {rounds}"),
+        Measure("scale_factor", f"scale-out of understanding, 2 workers / 1 ({cores} cores: ceiling "
+                                f"{min(2, cores)}×)", factor, "×",
+                note="wall time of one / wall time of two on the same items; per CPU second two workers "
+                     f"classify {(two['items'] / two['cpu']) / (one['items'] / one['cpu']):.2f}× what one does "
+                     "(1.00: they do not slow each other, the work splits cleanly)"),
     ]
+
+
+def _start_workers(target, home: Path, parts: int, repeat: int) -> list[subprocess.Popen]:
+    procs = [subprocess.Popen([sys.executable, "-m", "bench.roles", "worker", str(target), str(home),
+                               str(k), str(parts), str(repeat)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=str(REPO),
+                              env=dict(os.environ, PYTHONPATH=str(REPO)))
+             for k in range(parts)]
+    for p in procs:
+        if p.stdout.readline().strip() != "ready":
+            raise RuntimeError("an understanding worker did not start")
+    return procs
+
+
+def _round(procs: list[subprocess.Popen]) -> dict:
+    """One round: every worker of the crew classifies its share at once."""
+    from bench.pgdesk import machine_busy_seconds
+
+    load, busy0 = os.getloadavg()[0], machine_busy_seconds()
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    reports = [json.loads(p.stdout.readline()) for p in procs]
+    busy = machine_busy_seconds() - busy0
+    cpu = sum(r["cpu"] for r in reports)
+    return {"wall": max(r["end"] for r in reports) - min(r["start"] for r in reports), "cpu": cpu,
+            "items": sum(r["items"] for r in reports), "others": max(0.0, busy - cpu), "load": load}
 
 
 def worker(target: str, home: str, part: int, parts: int, repeat: int) -> int:
     """One understanding worker: classify the stored items whose id % parts == part, in the
-    pipeline's batches, ``repeat`` times; print "ready" once loaded, wait for "go", then print
-    one JSON line of what it did."""
+    pipeline's batches, ``repeat`` times for each "go" line read; print "ready" once loaded and
+    one JSON line per round of what it did."""
     from monitor import store
     from pipeline.stages import BATCH
     from storage.db import connect
@@ -416,15 +438,16 @@ def worker(target: str, home: str, part: int, parts: int, repeat: int) -> int:
         items += [it for it in chunk if it.id % parts == part]
     db.conn.close()
     print("ready", flush=True)
-    if sys.stdin.readline().strip() != "go":
-        return 1
-    start, c0 = time.time(), time.process_time()
-    done = 0
-    for _ in range(repeat):
-        for k in range(0, len(items), BATCH):
-            done += len(classifier.classify_many([(it.title, it.text, False) for it in items[k:k + BATCH]]))
-    print(json.dumps({"items": done, "start": start, "end": time.time(), "cpu": time.process_time() - c0}),
-          flush=True)
+    for line in sys.stdin:
+        if line.strip() != "go":
+            return 1
+        start, c0 = time.time(), time.process_time()
+        done = 0
+        for _ in range(repeat):
+            for k in range(0, len(items), BATCH):
+                done += len(classifier.classify_many([(it.title, it.text, False) for it in items[k:k + BATCH]]))
+        print(json.dumps({"items": done, "start": start, "end": time.time(), "cpu": time.process_time() - c0}),
+              flush=True)
     return 0
 
 
