@@ -159,6 +159,13 @@ class ServerCpu:
                 out[pid] = sec
         return out
 
+    def wal_bytes(self) -> int | None:
+        """The server's WAL position in bytes (every database's writes: exact on a server of our own)."""
+        try:
+            return int(self.db.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')").fetchone()[0])
+        except Exception:  # a standby, or a role without the function
+            return None
+
     @staticmethod
     def spent(before: dict[int, float], after: dict[int, float]) -> float:
         return sum(sec - before.get(pid, 0.0) for pid, sec in after.items())

@@ -43,6 +43,7 @@ class Spent:
     wall: float
     ours: float
     server: float | None  # None: SQLite (no server) or a server whose processes are not visible
+    wal: int | None = None  # bytes of write-ahead log the server wrote meanwhile (PostgreSQL)
 
     @property
     def cpu(self) -> float:
@@ -56,11 +57,13 @@ class Spent:
 
     def split(self) -> str:
         srv = "" if self.server is None else f" + server {self.server:.2f}"
-        return f"CPU ours {self.ours:.2f}{srv} s, wall {self.wall:.2f} s ({self.per_wall():,.0f} items/s wall)"
+        wal = "" if self.wal is None else f"; WAL {self.wal / self.items:,.0f} bytes/item"
+        return f"CPU ours {self.ours:.2f}{srv} s, wall {self.wall:.2f} s ({self.per_wall():,.0f} items/s wall){wal}"
 
     def __add__(self, other: "Spent") -> "Spent":
         server = None if self.server is None and other.server is None else (self.server or 0) + (other.server or 0)
-        return Spent(self.items, self.wall + other.wall, self.ours + other.ours, server)
+        wal = None if self.wal is None and other.wal is None else (self.wal or 0) + (other.wal or 0)
+        return Spent(self.items, self.wall + other.wall, self.ours + other.ours, server, wal)
 
 
 class _Meter:
@@ -80,13 +83,16 @@ class _Meter:
 
     def __enter__(self):
         self.s0 = self.server.reading() if self.server else {}
+        self.wal0 = self.server.wal_bytes() if self.server else None
         self.c0, self.w0 = time.process_time(), time.monotonic()
         return self
 
     def stop(self, items: int) -> Spent:
         wall, ours = time.monotonic() - self.w0, time.process_time() - self.c0
         server = self.server.spent(self.s0, self.server.reading()) if self.server else None
-        return Spent(items, wall, ours, server)
+        wal1 = self.server.wal_bytes() if self.server else None
+        wal = wal1 - self.wal0 if wal1 is not None and self.wal0 is not None else None
+        return Spent(items, wall, ours, server, wal)
 
     def __exit__(self, *exc):
         return False
@@ -183,7 +189,7 @@ def run_pipeline(target, home_path: Path) -> tuple[Spent, Spent, float]:
         meter.close()
         pipe.close()
     understand = Spent(done, spent["wall"], spent["cpu"], None)
-    stage = Spent(done, whole.wall - spent["wall"], whole.ours - spent["cpu"], whole.server)
+    stage = Spent(done, whole.wall - spent["wall"], whole.ours - spent["cpu"], whole.server, whole.wal)
     return understand, stage, load_s
 
 
