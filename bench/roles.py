@@ -423,6 +423,96 @@ def _round(procs: list[subprocess.Popen]) -> dict:
             "items": sum(r["items"] for r in reports), "others": max(0.0, busy - cpu), "load": load}
 
 
+def measure_intake_scaleout(n: int, bench_db=None):
+    """Two intake processes (collectors' store step, disjoint sources) storing at once against one
+    storing everything, on each backend: wall time of one / wall time of two. Every write
+    transaction takes the desk's one writer lock (BEGIN IMMEDIATE on SQLite, the advisory lock on
+    PostgreSQL), so this shows how far more collectors raise intake."""
+    from bench.suite import Measure
+
+    tmp = Path(tempfile.mkdtemp(prefix="yuqing-bench-intake2-"))
+    targets = [tmp / "desk.sqlite"] + ([bench_db.url] if bench_db is not None else [])
+    out = []
+    for target in targets:
+        name = backend_name(target)
+        walls = {}
+        try:
+            for parts in (1, 2):
+                _fresh_desk(target, n, bench_db)
+                procs = [subprocess.Popen([sys.executable, "-m", "bench.roles", "store", str(target), str(k),
+                                           str(parts), str(n)],
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=str(REPO),
+                                          env=dict(os.environ, PYTHONPATH=str(REPO)))
+                         for k in range(parts)]
+                try:
+                    for p in procs:
+                        if p.stdout.readline().strip() != "ready":
+                            raise RuntimeError("an intake worker did not start")
+                    walls[parts] = _round(procs)
+                finally:
+                    for p in procs:
+                        p.stdin.close()
+                        p.wait(60)
+        except Exception as exc:
+            out.append(Measure(f"intake2_{name.lower()}", f"intake, 2 processes / 1 · {name}", None, "×",
+                               note=f"failed: {exc.__class__.__name__}: {exc}"[:240]))
+            continue
+        one, two = walls[1], walls[2]
+        out.append(Measure(f"intake2_{name.lower()}", f"intake, 2 processes storing at once / 1 · {name}",
+                           one["wall"] / two["wall"], "×",
+                           note=f"{n} items: one {one['items'] / one['wall']:,.0f} items/s wall, two "
+                                f"{two['items'] / two['wall']:,.0f} items/s wall; other processes "
+                                f"{two['others'] / two['wall']:.2f} cores busy during the two"))
+    if bench_db is not None:
+        bench_db.fresh()
+    return out
+
+
+def _fresh_desk(target, n: int, bench_db) -> None:
+    """An empty desk with the benchmark's sources at ``target``."""
+    from bench.suite import NOW
+    from monitor import store
+    from pipeline.schema import all_migrations
+    from storage.db import open_db
+    from storage.dburl import is_server
+
+    if is_server(target):
+        bench_db.fresh()
+    else:
+        for p in (Path(target), Path(f"{target}-wal"), Path(f"{target}-shm")):
+            p.unlink(missing_ok=True)
+    db = open_db(target, all_migrations())
+    store.sync_sources(db, _specs(n), NOW)
+    db.conn.close()
+
+
+def store_worker(target: str, part: int, parts: int, n: int) -> int:
+    """One intake process: store the feeds k with k % parts == part of the benchmark's n items
+    for each "go" line (on a desk made by :func:`_fresh_desk`), one JSON line per round."""
+    from bench.suite import NOW, make_stream
+    from monitor import store
+    from storage.db import connect
+    from storage.dburl import as_target
+
+    items = _parsed(make_stream(n, 0.1))
+    specs = _specs(n)
+    feeds = [(specs[(k // FEED) % len(specs)], items[k:k + FEED]) for k in range(0, n, FEED)]
+    mine = feeds[part::parts]
+    db = connect(as_target(target))
+    print("ready", flush=True)
+    for line in sys.stdin:
+        if line.strip() != "go":
+            return 1
+        start, c0 = time.time(), time.process_time()
+        for spec, chunk in mine:
+            store.store_fetch(db, spec, chunk, now=NOW, next_check=NOW, etag=None, last_modified=None,
+                              body_digest=None)
+        print(json.dumps({"items": sum(len(c) for _, c in mine), "start": start, "end": time.time(),
+                          "cpu": time.process_time() - c0}), flush=True)
+    db.conn.close()
+    return 0
+
+
 def worker(target: str, home: str, part: int, parts: int, repeat: int) -> int:
     """One understanding worker: classify the stored items whose id % parts == part, in the
     pipeline's batches, ``repeat`` times for each "go" line read; print "ready" once loaded and
@@ -460,6 +550,8 @@ def worker(target: str, home: str, part: int, parts: int, repeat: int) -> int:
 if __name__ == "__main__":
     if len(sys.argv) == 7 and sys.argv[1] == "worker":
         sys.exit(worker(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])))
-    print("usage: python -m bench.roles worker TARGET HOME PART PARTS REPEAT (started by bench.suite)",
-          file=sys.stderr)
+    if len(sys.argv) == 6 and sys.argv[1] == "store":
+        sys.exit(store_worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])))
+    print("usage: python -m bench.roles worker TARGET HOME PART PARTS REPEAT | store TARGET PART PARTS N "
+          "(started by bench.suite)", file=sys.stderr)
     sys.exit(2)

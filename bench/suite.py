@@ -15,7 +15,8 @@ Server mode (issue 16): with ``--database URL`` (an empty PostgreSQL database: o
 desk or anything else is refused) the default set is the server measures: ``roles`` (items/s
 per core of intake, understanding, the stateful stage and the whole pipeline on SQLite and
 PostgreSQL side by side, counting the server's CPU too), ``stmt`` (raw statement costs),
-``scaleout`` (two understanding workers against one) and ``alerts`` (alert latency with the
+``scaleout`` (two understanding workers against one), ``intake2`` (two intake processes
+against one: every write takes the desk's one writer lock) and ``alerts`` (alert latency with the
 desk on the server). What the benchmark creates in the database is dropped when it ends.
 """
 from __future__ import annotations
@@ -462,6 +463,12 @@ def _scaleout(quick: bool, bench_db) -> list[Measure]:
     return measure_scaleout(1500 if quick else 3000, bench_db)
 
 
+def _intake_scaleout(quick: bool, bench_db) -> list[Measure]:
+    from bench.roles import measure_intake_scaleout
+
+    return measure_intake_scaleout(2000 if quick else 6000, bench_db)
+
+
 # Each measure gets `quick` and the claimed PostgreSQL database (None: SQLite only).
 MEASURES: dict[str, Callable[[bool, object], list[Measure]]] = {
     "help": lambda quick, bench_db: measure_help(),
@@ -474,8 +481,9 @@ MEASURES: dict[str, Callable[[bool, object], list[Measure]]] = {
     "roles": _roles,
     "stmt": _statements,
     "scaleout": _scaleout,
+    "intake2": _intake_scaleout,
 }
-SERVER_MEASURES = ("roles", "stmt", "scaleout", "alerts")  # what --database runs unless --only says otherwise
+SERVER_MEASURES = ("roles", "stmt", "scaleout", "intake2", "alerts")  # what --database runs unless --only says otherwise
 
 
 def run(quick: bool = False, only: list[str] | None = None, echo: Callable[[str], None] = print,
