@@ -412,7 +412,7 @@ def measure_alerts(k: int, interval: int = 2, bench_db=None) -> list[Measure]:
                         note=f"no alert matched ({len(got)} received, {len(planted)} planted; see {tmp})")]
     lat.sort()
     p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
-    return [Measure("alert_p95", f"alert latency{on}, fetch -> webhook received (p95 of {len(lat)}/{k})", p95, "s", 2.0,
+    return [Measure("alert_p95" + ("_pg" if bench_db is not None else ""), f"alert latency{on}, fetch -> webhook received (p95 of {len(lat)}/{k})", p95, "s", 2.0,
                     note=f"median {statistics.median(lat):.2f} s, max {lat[-1]:.2f} s; poll every {interval} s")]
 
 
