@@ -44,6 +44,7 @@ class Spent:
     ours: float
     server: float | None  # None: SQLite (no server) or a server whose processes are not visible
     wal: int | None = None  # bytes of write-ahead log the server wrote meanwhile (PostgreSQL)
+    statements: int | None = None  # statements sent to the server meanwhile: its round trips (PostgreSQL)
 
     @property
     def cpu(self) -> float:
@@ -58,21 +59,40 @@ class Spent:
     def split(self) -> str:
         srv = "" if self.server is None else f" + server {self.server:.2f}"
         wal = "" if self.wal is None else f"; WAL {self.wal / self.items:,.0f} bytes/item"
-        return f"CPU ours {self.ours:.2f}{srv} s, wall {self.wall:.2f} s ({self.per_wall():,.0f} items/s wall){wal}"
+        trips = "" if self.statements is None else f"; {self.statements / self.items:.1f} statements/item"
+        return (f"CPU ours {self.ours:.2f}{srv} s, wall {self.wall:.2f} s ({self.per_wall():,.0f} items/s wall)"
+                f"{wal}{trips}")
 
     def __add__(self, other: "Spent") -> "Spent":
         server = None if self.server is None and other.server is None else (self.server or 0) + (other.server or 0)
         wal = None if self.wal is None and other.wal is None else (self.wal or 0) + (other.wal or 0)
-        return Spent(self.items, self.wall + other.wall, self.ours + other.ours, server, wal)
+        trips = (None if self.statements is None and other.statements is None
+                 else (self.statements or 0) + (other.statements or 0))
+        return Spent(self.items, self.wall + other.wall, self.ours + other.ours, server, wal, trips)
 
 
 class _Meter:
     """Reads our CPU, the wall clock and (on a visible server) the server's CPU around a phase."""
 
-    def __init__(self, target):
+    def __init__(self, target, conn=None):
+        """``conn``: the PostgreSQL connection whose statements are counted (each is a round trip)."""
         from storage.dburl import is_server
 
         self.server = None
+        self.sent = 0
+        self.conn = conn if getattr(conn, "dialect", None) == "postgresql" else None
+        if self.conn is not None:  # instrumented, not replaced: every statement still goes to the server
+            execute, executemany = self.conn.execute, self.conn.executemany
+
+            def counted(*args, **kwargs):
+                self.sent += 1
+                return execute(*args, **kwargs)
+
+            def counted_many(*args, **kwargs):
+                self.sent += 1
+                return executemany(*args, **kwargs)
+
+            self.conn.execute, self.conn.executemany = counted, counted_many
         if is_server(target):
             from bench.pgdesk import ServerCpu
 
@@ -85,6 +105,7 @@ class _Meter:
         self.s0 = self.server.reading() if self.server else {}
         self.wal0 = self.server.wal_bytes() if self.server else None
         self.c0, self.w0 = time.process_time(), time.monotonic()
+        self.sent0 = self.sent
         return self
 
     def stop(self, items: int) -> Spent:
@@ -92,12 +113,15 @@ class _Meter:
         server = self.server.spent(self.s0, self.server.reading()) if self.server else None
         wal1 = self.server.wal_bytes() if self.server else None
         wal = wal1 - self.wal0 if wal1 is not None and self.wal0 is not None else None
-        return Spent(items, wall, ours, server, wal)
+        return Spent(items, wall, ours, server, wal, self.sent - self.sent0 if self.conn is not None else None)
 
     def __exit__(self, *exc):
         return False
 
     def close(self) -> None:
+        if self.conn is not None:
+            del self.conn.execute, self.conn.executemany
+            self.conn = None
         if self.server:
             self.server.close()
 
@@ -138,7 +162,7 @@ def store_items(target, texts: list[tuple[str, str]]) -> Spent:
     specs = _specs(len(texts))
     store.sync_sources(db, specs, NOW)
     items = _parsed(texts)
-    meter = _Meter(target)
+    meter = _Meter(target, db.conn)
     try:
         with meter:
             for k in range(0, len(items), FEED):
@@ -175,7 +199,7 @@ def run_pipeline(target, home_path: Path) -> tuple[Spent, Spent, float]:
             spent["wall"] += time.monotonic() - w0
 
     classifier.classify_many = timed  # instrumented, not replaced: the real classifier runs
-    meter = _Meter(target)
+    meter = _Meter(target, pipe.db.conn)
     done = 0
     try:
         with meter:
@@ -190,7 +214,8 @@ def run_pipeline(target, home_path: Path) -> tuple[Spent, Spent, float]:
         meter.close()
         pipe.close()
     understand = Spent(done, spent["wall"], spent["cpu"], None)
-    stage = Spent(done, whole.wall - spent["wall"], whole.ours - spent["cpu"], whole.server, whole.wal)
+    stage = Spent(done, whole.wall - spent["wall"], whole.ours - spent["cpu"], whole.server, whole.wal,
+                  whole.statements)
     return understand, stage, load_s
 
 
