@@ -445,48 +445,60 @@ def measure_console(n: int, items: int) -> list[Measure]:
 
 # ---------------------------------------------------------------- driver
 
-def _roles(quick: bool, bench_db) -> list[Measure]:
+@dataclass(frozen=True)
+class Options:
+    """What a measure is asked for: ``quick`` (smaller runs), the claimed PostgreSQL database
+    (None: SQLite only) and ``items`` (the server measures' item count instead of their default)."""
+
+    quick: bool = False
+    bench_db: object = None
+    items: int | None = None
+
+    def n(self, quick: int, full: int) -> int:
+        return self.items or (quick if self.quick else full)
+
+
+def _roles(o: Options) -> list[Measure]:
     from bench.roles import measure_roles
 
-    return measure_roles(1500 if quick else 4000, bench_db)
+    return measure_roles(o.n(1500, 4000), o.bench_db)
 
 
-def _statements(quick: bool, bench_db) -> list[Measure]:
+def _statements(o: Options) -> list[Measure]:
     from bench.roles import measure_statements
 
-    return measure_statements(1000 if quick else 4000, bench_db)
+    return measure_statements(o.n(1000, 4000), o.bench_db)
 
 
-def _scaleout(quick: bool, bench_db) -> list[Measure]:
+def _scaleout(o: Options) -> list[Measure]:
     from bench.roles import measure_scaleout
 
-    return measure_scaleout(1500 if quick else 3000, bench_db)
+    return measure_scaleout(o.n(1500, 3000), o.bench_db)
 
 
-def _intake_scaleout(quick: bool, bench_db) -> list[Measure]:
+def _intake_scaleout(o: Options) -> list[Measure]:
     from bench.roles import measure_intake_scaleout
 
-    return measure_intake_scaleout(2000 if quick else 6000, bench_db)
+    return measure_intake_scaleout(o.n(2000, 6000), o.bench_db)
 
 
-def _alerts(quick: bool, bench_db) -> list[Measure]:
+def _alerts(o: Options) -> list[Measure]:
     """Alert latency on SQLite, and with a server next to it on PostgreSQL."""
-    k = 5 if quick else 20
+    k = 5 if o.quick else 20
     out = measure_alerts(k)
-    if bench_db is not None:
-        out += measure_alerts(k, bench_db=bench_db)
+    if o.bench_db is not None:
+        out += measure_alerts(k, bench_db=o.bench_db)
     return out
 
 
-# Each measure gets `quick` and the claimed PostgreSQL database (None: SQLite only).
-MEASURES: dict[str, Callable[[bool, object], list[Measure]]] = {
-    "help": lambda quick, bench_db: measure_help(),
-    "pipeline": lambda quick, bench_db: measure_pipeline(2000 if quick else 10_000),
-    "pipeline_stress": lambda quick, bench_db: measure_pipeline(2000 if quick else 10_000, 0.6, "pipeline_stress"),
-    "fts": lambda quick, bench_db: measure_fts(100_000 if quick else 1_000_000),
-    "alerts": lambda quick, bench_db: _alerts(quick, bench_db),
-    "console": lambda quick, bench_db: measure_console(5000, 100_000 if quick else 1_000_000),
-    "loopback": lambda quick, bench_db: measure_loopback(300 if quick else 1000, 75 if quick else 120),  # steady > interval
+MEASURES: dict[str, Callable[[Options], list[Measure]]] = {
+    "help": lambda o: measure_help(),
+    "pipeline": lambda o: measure_pipeline(2000 if o.quick else 10_000),
+    "pipeline_stress": lambda o: measure_pipeline(2000 if o.quick else 10_000, 0.6, "pipeline_stress"),
+    "fts": lambda o: measure_fts(100_000 if o.quick else 1_000_000),
+    "alerts": _alerts,
+    "console": lambda o: measure_console(5000, 100_000 if o.quick else 1_000_000),
+    "loopback": lambda o: measure_loopback(300 if o.quick else 1000, 75 if o.quick else 120),  # steady > interval
     "roles": _roles,
     "stmt": _statements,
     "scaleout": _scaleout,
@@ -496,7 +508,7 @@ SERVER_MEASURES = ("roles", "stmt", "scaleout", "intake2", "alerts")  # what --d
 
 
 def run(quick: bool = False, only: list[str] | None = None, echo: Callable[[str], None] = print,
-        database: str | None = None) -> list[Measure]:
+        database: str | None = None, items: int | None = None) -> list[Measure]:
     """Run the chosen measures (all but the server ones by default; with ``database``, an empty
     PostgreSQL database, the server ones). Raises BenchDatabaseError for a database it must not use."""
     bench_db = None
@@ -515,7 +527,7 @@ def run(quick: bool = False, only: list[str] | None = None, echo: Callable[[str]
             if key not in chosen:
                 continue
             try:
-                got = fn(quick, bench_db)
+                got = fn(Options(quick, bench_db, items))
             except Exception as exc:  # one measure failing must not lose the others
                 got = [Measure(key, key, None, "", note=f"failed: {exc.__class__.__name__}: {exc}"[:300])]
             for m in got:
@@ -537,7 +549,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help=f"comma-separated subset of: {','.join(MEASURES)}")
     ap.add_argument("--database", default="", metavar="URL",
                     help="an empty PostgreSQL database: run the server measures there, next to SQLite")
+    ap.add_argument("--items", type=int, default=None, metavar="N",
+                    help="items for the server measures (roles, stmt, scaleout, intake2) instead of their default")
     args = ap.parse_args(argv)
+    if args.items is not None and args.items < 50:
+        ap.error("--items must be at least 50 (one feed)")
     only = [s.strip() for s in args.only.split(",") if s.strip()] or None
     unknown = [s for s in only or [] if s not in MEASURES]
     if unknown:
@@ -545,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.pgdesk import BenchDatabaseError
 
     try:
-        run(args.quick, only, lambda s: print(s, flush=True), database=args.database or None)
+        run(args.quick, only, lambda s: print(s, flush=True), database=args.database or None, items=args.items)
     except BenchDatabaseError as exc:
         ap.exit(1, f"{exc}\n")
     return 0

@@ -13,8 +13,11 @@ import click
               help="An EMPTY PostgreSQL database (postgresql://user@host:port/dbname): measure per role on "
                    "SQLite and on it side by side (default set: roles,stmt,scaleout,intake2,alerts). A database "
                    "holding a desk or anything else is refused; what the benchmark creates is dropped.")
+@click.option("--items", type=click.IntRange(min=50), default=None, metavar="N",
+              help="Items for the server measures (roles, stmt, scaleout, intake2) instead of their default "
+                   "(quick 1,000-2,000; full 3,000-6,000).")
 @click.pass_context
-def bench(ctx: click.Context, quick: bool, only: str, database: str | None) -> None:
+def bench(ctx: click.Context, quick: bool, only: str, database: str | None, items: int | None) -> None:
     """Measure the desk on generated items: pipeline items/s next to rjieba-only segmentation,
     FTS search, alert latency, 1,000 loopback sources (CPU, RSS), console open, `--help` cold start.
     With --database: items/s per core of each role (intake, understanding, the stateful stage,
@@ -37,7 +40,7 @@ def bench(ctx: click.Context, quick: bool, only: str, database: str | None) -> N
     # YUQING_DATABASE_URL does not: a desk's own database is never benchmarked by accident.
     database = database or _global_option(ctx, "database")
     try:
-        suite.run(quick, names or None, lambda line: click.echo(line), database=database)
+        suite.run(quick, names or None, lambda line: click.echo(line), database=database, items=items)
     except BenchDatabaseError as exc:
         raise click.ClickException(str(exc)) from None
 

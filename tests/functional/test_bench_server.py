@@ -78,3 +78,29 @@ def test_the_global_database_option_means_the_same(tmp_path, pg_url):
     res = CliRunner().invoke(climod.cli, ["--home", str(tmp_path / "home"), "--database", pg_url, "bench",
                                           "--only", "stmt"])
     assert res.exit_code == 1 and "payroll" in res.output, res.output
+
+
+def test_roles_on_both_backends_side_by_side(tmp_path, pg_url):
+    res = _bench(tmp_path, "--database", pg_url, "--only", "roles,intake2", "--items", "100")
+    assert res.exit_code == 0, res.output
+    for role in ("intake: store items", "understanding: classify", "stateful stage", "whole pipeline"):
+        for name in ("SQLite", "PostgreSQL"):
+            line = next((ln for ln in res.output.splitlines() if ln.startswith(role) and f"· {name}:" in ln), None)
+            assert line is not None and "未测" not in line, res.output
+            assert float(re.search(r": ([\d,.]+) items/s/core", line).group(1).replace(",", "")) > 0
+    pg_stage = next(ln for ln in res.output.splitlines() if ln.startswith("stateful stage") and "PostgreSQL" in ln)
+    assert re.search(r"\+ server [\d.]+ s", pg_stage) and "statements/item" in pg_stage and "WAL" in pg_stage
+    assert _value(res.output, "database size per item · SQLite") > 0
+    assert _value(res.output, "database size per item · PostgreSQL") > 0
+    for name in ("SQLite", "PostgreSQL"):
+        assert _value(res.output, f"intake, 2 processes storing at once / 1 · {name}") > 0
+    assert _objects(pg_url) == []
+
+
+def test_two_understanding_workers_against_one(tmp_path):
+    res = _bench(tmp_path, "--only", "scaleout", "--items", "100")
+    assert res.exit_code == 0, res.output
+    assert _value(res.output, "understanding, 1 worker (SQLite items)") > 0
+    assert _value(res.output, "understanding, 2 workers on disjoint halves (SQLite items)") > 0
+    assert re.search(r"scale-out of understanding, 2 workers / 1 \(\d+ cores: ceiling \d×\): [\d.]+ ×", res.output)
+    assert "cores busy" in res.output  # what else the machine was doing is said
