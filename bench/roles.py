@@ -568,6 +568,92 @@ def store_worker(target: str, part: int, parts: int, n: int) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- connections per role
+
+def measure_connections(bench_db, feeds: int = 30, settle: float = 15.0):
+    """Server connections and resident memory of each `yuqing run --role` process on the desk's
+    database, with ``feeds`` loopback feeds polled every 10 s, after ``settle`` seconds
+    (the figures for max_connections and a connection pooler)."""
+    from bench.pgdesk import ServerCpu
+    from bench.suite import Measure
+
+    if bench_db is None:
+        return [Measure("conns", "connections per role", None, "", note="needs --database (a server)")]
+    bench_db.fresh()
+    tmp = Path(tempfile.mkdtemp(prefix="yuqing-bench-conns-"))
+    home = tmp / "home"
+    home.mkdir()
+    server = subprocess.Popen([sys.executable, str(HERE / "loopback_feeds.py"), "-n", str(feeds), "--period", "30",
+                               "--sources-toml", str(home / "sources.toml"), "--interval", "10"],
+                              stdout=subprocess.PIPE, text=True)
+    out = []
+    watch = None
+    try:
+        server.stdout.readline()
+        for _ in range(100):
+            if (home / "sources.toml").exists():
+                break
+            time.sleep(0.05)
+        (home / "desk.toml").write_text('[desk]\ndistrict_code = "610702"\ndistrict_name = "汉台区"\n'
+                                        'timezone = "Asia/Shanghai"\n', encoding="utf-8")
+        watch = ServerCpu(bench_db.url)
+        for role in ("collect", "pipeline", "all"):
+            before = set(watch.pids())
+            proc = subprocess.Popen([sys.executable, "-m", "yuqing", "--home", str(home), "--database", bench_db.url,
+                                     "run", "--role", role], stdout=subprocess.DEVNULL,
+                                    stderr=open(tmp / f"{role}.err", "w"), cwd=str(REPO),
+                                    env=dict(os.environ, PYTHONPATH=str(REPO)))
+            try:
+                # Until its connections stop changing (the pipeline loads its model first), 60 s at most.
+                t0, seen, stable_since = time.monotonic(), -1, time.monotonic()
+                while time.monotonic() - t0 < 60 and proc.poll() is None:
+                    time.sleep(1.0)
+                    conns = len(set(watch.pids()) - before)
+                    if conns != seen:
+                        seen, stable_since = conns, time.monotonic()
+                    elif time.monotonic() - t0 >= settle and time.monotonic() - stable_since >= 8:
+                        break
+                waited = time.monotonic() - t0
+                alive = proc.poll() is None
+                conns = len(set(watch.pids()) - before)
+                rss = _rss_mb(proc.pid) if alive else None
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(10)
+            note = f"after {waited:.0f} s (8 s unchanged) with {feeds} loopback feeds polled every 10 s"
+            if rss is not None:
+                note += f"; RSS {rss:.0f} MB"
+            if not alive:
+                why = (tmp / f"{role}.err").read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+                out.append(Measure(f"conns_{role}", f"server connections of `yuqing run --role {role}`", None, "",
+                                   note=f"the process ended early: {why[0][:160]}"))
+                continue
+            out.append(Measure(f"conns_{role}", f"server connections of `yuqing run --role {role}`", conns,
+                               "connections", note=note))
+            time.sleep(1.0)  # its backends end with its connections
+    finally:
+        if watch is not None:
+            watch.close()
+        server.terminate()
+        server.wait(10)
+    bench_db.fresh()
+    return out
+
+
+def _rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def worker(target: str, home: str, part: int, parts: int, repeat: int) -> int:
     """One understanding worker: classify the stored items whose id % parts == part, in the
     pipeline's batches, ``repeat`` times for each "go" line read; print "ready" once loaded and

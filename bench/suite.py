@@ -16,7 +16,8 @@ desk or anything else is refused) the default set is the server measures: ``role
 per core of intake, understanding, the stateful stage and the whole pipeline on SQLite and
 PostgreSQL side by side, counting the server's CPU too), ``stmt`` (raw statement costs),
 ``scaleout`` (two understanding workers against one), ``intake2`` (two intake processes
-against one: every write takes the desk's one writer lock) and ``alerts`` (alert latency with the
+against one: every write takes the desk's one writer lock), ``conns`` (server connections and
+memory of each `yuqing run --role` process) and ``alerts`` (alert latency with the
 desk on the server). What the benchmark creates in the database is dropped when it ends.
 """
 from __future__ import annotations
@@ -482,6 +483,12 @@ def _intake_scaleout(o: Options) -> list[Measure]:
     return measure_intake_scaleout(o.n(2000, 6000), o.bench_db)
 
 
+def _connections(o: Options) -> list[Measure]:
+    from bench.roles import measure_connections
+
+    return measure_connections(o.bench_db)
+
+
 def _alerts(o: Options) -> list[Measure]:
     """Alert latency on SQLite, and with a server next to it on PostgreSQL."""
     k = 5 if o.quick else 20
@@ -503,8 +510,9 @@ MEASURES: dict[str, Callable[[Options], list[Measure]]] = {
     "stmt": _statements,
     "scaleout": _scaleout,
     "intake2": _intake_scaleout,
+    "conns": _connections,
 }
-SERVER_MEASURES = ("roles", "stmt", "scaleout", "intake2", "alerts")  # what --database runs unless --only says otherwise
+SERVER_MEASURES = ("roles", "stmt", "scaleout", "intake2", "conns", "alerts")  # what --database runs unless --only says otherwise
 
 
 def run(quick: bool = False, only: list[str] | None = None, echo: Callable[[str], None] = print,

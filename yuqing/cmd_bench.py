@@ -8,10 +8,10 @@ import click
 @click.option("--quick", is_flag=True, help="Smaller runs: 300 loopback sources, 100k items for search (minutes).")
 @click.option("--only", default="", metavar="NAMES",
               help="Comma-separated subset: help,pipeline,pipeline_stress,fts,alerts,console,loopback, "
-                   "and the server measures roles,stmt,scaleout,intake2.")
+                   "and the server measures roles,stmt,scaleout,intake2,conns.")
 @click.option("--database", "database", default=None, metavar="URL",
               help="An EMPTY PostgreSQL database (postgresql://user@host:port/dbname): measure per role on "
-                   "SQLite and on it side by side (default set: roles,stmt,scaleout,intake2,alerts). A database "
+                   "SQLite and on it side by side (default set: roles,stmt,scaleout,intake2,conns,alerts). A database "
                    "holding a desk or anything else is refused; what the benchmark creates is dropped.")
 @click.option("--items", type=click.IntRange(min=50), default=None, metavar="N",
               help="Items for the server measures (roles, stmt, scaleout, intake2) instead of their default "
