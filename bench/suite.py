@@ -75,7 +75,8 @@ class Measure:
             goal = f"  goal {'>=' if self.higher_is_better else '<'} {self.goal:g} {self.unit}"
             goal += "  ✓" if (self.ratio or 0) <= 1.0 else "  ✗"
         note = f"  [{self.note}]" if self.note else ""
-        return f"{self.label}: {self.value:,.{_digits(self.value)}f} {self.unit}{goal}{note}"
+        digits = 0 if isinstance(self.value, int) else _digits(self.value)  # counts print as counts
+        return f"{self.label}: {self.value:,.{digits}f} {self.unit}{goal}{note}"
 
 
 def _digits(v: float) -> int:
