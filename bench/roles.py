@@ -511,7 +511,7 @@ def measure_intake_scaleout(n: int, bench_db=None, rounds: int = 3):
                            note=f"{n} items a round: one {one['items'] / one['wall']:,.0f} items/s wall, two "
                                 f"{two['items'] / two['wall']:,.0f} items/s wall (best of {rounds}); one process "
                                 f"spends {held:.0%} of its wall time inside write transactions, which take the "
-                                f"desk's one writer lock; other processes {one['others'] / one['wall']:.2f} and "
+                                f"desk's one writer lock; other processes (a server's backends among them) {one['others'] / one['wall']:.2f} and "
                                 f"{two['others'] / two['wall']:.2f} cores busy during the one and the two"))
     if bench_db is not None:
         bench_db.fresh()
