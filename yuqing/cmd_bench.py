@@ -22,11 +22,14 @@ def bench(ctx: click.Context, quick: bool, only: str, database: str | None, item
     FTS search, alert latency, 1,000 loopback sources (CPU, RSS), console open, `--help` cold start.
     With --database: items/s per core of each role (intake, understanding, the stateful stage,
     the whole pipeline) on SQLite and PostgreSQL, counting the server's CPU; raw statement costs;
-    two understanding workers against one; alert latency on the server.
-    Prints one line per measure and a last line with the ratios against the goals.
+    two understanding workers against one; two intake processes against one; connections per
+    `run --role`; alert latency on both. Prints one line per measure and a last line with the
+    ratios against the goals. docs/scale.md turns the figures into a load model.
 
-    Example: yuqing bench --quick
-             yuqing bench --database postgresql://postgres@127.0.0.1:5432/yuqing_bench --quick
+    \b
+    Examples:
+      yuqing bench --quick
+      yuqing bench --database postgresql://postgres@127.0.0.1:5432/yuqing_bench --quick
     """
     from bench import suite
     from bench.pgdesk import BenchDatabaseError
