@@ -27,7 +27,7 @@ def bench(ctx: click.Context, quick: bool, only: str, database: str | None, item
     ratios against the goals. docs/scale.md turns the figures into a load model.
 
     \b
-    Examples:
+    Example:
       yuqing bench --quick
       yuqing bench --database postgresql://postgres@127.0.0.1:5432/yuqing_bench --quick
     """
