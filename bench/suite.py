@@ -1,7 +1,8 @@
 """The desk's benchmark suite: one line per measure, then one line of ratios against the goals.
 
-    python -m bench.suite [--quick] [--only pipeline,pipeline_stress,fts,help,loopback,alerts,console]
-    yuqing bench [--quick]
+    python -m bench.suite [--quick] [--only pipeline,pipeline_stress,fts,help,loopback,alerts,console,...]
+                          [--database postgresql://user@host:port/emptydb]
+    yuqing bench [--quick] [--only ...] [--database URL]
 
 Everything runs on generated, realistic items (the bundled seed corpus with district
 place names, as bench/bench_classify.py makes them) in temporary folders, on loopback.
@@ -9,6 +10,15 @@ Goals (issue 7): pipeline >= 0.25 of rjieba-only segmentation; 1,000 loopback so
 < 25 % of a core and < 300 MB; alert p95 < 2 s from the fetch that sees the item; FTS
 search over 1,000,000 items < 100 ms; console with 5,000 incidents opens < 1.5 s;
 `yuqing --help` < 300 ms. --quick runs smaller versions (fewer sources, 100k items).
+
+Server mode (issue 16): with ``--database URL`` (an empty PostgreSQL database: one holding a
+desk or anything else is refused) the default set is the server measures: ``roles`` (items/s
+per core of intake, understanding, the stateful stage and the whole pipeline on SQLite and
+PostgreSQL side by side, counting the server's CPU too), ``stmt`` (raw statement costs),
+``scaleout`` (two understanding workers against one), ``intake2`` (two intake processes
+against one: every write takes the desk's one writer lock), ``conns`` (server connections and
+memory of each `yuqing run --role` process) and ``alerts`` (alert latency with the
+desk on the server). What the benchmark creates in the database is dropped when it ends.
 """
 from __future__ import annotations
 
@@ -65,7 +75,8 @@ class Measure:
             goal = f"  goal {'>=' if self.higher_is_better else '<'} {self.goal:g} {self.unit}"
             goal += "  ✓" if (self.ratio or 0) <= 1.0 else "  ✗"
         note = f"  [{self.note}]" if self.note else ""
-        return f"{self.label}: {self.value:,.{_digits(self.value)}f} {self.unit}{goal}{note}"
+        digits = 0 if isinstance(self.value, int) else _digits(self.value)  # counts print as counts
+        return f"{self.label}: {self.value:,.{digits}f} {self.unit}{goal}{note}"
 
 
 def _digits(v: float) -> int:
@@ -320,10 +331,13 @@ def _receiver(port: int, got: list[tuple[float, str]]):
     return srv
 
 
-def measure_alerts(k: int, interval: int = 2) -> list[Measure]:
+def measure_alerts(k: int, interval: int = 2, bench_db=None) -> list[Measure]:
     """Plant k breaking items (distinct towns and accidents) into loopback feeds while `yuqing run`
-    polls them every ``interval`` s; latency = alert received - the item's fetched_at."""
+    polls them every ``interval`` s; latency = alert received - the item's fetched_at. With
+    ``bench_db`` (:class:`bench.pgdesk.BenchDatabase`) the desk's database is that server."""
     import urllib.request
+
+    from storage.db import connect
 
     tmp = Path(tempfile.mkdtemp(prefix="yuqing-bench-alert-"))
     home = tmp / "home"
@@ -348,7 +362,10 @@ def measure_alerts(k: int, interval: int = 2) -> list[Measure]:
         "[[alerts.rules]]\nname = \"bench\"\nlanes = [\"breaking\"]\nchannels = [\"bench\"]\n",
         encoding="utf-8")
     env = dict(os.environ, YUQING_BENCH_WEBHOOK=f"http://127.0.0.1:{rport}/hook")
-    daemon = subprocess.Popen([sys.executable, "-m", "yuqing", "--home", str(home), "run"],
+    if bench_db is not None:
+        bench_db.fresh()
+    where = ["--database", bench_db.url] if bench_db is not None else []
+    daemon = subprocess.Popen([sys.executable, "-m", "yuqing", "--home", str(home), *where, "run"],
                               stdout=subprocess.DEVNULL, stderr=open(tmp / "daemon.err", "w"), env=env)
     planted: list[str] = []
     try:
@@ -376,25 +393,28 @@ def measure_alerts(k: int, interval: int = 2) -> list[Measure]:
         server.terminate()
         server.wait(10)
         srv.shutdown()
-    con = sqlite3.connect(home / "desk.sqlite")
+    db = connect(bench_db.url if bench_db is not None else home / "desk.sqlite", readonly=True)
     lat = []
     for title in planted:
-        row = con.execute("SELECT fetched_at FROM items WHERE title = ?", [title]).fetchone()
+        row = db.execute("SELECT fetched_at FROM items WHERE title = ?", [title]).fetchone()
         if not row:
             continue
         fetched = datetime.fromisoformat(row[0]).timestamp()
         hits = [t for t, body in got if title[:12] in body]
         if hits:
             lat.append(min(hits) - fetched)
-    con.close()
+    db.conn.close()
+    if bench_db is not None:
+        bench_db.fresh()
     (tmp / "received.jsonl").write_text("".join(json.dumps([t, b], ensure_ascii=False) + "\n" for t, b in got),
                                        encoding="utf-8")
+    on = " · PostgreSQL" if bench_db is not None else " · SQLite"
     if not lat:
-        return [Measure("alert_p95", "alert latency", None, "s",
+        return [Measure("alert_p95", f"alert latency{on}", None, "s",
                         note=f"no alert matched ({len(got)} received, {len(planted)} planted; see {tmp})")]
     lat.sort()
     p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
-    return [Measure("alert_p95", f"alert latency, fetch -> webhook received (p95 of {len(lat)}/{k})", p95, "s", 2.0,
+    return [Measure("alert_p95" + ("_pg" if bench_db is not None else ""), f"alert latency{on}, fetch -> webhook received (p95 of {len(lat)}/{k})", p95, "s", 2.0,
                     note=f"median {statistics.median(lat):.2f} s, max {lat[-1]:.2f} s; poll every {interval} s")]
 
 
@@ -427,29 +447,104 @@ def measure_console(n: int, items: int) -> list[Measure]:
 
 # ---------------------------------------------------------------- driver
 
-MEASURES: dict[str, Callable[[bool], list[Measure]]] = {
-    "help": lambda quick: measure_help(),
-    "pipeline": lambda quick: measure_pipeline(2000 if quick else 10_000),
-    "pipeline_stress": lambda quick: measure_pipeline(2000 if quick else 10_000, 0.6, "pipeline_stress"),
-    "fts": lambda quick: measure_fts(100_000 if quick else 1_000_000),
-    "alerts": lambda quick: measure_alerts(5 if quick else 20),
-    "console": lambda quick: measure_console(5000, 100_000 if quick else 1_000_000),
-    "loopback": lambda quick: measure_loopback(300 if quick else 1000, 75 if quick else 120),  # steady > interval
+@dataclass(frozen=True)
+class Options:
+    """What a measure is asked for: ``quick`` (smaller runs), the claimed PostgreSQL database
+    (None: SQLite only) and ``items`` (the server measures' item count instead of their default)."""
+
+    quick: bool = False
+    bench_db: object = None
+    items: int | None = None
+
+    def n(self, quick: int, full: int) -> int:
+        return self.items or (quick if self.quick else full)
+
+
+def _roles(o: Options) -> list[Measure]:
+    from bench.roles import measure_roles
+
+    return measure_roles(o.n(1500, 4000), o.bench_db)
+
+
+def _statements(o: Options) -> list[Measure]:
+    from bench.roles import measure_statements
+
+    return measure_statements(o.n(1000, 4000), o.bench_db)
+
+
+def _scaleout(o: Options) -> list[Measure]:
+    from bench.roles import measure_scaleout
+
+    return measure_scaleout(o.n(1500, 3000), o.bench_db)
+
+
+def _intake_scaleout(o: Options) -> list[Measure]:
+    from bench.roles import measure_intake_scaleout
+
+    return measure_intake_scaleout(o.n(2000, 6000), o.bench_db)
+
+
+def _connections(o: Options) -> list[Measure]:
+    from bench.roles import measure_connections
+
+    return measure_connections(o.bench_db)
+
+
+def _alerts(o: Options) -> list[Measure]:
+    """Alert latency on SQLite, and with a server next to it on PostgreSQL."""
+    k = 5 if o.quick else len(TOWNS)  # one item per town: more would join the towns' open incidents
+    out = measure_alerts(k)
+    if o.bench_db is not None:
+        out += measure_alerts(k, bench_db=o.bench_db)
+    return out
+
+
+MEASURES: dict[str, Callable[[Options], list[Measure]]] = {
+    "help": lambda o: measure_help(),
+    "pipeline": lambda o: measure_pipeline(2000 if o.quick else 10_000),
+    "pipeline_stress": lambda o: measure_pipeline(2000 if o.quick else 10_000, 0.6, "pipeline_stress"),
+    "fts": lambda o: measure_fts(100_000 if o.quick else 1_000_000),
+    "alerts": _alerts,
+    "console": lambda o: measure_console(5000, 100_000 if o.quick else 1_000_000),
+    "loopback": lambda o: measure_loopback(300 if o.quick else 1000, 75 if o.quick else 120),  # steady > interval
+    "roles": _roles,
+    "stmt": _statements,
+    "scaleout": _scaleout,
+    "intake2": _intake_scaleout,
+    "conns": _connections,
 }
+SERVER_MEASURES = ("roles", "stmt", "scaleout", "intake2", "conns", "alerts")  # what --database runs unless --only says otherwise
 
 
-def run(quick: bool = False, only: list[str] | None = None, echo: Callable[[str], None] = print) -> list[Measure]:
+def run(quick: bool = False, only: list[str] | None = None, echo: Callable[[str], None] = print,
+        database: str | None = None, items: int | None = None) -> list[Measure]:
+    """Run the chosen measures (all but the server ones by default; with ``database``, an empty
+    PostgreSQL database, the server ones). Raises BenchDatabaseError for a database it must not use."""
+    bench_db = None
+    if database:
+        from bench.pgdesk import claim
+
+        bench_db = claim(database)
+        echo(f"{bench_db.settings()} at {bench_db} (empty; what the benchmark creates there is dropped at the end); "
+             f"SQLite: a temp folder. {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+    # Without a server the suite is what it was; the per-role measures run on SQLite alone when named.
+    chosen = only or (list(SERVER_MEASURES) if bench_db is not None
+                      else [k for k in MEASURES if k == "alerts" or k not in SERVER_MEASURES])
     results: list[Measure] = []
-    for key, fn in MEASURES.items():
-        if only and key not in only:
-            continue
-        try:
-            got = fn(quick)
-        except Exception as exc:  # one measure failing must not lose the others
-            got = [Measure(key, key, None, "", note=f"failed: {exc.__class__.__name__}: {exc}"[:200])]
-        for m in got:
-            echo(m.line())
-        results.extend(got)
+    try:
+        for key, fn in MEASURES.items():
+            if key not in chosen:
+                continue
+            try:
+                got = fn(Options(quick, bench_db, items))
+            except Exception as exc:  # one measure failing must not lose the others
+                got = [Measure(key, key, None, "", note=f"failed: {exc.__class__.__name__}: {exc}"[:300])]
+            for m in got:
+                echo(m.line())
+            results.extend(got)
+    finally:
+        if bench_db is not None:
+            bench_db.fresh()
     ratios = [f"{m.key} {m.ratio:.2f}" for m in results if m.ratio is not None]
     met = sum(1 for m in results if m.ratio is not None and m.ratio <= 1.0)
     echo(f"ratios vs goals (<= 1.00 meets the goal): {', '.join(ratios) or 'none'} — "
@@ -461,12 +556,23 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller runs (minutes, not tens of minutes)")
     ap.add_argument("--only", default="", help=f"comma-separated subset of: {','.join(MEASURES)}")
+    ap.add_argument("--database", default="", metavar="URL",
+                    help="an empty PostgreSQL database: run the server measures there, next to SQLite")
+    ap.add_argument("--items", type=int, default=None, metavar="N",
+                    help="items for the server measures (roles, stmt, scaleout, intake2) instead of their default")
     args = ap.parse_args(argv)
+    if args.items is not None and args.items < 50:
+        ap.error("--items must be at least 50 (one feed)")
     only = [s.strip() for s in args.only.split(",") if s.strip()] or None
     unknown = [s for s in only or [] if s not in MEASURES]
     if unknown:
         ap.error(f"unknown measure(s) {', '.join(unknown)}; known: {', '.join(MEASURES)}")
-    run(args.quick, only, lambda s: print(s, flush=True))
+    from bench.pgdesk import BenchDatabaseError
+
+    try:
+        run(args.quick, only, lambda s: print(s, flush=True), database=args.database or None, items=args.items)
+    except BenchDatabaseError as exc:
+        ap.exit(1, f"{exc}\n")
     return 0
 
 
