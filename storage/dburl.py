@@ -52,3 +52,18 @@ def as_target(value) -> str | Path:
     """A configured value as a target: a server URL stays a string, anything else is a path."""
     return value if is_server(value) else Path(value)
 
+
+def without_password(target) -> str:
+    """The URL with any password taken out (the authority's ``:secret`` and a ``password=``
+    parameter), for writing into a configuration file: passwords come from the environment
+    (``PGPASSWORD``) or ``~/.pgpass``. A path is returned as is."""
+    if not is_server(target):
+        return str(target)
+    text = re.sub(r"^(postgres(?:ql)?://[^:/@?#]*):[^@/?#]*@", r"\1@", str(target), flags=re.I)
+    text = re.sub(r"(?i)([?&])password=[^&#]*(&|$)", lambda m: m.group(1) if m.group(2) else "", text)
+    return re.sub(r"[?&]$", "", text)
+
+
+def has_password(target) -> bool:
+    """Whether a URL carries a password of its own."""
+    return is_server(target) and without_password(target) != str(target)

@@ -17,16 +17,22 @@ def home_from(ctx: click.Context) -> DeskHome:
     home = obj.get("home")
     if home is not None and not str(home).strip():  # e.g. --home "$DESK" with DESK unset
         fail("--home: empty folder name (pass the desk home folder, or leave --home out for the default)")
-    database = obj.get("database")
-    if database is not None:
-        from storage.dburl import is_server
-
-        if not is_server(database.strip()):
-            fail("--database: 需要 postgresql://用户@主机:端口/库名 形式的地址（不给则使用桌面目录里的 SQLite 文件）")
-    desk_home = resolve_home(home, database.strip() if database else None)
+    desk_home = resolve_home(home, database_option(ctx))
     secure(desk_home)
     use_desk_zone(desk_home)
     return desk_home
+
+
+def database_option(ctx: click.Context) -> str | None:
+    """The ``--database`` URL (or YUQING_DATABASE_URL, which click reads into it), checked."""
+    database = (ctx.find_root().obj or {}).get("database")
+    if database is None or not database.strip():
+        return None
+    from storage.dburl import is_server
+
+    if not is_server(database.strip()):
+        fail("--database: 需要 postgresql://用户@主机:端口/库名 形式的地址（不给则使用桌面目录里的 SQLite 文件）")
+    return database.strip()
 
 
 def use_desk_zone(home: DeskHome) -> None:

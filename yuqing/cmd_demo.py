@@ -21,20 +21,46 @@ DEMO_MARK = ".yuqing-demo"  # in a home the demo made: running the demo there ag
 
 
 def _demo_home(ctx: click.Context):
-    from yuqing.clictx import home_from
+    from yuqing.clictx import database_option, home_from
     from yuqing.home import DeskHome
 
     root = ctx.find_root().obj or {}
     if root.get("home") is not None:
         home = home_from(ctx)
         _refuse_real_desk(home.path)
+        _refuse_server_desk(home.db_target)
         try:
             home.path.mkdir(parents=True, exist_ok=True)
             (home.path / DEMO_MARK).write_text("made by `yuqing demo`\n", encoding="utf-8")
         except OSError as exc:
             raise click.ClickException(f"{home.path}: cannot write the demo home ({exc.strerror})") from None
         return home, False
-    return DeskHome(Path(tempfile.mkdtemp(prefix="yuqing-demo-"))), True
+    database = database_option(ctx)
+    if database is not None:
+        _refuse_server_desk(database)
+    return DeskHome(Path(tempfile.mkdtemp(prefix="yuqing-demo-")), database), True
+
+
+def _refuse_server_desk(target) -> None:
+    """On a PostgreSQL server the demo runs only in a database that holds no desk yet: it would
+    add a fictional story, staff and a roster to a real desk's data (nothing is written here)."""
+    import sqlite3
+
+    from storage.db import desk_exists
+    from storage.dburl import is_server, redacted
+    from yuqing.clictx import db_error_message
+
+    if not is_server(target):
+        return
+    try:
+        exists = desk_exists(target)
+    except sqlite3.Error as exc:
+        raise click.ClickException(db_error_message(target, exc)) from None
+    if exists:
+        raise click.ClickException(
+            f"数据库 {redacted(target)} 已有值班台数据：演示会写入虚构的舆情事件、人员和值班表，"
+            "不能在已有的值班台上运行。请为演示新建一个空数据库（createdb yuqing_demo）并用 --database 指定，"
+            "或不指定数据库（使用临时目录里的 SQLite 文件）")
 
 
 def _refuse_real_desk(path: Path) -> None:
@@ -88,6 +114,10 @@ class DemoSession:
         text = text.replace("late_grace_seconds = 60", f"late_grace_seconds = {max(60, int(self.speed * 5))}")
         if self.auto_confirm_releases:
             text += "\n[pipeline]\nauto_confirm_releases = true   # the demo confirms detected releases itself\n"
+        if self.home.on_server:  # `yuqing --home <demo home> incidents` finds the demo's database
+            from yuqing.config import database_section
+
+            text += database_section(str(self.home.db_target))
         self.home.desk_toml.write_text(text, encoding="utf-8")
         self.cfg = load_config(self.home)
         self.team = self._seed_team()

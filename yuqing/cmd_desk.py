@@ -35,6 +35,8 @@ def init(ctx: click.Context, force: bool, as_id: str | None, actor: str | None) 
              "choose a folder this user may write (--home or YUQING_HOME)")
     for path in written:
         click.echo(f"wrote {path}")
+    if home.on_server:
+        _record_database(home)
     try:
         cfg = load_config(home)
     except (ConfigError, MonitorError) as exc:
@@ -48,7 +50,33 @@ def init(ctx: click.Context, force: bool, as_id: str | None, actor: str | None) 
         load_classifier(home.path)  # trains and caches the topic model now, so the first item is fast
     except (ClassifyDataError, GazetteerError) as exc:
         fail(f"{exc} (the desk home is written; fix that file before `yuqing run`)")
-    click.echo(f"desk home ready: {home.path} ({len(cfg.sources)} sources, database {home.db_path.name})")
+    from storage.dburl import redacted
+
+    where = redacted(home.db_target) if home.on_server else home.db_path.name
+    click.echo(f"desk home ready: {home.path} ({len(cfg.sources)} sources, database {where})")
+
+
+def _record_database(home) -> None:
+    """Server mode: desk.toml names the database (without its password), so later commands on
+    this home find it without --database."""
+    from storage.dburl import has_password, redacted, without_password
+    from yuqing.config import record_database
+
+    try:
+        named = record_database(home, str(home.db_target))
+    except ConfigError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{exc.filename or home.desk_toml}: cannot write the desk home ({exc.strerror})")
+    if named is None:
+        return
+    if named != without_password(home.db_target):
+        click.echo(f"note: {home.desk_toml} names database {redacted(named)}; this command used "
+                   f"{redacted(home.db_target)} (--database and YUQING_DATABASE_URL win over desk.toml)")
+    else:
+        click.echo(f"{home.desk_toml}: [database] url = {named}")
+    if has_password(home.db_target):
+        click.echo("the password is not written to desk.toml: give it by PGPASSWORD or ~/.pgpass")
 
 
 @click.command()

@@ -5,25 +5,25 @@ import json
 
 import click
 
-from storage.db import desk_exists
-
 from yuqing.clictx import act_on_desk, actor_options, check_desk_db, db_errors, fail, home_from, setup_logging_or_exit
 
 _MARK = {"ok": "正常", "warn": "注意", "fail": "故障"}
 
 
 @click.command()
-@click.argument("dest", type=click.Path(dir_okay=True, file_okay=True))
+@click.argument("dest", type=click.Path(dir_okay=True, file_okay=True), required=False)
 @click.option("--force", "--overwrite", "overwrite", is_flag=True, help="Replace DEST if it exists.")
 @click.option("--mkdir", is_flag=True, help="Create DEST's folder if it does not exist.")
 @click.pass_context
-def backup(ctx: click.Context, dest: str, overwrite: bool, mkdir: bool) -> None:
+def backup(ctx: click.Context, dest: str | None, overwrite: bool, mkdir: bool) -> None:
     """Copy the desk database to DEST: a file, or a folder (existing, or ending in /) for a file
     named by Beijing time, desk-YYYYMMDD-HHMMSS.sqlite (-2, -3, ... if taken). An existing file is
-    never replaced without --force; a missing folder is refused unless --mkdir.
+    never replaced without --force; a missing folder is refused unless --mkdir. Without DEST: the
+    home's backups/ folder.
 
     Uses SQLite's online backup API: safe and consistent while `yuqing run` is writing.
-    The copy is checked before it is put in place.
+    The copy is checked before it is put in place. In server mode (PostgreSQL) the database is
+    dumped with pg_dump (custom format, desk-YYYYMMDD-HHMMSS.dump; restore with pg_restore).
 
     Example: yuqing backup /mnt/usb/desk-backup.sqlite
     """
@@ -31,10 +31,16 @@ def backup(ctx: click.Context, dest: str, overwrite: bool, mkdir: bool) -> None:
     from yuqing.ops import OpsError, backup as do_backup
 
     home = home_from(ctx)
+    if dest is None:
+        dest, mkdir = str(home.path / "backups") + "/", True
     try:
         result = do_backup(home.db_target, dest, now=now_fn()(), overwrite=overwrite, mkdir=mkdir)
     except OpsError as exc:
         fail(str(exc))
+        return
+    if home.on_server:
+        click.echo(f"已备份: {result.path} (pg_dump, {result.size} 字节, 校验 {result.check}, "
+                   f"{result.seconds:.2f} 秒; 恢复: pg_restore -d <空数据库> {result.path})")
         return
     click.echo(f"已备份: {result.path} ({result.size} 字节, {result.pages} 页, 校验 {result.check}, "
                f"{result.seconds:.2f} 秒)")
@@ -89,9 +95,7 @@ def retention(ctx: click.Context, days: int, dry_run: bool, as_id: str | None, a
     from yuqing.ops import OpsError, retention as run_retention
 
     home = home_from(ctx)
-    if not desk_exists(home.db_target):
-        fail(f"no desk database at {home.db_target} (run `yuqing init` first, or pass the right --home)")
-    check_desk_db(home.db_target)
+    check_desk_db(home.db_target)  # a missing desk, an unreachable server: one line, password hidden
     act_on_desk(home.db_target, as_id, actor, "read" if dry_run else "admin")
     if not dry_run:
         setup_logging_or_exit(home, stderr=False)

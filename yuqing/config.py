@@ -34,7 +34,8 @@ _FETCH_MAX = {
     "connect_timeout": 600, "read_timeout": 3600, "total_timeout": 3600,
     "max_bytes": 1024 ** 3, "max_redirects": 50,
 }
-KNOWN_SECTIONS = ("desk", "fetch", "clock", "alerts", "triggers", "pipeline", "roster", "workday_clocks")
+KNOWN_SECTIONS = ("desk", "fetch", "clock", "alerts", "triggers", "pipeline", "roster", "workday_clocks",
+                  "database")
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ def parse_desk(doc: Mapping[str, Any], home: DeskHome, *, file: str = "desk.toml
         if not isinstance(value, Mapping):
             raise ConfigError(f"{file}: [{name}] must be a table")
     _validate_sections(sections, file)
+    _check_database(doc.get("database"), file)
     return DeskConfig(home, code, desk["district_name"], tz, fetch, sections)
 
 
@@ -151,6 +153,53 @@ def _validate_sections(sections: Mapping[str, Any], file: str) -> None:
         from responders.workday_clocks import parse_config
 
         _wrap(parse_config, sections["workday_clocks"], file, "workday_clocks")
+
+
+def _check_database(table, file: str) -> None:
+    """[database]: only ``url``, a postgresql:// URL without a password (server mode)."""
+    if table is None:
+        return
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{file}: [database] must be a table")
+    from storage.dburl import has_password, is_server
+
+    for key in table:
+        if key != "url":
+            raise ConfigError(f"{file}: [database].{key}: unknown key (known: url)")
+    url = table.get("url")
+    if url is None:
+        return
+    if not isinstance(url, str) or not is_server(url):
+        raise ConfigError(f"{file}: [database].url: expected a postgresql://user@host:port/dbname URL "
+                          "(leave [database] out for the SQLite file in the desk home)")
+    if has_password(url):
+        raise ConfigError(f"{file}: [database].url: holds a password: take it out and give it by "
+                          "PGPASSWORD or ~/.pgpass (desk.toml is no place for secrets)")
+
+
+def database_section(url: str) -> str:
+    """The [database] section naming ``url`` (its password taken out) for desk.toml."""
+    from storage.dburl import without_password
+
+    shown = without_password(url).replace("\\", "\\\\").replace('"', '\\"')
+    return ("\n[database]\n# Server mode: the desk's PostgreSQL database. The password is not kept here:\n"
+            "# give it by PGPASSWORD or ~/.pgpass. --database and YUQING_DATABASE_URL override this.\n"
+            f'url = "{shown}"\n')
+
+
+def record_database(home: DeskHome, url: str) -> str | None:
+    """Write ``[database] url`` (without its password) into the home's desk.toml when it names
+    none. Returns the URL the file names afterwards (None without a desk.toml)."""
+    from storage.dburl import without_password
+
+    if not home.desk_toml.is_file():
+        return None
+    table = read_toml(home.desk_toml).get("database") or {}
+    if table.get("url"):
+        return str(table["url"])
+    text = home.desk_toml.read_text(encoding="utf-8")
+    write_atomic(home.desk_toml, text.rstrip("\n") + "\n" + database_section(url))
+    return without_password(url)
 
 
 def _check_pipeline(table) -> None:

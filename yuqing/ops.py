@@ -48,7 +48,8 @@ class BackupResult:
     check: str  # result of PRAGMA quick_check on the copy ("ok")
 
 
-def backup_target(dest: str | os.PathLike, now: datetime, *, mkdir: bool = False) -> tuple[Path, bool]:
+def backup_target(dest: str | os.PathLike, now: datetime, *, mkdir: bool = False,
+                  suffix: str = ".sqlite") -> tuple[Path, bool]:
     """(file to write, whether its name was made here). A folder (existing, or written with a
     trailing slash) gets ``desk-YYYYMMDD-HHMMSS.sqlite`` in desk time inside it; anything else is
     the file itself. A missing folder is refused unless ``mkdir``."""
@@ -67,7 +68,7 @@ def backup_target(dest: str | os.PathLike, now: datetime, *, mkdir: bool = False
         except OSError as exc:
             raise OpsError(f"cannot create backup folder {folder}: {exc.strerror or exc}") from None
     if as_folder:
-        return path / f"desk-{desk_stamp(now)}.sqlite", True
+        return path / f"desk-{desk_stamp(now)}{suffix}", True
     return path, False
 
 
@@ -106,7 +107,12 @@ def _place_new(tmp: Path, target: Path) -> bool:
 
 def backup(db_path: str | os.PathLike, dest: str | os.PathLike, *, now: datetime,
            overwrite: bool = False, mkdir: bool = False) -> BackupResult:
-    """Copy the database at ``db_path`` to ``dest`` (a file, or a folder for a file named by desk time)."""
+    """Copy the database at ``db_path`` to ``dest`` (a file, or a folder for a file named by desk time).
+    A database on a PostgreSQL server is dumped with pg_dump instead (:mod:`yuqing.server_ops`)."""
+    from storage.dburl import is_server
+
+    if is_server(db_path):
+        return _server_backup(str(db_path), dest, now=now, overwrite=overwrite, mkdir=mkdir)
     src_path = Path(db_path)
     if not src_path.is_file():
         raise OpsError(f"no desk database at {src_path} (run `yuqing init` first, or pass the right --home)")
@@ -146,6 +152,27 @@ def backup(db_path: str | os.PathLike, dest: str | os.PathLike, *, now: datetime
     log.info("backup: %s -> %s (%d pages, %d bytes, %.2fs)", src_path, target, pages, result.size,
              result.seconds)
     return result
+
+
+def _server_backup(url: str, dest, *, now: datetime, overwrite: bool, mkdir: bool) -> BackupResult:
+    import sqlite3
+
+    from storage.db import desk_exists
+    from storage.dburl import redacted
+    from yuqing.server_ops import backup as dump
+
+    try:
+        exists = desk_exists(url)
+    except sqlite3.Error as exc:
+        raise OpsError(str(exc)) from None
+    if not exists:
+        raise OpsError(f"no desk in database {redacted(url)} (run `yuqing init` first, or pass the right --database)")
+    target, named = backup_target(dest, now, mkdir=mkdir, suffix=".dump")
+    if target.is_dir():
+        raise OpsError(f"{target} is a folder: pass a file name or the folder with a trailing /")
+    if target.exists() and not overwrite and not named:
+        raise OpsError(f"{target} already exists: choose another file or pass --force")
+    return dump(url, target, named, overwrite=overwrite)
 
 
 # ---------------------------------------------------------------- doctor
@@ -189,10 +216,25 @@ def _human(n: float) -> str:
 
 def doctor(home_path: str | os.PathLike, db_path: str | os.PathLike, *, now: datetime,
            full: bool = False, migration_sets=None) -> DoctorReport:
-    """Read-only health checks of a desk. ``full`` runs integrity_check instead of quick_check."""
-    home_path, db_path = Path(home_path), Path(db_path)
+    """Read-only health checks of a desk. ``full`` runs integrity_check instead of quick_check
+    (SQLite; a server is checked by its connection, version, schema and lock holders instead)."""
+    from storage.dburl import is_server
+
+    home_path = Path(home_path)
     checks: list[Check] = []
     checks.append(_disk_check(home_path if home_path.exists() else home_path.parent))
+    if is_server(db_path):
+        from yuqing.server_ops import database_checks
+
+        found, db = database_checks(str(db_path), migration_sets)
+        checks += found
+        if db is not None:
+            try:
+                checks += _table_checks(db, now, home_path, migration_sets, schema=False)
+            finally:
+                db.close()
+        return DoctorReport(tuple(checks))
+    db_path = Path(db_path)
     checks.append(_daemon_check(home_path, db_path))
     if not db_path.is_file():
         checks.append(Check("database", "fail", f"no database at {db_path} (run `yuqing init`)"))
@@ -208,19 +250,28 @@ def doctor(home_path: str | os.PathLike, db_path: str | os.PathLike, *, now: dat
         integrity = _integrity_check(db, full)
         checks.append(integrity)
         if integrity.status == "ok":  # the other checks read tables: only on a sound file
-            for name, fn in (("schema", lambda: _schema_check(db, migration_sets)),
-                             ("sources", lambda: _sources_check(db, now)),
-                             ("timeline", lambda: _timeline_check(db)),
-                             ("alerts", lambda: _alerts_check(db, now)),
-                             ("roster", lambda: _roster_check(db, now, home_path)),
-                             ("workdays", lambda: _workday_check(db, now, home_path))):
-                try:
-                    checks.append(fn())
-                except sqlite3.DatabaseError as exc:
-                    checks.append(Check(name, "fail", f"cannot read: {exc}"))
+            checks += _table_checks(db, now, home_path, migration_sets)
     finally:
         db.conn.close()
     return DoctorReport(tuple(checks))
+
+
+def _table_checks(db, now: datetime, home_path: Path, migration_sets, *, schema: bool = True) -> list[Check]:
+    """The checks that read the desk's tables (either backend)."""
+    checks = []
+    for name, fn in (("schema", lambda: _schema_check(db, migration_sets)),
+                     ("sources", lambda: _sources_check(db, now)),
+                     ("timeline", lambda: _timeline_check(db)),
+                     ("alerts", lambda: _alerts_check(db, now)),
+                     ("roster", lambda: _roster_check(db, now, home_path)),
+                     ("workdays", lambda: _workday_check(db, now, home_path))):
+        if name == "schema" and not schema:
+            continue
+        try:
+            checks.append(fn())
+        except sqlite3.DatabaseError as exc:
+            checks.append(Check(name, "fail", f"cannot read: {exc}"))
+    return checks
 
 
 def _disk_check(path: Path) -> Check:
