@@ -42,27 +42,42 @@ def add_label(db, item_id: int, field: str, value: str, actor: str = "", now=Non
     return _add(db, int(item_id), field, value, actor or "staff", now or utcnow())
 
 
-def labelled_topic_items(db_path: Path) -> list[tuple[str, str, str]]:
-    """(title, text, topic) for every item whose latest topic label is known; [] without a DB."""
+def labelled_topic_items(target) -> list[tuple[str, str, str]]:
+    """(title, text, topic) for every item whose latest topic label is known; [] without a desk
+    database. ``target``: the SQLite file or a server's URL (read only)."""
     import sqlite3
 
-    if not Path(db_path).is_file():
-        return []
+    from storage.db import connect, desk_exists
+    from storage.dburl import as_target
+
+    target = as_target(str(target))
     try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=15)
+        if not desk_exists(target):
+            return []
+        db = connect(target, readonly=True)
     except sqlite3.Error:
         return []
     from pipeline.store import latest_topic_labels
 
     try:
-        rows = latest_topic_labels(conn)
+        rows = latest_topic_labels(db.conn)
     except sqlite3.Error:
         return []
     finally:
-        conn.close()
+        db.conn.close()
     from classifiers.types import TOPICS
 
     return [(t or "", x or "", v) for t, x, v in rows if v in TOPICS]
+
+
+def desk_database(home, database=None):
+    """The desk database of ``home`` when the caller did not name one: the server URL from
+    YUQING_DATABASE_URL or desk.toml, else the home's SQLite file."""
+    if database is not None:
+        return database
+    from yuqing.home import DeskHome
+
+    return DeskHome(Path(home)).db_target
 
 
 # -- data files --------------------------------------------------------------------
@@ -241,7 +256,8 @@ class ModelInfo:
 
 
 def load_topic_model(home: Path | None, segmenter, *, seed_path: Path = SEED_PATH,
-                     lexicon_dir: Path = LEXICON_DIR, retrain: bool = False, train_in_child: bool = False):
+                     lexicon_dir: Path = LEXICON_DIR, retrain: bool = False, train_in_child: bool = False,
+                     database=None):
     """The topic model for the seed + stored labels: from <home>/models when cached, else
     trained now and cached. Returns (TopicModel, ModelInfo).
 
@@ -254,13 +270,14 @@ def load_topic_model(home: Path | None, segmenter, *, seed_path: Path = SEED_PAT
     from classifiers.topic import TopicModel
 
     keywords = load_keywords(lexicon_dir)
-    labels = labelled_topic_items(Path(home) / "desk.sqlite") if home is not None else []
+    database = desk_database(home, database) if home is not None else None
+    labels = labelled_topic_items(database) if database is not None else []
     fp = _fingerprint(seed_path, lexicon_dir, labels)
     path = Path(home) / "models" / f"topic-{fp}.npz" if home is not None else None
     trained_in_child = False
     if path is not None and train_in_child and not retrain and not path.is_file() \
             and seed_path == SEED_PATH and lexicon_dir == LEXICON_DIR:
-        trained_in_child = _train_in_child(Path(home)) and path.is_file()
+        trained_in_child = _train_in_child(Path(home), database) and path.is_file()
     if path is not None and path.is_file() and not retrain:
         try:
             with np.load(path, allow_pickle=False) as arrays:
@@ -278,12 +295,18 @@ def load_topic_model(home: Path | None, segmenter, *, seed_path: Path = SEED_PAT
     return model, ModelInfo(path, True, len(seed), len(labels))
 
 
-def _train_in_child(home: Path) -> bool:
-    """Run ``python -m yuqing.train_child HOME``; True when it exited cleanly."""
+def _train_in_child(home: Path, database=None) -> bool:
+    """Run ``python -m yuqing.train_child HOME``; True when it exited cleanly. A server's URL goes
+    to the child in its environment (never on a command line, which ``ps`` shows)."""
     import subprocess
+
+    from storage.dburl import is_server
+    from yuqing.home import DATABASE_ENV
 
     root = str(Path(__file__).resolve().parents[1])
     env = dict(os.environ)
+    if is_server(database):
+        env[DATABASE_ENV] = str(database)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     try:
         done = subprocess.run([sys.executable, "-m", "yuqing.train_child", str(home)], env=env,
@@ -323,10 +346,12 @@ def _save(path: Path, model) -> None:
 
 # -- the whole classifier ----------------------------------------------------------
 
-def load_classifier(home: Path | None = None, *, with_topic: bool = True, train_in_child: bool = False):
+def load_classifier(home: Path | None = None, *, with_topic: bool = True, train_in_child: bool = False,
+                    database=None):
     """A :class:`classifiers.pipeline.Classifier` wired from data files and the model cache.
 
-    ``home`` is the desk home folder (None: bundled data only, model not cached).
+    ``home`` is the desk home folder (None: bundled data only, model not cached); ``database``
+    its desk database, whose staff labels train the topic model (default: :func:`desk_database`).
     ``train_in_child``: see :func:`load_topic_model` (for the long-running desk).
     Raises ClassifyDataError (or GazetteerError) naming the bad file.
     """
@@ -348,7 +373,7 @@ def load_classifier(home: Path | None = None, *, with_topic: bool = True, train_
     risk = RiskDetector(load_risk_lexicon())
     model = None
     if with_topic:
-        model, _info = load_topic_model(home, segmenter, train_in_child=train_in_child)
+        model, _info = load_topic_model(home, segmenter, train_in_child=train_in_child, database=database)
     town_names = {t.code: t.name for t in gaz.towns}
     return Classifier(matcher=matcher, schemes=schemes, topic_model=model, sentiment=sentiment, routing=routing,
                       risk=risk, segmenter=segmenter, town_names=town_names)

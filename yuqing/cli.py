@@ -66,7 +66,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-GLOBAL_OPTIONS = ("--home",)  # options of the group that staff may also type after the command
+GLOBAL_OPTIONS = ("--home", "--database")  # options of the group that staff may also type after the command
 
 
 def hoist_global_options(args: list[str]) -> list[str]:

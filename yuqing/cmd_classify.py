@@ -16,16 +16,13 @@ BATCH = 256
 FIRST_BATCH = 8  # a small first batch: the first result comes out fast
 
 
-def _home(ctx):
-    return home_from(ctx).path
-
-
 def _load(ctx, *, with_topic: bool = True):
     from classifiers.gazetteer import GazetteerError
     from yuqing.classify_io import ClassifyDataError, load_classifier
 
     try:
-        return load_classifier(_home(ctx), with_topic=with_topic)
+        home = home_from(ctx)
+        return load_classifier(home.path, with_topic=with_topic, database=home.db_target)
     except (ClassifyDataError, GazetteerError) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -371,14 +368,15 @@ def train(ctx, folds, as_id, actor) -> None:
                                     load_topic_model, training_samples)
     from yuqing.gazetteer_io import gazetteer_dir, load_gazetteer
 
-    home = _home(ctx)
-    check_desk_db(home / "desk.sqlite", must_exist=False)  # the staff labels must be readable
-    act_on_desk(home / "desk.sqlite", as_id, actor, "write")  # the model serves the whole desk
+    desk = home_from(ctx)
+    home = desk.path
+    check_desk_db(desk.db_target, must_exist=False)  # the staff labels must be readable
+    act_on_desk(desk.db_target, as_id, actor, "write")  # the model serves the whole desk
     try:
         gaz = load_gazetteer(gazetteer_dir(home))
         seg = default_segmenter(gaz.user_words())
         seed = load_seed()
-        labels = labelled_topic_items(home / "desk.sqlite")
+        labels = labelled_topic_items(desk.db_target)
         samples = training_samples(seg, seed + labels)
         keywords = load_keywords()
         per_label = Counter(s.label for s in samples)
@@ -386,7 +384,7 @@ def train(ctx, folds, as_id, actor) -> None:
         if k < 2:
             raise click.ClickException("every topic needs at least 2 training samples for cross-validation")
         acc, f1 = cross_validate(samples, keywords, folds=k)
-        _model, info = load_topic_model(home, seg, retrain=True)
+        _model, info = load_topic_model(home, seg, retrain=True, database=desk.db_target)
     except (ClassifyDataError, GazetteerError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"trained on {len(seed)} seed items + {len(labels)} staff labels ({len(per_label)} topics)")

@@ -47,7 +47,7 @@ def init(ctx: click.Context, force: bool, as_id: str | None, actor: str | None) 
     from yuqing.classify_io import ClassifyDataError, load_classifier
 
     try:
-        load_classifier(home.path)  # trains and caches the topic model now, so the first item is fast
+        load_classifier(home.path, database=home.db_target)  # trains and caches the topic model now, so the first item is fast
     except (ClassifyDataError, GazetteerError) as exc:
         fail(f"{exc} (the desk home is written; fix that file before `yuqing run`)")
     from storage.dburl import redacted

@@ -1,7 +1,7 @@
 """Headless incident commands: list, show, act on, export and report incidents.
 
 Every command opens ``<home>/desk.sqlite`` (home from ``--home``/YUQING_HOME,
-else the platform data folder) or ``--db PATH``, reads the clock policy from
+else the platform data folder), the PostgreSQL database of ``--database`` (server mode), or ``--db PATH``, reads the clock policy from
 ``<home>/desk.toml`` ``[clock]`` when present, and records ``--actor`` (default:
 the OS user) on the timeline. Errors print one line, never a traceback.
 Times typed on the command line are desk time (Beijing time) unless they carry an
@@ -69,11 +69,20 @@ def service(ctx: click.Context, db_path: str | None, *, creates: bool = False):
 
     desk_home = home_from(ctx)
     home = desk_home.path
-    path = Path(db_path) if db_path else desk_home.db_target
+    from storage.dburl import as_target
+
+    path = as_target(db_path) if db_path else desk_home.db_target
     policy = _policy(home)
     clock = _now_fn()
     check_desk_db(path, must_exist=not creates)
     return IncidentService(open_db(path, all_migrations()), policy, clock=clock, units=lambda: _unit_names(home))
+
+
+def _target(ctx: click.Context):
+    """The desk database named by --home/--database (for error messages, a password hidden)."""
+    from yuqing.clictx import home_from
+
+    return home_from(ctx).db_target
 
 
 def _unit_names(home: Path):
@@ -114,6 +123,7 @@ def desk_command(name: str, *, creates: bool = False, access: str = "write",
             from yuqing.clictx import db_error_message, home_from
 
             path = db_path or home_from(ctx).db_target  # the server's URL (redacted when shown) or the file
+            path = db_path or _target(ctx)
             if legacy_as is not None and as_id in legacy_as[1]:
                 param = legacy_as[0]
                 if kwargs.get(param) not in (None, as_id):

@@ -18,7 +18,9 @@ FIELD_NAMES = {"topic": "主题", "sentiment": "情感", "place": "地点"}
 
 
 def _db_path(ctx: click.Context, db_path: str | None) -> Path:
-    return Path(db_path) if db_path else home_from(ctx).db_target
+    from storage.dburl import as_target
+
+    return as_target(db_path) if db_path else home_from(ctx).db_target
 
 
 def _open(path: Path):

@@ -26,7 +26,7 @@ def desk_pipeline(db_path: Path, home_path: Path | None, *, clock: Callable[[], 
 
     db = open_db(db_path, all_migrations())
     try:
-        classifier = load_classifier(home_path, train_in_child=True)
+        classifier = load_classifier(home_path, train_in_child=True, database=db_path)
     except BaseException:
         db.conn.close()
         raise
