@@ -47,3 +47,24 @@ def desk_with_incident(home, story_id: str):
     cand.write_text(json.dumps(health_candidate(story_id)), encoding="utf-8")
     run("open-incident", str(cand))
     return run
+
+
+def desk_target(home):
+    """The database a desk home uses: its SQLite file, or the server named by YUQING_DATABASE_URL
+    (the `backend` fixture's PostgreSQL half) or desk.toml's [database] url."""
+    from pathlib import Path
+
+    from yuqing.home import DeskHome
+
+    return DeskHome(Path(home)).db_target
+
+
+def desk_rows(home, sql: str, params=()) -> list:
+    """Rows of one query on a desk home's database, on either backend (read only)."""
+    from storage.db import connect
+
+    db = connect(desk_target(home), readonly=True)
+    try:
+        return [tuple(r) for r in db.conn.execute(sql, list(params)).fetchall()]
+    finally:
+        db.conn.close()

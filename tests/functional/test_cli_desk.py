@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from click.testing import CliRunner
 
+from tests.cli_kit import desk_rows
 from tests.loopback import loopback  # noqa: F401  (fixture)
 from yuqing.cli import cli
 
@@ -20,7 +20,8 @@ RSS = """<?xml version="1.0" encoding="gb2312"?>
 
 
 @pytest.fixture
-def home(tmp_path):
+def home(tmp_path, backend):
+    """A fresh desk home on each backend (SQLite, then a PostgreSQL server by YUQING_DATABASE_URL)."""
     path = tmp_path / "desk"
     result = CliRunner().invoke(cli, ["--home", str(path), "init"])
     assert result.exit_code == 0, result.output
@@ -45,18 +46,17 @@ def test_add_test_run_and_health(home, loopback):
     out = invoke(home, "sources", "test", "hz-news")
     assert out.exit_code == 0, out.output
     assert "2 items" in out.output and "汉台区铺镇开展食品安全检查" in out.output
-    assert sqlite3.connect(home / "desk.sqlite").execute("SELECT count(*) FROM items").fetchone()[0] == 0
+    assert desk_rows(home, "SELECT count(*) FROM items") == [(0,)]
     out = invoke(home, "run", "--for", "3")
     assert out.exit_code == 0, out.output
-    con = sqlite3.connect(home / "desk.sqlite")
-    titles = {r[0] for r in con.execute("SELECT title FROM items")}
+    titles = {r[0] for r in desk_rows(home, "SELECT title FROM items")}
     assert titles == {"汉台区铺镇开展食品安全检查", "汉中市天气晴好"}
     health = [json.loads(line) for line in invoke(home, "sources", "--json").output.splitlines()]
     news = next(h for h in health if h["id"] == "hz-news")
     assert news["items_24h"] == 2 and news["error_streak"] == 0 and news["last_success_at"]
     # a second run sends the ETag-less request again but stores nothing twice
     invoke(home, "run", "--for", "2")
-    assert con.execute("SELECT count(*) FROM items").fetchone()[0] == 2
+    assert desk_rows(home, "SELECT count(*) FROM items") == [(2,)]
 
 
 def test_failing_source_shows_in_health(home, loopback):

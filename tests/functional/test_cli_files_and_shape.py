@@ -21,7 +21,8 @@ CANDIDATE = {
 
 
 @pytest.fixture
-def yq(tmp_path, monkeypatch):
+def yq(tmp_path, monkeypatch, backend):
+    """A desk home on each backend (SQLite, then PostgreSQL by YUQING_DATABASE_URL)."""
     monkeypatch.setenv("YUQING_NOW", NOW)
     monkeypatch.delenv("YUQING_HOME", raising=False)
     home = tmp_path / "home"
@@ -34,6 +35,7 @@ def yq(tmp_path, monkeypatch):
         return res
 
     invoke.home = home
+    invoke.suffix = ".dump" if backend else ".sqlite"  # pg_dump's file on a server
     invoke("init")
     return invoke
 
@@ -67,15 +69,16 @@ def test_backup_into_a_missing_folder_is_refused_or_created_on_request(yq, tmp_p
     assert "does not exist" in res.output and "--mkdir" in res.output
     assert not (tmp_path / "bk").exists()  # no file named "bk" either
     out = yq("backup", str(tmp_path / "bk") + "/", "--mkdir").output
-    assert (tmp_path / "bk").is_dir() and "desk-20261206-060000.sqlite" in out
+    assert (tmp_path / "bk").is_dir() and f"desk-20261206-060000{yq.suffix}" in out
 
 
 def test_backups_within_one_second_all_stay(yq, tmp_path):
     (tmp_path / "bk").mkdir()
     for _ in range(3):  # YUQING_NOW pins the clock: the same second every time
         yq("backup", str(tmp_path / "bk"))
+    x = yq.suffix
     assert sorted(p.name for p in (tmp_path / "bk").iterdir()) == [
-        "desk-20261206-060000-2.sqlite", "desk-20261206-060000-3.sqlite", "desk-20261206-060000.sqlite"]
+        f"desk-20261206-060000-2{x}", f"desk-20261206-060000-3{x}", f"desk-20261206-060000{x}"]
 
 
 def test_backup_keeps_an_existing_file_without_force(yq, tmp_path):
@@ -84,7 +87,7 @@ def test_backup_keeps_an_existing_file_without_force(yq, tmp_path):
     assert "--force" in yq("backup", str(dest), code=1).output
     assert dest.read_text() == "precious"
     yq("backup", str(dest), "--force")
-    assert dest.read_bytes().startswith(b"SQLite format 3")
+    assert dest.read_bytes().startswith(b"PGDMP" if yq.suffix == ".dump" else b"SQLite format 3")
 
 
 # ------------------------------------------------------------------ 17.5 CLI shape

@@ -25,6 +25,18 @@ OPS = {"backup": ("yuqing.cmd_ops", "backup"), "doctor": ("yuqing.cmd_ops", "doc
 
 @pytest.fixture
 def yq(tmp_path, monkeypatch):
+    return _yq(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def yq_both(tmp_path, monkeypatch, backend):
+    """``yq`` on each backend: SQLite, then a PostgreSQL server (YUQING_DATABASE_URL)."""
+    invoke = _yq(tmp_path, monkeypatch)
+    invoke.server = backend
+    return invoke
+
+
+def _yq(tmp_path, monkeypatch):
     for name, (mod, attr) in OPS.items():
         if name not in climod.COMMANDS:
             monkeypatch.setitem(climod.COMMANDS, name, (mod, attr, name))
@@ -46,7 +58,9 @@ def yq(tmp_path, monkeypatch):
 
 
 def _fill(home, n_old=5, n_new=2):
-    db = open_db(home / "desk.sqlite", all_migrations())
+    from tests.cli_kit import desk_target
+
+    db = open_db(desk_target(home), all_migrations())
     spec = SourceSpec(id="news", name="新闻", url="http://127.0.0.1:9/feed")
     now = utcnow()
     store.sync_sources(db, [spec], now)
@@ -57,19 +71,25 @@ def _fill(home, n_old=5, n_new=2):
     db.conn.close()
 
 
-def test_backup_doctor_retention_end_to_end(yq, tmp_path):
+def test_backup_doctor_retention_end_to_end(yq_both, tmp_path):
+    yq = yq_both
     yq("init")
     _fill(yq.home)
-    out = yq("backup", tmp_path / "copy.sqlite").output
+    copy = tmp_path / ("copy.dump" if yq.server else "copy.sqlite")
+    out = yq("backup", copy).output
     assert "已备份" in out and "校验 ok" in out
-    assert sqlite3.connect(tmp_path / "copy.sqlite").execute("SELECT count(*) FROM items").fetchone()[0] == 7
-    assert "--force" in yq("backup", tmp_path / "copy.sqlite", code=1).output
+    if yq.server:  # pg_dump's custom format, restorable with pg_restore (tests/test_cli_server.py)
+        assert copy.read_bytes().startswith(b"PGDMP") and "pg_dump" in out
+    else:
+        assert sqlite3.connect(copy).execute("SELECT count(*) FROM items").fetchone()[0] == 7
+    assert "--force" in yq("backup", copy, code=1).output
 
     res = yq("doctor", "--json")
     report = json.loads(res.output)
-    assert report["ok"] is True
-    assert {c["name"] for c in report["checks"]} >= {"disk", "database", "wal", "integrity", "schema", "sources",
-                                                     "timeline"}
+    assert report["ok"] is True, report
+    file_checks = {"locks"} if yq.server else {"wal", "integrity"}
+    assert {c["name"] for c in report["checks"]} >= {"disk", "database", "schema", "sources", "timeline",
+                                                     *file_checks}
     assert "结论" in yq("doctor", "--full").output
 
     out = yq("retention", "--days", "365", "--dry-run").output
@@ -106,7 +126,7 @@ def _broken_desk(home):
 MISUSE = [
     # (setup, args, words the message must contain, exit code)
     (None, ["no-such-command"], ["No such command", "no-such-command"], 2),
-    (None, ["backup"], ["Missing argument", "DEST"], 2),
+    (None, ["backup"], ["no desk database", "yuqing init"], 1),
     ("init", ["backup", "/no/such/dir/x.sqlite"], ["/no/such/dir", "does not exist"], 1),
     (None, ["backup", "{tmp}/x.sqlite"], ["no desk database", "yuqing init"], 1),
     (None, ["retention"], ["Missing option", "--days"], 2),
