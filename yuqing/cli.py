@@ -99,6 +99,16 @@ class LazyGroup(click.Group):
     def parse_args(self, ctx, args):
         return super().parse_args(ctx, hoist_global_options(list(args)))
 
+    def invoke(self, ctx):
+        """A database error no command caught is one line naming the database (a server's
+        password hidden), never a traceback."""
+        import sqlite3
+
+        try:
+            return super().invoke(ctx)
+        except sqlite3.Error as exc:
+            raise click.ClickException(_database_error(ctx, exc)) from None
+
     def list_commands(self, ctx):
         return sorted(COMMANDS)
 
@@ -118,6 +128,20 @@ class LazyGroup(click.Group):
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def _database_error(ctx, exc) -> str:
+    from yuqing.clictx import db_error_message
+    from yuqing.home import resolve_home
+
+    obj = ctx.obj or {}
+    try:
+        target = resolve_home(obj.get("home"), (obj.get("database") or "").strip() or None).db_target
+    except Exception:  # the home itself is unusable: the error alone, any URL in it hidden
+        from storage.dburl import redacted
+
+        return f"database error: {redacted(str(exc))}"
+    return db_error_message(target, exc)
 
 
 def _missing(name: str) -> click.Command:
