@@ -77,6 +77,9 @@ def _record_database(home) -> None:
         click.echo(f"{home.desk_toml}: [database] url = {named}")
     if has_password(home.db_target):
         click.echo("the password is not written to desk.toml: give it by PGPASSWORD or ~/.pgpass")
+    if home.db_path.is_file():
+        click.echo(f"note: {home.db_path} (this home's SQLite desk) is no longer used; copy its data to the "
+                   "server with `yuqing db copy --to URL`, or keep it as a backup")
 
 
 @click.command()

@@ -47,13 +47,15 @@ def backup(ctx: click.Context, dest: str | None, overwrite: bool, mkdir: bool) -
 
 
 @click.command()
-@click.option("--full", is_flag=True, help="Run PRAGMA integrity_check (slower) instead of quick_check.")
+@click.option("--full", is_flag=True, help="Run PRAGMA integrity_check (slower) instead of quick_check (SQLite).")
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 @click.pass_context
 def doctor(ctx: click.Context, full: bool, as_json: bool) -> None:
     """Check the desk: database integrity, schema versions, failing sources,
     the timeline's hash chain, free disk space, WAL size, and which daemon holds the
-    desk's lock (a second daemon on the same desk fails the check). Read-only.
+    desk's lock (a second daemon on the same desk fails the check). Read-only. On a
+    PostgreSQL server: the connection, server version, database and size, schema, and who
+    holds the desk's lock and the pipeline leader's, instead of the file checks.
 
     Exit status: 0 when nothing failed, 1 when a check failed.
 
