@@ -263,3 +263,13 @@ class transaction:
             self.conn.execute(f"ROLLBACK TO {sp}")
         self.conn.execute(f"RELEASE {sp}")
         return False
+
+
+def applied_steps(db) -> list[tuple[str, str]]:
+    """(set, step) of every migration step recorded in the database, in the order applied
+    (either backend; [] before the first migration)."""
+    table = PG_MIGRATIONS_TABLE if dialect(db) == "postgresql" else "_sqlite_migrations"
+    order = "id" if table == PG_MIGRATIONS_TABLE else "rowid"
+    if not db[table].exists():
+        return []
+    return [(s, n) for s, n in db.execute(f"SELECT migration_set, name FROM {table} ORDER BY {order}").fetchall()]

@@ -315,3 +315,11 @@ class ServerUnreachable(StorageError, sqlite3.OperationalError):
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         detail = detail.replace(url, redacted(url))
         super().__init__(f"无法连接数据库 {redacted(url)}：{detail}")
+
+
+def server_facts(db) -> tuple[str, str, int]:
+    """(server version, database name, database size in bytes) of a desk on a server."""
+    version, name, size = db.execute(
+        "SELECT current_setting('server_version'), current_database(),"
+        " pg_database_size(current_database())").fetchone()
+    return str(version), str(name), int(size)

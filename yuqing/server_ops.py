@@ -140,6 +140,7 @@ def database_checks(url: str, migration_sets=None) -> tuple[list, object | None]
 
     from storage.db import PG_MIGRATIONS_TABLE, connect
     from storage.dburl import redacted
+    from storage.pg import server_facts
     from yuqing.ops import Check, _human
 
     shown = redacted(url)
@@ -148,9 +149,7 @@ def database_checks(url: str, migration_sets=None) -> tuple[list, object | None]
     except sqlite3.Error as exc:
         return [Check("database", "fail", str(exc))], None
     try:
-        version, name, size = db.execute(
-            "SELECT current_setting('server_version'), current_database(),"
-            " pg_database_size(current_database())").fetchone()
+        version, name, size = server_facts(db)
         if not db[PG_MIGRATIONS_TABLE].exists():
             db.close()
             return [Check("database", "fail", f"no desk in database {name} at {shown} (run `yuqing init`)")], None
@@ -167,7 +166,7 @@ def database_checks(url: str, migration_sets=None) -> tuple[list, object | None]
 def _schema_check(db, migration_sets):
     import sqlite3
 
-    from storage.db import PG_MIGRATIONS_TABLE, NewerSchemaError, unknown_steps
+    from storage.db import PG_MIGRATIONS_TABLE, NewerSchemaError, applied_steps, unknown_steps
     from yuqing.ops import Check
 
     if migration_sets is None:
@@ -176,7 +175,7 @@ def _schema_check(db, migration_sets):
         migration_sets = all_migrations()
     try:
         newer = unknown_steps(db.conn, migration_sets, any_set=True)
-        rows = db.execute(f"SELECT migration_set, name FROM {PG_MIGRATIONS_TABLE} ORDER BY id").fetchall()
+        rows = applied_steps(db)
     except sqlite3.DatabaseError as exc:
         return Check("schema", "fail", f"cannot read {PG_MIGRATIONS_TABLE}: {exc}")
     if newer:
