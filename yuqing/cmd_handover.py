@@ -24,7 +24,7 @@ def prepare(svc, since=None) -> dict:
 @click.option("--force", is_flag=True, help="Replace the file if it exists.")
 @click.option("--mkdir", is_flag=True, help="Create the file's folder if it does not exist.")
 @click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
-              help="Desk database file (default: <home>/desk.sqlite).")
+              help="Desk database file or postgresql:// URL (default: the home's, see --database).")
 @click.pass_context
 def handover(ctx, as_json, fmt, output, since, force, mkdir, db_path):
     """The handover report (交接班): open incidents with time left, this shift's actions,

@@ -114,7 +114,7 @@ def desk_command(name: str, *, creates: bool = False, access: str = "write",
         @click.command(name=name, **kw)
         @actor_options
         @click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
-                      help="Desk database file (default: <home>/desk.sqlite).")
+                      help="Desk database file or postgresql:// URL (default: the home's, see --database).")
         @click.pass_context
         @functools.wraps(fn)
         def wrapper(ctx, *args, as_id, actor, db_path, **kwargs):

@@ -38,7 +38,7 @@ def _item_id(value: str) -> int:
 @click.argument("value")
 @actor_options
 @click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
-              help="Desk database file (default: <home>/desk.sqlite).")
+              help="Desk database file or postgresql:// URL (default: the home's, see --database).")
 @click.pass_context
 def label(ctx: click.Context, item_id: str, field: str, value: str, as_id: str | None, actor: str | None,
           db_path: str | None) -> None:
@@ -77,7 +77,7 @@ def label(ctx: click.Context, item_id: str, field: str, value: str, as_id: str |
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (ISO 8601 times).")
 @click.option("--no-mask", is_flag=True, help="Do not mask phone/ID numbers in titles (internal use only).")
 @click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
-              help="Desk database file (default: <home>/desk.sqlite).")
+              help="Desk database file or postgresql:// URL (default: the home's, see --database).")
 @click.pass_context
 def labels(ctx: click.Context, field: str | None, as_json: bool, no_mask: bool, db_path: str | None) -> None:
     """List the latest staff label per item and field (what `yuqing train` learns from).

@@ -70,7 +70,7 @@ def _echo_gaps(db, now, horizon) -> None:
 @click.option("--days", type=click.IntRange(1, 62), default=1, show_default=True, help="How many days to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
-              help="Desk database file (default: <home>/desk.sqlite).")
+              help="Desk database file or postgresql:// URL (default: the home's, see --database).")
 @click.pass_context
 def roster(ctx, day, days, as_json, db_path) -> None:
     """The duty roster (值班表): shifts with their 值班员 and 带班领导.
