@@ -179,3 +179,19 @@ def test_demo_refuses_a_database_holding_a_desk(pg_url, tmp_path):
     res = CliRunner().invoke(cli, ["--database", pg_url, "demo", "--headless", "--for", "1"])
     assert res.exit_code == 1 and "已有值班台数据" in res.output
     assert (_count(pg_url, "yuqing_migrations"), _count(pg_url, "timeline_events")) == before
+
+
+def test_staff_labels_on_the_server_train_the_topic_model(pg_url, tmp_path):
+    """`yuqing label` stores a correction on the server; `yuqing train` (and the daemon's model)
+    learn from it there, not from a SQLite file in the home."""
+    home = tmp_path / "desk"
+    assert _run(home, "--database", pg_url, "init").exit_code == 0
+    csv = tmp_path / "12345.csv"
+    csv.write_text("工单编号,来电时间,诉求内容\nA1,2026-06-14 09:00,铺镇某路段路灯不亮\n", encoding="utf-8")
+    res = _run(home, "import", "hotline", str(csv))
+    assert res.exit_code == 0 and "1 new items stored" in res.output, res.output
+    assert _run(home, "label", "1", "topic", "城市管理").exit_code == 0
+    res = _run(home, "train", "--folds", "2")
+    assert res.exit_code == 0, res.output
+    assert "+ 1 staff labels" in res.output
+    assert not (home / "desk.sqlite").exists()
