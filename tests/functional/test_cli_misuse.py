@@ -87,7 +87,7 @@ def refused(res, *needles, code=1):
 
 # ------------------------------------------------------------------ ids, dates, enums
 
-@pytest.mark.parametrize("args, needles", [
+BAD_VALUES = [
     (["incident", "999"], ["事件 #999 不存在"]),
     (["incident", "abc"], ["not an incident id: 'abc'"]),
     (["incident", "9" * 40], ["not an incident id"]),  # was an OverflowError traceback
@@ -104,11 +104,56 @@ def refused(res, *needles, code=1):
     (["note", "1", ""], ["备注内容不能为空"]),
     (["close", "1"], ["release --kind final"]),
     (["confirm-release", "99"], ["#99"]),
-])
+]
+
+
+@pytest.mark.parametrize("args, needles", BAD_VALUES)
 def test_bad_ids_dates_and_values(desk, args, needles):
     before = desk.digest()
     refused(desk(*args), *needles)
     assert desk.digest() == before
+
+
+@pytest.fixture(scope="module")
+def server_desk(pg_server, tmp_path_factory):
+    """The seeded desk on a PostgreSQL server (its home's desk.toml names the database)."""
+    url = pg_server.create_database()
+    root = tmp_path_factory.mktemp("misuse-pg")
+    home = root / "desk"
+    runner = CliRunner(env={"YUQING_NOW": NOW, "YUQING_DATABASE_URL": url})
+    (root / "c.json").write_text(json.dumps(CANDIDATE, ensure_ascii=False), encoding="utf-8")
+    (root / "in.csv").write_text(CSV, encoding="utf-8")
+    for args in (["init"], ["open-incident", str(root / "c.json")], ["import", "hotline", str(root / "in.csv")]):
+        res = runner.invoke(cli, ["--home", str(home), *args])
+        assert res.exit_code == 0, res.output
+    yield ServerDesk(home, root, url)
+    pg_server.drop_database(url.rsplit("/", 1)[1])
+
+
+class ServerDesk(Desk):
+    def __init__(self, home, tmp_path, url):
+        super().__init__(home, tmp_path)
+        self.url = url
+
+    def __call__(self, *args, home=None):
+        return CliRunner(env={"YUQING_NOW": NOW, "YUQING_DATABASE_URL": None}).invoke(
+            cli, ["--home", str(self.home if home is None else home), *args])
+
+    def digest(self) -> str:
+        """Row counts and last ids of the tables a command could write."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            return str([conn.execute(f"SELECT count(*), max(id) FROM {t}").fetchone()
+                        for t in ("incidents", "timeline_events", "items", "releases", "release_proposals")])
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("args, needles", BAD_VALUES)
+def test_bad_ids_dates_and_values_on_a_server(server_desk, args, needles):
+    before = server_desk.digest()
+    refused(server_desk(*args), *needles)
+    assert server_desk.digest() == before
 
 
 @pytest.mark.parametrize("args, needle", [
