@@ -81,6 +81,14 @@ def test_backups_within_one_second_all_stay(yq, tmp_path):
         f"desk-20261206-060000-2{x}", f"desk-20261206-060000-3{x}", f"desk-20261206-060000{x}"]
 
 
+def test_backup_without_a_destination_goes_to_the_homes_backups_folder(yq):
+    out = yq("backup").output
+    made = yq.home / "backups" / f"desk-20261206-060000{yq.suffix}"
+    assert made.is_file() and str(made) in out
+    yq("backup")  # the same second again: a second file, the first kept
+    assert (yq.home / "backups" / f"desk-20261206-060000-2{yq.suffix}").is_file()
+
+
 def test_backup_keeps_an_existing_file_without_force(yq, tmp_path):
     dest = tmp_path / "copy.sqlite"
     dest.write_text("precious")
