@@ -23,6 +23,17 @@ CANDIDATE = {
 @pytest.fixture
 def yq(tmp_path, monkeypatch, backend):
     """A desk home on each backend (SQLite, then PostgreSQL by YUQING_DATABASE_URL)."""
+    return _desk(tmp_path, monkeypatch, backend)
+
+
+@pytest.fixture
+def yq_file(tmp_path, monkeypatch):
+    """A desk home on SQLite only, for what reads no database (the gazetteer's files)."""
+    monkeypatch.delenv("YUQING_DATABASE_URL", raising=False)
+    return _desk(tmp_path, monkeypatch, None)
+
+
+def _desk(tmp_path, monkeypatch, backend):
     monkeypatch.setenv("YUQING_NOW", NOW)
     monkeypatch.delenv("YUQING_HOME", raising=False)
     home = tmp_path / "home"
@@ -159,8 +170,8 @@ def test_sources_columns_line_up_by_display_width(yq):
         assert len({s[i][1] for s in spans[1:]} | {spans[0][i - 1][1]}) == 1, lines
 
 
-def test_gazetteer_show_columns_line_up_by_display_width(yq):
-    lines = yq("gazetteer", "show").output.splitlines()
+def test_gazetteer_show_columns_line_up_by_display_width(yq_file):
+    lines = yq_file("gazetteer", "show").output.splitlines()
     table = lines[1:]  # after the title line
     assert table[0].startswith("代码") and len(table) > 10
     spans = [_spans(line) for line in table]
