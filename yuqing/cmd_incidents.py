@@ -78,13 +78,6 @@ def service(ctx: click.Context, db_path: str | None, *, creates: bool = False):
     return IncidentService(open_db(path, all_migrations()), policy, clock=clock, units=lambda: _unit_names(home))
 
 
-def _target(ctx: click.Context):
-    """The desk database named by --home/--database (for error messages, a password hidden)."""
-    from yuqing.clictx import home_from
-
-    return home_from(ctx).db_target
-
-
 def _unit_names(home: Path):
     """The desk's canonical unit names (its gazetteer's departments and towns)."""
     from yuqing.gazetteer_io import GazetteerError, gazetteer_dir, load_unit_names
@@ -123,7 +116,6 @@ def desk_command(name: str, *, creates: bool = False, access: str = "write",
             from yuqing.clictx import db_error_message, home_from
 
             path = db_path or home_from(ctx).db_target  # the server's URL (redacted when shown) or the file
-            path = db_path or _target(ctx)
             if legacy_as is not None and as_id in legacy_as[1]:
                 param = legacy_as[0]
                 if kwargs.get(param) not in (None, as_id):
