@@ -1,8 +1,8 @@
 """Headless incident commands: list, show, act on, export and report incidents.
 
 Every command opens ``<home>/desk.sqlite`` (home from ``--home``/YUQING_HOME,
-else the platform data folder), the PostgreSQL database of ``--database`` (server mode), or ``--db PATH``, reads the clock policy from
-``<home>/desk.toml`` ``[clock]`` when present, and records ``--actor`` (default:
+else the platform data folder), the PostgreSQL database of ``--database`` (server mode),
+or ``--db PATH``, reads the clock policy from ``<home>/desk.toml`` ``[clock]`` when present, and records ``--actor`` (default:
 the OS user) on the timeline. Errors print one line, never a traceback.
 Times typed on the command line are desk time (Beijing time) unless they carry an
 offset; times printed are desk time with their offset, in JSON ISO 8601 with +08:00.
