@@ -9,7 +9,9 @@ the same transaction as the stage's output so a crash never skips or repeats an 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from json.encoder import encode_basestring
@@ -19,6 +21,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from responders.masking import mask_personal
+from pipeline.errors import WatermarkMoved
 from storage.db import dialect
 from storage.timeutil import from_db, to_db
 
@@ -107,11 +110,33 @@ def index_for_search(conn, item_id: int, title_tokens: Sequence[str], text_token
 def index_many(conn, rows: Sequence[tuple[int, Sequence[str], Sequence[str]]]) -> None:
     """:func:`index_for_search` for a batch of (item id, title tokens, text tokens)."""
     # Masked: the index is a copy of the text that outlives no one's need to find a phone number.
-    upsert = ("INSERT INTO items_fts (rowid, title, text) VALUES (?, ?, ?) ON CONFLICT (rowid)"
-              " DO UPDATE SET title = excluded.title, text = excluded.text" if dialect(conn) == "postgresql"
-              else "INSERT OR REPLACE INTO items_fts (rowid, title, text) VALUES (?, ?, ?)")  # FTS5: no upsert
-    conn.executemany(upsert,
+    if dialect(conn) == "postgresql":  # FTS5 tables take no upsert; its words are cut as FTS5 cuts them
+        conn.executemany("INSERT INTO items_fts (rowid, title, text) VALUES (?, ?, ?) ON CONFLICT (rowid)"
+                         " DO UPDATE SET title = excluded.title, text = excluded.text",
+                         [(item_id, _fts_words(_masked_tokens(tt)), _fts_words(_masked_tokens(xt))[:PG_INDEX_CHARS])
+                          for item_id, tt, xt in rows])
+        return
+    conn.executemany("INSERT OR REPLACE INTO items_fts (rowid, title, text) VALUES (?, ?, ?)",
                      [(item_id, _masked_tokens(tt), _masked_tokens(xt)) for item_id, tt, xt in rows])
+
+
+# A tsvector holds at most 1 MB: an item's indexed text is cut well below (about 0.6 MB at worst).
+PG_INDEX_CHARS = 100_000
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _fts_words(text: str) -> str:
+    """Text as SQLite's FTS5 ``unicode61`` tokenizer cuts it, joined by spaces: runs of letters and
+    digits (punctuation, symbols and ``_`` separate), lower-cased, Latin diacritics removed. The
+    PostgreSQL index and its queries go through this, so PostgreSQL's parser (which keeps
+    ``example.com``, ``12.5`` or ``a-b`` whole) finds what FTS5 finds for the same query."""
+    words = []
+    for m in _WORD.finditer(text):
+        w = m.group().lower()
+        if not w.isascii() and all(ord(c) < 0x250 for c in w):
+            w = "".join(c for c in unicodedata.normalize("NFD", w) if not unicodedata.combining(c))
+        words.append(w)
+    return " ".join(words)
 
 
 def _masked_tokens(tokens: Sequence[str]) -> str:
@@ -146,9 +171,10 @@ def _masked_tokens(tokens: Sequence[str]) -> str:
 
 
 def search_items(db: sqlite_utils.Database, query_tokens: Sequence[str], *, limit: int = 100) -> list[dict]:
-    """Items whose segmented text contains every query token (phrase per token), newest first."""
-    if dialect(db) == "postgresql":
-        terms = [t for t in query_tokens if t.strip()]
+    """Items whose segmented text contains every query token (phrase per token), newest first.
+    Tokens without a letter or digit (punctuation) are left out of the query on both backends."""
+    if dialect(db) == "postgresql":  # each token a phrase of its words, cut as the index was cut
+        terms = [w for w in map(_fts_words, query_tokens) if w]
         if not terms:
             return []
         return db.execute_returning_dicts(
@@ -156,7 +182,7 @@ def search_items(db: sqlite_utils.Database, query_tokens: Sequence[str], *, limi
             " JOIN items i ON i.id = f.rowid WHERE f.tsv @@ ("
             + " && ".join(["phraseto_tsquery('simple', ?)"] * len(terms)) + ") ORDER BY f.rowid DESC LIMIT ?",
             [*terms, limit])
-    terms = [t.replace('"', '""') for t in query_tokens if t.strip()]
+    terms = [t.replace('"', '""') for t in query_tokens if _fts_words(t)]
     if not terms:
         return []
     match = " AND ".join(f'"{t}"' for t in terms)
@@ -240,17 +266,21 @@ def decode_lists(r: Mapping[str, Any], memo: dict | None = None) -> dict:
 def replay_rows(conn, last_item_id: int, since: datetime, chunk: int) -> Iterator[list[dict]]:
     """The stored items of the story window (published or fetched since ``since``) up to
     ``last_item_id``, each with its analysis row, in item order, ``chunk`` at a time: a full
-    window can be 300,000 items, far too many to hold at once. Reads ``items`` (monitor's)."""
-    cur = conn.execute(
-        "SELECT i.id, i.title, i.text, i.url, i.published, i.fetched_at, i.source_id, i.metrics, a.*"
-        " FROM items i JOIN item_analysis a ON a.item_id = i.id"
-        " WHERE i.id <= ? AND coalesce(i.published, i.fetched_at) >= ? ORDER BY i.id", [last_item_id, to_db(since)])
-    names = [d[0] for d in cur.description]
+    window can be 300,000 items, far too many to hold at once (a page per query, by item id, so
+    neither backend's driver buffers the whole window). Reads ``items`` (monitor's)."""
+    after = 0
     while True:
-        rows = cur.fetchmany(chunk)
+        cur = conn.execute(
+            "SELECT i.id, i.title, i.text, i.url, i.published, i.fetched_at, i.source_id, i.metrics, a.*"
+            " FROM items i JOIN item_analysis a ON a.item_id = i.id"
+            " WHERE i.id > ? AND i.id <= ? AND coalesce(i.published, i.fetched_at) >= ? ORDER BY i.id LIMIT ?",
+            [after, last_item_id, to_db(since), chunk])
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
         if not rows:
             return
         yield [dict(zip(names, r)) for r in rows]
+        after = rows[-1][0]
 
 
 def watermark(conn, stage: str) -> int:
@@ -266,10 +296,23 @@ def set_watermark(conn, stage: str, last_item_id: int) -> None:
     )
 
 
+def advance_watermark(conn, stage: str, expected: int, last_item_id: int) -> None:
+    """Move a stage's watermark from ``expected`` to ``last_item_id`` inside the caller's
+    transaction, or raise :class:`WatermarkMoved` (and write nothing) when it is not at
+    ``expected``: a batch is committed only on top of the state it was computed from."""
+    found = watermark(conn, stage)
+    if found != expected:
+        raise WatermarkMoved(stage, expected, found)
+    set_watermark(conn, stage, last_item_id)
+
+
+_ANALYSIS_COLUMNS = ("item_id", "topic", "topic_p", "sentiment", "sentiment_score", "severity", "severity_reasons",
+                     "places", "departments", "units", "schemes", "risk_words", "involves_district", "flagged",
+                     "story_id", "duplicate_of", "hot", "heat", "analysed_at")
 _SAVE_SQL = (
-    "INSERT OR REPLACE INTO item_analysis (item_id, topic, topic_p, sentiment, sentiment_score, severity,"
-    " severity_reasons, places, departments, units, schemes, risk_words, involves_district, flagged,"
-    " story_id, duplicate_of, hot, heat, analysed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+    f"INSERT INTO item_analysis ({', '.join(_ANALYSIS_COLUMNS)}) VALUES ({','.join('?' * len(_ANALYSIS_COLUMNS))})"
+    " ON CONFLICT (item_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _ANALYSIS_COLUMNS[1:]))
 
 
 def _analysis_params(a: ItemAnalysis, analysed_at: str | None = None) -> tuple:
@@ -400,7 +443,8 @@ _STORY_SQL = (
     " ON CONFLICT(id) DO UPDATE SET label=excluded.label, size=excluded.size,"
     " first_item_id=excluded.first_item_id, first_source=excluded.first_source,"
     " first_published=excluded.first_published, sources=excluded.sources, hot=excluded.hot,"
-    " hot_since=excluded.hot_since, heat=excluded.heat, peak_heat=max(stories.peak_heat, excluded.peak_heat),"
+    " hot_since=excluded.hot_since, heat=excluded.heat, peak_heat=CASE WHEN excluded.peak_heat > stories.peak_heat"
+    " THEN excluded.peak_heat ELSE stories.peak_heat END,"
     " explanation=excluded.explanation, updated_at=excluded.updated_at")
 
 
@@ -447,11 +491,10 @@ def add_label(db: sqlite_utils.Database, item_id: int, field: str, value: str, a
     from storage.db import transaction
 
     with transaction(db) as conn:
-        cur = conn.execute(
-            "INSERT INTO labels (item_id, field, value, actor, created_at) VALUES (?, ?, ?, ?, ?)",
+        return conn.execute(
+            "INSERT INTO labels (item_id, field, value, actor, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
             [item_id, field, value, actor, to_db(at)],
-        )
-    return cur.lastrowid
+        ).fetchall()[0][0]
 
 
 def labels(db: sqlite_utils.Database, field: str | None = None) -> list[dict]:
@@ -468,9 +511,15 @@ def labels(db: sqlite_utils.Database, field: str | None = None) -> list[dict]:
 def latest_topic_labels(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
     """(title, text, topic) of every labelled item by its latest topic label, in item order;
     [] when the desk has no items or labels yet (a plain, possibly read-only, connection)."""
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    if not {"labels", "items"} <= tables:
-        return []
+    try:
+        return _latest_topic_labels(conn)
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):  # a desk without items or labels yet
+            return []
+        raise
+
+
+def _latest_topic_labels(conn) -> list[tuple[str, str, str]]:
     return conn.execute("""
         SELECT i.title, i.text, l.value FROM labels l
         JOIN items i ON i.id = l.item_id
