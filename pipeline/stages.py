@@ -19,6 +19,7 @@ from monitor import store as monitor_store
 from monitor.types import StoredItem
 from pipeline import notices as notice
 from pipeline import outbox, store
+from pipeline.errors import WatermarkMoved
 from pipeline.matching import IncidentMatcher
 from pipeline.notices import Notice
 from pipeline.titles import IncidentTitles
@@ -37,6 +38,7 @@ JOIN_EVIDENCE = 3  # evidence snapshots added per batch when a story joins an in
 
 @dataclass
 class _Batch:
+    after: int  # the watermark the batch was computed from: it commits only on top of it
     items: list[StoredItem]
     specs: list[dict]
     now: datetime
@@ -67,20 +69,29 @@ class DeskPipeline:
         self.clock = clock
         self.triggers = triggers or TriggerConfig()
         self.auto_confirm_releases = auto_confirm_releases
+        # Called inside each write transaction before anything is written; raises to refuse the
+        # write (pipeline.leader.Leadership.check: only the leader writes on a shared server).
+        self.guard: Callable[[Any], None] | None = None
+        self.sources: dict[str, dict] = {}
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop every piece of state kept in memory (the window is rebuilt from the database)."""
         self.state = PipelineState()
-        self.matcher = IncidentMatcher(incidents, getattr(getattr(classifier, "matcher", None), "gazetteer", None))
+        self.matcher = IncidentMatcher(self.svc, getattr(getattr(self.classifier, "matcher", None), "gazetteer", None))
         self.titles = IncidentTitles()
         self.engine = None
-        self.sources: dict[str, dict] = {}
         self.last_batch = 0  # items the last step processed (0: caught up)
         self._pending: _Batch | None = None  # understood but not yet written (a failed write is retried)
         self._sent_now: list[str] = []  # stories handed to the incident service in this write
 
     # -- setup (in the pipeline thread) -----------------------------------
     def open(self) -> None:
-        """Start the story engine and rebuild the window's stories from what is stored."""
+        """Start the story engine and rebuild the window's stories from what is stored (again:
+        what was kept in memory is dropped first)."""
         from classifiers.stories.engine import StoryEngine
 
+        self._forget()
         self.engine = StoryEngine(window=timedelta(hours=self.triggers.story_window_hours),
                                   segment=self.classifier.segmenter.cut if self.classifier.segmenter else None)
         self._replay()
@@ -155,11 +166,17 @@ class DeskPipeline:
         if batch is not None and batch.items[0].id == items[0].id:
             items = batch.items  # a retry: the story engine has seen these items already
         else:
-            batch = self._prepare(items)
+            batch = self._prepare(last, items)
         self._pending = batch
         self._sent_now = []
         try:
             notices = self._write(batch)
+        except WatermarkMoved as exc:
+            # Another process committed batches since this one read the window: what is in memory
+            # is stale. Nothing of this batch was written; rebuild from the database and go on.
+            log.warning("%s: rebuilding the story window from the database", exc)
+            self.open()
+            return []
         except BaseException:
             # Nothing of the batch was committed: stories marked as handed over in it are not.
             for sid in self._sent_now:
@@ -169,7 +186,7 @@ class DeskPipeline:
         self._pending = None
         return notices
 
-    def _prepare(self, items: list[StoredItem]) -> "_Batch":
+    def _prepare(self, after: int, items: list[StoredItem]) -> "_Batch":
         """Understand a batch and feed it to the story engine (memory only, done once per batch)."""
         from classifiers.stories.types import StoryItem, content_hash
 
@@ -188,7 +205,7 @@ class DeskPipeline:
                                  dict(it.metrics), it.url, words=tuple(tt) + tuple(xt))
                        for it, pub, tt, xt in zip(items, published, title_tokens, text_tokens)]
         assignments = self.engine.add_many(story_items)
-        batch = _Batch(items, specs, now, title_tokens, text_tokens)
+        batch = _Batch(after, items, specs, now, title_tokens, text_tokens)
         for it, pub, spec, c, a in zip(items, published, specs, results, assignments):
             row = store.analysis_of(it.id, c, a, now)
             batch.rows.append(row)
@@ -235,6 +252,9 @@ class DeskPipeline:
         # commit together, so a crash repeats the batch with nothing of it written.
         now, items = batch.now, batch.items
         with transaction(self.db) as conn, self.svc.batch_cache():  # we hold the write lock: cache per batch
+            self._check(conn)
+            if store.watermark(conn, STAGE) != batch.after:  # checked again below, before it moves
+                raise WatermarkMoved(STAGE, batch.after, store.watermark(conn, STAGE))
             notices = self._incidents(batch.touched, batch.evidence, now)
             notices += self._releases(items, batch.specs)
             store.save_analyses(conn, batch.rows)
@@ -242,7 +262,7 @@ class DeskPipeline:
                                     zip(items, batch.title_tokens, batch.text_tokens)])
             store.save_stories(conn, [store.story_dict(story) for story in map(self._story, batch.touched)
                                       if story is not None], now)
-            store.set_watermark(conn, STAGE, items[-1].id)
+            store.advance_watermark(conn, STAGE, batch.after, items[-1].id)
             outbox.put(conn, notices, now)
         return notices
 
@@ -360,9 +380,14 @@ class DeskPipeline:
     # -- the clock ----------------------------------------------------------
     def clock_step(self) -> list[Notice]:
         with transaction(self.db) as conn:  # the alerts' timeline events and their notices commit together
+            self._check(conn)
             out = self._clock_notices()
             outbox.put(conn, out, self.clock())
         return out
+
+    def _check(self, conn) -> None:
+        if self.guard is not None:
+            self.guard(conn)
 
     def pending_notices(self) -> list[Notice]:
         """Notices committed but never handed to the dispatcher (the desk stopped in between)."""

@@ -83,3 +83,21 @@ def holder(url: str, key: int) -> dict | None:
     fields = dict(part.split("=", 1) for part in (name or "").split() if "=" in part)
     return {"pid": fields.get("pid", "?"), "host": fields.get("host") or addr or "?",
             "started": started.isoformat() if started else None, "name": name}
+
+
+def session_of(conn: PgConnection) -> tuple[int, str]:
+    """(backend pid, backend start) of a connection's server session: names the session even
+    after its pid is reused by a later one."""
+    row = conn.execute("SELECT pid, backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()").fetchone()
+    return int(row[0]), str(row[1])
+
+
+def holds(conn, key: int, session: tuple[int, str]) -> bool:
+    """Whether ``session`` (from :func:`session_of`) still holds session lock ``key``, asked on any
+    connection, e.g. inside a transaction that must only commit while its process leads."""
+    pid, started = session
+    row = conn.execute(
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory'"
+        " AND l.granted AND l.pid = ? AND a.backend_start::text = ?"
+        " AND ((l.classid::bigint << 32) | l.objid::bigint) = ?", [pid, started, key]).fetchone()
+    return bool(row and row[0])
