@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from datetime import tzinfo
 from pathlib import Path
@@ -47,6 +49,7 @@ class PipelineRunner:
         self.leadership = Leadership(self.db_path, role)
         self._leading = asyncio.Lock()
         self._told_standby = False
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"  # names this process's understanding claims
 
     async def _run(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
@@ -135,6 +138,8 @@ class PipelineRunner:
 
     async def understand(self) -> None:
         if not await self._lead():
+            if self.leadership.shared and self.pipeline is not None:
+                await self._understand_ahead()
             return
         try:
             while True:  # drain what intake stored, a batch at a time
@@ -143,6 +148,14 @@ class PipelineRunner:
                     break
         except NotLeader as exc:
             await self._step_down(exc)
+
+    async def _understand_ahead(self) -> None:
+        """A standby classifies items ahead of the leader, a chunk per tick (so it still tries the
+        lead every tick); a failure here must not hold up a takeover."""
+        try:
+            await self._run(self.pipeline.understand_ahead, self.worker)
+        except Exception as exc:  # noqa: BLE001 - the leader classifies what is left undone
+            log.warning("understanding ahead of the leader failed: %s", exc)
 
     async def clocks(self) -> None:
         if not self._opened:

@@ -33,6 +33,7 @@ log = logging.getLogger("yuqing.pipeline")
 STAGE = "understand"
 BATCH = 256
 REPLAY_CHUNK = 1024  # items fed to the story engine at a time when rebuilding after a restart
+WORK_CHUNK = 64  # items an understanding worker claims at a time
 JOIN_EVIDENCE = 3  # evidence snapshots added per batch when a story joins an incident again
 
 
@@ -192,13 +193,12 @@ class DeskPipeline:
 
         now = self.clock()
         specs = [self.sources.get(it.source_id, {}) for it in items]
-        results = self.classifier.classify_many(
-            [(it.title, it.text, bool(spec.get("local"))) for it, spec in zip(items, specs)])
-        if self.classifier.segmenter is not None:  # the words classification already cut
-            title_tokens = [c.title_tokens for c in results]
-            text_tokens = [c.text_tokens for c in results]
-        else:
-            title_tokens, text_tokens = self._segment([it.title for it in items], [it.text for it in items])
+        done = store.understood(self.db.conn, [it.id for it in items])  # by understanding workers
+        todo = [(it, spec) for it, spec in zip(items, specs) if it.id not in done]
+        done.update(zip([it.id for it, _ in todo], self._understand(todo)))
+        understood = [done[it.id] for it in items]
+        title_tokens = [u["title_tokens"] for u in understood]
+        text_tokens = [u["text_tokens"] for u in understood]
         published = [_engine_time(it.published or it.fetched_at, now) for it in items]
         shown = self._sighted([it.id for it in items])
         story_items = [StoryItem(str(it.id), *shown.get(it.id, (it.title, it.text)), pub, it.source_id,
@@ -206,8 +206,8 @@ class DeskPipeline:
                        for it, pub, tt, xt in zip(items, published, title_tokens, text_tokens)]
         assignments = self.engine.add_many(story_items)
         batch = _Batch(after, items, specs, now, title_tokens, text_tokens)
-        for it, pub, spec, c, a in zip(items, published, specs, results, assignments):
-            row = store.analysis_of(it.id, c, a, now)
+        for it, pub, spec, u, a in zip(items, published, specs, understood, assignments):
+            row = store.analysis_from(it.id, u, a, now)
             batch.rows.append(row)
             if spec.get("own_channel"):  # the district's own releases answer incidents; they are not reports
                 self.state.own_items.add(str(it.id))
@@ -225,6 +225,36 @@ class DeskPipeline:
                 "published": pub.isoformat(), "source": spec.get("name", it.source_id),
                 "rank": (it.metrics or {}).get("rank"), "content_hash": content_hash(it.title, it.text)})
         return batch
+
+    def _understand(self, pairs: list[tuple[StoredItem, dict]]) -> list[dict]:
+        """Classify items (each with its source's spec) and cut their words: what
+        :func:`store.understood_of` keeps, the same whether the leader or a worker does it."""
+        if not pairs:
+            return []
+        items = [it for it, _ in pairs]
+        results = self.classifier.classify_many([(it.title, it.text, bool(spec.get("local"))) for it, spec in pairs])
+        if self.classifier.segmenter is not None:  # the words classification already cut
+            title_tokens = [c.title_tokens for c in results]
+            text_tokens = [c.text_tokens for c in results]
+        else:
+            title_tokens, text_tokens = self._segment([it.title for it in items], [it.text for it in items])
+        return [store.understood_of(c, tt, xt) for c, tt, xt in zip(results, title_tokens, text_tokens)]
+
+    # -- understanding ahead of the leader (a standby on a shared server) ---------------------------
+    def understand_ahead(self, worker: str, limit: int = WORK_CHUNK) -> int:
+        """Claim up to ``limit`` items beyond the leader's next batch, classify them and store what
+        was understood for the leader to take; how many were claimed (0: nothing to do)."""
+        with transaction(self.db) as conn:  # claims are read and written under the writer lock
+            ids = store.claim_understanding(conn, worker, self.clock(), after=store.watermark(conn, STAGE),
+                                            skip=BATCH, limit=limit)
+        if not ids:
+            return 0
+        self._load_sources()
+        items = monitor_store.get_items(self.db, ids)
+        results = self._understand([(it, self.sources.get(it.source_id, {})) for it in items])
+        with transaction(self.db) as conn:
+            store.save_understood(conn, worker, [(it.id, u) for it, u in zip(items, results)], self.clock())
+        return len(ids)
 
     def _sighted(self, ids: list[int]) -> dict[int, tuple[str, str]]:
         """Item id -> (title, text) of the item it is a sighting of (another source's item with the same
@@ -263,6 +293,7 @@ class DeskPipeline:
             store.save_stories(conn, [store.story_dict(story) for story in map(self._story, batch.touched)
                                       if story is not None], now)
             store.advance_watermark(conn, STAGE, batch.after, items[-1].id)
+            store.clear_understood(conn, items[-1].id)
             outbox.put(conn, notices, now)
         return notices
 

@@ -99,6 +99,17 @@ def m002_search_index(db: sqlite_utils.Database) -> None:
         db.execute("CREATE VIRTUAL TABLE items_fts USING fts5(title, text, tokenize = 'unicode61')")
 
 
+@migrations()
+def m003_understanding_claims(db: sqlite_utils.Database) -> None:
+    # Understanding done ahead of the pipeline leader by other `--role pipeline` processes: a row
+    # claims an item for one worker (the primary key makes the claim exclusive); ``result`` is
+    # its classification (JSON) once done. The leader takes results it finds and deletes the
+    # rows of each batch it commits; a claim never fulfilled (its worker died) is classified by
+    # the leader itself, so nothing waits on a dead worker.
+    db.execute("CREATE TABLE item_understanding (item_id INTEGER PRIMARY KEY, claimed_by TEXT NOT NULL,"
+               " claimed_at TEXT NOT NULL, result TEXT, done_at TEXT)")
+
+
 LABEL_FIELDS = ("topic", "sentiment", "place")
 
 
@@ -216,21 +227,68 @@ class ItemAnalysis:
     analysed_at: datetime
 
 
-def analysis_of(item_id: int, c, a, now: datetime) -> ItemAnalysis:
-    """The row of one item from its classification ``c`` (``classifiers.pipeline`` result) and
-    its story assignment ``a`` (``classifiers.stories`` engine)."""
-    places = tuple({"code": p.code, "name": p.name, "level": p.level, "in_district": p.in_district,
-                    "reason": p.reason} for p in c.jurisdiction.places)
-    schemes = tuple({"scheme": s.scheme, "words": list(s.words), "alert": s.alert} for s in c.schemes)
-    flagged = c.jurisdiction.involves_district or bool(schemes)
+def understood_of(c, title_tokens: Sequence[str], text_tokens: Sequence[str]) -> dict:
+    """What classification learned about one item (``classifiers.pipeline`` result ``c``) and the
+    words it was cut into, as a JSON-able dict: what an understanding worker hands the leader."""
+    return {
+        "topic": c.topic.label, "topic_p": float(c.topic.probability), "sentiment": c.sentiment.label,
+        "sentiment_score": float(c.sentiment.score), "severity": c.severity.level,
+        "severity_reasons": list(c.severity.reasons),
+        "places": [{"code": p.code, "name": p.name, "level": p.level, "in_district": p.in_district,
+                    "reason": p.reason} for p in c.jurisdiction.places],
+        "departments": [d.name for d in c.jurisdiction.departments], "units": list(c.responsible_units),
+        "schemes": [{"scheme": s.scheme, "words": list(s.words), "alert": s.alert} for s in c.schemes],
+        "risk_words": list(c.risk_words), "involves_district": bool(c.jurisdiction.involves_district),
+        "title_tokens": list(title_tokens), "text_tokens": list(text_tokens)}
+
+
+def analysis_from(item_id: int, u: Mapping[str, Any], a, now: datetime) -> ItemAnalysis:
+    """The row of one item from what was understood about it (:func:`understood_of`) and its story
+    assignment ``a`` (``classifiers.stories`` engine)."""
+    schemes = tuple(dict(s) for s in u["schemes"])
     return ItemAnalysis(
-        item_id=item_id, topic=c.topic.label, topic_p=float(c.topic.probability), sentiment=c.sentiment.label,
-        sentiment_score=float(c.sentiment.score), severity=c.severity.level,
-        severity_reasons=tuple(c.severity.reasons), places=places,
-        departments=tuple(d.name for d in c.jurisdiction.departments), units=tuple(c.responsible_units),
-        schemes=schemes, risk_words=tuple(c.risk_words), involves_district=c.jurisdiction.involves_district,
-        flagged=flagged, story_id=a.story_id, duplicate_of=int(a.duplicate_of) if a.duplicate_of else None,
-        hot=a.hot, heat=float(a.heat), analysed_at=now)
+        item_id=item_id, topic=u["topic"], topic_p=float(u["topic_p"]), sentiment=u["sentiment"],
+        sentiment_score=float(u["sentiment_score"]), severity=u["severity"],
+        severity_reasons=tuple(u["severity_reasons"]), places=tuple(dict(p) for p in u["places"]),
+        departments=tuple(u["departments"]), units=tuple(u["units"]), schemes=schemes,
+        risk_words=tuple(u["risk_words"]), involves_district=bool(u["involves_district"]),
+        flagged=bool(u["involves_district"]) or bool(schemes), story_id=a.story_id,
+        duplicate_of=int(a.duplicate_of) if a.duplicate_of else None, hot=a.hot, heat=float(a.heat), analysed_at=now)
+
+
+def claim_understanding(conn, worker: str, now: datetime, *, after: int, skip: int, limit: int) -> list[int]:
+    """Claim for ``worker`` up to ``limit`` unclaimed items beyond the leader's next batch (the
+    ``skip`` items after ``after``, its watermark); their ids. Call inside a transaction."""
+    row = conn.execute("SELECT id FROM items WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?", [after, skip]).fetchone()
+    if row is None:
+        return []
+    return sorted(r[0] for r in conn.execute(
+        "INSERT INTO item_understanding (item_id, claimed_by, claimed_at)"
+        " SELECT i.id, ?, ? FROM items i WHERE i.id >= ?"
+        " AND NOT EXISTS (SELECT 1 FROM item_understanding u WHERE u.item_id = i.id) ORDER BY i.id LIMIT ?"
+        " ON CONFLICT (item_id) DO NOTHING RETURNING item_id", [worker, to_db(now), row[0], limit]).fetchall())
+
+
+def save_understood(conn, worker: str, results: Sequence[tuple[int, Mapping[str, Any]]], now: datetime) -> None:
+    """Store a worker's results for the items it claimed (a claim the leader consumed meanwhile
+    is gone: its result is dropped)."""
+    at = to_db(now)
+    conn.executemany("UPDATE item_understanding SET result = ?, done_at = ? WHERE item_id = ? AND claimed_by = ?",
+                     [(json.dumps(u, ensure_ascii=False), at, item_id, worker) for item_id, u in results])
+
+
+def understood(conn, item_ids: Sequence[int]) -> dict[int, dict]:
+    """item id -> what a worker understood about it, for those of ``item_ids`` that have a result."""
+    if not item_ids:
+        return {}
+    rows = conn.execute(f"SELECT item_id, result FROM item_understanding WHERE item_id IN"
+                        f" ({','.join('?' * len(item_ids))}) AND result IS NOT NULL", list(item_ids)).fetchall()
+    return {item_id: json.loads(result) for item_id, result in rows}
+
+
+def clear_understood(conn, up_to: int) -> None:
+    """Drop the claims and results of items up to ``up_to`` (inside the batch that consumed them)."""
+    conn.execute("DELETE FROM item_understanding WHERE item_id <= ?", [up_to])
 
 
 def facts_dict(row: ItemAnalysis) -> dict:
@@ -534,7 +592,7 @@ def labelled_items(tables: set[str]) -> list[str]:
 
 
 #: The pipeline's tables whose rows hang off an item id: (table, column).
-ITEM_CHILDREN = (("item_analysis", "item_id"), ("items_fts", "rowid"))
+ITEM_CHILDREN = (("item_analysis", "item_id"), ("items_fts", "rowid"), ("item_understanding", "item_id"))
 
 
 def forget_items(conn, ids: Sequence[int], tables: set[str]) -> dict[str, int]:
