@@ -82,6 +82,7 @@ class DeskPipeline:
         self.matcher = IncidentMatcher(self.svc, getattr(getattr(self.classifier, "matcher", None), "gazetteer", None))
         self.titles = IncidentTitles()
         self.engine = None
+        self.window_at = 0  # the watermark what is in memory reflects (stories, facts)
         self.last_batch = 0  # items the last step processed (0: caught up)
         self._pending: _Batch | None = None  # understood but not yet written (a failed write is retried)
         self._sent_now: list[str] = []  # stories handed to the incident service in this write
@@ -109,7 +110,7 @@ class DeskPipeline:
         """Rebuild stories and their facts from what is stored (after a restart)."""
         from classifiers.stories.types import StoryItem
 
-        last = store.watermark(self.db.conn, STAGE)
+        last = self.window_at = store.watermark(self.db.conn, STAGE)
         if not last:
             return
         since = self.clock() - timedelta(hours=self.triggers.story_window_hours)
@@ -158,6 +159,13 @@ class DeskPipeline:
     def step(self) -> list[Notice]:
         """Process the next batch of stored items; return what people should hear about."""
         last = store.watermark(self.db.conn, STAGE)
+        if last != self.window_at:
+            # Another process committed batches since this one's window was built (a leader that
+            # has since died, or one that took over meanwhile): rebuild it from the database.
+            log.warning("pipeline watermark at item %d, this process's window at %d: rebuilding it",
+                        last, self.window_at)
+            self.open()
+            last = self.window_at
         items = monitor_store.items_after(self.db, last, BATCH)
         self.last_batch = len(items)
         if not items:
@@ -185,6 +193,7 @@ class DeskPipeline:
                     self.state.facts[sid].candidate_sent = False
             raise
         self._pending = None
+        self.window_at = batch.items[-1].id
         return notices
 
     def _prepare(self, after: int, items: list[StoredItem]) -> "_Batch":
