@@ -17,7 +17,7 @@ from pipeline.leader import Leadership
 from pipeline.schema import all_migrations
 from storage.db import connect, open_db, transaction
 from tests.functional.test_pipeline_batches import STORIES
-from yuqing.config import init_home
+from tests.pipeline_kit import pipeline_home
 from yuqing.home import DeskHome
 from yuqing.pipeline import desk_pipeline
 
@@ -27,8 +27,7 @@ SPEC = SourceSpec(id="local", name="汉中本地论坛", url="http://127.0.0.1:9
 
 def _desk(tmp_path, target) -> DeskHome:
     """A desk home whose database (``target``, or its SQLite file) holds four reports of each story."""
-    home = DeskHome(tmp_path / "home")
-    init_home(home, sources_text="")
+    home = pipeline_home(tmp_path / "home")
     _store(target or home.db_path)
     return home
 

@@ -28,8 +28,7 @@ from storage.db import connect, open_db, transaction
 from storage.pg import WRITER_LOCK_KEY
 from storage.pglocks import LEADER_LOCK
 from tests.functional.test_kill_pipeline import EVENTS, item_content
-from yuqing.config import init_home
-from yuqing.home import DeskHome
+from tests.pipeline_kit import pipeline_home
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgresql]
 
@@ -161,12 +160,9 @@ def _exactly_once(url: str, total: int) -> None:
 def test_a_killed_leaders_standby_takes_over_and_the_outcome_is_a_single_runs(tmp_path, pg_server, pg_url):
     t0 = time.monotonic()
     now = datetime.now(timezone.utc)
-    home = DeskHome(tmp_path / "home")
-    init_home(home, sources_text="")
-    from yuqing.classify_io import load_classifier
+    home = pipeline_home(tmp_path / "home")  # the topic model trained already, for all three runs
     from yuqing.pipeline import desk_pipeline
 
-    load_classifier(home.path)  # the topic model is trained once, for all three runs
     reference = pg_server.create_database()
     try:
         total = sum(n for n, _ in SOURCES.values())
