@@ -111,7 +111,7 @@ def _wait(what: str, cond, bound: float = BOUND, every: float = 0.2):
     pytest.fail(f"waited {bound:.0f} s for {what}")
 
 
-def _pipeline(home: DeskHome, url: str) -> subprocess.Popen:
+def _pipeline(home, url: str) -> subprocess.Popen:
     log = open(home.path / f"run-{time.monotonic_ns()}.log", "wb")
     return subprocess.Popen([sys.executable, "-m", "yuqing", "--home", str(home.path), "--database", url,
                              "run", "--role", "pipeline"], stdout=log, stderr=subprocess.STDOUT,
