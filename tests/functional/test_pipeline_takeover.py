@@ -27,7 +27,7 @@ from pipeline.schema import all_migrations
 from storage.db import connect, open_db, transaction
 from storage.pg import WRITER_LOCK_KEY
 from storage.pglocks import LEADER_LOCK
-from tests.functional.test_kill_pipeline import EVENTS, item_content
+from tests.functional.test_kill_pipeline import item_content
 from tests.pipeline_kit import pipeline_home
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgresql]
