@@ -19,6 +19,7 @@ from typing import Callable
 
 from pipeline.errors import NotLeader
 from pipeline.leader import Leadership
+from storage.db import connection_lost
 from storage.dburl import as_target, redacted
 
 log = logging.getLogger("yuqing.pipeline")
@@ -49,6 +50,7 @@ class PipelineRunner:
         self.leadership = Leadership(self.db_path, role)
         self._leading = asyncio.Lock()
         self._told_standby = False
+        self._reconnect = False  # the pipeline was dropped with its lost connection: make a new one
         self.worker = f"{socket.gethostname()}:{os.getpid()}"  # names this process's understanding claims
 
     async def _run(self, fn, *args):
@@ -91,8 +93,10 @@ class PipelineRunner:
             return True
 
     async def _step_down(self, exc: BaseException) -> None:
-        """This process lost the leader lock: stop writing, stop the dispatcher, stand by."""
-        log.warning("pipeline no longer leads (%s): standing by", exc)
+        """This process lost the leader lock (or its connection): stop writing, stop the
+        dispatcher, stand by."""
+        if self._opened:
+            log.warning("pipeline no longer leads (%s): standing by", " ".join(str(exc).split())[:300])
         async with self._leading:
             self._opened = False
             for task in list(self._tasks):
@@ -101,7 +105,10 @@ class PipelineRunner:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
             if self.dispatcher is not None:
                 dispatcher, self.dispatcher = self.dispatcher, None
-                await dispatcher.aclose()
+                try:
+                    await dispatcher.aclose()
+                except Exception:  # noqa: BLE001 - its connection may be gone too; the next leader resends
+                    log.exception("stopping the alert dispatcher failed")
             await self._run(self.leadership.give_up)
 
     async def _make_dispatcher(self):
@@ -137,6 +144,9 @@ class PipelineRunner:
         self._thread.shutdown(wait=True)
 
     async def understand(self) -> None:
+        if self.pipeline is None and self._reconnect:  # fails (and is retried) while the server is away
+            self.pipeline = await self._run(self.make_pipeline)
+            self._reconnect = False
         if not await self._lead():
             if self.leadership.shared and self.pipeline is not None:
                 await self._understand_ahead()
@@ -148,6 +158,23 @@ class PipelineRunner:
                     break
         except NotLeader as exc:
             await self._step_down(exc)
+        except Exception as exc:
+            if not await self._reconnected(exc):
+                raise
+
+    async def _reconnected(self, exc: Exception) -> bool:
+        """After a failed step: when the server database's connection is lost for good, stop
+        leading and drop this pipeline (a new one, with a new connection, is made on the next
+        tick and leads again when it may). True when that was the failure."""
+        if self.pipeline is None or not self.leadership.shared or not connection_lost(self.pipeline.db):
+            return False
+        await self._step_down(exc)
+        old, self.pipeline, self._reconnect = self.pipeline, None, True
+        try:
+            await self._run(old.close)
+        except Exception:  # noqa: BLE001 - the connection is gone already
+            pass
+        return True
 
     async def _understand_ahead(self) -> None:
         """A standby classifies items ahead of the leader, a chunk per tick (so it still tries the
@@ -155,7 +182,8 @@ class PipelineRunner:
         try:
             await self._run(self.pipeline.understand_ahead, self.worker)
         except Exception as exc:  # noqa: BLE001 - the leader classifies what is left undone
-            log.warning("understanding ahead of the leader failed: %s", exc)
+            if not await self._reconnected(exc):
+                log.warning("understanding ahead of the leader failed: %s", exc)
 
     async def clocks(self) -> None:
         if not self._opened:
@@ -164,6 +192,10 @@ class PipelineRunner:
             await self._announce(await self._run(self.pipeline.clock_step))
         except NotLeader as exc:
             await self._step_down(exc)
+            return
+        except Exception as exc:
+            if not await self._reconnected(exc):
+                raise
             return
         await self.dispatcher.tick(wait=False)  # a robot that hangs must not hold up the clocks
 

@@ -181,6 +181,13 @@ def desk_exists(target) -> bool:
         db.close()
 
 
+def connection_lost(db) -> bool:
+    """Whether a server database's connection is gone for good (the server ended its session or
+    the network dropped it): only a new connection can go on. Never on SQLite."""
+    raw = getattr(getattr(db, "conn", db), "raw", None)
+    return bool(raw is not None and (raw.closed or raw.broken))
+
+
 def table_exists(db, name: str) -> bool:
     """Whether the database has table ``name`` (either backend)."""
     return db[name].exists()

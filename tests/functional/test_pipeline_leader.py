@@ -154,3 +154,50 @@ def test_the_leader_takes_what_an_understanding_worker_stored(tmp_path, pg_url, 
     sentiments = dict(_rows(pg_url, "SELECT item_id, sentiment FROM item_analysis"))
     assert len(sentiments) == 12 and sentiments[6] == "中性" and sentiments[3] == "负面"
     assert _rows(pg_url, "SELECT count(*) FROM item_understanding") == [(0,)]
+
+
+@pytest.mark.postgresql
+async def test_a_leader_whose_server_sessions_end_reconnects_and_leads_again(tmp_path, pg_server, pg_url, monkeypatch):
+    """The server ends every session of the desk (a restart, a dropped network): the daemon's pipeline
+    does not stay stuck on its dead connection, it makes a new one, takes the lead again and goes on."""
+    import asyncio
+
+    import psycopg
+
+    from yuqing.config import load_config
+    from yuqing.pipeline import pipeline_runner
+
+    monkeypatch.setattr(stages, "BATCH", 6)
+    monkeypatch.setenv("YUQING_DATABASE_URL", pg_url)
+    home = _desk(tmp_path, pg_url)
+    runner = pipeline_runner(load_config(home), lambda: NOW)
+    await runner.start()
+    try:
+        await runner.understand()
+        assert store.watermark(runner.pipeline.db.conn, stages.STAGE) == 12  # drained while leading
+        _store_more(pg_url)
+        with psycopg.connect(pg_server.admin_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
+                          " AND pid <> pg_backend_pid()", [pg_url.rsplit("/", 1)[1]])
+        for _ in range(200):  # a generous bound: each round is one daemon tick
+            try:
+                await runner.understand()
+            except Exception:  # noqa: BLE001 - what the daemon's stage guard logs and retries
+                pass
+            if _rows(pg_url, "SELECT last_item_id FROM pipeline_state") == [(15,)]:
+                break
+            await asyncio.sleep(0.05)
+        assert runner.leadership.session is not None
+    finally:
+        await runner.stop()
+    analysed = Counter(r[0] for r in _rows(pg_url, "SELECT item_id FROM item_analysis"))
+    assert len(analysed) == 15 and set(analysed.values()) == {1}
+
+
+def _store_more(target) -> None:
+    db = open_db(target, all_migrations())
+    monitor_store.store_fetch(db, SPEC, [
+        ParsedItem(guid=f"later-{k}", title=f"汉台区铺镇化工厂爆炸事故续报（{k}）", link=f"https://news.example/later/{k}",
+                   text="铺镇化工厂爆炸事故伤者已送医救治，事故原因正在调查。", published=NOW - timedelta(minutes=30 - k))
+        for k in range(3)], now=NOW, next_check=NOW, etag=None, last_modified=None, body_digest=None)
+    db.conn.close()
