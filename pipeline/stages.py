@@ -1,10 +1,14 @@
 """The pipeline's stages after intake: understand → stories → incidents → releases → notices, and the clock.
 
-Everything here runs in one pipeline thread with its own SQLite connection. A batch's
+Everything here runs in one pipeline thread with its own database connection. A batch's
 incidents (opened or joined), releases, analysis, search index, stories, watermark and
 notices are written in one transaction, so a crash repeats the batch with nothing of it
 written. After a restart the story engine is rebuilt by replaying the stored analysis of
 the window in item order: story ids are derived from item ids, so they come out the same.
+On a shared server the same rebuild happens whenever the committed watermark is not the one
+this process's window reflects (another process wrote batches: a takeover), and a batch
+commits only on top of the watermark it was computed from. Classification may be done ahead
+by other processes (:meth:`DeskPipeline.understand_ahead`); the batch takes their results.
 """
 from __future__ import annotations
 

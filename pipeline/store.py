@@ -3,8 +3,10 @@
 It owns the tables of migration set "analysis": ``item_analysis`` (one row per analysed
 item), ``stories`` (one row per story, updated as it grows), ``labels`` (staff corrections,
 used by `yuqing train`), ``pipeline_state`` (each stage's watermark over item ids, written in
-the same transaction as the stage's output so a crash never skips or repeats an item) and
-``items_fts`` (the search index). It reads monitor's ``items`` alongside them, never writes it.
+the same transaction as the stage's output so a crash never skips or repeats an item),
+``items_fts`` (the search index: FTS5 on SQLite, a tsvector with a GIN index on PostgreSQL, the
+same query syntax on both) and ``item_understanding`` (classification claimed and done ahead of
+the pipeline leader by other processes). It reads monitor's ``items`` alongside them, never writes it.
 """
 from __future__ import annotations
 
