@@ -201,3 +201,19 @@ def _store_more(target) -> None:
                    text="铺镇化工厂爆炸事故伤者已送医救治，事故原因正在调查。", published=NOW - timedelta(minutes=30 - k))
         for k in range(3)], now=NOW, next_check=NOW, etag=None, last_modified=None, body_digest=None)
     db.conn.close()
+
+
+@pytest.mark.postgresql
+def test_the_leader_locks_session_is_dropped_soon_when_its_machine_vanishes(pg_url):
+    """The server probes the lock's connection every few seconds (its own default waits two hours),
+    so a leader whose machine is lost without closing its connection frees the lock within ~11 s."""
+    lead = Leadership(pg_url)
+    try:
+        assert lead.try_take()
+        shown = {name: lead.lock.conn.execute(f"SHOW {name}").fetchone()[0]
+                 for name in ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count",
+                              "tcp_user_timeout")}
+    finally:
+        lead.give_up()
+    assert shown.pop("tcp_user_timeout") in ("11000", "11s")  # milliseconds, shown with or without a unit
+    assert shown == {"tcp_keepalives_idle": "5", "tcp_keepalives_interval": "2", "tcp_keepalives_count": "3"}
