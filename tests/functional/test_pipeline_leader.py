@@ -217,3 +217,31 @@ def test_the_leader_locks_session_is_dropped_soon_when_its_machine_vanishes(pg_u
         lead.give_up()
     assert shown.pop("tcp_user_timeout") in ("11000", "11s")  # milliseconds, shown with or without a unit
     assert shown == {"tcp_keepalives_idle": "5", "tcp_keepalives_interval": "2", "tcp_keepalives_count": "3"}
+
+
+def test_run_role_pipeline_understands_without_collecting(tmp_path, backend):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    home = _desk(tmp_path, backend)
+    target = backend or home.db_path
+    checked = _rows(target, "SELECT last_check_at, last_error, next_check_at FROM sources")
+    proc = subprocess.Popen([sys.executable, "-m", "yuqing", "--home", str(home.path), "run", "--role", "pipeline"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
+    try:
+        deadline = time.monotonic() + 180  # a generous bound for a slow, busy machine
+        while time.monotonic() < deadline and _rows(target, "SELECT count(*) FROM item_analysis") != [(12,)]:
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+    assert _rows(target, "SELECT count(*) FROM item_analysis") == [(12,)]
+    assert _rows(target, "SELECT count(*) FROM incidents") == [(3,)]
+    # The source (due, and unreachable) was not checked again: no collector ran.
+    assert _rows(target, "SELECT last_check_at, last_error, next_check_at FROM sources") == checked
