@@ -265,7 +265,7 @@ class DeskPipeline:
         self._load_sources()
         items = monitor_store.get_items(self.db, ids)
         results = self._understand([(it, self.sources.get(it.source_id, {})) for it in items])
-        with transaction(self.db) as conn:
+        with transaction(self.db, desk_lock=False) as conn:  # its own rows only: no need to queue behind batches
             store.save_understood(conn, worker, [(it.id, u) for it, u in zip(items, results)], self.clock())
         return len(ids)
 
