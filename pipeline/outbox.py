@@ -31,9 +31,8 @@ def m001_outbox(db: sqlite_utils.Database) -> None:
 def put(conn, notices: Iterable[Any], now: datetime) -> None:
     """Record notices (dataclass instances) inside the caller's transaction; sets ``outbox_id``."""
     for n in notices:
-        cur = conn.execute("INSERT INTO notice_outbox (created_at, notice) VALUES (?, ?)",
-                           [to_db(now), json.dumps(asdict(n), ensure_ascii=False, default=str)])
-        n.outbox_id = cur.lastrowid
+        n.outbox_id = conn.execute("INSERT INTO notice_outbox (created_at, notice) VALUES (?, ?) RETURNING id",
+                                   [to_db(now), json.dumps(asdict(n), ensure_ascii=False, default=str)]).fetchall()[0][0]
 
 
 def pending(conn, notice_type: type) -> list[Any]:

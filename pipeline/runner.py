@@ -1,18 +1,26 @@
 """Drives the pipeline from the daemon's event loop: its thread, the alert dispatcher, the outbox.
 
-The pipeline runs in one thread of its own (its SQLite connection and classifier live
+The pipeline runs in one thread of its own (its database connection and classifier live
 there); the runner hands each batch's notices to the alert dispatcher and prints them,
-and records on the incident timeline how their deliveries went.
+and records on the incident timeline how their deliveries went. On a shared PostgreSQL
+database only the leader (``pipeline.leader``) runs batches, clocks and the dispatcher; the
+runner of a standby keeps its classifier loaded and tries to take the lead on every tick.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from datetime import tzinfo
 from pathlib import Path
 from typing import Callable
-from storage.dburl import as_target
+
+from pipeline.errors import NotLeader
+from pipeline.leader import Leadership
+from storage.db import connection_lost
+from storage.dburl import as_target, redacted
 
 log = logging.getLogger("yuqing.pipeline")
 
@@ -24,7 +32,7 @@ class PipelineRunner:
 
     def __init__(self, make_pipeline: Callable[[], object], *, db_path: Path, clock, alerts,
                  timezone: tzinfo, echo: Callable[[str], None] | None = None,
-                 duty: Callable | None = None, people: Callable | None = None):
+                 duty: Callable | None = None, people: Callable | None = None, role: str = "pipeline"):
         self.make_pipeline = make_pipeline
         self.db_path = as_target(db_path)
         self.clock = clock
@@ -39,19 +47,69 @@ class PipelineRunner:
         self._opened = False
         self._tasks: set[asyncio.Task] = set()
         self._failing: set[tuple[str, str]] = set()  # (alert id, channel) whose failure is on the timeline
+        self.leadership = Leadership(self.db_path, role)
+        self._leading = asyncio.Lock()
+        self._told_standby = False
+        self._reconnect = False  # the pipeline was dropped with its lost connection: make a new one
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"  # names this process's understanding claims
 
     async def _run(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
     async def start(self) -> None:
-        self.pipeline = await self._run(self.make_pipeline)
-        await self._run(self.pipeline.open)
-        self.dispatcher = await self._make_dispatcher()
-        self._opened = True
-        pending = await self._run(self.pipeline.pending_notices)
-        if pending:
-            log.info("%d notice(s) decided before the last stop were never handed over: sending now", len(pending))
-            await self._announce(pending)
+        self.pipeline = await self._run(self.make_pipeline)  # the classifier is ready before any takeover
+        await self._lead()
+
+    async def _lead(self) -> bool:
+        """Lead if this process may (always on SQLite; on a server when the leader lock is free):
+        rebuild the window, start the dispatcher, hand over what the outbox holds. True when leading."""
+        async with self._leading:
+            if self._opened:
+                return True
+            if self.pipeline is None:  # still loading the classifier
+                return False
+            if not await self._run(self.leadership.try_take):
+                if self.leadership.shared and not self._told_standby:
+                    self._told_standby = True
+                    who = await self._run(self.leadership.holder)
+                    log.info("pipeline standing by: %s leads on %s", (who or {}).get("name", "another process"),
+                             redacted(self.db_path))
+                return False
+            self._told_standby = False
+            if self.leadership.shared:
+                log.info("pipeline leader on %s: rebuilding the story window", redacted(self.db_path))
+                self.pipeline.guard = self.leadership.check
+            try:
+                await self._run(self.pipeline.open)
+                self.dispatcher = await self._make_dispatcher()
+            except BaseException:
+                await self._run(self.leadership.give_up)
+                raise
+            self._opened = True
+            pending = await self._run(self.pipeline.pending_notices)
+            if pending:
+                log.info("%d notice(s) decided before the last stop were never handed over: sending now", len(pending))
+                await self._announce(pending)
+            return True
+
+    async def _step_down(self, exc: BaseException) -> None:
+        """This process lost the leader lock (or its connection): stop writing, stop the
+        dispatcher, stand by."""
+        if self._opened:
+            log.warning("pipeline no longer leads (%s): standing by", " ".join(str(exc).split())[:300])
+        async with self._leading:
+            self._opened = False
+            for task in list(self._tasks):
+                task.cancel()
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self.dispatcher is not None:
+                dispatcher, self.dispatcher = self.dispatcher, None
+                try:
+                    await dispatcher.aclose()
+                except Exception:  # noqa: BLE001 - its connection may be gone too; the next leader resends
+                    log.exception("stopping the alert dispatcher failed")
+            await self._run(self.leadership.give_up)
 
     async def _make_dispatcher(self):
         from responders.alerts import AlertDispatcher
@@ -82,20 +140,63 @@ class PipelineRunner:
             await self.dispatcher.aclose()
         if self.pipeline is not None:
             await self._run(self.pipeline.close)
+        await self._run(self.leadership.give_up)
         self._thread.shutdown(wait=True)
 
     async def understand(self) -> None:
-        if not self._opened:
+        if self.pipeline is None and self._reconnect:  # fails (and is retried) while the server is away
+            self.pipeline = await self._run(self.make_pipeline)
+            self._reconnect = False
+        if not await self._lead():
+            if self.leadership.shared and self.pipeline is not None:
+                await self._understand_ahead()
             return
-        while True:  # drain what intake stored, a batch at a time
-            await self._announce(await self._run(self.pipeline.step))
-            if not self.pipeline.last_batch:
-                break
+        try:
+            while True:  # drain what intake stored, a batch at a time
+                await self._announce(await self._run(self.pipeline.step))
+                if not self.pipeline.last_batch:
+                    break
+        except NotLeader as exc:
+            await self._step_down(exc)
+        except Exception as exc:
+            if not await self._reconnected(exc):
+                raise
+
+    async def _reconnected(self, exc: Exception) -> bool:
+        """After a failed step: when the server database's connection is lost for good, stop
+        leading and drop this pipeline (a new one, with a new connection, is made on the next
+        tick and leads again when it may). True when that was the failure."""
+        if self.pipeline is None or not self.leadership.shared or not connection_lost(self.pipeline.db):
+            return False
+        await self._step_down(exc)
+        old, self.pipeline, self._reconnect = self.pipeline, None, True
+        try:
+            await self._run(old.close)
+        except Exception:  # noqa: BLE001 - the connection is gone already
+            pass
+        return True
+
+    async def _understand_ahead(self) -> None:
+        """A standby classifies items ahead of the leader, a chunk per tick (so it still tries the
+        lead every tick); a failure here must not hold up a takeover."""
+        try:
+            await self._run(self.pipeline.understand_ahead, self.worker)
+        except Exception as exc:  # noqa: BLE001 - the leader classifies what is left undone
+            if not await self._reconnected(exc):
+                log.warning("understanding ahead of the leader failed: %s", exc)
 
     async def clocks(self) -> None:
         if not self._opened:
             return
-        await self._announce(await self._run(self.pipeline.clock_step))
+        try:
+            await self._announce(await self._run(self.pipeline.clock_step))
+        except NotLeader as exc:
+            await self._step_down(exc)
+            return
+        except Exception as exc:
+            if not await self._reconnected(exc):
+                raise
+            return
         await self.dispatcher.tick(wait=False)  # a robot that hangs must not hold up the clocks
 
     async def _announce(self, notices) -> None:

@@ -1,10 +1,14 @@
 """The pipeline's stages after intake: understand → stories → incidents → releases → notices, and the clock.
 
-Everything here runs in one pipeline thread with its own SQLite connection. A batch's
+Everything here runs in one pipeline thread with its own database connection. A batch's
 incidents (opened or joined), releases, analysis, search index, stories, watermark and
 notices are written in one transaction, so a crash repeats the batch with nothing of it
 written. After a restart the story engine is rebuilt by replaying the stored analysis of
 the window in item order: story ids are derived from item ids, so they come out the same.
+On a shared server the same rebuild happens whenever the committed watermark is not the one
+this process's window reflects (another process wrote batches: a takeover), and a batch
+commits only on top of the watermark it was computed from. Classification may be done ahead
+by other processes (:meth:`DeskPipeline.understand_ahead`); the batch takes their results.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from monitor import store as monitor_store
 from monitor.types import StoredItem
 from pipeline import notices as notice
 from pipeline import outbox, store
+from pipeline.errors import WatermarkMoved
 from pipeline.matching import IncidentMatcher
 from pipeline.notices import Notice
 from pipeline.titles import IncidentTitles
@@ -32,11 +37,13 @@ log = logging.getLogger("yuqing.pipeline")
 STAGE = "understand"
 BATCH = 256
 REPLAY_CHUNK = 1024  # items fed to the story engine at a time when rebuilding after a restart
+WORK_CHUNK = 64  # items an understanding worker claims at a time
 JOIN_EVIDENCE = 3  # evidence snapshots added per batch when a story joins an incident again
 
 
 @dataclass
 class _Batch:
+    after: int  # the watermark the batch was computed from: it commits only on top of it
     items: list[StoredItem]
     specs: list[dict]
     now: datetime
@@ -67,20 +74,30 @@ class DeskPipeline:
         self.clock = clock
         self.triggers = triggers or TriggerConfig()
         self.auto_confirm_releases = auto_confirm_releases
+        # Called inside each write transaction before anything is written; raises to refuse the
+        # write (pipeline.leader.Leadership.check: only the leader writes on a shared server).
+        self.guard: Callable[[Any], None] | None = None
+        self.sources: dict[str, dict] = {}
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop every piece of state kept in memory (the window is rebuilt from the database)."""
         self.state = PipelineState()
-        self.matcher = IncidentMatcher(incidents, getattr(getattr(classifier, "matcher", None), "gazetteer", None))
+        self.matcher = IncidentMatcher(self.svc, getattr(getattr(self.classifier, "matcher", None), "gazetteer", None))
         self.titles = IncidentTitles()
         self.engine = None
-        self.sources: dict[str, dict] = {}
+        self.window_at = 0  # the watermark what is in memory reflects (stories, facts)
         self.last_batch = 0  # items the last step processed (0: caught up)
         self._pending: _Batch | None = None  # understood but not yet written (a failed write is retried)
         self._sent_now: list[str] = []  # stories handed to the incident service in this write
 
     # -- setup (in the pipeline thread) -----------------------------------
     def open(self) -> None:
-        """Start the story engine and rebuild the window's stories from what is stored."""
+        """Start the story engine and rebuild the window's stories from what is stored (again:
+        what was kept in memory is dropped first)."""
         from classifiers.stories.engine import StoryEngine
 
+        self._forget()
         self.engine = StoryEngine(window=timedelta(hours=self.triggers.story_window_hours),
                                   segment=self.classifier.segmenter.cut if self.classifier.segmenter else None)
         self._replay()
@@ -97,7 +114,7 @@ class DeskPipeline:
         """Rebuild stories and their facts from what is stored (after a restart)."""
         from classifiers.stories.types import StoryItem
 
-        last = store.watermark(self.db.conn, STAGE)
+        last = self.window_at = store.watermark(self.db.conn, STAGE)
         if not last:
             return
         since = self.clock() - timedelta(hours=self.triggers.story_window_hours)
@@ -146,6 +163,13 @@ class DeskPipeline:
     def step(self) -> list[Notice]:
         """Process the next batch of stored items; return what people should hear about."""
         last = store.watermark(self.db.conn, STAGE)
+        if last != self.window_at:
+            # Another process committed batches since this one's window was built (a leader that
+            # has since died, or one that took over meanwhile): rebuild it from the database.
+            log.warning("pipeline watermark at item %d, this process's window at %d: rebuilding it",
+                        last, self.window_at)
+            self.open()
+            last = self.window_at
         items = monitor_store.items_after(self.db, last, BATCH)
         self.last_batch = len(items)
         if not items:
@@ -155,11 +179,17 @@ class DeskPipeline:
         if batch is not None and batch.items[0].id == items[0].id:
             items = batch.items  # a retry: the story engine has seen these items already
         else:
-            batch = self._prepare(items)
+            batch = self._prepare(last, items)
         self._pending = batch
         self._sent_now = []
         try:
             notices = self._write(batch)
+        except WatermarkMoved as exc:
+            # Another process committed batches since this one read the window: what is in memory
+            # is stale. Nothing of this batch was written; rebuild from the database and go on.
+            log.warning("%s: rebuilding the story window from the database", exc)
+            self.open()
+            return []
         except BaseException:
             # Nothing of the batch was committed: stories marked as handed over in it are not.
             for sid in self._sent_now:
@@ -167,30 +197,30 @@ class DeskPipeline:
                     self.state.facts[sid].candidate_sent = False
             raise
         self._pending = None
+        self.window_at = batch.items[-1].id
         return notices
 
-    def _prepare(self, items: list[StoredItem]) -> "_Batch":
+    def _prepare(self, after: int, items: list[StoredItem]) -> "_Batch":
         """Understand a batch and feed it to the story engine (memory only, done once per batch)."""
         from classifiers.stories.types import StoryItem, content_hash
 
         now = self.clock()
         specs = [self.sources.get(it.source_id, {}) for it in items]
-        results = self.classifier.classify_many(
-            [(it.title, it.text, bool(spec.get("local"))) for it, spec in zip(items, specs)])
-        if self.classifier.segmenter is not None:  # the words classification already cut
-            title_tokens = [c.title_tokens for c in results]
-            text_tokens = [c.text_tokens for c in results]
-        else:
-            title_tokens, text_tokens = self._segment([it.title for it in items], [it.text for it in items])
+        done = store.understood(self.db.conn, [it.id for it in items])  # by understanding workers
+        todo = [(it, spec) for it, spec in zip(items, specs) if it.id not in done]
+        done.update(zip([it.id for it, _ in todo], self._understand(todo)))
+        understood = [done[it.id] for it in items]
+        title_tokens = [u["title_tokens"] for u in understood]
+        text_tokens = [u["text_tokens"] for u in understood]
         published = [_engine_time(it.published or it.fetched_at, now) for it in items]
         shown = self._sighted([it.id for it in items])
         story_items = [StoryItem(str(it.id), *shown.get(it.id, (it.title, it.text)), pub, it.source_id,
                                  dict(it.metrics), it.url, words=tuple(tt) + tuple(xt))
                        for it, pub, tt, xt in zip(items, published, title_tokens, text_tokens)]
         assignments = self.engine.add_many(story_items)
-        batch = _Batch(items, specs, now, title_tokens, text_tokens)
-        for it, pub, spec, c, a in zip(items, published, specs, results, assignments):
-            row = store.analysis_of(it.id, c, a, now)
+        batch = _Batch(after, items, specs, now, title_tokens, text_tokens)
+        for it, pub, spec, u, a in zip(items, published, specs, understood, assignments):
+            row = store.analysis_from(it.id, u, a, now)
             batch.rows.append(row)
             if spec.get("own_channel"):  # the district's own releases answer incidents; they are not reports
                 self.state.own_items.add(str(it.id))
@@ -208,6 +238,36 @@ class DeskPipeline:
                 "published": pub.isoformat(), "source": spec.get("name", it.source_id),
                 "rank": (it.metrics or {}).get("rank"), "content_hash": content_hash(it.title, it.text)})
         return batch
+
+    def _understand(self, pairs: list[tuple[StoredItem, dict]]) -> list[dict]:
+        """Classify items (each with its source's spec) and cut their words: what
+        :func:`store.understood_of` keeps, the same whether the leader or a worker does it."""
+        if not pairs:
+            return []
+        items = [it for it, _ in pairs]
+        results = self.classifier.classify_many([(it.title, it.text, bool(spec.get("local"))) for it, spec in pairs])
+        if self.classifier.segmenter is not None:  # the words classification already cut
+            title_tokens = [c.title_tokens for c in results]
+            text_tokens = [c.text_tokens for c in results]
+        else:
+            title_tokens, text_tokens = self._segment([it.title for it in items], [it.text for it in items])
+        return [store.understood_of(c, tt, xt) for c, tt, xt in zip(results, title_tokens, text_tokens)]
+
+    # -- understanding ahead of the leader (a standby on a shared server) ---------------------------
+    def understand_ahead(self, worker: str, limit: int = WORK_CHUNK) -> int:
+        """Claim up to ``limit`` items beyond the leader's next batch, classify them and store what
+        was understood for the leader to take; how many were claimed (0: nothing to do)."""
+        with transaction(self.db) as conn:  # claims are read and written under the writer lock
+            ids = store.claim_understanding(conn, worker, self.clock(), after=store.watermark(conn, STAGE),
+                                            skip=BATCH, limit=limit)
+        if not ids:
+            return 0
+        self._load_sources()
+        items = monitor_store.get_items(self.db, ids)
+        results = self._understand([(it, self.sources.get(it.source_id, {})) for it in items])
+        with transaction(self.db, desk_lock=False) as conn:  # its own rows only: no need to queue behind batches
+            store.save_understood(conn, worker, [(it.id, u) for it, u in zip(items, results)], self.clock())
+        return len(ids)
 
     def _sighted(self, ids: list[int]) -> dict[int, tuple[str, str]]:
         """Item id -> (title, text) of the item it is a sighting of (another source's item with the same
@@ -235,6 +295,7 @@ class DeskPipeline:
         # commit together, so a crash repeats the batch with nothing of it written.
         now, items = batch.now, batch.items
         with transaction(self.db) as conn, self.svc.batch_cache():  # we hold the write lock: cache per batch
+            self._check(conn)
             notices = self._incidents(batch.touched, batch.evidence, now)
             notices += self._releases(items, batch.specs)
             store.save_analyses(conn, batch.rows)
@@ -242,7 +303,8 @@ class DeskPipeline:
                                     zip(items, batch.title_tokens, batch.text_tokens)])
             store.save_stories(conn, [store.story_dict(story) for story in map(self._story, batch.touched)
                                       if story is not None], now)
-            store.set_watermark(conn, STAGE, items[-1].id)
+            store.advance_watermark(conn, STAGE, batch.after, items[-1].id)  # WatermarkMoved: nothing commits
+            store.clear_understood(conn, items[-1].id)
             outbox.put(conn, notices, now)
         return notices
 
@@ -360,9 +422,14 @@ class DeskPipeline:
     # -- the clock ----------------------------------------------------------
     def clock_step(self) -> list[Notice]:
         with transaction(self.db) as conn:  # the alerts' timeline events and their notices commit together
+            self._check(conn)
             out = self._clock_notices()
             outbox.put(conn, out, self.clock())
         return out
+
+    def _check(self, conn) -> None:
+        if self.guard is not None:
+            self.guard(conn)
 
     def pending_notices(self) -> list[Notice]:
         """Notices committed but never handed to the dispatcher (the desk stopped in between)."""

@@ -3,13 +3,17 @@
 It owns the tables of migration set "analysis": ``item_analysis`` (one row per analysed
 item), ``stories`` (one row per story, updated as it grows), ``labels`` (staff corrections,
 used by `yuqing train`), ``pipeline_state`` (each stage's watermark over item ids, written in
-the same transaction as the stage's output so a crash never skips or repeats an item) and
-``items_fts`` (the search index). It reads monitor's ``items`` alongside them, never writes it.
+the same transaction as the stage's output so a crash never skips or repeats an item),
+``items_fts`` (the search index: FTS5 on SQLite, a tsvector with a GIN index on PostgreSQL, the
+same query syntax on both) and ``item_understanding`` (classification claimed and done ahead of
+the pipeline leader by other processes). It reads monitor's ``items`` alongside them, never writes it.
 """
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from json.encoder import encode_basestring
@@ -19,6 +23,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from responders.masking import mask_personal
+from pipeline.errors import WatermarkMoved
 from storage.db import dialect
 from storage.timeutil import from_db, to_db
 
@@ -96,6 +101,17 @@ def m002_search_index(db: sqlite_utils.Database) -> None:
         db.execute("CREATE VIRTUAL TABLE items_fts USING fts5(title, text, tokenize = 'unicode61')")
 
 
+@migrations()
+def m003_understanding_claims(db: sqlite_utils.Database) -> None:
+    # Understanding done ahead of the pipeline leader by other `--role pipeline` processes: a row
+    # claims an item for one worker (the primary key makes the claim exclusive); ``result`` is
+    # its classification (JSON) once done. The leader takes results it finds and deletes the
+    # rows of each batch it commits; a claim never fulfilled (its worker died) is classified by
+    # the leader itself, so nothing waits on a dead worker.
+    db.execute("CREATE TABLE item_understanding (item_id INTEGER PRIMARY KEY, claimed_by TEXT NOT NULL,"
+               " claimed_at TEXT NOT NULL, result TEXT, done_at TEXT)")
+
+
 LABEL_FIELDS = ("topic", "sentiment", "place")
 
 
@@ -107,11 +123,33 @@ def index_for_search(conn, item_id: int, title_tokens: Sequence[str], text_token
 def index_many(conn, rows: Sequence[tuple[int, Sequence[str], Sequence[str]]]) -> None:
     """:func:`index_for_search` for a batch of (item id, title tokens, text tokens)."""
     # Masked: the index is a copy of the text that outlives no one's need to find a phone number.
-    upsert = ("INSERT INTO items_fts (rowid, title, text) VALUES (?, ?, ?) ON CONFLICT (rowid)"
-              " DO UPDATE SET title = excluded.title, text = excluded.text" if dialect(conn) == "postgresql"
-              else "INSERT OR REPLACE INTO items_fts (rowid, title, text) VALUES (?, ?, ?)")  # FTS5: no upsert
-    conn.executemany(upsert,
+    if dialect(conn) == "postgresql":  # FTS5 tables take no upsert; its words are cut as FTS5 cuts them
+        conn.executemany("INSERT INTO items_fts (rowid, title, text) VALUES (?, ?, ?) ON CONFLICT (rowid)"
+                         " DO UPDATE SET title = excluded.title, text = excluded.text",
+                         [(item_id, _fts_words(_masked_tokens(tt)), _fts_words(_masked_tokens(xt))[:PG_INDEX_CHARS])
+                          for item_id, tt, xt in rows])
+        return
+    conn.executemany("INSERT OR REPLACE INTO items_fts (rowid, title, text) VALUES (?, ?, ?)",
                      [(item_id, _masked_tokens(tt), _masked_tokens(xt)) for item_id, tt, xt in rows])
+
+
+# A tsvector holds at most 1 MB: an item's indexed text is cut well below (about 0.6 MB at worst).
+PG_INDEX_CHARS = 100_000
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _fts_words(text: str) -> str:
+    """Text as SQLite's FTS5 ``unicode61`` tokenizer cuts it, joined by spaces: runs of letters and
+    digits (punctuation, symbols and ``_`` separate), lower-cased, Latin diacritics removed. The
+    PostgreSQL index and its queries go through this, so PostgreSQL's parser (which keeps
+    ``example.com``, ``12.5`` or ``a-b`` whole) finds what FTS5 finds for the same query."""
+    words = []
+    for m in _WORD.finditer(text):
+        w = m.group().lower()
+        if not w.isascii() and all(ord(c) < 0x250 for c in w):
+            w = "".join(c for c in unicodedata.normalize("NFD", w) if not unicodedata.combining(c))
+        words.append(w)
+    return " ".join(words)
 
 
 def _masked_tokens(tokens: Sequence[str]) -> str:
@@ -146,9 +184,10 @@ def _masked_tokens(tokens: Sequence[str]) -> str:
 
 
 def search_items(db: sqlite_utils.Database, query_tokens: Sequence[str], *, limit: int = 100) -> list[dict]:
-    """Items whose segmented text contains every query token (phrase per token), newest first."""
-    if dialect(db) == "postgresql":
-        terms = [t for t in query_tokens if t.strip()]
+    """Items whose segmented text contains every query token (phrase per token), newest first.
+    Tokens without a letter or digit (punctuation) are left out of the query on both backends."""
+    if dialect(db) == "postgresql":  # each token a phrase of its words, cut as the index was cut
+        terms = [w for w in map(_fts_words, query_tokens) if w]
         if not terms:
             return []
         return db.execute_returning_dicts(
@@ -156,7 +195,7 @@ def search_items(db: sqlite_utils.Database, query_tokens: Sequence[str], *, limi
             " JOIN items i ON i.id = f.rowid WHERE f.tsv @@ ("
             + " && ".join(["phraseto_tsquery('simple', ?)"] * len(terms)) + ") ORDER BY f.rowid DESC LIMIT ?",
             [*terms, limit])
-    terms = [t.replace('"', '""') for t in query_tokens if t.strip()]
+    terms = [t.replace('"', '""') for t in query_tokens if _fts_words(t)]
     if not terms:
         return []
     match = " AND ".join(f'"{t}"' for t in terms)
@@ -190,21 +229,68 @@ class ItemAnalysis:
     analysed_at: datetime
 
 
-def analysis_of(item_id: int, c, a, now: datetime) -> ItemAnalysis:
-    """The row of one item from its classification ``c`` (``classifiers.pipeline`` result) and
-    its story assignment ``a`` (``classifiers.stories`` engine)."""
-    places = tuple({"code": p.code, "name": p.name, "level": p.level, "in_district": p.in_district,
-                    "reason": p.reason} for p in c.jurisdiction.places)
-    schemes = tuple({"scheme": s.scheme, "words": list(s.words), "alert": s.alert} for s in c.schemes)
-    flagged = c.jurisdiction.involves_district or bool(schemes)
+def understood_of(c, title_tokens: Sequence[str], text_tokens: Sequence[str]) -> dict:
+    """What classification learned about one item (``classifiers.pipeline`` result ``c``) and the
+    words it was cut into, as a JSON-able dict: what an understanding worker hands the leader."""
+    return {
+        "topic": c.topic.label, "topic_p": float(c.topic.probability), "sentiment": c.sentiment.label,
+        "sentiment_score": float(c.sentiment.score), "severity": c.severity.level,
+        "severity_reasons": list(c.severity.reasons),
+        "places": [{"code": p.code, "name": p.name, "level": p.level, "in_district": p.in_district,
+                    "reason": p.reason} for p in c.jurisdiction.places],
+        "departments": [d.name for d in c.jurisdiction.departments], "units": list(c.responsible_units),
+        "schemes": [{"scheme": s.scheme, "words": list(s.words), "alert": s.alert} for s in c.schemes],
+        "risk_words": list(c.risk_words), "involves_district": bool(c.jurisdiction.involves_district),
+        "title_tokens": list(title_tokens), "text_tokens": list(text_tokens)}
+
+
+def analysis_from(item_id: int, u: Mapping[str, Any], a, now: datetime) -> ItemAnalysis:
+    """The row of one item from what was understood about it (:func:`understood_of`) and its story
+    assignment ``a`` (``classifiers.stories`` engine)."""
+    schemes = tuple(dict(s) for s in u["schemes"])
     return ItemAnalysis(
-        item_id=item_id, topic=c.topic.label, topic_p=float(c.topic.probability), sentiment=c.sentiment.label,
-        sentiment_score=float(c.sentiment.score), severity=c.severity.level,
-        severity_reasons=tuple(c.severity.reasons), places=places,
-        departments=tuple(d.name for d in c.jurisdiction.departments), units=tuple(c.responsible_units),
-        schemes=schemes, risk_words=tuple(c.risk_words), involves_district=c.jurisdiction.involves_district,
-        flagged=flagged, story_id=a.story_id, duplicate_of=int(a.duplicate_of) if a.duplicate_of else None,
-        hot=a.hot, heat=float(a.heat), analysed_at=now)
+        item_id=item_id, topic=u["topic"], topic_p=float(u["topic_p"]), sentiment=u["sentiment"],
+        sentiment_score=float(u["sentiment_score"]), severity=u["severity"],
+        severity_reasons=tuple(u["severity_reasons"]), places=tuple(dict(p) for p in u["places"]),
+        departments=tuple(u["departments"]), units=tuple(u["units"]), schemes=schemes,
+        risk_words=tuple(u["risk_words"]), involves_district=bool(u["involves_district"]),
+        flagged=bool(u["involves_district"]) or bool(schemes), story_id=a.story_id,
+        duplicate_of=int(a.duplicate_of) if a.duplicate_of else None, hot=a.hot, heat=float(a.heat), analysed_at=now)
+
+
+def claim_understanding(conn, worker: str, now: datetime, *, after: int, skip: int, limit: int) -> list[int]:
+    """Claim for ``worker`` up to ``limit`` unclaimed items beyond the leader's next batch (the
+    ``skip`` items after ``after``, its watermark); their ids. Call inside a transaction."""
+    row = conn.execute("SELECT id FROM items WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?", [after, skip]).fetchone()
+    if row is None:
+        return []
+    return sorted(r[0] for r in conn.execute(
+        "INSERT INTO item_understanding (item_id, claimed_by, claimed_at)"
+        " SELECT i.id, ?, ? FROM items i WHERE i.id >= ?"
+        " AND NOT EXISTS (SELECT 1 FROM item_understanding u WHERE u.item_id = i.id) ORDER BY i.id LIMIT ?"
+        " ON CONFLICT (item_id) DO NOTHING RETURNING item_id", [worker, to_db(now), row[0], limit]).fetchall())
+
+
+def save_understood(conn, worker: str, results: Sequence[tuple[int, Mapping[str, Any]]], now: datetime) -> None:
+    """Store a worker's results for the items it claimed (a claim the leader consumed meanwhile
+    is gone: its result is dropped)."""
+    at = to_db(now)
+    conn.executemany("UPDATE item_understanding SET result = ?, done_at = ? WHERE item_id = ? AND claimed_by = ?",
+                     [(json.dumps(u, ensure_ascii=False), at, item_id, worker) for item_id, u in results])
+
+
+def understood(conn, item_ids: Sequence[int]) -> dict[int, dict]:
+    """item id -> what a worker understood about it, for those of ``item_ids`` that have a result."""
+    if not item_ids:
+        return {}
+    rows = conn.execute(f"SELECT item_id, result FROM item_understanding WHERE item_id IN"
+                        f" ({','.join('?' * len(item_ids))}) AND result IS NOT NULL", list(item_ids)).fetchall()
+    return {item_id: json.loads(result) for item_id, result in rows}
+
+
+def clear_understood(conn, up_to: int) -> None:
+    """Drop the claims and results of items up to ``up_to`` (inside the batch that consumed them)."""
+    conn.execute("DELETE FROM item_understanding WHERE item_id <= ?", [up_to])
 
 
 def facts_dict(row: ItemAnalysis) -> dict:
@@ -240,17 +326,21 @@ def decode_lists(r: Mapping[str, Any], memo: dict | None = None) -> dict:
 def replay_rows(conn, last_item_id: int, since: datetime, chunk: int) -> Iterator[list[dict]]:
     """The stored items of the story window (published or fetched since ``since``) up to
     ``last_item_id``, each with its analysis row, in item order, ``chunk`` at a time: a full
-    window can be 300,000 items, far too many to hold at once. Reads ``items`` (monitor's)."""
-    cur = conn.execute(
-        "SELECT i.id, i.title, i.text, i.url, i.published, i.fetched_at, i.source_id, i.metrics, a.*"
-        " FROM items i JOIN item_analysis a ON a.item_id = i.id"
-        " WHERE i.id <= ? AND coalesce(i.published, i.fetched_at) >= ? ORDER BY i.id", [last_item_id, to_db(since)])
-    names = [d[0] for d in cur.description]
+    window can be 300,000 items, far too many to hold at once (a page per query, by item id, so
+    neither backend's driver buffers the whole window). Reads ``items`` (monitor's)."""
+    after = 0
     while True:
-        rows = cur.fetchmany(chunk)
+        cur = conn.execute(
+            "SELECT i.id, i.title, i.text, i.url, i.published, i.fetched_at, i.source_id, i.metrics, a.*"
+            " FROM items i JOIN item_analysis a ON a.item_id = i.id"
+            " WHERE i.id > ? AND i.id <= ? AND coalesce(i.published, i.fetched_at) >= ? ORDER BY i.id LIMIT ?",
+            [after, last_item_id, to_db(since), chunk])
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
         if not rows:
             return
         yield [dict(zip(names, r)) for r in rows]
+        after = rows[-1][0]
 
 
 def watermark(conn, stage: str) -> int:
@@ -266,10 +356,23 @@ def set_watermark(conn, stage: str, last_item_id: int) -> None:
     )
 
 
+def advance_watermark(conn, stage: str, expected: int, last_item_id: int) -> None:
+    """Move a stage's watermark from ``expected`` to ``last_item_id`` inside the caller's
+    transaction, or raise :class:`WatermarkMoved` (and write nothing) when it is not at
+    ``expected``: a batch is committed only on top of the state it was computed from."""
+    found = watermark(conn, stage)
+    if found != expected:
+        raise WatermarkMoved(stage, expected, found)
+    set_watermark(conn, stage, last_item_id)
+
+
+_ANALYSIS_COLUMNS = ("item_id", "topic", "topic_p", "sentiment", "sentiment_score", "severity", "severity_reasons",
+                     "places", "departments", "units", "schemes", "risk_words", "involves_district", "flagged",
+                     "story_id", "duplicate_of", "hot", "heat", "analysed_at")
 _SAVE_SQL = (
-    "INSERT OR REPLACE INTO item_analysis (item_id, topic, topic_p, sentiment, sentiment_score, severity,"
-    " severity_reasons, places, departments, units, schemes, risk_words, involves_district, flagged,"
-    " story_id, duplicate_of, hot, heat, analysed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+    f"INSERT INTO item_analysis ({', '.join(_ANALYSIS_COLUMNS)}) VALUES ({','.join('?' * len(_ANALYSIS_COLUMNS))})"
+    " ON CONFLICT (item_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _ANALYSIS_COLUMNS[1:]))
 
 
 def _analysis_params(a: ItemAnalysis, analysed_at: str | None = None) -> tuple:
@@ -400,7 +503,8 @@ _STORY_SQL = (
     " ON CONFLICT(id) DO UPDATE SET label=excluded.label, size=excluded.size,"
     " first_item_id=excluded.first_item_id, first_source=excluded.first_source,"
     " first_published=excluded.first_published, sources=excluded.sources, hot=excluded.hot,"
-    " hot_since=excluded.hot_since, heat=excluded.heat, peak_heat=max(stories.peak_heat, excluded.peak_heat),"
+    " hot_since=excluded.hot_since, heat=excluded.heat, peak_heat=CASE WHEN excluded.peak_heat > stories.peak_heat"
+    " THEN excluded.peak_heat ELSE stories.peak_heat END,"
     " explanation=excluded.explanation, updated_at=excluded.updated_at")
 
 
@@ -447,11 +551,10 @@ def add_label(db: sqlite_utils.Database, item_id: int, field: str, value: str, a
     from storage.db import transaction
 
     with transaction(db) as conn:
-        cur = conn.execute(
-            "INSERT INTO labels (item_id, field, value, actor, created_at) VALUES (?, ?, ?, ?, ?)",
+        return conn.execute(
+            "INSERT INTO labels (item_id, field, value, actor, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
             [item_id, field, value, actor, to_db(at)],
-        )
-    return cur.lastrowid
+        ).fetchall()[0][0]
 
 
 def labels(db: sqlite_utils.Database, field: str | None = None) -> list[dict]:
@@ -468,9 +571,15 @@ def labels(db: sqlite_utils.Database, field: str | None = None) -> list[dict]:
 def latest_topic_labels(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
     """(title, text, topic) of every labelled item by its latest topic label, in item order;
     [] when the desk has no items or labels yet (a plain, possibly read-only, connection)."""
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    if not {"labels", "items"} <= tables:
-        return []
+    try:
+        return _latest_topic_labels(conn)
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):  # a desk without items or labels yet
+            return []
+        raise
+
+
+def _latest_topic_labels(conn) -> list[tuple[str, str, str]]:
     return conn.execute("""
         SELECT i.title, i.text, l.value FROM labels l
         JOIN items i ON i.id = l.item_id
@@ -485,7 +594,7 @@ def labelled_items(tables: set[str]) -> list[str]:
 
 
 #: The pipeline's tables whose rows hang off an item id: (table, column).
-ITEM_CHILDREN = (("item_analysis", "item_id"), ("items_fts", "rowid"))
+ITEM_CHILDREN = (("item_analysis", "item_id"), ("items_fts", "rowid"), ("item_understanding", "item_id"))
 
 
 def forget_items(conn, ids: Sequence[int], tables: set[str]) -> dict[str, int]:

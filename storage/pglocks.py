@@ -19,6 +19,10 @@ LEADER_LOCK = 0x59550002  # the pipeline leader: the one process running stories
 
 # A dead holder's session is dropped within about this many seconds when its machine vanishes.
 KEEPALIVE = "keepalives=1&keepalives_idle=5&keepalives_interval=2&keepalives_count=3"
+# The same on the server's side of the lock's connection: without it the server notices a vanished
+# machine only after its default keepalive idle time (often two hours), holding the lock that long.
+SERVER_KEEPALIVE = {"tcp_keepalives_idle": "5", "tcp_keepalives_interval": "2", "tcp_keepalives_count": "3",
+                    "tcp_user_timeout": "11000"}
 
 
 def _with_keepalive(url: str) -> str:
@@ -41,6 +45,8 @@ class SessionLock:
     def acquire(self, wait: float | None = 0.0, poll: float = 0.5) -> bool:
         if self.conn is None:
             self.conn = PgConnection(_with_keepalive(self.url), application_name=label(self.role))
+            self.conn.execute("SELECT " + ", ".join(["set_config(?, ?, false)"] * len(SERVER_KEEPALIVE)),
+                              [v for item in SERVER_KEEPALIVE.items() for v in item])
         deadline = None if wait is None else time.monotonic() + wait
         while True:
             if self.conn.execute("SELECT pg_try_advisory_lock(?)", [self.key]).fetchone()[0]:
@@ -83,3 +89,21 @@ def holder(url: str, key: int) -> dict | None:
     fields = dict(part.split("=", 1) for part in (name or "").split() if "=" in part)
     return {"pid": fields.get("pid", "?"), "host": fields.get("host") or addr or "?",
             "started": started.isoformat() if started else None, "name": name}
+
+
+def session_of(conn: PgConnection) -> tuple[int, str]:
+    """(backend pid, backend start) of a connection's server session: names the session even
+    after its pid is reused by a later one."""
+    row = conn.execute("SELECT pid, backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()").fetchone()
+    return int(row[0]), str(row[1])
+
+
+def holds(conn, key: int, session: tuple[int, str]) -> bool:
+    """Whether ``session`` (from :func:`session_of`) still holds session lock ``key``, asked on any
+    connection, e.g. inside a transaction that must only commit while its process leads."""
+    pid, started = session
+    row = conn.execute(
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory'"
+        " AND l.granted AND l.pid = ? AND a.backend_start::text = ?"
+        " AND ((l.classid::bigint << 32) | l.objid::bigint) = ?", [pid, started, key]).fetchone()
+    return bool(row and row[0])

@@ -16,6 +16,7 @@ from typing import Awaitable, Callable
 
 from monitor.collector import CheckOutcome, Collector
 from storage.db import is_disk_full
+from storage.dburl import redacted
 from storage.timeutil import utcnow
 from yuqing.config import DeskConfig
 
@@ -57,23 +58,28 @@ class DeskRun:
         if install_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self._on_signal, sig)
-        collector = Collector(
-            self.cfg.home.db_target, policy=self.cfg.fetch_policy(), clock=self.clock,
-            transform=self.transform, on_outcome=self.on_outcome,
-        )
-        self.collector = collector
-        await collector.start()
+        collector = None
+        if self.role != "pipeline":
+            collector = Collector(
+                self.cfg.home.db_target, policy=self.cfg.fetch_policy(), clock=self.clock,
+                transform=self.transform, on_outcome=self.on_outcome,
+            )
+            self.collector = collector
+            await collector.start()
         scheduler = AsyncIOScheduler(timezone="UTC")
         started = []
         hooks_task = None
         try:
-            await collector.sync_sources(self.cfg.sources)
-            enabled = sum(1 for s in self.cfg.sources if s.enabled)
-            log.info("desk running: %d sources (%d enabled), database %s", len(self.cfg.sources), enabled,
-                     self.cfg.home.db_target)
-            scheduler.add_job(self._guard(Stage("collector", collector.tick)), "interval",
-                              seconds=self.tick_seconds, id="collector",
-                              max_instances=1, coalesce=True, next_run_time=datetime.now(tz=utcnow().tzinfo))
+            if collector is None:
+                log.info("desk pipeline running (role pipeline), database %s", redacted(self.cfg.home.db_target))
+            else:
+                await collector.sync_sources(self.cfg.sources)
+                enabled = sum(1 for s in self.cfg.sources if s.enabled)
+                log.info("desk running: %d sources (%d enabled), database %s", len(self.cfg.sources), enabled,
+                         redacted(self.cfg.home.db_target))
+                scheduler.add_job(self._guard(Stage("collector", collector.tick)), "interval",
+                                  seconds=self.tick_seconds, id="collector",
+                                  max_instances=1, coalesce=True, next_run_time=datetime.now(tz=utcnow().tzinfo))
             for stage in self.stages:
                 scheduler.add_job(self._guard(stage), "interval", seconds=stage.seconds, id=stage.name,
                                   max_instances=1, coalesce=True)
@@ -93,7 +99,8 @@ class DeskRun:
             if hooks_task is not None and not hooks_task.done():
                 hooks_task.cancel()
                 await asyncio.gather(hooks_task, return_exceptions=True)
-            await collector.close()
+            if collector is not None:
+                await collector.close()
             if started:
                 for hook in self.after_stop:
                     try:
@@ -103,8 +110,11 @@ class DeskRun:
             if install_signals:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
-            log.info("desk stopped: %d checks, %d new items, %d errors", collector.stats.checks,
-                     collector.stats.new_items, collector.stats.errors)
+            if collector is None:
+                log.info("desk pipeline stopped")
+            else:
+                log.info("desk stopped: %d checks, %d new items, %d errors", collector.stats.checks,
+                         collector.stats.new_items, collector.stats.errors)
         return collector
 
     async def _start_hooks(self, started: list) -> None:

@@ -51,7 +51,7 @@ def tune_gc() -> None:
 
 
 def pipeline_runner(cfg: DeskConfig, clock, echo: Callable[[str], None] | None = None,
-                    auto_confirm_releases: bool = False):
+                    auto_confirm_releases: bool = False, role: str = "pipeline"):
     """The :class:`pipeline.runner.PipelineRunner` of a desk configuration."""
     from functools import partial
 
@@ -74,7 +74,7 @@ def pipeline_runner(cfg: DeskConfig, clock, echo: Callable[[str], None] | None =
     alerts = parse_alerts_config(table, require_secrets=False)
     return PipelineRunner(make, db_path=cfg.home.db_target, clock=clock, alerts=alerts, timezone=cfg.timezone,
                           echo=echo, duty=duty_source(cfg.home.db_target, alerts),
-                          people=people_source(cfg.home.db_target))
+                          people=people_source(cfg.home.db_target), role=role)
 
 
 def build_run(cfg: DeskConfig, *, echo: Callable[[str], None] | None = None, pipeline: bool = True,
@@ -83,7 +83,7 @@ def build_run(cfg: DeskConfig, *, echo: Callable[[str], None] | None = None, pip
     run = DeskRun(cfg, **kwargs)
     if not pipeline:
         return run
-    runner = pipeline_runner(cfg, run.clock, echo=echo)
+    runner = pipeline_runner(cfg, run.clock, echo=echo, role=run.role)
     run.before_start.append(runner.start)
     run.after_stop.append(runner.stop)
     run.stages.append(Stage("understand", runner.understand, 0.5))

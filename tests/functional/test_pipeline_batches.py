@@ -1,5 +1,6 @@
 """The pipeline writes a batch in one transaction: a write that fails (disk full) leaves
-nothing behind and the retry counts nothing twice."""
+nothing behind and the retry counts nothing twice. On both backends (the disk-full case is
+SQLite's: a server's full disk is tested with intake, tests/functional/test_faults.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -10,12 +11,12 @@ import pytest
 
 from monitor import store
 from monitor.types import ParsedItem, SourceSpec
-from storage.db import open_db
-from yuqing.config import init_home
+from storage.db import connect, open_db
 from yuqing.home import DeskHome
 from pipeline.schema import all_migrations
 from pipeline.stages import DeskPipeline
 from yuqing.pipeline import desk_pipeline
+from tests.pipeline_kit import pipeline_home
 
 NOW = datetime(2026, 6, 14, 4, 0, tzinfo=timezone.utc)
 
@@ -36,10 +37,10 @@ def _items() -> list[ParsedItem]:
     return out
 
 
-def _home(tmp_path, name: str) -> DeskHome:
-    home = DeskHome(tmp_path / name)
-    init_home(home, sources_text="")
-    db = open_db(home.db_path, all_migrations())
+def _home(tmp_path, name: str, target=None) -> DeskHome:
+    """A desk home whose database (``target``, else the home's: `backend` sets it) holds the items."""
+    home = pipeline_home(tmp_path / name, target)
+    db = open_db(home.db_target, all_migrations())
     spec = SourceSpec(id="local", name="汉中本地论坛", url="http://127.0.0.1:9/feed", local=True)
     store.sync_sources(db, [spec], NOW)
     store.store_fetch(db, spec, _items(), now=NOW, next_check=NOW, etag=None, last_modified=None, body_digest=None)
@@ -56,25 +57,27 @@ def _drain(pipe: DeskPipeline) -> list:
 
 
 def _outcome(home: DeskHome) -> dict:
-    con = sqlite3.connect(home.db_path)
+    con = connect(home.db_target)
     try:
         return {
             "analysed": con.execute("SELECT count(*), count(DISTINCT item_id) FROM item_analysis").fetchone(),
             "indexed": con.execute("SELECT count(*) FROM items_fts").fetchone()[0],
             "stories": sorted(r[0] for r in con.execute("SELECT story_id FROM item_analysis")),
             "incidents": con.execute("SELECT count(*) FROM incidents").fetchone()[0],
-            "links": con.execute("SELECT count(*), count(DISTINCT incident_id || '/' || item_id)"
+            "links": con.execute("SELECT count(*), count(DISTINCT CAST(incident_id AS TEXT) || '/' || item_id)"
                                  " FROM incident_items").fetchone(),
             "events": sorted(r[0] for r in con.execute("SELECT kind FROM timeline_events")),
         }
     finally:
-        con.close()
+        con.conn.close()
 
 
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory):
-    home = _home(tmp_path_factory.mktemp("clean"), "home")
-    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: NOW)
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def clean(request, tmp_path_factory):
+    """One clean run per backend, shared by the tests that compare with it."""
+    target = request.getfixturevalue("pg_server").create_database() if request.param == "postgresql" else None
+    home = _home(tmp_path_factory.mktemp("clean"), "home", target)
+    pipe = desk_pipeline(home.db_target, home.path, clock=lambda: NOW)
     pipe.open()
     try:
         notices = _drain(pipe)
@@ -94,8 +97,10 @@ def test_clean_run_opens_one_incident_per_story(clean):
 
 
 def test_a_full_disk_mid_batch_writes_nothing_and_the_retry_counts_nothing_twice(tmp_path, clean):
+    if clean[0].on_server:
+        pytest.skip("PRAGMA max_page_count fills SQLite's file; a server's full disk: test_faults.py")
     home = _home(tmp_path, "home")
-    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: NOW)
+    pipe = desk_pipeline(home.db_target, home.path, clock=lambda: NOW)
     pipe.open()
     try:
         pages = pipe.db.conn.execute("PRAGMA page_count").fetchone()[0]
@@ -114,9 +119,9 @@ def test_a_full_disk_mid_batch_writes_nothing_and_the_retry_counts_nothing_twice
     assert sum(n.kind == "incident_opened" for n in notices) == 3
 
 
-def test_notices_wait_in_the_outbox_until_handed_over(tmp_path):
+def test_notices_wait_in_the_outbox_until_handed_over(tmp_path, backend):
     home = _home(tmp_path, "home")
-    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: NOW)
+    pipe = desk_pipeline(home.db_target, home.path, clock=lambda: NOW)
     pipe.open()
     try:
         notices = _drain(pipe)
@@ -126,7 +131,7 @@ def test_notices_wait_in_the_outbox_until_handed_over(tmp_path):
         pipe.notice_sent(opened[0])
     finally:
         pipe.close()
-    again = desk_pipeline(home.db_path, home.path, clock=lambda: NOW)
+    again = desk_pipeline(home.db_target, home.path, clock=lambda: NOW)
     again.open()  # a restart: what was never handed over is still there, nothing else
     try:
         left = again.pending_notices()
@@ -136,12 +141,12 @@ def test_notices_wait_in_the_outbox_until_handed_over(tmp_path):
         again.close()
 
 
-async def test_the_runner_hands_over_what_a_stopped_desk_left_in_the_outbox(tmp_path):
+async def test_the_runner_hands_over_what_a_stopped_desk_left_in_the_outbox(tmp_path, backend):
     from yuqing.config import load_config
     from yuqing.pipeline import pipeline_runner
 
     home = _home(tmp_path, "home")
-    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: NOW)
+    pipe = desk_pipeline(home.db_target, home.path, clock=lambda: NOW)
     pipe.open()
     try:
         keys = {n.key for n in _drain(pipe)}  # decided, committed, then the desk "died"
@@ -165,12 +170,12 @@ async def test_the_runner_hands_over_what_a_stopped_desk_left_in_the_outbox(tmp_
 
 def test_a_restart_rebuilds_the_same_stories(clean):
     home, _ = clean
-    con = sqlite3.connect(home.db_path)
+    con = connect(home.db_target)
     stored: dict[str, set[str]] = {}
-    for item_id, story_id in con.execute("SELECT item_id, story_id FROM item_analysis"):
+    for item_id, story_id in con.execute("SELECT item_id, story_id FROM item_analysis").fetchall():
         stored.setdefault(story_id, set()).add(str(item_id))
-    con.close()
-    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: NOW)
+    con.conn.close()
+    pipe = desk_pipeline(home.db_target, home.path, clock=lambda: NOW)
     pipe.open()  # replays the window
     try:
         rebuilt = {sid: set(pipe.engine.story(sid).item_ids) for sid in stored}
@@ -180,10 +185,9 @@ def test_a_restart_rebuilds_the_same_stories(clean):
     assert rebuilt == stored
 
 
-def test_a_grave_story_joining_an_open_incident_is_announced(tmp_path):
-    home = DeskHome(tmp_path / "home")
-    init_home(home, sources_text="")
-    db = open_db(home.db_path, all_migrations())
+def test_a_grave_story_joining_an_open_incident_is_announced(tmp_path, backend):
+    home = pipeline_home(tmp_path / "home")
+    db = open_db(home.db_target, all_migrations())
     spec = SourceSpec(id="local", name="汉中本地论坛", url="http://127.0.0.1:9/feed", local=True)
     store.sync_sources(db, [spec], NOW)
 
@@ -193,7 +197,7 @@ def test_a_grave_story_joining_an_open_incident_is_announced(tmp_path):
                           now=NOW, next_check=NOW, etag=None, last_modified=None, body_digest=None)
 
     publish("a", "汉台区铺镇化工厂排放刺鼻异味 村民投诉污染", "铺镇化工厂夜间排放刺鼻气体，村民投诉污染严重，多次反映无人处理。", 120)
-    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: NOW)
+    pipe = desk_pipeline(home.db_target, home.path, clock=lambda: NOW)
     pipe.open()
     try:
         assert [n.kind for n in _drain(pipe)] == ["incident_opened"]
@@ -216,7 +220,7 @@ async def test_the_daemons_dispatcher_learns_who_is_on_duty_and_how_to_reach_the
     from yuqing.pipeline import pipeline_runner
 
     home = _home(tmp_path, "home")
-    db = open_db(home.db_path, all_migrations())
+    db = open_db(home.db_target, all_migrations())
     staff.add_staff(db, "zhang", "张伟", "officer", wecom="ZhangWei")
     db.conn.close()
     runner = pipeline_runner(load_config(home), lambda: NOW)

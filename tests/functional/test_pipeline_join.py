@@ -3,20 +3,18 @@
 Reports are stored as a monitored source would store them and the real pipeline reads them:
 a chemical-plant explosion and, hours later, a school-canteen food poisoning (another topic) or
 a crane collapse on a building site (the same topic, 安全生产) in the same town (铺镇) are two
-incidents; a later report of the explosion in other words joins the first.
+incidents; a later report of the explosion in other words joins the first. On both backends.
 """
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from monitor import store
 from monitor.types import ParsedItem, SourceSpec
-from storage.db import open_db
-from yuqing.config import init_home
-from yuqing.home import DeskHome
+from storage.db import connect, open_db
+from tests.pipeline_kit import pipeline_home
 from pipeline.schema import all_migrations
 from pipeline.stages import DeskPipeline
 from yuqing.pipeline import desk_pipeline
@@ -59,13 +57,12 @@ def _drain(pipe: DeskPipeline) -> list:
 
 
 @pytest.mark.parametrize("other", [POISONING, CRANE], ids=["food-poisoning", "crane-collapse"])
-def test_distinct_events_in_one_town_are_separate_incidents(tmp_path, other):
-    home = DeskHome(tmp_path / "home")
-    init_home(home, sources_text="")
-    db = open_db(home.db_path, all_migrations())
+def test_distinct_events_in_one_town_are_separate_incidents(tmp_path, other, backend):
+    home = pipeline_home(tmp_path / "home")
+    db = open_db(home.db_target, all_migrations())
     store.sync_sources(db, [SPEC], NOW)
     clock = {"now": NOW}
-    pipe = desk_pipeline(home.db_path, home.path, clock=lambda: clock["now"])
+    pipe = desk_pipeline(home.db_target, home.path, clock=lambda: clock["now"])
     pipe.open()
     try:
         _store(db, EXPLOSION, NOW - timedelta(hours=2), "boom")
@@ -79,14 +76,14 @@ def test_distinct_events_in_one_town_are_separate_incidents(tmp_path, other):
     finally:
         pipe.close()
         db.conn.close()
-    con = sqlite3.connect(home.db_path)
+    con = connect(home.db_target)
     try:
         incidents = con.execute("SELECT id, title FROM incidents ORDER BY id").fetchall()
         linked = {}
         for iid, guid in con.execute("SELECT x.incident_id, i.guid FROM incident_items x"
-                                     " JOIN items i ON CAST(i.id AS TEXT) = x.item_id"):
+                                     " JOIN items i ON CAST(i.id AS TEXT) = x.item_id").fetchall():
             linked.setdefault(iid, set()).add(guid.split("-")[0])
     finally:
-        con.close()
+        con.conn.close()
     assert len(incidents) == 2, incidents
     assert sorted(linked.values(), key=sorted) == [{"boom", "later"}, {"other"}], linked
