@@ -181,8 +181,6 @@ def test_demo_refuses_a_database_holding_a_desk(pg_url, tmp_path):
     assert (_count(pg_url, "yuqing_migrations"), _count(pg_url, "timeline_events")) == before
 
 
-@pytest.mark.xfail(strict=False, reason="`yuqing label` on PostgreSQL: pipeline/store.py add_label reads lastrowid "
-                                        "(not portable) until pg-pipeline lands on main")
 def test_staff_labels_on_the_server_train_the_topic_model(pg_url, tmp_path):
     """`yuqing label` stores a correction on the server; `yuqing train` (and the daemon's model)
     learn from it there, not from a SQLite file in the home."""

@@ -20,12 +20,7 @@ import pytest
 
 from yuqing.demo_server import load_expected
 
-# Until pg-pipeline's portable pipeline store is on main, the understanding stage fails on
-# PostgreSQL (pipeline/store.py save_analyses: INSERT OR REPLACE -> syntax error at or near "OR"):
-# no item is analysed, no incident opens. With pg-pipeline merged these pass (4 passed, 92 s).
-pytestmark = [pytest.mark.postgresql, pytest.mark.xfail(
-    strict=False, reason='pipeline/store.py save_analyses uses INSERT OR REPLACE on PostgreSQL '
-                         '(syntax error at or near "OR") until pg-pipeline lands on main')]
+pytestmark = [pytest.mark.postgresql]
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEED = 4800.0  # scenario seconds per real second: the 48 h scenario in 36 s
