@@ -5,6 +5,7 @@ on the incident's timeline, and the dispatcher stops escalating it."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -25,14 +26,20 @@ def _run(home, *args, now=T0):
     return CliRunner().invoke(cli, ["--home", str(home), *args], catch_exceptions=False, env=env)
 
 
+def _target(home):
+    """The desk's database: its SQLite file, or the server named by YUQING_DATABASE_URL (the
+    `backend` fixture's PostgreSQL half)."""
+    return os.environ.get("YUQING_DATABASE_URL") or home / "desk.sqlite"
+
+
 def _dispatcher(home, clock):
     cfg = parse_alerts_config(CONFIG)
-    db = home / "desk.sqlite"
+    db = _target(home)
     return AlertDispatcher(cfg, clock=clock, db=db, duty=duty_source(db, cfg), people=people_source(db))
 
 
 @pytest.fixture
-def desk(tmp_path):
+def desk(tmp_path, backend):
     home = tmp_path / "home"
     assert _run(home, "init").exit_code == 0
     (home / "desk.toml").write_text((home / "desk.toml").read_text("utf-8").replace(
@@ -153,6 +160,6 @@ async def test_the_roster_names_who_is_on_duty_before_desk_toml(desk, tmp_path):
     out = _run(desk, "roster", "import", str(csv), "--as", "admin")
     assert out.exit_code == 0, out.output
     cfg = parse_alerts_config(CONFIG)  # desk.toml names zhang and li as the fallback
-    duty = duty_source(desk / "desk.sqlite", cfg)
+    duty = duty_source(_target(desk), cfg)
     assert duty(T0) == ("li", "admin")  # 10:00 Beijing time: the roster's 白班
     assert duty(T0 + timedelta(hours=12)) == ("zhang", "li")  # 22:00: a gap, desk.toml's fallback
