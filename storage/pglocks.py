@@ -17,16 +17,11 @@ from storage.pg import PgConnection
 DAEMON_LOCK = 0x59550001  # one `yuqing run --role all` / demo per database
 LEADER_LOCK = 0x59550002  # the pipeline leader: the one process running stories and incidents
 
-# A dead holder's session is dropped within about this many seconds when its machine vanishes.
-KEEPALIVE = "keepalives=1&keepalives_idle=5&keepalives_interval=2&keepalives_count=3"
+# The client side's keepalives come with every server connection (storage.dburl.NETWORK_DEFAULTS).
 # The same on the server's side of the lock's connection: without it the server notices a vanished
 # machine only after its default keepalive idle time (often two hours), holding the lock that long.
 SERVER_KEEPALIVE = {"tcp_keepalives_idle": "5", "tcp_keepalives_interval": "2", "tcp_keepalives_count": "3",
                     "tcp_user_timeout": "11000"}
-
-
-def _with_keepalive(url: str) -> str:
-    return url + ("&" if "?" in url else "?") + KEEPALIVE
 
 
 def label(role: str) -> str:
@@ -44,7 +39,7 @@ class SessionLock:
 
     def acquire(self, wait: float | None = 0.0, poll: float = 0.5) -> bool:
         if self.conn is None:
-            self.conn = PgConnection(_with_keepalive(self.url), application_name=label(self.role))
+            self.conn = PgConnection(self.url, application_name=label(self.role))
             self.conn.execute("SELECT " + ", ".join(["set_config(?, ?, false)"] * len(SERVER_KEEPALIVE)),
                               [v for item in SERVER_KEEPALIVE.items() for v in item])
         deadline = None if wait is None else time.monotonic() + wait
