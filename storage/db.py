@@ -188,11 +188,6 @@ def connection_lost(db) -> bool:
     return bool(raw is not None and (raw.closed or raw.broken))
 
 
-def table_exists(db, name: str) -> bool:
-    """Whether the database has table ``name`` (either backend)."""
-    return db[name].exists()
-
-
 class transaction:
     """``with transaction(db): ...`` — BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error.
 
