@@ -128,11 +128,7 @@ def open_db(path: str | Path, migrations: Iterable[Migrations] = ()) -> sqlite_u
         db.conn.close()
         raise NewerSchemaError(redacted(path), newer)
     try:
-        for mset in migrations:
-            if dialect(db) == "postgresql":
-                _apply_on_server(db, mset)
-            else:
-                mset.apply(db)
+        apply_migrations(db, migrations)
     except BaseException:
         if dialect(db) == "postgresql":
             db.conn.close()
